@@ -1,0 +1,18 @@
+//! The `flacarray` command line tool. See `flacarray --help`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use flacarray_cli::{cli::Cli, one_line, run};
+
+fn main() -> ExitCode {
+    // Usage errors (unknown flags, a level out of 0..=8, ...) exit with status 2 here.
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("flacarray: error: {}", one_line(&err));
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Writing an output file so that a failed run leaves nothing behind.
+//!
+//! The bytes go to a temporary file beside the target (same directory, so the rename
+//! stays on one file system), which is synced and then renamed over the target. If
+//! anything fails, the temporary file is removed and an existing target is unchanged.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow};
+
+/// Removes the temporary file on drop unless the rename succeeded.
+struct TempFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.armed {
+            // Nothing more can be done if this fails; the error that got us here is
+            // the one reported.
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The temporary name used for `target`: `.NAME.PID.tmp` in the same directory.
+///
+/// # Errors
+///
+/// `target` has no file name (for example `/` or `..`).
+pub fn temp_path_for(target: &Path) -> Result<PathBuf> {
+    let name = target
+        .file_name()
+        .ok_or_else(|| anyhow!("{}: not a file name", target.display()))?;
+    let tmp_name = format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id());
+    Ok(target.with_file_name(tmp_name))
+}
+
+/// Writes `data` to `target` through a temporary file and a rename.
+///
+/// # Errors
+///
+/// Any I/O failure, with the file name in the message. On error no temporary file is
+/// left and an existing `target` is untouched.
+pub fn write_atomic(target: &Path, data: &[u8]) -> Result<()> {
+    let tmp = temp_path_for(target)?;
+    let mut guard = TempFile {
+        path: tmp.clone(),
+        armed: false,
+    };
+    let mut file = File::create_new(&tmp).with_context(|| {
+        format!(
+            "{}: cannot create temporary file {}",
+            target.display(),
+            tmp.display()
+        )
+    })?;
+    guard.armed = true;
+    file.write_all(data)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("{}: cannot write {}", target.display(), tmp.display()))?;
+    drop(file);
+    fs::rename(&tmp, target).with_context(|| format!("{}: cannot write", target.display()))?;
+    guard.armed = false;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{temp_path_for, write_atomic};
+
+    #[test]
+    fn writes_and_replaces() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("out.bin");
+        write_atomic(&target, b"first").expect("write");
+        assert_eq!(std::fs::read(&target).expect("read"), b"first");
+        write_atomic(&target, b"second").expect("replace");
+        assert_eq!(std::fs::read(&target).expect("read"), b"second");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("out.bin")]);
+    }
+
+    #[test]
+    fn failed_rename_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        // The target is a non-empty directory: the rename must fail.
+        let target = dir.path().join("taken");
+        std::fs::create_dir(&target).expect("mkdir");
+        std::fs::write(target.join("keep"), b"x").expect("write");
+        let err = write_atomic(&target, b"data").expect_err("rename onto a directory");
+        assert!(err.to_string().contains("taken"), "{err}");
+        assert!(!temp_path_for(&target).expect("name").exists());
+        assert_eq!(std::fs::read(target.join("keep")).expect("read"), b"x");
+    }
+
+    #[test]
+    fn missing_directory_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("no/such/dir/out.bin");
+        let err = write_atomic(&target, b"data").expect_err("no directory");
+        assert!(format!("{err:#}").contains("out.bin"), "{err:#}");
+    }
+}

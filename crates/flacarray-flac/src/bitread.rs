@@ -1,0 +1,206 @@
+//! Big-endian bit reader over a byte slice, with the fast paths the FLAC decoder needs.
+
+use crate::error::{Error, Result};
+
+/// Reads bits MSB-first. Positions are in bits from the start of `data`; every read
+/// is bounds-checked against the slice, so hostile input can only produce
+/// [`Error::Truncated`], never a read past the end.
+pub(crate) struct BitReader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    /// Length of `data` in bits (cached).
+    len_bits: usize,
+}
+
+impl<'a> BitReader<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
+        Self { data, pos: 0, len_bits: data.len() * 8 }
+    }
+
+    /// Byte offset of the next unread bit (rounded down).
+    pub(crate) fn byte_pos(&self) -> usize {
+        self.pos >> 3
+    }
+
+    pub(crate) fn is_byte_aligned(&self) -> bool {
+        self.pos & 7 == 0
+    }
+
+    pub(crate) fn align(&mut self) {
+        self.pos = (self.pos + 7) & !7;
+    }
+
+    fn truncated(&self, what: &'static str) -> Error {
+        Error::Truncated { what, offset: self.byte_pos() }
+    }
+
+    /// The next 64 bits starting at the current position, zero-filled past the end.
+    /// At least 57 of them are real data when that many remain, since the position
+    /// within the first byte discards at most 7.
+    #[inline(always)]
+    fn peek64(&self) -> u64 {
+        let i = self.pos >> 3;
+        let word = match self.data.get(i..i + 8) {
+            Some(b) => {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(b);
+                u64::from_be_bytes(a)
+            }
+            None => {
+                let mut a = [0u8; 8];
+                let tail = self.data.get(i..).unwrap_or(&[]);
+                a[..tail.len()].copy_from_slice(tail);
+                u64::from_be_bytes(a)
+            }
+        };
+        word << (self.pos & 7)
+    }
+
+    /// Reads `n <= 57` bits as an unsigned value.
+    #[inline(always)]
+    pub(crate) fn read(&mut self, n: u32, what: &'static str) -> Result<u64> {
+        debug_assert!(n <= 57);
+        if n == 0 {
+            return Ok(0);
+        }
+        if self.pos + n as usize > self.len_bits {
+            return Err(self.truncated(what));
+        }
+        let v = self.peek64() >> (64 - n);
+        self.pos += n as usize;
+        Ok(v)
+    }
+
+    /// Reads `n <= 32` bits as an unsigned value.
+    #[inline(always)]
+    pub(crate) fn read_u32(&mut self, n: u32, what: &'static str) -> Result<u32> {
+        debug_assert!(n <= 32);
+        // `n <= 32`, so the value has at most 32 significant bits.
+        #[allow(clippy::cast_possible_truncation)]
+        self.read(n, what).map(|v| v as u32)
+    }
+
+    /// Reads `n` (1..=33) bits as a two's-complement signed value.
+    #[inline(always)]
+    pub(crate) fn read_signed(&mut self, n: u32, what: &'static str) -> Result<i64> {
+        debug_assert!((1..=57).contains(&n));
+        let v = self.read(n, what)?;
+        // Move the sign bit to bit 63 and shift back arithmetically to sign-extend.
+        #[allow(clippy::cast_possible_wrap)]
+        Ok(((v << (64 - n)) as i64) >> (64 - n))
+    }
+
+    pub(crate) fn read_bit(&mut self, what: &'static str) -> Result<bool> {
+        self.read(1, what).map(|b| b == 1)
+    }
+
+    /// Reads a unary-coded count: the number of 0 bits before the next 1 bit, which is
+    /// consumed. Runs longer than `limit` are corrupt data rather than a long read.
+    pub(crate) fn read_unary(&mut self, limit: u32, what: &'static str) -> Result<u32> {
+        let mut count = 0u32;
+        loop {
+            let remaining = self.len_bits - self.pos;
+            if remaining == 0 {
+                return Err(self.truncated(what));
+            }
+            let w = self.peek64();
+            let lz = w.leading_zeros();
+            // Only the first min(57, remaining) bits of the peek are trusted.
+            let valid = remaining.min(57) as u32;
+            if lz < valid {
+                self.pos += lz as usize + 1;
+                count = count.saturating_add(lz);
+                return if count > limit {
+                    Err(Error::Corrupt { what, offset: self.byte_pos() })
+                } else {
+                    Ok(count)
+                };
+            }
+            self.pos += valid as usize;
+            count = count.saturating_add(valid);
+            if count > limit {
+                return Err(Error::Corrupt { what, offset: self.byte_pos() });
+            }
+        }
+    }
+
+    /// Decodes `out.len()` Rice-coded residuals with parameter `k` (0..=30).
+    ///
+    /// A residual is `q << k | low` zigzag-mapped to a signed value. FLAC requires each
+    /// residual to fit in a signed 32-bit integer, so the folded value must fit in 32
+    /// unsigned bits: `q < 2^(32-k)`. Anything larger is corrupt.
+    #[inline]
+    pub(crate) fn read_rice(&mut self, k: u32, out: &mut [i32]) -> Result<()> {
+        debug_assert!(k <= 30);
+        // Fast path while at least 64 bits stay in the slice: every peek is then fully
+        // backed by data, and a code of at most 57 bits can be taken in one step.
+        for r in out.iter_mut() {
+            let folded: u64 = if self.pos + 64 <= self.len_bits {
+                let w = self.peek64();
+                let lz = w.leading_zeros();
+                if lz + 1 + k <= 57 {
+                    let low = if k == 0 { 0 } else { (w << (lz + 1)) >> (64 - k) };
+                    self.pos += (lz + 1 + k) as usize;
+                    (u64::from(lz) << k) | low
+                } else {
+                    self.read_rice_slow(k)?
+                }
+            } else {
+                self.read_rice_slow(k)?
+            };
+            if folded >= 1u64 << 32 {
+                return Err(Error::Corrupt { what: "residual exceeds 32 bits", offset: self.byte_pos() });
+            }
+            // `folded < 2^32`: the zigzag inverse maps it onto the whole i32 range.
+            #[allow(clippy::cast_possible_truncation)]
+            let f = folded as u32;
+            #[allow(clippy::cast_possible_wrap)]
+            {
+                *r = ((f >> 1) as i32) ^ -((f & 1) as i32);
+            }
+        }
+        Ok(())
+    }
+
+    /// One Rice code the careful way: long unary runs and the end of the slice.
+    #[cold]
+    fn read_rice_slow(&mut self, k: u32) -> Result<u64> {
+        // A quotient of 2^(32-k) or more cannot fold into 32 bits; stop counting there
+        // so that a long run of zero bits is rejected without being walked to its end.
+        let limit = u32::try_from((1u64 << (32 - k)) - 1).unwrap_or(u32::MAX);
+        let q = self.read_unary(limit, "residual exceeds 32 bits")?;
+        Ok((u64::from(q) << k) | self.read(k, "rice code")?)
+    }
+
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_fields_msb_first() {
+        let mut r = BitReader::new(&[0b1011_0011, 0xFF, 0x00, 0x80]);
+        assert_eq!(r.read(1, "").ok(), Some(1));
+        assert_eq!(r.read(3, "").ok(), Some(0b011));
+        assert_eq!(r.read_signed(4, "").ok(), Some(3));
+        assert_eq!(r.read_signed(8, "").ok(), Some(-1));
+        assert_eq!(r.read_unary(100, "").ok(), Some(8));
+        assert_eq!(r.read(7, "").ok(), Some(0));
+        assert!(r.read(1, "").is_err());
+    }
+
+    #[test]
+    fn rice_values_and_bounds() {
+        // k = 2: values 0 -> folded 0 = "1 00", -1 -> 1 = "1 01", 5 -> 10 = "001 10".
+        let bytes = [0b1001_0100, 0b1100_0000];
+        let mut r = BitReader::new(&bytes);
+        let mut out = [0i32; 3];
+        r.read_rice(2, &mut out).ok();
+        assert_eq!(out, [0, -1, 5]);
+        // An endless unary run is truncation, not a hang.
+        let zeros = [0u8; 16];
+        let mut r = BitReader::new(&zeros);
+        assert!(r.read_rice(0, &mut out).is_err());
+    }
+}

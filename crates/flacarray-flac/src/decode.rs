@@ -1,0 +1,626 @@
+//! FLAC stream decoding: whole streams and sample ranges, into a caller's buffer or a
+//! new one.
+
+use std::ops::Range;
+
+use crate::bitread::BitReader;
+use crate::crc::{crc16, crc16_update};
+use crate::error::{Error, Result};
+use crate::frame::{ChannelMode, FrameHeader, parse_frame_header};
+use crate::metadata::{StreamInfo, parse_header};
+use crate::{MAX_BITS_PER_SAMPLE, MAX_CHANNELS};
+
+/// A decoded stream: its STREAMINFO and the interleaved samples.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    /// The stream's STREAMINFO block.
+    pub info: StreamInfo,
+    /// Interleaved samples (`[l0, r0, l1, r1, ..]` for two channels).
+    pub samples: Vec<i32>,
+}
+
+/// Reusable decoding state. Keeping one decoder per thread means its buffers grow to
+/// the largest block once and are then reused for every frame of every stream.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    /// Per-channel samples of the current frame (i32 channels).
+    chan: [Vec<i32>; 2],
+    /// The side channel of a decorrelated 32-bit stereo frame needs 33 bits.
+    wide: Vec<i64>,
+    /// Residual scratch for the 33-bit path.
+    residual: Vec<i32>,
+    /// Whether the current frame's side channel was decoded into `wide`.
+    side_is_wide: bool,
+}
+
+/// Where decoded samples go: a caller's exact-size slice, or a vector that grows
+/// frame by frame (so its size follows what the bytes really hold, not a header).
+enum Out<'o> {
+    Slice(&'o mut [i32]),
+    Grow(&'o mut Vec<i32>),
+}
+
+impl Out<'_> {
+    fn dest(&mut self, start: usize, len: usize) -> &mut [i32] {
+        match self {
+            Out::Slice(s) => &mut s[start..start + len],
+            Out::Grow(v) => {
+                if v.len() < start + len {
+                    v.resize(start + len, 0);
+                }
+                &mut v[start..start + len]
+            }
+        }
+    }
+}
+
+/// Decodes a whole stream that must hold exactly `stream_size` samples per channel.
+///
+/// ```
+/// let bytes = flacarray_flac::encode(&[5, -3, 7, 7], &Default::default())?;
+/// assert_eq!(flacarray_flac::decode(&bytes, 4)?.samples, vec![5, -3, 7, 7]);
+/// assert!(flacarray_flac::decode(&bytes, 5).is_err());
+/// # Ok::<(), flacarray_flac::Error>(())
+/// ```
+pub fn decode(stream: &[u8], stream_size: u64) -> Result<Decoded> {
+    decode_range(stream, stream_size, 0..stream_size)
+}
+
+/// Decodes samples `range` (per channel) of a stream of `stream_size` samples per
+/// channel, reading only the frames that hold them.
+///
+/// ```
+/// let x: Vec<i32> = (0..10_000).collect();
+/// let bytes = flacarray_flac::encode(&x, &Default::default())?;
+/// let part = flacarray_flac::decode_range(&bytes, 10_000, 4095..4097)?;
+/// assert_eq!(part.samples, vec![4095, 4096]);
+/// # Ok::<(), flacarray_flac::Error>(())
+/// ```
+pub fn decode_range(stream: &[u8], stream_size: u64, range: Range<u64>) -> Result<Decoded> {
+    let mut samples = Vec::new();
+    let info = Decoder::new().run(stream, stream_size, range, Out::Grow(&mut samples))?;
+    Ok(Decoded { info, samples })
+}
+
+impl Decoder {
+    /// A decoder with empty buffers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decodes a whole stream into `out`, which must hold exactly
+    /// `stream_size * channels` samples; the stream must hold `stream_size` samples per
+    /// channel. Returns the stream's STREAMINFO.
+    pub fn decode_into(&mut self, stream: &[u8], stream_size: u64, out: &mut [i32]) -> Result<StreamInfo> {
+        self.decode_range_into(stream, stream_size, 0..stream_size, out)
+    }
+
+    /// Decodes samples `range` (per channel) into `out`, which must hold exactly
+    /// `(range.end - range.start) * channels` samples.
+    pub fn decode_range_into(
+        &mut self,
+        stream: &[u8],
+        stream_size: u64,
+        range: Range<u64>,
+        out: &mut [i32],
+    ) -> Result<StreamInfo> {
+        self.run(stream, stream_size, range, Out::Slice(out))
+    }
+
+    fn run(&mut self, stream: &[u8], stream_size: u64, range: Range<u64>, mut out: Out<'_>) -> Result<StreamInfo> {
+        if range.start > range.end || range.end > stream_size {
+            return Err(Error::InvalidArgument(format!(
+                "sample range {}..{} is outside a stream of {stream_size} samples",
+                range.start, range.end
+            )));
+        }
+        let (info, mut pos) = parse_header(stream)?;
+        if info.channels > MAX_CHANNELS {
+            return Err(Error::Unsupported("more than two channels"));
+        }
+        if info.bits_per_sample > MAX_BITS_PER_SAMPLE {
+            return Err(Error::Corrupt { what: "STREAMINFO bits per sample above 32", offset: 8 });
+        }
+        if info.total_samples != 0 && info.total_samples != stream_size {
+            return Err(Error::SampleCount { expected: stream_size, found: info.total_samples });
+        }
+        let channels = info.channels as usize;
+        if let Out::Slice(s) = &out {
+            let want = (range.end - range.start).checked_mul(info.channels.into());
+            if want != Some(s.len() as u64) {
+                return Err(Error::InvalidArgument(format!(
+                    "output holds {} values, the range needs {} samples x {} channels",
+                    s.len(),
+                    range.end - range.start,
+                    info.channels
+                )));
+            }
+        }
+        let whole_tail = range.end == stream_size;
+        let mut sample: u64 = 0;
+        let mut frame: u64 = 0;
+        // Block size of the frames of a fixed-strategy stream; only the last may differ.
+        let mut fixed_bs: Option<u32> = None;
+        let mut ended_short = false;
+        while pos < stream.len() && (sample < range.end || whole_tail) {
+            let hdr = parse_frame_header(&stream[pos..], pos, info.bits_per_sample, frame)?;
+            check_header(&hdr, &info, pos, frame, sample, &mut fixed_bs, &mut ended_short)?;
+            let bs = u64::from(hdr.block_size);
+            if sample + bs > stream_size {
+                return Err(Error::SampleCount { expected: stream_size, found: sample + bs });
+            }
+            let next = if sample + bs <= range.start {
+                skip_frame(stream, pos, &hdr, frame)?
+            } else {
+                let end = self.decode_frame(stream, pos, &hdr, frame)?;
+                // Copy the part of this frame that falls inside the range.
+                let lo = range.start.max(sample);
+                let hi = range.end.min(sample + bs);
+                if lo < hi {
+                    // Offsets are below `stream_size * channels`, which the output holds.
+                    #[allow(clippy::cast_possible_truncation)]
+                    let (skip, n, at) = ((lo - sample) as usize, (hi - lo) as usize, (lo - range.start) as usize);
+                    let dst = out.dest(at * channels, n * channels);
+                    self.emit(hdr.channel_mode, skip, n, dst)?;
+                }
+                end
+            };
+            pos = next;
+            sample += bs;
+            frame += 1;
+        }
+        if sample < range.end || (whole_tail && sample < stream_size) {
+            return Err(Error::SampleCount { expected: stream_size, found: sample });
+        }
+        if whole_tail && pos < stream.len() {
+            return Err(Error::Corrupt { what: "data after the last frame", offset: pos });
+        }
+        Ok(info)
+    }
+
+    /// Decodes the frame at `pos` into the channel buffers; returns the offset just
+    /// past the frame after checking its CRC-16.
+    fn decode_frame(&mut self, stream: &[u8], pos: usize, hdr: &FrameHeader, frame: u64) -> Result<usize> {
+        let data = &stream[pos..];
+        let mut r = BitReader::new(data);
+        // Skip the header (already parsed and checked).
+        r.read(8, "frame header")?;
+        for _ in 1..hdr.len {
+            r.read(8, "frame header")?;
+        }
+        let n = hdr.block_size as usize;
+        self.side_is_wide = false;
+        for ch in 0..hdr.channel_mode.channels() {
+            let side = hdr.channel_mode.is_side(ch);
+            let bps = hdr.bits_per_sample + u32::from(side);
+            let c = ch as usize;
+            if bps > 32 {
+                if self.wide.len() < n {
+                    self.wide.resize(n, 0);
+                }
+                if self.residual.len() < n {
+                    self.residual.resize(n, 0);
+                }
+                decode_subframe_wide(&mut r, bps, &mut self.wide[..n], &mut self.residual[..n], pos)?;
+                self.side_is_wide = true;
+            } else {
+                if self.chan[c].len() < n {
+                    self.chan[c].resize(n, 0);
+                }
+                decode_subframe(&mut r, bps, &mut self.chan[c][..n], pos)?;
+            }
+        }
+        r.align();
+        let end = r.byte_pos();
+        let crc_end = end + 2;
+        if crc_end > data.len() {
+            return Err(Error::Truncated { what: "frame CRC-16", offset: pos + end });
+        }
+        if crc16(&data[..crc_end]) != 0 {
+            return Err(Error::Crc { kind: "CRC-16 (frame)", frame, offset: pos });
+        }
+        Ok(pos + crc_end)
+    }
+
+    /// Writes `n` samples starting at frame sample `skip`, undoing stereo decorrelation.
+    fn emit(&self, mode: ChannelMode, skip: usize, n: usize, dst: &mut [i32]) -> Result<()> {
+        let range = skip..skip + n;
+        let out_of_range = || Error::Corrupt { what: "decoded stereo sample exceeds 32 bits", offset: 0 };
+        match mode {
+            ChannelMode::Independent(1) => dst.copy_from_slice(&self.chan[0][range]),
+            ChannelMode::Independent(_) => {
+                for ((d, &a), &b) in dst.chunks_exact_mut(2).zip(&self.chan[0][range.clone()]).zip(&self.chan[1][range]) {
+                    d[0] = a;
+                    d[1] = b;
+                }
+            }
+            // Side channels sit in `chan` when the frame has fewer than 32 bits per
+            // sample and in `wide` otherwise; `side_at` hides which.
+            ChannelMode::LeftSide => {
+                for (i, d) in range.zip(dst.chunks_exact_mut(2)) {
+                    let left = i64::from(self.chan[0][i]);
+                    let right = left - self.side_at(1, i);
+                    d[0] = self.chan[0][i];
+                    d[1] = i32::try_from(right).map_err(|_| out_of_range())?;
+                }
+            }
+            ChannelMode::RightSide => {
+                for (i, d) in range.zip(dst.chunks_exact_mut(2)) {
+                    let right = i64::from(self.chan[1][i]);
+                    let left = self.side_at(0, i) + right;
+                    d[0] = i32::try_from(left).map_err(|_| out_of_range())?;
+                    d[1] = self.chan[1][i];
+                }
+            }
+            ChannelMode::MidSide => {
+                for (i, d) in range.zip(dst.chunks_exact_mut(2)) {
+                    let side = self.side_at(1, i);
+                    // mid was stored without its low bit, which equals side's low bit.
+                    let mid = (i64::from(self.chan[0][i]) << 1) | (side & 1);
+                    d[0] = i32::try_from((mid + side) >> 1).map_err(|_| out_of_range())?;
+                    d[1] = i32::try_from((mid - side) >> 1).map_err(|_| out_of_range())?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn side_at(&self, ch: usize, i: usize) -> i64 {
+        if self.side_is_wide { self.wide[i] } else { i64::from(self.chan[ch][i]) }
+    }
+}
+
+/// Checks a frame header against STREAMINFO and the frames before it.
+fn check_header(
+    hdr: &FrameHeader,
+    info: &StreamInfo,
+    pos: usize,
+    frame: u64,
+    sample: u64,
+    fixed_bs: &mut Option<u32>,
+    ended_short: &mut bool,
+) -> Result<()> {
+    let corrupt = |what| Error::Corrupt { what, offset: pos };
+    if hdr.channel_mode.channels() != info.channels {
+        return Err(corrupt("frame channel count differs from STREAMINFO"));
+    }
+    if hdr.bits_per_sample != info.bits_per_sample {
+        return Err(corrupt("frame bits per sample differ from STREAMINFO"));
+    }
+    if *ended_short {
+        return Err(corrupt("frame follows a short (last) frame"));
+    }
+    if hdr.variable {
+        if hdr.number != sample {
+            return Err(corrupt("frame sample number out of sequence"));
+        }
+    } else {
+        if hdr.number != frame {
+            return Err(corrupt("frame number out of sequence"));
+        }
+        match *fixed_bs {
+            None => *fixed_bs = Some(hdr.block_size),
+            Some(bs) if hdr.block_size == bs => {}
+            Some(bs) if hdr.block_size < bs => *ended_short = true,
+            Some(_) => return Err(corrupt("block size grows in a fixed-block-size stream")),
+        }
+    }
+    Ok(())
+}
+
+/// Finds the end of the frame at `pos` without decoding it: the next frame header
+/// whose CRC-8 is valid, such that the bytes in between carry a valid CRC-16 (the
+/// CRC-16 of a frame including its checksum is zero). The end of the stream counts as
+/// a frame boundary too.
+fn skip_frame(stream: &[u8], pos: usize, hdr: &FrameHeader, frame: u64) -> Result<usize> {
+    let mut crc = 0u16;
+    let mut checked = pos;
+    let mut i = pos + hdr.len;
+    let sync2 = if hdr.variable { 0xF9 } else { 0xF8 };
+    while i + 1 < stream.len() {
+        if stream[i] == 0xFF && stream[i + 1] == sync2 {
+            crc = crc16_update(crc, &stream[checked..i]);
+            checked = i;
+            if crc == 0 && parse_frame_header(&stream[i..], i, 0, frame + 1).is_ok() {
+                return Ok(i);
+            }
+        }
+        i += 1;
+    }
+    if crc16_update(crc, &stream[checked..]) == 0 {
+        Ok(stream.len())
+    } else {
+        Err(Error::Crc { kind: "CRC-16 (frame)", frame, offset: pos })
+    }
+}
+
+/// Maps a bit reader error's offset from frame-relative to stream-relative.
+fn at(pos: usize) -> impl Fn(Error) -> Error {
+    move |e| match e {
+        Error::Truncated { what, offset } => Error::Truncated { what, offset: offset + pos },
+        Error::Corrupt { what, offset } => Error::Corrupt { what, offset: offset + pos },
+        other => other,
+    }
+}
+
+/// Subframe header: returns (type code, wasted bits).
+fn subframe_header(r: &mut BitReader<'_>, bps: u32, pos: usize) -> Result<(u32, u32)> {
+    let h = r.read_u32(8, "subframe header").map_err(at(pos))?;
+    if h & 0x80 != 0 {
+        return Err(Error::Corrupt { what: "subframe padding bit set", offset: pos + r.byte_pos() });
+    }
+    let kind = (h >> 1) & 0x3F;
+    let wasted = if h & 1 == 1 { r.read_unary(bps, "wasted bits").map_err(at(pos))? + 1 } else { 0 };
+    if wasted >= bps {
+        return Err(Error::Corrupt { what: "wasted bits not below bits per sample", offset: pos + r.byte_pos() });
+    }
+    Ok((kind, wasted))
+}
+
+/// Decodes one subframe of at most 32 bits per sample into `out`.
+fn decode_subframe(r: &mut BitReader<'_>, bps: u32, out: &mut [i32], pos: usize) -> Result<()> {
+    let (kind, wasted) = subframe_header(r, bps, pos)?;
+    let sbps = bps - wasted;
+    let n = out.len();
+    match kind {
+        0 => {
+            let v = narrow(r.read_signed(sbps, "constant subframe").map_err(at(pos))?);
+            out.fill(v);
+        }
+        1 => {
+            for o in out.iter_mut() {
+                *o = narrow(r.read_signed(sbps, "verbatim subframe").map_err(at(pos))?);
+            }
+        }
+        8..=12 => {
+            let order = (kind - 8) as usize;
+            if order > n {
+                return Err(Error::Corrupt { what: "predictor order exceeds block size", offset: pos + r.byte_pos() });
+            }
+            for o in &mut out[..order] {
+                *o = narrow(r.read_signed(sbps, "warm-up sample").map_err(at(pos))?);
+            }
+            read_residual(r, n, order, &mut out[order..], pos)?;
+            restore_fixed(order, out).map_err(|what| Error::Corrupt { what, offset: pos })?;
+        }
+        32..=63 => {
+            let order = (kind - 31) as usize;
+            if order > n {
+                return Err(Error::Corrupt { what: "predictor order exceeds block size", offset: pos + r.byte_pos() });
+            }
+            for o in &mut out[..order] {
+                *o = narrow(r.read_signed(sbps, "warm-up sample").map_err(at(pos))?);
+            }
+            let (coefs, shift) = read_lpc_params(r, order, pos)?;
+            read_residual(r, n, order, &mut out[order..], pos)?;
+            restore_lpc(&coefs[..order], shift, out).map_err(|what| Error::Corrupt { what, offset: pos })?;
+        }
+        _ => return Err(Error::Corrupt { what: "reserved subframe type", offset: pos + r.byte_pos() }),
+    }
+    if wasted > 0 {
+        // The samples carry `sbps = bps - wasted` bits, so shifting back yields `bps`
+        // (<= 32) bits: the shift cannot overflow an i32.
+        for o in out.iter_mut() {
+            *o <<= wasted;
+        }
+    }
+    Ok(())
+}
+
+/// A value read with at most 32 bits always fits in i32.
+#[inline(always)]
+fn narrow(v: i64) -> i32 {
+    // Callers read at most 32 bits, sign-extended: within i32 by construction.
+    #[allow(clippy::cast_possible_truncation)]
+    let n = v as i32;
+    n
+}
+
+/// Decodes one 33-bit side subframe into `out`; `res` is residual scratch.
+fn decode_subframe_wide(r: &mut BitReader<'_>, bps: u32, out: &mut [i64], res: &mut [i32], pos: usize) -> Result<()> {
+    let (kind, wasted) = subframe_header(r, bps, pos)?;
+    let sbps = bps - wasted;
+    let n = out.len();
+    match kind {
+        0 => {
+            let v = r.read_signed(sbps, "constant subframe").map_err(at(pos))?;
+            out.fill(v);
+        }
+        1 => {
+            for o in out.iter_mut() {
+                *o = r.read_signed(sbps, "verbatim subframe").map_err(at(pos))?;
+            }
+        }
+        8..=12 | 32..=63 => {
+            let lpc = kind >= 32;
+            let order = if lpc { (kind - 31) as usize } else { (kind - 8) as usize };
+            if order > n {
+                return Err(Error::Corrupt { what: "predictor order exceeds block size", offset: pos + r.byte_pos() });
+            }
+            for o in &mut out[..order] {
+                *o = r.read_signed(sbps, "warm-up sample").map_err(at(pos))?;
+            }
+            let params = if lpc { Some(read_lpc_params(r, order, pos)?) } else { None };
+            read_residual(r, n, order, &mut res[order..], pos)?;
+            for (o, &e) in out[order..].iter_mut().zip(&res[order..]) {
+                *o = i64::from(e);
+            }
+            // 33-bit samples times 15-bit coefficients, 32 terms: below 2^53, no
+            // overflow in i64. Results must stay within 33 bits.
+            let limit = 1i64 << 32;
+            for i in order..n {
+                let pred = match &params {
+                    Some((coefs, shift)) => {
+                        let mut acc = 0i64;
+                        for (j, &c) in coefs[..order].iter().enumerate() {
+                            acc += i64::from(c) * out[i - 1 - j];
+                        }
+                        acc >> shift
+                    }
+                    None => fixed_prediction(order, &out[i - order..i]),
+                };
+                let v = out[i] + pred;
+                if !(-limit..limit).contains(&v) {
+                    return Err(Error::Corrupt { what: "predicted side sample exceeds 33 bits", offset: pos + r.byte_pos() });
+                }
+                out[i] = v;
+            }
+        }
+        _ => return Err(Error::Corrupt { what: "reserved subframe type", offset: pos + r.byte_pos() }),
+    }
+    if wasted > 0 {
+        for o in out.iter_mut() {
+            *o <<= wasted;
+        }
+    }
+    Ok(())
+}
+
+/// Fixed predictor of order 0..=4 from the `order` samples before the one predicted
+/// (`hist` is in time order). Inputs below 2^33 keep every term below 2^36.
+#[inline(always)]
+fn fixed_prediction(order: usize, hist: &[i64]) -> i64 {
+    match order {
+        0 => 0,
+        1 => hist[0],
+        2 => 2 * hist[1] - hist[0],
+        3 => 3 * hist[2] - 3 * hist[1] + hist[0],
+        _ => 4 * hist[3] - 6 * hist[2] + 4 * hist[1] - hist[0],
+    }
+}
+
+/// LPC precision, shift and coefficients (RFC 9639 section 9.2.6).
+fn read_lpc_params(r: &mut BitReader<'_>, order: usize, pos: usize) -> Result<([i32; 32], u32)> {
+    let precision = r.read_u32(4, "LPC precision").map_err(at(pos))? + 1;
+    if precision == 16 {
+        return Err(Error::Corrupt { what: "invalid LPC precision", offset: pos + r.byte_pos() });
+    }
+    let shift = r.read_signed(5, "LPC shift").map_err(at(pos))?;
+    let shift = u32::try_from(shift).map_err(|_| Error::Corrupt { what: "negative LPC shift", offset: pos + r.byte_pos() })?;
+    let mut coefs = [0i32; 32];
+    for c in &mut coefs[..order] {
+        *c = narrow(r.read_signed(precision, "LPC coefficient").map_err(at(pos))?);
+    }
+    Ok((coefs, shift))
+}
+
+/// Reads the residual of a subframe with `n` samples and predictor `order` into
+/// `out` (`n - order` values).
+fn read_residual(r: &mut BitReader<'_>, n: usize, order: usize, out: &mut [i32], pos: usize) -> Result<()> {
+    let method = r.read_u32(2, "residual coding method").map_err(at(pos))?;
+    let (param_bits, escape) = match method {
+        0 => (4, 15),
+        1 => (5, 31),
+        _ => return Err(Error::Corrupt { what: "reserved residual coding method", offset: pos + r.byte_pos() }),
+    };
+    let porder = r.read_u32(4, "partition order").map_err(at(pos))?;
+    let parts = 1usize << porder;
+    if n % parts != 0 || (n >> porder) < order {
+        return Err(Error::Corrupt { what: "partition order does not fit the block", offset: pos + r.byte_pos() });
+    }
+    let per = n >> porder;
+    let mut start = 0usize;
+    for p in 0..parts {
+        let len = if p == 0 { per - order } else { per };
+        let dst = &mut out[start..start + len];
+        let k = r.read_u32(param_bits, "rice parameter").map_err(at(pos))?;
+        if k == escape {
+            let bits = r.read_u32(5, "escape bit count").map_err(at(pos))?;
+            if bits == 0 {
+                dst.fill(0);
+            } else {
+                for d in dst.iter_mut() {
+                    *d = narrow(r.read_signed(bits, "escaped residual").map_err(at(pos))?);
+                }
+            }
+        } else {
+            r.read_rice(k, dst).map_err(at(pos))?;
+        }
+        start += len;
+    }
+    Ok(())
+}
+
+/// Undoes a fixed predictor in place: `buf[..order]` are warm-up samples and the
+/// rest residuals. Samples and residuals are i32 and the order-4 predictor sums
+/// terms of at most 6 * 2^31, so i64 arithmetic cannot overflow; a result outside
+/// i32 is corrupt data.
+fn restore_fixed(order: usize, buf: &mut [i32]) -> std::result::Result<(), &'static str> {
+    const OOR: &str = "predicted sample exceeds 32 bits";
+    let fit = |v: i64| i32::try_from(v).map_err(|_| OOR);
+    match order {
+        0 => {}
+        1 => {
+            let mut prev = i64::from(buf[0]);
+            for x in &mut buf[1..] {
+                prev += i64::from(*x);
+                *x = fit(prev)?;
+            }
+        }
+        2 => {
+            for i in 2..buf.len() {
+                let p = 2 * i64::from(buf[i - 1]) - i64::from(buf[i - 2]);
+                buf[i] = fit(i64::from(buf[i]) + p)?;
+            }
+        }
+        3 => {
+            for i in 3..buf.len() {
+                let p = 3 * (i64::from(buf[i - 1]) - i64::from(buf[i - 2])) + i64::from(buf[i - 3]);
+                buf[i] = fit(i64::from(buf[i]) + p)?;
+            }
+        }
+        _ => {
+            for i in 4..buf.len() {
+                let p = 4 * (i64::from(buf[i - 1]) + i64::from(buf[i - 3])) - 6 * i64::from(buf[i - 2]) - i64::from(buf[i - 4]);
+                buf[i] = fit(i64::from(buf[i]) + p)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Undoes an LPC predictor in place. Coefficients have at most 15 bits and samples
+/// 32, so each product is below 2^46 and a sum of 32 of them below 2^51: i64 holds
+/// it exactly. The order is dispatched to a const-generic loop so that the
+/// coefficient loop unrolls.
+fn restore_lpc(coefs: &[i32], shift: u32, buf: &mut [i32]) -> std::result::Result<(), &'static str> {
+    macro_rules! dispatch {
+        ($($n:literal)*) => {
+            match coefs.len() {
+                $($n => restore_lpc_n::<$n>(coefs, shift, buf),)*
+                _ => Err("invalid LPC order"),
+            }
+        };
+    }
+    dispatch!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
+}
+
+#[inline(always)]
+fn restore_lpc_n<const N: usize>(coefs: &[i32], shift: u32, buf: &mut [i32]) -> std::result::Result<(), &'static str> {
+    let mut c = [0i64; N];
+    // Coefficients reversed so that c[j] multiplies buf[i - N + j].
+    for (j, &v) in coefs.iter().rev().enumerate() {
+        c[j] = i64::from(v);
+    }
+    let mut ok = true;
+    for i in N..buf.len() {
+        let win: &[i32; N] = match buf[i - N..i].try_into() {
+            Ok(w) => w,
+            Err(_) => return Err("invalid LPC order"),
+        };
+        let mut acc = 0i64;
+        for j in 0..N {
+            acc += c[j] * i64::from(win[j]);
+        }
+        let v = i64::from(buf[i]) + (acc >> shift);
+        // Record an out-of-range sample without branching out of the hot loop; the
+        // wrapped value is never returned because the whole subframe is rejected.
+        ok &= i64::from(v as i32) == v;
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            buf[i] = v as i32;
+        }
+    }
+    if ok { Ok(()) } else { Err("predicted sample exceeds 32 bits") }
+}

@@ -1,0 +1,632 @@
+//! FLAC stream encoding with libFLAC's compression levels.
+
+use md5::{Digest, Md5};
+
+use crate::bitwrite::BitWriter;
+use crate::crc::crc16;
+use crate::error::{Error, Result};
+use crate::frame::{ChannelMode, write_frame_header};
+use crate::lpc::{self, MAX_ORDER};
+use crate::metadata::{StreamInfo, streaminfo_bytes, write_header};
+use crate::rice::{self, RiceChoice, Stats};
+use crate::{MAX_BITS_PER_SAMPLE, MAX_CHANNELS, MIN_BITS_PER_SAMPLE};
+
+/// How a two-channel frame chooses its channel coding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StereoMode {
+    /// Always code left and right independently.
+    Independent,
+    /// Pick left/side, right/side, mid/side or independent from a cheap estimate
+    /// (first differences), then code only the two chosen channels.
+    Loose,
+    /// Code all four candidate channels and keep the smallest pair.
+    Exhaustive,
+}
+
+/// Apodization windows tried by the LPC analysis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Apodization {
+    /// One Tukey window with the given taper fraction.
+    Tukey(f64),
+    /// A Tukey(0.5) window over the block, plus, for every `m` in `2..=n`, a partial
+    /// and a punch-out Tukey window for each of `m` equal segments.
+    SubdivideTukey(u32),
+}
+
+/// The encoder settings behind a compression level, with libFLAC's meaning.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LevelPreset {
+    /// Samples per frame (the last frame may be shorter).
+    pub block_size: u32,
+    /// Stereo decorrelation for two-channel streams.
+    pub stereo: StereoMode,
+    /// Highest LPC order tried; 0 means fixed predictors only.
+    pub max_lpc_order: u32,
+    /// Lowest residual partition order tried.
+    pub min_partition_order: u32,
+    /// Highest residual partition order tried.
+    pub max_partition_order: u32,
+    /// Windows for the LPC analysis.
+    pub apodization: Apodization,
+}
+
+impl LevelPreset {
+    /// The preset of compression level `level` (0..=8), as libFLAC 1.4-1.5 defines
+    /// them: block size 1152 for levels 0-2 and 4096 above; max LPC order
+    /// 0,0,0,6,8,8,8,12,12; max partition order 3,3,3,4,4,5,6,6,6.
+    ///
+    /// ```
+    /// use flacarray_flac::LevelPreset;
+    /// let p = LevelPreset::for_level(5).ok_or("level")?;
+    /// assert_eq!((p.block_size, p.max_lpc_order, p.max_partition_order), (4096, 8, 5));
+    /// # Ok::<(), &str>(())
+    /// ```
+    pub fn for_level(level: u8) -> Option<Self> {
+        use Apodization::{SubdivideTukey, Tukey};
+        use StereoMode::{Exhaustive, Independent, Loose};
+        let (block_size, stereo, max_lpc_order, max_partition_order, apodization) = match level {
+            0 => (1152, Independent, 0, 3, Tukey(0.5)),
+            1 => (1152, Loose, 0, 3, Tukey(0.5)),
+            2 => (1152, Exhaustive, 0, 3, Tukey(0.5)),
+            3 => (4096, Independent, 6, 4, Tukey(0.5)),
+            4 => (4096, Loose, 8, 4, Tukey(0.5)),
+            5 => (4096, Exhaustive, 8, 5, Tukey(0.5)),
+            6 => (4096, Exhaustive, 8, 6, SubdivideTukey(2)),
+            7 => (4096, Exhaustive, 12, 6, SubdivideTukey(2)),
+            8 => (4096, Exhaustive, 12, 6, SubdivideTukey(3)),
+            _ => return None,
+        };
+        Some(Self { block_size, stereo, max_lpc_order, min_partition_order: 0, max_partition_order, apodization })
+    }
+}
+
+/// Encoder settings. Validated once by [`Encoder::new`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncoderConfig {
+    /// Compression level 0..=8 (libFLAC's presets). Default 5.
+    pub level: u8,
+    /// Channels, 1 or 2. Default 1.
+    pub channels: u32,
+    /// Bits per sample, 4..=32. Default 32 (what flacarray writes).
+    pub bits_per_sample: u32,
+    /// Sample rate written to STREAMINFO (1..2^20). Default 44100, as libFLAC's default.
+    pub sample_rate: u32,
+    /// Block size override (16..=65535); `None` uses the level's (1152 or 4096).
+    pub block_size: Option<u32>,
+    /// Compute the MD5 of the samples into STREAMINFO. Default off (zero MD5, as
+    /// flacarray 0.4.1's streams have).
+    pub md5: bool,
+    /// Write a VORBIS_COMMENT block with this vendor string. Default none, which
+    /// saves 42 bytes per stream against libFLAC's output.
+    pub vendor: Option<String>,
+}
+
+impl Default for EncoderConfig {
+    fn default() -> Self {
+        Self { level: 5, channels: 1, bits_per_sample: 32, sample_rate: 44100, block_size: None, md5: false, vendor: None }
+    }
+}
+
+impl EncoderConfig {
+    /// Checks every field; returns the resolved preset.
+    pub fn validate(&self) -> Result<LevelPreset> {
+        let bad = |m: String| Err(Error::InvalidArgument(m));
+        let Some(mut preset) = LevelPreset::for_level(self.level) else {
+            return bad(format!("compression level {} is not in 0..=8", self.level));
+        };
+        if !(1..=MAX_CHANNELS).contains(&self.channels) {
+            return bad(format!("{} channels: only 1 or 2 are supported", self.channels));
+        }
+        if !(MIN_BITS_PER_SAMPLE..=MAX_BITS_PER_SAMPLE).contains(&self.bits_per_sample) {
+            return bad(format!("{} bits per sample is not in 4..=32", self.bits_per_sample));
+        }
+        if self.sample_rate == 0 || self.sample_rate >= 1 << 20 {
+            return bad(format!("sample rate {} is not in 1..2^20", self.sample_rate));
+        }
+        if let Some(bs) = self.block_size {
+            if !(16..=65535).contains(&bs) {
+                return bad(format!("block size {bs} is not in 16..=65535"));
+            }
+            preset.block_size = bs;
+        }
+        if let Some(v) = &self.vendor {
+            if v.len() > (1 << 24) - 9 {
+                return bad("vendor string longer than a metadata block can hold".into());
+            }
+        }
+        Ok(preset)
+    }
+}
+
+/// Upper bound of the bytes [`Encoder::encode_into`] appends for `samples_per_channel`
+/// samples under `config` (assuming a valid config), for callers that pre-allocate.
+///
+/// Every subframe is at most its VERBATIM form, since the encoder falls back to it.
+pub fn max_encoded_len(samples_per_channel: u64, config: &EncoderConfig) -> u64 {
+    let block = u64::from(config.validate().map(|p| p.block_size).unwrap_or(65535));
+    let frames = samples_per_channel.div_ceil(block);
+    let vendor = config.vendor.as_ref().map_or(0, |v| 12 + v.len() as u64);
+    // Per frame: header <= 16 bytes, CRC-16 2, per channel a subframe header of 1
+    // byte plus up to 4 for wasted bits, and samples of at most 33 bits.
+    let per_frame_fixed = 18 + u64::from(config.channels) * 6;
+    let sample_bits = u64::from(config.bits_per_sample + 1) * u64::from(config.channels);
+    42 + vendor + frames * per_frame_fixed + (samples_per_channel * sample_bits).div_ceil(8) + frames
+}
+
+/// Encodes `interleaved` samples as one complete FLAC stream.
+///
+/// ```
+/// use flacarray_flac::{encode, EncoderConfig};
+/// let cfg = EncoderConfig { level: 8, channels: 2, ..Default::default() };
+/// let bytes = encode(&[1, -1, 2, -2, 3, -3], &cfg)?;
+/// assert_eq!(&bytes[..4], b"fLaC");
+/// # Ok::<(), flacarray_flac::Error>(())
+/// ```
+pub fn encode(interleaved: &[i32], config: &EncoderConfig) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    Encoder::new(config.clone())?.encode_into(interleaved, &mut out)?;
+    Ok(out)
+}
+
+/// How one subframe is coded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Constant,
+    Verbatim,
+    Fixed(usize),
+    Lpc { order: usize, precision: u32, shift: u32, coefs: [i32; MAX_ORDER] },
+}
+
+/// One candidate channel of the current frame and its best coding.
+#[derive(Default)]
+struct Channel {
+    /// Samples, right-shifted by `wasted` once analysed.
+    x: Vec<i64>,
+    /// Residual of the chosen predictor.
+    best: Vec<i32>,
+    /// Residual under evaluation.
+    tmp: Vec<i32>,
+    kind: Option<Kind>,
+    wasted: u32,
+    /// Bits per sample of the subframe before removing wasted bits.
+    bps: u32,
+    bits: u64,
+    rice: RiceChoice,
+    trial: RiceChoice,
+}
+
+/// A reusable encoder. Buffers grow to the block size once and are reused for every
+/// frame and every stream encoded with it.
+pub struct Encoder {
+    config: EncoderConfig,
+    preset: LevelPreset,
+    /// L, R, M, S candidates (only the first for mono).
+    ch: [Channel; 4],
+    stats: Stats,
+    /// Apodization windows for `window_len`-sample blocks, back to back.
+    windows: Vec<f64>,
+    window_len: usize,
+    windowed: Vec<f64>,
+}
+
+impl std::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encoder").field("config", &self.config).field("preset", &self.preset).finish_non_exhaustive()
+    }
+}
+
+impl Encoder {
+    /// Validates `config` and creates an encoder.
+    pub fn new(config: EncoderConfig) -> Result<Self> {
+        let preset = config.validate()?;
+        Ok(Self {
+            config,
+            preset,
+            ch: Default::default(),
+            stats: Stats::default(),
+            windows: Vec::new(),
+            window_len: 0,
+            windowed: Vec::new(),
+        })
+    }
+
+    /// The configuration this encoder was built with.
+    pub fn config(&self) -> &EncoderConfig {
+        &self.config
+    }
+
+    /// Appends one complete FLAC stream holding `interleaved` (length a multiple of
+    /// the channel count) to `out`; returns the number of bytes appended.
+    pub fn encode_into(&mut self, interleaved: &[i32], out: &mut Vec<u8>) -> Result<usize> {
+        let channels = self.config.channels as usize;
+        if interleaved.len() % channels != 0 {
+            return Err(Error::InvalidArgument(format!(
+                "{} interleaved samples is not a multiple of {channels} channels",
+                interleaved.len()
+            )));
+        }
+        let total = (interleaved.len() / channels) as u64;
+        if total >= 1 << 36 {
+            return Err(Error::InvalidArgument("more than 2^36 samples per channel".into()));
+        }
+        let bps = self.config.bits_per_sample;
+        if bps < 32 {
+            let lo = -(1i64 << (bps - 1));
+            let hi = (1i64 << (bps - 1)) - 1;
+            if let Some(pos) = interleaved.iter().position(|&v| !(lo..=hi).contains(&i64::from(v))) {
+                return Err(Error::InvalidArgument(format!(
+                    "sample {} at index {pos} does not fit {bps} bits per sample",
+                    interleaved[pos]
+                )));
+            }
+        }
+        let start = out.len();
+        let block = self.preset.block_size;
+        let mut info = StreamInfo {
+            min_block_size: block,
+            max_block_size: block,
+            min_frame_size: 0,
+            max_frame_size: 0,
+            sample_rate: self.config.sample_rate,
+            channels: self.config.channels,
+            bits_per_sample: bps,
+            total_samples: total,
+            md5: [0; 16],
+        };
+        let si_at = write_header(out, &info, self.config.vendor.as_deref());
+        let (mut min_frame, mut max_frame) = (u32::MAX, 0u32);
+        let mut md5 = self.config.md5.then(Md5::new);
+        for (f, blk) in interleaved.chunks(block as usize * channels).enumerate() {
+            let at = out.len();
+            self.encode_frame(blk, f as u64, out);
+            // A frame is at most 2 channels x 65535 samples x 33 bits plus headers,
+            // far below 2^32 bytes.
+            #[allow(clippy::cast_possible_truncation)]
+            let size = (out.len() - at) as u32;
+            min_frame = min_frame.min(size);
+            max_frame = max_frame.max(size);
+            if let Some(h) = md5.as_mut() {
+                feed_md5(h, blk, bps);
+            }
+        }
+        if max_frame > 0 && max_frame < 1 << 24 {
+            info.min_frame_size = min_frame;
+            info.max_frame_size = max_frame;
+        }
+        if let Some(h) = md5 {
+            info.md5.copy_from_slice(&h.finalize());
+        }
+        out[si_at..si_at + 34].copy_from_slice(&streaminfo_bytes(&info));
+        Ok(out.len() - start)
+    }
+
+    fn encode_frame(&mut self, blk: &[i32], number: u64, out: &mut Vec<u8>) {
+        let channels = self.config.channels as usize;
+        let n = blk.len() / channels;
+        let bps = self.config.bits_per_sample;
+        for c in &mut self.ch {
+            if c.x.len() < n {
+                c.x.resize(n, 0);
+                c.best.resize(n, 0);
+                c.tmp.resize(n, 0);
+            }
+        }
+        if n != self.window_len && self.preset.max_lpc_order > 0 {
+            self.build_windows(n);
+        }
+        let mode = if channels == 1 {
+            for (x, &v) in self.ch[0].x.iter_mut().zip(blk) {
+                *x = i64::from(v);
+            }
+            self.analyse(0, n, bps);
+            ChannelMode::Independent(1)
+        } else {
+            self.split_stereo(blk, n);
+            self.choose_stereo(n, bps)
+        };
+        let order: &[usize] = match mode {
+            ChannelMode::Independent(1) => &[0],
+            ChannelMode::Independent(_) => &[0, 1],
+            ChannelMode::LeftSide => &[0, 3],
+            ChannelMode::RightSide => &[3, 1],
+            ChannelMode::MidSide => &[2, 3],
+        };
+        let frame_start = out.len();
+        // Frame numbers are below 2^36 / 16, within the 31 bits of the coded number.
+        write_frame_header(out, n as u32, mode, bps, number);
+        {
+            let mut w = BitWriter::new(out);
+            for &c in order {
+                write_subframe(&mut w, &self.ch[c], n);
+            }
+            w.align();
+            w.finish();
+        }
+        let crc = crc16(&out[frame_start..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+    }
+
+    fn split_stereo(&mut self, blk: &[i32], n: usize) {
+        let [l, r, m, s] = &mut self.ch;
+        for (i, p) in blk.chunks_exact(2).enumerate() {
+            let (a, b) = (i64::from(p[0]), i64::from(p[1]));
+            l.x[i] = a;
+            r.x[i] = b;
+            // Mid drops the low bit of the sum; the decoder restores it from side's.
+            m.x[i] = (a + b) >> 1;
+            s.x[i] = a - b;
+        }
+        debug_assert_eq!(blk.len(), 2 * n);
+    }
+
+    fn choose_stereo(&mut self, n: usize, bps: u32) -> ChannelMode {
+        let pairs = [
+            (ChannelMode::Independent(2), 0, 1),
+            (ChannelMode::LeftSide, 0, 3),
+            (ChannelMode::RightSide, 3, 1),
+            (ChannelMode::MidSide, 2, 3),
+        ];
+        match self.preset.stereo {
+            StereoMode::Independent => {
+                self.analyse(0, n, bps);
+                self.analyse(1, n, bps);
+                ChannelMode::Independent(2)
+            }
+            StereoMode::Exhaustive => {
+                for c in 0..4 {
+                    self.analyse(c, n, bps + u32::from(c == 3));
+                }
+                let cost = |c: usize| self.ch[c].bits;
+                pairs.iter().min_by_key(|(_, a, b)| cost(*a) + cost(*b)).map_or(ChannelMode::Independent(2), |p| p.0)
+            }
+            StereoMode::Loose => {
+                // Sum of absolute first differences: a cheap proxy for coded size.
+                let est: Vec<u64> = self.ch.iter().map(|c| first_diff_cost(&c.x[..n])).collect();
+                let (mode, a, b) = pairs.iter().min_by_key(|(_, a, b)| est[*a] + est[*b]).copied().unwrap_or(pairs[0]);
+                self.analyse(a, n, bps + u32::from(a == 3));
+                self.analyse(b, n, bps + u32::from(b == 3));
+                mode
+            }
+        }
+    }
+
+    fn build_windows(&mut self, n: usize) {
+        let mut specs: Vec<(u8, usize, usize)> = vec![(0, 0, n)];
+        if let Apodization::SubdivideTukey(parts) = self.preset.apodization {
+            for m in 2..=parts as usize {
+                for j in 0..m {
+                    let (a, b) = (j * n / m, (j + 1) * n / m);
+                    specs.push((1, a, b));
+                    specs.push((2, a, b));
+                }
+            }
+        }
+        let p = match self.preset.apodization {
+            Apodization::Tukey(p) => p,
+            Apodization::SubdivideTukey(_) => 0.5,
+        };
+        self.windows.clear();
+        self.windows.resize(specs.len() * n, 0.0);
+        for (w, &(kind, a, b)) in self.windows.chunks_exact_mut(n).zip(&specs) {
+            match kind {
+                0 => lpc::tukey(w, p),
+                1 => lpc::partial_tukey(w, p, a, b),
+                _ => lpc::punchout_tukey(w, p, a, b),
+            }
+        }
+        self.window_len = n;
+        self.windowed.resize(n, 0.0);
+    }
+
+    /// Finds the cheapest coding of candidate channel `c` (first `n` samples of its
+    /// `x`) at `bps` bits per sample.
+    fn analyse(&mut self, c: usize, n: usize, bps: u32) {
+        let preset = self.preset;
+        let ch = &mut self.ch[c];
+        ch.bps = bps;
+        ch.wasted = 0;
+        let x = &mut ch.x[..n];
+        let first = x[0];
+        let mut or = 0i64;
+        let mut constant = true;
+        for &v in x.iter() {
+            or |= v;
+            constant &= v == first;
+        }
+        if constant {
+            ch.kind = Some(Kind::Constant);
+            ch.bits = 8 + u64::from(bps);
+            return;
+        }
+        // Wasted bits: trailing zero bits shared by every sample, removed before
+        // prediction and restored by the decoder's shift.
+        let wasted = or.trailing_zeros().min(bps - 1);
+        if wasted > 0 {
+            for v in x.iter_mut() {
+                *v >>= wasted;
+            }
+        }
+        ch.wasted = wasted;
+        let sbps = bps - wasted;
+        let head = 8 + u64::from(wasted);
+        ch.kind = Some(Kind::Verbatim);
+        ch.bits = head + n as u64 * u64::from(sbps);
+
+        // Fixed predictors: pick the order with the smallest absolute residual sum.
+        let max_fixed = 4.min(n.saturating_sub(1));
+        if max_fixed > 0 || n > 0 {
+            if let Some(order) = best_fixed_order(x, max_fixed) {
+                if fixed_residual(x, order, &mut ch.tmp[..n - order]) {
+                    rice::choose(&ch.tmp[..n - order], n, order, preset.min_partition_order, preset.max_partition_order, &mut self.stats, &mut ch.trial);
+                    let bits = head + order as u64 * u64::from(sbps) + ch.trial.bits;
+                    if bits < ch.bits {
+                        ch.bits = bits;
+                        ch.kind = Some(Kind::Fixed(order));
+                        std::mem::swap(&mut ch.best, &mut ch.tmp);
+                        std::mem::swap(&mut ch.rice, &mut ch.trial);
+                    }
+                }
+            }
+        }
+
+        let max_order = (preset.max_lpc_order as usize).min(n.saturating_sub(1));
+        if max_order == 0 {
+            return;
+        }
+        let precision = lpc_precision(n);
+        let mut r = [0.0f64; MAX_ORDER + 1];
+        let mut lp = [[0.0f64; MAX_ORDER]; MAX_ORDER];
+        let mut err = [0.0f64; MAX_ORDER];
+        for w in self.windows.chunks_exact(n) {
+            for ((d, &v), &wv) in self.windowed.iter_mut().zip(ch.x[..n].iter()).zip(w) {
+                // Samples are below 2^33, exactly representable in f64.
+                #[allow(clippy::cast_precision_loss)]
+                {
+                    *d = v as f64 * wv;
+                }
+            }
+            lpc::autocorrelation(&self.windowed[..n], &mut r[..=max_order]);
+            let got = lpc::levinson(&r, max_order, &mut lp, &mut err);
+            if got == 0 {
+                continue;
+            }
+            // Order by the expected coded size: residual bits plus per-order overhead.
+            let mut best_order = 1;
+            let mut best_est = f64::MAX;
+            for m in 1..=got {
+                let est = lpc::expected_bits(err[m - 1], n - m) * (n - m) as f64 + (m as f64) * f64::from(precision + sbps);
+                if est < best_est {
+                    best_est = est;
+                    best_order = m;
+                }
+            }
+            let m = best_order;
+            let mut coefs = [0i32; MAX_ORDER];
+            let Some(shift) = lpc::quantize(&lp[m - 1][..m], precision, &mut coefs) else { continue };
+            if !lpc::residual(&ch.x[..n], &coefs[..m], shift, &mut ch.tmp[..n - m]) {
+                continue;
+            }
+            rice::choose(&ch.tmp[..n - m], n, m, preset.min_partition_order, preset.max_partition_order, &mut self.stats, &mut ch.trial);
+            let bits = head + m as u64 * u64::from(sbps) + 9 + m as u64 * u64::from(precision) + ch.trial.bits;
+            if bits < ch.bits {
+                ch.bits = bits;
+                ch.kind = Some(Kind::Lpc { order: m, precision, shift, coefs });
+                std::mem::swap(&mut ch.best, &mut ch.tmp);
+                std::mem::swap(&mut ch.rice, &mut ch.trial);
+            }
+        }
+    }
+}
+
+/// Coefficient precision by block size, as libFLAC chooses it when not told.
+fn lpc_precision(n: usize) -> u32 {
+    match n {
+        0..=192 => 7,
+        193..=384 => 8,
+        385..=576 => 9,
+        577..=1152 => 10,
+        1153..=2304 => 11,
+        2305..=4608 => 12,
+        _ => 13,
+    }
+}
+
+fn first_diff_cost(x: &[i64]) -> u64 {
+    x.windows(2).map(|w| (w[1] - w[0]).unsigned_abs()).sum()
+}
+
+/// The fixed order (0..=max) with the smallest sum of absolute residuals over the
+/// samples from `max` on, ignoring orders whose residual leaves the 32-bit range.
+fn best_fixed_order(x: &[i64], max: usize) -> Option<usize> {
+    let mut sums = [0u64; 5];
+    let mut fits = [true; 5];
+    for i in max..x.len() {
+        let e0 = x[i];
+        let e1 = if max >= 1 { e0 - x[i - 1] } else { 0 };
+        let e2 = if max >= 2 { e1 - (x[i - 1] - x[i - 2]) } else { 0 };
+        let e3 = if max >= 3 { e2 - ((x[i - 1] - x[i - 2]) - (x[i - 2] - x[i - 3])) } else { 0 };
+        let e4 = if max >= 4 { e3 - (((x[i - 1] - x[i - 2]) - (x[i - 2] - x[i - 3])) - ((x[i - 2] - x[i - 3]) - (x[i - 3] - x[i - 4]))) } else { 0 };
+        // Inputs below 2^33 keep the order-4 difference below 2^37: no i64 overflow.
+        for (k, e) in [e0, e1, e2, e3, e4].into_iter().enumerate() {
+            sums[k] += e.unsigned_abs();
+            fits[k] &= lpc::fits_residual(e);
+        }
+    }
+    (0..=max).filter(|&k| fits[k]).min_by_key(|&k| sums[k])
+}
+
+/// Fixed-predictor residual of `x[order..]`; `false` if one leaves the 32-bit range.
+fn fixed_residual(x: &[i64], order: usize, res: &mut [i32]) -> bool {
+    let mut ok = true;
+    for (i, r) in (order..x.len()).zip(res.iter_mut()) {
+        let e = match order {
+            0 => x[i],
+            1 => x[i] - x[i - 1],
+            2 => x[i] - 2 * x[i - 1] + x[i - 2],
+            3 => x[i] - 3 * x[i - 1] + 3 * x[i - 2] - x[i - 3],
+            _ => x[i] - 4 * x[i - 1] + 6 * x[i - 2] - 4 * x[i - 3] + x[i - 4],
+        };
+        ok &= lpc::fits_residual(e);
+        // Only kept when `ok`; the range check makes the cast exact.
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            *r = e as i32;
+        }
+    }
+    ok
+}
+
+fn write_subframe(w: &mut BitWriter<'_>, ch: &Channel, n: usize) {
+    let kind = ch.kind.unwrap_or(Kind::Verbatim);
+    let sbps = ch.bps - ch.wasted;
+    let code: u64 = match kind {
+        Kind::Constant => 0,
+        Kind::Verbatim => 1,
+        Kind::Fixed(o) => 8 + o as u64,
+        Kind::Lpc { order, .. } => 31 + order as u64,
+    };
+    w.write(8, (code << 1) | u64::from(ch.wasted > 0));
+    if ch.wasted > 0 {
+        w.write_unary(ch.wasted - 1);
+    }
+    let x = &ch.x[..n];
+    match kind {
+        Kind::Constant => w.write_signed(ch.bps, x[0]),
+        Kind::Verbatim => {
+            for &v in x {
+                w.write_signed(sbps, v);
+            }
+        }
+        Kind::Fixed(order) => {
+            for &v in &x[..order] {
+                w.write_signed(sbps, v);
+            }
+            rice::write(w, &ch.best[..n - order], n, order, &ch.rice);
+        }
+        Kind::Lpc { order, precision, shift, coefs } => {
+            for &v in &x[..order] {
+                w.write_signed(sbps, v);
+            }
+            w.write(4, u64::from(precision - 1));
+            w.write_signed(5, i64::from(shift));
+            for &c in &coefs[..order] {
+                w.write_signed(precision, i64::from(c));
+            }
+            rice::write(w, &ch.best[..n - order], n, order, &ch.rice);
+        }
+    }
+}
+
+/// MD5 input: each sample little-endian in `ceil(bps / 8)` bytes, interleaved.
+fn feed_md5(h: &mut Md5, blk: &[i32], bps: u32) {
+    let width = bps.div_ceil(8) as usize;
+    let mut buf = [0u8; 4 * 256];
+    for chunk in blk.chunks(256) {
+        let mut len = 0;
+        for &v in chunk {
+            buf[len..len + width].copy_from_slice(&v.to_le_bytes()[..width]);
+            len += width;
+        }
+        h.update(&buf[..len]);
+    }
+}
