@@ -129,35 +129,59 @@ impl<'a> BitReader<'a> {
     /// A residual is `q << k | low` zigzag-mapped to a signed value. FLAC requires each
     /// residual to fit in a signed 32-bit integer, so the folded value must fit in 32
     /// unsigned bits: `q < 2^(32-k)`. Anything larger is corrupt.
+    ///
+    /// The fast loop loads 64 bits once and decodes every code that lies wholly inside
+    /// them (4-5 codes for typical parameters), so the load latency is paid once per
+    /// word rather than once per sample.
     #[inline]
     pub(crate) fn read_rice(&mut self, k: u32, out: &mut [i32]) -> Result<()> {
         debug_assert!(k <= 30);
-        // Fast path while at least 64 bits stay in the slice: every peek is then fully
-        // backed by data, and a code of at most 57 bits can be taken in one step.
-        for r in out.iter_mut() {
-            let folded: u64 = if self.pos + 64 <= self.len_bits {
-                let w = self.peek64();
-                let lz = w.leading_zeros();
-                if lz + 1 + k <= 57 {
-                    let low = if k == 0 { 0 } else { (w << (lz + 1)) >> (64 - k) };
-                    self.pos += (lz + 1 + k) as usize;
-                    (u64::from(lz) << k) | low
-                } else {
-                    self.read_rice_slow(k)?
+        let data = self.data;
+        let n = out.len();
+        let mut i = 0usize;
+        let mut too_big = 0u64;
+        while i < n {
+            let byte = self.pos >> 3;
+            let mut decoded = false;
+            if let Some(chunk) = data.get(byte..byte + 8) {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(chunk);
+                let skip = (self.pos & 7) as u32;
+                let mut w = u64::from_be_bytes(word) << skip;
+                // Valid bits in `w` (at least 57); capped at 63 so no shift reaches 64.
+                let mut avail = (64 - skip).min(63);
+                loop {
+                    let lz = w.leading_zeros();
+                    let len = lz + 1 + k;
+                    if len > avail {
+                        break;
+                    }
+                    // `t` starts with the code's stop bit followed by its k low bits, so
+                    // `t >> (63 - k)` is `2^k + low`.
+                    let t = w << lz;
+                    let folded = (u64::from(lz) << k) + (t >> (63 - k)) - (1u64 << k);
+                    too_big |= folded >> 32;
+                    out[i] = unfold(folded);
+                    w = t << 1 << k;
+                    avail -= len;
+                    self.pos += len as usize;
+                    i += 1;
+                    decoded = true;
+                    if i == n {
+                        break;
+                    }
                 }
-            } else {
-                self.read_rice_slow(k)?
-            };
-            if folded >= 1u64 << 32 {
-                return Err(Error::Corrupt { what: "residual exceeds 32 bits", offset: self.byte_pos() });
             }
-            // `folded < 2^32`: the zigzag inverse maps it onto the whole i32 range.
-            #[allow(clippy::cast_possible_truncation)]
-            let f = folded as u32;
-            #[allow(clippy::cast_possible_wrap)]
-            {
-                *r = ((f >> 1) as i32) ^ -((f & 1) as i32);
+            if !decoded {
+                // A code longer than a fresh word holds, or the last bytes of the data.
+                let folded = self.read_rice_slow(k)?;
+                too_big |= folded >> 32;
+                out[i] = unfold(folded);
+                i += 1;
             }
+        }
+        if too_big != 0 {
+            return Err(Error::Corrupt { what: "residual exceeds 32 bits", offset: self.byte_pos() });
         }
         Ok(())
     }
@@ -172,6 +196,19 @@ impl<'a> BitReader<'a> {
         Ok((u64::from(q) << k) | self.read(k, "rice code")?)
     }
 
+}
+
+/// Zigzag inverse: 0, 1, 2, 3, .. -> 0, -1, 1, -2, ..
+///
+/// Only the low 32 bits are used; callers reject larger values (through their
+/// `too_big` accumulator) before any decoded value is returned.
+#[inline(always)]
+fn unfold(folded: u64) -> i32 {
+    #[allow(clippy::cast_possible_truncation)]
+    let f = folded as u32;
+    #[allow(clippy::cast_possible_wrap)]
+    let v = ((f >> 1) as i32) ^ -((f & 1) as i32);
+    v
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ impl<'a> BitWriter<'a> {
     }
 
     /// Writes up to 64 bits (split in two).
+    #[inline(always)]
     pub(crate) fn write_wide(&mut self, n: u32, v: u64) {
         if n > 32 {
             self.write(n - 32, v >> 32);

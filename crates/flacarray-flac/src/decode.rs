@@ -547,37 +547,49 @@ fn read_residual(r: &mut BitReader<'_>, n: usize, order: usize, out: &mut [i32],
 /// terms of at most 6 * 2^31, so i64 arithmetic cannot overflow; a result outside
 /// i32 is corrupt data.
 fn restore_fixed(order: usize, buf: &mut [i32]) -> std::result::Result<(), &'static str> {
-    const OOR: &str = "predicted sample exceeds 32 bits";
-    let fit = |v: i64| i32::try_from(v).map_err(|_| OOR);
+    // Out-of-range results are recorded in `ok` instead of returning from inside the
+    // loop, which keeps the loop branch-free; the subframe is rejected afterwards.
+    let mut ok = true;
+    let mut put = |slot: &mut i32, v: i64| {
+        ok &= i64::from(v as i32) == v;
+        // Wrapped values are discarded with the whole subframe when `ok` is false.
+        #[allow(clippy::cast_possible_truncation)]
+        {
+            *slot = v as i32;
+        }
+    };
     match order {
         0 => {}
         1 => {
             let mut prev = i64::from(buf[0]);
             for x in &mut buf[1..] {
                 prev += i64::from(*x);
-                *x = fit(prev)?;
+                put(x, prev);
             }
         }
         2 => {
             for i in 2..buf.len() {
                 let p = 2 * i64::from(buf[i - 1]) - i64::from(buf[i - 2]);
-                buf[i] = fit(i64::from(buf[i]) + p)?;
+                let v = i64::from(buf[i]) + p;
+                put(&mut buf[i], v);
             }
         }
         3 => {
             for i in 3..buf.len() {
                 let p = 3 * (i64::from(buf[i - 1]) - i64::from(buf[i - 2])) + i64::from(buf[i - 3]);
-                buf[i] = fit(i64::from(buf[i]) + p)?;
+                let v = i64::from(buf[i]) + p;
+                put(&mut buf[i], v);
             }
         }
         _ => {
             for i in 4..buf.len() {
                 let p = 4 * (i64::from(buf[i - 1]) + i64::from(buf[i - 3])) - 6 * i64::from(buf[i - 2]) - i64::from(buf[i - 4]);
-                buf[i] = fit(i64::from(buf[i]) + p)?;
+                let v = i64::from(buf[i]) + p;
+                put(&mut buf[i], v);
             }
         }
     }
-    Ok(())
+    if ok { Ok(()) } else { Err("predicted sample exceeds 32 bits") }
 }
 
 /// Undoes an LPC predictor in place. Coefficients have at most 15 bits and samples

@@ -426,14 +426,15 @@ impl Encoder {
         ch.bps = bps;
         ch.wasted = 0;
         let x = &mut ch.x[..n];
-        let first = x[0];
-        let mut or = 0i64;
-        let mut constant = true;
+        // One vectorizable pass: extremes (constant test, magnitude) and the OR of all
+        // samples (wasted bits).
+        let (mut lo, mut hi, mut or) = (i64::MAX, i64::MIN, 0i64);
         for &v in x.iter() {
+            lo = lo.min(v);
+            hi = hi.max(v);
             or |= v;
-            constant &= v == first;
         }
-        if constant {
+        if lo == hi {
             ch.kind = Some(Kind::Constant);
             ch.bits = 8 + u64::from(bps);
             return;
@@ -453,9 +454,13 @@ impl Encoder {
         ch.bits = head + n as u64 * u64::from(sbps);
 
         // Fixed predictors: pick the order with the smallest absolute residual sum.
-        let max_fixed = 4.min(n.saturating_sub(1));
-        if max_fixed > 0 || n > 0 {
-            if let Some(order) = best_fixed_order(x, max_fixed) {
+        // An order-k residual is a k-th difference, at most 2^k times the largest
+        // magnitude, so inputs of `mag_bits` bits cannot overflow 31 bits when
+        // mag_bits + 4 <= 31 and the per-sample range test can be skipped.
+        let mag_bits = 64 - (lo >> wasted).unsigned_abs().max((hi >> wasted).unsigned_abs()).leading_zeros();
+        let max_fixed = 4.min(n - 1);
+        {
+            if let Some(order) = best_fixed_order(x, max_fixed, mag_bits + 4 > 31) {
                 if fixed_residual(x, order, &mut ch.tmp[..n - order]) {
                     rice::choose(&ch.tmp[..n - order], n, order, preset.min_partition_order, preset.max_partition_order, &mut self.stats, &mut ch.trial);
                     let bits = head + order as u64 * u64::from(sbps) + ch.trial.bits;
@@ -536,23 +541,53 @@ fn first_diff_cost(x: &[i64]) -> u64 {
 }
 
 /// The fixed order (0..=max) with the smallest sum of absolute residuals over the
-/// samples from `max` on, ignoring orders whose residual leaves the 32-bit range.
-fn best_fixed_order(x: &[i64], max: usize) -> Option<usize> {
+/// samples from `max` on, ignoring orders whose residual leaves the 32-bit range
+/// (tested only when `check` says overflow is possible).
+fn best_fixed_order(x: &[i64], max: usize, check: bool) -> Option<usize> {
+    if max < 4 {
+        return best_fixed_order_short(x, max);
+    }
+    if check { fixed_sums::<true>(x) } else { fixed_sums::<false>(x) }
+}
+
+/// Sums (and, with `CHECK`, peaks) of the order 0..=4 residuals from sample 4 on.
+/// Running differences: e_k of this sample is e_(k-1) minus e_(k-1) of the previous
+/// sample. Inputs below 2^33 keep every difference below 2^37.
+fn fixed_sums<const CHECK: bool>(x: &[i64]) -> Option<usize> {
     let mut sums = [0u64; 5];
-    let mut fits = [true; 5];
-    for i in max..x.len() {
-        let e0 = x[i];
-        let e1 = if max >= 1 { e0 - x[i - 1] } else { 0 };
-        let e2 = if max >= 2 { e1 - (x[i - 1] - x[i - 2]) } else { 0 };
-        let e3 = if max >= 3 { e2 - ((x[i - 1] - x[i - 2]) - (x[i - 2] - x[i - 3])) } else { 0 };
-        let e4 = if max >= 4 { e3 - (((x[i - 1] - x[i - 2]) - (x[i - 2] - x[i - 3])) - ((x[i - 2] - x[i - 3]) - (x[i - 3] - x[i - 4]))) } else { 0 };
-        // Inputs below 2^33 keep the order-4 difference below 2^37: no i64 overflow.
-        for (k, e) in [e0, e1, e2, e3, e4].into_iter().enumerate() {
-            sums[k] += e.unsigned_abs();
-            fits[k] &= lpc::fits_residual(e);
+    let mut peak = [0u64; 5];
+    let (d1, d2, d3) = (x[3] - x[2], x[2] - x[1], x[1] - x[0]);
+    let (mut prev, mut p1, mut p2, mut p3) = (x[3], d1, d1 - d2, (d1 - d2) - (d2 - d3));
+    for &v in &x[4..] {
+        let e = [v, v - prev, v - prev - p1, v - prev - p1 - p2, v - prev - p1 - p2 - p3];
+        for k in 0..5 {
+            sums[k] += e[k].unsigned_abs();
+            if CHECK {
+                peak[k] = peak[k].max(e[k].unsigned_abs());
+            }
+        }
+        prev = v;
+        p1 = e[1];
+        p2 = e[2];
+        p3 = e[3];
+    }
+    (0..=4).filter(|&k| !CHECK || peak[k] <= i32::MAX.unsigned_abs().into()).min_by_key(|&k| sums[k])
+}
+
+/// Blocks of at most 4 samples: residuals over the samples from `max` on, checked.
+fn best_fixed_order_short(x: &[i64], max: usize) -> Option<usize> {
+    let mut res = [0i32; 4];
+    let m = x.len() - max;
+    let mut best: Option<(u64, usize)> = None;
+    for k in 0..=max {
+        if fixed_residual(&x[max - k..], k, &mut res[..m]) {
+            let sum: u64 = res[..m].iter().map(|r| u64::from(r.unsigned_abs())).sum();
+            if best.is_none_or(|(s, _)| sum < s) {
+                best = Some((sum, k));
+            }
         }
     }
-    (0..=max).filter(|&k| fits[k]).min_by_key(|&k| sums[k])
+    best.map(|(_, k)| k)
 }
 
 /// Fixed-predictor residual of `x[order..]`; `false` if one leaves the 32-bit range.

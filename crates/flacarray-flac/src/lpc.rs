@@ -180,21 +180,36 @@ fn residual_n<const N: usize>(x: &[i64], coefs: &[i32], shift: u32, res: &mut [i
     for (j, &v) in coefs.iter().rev().enumerate() {
         c[j] = i64::from(v);
     }
-    let mut ok = true;
-    for (w, r) in x.windows(N + 1).zip(res.iter_mut()) {
-        let mut acc = 0i64;
-        for j in 0..N {
-            acc += c[j] * w[j];
+    // Checked every 256 samples so that a predictor that overflows (common on
+    // full-range 32-bit noise) is abandoned early, without a branch per sample.
+    let len = x.len().saturating_sub(N).min(res.len());
+    let mut start = 0;
+    while start < len {
+        let end = (start + 256).min(len);
+        let mut ok = true;
+        for i in start..end {
+            let w: &[i64; N] = match x[i..i + N].try_into() {
+                Ok(w) => w,
+                Err(_) => return false,
+            };
+            let mut acc = 0i64;
+            for j in 0..N {
+                acc += c[j] * w[j];
+            }
+            let e = x[i + N] - (acc >> shift);
+            ok &= fits_residual(e);
+            // Out-of-range values are never used: `ok` rejects the predictor.
+            #[allow(clippy::cast_possible_truncation)]
+            {
+                res[i] = e as i32;
+            }
         }
-        let e = w[N] - (acc >> shift);
-        ok &= fits_residual(e);
-        // Out-of-range values are never written out: `ok` rejects the predictor.
-        #[allow(clippy::cast_possible_truncation)]
-        {
-            *r = e as i32;
+        if !ok {
+            return false;
         }
+        start = end;
     }
-    ok
+    true
 }
 
 /// Residuals must fit a signed 32-bit integer; INT32_MIN is excluded as libFLAC

@@ -90,7 +90,7 @@ pub struct StreamInfo {
 }
 
 /// Channel assignment of a frame, as coded in its header (RFC 9639 section 9.1.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ChannelAssignment {
     /// Channels coded independently.
     Independent,
@@ -103,7 +103,7 @@ pub enum ChannelAssignment {
 }
 
 /// Subframe type, as libFLAC's decoder reported it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SubframeType {
     /// One value repeated.
     Constant,
@@ -128,6 +128,21 @@ pub struct FrameInfo {
     pub subframe_types: Vec<SubframeType>,
     /// Wasted-bits count of each channel's subframe.
     pub wasted_bits: Vec<u32>,
+    /// Predictor order of each channel's subframe (0 for CONSTANT and VERBATIM).
+    pub orders: Vec<u32>,
+    /// Residual coding of each channel's subframe (`None` for CONSTANT and VERBATIM).
+    pub residuals: Vec<Option<Residual>>,
+}
+
+/// How a FIXED or LPC subframe's residual was coded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Residual {
+    /// `true` for RICE2 (5-bit parameters), `false` for RICE (4-bit).
+    pub rice2: bool,
+    /// Partition order (the residual has `2^order` partitions).
+    pub partition_order: u32,
+    /// Partitions stored with the escape code (unencoded binary).
+    pub escaped_partitions: u32,
 }
 
 /// The result of [`decode_full`].
@@ -471,6 +486,45 @@ unsafe extern "C" fn decoder_write_cb(
             })
             .collect(),
         wasted_bits: subframes.iter().map(|s| s.wasted_bits).collect(),
+        orders: subframes
+            .iter()
+            .map(|s| match s.type_ {
+                // SAFETY: the union member read matches the subframe type libFLAC set.
+                sys::FLAC__SUBFRAME_TYPE_FIXED => unsafe { s.data.fixed.order },
+                // SAFETY: as above.
+                sys::FLAC__SUBFRAME_TYPE_LPC => unsafe { s.data.lpc.order },
+                _ => 0,
+            })
+            .collect(),
+        residuals: subframes
+            .iter()
+            .map(|s| {
+                let method = match s.type_ {
+                    // SAFETY: the union member read matches the subframe type.
+                    sys::FLAC__SUBFRAME_TYPE_FIXED => unsafe {
+                        &s.data.fixed.entropy_coding_method
+                    },
+                    // SAFETY: as above.
+                    sys::FLAC__SUBFRAME_TYPE_LPC => unsafe { &s.data.lpc.entropy_coding_method },
+                    _ => return None,
+                };
+                // SAFETY: both entropy coding types use the `partitioned_rice` member.
+                let rice = unsafe { &method.data.partitioned_rice };
+                let rice2 = method.type_ == sys::FLAC__ENTROPY_CODING_METHOD_PARTITIONED_RICE2;
+                let escape = if rice2 { 31 } else { 15 };
+                let partitions = 1usize << rice.order;
+                // SAFETY: libFLAC's decoder keeps `contents` pointing at its per-channel
+                // partition tables, sized for at least `2^order` partitions of the frame
+                // it just decoded, and valid during the write callback.
+                let parameters =
+                    unsafe { core::slice::from_raw_parts((*rice.contents).parameters, partitions) };
+                Some(Residual {
+                    rice2,
+                    partition_order: rice.order,
+                    escaped_partitions: parameters.iter().filter(|&&p| p == escape).count() as u32,
+                })
+            })
+            .collect(),
     });
     // SAFETY: libFLAC passes one pointer per channel ...
     let planes = unsafe { core::slice::from_raw_parts(buffer, channels) };
