@@ -29,28 +29,43 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => vec![0, 5, 8],
     };
     let runs = 5;
-    println!("libFLAC: {}; {n} samples per channel; best of {runs} runs\n", libflac_oracle::vendor_string());
-    println!("| signal | level | size ratio (ours/libFLAC) | ours bytes | libFLAC bytes | enc MB/s ours | enc MB/s libFLAC | enc speed-up | dec MB/s ours | dec MB/s libFLAC | dec speed-up |");
+    println!(
+        "libFLAC: {}; {n} samples per channel; best of {runs} runs\n",
+        libflac_oracle::vendor_string()
+    );
+    println!(
+        "| signal | level | size ratio (ours/libFLAC) | ours bytes | libFLAC bytes | enc MB/s ours | enc MB/s libFLAC | enc speed-up | dec MB/s ours | dec MB/s libFLAC | dec speed-up |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for sig in common::signals(n) {
         let mb = (sig.samples.len() * 4) as f64 / 1e6;
         let per_channel = (sig.samples.len() / sig.channels as usize) as u64;
         for &level in &levels {
-            let cfg = EncoderConfig { level, channels: sig.channels, ..Default::default() };
+            let cfg = EncoderConfig {
+                level,
+                channels: sig.channels,
+                ..Default::default()
+            };
             let mut enc = Encoder::new(cfg)?;
             let mut ours = Vec::new();
             let t_enc = best_of(runs, || {
                 ours.clear();
-                enc.encode_into(&sig.samples, &mut ours).map(drop).unwrap_or_else(|e| panic!("{e}"));
+                enc.encode_into(&sig.samples, &mut ours)
+                    .map(drop)
+                    .unwrap_or_else(|e| panic!("{e}"));
             });
             let mut theirs = Vec::new();
             let t_lib_enc = best_of(runs, || {
-                theirs = libflac_oracle::encode(&sig.samples, sig.channels, 32, u32::from(level), None).unwrap_or_else(|e| panic!("{e}"));
+                theirs =
+                    libflac_oracle::encode(&sig.samples, sig.channels, 32, u32::from(level), None)
+                        .unwrap_or_else(|e| panic!("{e}"));
             });
             let mut dec = Decoder::new();
             let mut out = vec![0i32; sig.samples.len()];
             let t_dec = best_of(runs, || {
-                dec.decode_into(&ours, per_channel, &mut out).map(drop).unwrap_or_else(|e| panic!("{e}"));
+                dec.decode_into(&ours, per_channel, &mut out)
+                    .map(drop)
+                    .unwrap_or_else(|e| panic!("{e}"));
             });
             assert_eq!(out, sig.samples, "round trip of {}", sig.name);
             let t_lib_dec = best_of(runs, || {

@@ -14,7 +14,11 @@ pub(crate) struct BitReader<'a> {
 
 impl<'a> BitReader<'a> {
     pub(crate) fn new(data: &'a [u8]) -> Self {
-        Self { data, pos: 0, len_bits: data.len() * 8 }
+        Self {
+            data,
+            pos: 0,
+            len_bits: data.len() * 8,
+        }
     }
 
     /// Byte offset of the next unread bit (rounded down).
@@ -31,7 +35,10 @@ impl<'a> BitReader<'a> {
     }
 
     fn truncated(&self, what: &'static str) -> Error {
-        Error::Truncated { what, offset: self.byte_pos() }
+        Error::Truncated {
+            what,
+            offset: self.byte_pos(),
+        }
     }
 
     /// The next 64 bits starting at the current position, zero-filled past the end.
@@ -111,7 +118,10 @@ impl<'a> BitReader<'a> {
                 self.pos += lz as usize + 1;
                 count = count.saturating_add(lz);
                 return if count > limit {
-                    Err(Error::Corrupt { what, offset: self.byte_pos() })
+                    Err(Error::Corrupt {
+                        what,
+                        offset: self.byte_pos(),
+                    })
                 } else {
                     Ok(count)
                 };
@@ -119,7 +129,10 @@ impl<'a> BitReader<'a> {
             self.pos += valid as usize;
             count = count.saturating_add(valid);
             if count > limit {
-                return Err(Error::Corrupt { what, offset: self.byte_pos() });
+                return Err(Error::Corrupt {
+                    what,
+                    offset: self.byte_pos(),
+                });
             }
         }
     }
@@ -181,7 +194,10 @@ impl<'a> BitReader<'a> {
             }
         }
         if too_big != 0 {
-            return Err(Error::Corrupt { what: "residual exceeds 32 bits", offset: self.byte_pos() });
+            return Err(Error::Corrupt {
+                what: "residual exceeds 32 bits",
+                offset: self.byte_pos(),
+            });
         }
         Ok(())
     }
@@ -195,7 +211,6 @@ impl<'a> BitReader<'a> {
         let q = self.read_unary(limit, "residual exceeds 32 bits")?;
         Ok((u64::from(q) << k) | self.read(k, "rice code")?)
     }
-
 }
 
 /// Zigzag inverse: 0, 1, 2, 3, .. -> 0, -1, 1, -2, ..

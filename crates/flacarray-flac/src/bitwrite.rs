@@ -10,7 +10,11 @@ pub(crate) struct BitWriter<'a> {
 
 impl<'a> BitWriter<'a> {
     pub(crate) fn new(out: &'a mut Vec<u8>) -> Self {
-        Self { out, acc: 0, nbits: 0 }
+        Self {
+            out,
+            acc: 0,
+            nbits: 0,
+        }
     }
 
     /// Writes the low `n <= 32` bits of `v`.
@@ -102,7 +106,6 @@ impl<'a> BitWriter<'a> {
         self.flush_bytes();
         debug_assert_eq!(self.nbits, 0);
     }
-
 }
 
 #[cfg(test)]

@@ -10,7 +10,11 @@ const fn crc8_table() -> [u8; 256] {
         let mut c = i as u8;
         let mut bit = 0;
         while bit < 8 {
-            c = if c & 0x80 != 0 { (c << 1) ^ 0x07 } else { c << 1 };
+            c = if c & 0x80 != 0 {
+                (c << 1) ^ 0x07
+            } else {
+                c << 1
+            };
             bit += 1;
         }
         table[i] = c;
@@ -31,7 +35,11 @@ const fn crc16_tables() -> [[u16; 256]; 8] {
         let mut c = (i as u16) << 8;
         let mut bit = 0;
         while bit < 8 {
-            c = if c & 0x8000 != 0 { (c << 1) ^ 0x8005 } else { c << 1 };
+            c = if c & 0x8000 != 0 {
+                (c << 1) ^ 0x8005
+            } else {
+                c << 1
+            };
             bit += 1;
         }
         t[0][i] = c;
@@ -93,7 +101,11 @@ mod tests {
         for &b in data {
             c ^= u16::from(b) << 8;
             for _ in 0..8 {
-                c = if c & 0x8000 != 0 { (c << 1) ^ 0x8005 } else { c << 1 };
+                c = if c & 0x8000 != 0 {
+                    (c << 1) ^ 0x8005
+                } else {
+                    c << 1
+                };
             }
         }
         c
@@ -109,9 +121,15 @@ mod tests {
 
     #[test]
     fn sliced_matches_bitwise() {
-        let data: Vec<u8> = (0..1000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let data: Vec<u8> = (0..1000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
         for len in [0, 1, 7, 8, 9, 15, 16, 17, 100, 1000] {
-            assert_eq!(crc16(&data[..len]), crc16_bitwise(&data[..len]), "len {len}");
+            assert_eq!(
+                crc16(&data[..len]),
+                crc16_bitwise(&data[..len]),
+                "len {len}"
+            );
         }
         let (a, b) = data.split_at(333);
         assert_eq!(crc16_update(crc16(a), b), crc16(&data));

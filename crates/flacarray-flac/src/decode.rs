@@ -91,7 +91,12 @@ impl Decoder {
     /// Decodes a whole stream into `out`, which must hold exactly
     /// `stream_size * channels` samples; the stream must hold `stream_size` samples per
     /// channel. Returns the stream's STREAMINFO.
-    pub fn decode_into(&mut self, stream: &[u8], stream_size: u64, out: &mut [i32]) -> Result<StreamInfo> {
+    pub fn decode_into(
+        &mut self,
+        stream: &[u8],
+        stream_size: u64,
+        out: &mut [i32],
+    ) -> Result<StreamInfo> {
         self.decode_range_into(stream, stream_size, 0..stream_size, out)
     }
 
@@ -107,7 +112,13 @@ impl Decoder {
         self.run(stream, stream_size, range, Out::Slice(out))
     }
 
-    fn run(&mut self, stream: &[u8], stream_size: u64, range: Range<u64>, mut out: Out<'_>) -> Result<StreamInfo> {
+    fn run(
+        &mut self,
+        stream: &[u8],
+        stream_size: u64,
+        range: Range<u64>,
+        mut out: Out<'_>,
+    ) -> Result<StreamInfo> {
         if range.start > range.end || range.end > stream_size {
             return Err(Error::InvalidArgument(format!(
                 "sample range {}..{} is outside a stream of {stream_size} samples",
@@ -119,10 +130,16 @@ impl Decoder {
             return Err(Error::Unsupported("more than two channels"));
         }
         if info.bits_per_sample > MAX_BITS_PER_SAMPLE {
-            return Err(Error::Corrupt { what: "STREAMINFO bits per sample above 32", offset: 8 });
+            return Err(Error::Corrupt {
+                what: "STREAMINFO bits per sample above 32",
+                offset: 8,
+            });
         }
         if info.total_samples != 0 && info.total_samples != stream_size {
-            return Err(Error::SampleCount { expected: stream_size, found: info.total_samples });
+            return Err(Error::SampleCount {
+                expected: stream_size,
+                found: info.total_samples,
+            });
         }
         let channels = info.channels as usize;
         if let Out::Slice(s) = &out {
@@ -144,10 +161,21 @@ impl Decoder {
         let mut ended_short = false;
         while pos < stream.len() && (sample < range.end || whole_tail) {
             let hdr = parse_frame_header(&stream[pos..], pos, info.bits_per_sample, frame)?;
-            check_header(&hdr, &info, pos, frame, sample, &mut fixed_bs, &mut ended_short)?;
+            check_header(
+                &hdr,
+                &info,
+                pos,
+                frame,
+                sample,
+                &mut fixed_bs,
+                &mut ended_short,
+            )?;
             let bs = u64::from(hdr.block_size);
             if sample + bs > stream_size {
-                return Err(Error::SampleCount { expected: stream_size, found: sample + bs });
+                return Err(Error::SampleCount {
+                    expected: stream_size,
+                    found: sample + bs,
+                });
             }
             let next = if sample + bs <= range.start {
                 skip_frame(stream, pos, &hdr, frame)?
@@ -159,7 +187,11 @@ impl Decoder {
                 if lo < hi {
                     // Offsets are below `stream_size * channels`, which the output holds.
                     #[allow(clippy::cast_possible_truncation)]
-                    let (skip, n, at) = ((lo - sample) as usize, (hi - lo) as usize, (lo - range.start) as usize);
+                    let (skip, n, at) = (
+                        (lo - sample) as usize,
+                        (hi - lo) as usize,
+                        (lo - range.start) as usize,
+                    );
                     let dst = out.dest(at * channels, n * channels);
                     self.emit(hdr.channel_mode, skip, n, dst)?;
                 }
@@ -170,17 +202,29 @@ impl Decoder {
             frame += 1;
         }
         if sample < range.end || (whole_tail && sample < stream_size) {
-            return Err(Error::SampleCount { expected: stream_size, found: sample });
+            return Err(Error::SampleCount {
+                expected: stream_size,
+                found: sample,
+            });
         }
         if whole_tail && pos < stream.len() {
-            return Err(Error::Corrupt { what: "data after the last frame", offset: pos });
+            return Err(Error::Corrupt {
+                what: "data after the last frame",
+                offset: pos,
+            });
         }
         Ok(info)
     }
 
     /// Decodes the frame at `pos` into the channel buffers; returns the offset just
     /// past the frame after checking its CRC-16.
-    fn decode_frame(&mut self, stream: &[u8], pos: usize, hdr: &FrameHeader, frame: u64) -> Result<usize> {
+    fn decode_frame(
+        &mut self,
+        stream: &[u8],
+        pos: usize,
+        hdr: &FrameHeader,
+        frame: u64,
+    ) -> Result<usize> {
         let data = &stream[pos..];
         let mut r = BitReader::new(data);
         // Skip the header (already parsed and checked).
@@ -201,7 +245,13 @@ impl Decoder {
                 if self.residual.len() < n {
                     self.residual.resize(n, 0);
                 }
-                decode_subframe_wide(&mut r, bps, &mut self.wide[..n], &mut self.residual[..n], pos)?;
+                decode_subframe_wide(
+                    &mut r,
+                    bps,
+                    &mut self.wide[..n],
+                    &mut self.residual[..n],
+                    pos,
+                )?;
                 self.side_is_wide = true;
             } else {
                 if self.chan[c].len() < n {
@@ -214,10 +264,17 @@ impl Decoder {
         let end = r.byte_pos();
         let crc_end = end + 2;
         if crc_end > data.len() {
-            return Err(Error::Truncated { what: "frame CRC-16", offset: pos + end });
+            return Err(Error::Truncated {
+                what: "frame CRC-16",
+                offset: pos + end,
+            });
         }
         if crc16(&data[..crc_end]) != 0 {
-            return Err(Error::Crc { kind: "CRC-16 (frame)", frame, offset: pos });
+            return Err(Error::Crc {
+                kind: "CRC-16 (frame)",
+                frame,
+                offset: pos,
+            });
         }
         Ok(pos + crc_end)
     }
@@ -225,11 +282,18 @@ impl Decoder {
     /// Writes `n` samples starting at frame sample `skip`, undoing stereo decorrelation.
     fn emit(&self, mode: ChannelMode, skip: usize, n: usize, dst: &mut [i32]) -> Result<()> {
         let range = skip..skip + n;
-        let out_of_range = || Error::Corrupt { what: "decoded stereo sample exceeds 32 bits", offset: 0 };
+        let out_of_range = || Error::Corrupt {
+            what: "decoded stereo sample exceeds 32 bits",
+            offset: 0,
+        };
         match mode {
             ChannelMode::Independent(1) => dst.copy_from_slice(&self.chan[0][range]),
             ChannelMode::Independent(_) => {
-                for ((d, &a), &b) in dst.chunks_exact_mut(2).zip(&self.chan[0][range.clone()]).zip(&self.chan[1][range]) {
+                for ((d, &a), &b) in dst
+                    .chunks_exact_mut(2)
+                    .zip(&self.chan[0][range.clone()])
+                    .zip(&self.chan[1][range])
+                {
                     d[0] = a;
                     d[1] = b;
                 }
@@ -267,7 +331,11 @@ impl Decoder {
 
     #[inline(always)]
     fn side_at(&self, ch: usize, i: usize) -> i64 {
-        if self.side_is_wide { self.wide[i] } else { i64::from(self.chan[ch][i]) }
+        if self.side_is_wide {
+            self.wide[i]
+        } else {
+            i64::from(self.chan[ch][i])
+        }
     }
 }
 
@@ -331,15 +399,25 @@ fn skip_frame(stream: &[u8], pos: usize, hdr: &FrameHeader, frame: u64) -> Resul
     if crc16_update(crc, &stream[checked..]) == 0 {
         Ok(stream.len())
     } else {
-        Err(Error::Crc { kind: "CRC-16 (frame)", frame, offset: pos })
+        Err(Error::Crc {
+            kind: "CRC-16 (frame)",
+            frame,
+            offset: pos,
+        })
     }
 }
 
 /// Maps a bit reader error's offset from frame-relative to stream-relative.
 fn at(pos: usize) -> impl Fn(Error) -> Error {
     move |e| match e {
-        Error::Truncated { what, offset } => Error::Truncated { what, offset: offset + pos },
-        Error::Corrupt { what, offset } => Error::Corrupt { what, offset: offset + pos },
+        Error::Truncated { what, offset } => Error::Truncated {
+            what,
+            offset: offset + pos,
+        },
+        Error::Corrupt { what, offset } => Error::Corrupt {
+            what,
+            offset: offset + pos,
+        },
         other => other,
     }
 }
@@ -348,12 +426,22 @@ fn at(pos: usize) -> impl Fn(Error) -> Error {
 fn subframe_header(r: &mut BitReader<'_>, bps: u32, pos: usize) -> Result<(u32, u32)> {
     let h = r.read_u32(8, "subframe header").map_err(at(pos))?;
     if h & 0x80 != 0 {
-        return Err(Error::Corrupt { what: "subframe padding bit set", offset: pos + r.byte_pos() });
+        return Err(Error::Corrupt {
+            what: "subframe padding bit set",
+            offset: pos + r.byte_pos(),
+        });
     }
     let kind = (h >> 1) & 0x3F;
-    let wasted = if h & 1 == 1 { r.read_unary(bps, "wasted bits").map_err(at(pos))? + 1 } else { 0 };
+    let wasted = if h & 1 == 1 {
+        r.read_unary(bps, "wasted bits").map_err(at(pos))? + 1
+    } else {
+        0
+    };
     if wasted >= bps {
-        return Err(Error::Corrupt { what: "wasted bits not below bits per sample", offset: pos + r.byte_pos() });
+        return Err(Error::Corrupt {
+            what: "wasted bits not below bits per sample",
+            offset: pos + r.byte_pos(),
+        });
     }
     Ok((kind, wasted))
 }
@@ -376,7 +464,10 @@ fn decode_subframe(r: &mut BitReader<'_>, bps: u32, out: &mut [i32], pos: usize)
         8..=12 => {
             let order = (kind - 8) as usize;
             if order > n {
-                return Err(Error::Corrupt { what: "predictor order exceeds block size", offset: pos + r.byte_pos() });
+                return Err(Error::Corrupt {
+                    what: "predictor order exceeds block size",
+                    offset: pos + r.byte_pos(),
+                });
             }
             for o in &mut out[..order] {
                 *o = narrow(r.read_signed(sbps, "warm-up sample").map_err(at(pos))?);
@@ -387,16 +478,25 @@ fn decode_subframe(r: &mut BitReader<'_>, bps: u32, out: &mut [i32], pos: usize)
         32..=63 => {
             let order = (kind - 31) as usize;
             if order > n {
-                return Err(Error::Corrupt { what: "predictor order exceeds block size", offset: pos + r.byte_pos() });
+                return Err(Error::Corrupt {
+                    what: "predictor order exceeds block size",
+                    offset: pos + r.byte_pos(),
+                });
             }
             for o in &mut out[..order] {
                 *o = narrow(r.read_signed(sbps, "warm-up sample").map_err(at(pos))?);
             }
             let (coefs, shift) = read_lpc_params(r, order, pos)?;
             read_residual(r, n, order, &mut out[order..], pos)?;
-            restore_lpc(&coefs[..order], shift, out).map_err(|what| Error::Corrupt { what, offset: pos })?;
+            restore_lpc(&coefs[..order], shift, out)
+                .map_err(|what| Error::Corrupt { what, offset: pos })?;
         }
-        _ => return Err(Error::Corrupt { what: "reserved subframe type", offset: pos + r.byte_pos() }),
+        _ => {
+            return Err(Error::Corrupt {
+                what: "reserved subframe type",
+                offset: pos + r.byte_pos(),
+            });
+        }
     }
     if wasted > 0 {
         // The samples carry `sbps = bps - wasted` bits, so shifting back yields `bps`
@@ -418,7 +518,13 @@ fn narrow(v: i64) -> i32 {
 }
 
 /// Decodes one 33-bit side subframe into `out`; `res` is residual scratch.
-fn decode_subframe_wide(r: &mut BitReader<'_>, bps: u32, out: &mut [i64], res: &mut [i32], pos: usize) -> Result<()> {
+fn decode_subframe_wide(
+    r: &mut BitReader<'_>,
+    bps: u32,
+    out: &mut [i64],
+    res: &mut [i32],
+    pos: usize,
+) -> Result<()> {
     let (kind, wasted) = subframe_header(r, bps, pos)?;
     let sbps = bps - wasted;
     let n = out.len();
@@ -434,14 +540,25 @@ fn decode_subframe_wide(r: &mut BitReader<'_>, bps: u32, out: &mut [i64], res: &
         }
         8..=12 | 32..=63 => {
             let lpc = kind >= 32;
-            let order = if lpc { (kind - 31) as usize } else { (kind - 8) as usize };
+            let order = if lpc {
+                (kind - 31) as usize
+            } else {
+                (kind - 8) as usize
+            };
             if order > n {
-                return Err(Error::Corrupt { what: "predictor order exceeds block size", offset: pos + r.byte_pos() });
+                return Err(Error::Corrupt {
+                    what: "predictor order exceeds block size",
+                    offset: pos + r.byte_pos(),
+                });
             }
             for o in &mut out[..order] {
                 *o = r.read_signed(sbps, "warm-up sample").map_err(at(pos))?;
             }
-            let params = if lpc { Some(read_lpc_params(r, order, pos)?) } else { None };
+            let params = if lpc {
+                Some(read_lpc_params(r, order, pos)?)
+            } else {
+                None
+            };
             read_residual(r, n, order, &mut res[order..], pos)?;
             for (o, &e) in out[order..].iter_mut().zip(&res[order..]) {
                 *o = i64::from(e);
@@ -462,12 +579,20 @@ fn decode_subframe_wide(r: &mut BitReader<'_>, bps: u32, out: &mut [i64], res: &
                 };
                 let v = out[i] + pred;
                 if !(-limit..limit).contains(&v) {
-                    return Err(Error::Corrupt { what: "predicted side sample exceeds 33 bits", offset: pos + r.byte_pos() });
+                    return Err(Error::Corrupt {
+                        what: "predicted side sample exceeds 33 bits",
+                        offset: pos + r.byte_pos(),
+                    });
                 }
                 out[i] = v;
             }
         }
-        _ => return Err(Error::Corrupt { what: "reserved subframe type", offset: pos + r.byte_pos() }),
+        _ => {
+            return Err(Error::Corrupt {
+                what: "reserved subframe type",
+                offset: pos + r.byte_pos(),
+            });
+        }
     }
     if wasted > 0 {
         for o in out.iter_mut() {
@@ -494,30 +619,53 @@ fn fixed_prediction(order: usize, hist: &[i64]) -> i64 {
 fn read_lpc_params(r: &mut BitReader<'_>, order: usize, pos: usize) -> Result<([i32; 32], u32)> {
     let precision = r.read_u32(4, "LPC precision").map_err(at(pos))? + 1;
     if precision == 16 {
-        return Err(Error::Corrupt { what: "invalid LPC precision", offset: pos + r.byte_pos() });
+        return Err(Error::Corrupt {
+            what: "invalid LPC precision",
+            offset: pos + r.byte_pos(),
+        });
     }
     let shift = r.read_signed(5, "LPC shift").map_err(at(pos))?;
-    let shift = u32::try_from(shift).map_err(|_| Error::Corrupt { what: "negative LPC shift", offset: pos + r.byte_pos() })?;
+    let shift = u32::try_from(shift).map_err(|_| Error::Corrupt {
+        what: "negative LPC shift",
+        offset: pos + r.byte_pos(),
+    })?;
     let mut coefs = [0i32; 32];
     for c in &mut coefs[..order] {
-        *c = narrow(r.read_signed(precision, "LPC coefficient").map_err(at(pos))?);
+        *c = narrow(
+            r.read_signed(precision, "LPC coefficient")
+                .map_err(at(pos))?,
+        );
     }
     Ok((coefs, shift))
 }
 
 /// Reads the residual of a subframe with `n` samples and predictor `order` into
 /// `out` (`n - order` values).
-fn read_residual(r: &mut BitReader<'_>, n: usize, order: usize, out: &mut [i32], pos: usize) -> Result<()> {
+fn read_residual(
+    r: &mut BitReader<'_>,
+    n: usize,
+    order: usize,
+    out: &mut [i32],
+    pos: usize,
+) -> Result<()> {
     let method = r.read_u32(2, "residual coding method").map_err(at(pos))?;
     let (param_bits, escape) = match method {
         0 => (4, 15),
         1 => (5, 31),
-        _ => return Err(Error::Corrupt { what: "reserved residual coding method", offset: pos + r.byte_pos() }),
+        _ => {
+            return Err(Error::Corrupt {
+                what: "reserved residual coding method",
+                offset: pos + r.byte_pos(),
+            });
+        }
     };
     let porder = r.read_u32(4, "partition order").map_err(at(pos))?;
     let parts = 1usize << porder;
-    if n % parts != 0 || (n >> porder) < order {
-        return Err(Error::Corrupt { what: "partition order does not fit the block", offset: pos + r.byte_pos() });
+    if !n.is_multiple_of(parts) || (n >> porder) < order {
+        return Err(Error::Corrupt {
+            what: "partition order does not fit the block",
+            offset: pos + r.byte_pos(),
+        });
     }
     let per = n >> porder;
     let mut start = 0usize;
@@ -583,20 +731,30 @@ fn restore_fixed(order: usize, buf: &mut [i32]) -> std::result::Result<(), &'sta
         }
         _ => {
             for i in 4..buf.len() {
-                let p = 4 * (i64::from(buf[i - 1]) + i64::from(buf[i - 3])) - 6 * i64::from(buf[i - 2]) - i64::from(buf[i - 4]);
+                let p = 4 * (i64::from(buf[i - 1]) + i64::from(buf[i - 3]))
+                    - 6 * i64::from(buf[i - 2])
+                    - i64::from(buf[i - 4]);
                 let v = i64::from(buf[i]) + p;
                 put(&mut buf[i], v);
             }
         }
     }
-    if ok { Ok(()) } else { Err("predicted sample exceeds 32 bits") }
+    if ok {
+        Ok(())
+    } else {
+        Err("predicted sample exceeds 32 bits")
+    }
 }
 
 /// Undoes an LPC predictor in place. Coefficients have at most 15 bits and samples
 /// 32, so each product is below 2^46 and a sum of 32 of them below 2^51: i64 holds
 /// it exactly. The order is dispatched to a const-generic loop so that the
 /// coefficient loop unrolls.
-fn restore_lpc(coefs: &[i32], shift: u32, buf: &mut [i32]) -> std::result::Result<(), &'static str> {
+fn restore_lpc(
+    coefs: &[i32],
+    shift: u32,
+    buf: &mut [i32],
+) -> std::result::Result<(), &'static str> {
     macro_rules! dispatch {
         ($($n:literal)*) => {
             match coefs.len() {
@@ -609,7 +767,11 @@ fn restore_lpc(coefs: &[i32], shift: u32, buf: &mut [i32]) -> std::result::Resul
 }
 
 #[inline(always)]
-fn restore_lpc_n<const N: usize>(coefs: &[i32], shift: u32, buf: &mut [i32]) -> std::result::Result<(), &'static str> {
+fn restore_lpc_n<const N: usize>(
+    coefs: &[i32],
+    shift: u32,
+    buf: &mut [i32],
+) -> std::result::Result<(), &'static str> {
     let mut c = [0i64; N];
     // Coefficients reversed so that c[j] multiplies buf[i - N + j].
     for (j, &v) in coefs.iter().rev().enumerate() {
@@ -634,5 +796,9 @@ fn restore_lpc_n<const N: usize>(coefs: &[i32], shift: u32, buf: &mut [i32]) -> 
             buf[i] = v as i32;
         }
     }
-    if ok { Ok(()) } else { Err("predicted sample exceeds 32 bits") }
+    if ok {
+        Ok(())
+    } else {
+        Err("predicted sample exceeds 32 bits")
+    }
 }

@@ -76,7 +76,14 @@ impl LevelPreset {
             8 => (4096, Exhaustive, 12, 6, SubdivideTukey(3)),
             _ => return None,
         };
-        Some(Self { block_size, stereo, max_lpc_order, min_partition_order: 0, max_partition_order, apodization })
+        Some(Self {
+            block_size,
+            stereo,
+            max_lpc_order,
+            min_partition_order: 0,
+            max_partition_order,
+            apodization,
+        })
     }
 }
 
@@ -99,11 +106,25 @@ pub struct EncoderConfig {
     /// Write a VORBIS_COMMENT block with this vendor string. Default none, which
     /// saves 42 bytes per stream against libFLAC's output.
     pub vendor: Option<String>,
+    /// Let residual partitions be stored as raw ("escaped") values when that is
+    /// smaller than Rice coding. Valid FLAC, but off by default as in libFLAC's
+    /// presets: some decoders (claxon 0.4) do not implement escaped partitions, and
+    /// the gain is a few bytes per stream at most.
+    pub escape_coding: bool,
 }
 
 impl Default for EncoderConfig {
     fn default() -> Self {
-        Self { level: 5, channels: 1, bits_per_sample: 32, sample_rate: 44100, block_size: None, md5: false, vendor: None }
+        Self {
+            level: 5,
+            channels: 1,
+            bits_per_sample: 32,
+            sample_rate: 44100,
+            block_size: None,
+            md5: false,
+            vendor: None,
+            escape_coding: false,
+        }
     }
 }
 
@@ -115,13 +136,22 @@ impl EncoderConfig {
             return bad(format!("compression level {} is not in 0..=8", self.level));
         };
         if !(1..=MAX_CHANNELS).contains(&self.channels) {
-            return bad(format!("{} channels: only 1 or 2 are supported", self.channels));
+            return bad(format!(
+                "{} channels: only 1 or 2 are supported",
+                self.channels
+            ));
         }
         if !(MIN_BITS_PER_SAMPLE..=MAX_BITS_PER_SAMPLE).contains(&self.bits_per_sample) {
-            return bad(format!("{} bits per sample is not in 4..=32", self.bits_per_sample));
+            return bad(format!(
+                "{} bits per sample is not in 4..=32",
+                self.bits_per_sample
+            ));
         }
         if self.sample_rate == 0 || self.sample_rate >= 1 << 20 {
-            return bad(format!("sample rate {} is not in 1..2^20", self.sample_rate));
+            return bad(format!(
+                "sample rate {} is not in 1..2^20",
+                self.sample_rate
+            ));
         }
         if let Some(bs) = self.block_size {
             if !(16..=65535).contains(&bs) {
@@ -129,10 +159,12 @@ impl EncoderConfig {
             }
             preset.block_size = bs;
         }
-        if let Some(v) = &self.vendor {
-            if v.len() > (1 << 24) - 9 {
-                return bad("vendor string longer than a metadata block can hold".into());
-            }
+        if self
+            .vendor
+            .as_ref()
+            .is_some_and(|v| v.len() > (1 << 24) - 9)
+        {
+            return bad("vendor string longer than a metadata block can hold".into());
         }
         Ok(preset)
     }
@@ -150,7 +182,10 @@ pub fn max_encoded_len(samples_per_channel: u64, config: &EncoderConfig) -> u64 
     // byte plus up to 4 for wasted bits, and samples of at most 33 bits.
     let per_frame_fixed = 18 + u64::from(config.channels) * 6;
     let sample_bits = u64::from(config.bits_per_sample + 1) * u64::from(config.channels);
-    42 + vendor + frames * per_frame_fixed + (samples_per_channel * sample_bits).div_ceil(8) + frames
+    42 + vendor
+        + frames * per_frame_fixed
+        + (samples_per_channel * sample_bits).div_ceil(8)
+        + frames
 }
 
 /// Encodes `interleaved` samples as one complete FLAC stream.
@@ -174,7 +209,12 @@ enum Kind {
     Constant,
     Verbatim,
     Fixed(usize),
-    Lpc { order: usize, precision: u32, shift: u32, coefs: [i32; MAX_ORDER] },
+    Lpc {
+        order: usize,
+        precision: u32,
+        shift: u32,
+        coefs: [i32; MAX_ORDER],
+    },
 }
 
 /// One candidate channel of the current frame and its best coding.
@@ -203,6 +243,7 @@ pub struct Encoder {
     /// L, R, M, S candidates (only the first for mono).
     ch: [Channel; 4],
     stats: Stats,
+    rice_limits: rice::Limits,
     /// Apodization windows for `window_len`-sample blocks, back to back.
     windows: Vec<f64>,
     window_len: usize,
@@ -211,7 +252,10 @@ pub struct Encoder {
 
 impl std::fmt::Debug for Encoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Encoder").field("config", &self.config).field("preset", &self.preset).finish_non_exhaustive()
+        f.debug_struct("Encoder")
+            .field("config", &self.config)
+            .field("preset", &self.preset)
+            .finish_non_exhaustive()
     }
 }
 
@@ -219,11 +263,17 @@ impl Encoder {
     /// Validates `config` and creates an encoder.
     pub fn new(config: EncoderConfig) -> Result<Self> {
         let preset = config.validate()?;
+        let rice_limits = rice::Limits {
+            min_order: preset.min_partition_order,
+            max_order: preset.max_partition_order,
+            escapes: config.escape_coding,
+        };
         Ok(Self {
             config,
             preset,
             ch: Default::default(),
             stats: Stats::default(),
+            rice_limits,
             windows: Vec::new(),
             window_len: 0,
             windowed: Vec::new(),
@@ -239,7 +289,7 @@ impl Encoder {
     /// the channel count) to `out`; returns the number of bytes appended.
     pub fn encode_into(&mut self, interleaved: &[i32], out: &mut Vec<u8>) -> Result<usize> {
         let channels = self.config.channels as usize;
-        if interleaved.len() % channels != 0 {
+        if !interleaved.len().is_multiple_of(channels) {
             return Err(Error::InvalidArgument(format!(
                 "{} interleaved samples is not a multiple of {channels} channels",
                 interleaved.len()
@@ -247,13 +297,18 @@ impl Encoder {
         }
         let total = (interleaved.len() / channels) as u64;
         if total >= 1 << 36 {
-            return Err(Error::InvalidArgument("more than 2^36 samples per channel".into()));
+            return Err(Error::InvalidArgument(
+                "more than 2^36 samples per channel".into(),
+            ));
         }
         let bps = self.config.bits_per_sample;
         if bps < 32 {
             let lo = -(1i64 << (bps - 1));
             let hi = (1i64 << (bps - 1)) - 1;
-            if let Some(pos) = interleaved.iter().position(|&v| !(lo..=hi).contains(&i64::from(v))) {
+            if let Some(pos) = interleaved
+                .iter()
+                .position(|&v| !(lo..=hi).contains(&i64::from(v)))
+            {
                 return Err(Error::InvalidArgument(format!(
                     "sample {} at index {pos} does not fit {bps} bits per sample",
                     interleaved[pos]
@@ -377,12 +432,19 @@ impl Encoder {
                     self.analyse(c, n, bps + u32::from(c == 3));
                 }
                 let cost = |c: usize| self.ch[c].bits;
-                pairs.iter().min_by_key(|(_, a, b)| cost(*a) + cost(*b)).map_or(ChannelMode::Independent(2), |p| p.0)
+                pairs
+                    .iter()
+                    .min_by_key(|(_, a, b)| cost(*a) + cost(*b))
+                    .map_or(ChannelMode::Independent(2), |p| p.0)
             }
             StereoMode::Loose => {
                 // Sum of absolute first differences: a cheap proxy for coded size.
                 let est: Vec<u64> = self.ch.iter().map(|c| first_diff_cost(&c.x[..n])).collect();
-                let (mode, a, b) = pairs.iter().min_by_key(|(_, a, b)| est[*a] + est[*b]).copied().unwrap_or(pairs[0]);
+                let (mode, a, b) = pairs
+                    .iter()
+                    .min_by_key(|(_, a, b)| est[*a] + est[*b])
+                    .copied()
+                    .unwrap_or(pairs[0]);
                 self.analyse(a, n, bps + u32::from(a == 3));
                 self.analyse(b, n, bps + u32::from(b == 3));
                 mode
@@ -457,20 +519,29 @@ impl Encoder {
         // An order-k residual is a k-th difference, at most 2^k times the largest
         // magnitude, so inputs of `mag_bits` bits cannot overflow 31 bits when
         // mag_bits + 4 <= 31 and the per-sample range test can be skipped.
-        let mag_bits = 64 - (lo >> wasted).unsigned_abs().max((hi >> wasted).unsigned_abs()).leading_zeros();
+        let mag_bits = 64
+            - (lo >> wasted)
+                .unsigned_abs()
+                .max((hi >> wasted).unsigned_abs())
+                .leading_zeros();
         let max_fixed = 4.min(n - 1);
+        if let Some(order) = best_fixed_order(x, max_fixed, mag_bits + 4 > 31)
+            && fixed_residual(x, order, &mut ch.tmp[..n - order])
         {
-            if let Some(order) = best_fixed_order(x, max_fixed, mag_bits + 4 > 31) {
-                if fixed_residual(x, order, &mut ch.tmp[..n - order]) {
-                    rice::choose(&ch.tmp[..n - order], n, order, preset.min_partition_order, preset.max_partition_order, &mut self.stats, &mut ch.trial);
-                    let bits = head + order as u64 * u64::from(sbps) + ch.trial.bits;
-                    if bits < ch.bits {
-                        ch.bits = bits;
-                        ch.kind = Some(Kind::Fixed(order));
-                        std::mem::swap(&mut ch.best, &mut ch.tmp);
-                        std::mem::swap(&mut ch.rice, &mut ch.trial);
-                    }
-                }
+            rice::choose(
+                &ch.tmp[..n - order],
+                n,
+                order,
+                &self.rice_limits,
+                &mut self.stats,
+                &mut ch.trial,
+            );
+            let bits = head + order as u64 * u64::from(sbps) + ch.trial.bits;
+            if bits < ch.bits {
+                ch.bits = bits;
+                ch.kind = Some(Kind::Fixed(order));
+                std::mem::swap(&mut ch.best, &mut ch.tmp);
+                std::mem::swap(&mut ch.rice, &mut ch.trial);
             }
         }
 
@@ -499,7 +570,8 @@ impl Encoder {
             let mut best_order = 1;
             let mut best_est = f64::MAX;
             for m in 1..=got {
-                let est = lpc::expected_bits(err[m - 1], n - m) * (n - m) as f64 + (m as f64) * f64::from(precision + sbps);
+                let est = lpc::expected_bits(err[m - 1], n - m) * (n - m) as f64
+                    + (m as f64) * f64::from(precision + sbps);
                 if est < best_est {
                     best_est = est;
                     best_order = m;
@@ -507,15 +579,33 @@ impl Encoder {
             }
             let m = best_order;
             let mut coefs = [0i32; MAX_ORDER];
-            let Some(shift) = lpc::quantize(&lp[m - 1][..m], precision, &mut coefs) else { continue };
+            let Some(shift) = lpc::quantize(&lp[m - 1][..m], precision, &mut coefs) else {
+                continue;
+            };
             if !lpc::residual(&ch.x[..n], &coefs[..m], shift, &mut ch.tmp[..n - m]) {
                 continue;
             }
-            rice::choose(&ch.tmp[..n - m], n, m, preset.min_partition_order, preset.max_partition_order, &mut self.stats, &mut ch.trial);
-            let bits = head + m as u64 * u64::from(sbps) + 9 + m as u64 * u64::from(precision) + ch.trial.bits;
+            rice::choose(
+                &ch.tmp[..n - m],
+                n,
+                m,
+                &self.rice_limits,
+                &mut self.stats,
+                &mut ch.trial,
+            );
+            let bits = head
+                + m as u64 * u64::from(sbps)
+                + 9
+                + m as u64 * u64::from(precision)
+                + ch.trial.bits;
             if bits < ch.bits {
                 ch.bits = bits;
-                ch.kind = Some(Kind::Lpc { order: m, precision, shift, coefs });
+                ch.kind = Some(Kind::Lpc {
+                    order: m,
+                    precision,
+                    shift,
+                    coefs,
+                });
                 std::mem::swap(&mut ch.best, &mut ch.tmp);
                 std::mem::swap(&mut ch.rice, &mut ch.trial);
             }
@@ -547,7 +637,11 @@ fn best_fixed_order(x: &[i64], max: usize, check: bool) -> Option<usize> {
     if max < 4 {
         return best_fixed_order_short(x, max);
     }
-    if check { fixed_sums::<true>(x) } else { fixed_sums::<false>(x) }
+    if check {
+        fixed_sums::<true>(x)
+    } else {
+        fixed_sums::<false>(x)
+    }
 }
 
 /// Sums (and, with `CHECK`, peaks) of the order 0..=4 residuals from sample 4 on.
@@ -559,7 +653,13 @@ fn fixed_sums<const CHECK: bool>(x: &[i64]) -> Option<usize> {
     let (d1, d2, d3) = (x[3] - x[2], x[2] - x[1], x[1] - x[0]);
     let (mut prev, mut p1, mut p2, mut p3) = (x[3], d1, d1 - d2, (d1 - d2) - (d2 - d3));
     for &v in &x[4..] {
-        let e = [v, v - prev, v - prev - p1, v - prev - p1 - p2, v - prev - p1 - p2 - p3];
+        let e = [
+            v,
+            v - prev,
+            v - prev - p1,
+            v - prev - p1 - p2,
+            v - prev - p1 - p2 - p3,
+        ];
         for k in 0..5 {
             sums[k] += e[k].unsigned_abs();
             if CHECK {
@@ -571,7 +671,9 @@ fn fixed_sums<const CHECK: bool>(x: &[i64]) -> Option<usize> {
         p2 = e[2];
         p3 = e[3];
     }
-    (0..=4).filter(|&k| !CHECK || peak[k] <= i32::MAX.unsigned_abs().into()).min_by_key(|&k| sums[k])
+    (0..=4)
+        .filter(|&k| !CHECK || peak[k] <= i32::MAX.unsigned_abs().into())
+        .min_by_key(|&k| sums[k])
 }
 
 /// Blocks of at most 4 samples: residuals over the samples from `max` on, checked.
@@ -638,7 +740,12 @@ fn write_subframe(w: &mut BitWriter<'_>, ch: &Channel, n: usize) {
             }
             rice::write(w, &ch.best[..n - order], n, order, &ch.rice);
         }
-        Kind::Lpc { order, precision, shift, coefs } => {
+        Kind::Lpc {
+            order,
+            precision,
+            shift,
+            coefs,
+        } => {
             for &v in &x[..order] {
                 w.write_signed(sbps, v);
             }

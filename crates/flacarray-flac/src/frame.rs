@@ -37,7 +37,10 @@ impl ChannelMode {
 
     /// Whether channel `ch` is a side channel, which carries one extra bit.
     pub(crate) fn is_side(self, ch: u32) -> bool {
-        matches!((self, ch), (ChannelMode::LeftSide, 1) | (ChannelMode::RightSide, 0) | (ChannelMode::MidSide, 1))
+        matches!(
+            (self, ch),
+            (ChannelMode::LeftSide, 1) | (ChannelMode::RightSide, 0) | (ChannelMode::MidSide, 1)
+        )
     }
 }
 
@@ -57,12 +60,19 @@ pub(crate) struct FrameHeader {
 
 /// Parses a frame header at the start of `data` (which starts at stream offset
 /// `offset`), checking the sync code and CRC-8. `info_bps` is STREAMINFO's.
-pub(crate) fn parse_frame_header(data: &[u8], offset: usize, info_bps: u32, frame: u64) -> Result<FrameHeader> {
+pub(crate) fn parse_frame_header(
+    data: &[u8],
+    offset: usize,
+    info_bps: u32,
+    frame: u64,
+) -> Result<FrameHeader> {
     let corrupt = |what| Error::Corrupt { what, offset };
     let mut r = BitReader::new(data);
-    let t = |what| move |e: Error| match e {
-        Error::Truncated { .. } => Error::Truncated { what, offset },
-        other => other,
+    let t = |what| {
+        move |e: Error| match e {
+            Error::Truncated { .. } => Error::Truncated { what, offset },
+            other => other,
+        }
     };
     let sync = r.read_u32(15, "frame header").map_err(t("frame header"))?;
     if sync != 0b111_1111_1111_1100 {
@@ -77,7 +87,10 @@ pub(crate) fn parse_frame_header(data: &[u8], offset: usize, info_bps: u32, fram
         return Err(corrupt("frame header reserved bit set"));
     }
     let number = read_coded_number(&mut r, variable).map_err(|e| match e {
-        Error::Truncated { .. } => Error::Truncated { what: "frame header", offset },
+        Error::Truncated { .. } => Error::Truncated {
+            what: "frame header",
+            offset,
+        },
         Error::Corrupt { what, .. } => Error::Corrupt { what, offset },
         other => other,
     })?;
@@ -114,11 +127,25 @@ pub(crate) fn parse_frame_header(data: &[u8], offset: usize, info_bps: u32, fram
     };
     debug_assert!(r.is_byte_aligned());
     let len = r.byte_pos();
-    let crc = *data.get(len).ok_or(Error::Truncated { what: "frame header CRC-8", offset })?;
+    let crc = *data.get(len).ok_or(Error::Truncated {
+        what: "frame header CRC-8",
+        offset,
+    })?;
     if crc8(&data[..len]) != crc {
-        return Err(Error::Crc { kind: "CRC-8 (frame header)", frame, offset });
+        return Err(Error::Crc {
+            kind: "CRC-8 (frame header)",
+            frame,
+            offset,
+        });
     }
-    Ok(FrameHeader { variable, block_size, channel_mode, bits_per_sample, number, len: len + 1 })
+    Ok(FrameHeader {
+        variable,
+        block_size,
+        channel_mode,
+        bits_per_sample,
+        number,
+        len: len + 1,
+    })
 }
 
 /// Reads the UTF-8-like coded number: up to 31 bits (6 bytes) for a frame number and
@@ -130,12 +157,20 @@ fn read_coded_number(r: &mut BitReader<'_>, variable: bool) -> Result<u64> {
         0 => (u64::from(first), 0),
         2..=6 => (u64::from(first & (0x7F >> ones)), ones - 1),
         7 if variable => (0, 6),
-        _ => return Err(Error::Corrupt { what: "invalid coded frame/sample number", offset: 0 }),
+        _ => {
+            return Err(Error::Corrupt {
+                what: "invalid coded frame/sample number",
+                offset: 0,
+            });
+        }
     };
     for _ in 0..extra {
         let b = r.read_u32(8, "coded number")?;
         if b & 0xC0 != 0x80 {
-            return Err(Error::Corrupt { what: "invalid coded frame/sample number", offset: 0 });
+            return Err(Error::Corrupt {
+                what: "invalid coded frame/sample number",
+                offset: 0,
+            });
         }
         value = value << 6 | u64::from(b & 0x3F);
     }
@@ -176,7 +211,9 @@ pub(crate) fn write_frame_header(
     let (bs_code, bs_extra) = match block_size {
         192 => (1, None),
         576 | 1152 | 2304 | 4608 => (2 + (block_size / 576).trailing_zeros(), None),
-        256 | 512 | 1024 | 2048 | 4096 | 8192 | 16384 | 32768 => (8 + (block_size / 256).trailing_zeros(), None),
+        256 | 512 | 1024 | 2048 | 4096 | 8192 | 16384 | 32768 => {
+            (8 + (block_size / 256).trailing_zeros(), None)
+        }
         1..=256 => (6, Some((8, block_size - 1))),
         _ => (7, Some((16, block_size - 1))),
     };
@@ -214,13 +251,31 @@ mod tests {
 
     #[test]
     fn coded_numbers_round_trip() {
-        for v in [0u64, 1, 0x7F, 0x80, 0x7FF, 0x800, 0xFFFF, 0x10000, 0x1F_FFFF, 0x20_0000, 0x3FF_FFFF, 0x400_0000, 0x7FFF_FFFF] {
+        for v in [
+            0u64,
+            1,
+            0x7F,
+            0x80,
+            0x7FF,
+            0x800,
+            0xFFFF,
+            0x10000,
+            0x1F_FFFF,
+            0x20_0000,
+            0x3FF_FFFF,
+            0x400_0000,
+            0x7FFF_FFFF,
+        ] {
             let mut out = Vec::new();
             let mut w = BitWriter::new(&mut out);
             write_coded_number(&mut w, v);
             w.finish();
             let mut r = BitReader::new(&out);
-            assert_eq!(read_coded_number(&mut r, false).ok(), Some(v), "{v:#x} as {out:02x?}");
+            assert_eq!(
+                read_coded_number(&mut r, false).ok(),
+                Some(v),
+                "{v:#x} as {out:02x?}"
+            );
         }
     }
 
@@ -232,12 +287,18 @@ mod tests {
         write_frame_header(&mut out, 4096, ChannelMode::Independent(1), 32, 0);
         assert_eq!(&out[..5], &[0xFF, 0xF8, 0xC0, 0x0E, 0x00]);
         let h = parse_frame_header(&out, 0, 32, 0).ok();
-        assert_eq!(h.map(|h| (h.block_size, h.bits_per_sample, h.number, h.len)), Some((4096, 32, 0, 6)));
+        assert_eq!(
+            h.map(|h| (h.block_size, h.bits_per_sample, h.number, h.len)),
+            Some((4096, 32, 0, 6))
+        );
         // A short last frame: block size 904 coded with 16 bits after the number.
         let mut out = Vec::new();
         write_frame_header(&mut out, 904, ChannelMode::MidSide, 32, 1);
         assert_eq!(&out[..7], &[0xFF, 0xF8, 0x70, 0xAE, 0x01, 0x03, 0x87]);
         let h = parse_frame_header(&out, 0, 32, 1).ok();
-        assert_eq!(h.map(|h| (h.block_size, h.channel_mode, h.number)), Some((904, ChannelMode::MidSide, 1)));
+        assert_eq!(
+            h.map(|h| (h.block_size, h.channel_mode, h.number)),
+            Some((904, ChannelMode::MidSide, 1))
+        );
     }
 }

@@ -32,7 +32,9 @@ mod metadata;
 mod rice;
 
 pub use decode::{Decoded, Decoder, decode, decode_range};
-pub use encode::{Apodization, Encoder, EncoderConfig, LevelPreset, StereoMode, encode, max_encoded_len};
+pub use encode::{
+    Apodization, Encoder, EncoderConfig, LevelPreset, StereoMode, encode, max_encoded_len,
+};
 pub use error::{Error, Result};
 pub use metadata::{StreamInfo, read_stream_info};
 

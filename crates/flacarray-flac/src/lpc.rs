@@ -80,7 +80,12 @@ pub(crate) fn autocorrelation(x: &[f64], r: &mut [f64]) {
 /// every order `m` in `1..=max_order`, predictor coefficients `lp[m-1][..m]`
 /// (prediction `x[i] ~ sum_j lp[j] * x[i-1-j]`) and the residual energy `err[m-1]`.
 /// Returns the highest order reached (stops early when the energy vanishes).
-pub(crate) fn levinson(r: &[f64], max_order: usize, lp: &mut [[f64; MAX_ORDER]; MAX_ORDER], err: &mut [f64; MAX_ORDER]) -> usize {
+pub(crate) fn levinson(
+    r: &[f64],
+    max_order: usize,
+    lp: &mut [[f64; MAX_ORDER]; MAX_ORDER],
+    err: &mut [f64; MAX_ORDER],
+) -> usize {
     let mut a = [0.0f64; MAX_ORDER];
     let mut e = r[0];
     if e <= 0.0 {
@@ -230,7 +235,9 @@ mod tests {
         let mut x = vec![0.0f64; 4096];
         let mut seed = 12345u64;
         for i in 2..x.len() {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let noise = ((seed >> 33) as f64 / (1u64 << 31) as f64) - 0.5;
             x[i] = 1.6 * x[i - 1] - 0.8 * x[i - 2] + noise;
         }
@@ -255,7 +262,11 @@ mod tests {
 
     #[test]
     fn residual_rejects_overflow() {
-        let x = [i64::from(i32::MIN), i64::from(i32::MAX), i64::from(i32::MIN)];
+        let x = [
+            i64::from(i32::MIN),
+            i64::from(i32::MAX),
+            i64::from(i32::MIN),
+        ];
         let mut res = [0i32; 2];
         // Predicting "same as before" gives a step of 2^32 - 1: too large.
         assert!(!residual(&x, &[1], 0, &mut res));

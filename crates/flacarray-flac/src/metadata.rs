@@ -33,36 +33,56 @@ const BLOCK_VORBIS_COMMENT: u8 = 4;
 /// offset of the first frame. Blocks other than STREAMINFO are skipped unread.
 pub(crate) fn parse_header(stream: &[u8]) -> Result<(StreamInfo, usize)> {
     if stream.len() < 4 {
-        return Err(Error::Truncated { what: "fLaC marker", offset: 0 });
+        return Err(Error::Truncated {
+            what: "fLaC marker",
+            offset: 0,
+        });
     }
     if &stream[..4] != b"fLaC" {
-        return Err(Error::Corrupt { what: "missing fLaC marker", offset: 0 });
+        return Err(Error::Corrupt {
+            what: "missing fLaC marker",
+            offset: 0,
+        });
     }
     let mut pos = 4;
     let mut info: Option<StreamInfo> = None;
     loop {
-        let hdr = stream
-            .get(pos..pos + 4)
-            .ok_or(Error::Truncated { what: "metadata block header", offset: pos })?;
+        let hdr = stream.get(pos..pos + 4).ok_or(Error::Truncated {
+            what: "metadata block header",
+            offset: pos,
+        })?;
         let last = hdr[0] & 0x80 != 0;
         let kind = hdr[0] & 0x7F;
         let len = usize::from(hdr[1]) << 16 | usize::from(hdr[2]) << 8 | usize::from(hdr[3]);
-        let body = stream
-            .get(pos + 4..pos + 4 + len)
-            .ok_or(Error::Truncated { what: "metadata block", offset: pos })?;
+        let body = stream.get(pos + 4..pos + 4 + len).ok_or(Error::Truncated {
+            what: "metadata block",
+            offset: pos,
+        })?;
         if kind == 127 {
-            return Err(Error::Corrupt { what: "invalid metadata block type 127", offset: pos });
+            return Err(Error::Corrupt {
+                what: "invalid metadata block type 127",
+                offset: pos,
+            });
         }
         if kind == BLOCK_STREAMINFO {
             if info.is_some() || pos != 4 {
-                return Err(Error::Corrupt { what: "STREAMINFO is not the first and only one", offset: pos });
+                return Err(Error::Corrupt {
+                    what: "STREAMINFO is not the first and only one",
+                    offset: pos,
+                });
             }
             if len != STREAMINFO_LEN {
-                return Err(Error::Corrupt { what: "STREAMINFO length is not 34", offset: pos });
+                return Err(Error::Corrupt {
+                    what: "STREAMINFO length is not 34",
+                    offset: pos,
+                });
             }
             info = Some(parse_streaminfo(body, pos + 4)?);
         } else if info.is_none() {
-            return Err(Error::Corrupt { what: "first metadata block is not STREAMINFO", offset: pos });
+            return Err(Error::Corrupt {
+                what: "first metadata block is not STREAMINFO",
+                offset: pos,
+            });
         }
         pos += 4 + len;
         if last {
@@ -71,7 +91,10 @@ pub(crate) fn parse_header(stream: &[u8]) -> Result<(StreamInfo, usize)> {
     }
     match info {
         Some(i) => Ok((i, pos)),
-        None => Err(Error::Corrupt { what: "no STREAMINFO block", offset: 4 }),
+        None => Err(Error::Corrupt {
+            what: "no STREAMINFO block",
+            offset: 4,
+        }),
     }
 }
 
@@ -97,7 +120,10 @@ fn parse_streaminfo(b: &[u8], offset: usize) -> Result<StreamInfo> {
         },
     };
     if info.bits_per_sample < 4 {
-        return Err(Error::Corrupt { what: "STREAMINFO bits per sample below 4", offset });
+        return Err(Error::Corrupt {
+            what: "STREAMINFO bits per sample below 4",
+            offset,
+        });
     }
     Ok(info)
 }

@@ -26,7 +26,13 @@ pub(crate) struct RiceChoice {
 
 impl Default for RiceChoice {
     fn default() -> Self {
-        Self { order: 0, params: [0; MAX_PARTS], raw_bits: [0; MAX_PARTS], rice2: false, bits: 0 }
+        Self {
+            order: 0,
+            params: [0; MAX_PARTS],
+            raw_bits: [0; MAX_PARTS],
+            rice2: false,
+            bits: 0,
+        }
     }
 }
 
@@ -38,7 +44,10 @@ pub(crate) struct Stats {
 
 impl Default for Stats {
     fn default() -> Self {
-        Self { sums: [0; MAX_PARTS], maxs: [0; MAX_PARTS] }
+        Self {
+            sums: [0; MAX_PARTS],
+            maxs: [0; MAX_PARTS],
+        }
     }
 }
 
@@ -65,7 +74,11 @@ fn best_param(len: u64, sum: u64) -> (u32, u64) {
         return (0, 0);
     }
     let mean = sum / len;
-    let k0 = if mean == 0 { 0 } else { (63 - mean.leading_zeros()).min(MAX_PARAM) };
+    let k0 = if mean == 0 {
+        0
+    } else {
+        (63 - mean.leading_zeros()).min(MAX_PARAM)
+    };
     let b0 = rice_bits(len, sum, k0);
     if k0 < MAX_PARAM {
         let b1 = rice_bits(len, sum, k0 + 1);
@@ -85,6 +98,15 @@ fn raw_width(max_fold: u32) -> u32 {
     32 - max_fold.leading_zeros()
 }
 
+/// Search limits of [`choose`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub min_order: u32,
+    pub max_order: u32,
+    /// Whether escaped (raw) partitions may be chosen.
+    pub escapes: bool,
+}
+
 /// Chooses the partition order in `min_order..=max_order` and the parameters that
 /// minimise the coded size of `res` (the residual of a block of `n` samples with
 /// predictor `order`, so `res.len() == n - order`).
@@ -92,18 +114,17 @@ pub(crate) fn choose(
     res: &[i32],
     n: usize,
     pred_order: usize,
-    min_order: u32,
-    max_order: u32,
+    limits: &Limits,
     stats: &mut Stats,
     out: &mut RiceChoice,
 ) {
     // Highest usable partition order: n divisible by 2^p and the first partition
     // longer than the predictor order.
-    let mut top = max_order.min(MAX_PARTITION_ORDER);
-    while top > 0 && (n % (1 << top) != 0 || (n >> top) <= pred_order) {
+    let mut top = limits.max_order.min(MAX_PARTITION_ORDER);
+    while top > 0 && (!n.is_multiple_of(1 << top) || (n >> top) <= pred_order) {
         top -= 1;
     }
-    let min_order = min_order.min(top);
+    let min_order = limits.min_order.min(top);
     let parts = 1usize << top;
     let per = n >> top;
     let mut start = 0usize;
@@ -138,7 +159,7 @@ pub(crate) fn choose(
                 // Parameter and raw width fit in u8 (at most 30 and 33).
                 #[allow(clippy::cast_possible_truncation)]
                 // The escape's 5-bit width field cannot say 32.
-                if w <= 31 && esc_bits < bits {
+                if limits.escapes && w <= 31 && esc_bits < bits {
                     params[p] = ESCAPE;
                     raw[p] = w as u8;
                     total += esc_bits;
@@ -172,7 +193,13 @@ pub(crate) fn choose(
 }
 
 /// Writes the residual section chosen by [`choose`].
-pub(crate) fn write(w: &mut BitWriter<'_>, res: &[i32], n: usize, pred_order: usize, c: &RiceChoice) {
+pub(crate) fn write(
+    w: &mut BitWriter<'_>,
+    res: &[i32],
+    n: usize,
+    pred_order: usize,
+    c: &RiceChoice,
+) {
     w.write(2, u64::from(c.rice2));
     w.write(4, u64::from(c.order));
     let (pbits, esc) = if c.rice2 { (5, 31) } else { (4, 15) };
@@ -219,7 +246,18 @@ mod tests {
         let res: Vec<i32> = (0..4096).map(|i| ((i * 7919) % 201) - 100).collect();
         let mut c = RiceChoice::default();
         let mut st = Stats::default();
-        choose(&res[2..], 4096, 2, 0, 6, &mut st, &mut c);
+        choose(
+            &res[2..],
+            4096,
+            2,
+            &Limits {
+                min_order: 0,
+                max_order: 6,
+                escapes: true,
+            },
+            &mut st,
+            &mut c,
+        );
         let mut buf = Vec::new();
         let mut w = BitWriter::new(&mut buf);
         write(&mut w, &res[2..], 4096, 2, &c);
@@ -228,7 +266,11 @@ mod tests {
         // The size estimate is an upper bound of the exact Rice size within a bit a
         // sample.
         let written = buf.len() as u64 * 8;
-        assert!(written <= c.bits + 8 && written + 4096 >= c.bits, "{written} vs {}", c.bits);
+        assert!(
+            written <= c.bits + 8 && written + 4096 >= c.bits,
+            "{written} vs {}",
+            c.bits
+        );
         // Parse the partitions back and compare values.
         let mut r = BitReader::new(&buf);
         assert_eq!(r.read(2, "").ok(), Some(u64::from(c.rice2)));

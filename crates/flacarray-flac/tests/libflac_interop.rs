@@ -91,7 +91,13 @@ fn mono_signals(n: usize, seed: u64) -> Vec<(&'static str, Vec<i32>)> {
     s.push((
         "alternating_extremes",
         (0..n)
-            .map(|i| if i.is_multiple_of(2) { i32::MIN } else { i32::MAX })
+            .map(|i| {
+                if i.is_multiple_of(2) {
+                    i32::MIN
+                } else {
+                    i32::MAX
+                }
+            })
             .collect(),
     ));
     let audio = sines(

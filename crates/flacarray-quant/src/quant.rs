@@ -171,7 +171,8 @@ fn min_fitting_quanta<T: QuantFloat>(smin: T, smax: T, mid: T, failed: T) -> T {
 /// let p = quantize_stream(&x, StreamSpec::Quanta(0.1), 0, &mut ints)?;
 /// // The mid-range -10.455 is snapped toward zero to a multiple of the quanta.
 /// assert_eq!(p.offset, 0.1 * -104.0);
-/// assert_eq!(ints, [0, 0]);
+/// // x - off = -0.06 and -0.0499..: times the gain 10, rounded half away from zero.
+/// assert_eq!(ints, [-1, 0]);
 /// let mut back = [0.0; 2];
 /// dequantize_stream(&ints, p.offset, p.gain, &mut back)?;
 /// assert!((back[0] - x[0]).abs() <= 0.05 + 1e-12);

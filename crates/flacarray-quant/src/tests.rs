@@ -110,43 +110,29 @@ fn f32_overflow_boundary() {
 }
 
 #[test]
-fn f32_product_exactly_minus_two_pow_31_fits() {
-    // q = 1: [-2^31, 2^31 - 512]: mid -256, off -256, smallest product -2^31 + 256,
-    // largest 2^31 - 256. Then shift with q = 2 so a product hits -2^31 exactly:
-    // [-2^32, 2^32 - 1024] with q = 2: mid -512, n = -256, off = -512,
-    // p_lo = 0.5 * (-2^32 + 512) = -2^31 + 256.
-    let (_, ints) = q32(&[-2_147_483_648.0, 2_147_483_136.0], 1.0).unwrap();
-    assert_eq!(ints, [-2_147_483_392, 2_147_483_392]);
-    // A stream whose lowest product is exactly -2^31: off = 0 needs mid-range in
-    // (-1, 1): [-2^31, 2^31 - 128] has mid -64 -> off = -64 with q = 1, and
-    // -2^31 + 64 rounds (tie, even) to -2^31 in f32: fits as i32::MIN...
-    let x = [-2_147_483_648.0_f32, 0.0];
-    // ... here mid = -2^30, off = -2^30, p_lo = -2^30: use q = 0.5 to double it.
-    let (p, ints) = q32(&x, 0.5).unwrap();
-    assert_eq!(p.offset, -1_073_741_824.0);
-    assert_eq!(p.gain, 2.0);
-    assert_eq!(ints, [i32::MIN, i32::MAX - 127]);
-}
+fn products_exactly_at_minus_two_pow_bits_fit() {
+    // In exact arithmetic the extreme products of a stream are symmetric about the
+    // snapped offset, so reaching -2^31 exactly while the top stays below 2^31 needs
+    // rounding. q = 3, x = [-3 * 2^31, 3 * 2^31 - 512]: mid = -256, n = trunc(-85.3)
+    // = -85, off = -255; both differences round back to the inputs (spacing 512);
+    // gain = f32(1/3) = 11184811 * 2^-25, so p_lo = -2^31 - 64 -> -2^31 in f32 (fits,
+    // i32::MIN) and p_hi = 2^31 - 170.7 -> 2^31 - 128.
+    let (p, ints) = q32(&[-6_442_450_944.0, 6_442_450_432.0], 3.0).unwrap();
+    assert_eq!(p.offset, -255.0);
+    assert_eq!(p.gain, 0.333_333_34);
+    assert_eq!(ints, [i32::MIN, 2_147_483_520]);
+    // With the top at 3 * 2^31, off = 0 and p_hi = 2^31 + 64 rounds to 2^31: overflow.
+    let err = q32(&[-6_442_450_944.0, 6_442_450_944.0], 3.0).unwrap_err();
+    assert!(matches!(err, QuantError::Overflow { value, .. } if value == 6_442_450_944.0));
 
-#[test]
-fn f64_overflow_boundary() {
-    // q = 1, [-2^63, 2^63 - 2048]: mid = -1024, off = -1024, p_hi = 2^63 - 1024 (the
-    // largest f64 below 2^63) fits; p_lo = -2^63 + 1024 fits.
-    let (p, ints) = q64(&[-9_223_372_036_854_775_808.0, 9_223_372_036_854_773_760.0], 1.0)
-        .unwrap();
-    assert_eq!(p.offset, -1024.0);
-    assert_eq!(ints, [i64::MIN + 1024, i64::MAX - 1023]);
-    // Smallest product exactly -2^63 fits as i64::MIN: [-2^63, 0] with q = 0.5.
-    let (p, ints) = q64(&[-9_223_372_036_854_775_808.0, 0.0], 2.0).unwrap();
-    assert_eq!(p.offset, -4_611_686_018_427_387_904.0);
-    assert_eq!(ints, [i64::MIN / 4, i64::MAX / 4 + 1]);
-    let (_, ints) = q64(&[-9_223_372_036_854_775_808.0, 0.0], 0.5).unwrap();
-    assert_eq!(ints, [i64::MIN, i64::MAX - 1023]);
-    // 2^63 itself does not fit.
-    let err = q64(&[0.0, 1.8446744073709552e19], 1.0).unwrap_err();
-    assert!(matches!(err, QuantError::Overflow { bits: 64, .. }), "{err:?}");
-    let msg = err.to_string();
-    assert!(msg.contains("stream 0") && msg.contains("smallest quanta"), "{msg}");
+    // f64: x = [-3 * 2^63, 3 * 2^63 - 4096], q = 3: off = 3 * -682 = -2046, gain =
+    // (2^54 - 1) / 3 * 2^-54, p_lo = -(2^63 - 512) -> -2^63 (tie to even): i64::MIN;
+    // p_hi = 2^63 - 1877.3 -> 2^63 - 2048.
+    let top = 3.0 * 2.0_f64.powi(63);
+    let (p, ints) = q64(&[-top, top - 4096.0], 3.0).unwrap();
+    assert_eq!(p.offset, -2046.0);
+    assert_eq!(ints, [i64::MIN, i64::MAX - 2047]);
+    assert!(q64(&[-top, top], 3.0).is_err());
 }
 
 #[test]

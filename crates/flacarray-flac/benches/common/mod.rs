@@ -20,7 +20,9 @@ fn gauss(rng: &mut StdRng) -> f64 {
 
 fn split_i64(v: &[i64]) -> Vec<i32> {
     // Low word as a signed bit pattern, then the high word: flacarray's channel order.
-    v.iter().flat_map(|&x| [x as u32 as i32, (x >> 32) as i32]).collect()
+    v.iter()
+        .flat_map(|&x| [x as u32 as i32, (x >> 32) as i32])
+        .collect()
 }
 
 /// The benchmark signals with `n` samples per channel.
@@ -37,16 +39,41 @@ pub fn signals(n: usize) -> Vec<Signal> {
     let sines: Vec<i32> = (0..n)
         .map(|i| {
             let t = i as f64;
-            (3.0e6 * (t * 2.0e-4).sin() + 1.0e6 * (t * 3.1e-3).sin() + 100.0 * gauss(&mut rng)).round() as i32
+            (3.0e6 * (t * 2.0e-4).sin() + 1.0e6 * (t * 3.1e-3).sin() + 100.0 * gauss(&mut rng))
+                .round() as i32
         })
         .collect();
-    let i64_small: Vec<i64> = (0..n).map(|_| (1000.0 * gauss(&mut rng)).round() as i64).collect();
-    let i64_big: Vec<i64> = (0..n).map(|_| (1i64 << 40) + (1000.0 * gauss(&mut rng)).round() as i64).collect();
+    let i64_small: Vec<i64> = (0..n)
+        .map(|_| (1000.0 * gauss(&mut rng)).round() as i64)
+        .collect();
+    let i64_big: Vec<i64> = (0..n)
+        .map(|_| (1i64 << 40) + (1000.0 * gauss(&mut rng)).round() as i64)
+        .collect();
     vec![
-        Signal { name: "drift-noise-s1000", channels: 1, samples: drift },
-        Signal { name: "full-range-noise", channels: 1, samples: full },
-        Signal { name: "sines-noise", channels: 1, samples: sines },
-        Signal { name: "i64-s1000", channels: 2, samples: split_i64(&i64_small) },
-        Signal { name: "i64-2^40-offset", channels: 2, samples: split_i64(&i64_big) },
+        Signal {
+            name: "drift-noise-s1000",
+            channels: 1,
+            samples: drift,
+        },
+        Signal {
+            name: "full-range-noise",
+            channels: 1,
+            samples: full,
+        },
+        Signal {
+            name: "sines-noise",
+            channels: 1,
+            samples: sines,
+        },
+        Signal {
+            name: "i64-s1000",
+            channels: 2,
+            samples: split_i64(&i64_small),
+        },
+        Signal {
+            name: "i64-2^40-offset",
+            channels: 2,
+            samples: split_i64(&i64_big),
+        },
     ]
 }
