@@ -60,33 +60,33 @@ fn fold(r: i32) -> u32 {
 }
 
 /// Estimated bits for a partition of `len` folded values summing to `sum` coded with
-/// parameter `k`: one stop bit and `k` low bits each, plus the unary quotients, whose
-/// total is about `sum >> k`.
+/// parameter `k`: one stop bit and `k` low bits each, plus the unary quotients.
+/// The quotients total `sum / 2^k` less the dropped fractions, which average one
+/// half per value when `k > 0` (none when `k == 0`).
 #[inline(always)]
 fn rice_bits(len: u64, sum: u64, k: u32) -> u64 {
-    len * u64::from(k + 1) + (sum >> k)
+    let frac = if k > 0 { len / 2 } else { 0 };
+    (len * u64::from(k + 1) + (sum >> k)).saturating_sub(frac)
 }
 
-/// Best parameter for a partition: around log2 of the mean folded value.
+/// Best parameter for a partition. For a Laplacian residual the optimum is near
+/// log2(mean * ln 2), about half a bit below log2(mean), so the three parameters
+/// around floor(log2(mean)) are compared.
 #[inline(always)]
 fn best_param(len: u64, sum: u64) -> (u32, u64) {
     if len == 0 {
         return (0, 0);
     }
     let mean = sum / len;
-    let k0 = if mean == 0 {
-        0
-    } else {
-        (63 - mean.leading_zeros()).min(MAX_PARAM)
-    };
-    let b0 = rice_bits(len, sum, k0);
-    if k0 < MAX_PARAM {
-        let b1 = rice_bits(len, sum, k0 + 1);
-        if b1 < b0 {
-            return (k0 + 1, b1);
+    let k0 = if mean == 0 { 0 } else { (63 - mean.leading_zeros()).min(MAX_PARAM) };
+    let mut best = (k0, rice_bits(len, sum, k0));
+    for k in [k0.saturating_sub(1), (k0 + 1).min(MAX_PARAM)] {
+        let b = rice_bits(len, sum, k);
+        if b < best.1 {
+            best = (k, b);
         }
     }
-    (k0, b0)
+    best
 }
 
 /// Bits needed to hold the signed residuals whose largest folded value is `max_fold`.
