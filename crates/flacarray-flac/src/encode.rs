@@ -104,7 +104,7 @@ pub struct EncoderConfig {
     /// flacarray 0.4.1's streams have).
     pub md5: bool,
     /// Write a VORBIS_COMMENT block with this vendor string. Default none, which
-    /// saves 42 bytes per stream against libFLAC's output.
+    /// saves 44 bytes per stream against libFLAC's output.
     pub vendor: Option<String>,
     /// Let residual partitions be stored as raw ("escaped") values when that is
     /// smaller than Rice coding. Valid FLAC, but off by default as in libFLAC's

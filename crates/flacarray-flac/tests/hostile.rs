@@ -339,7 +339,12 @@ fn fuzz_regressions_do_not_panic() {
             continue;
         }
         let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        fuzz_one(&data);
+        let decoded = fuzz_one(&data);
+        // Seeds are valid streams with their true size: they must decode.
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.as_deref().is_some_and(|n| n.starts_with("seed-")) {
+            assert!(decoded, "{}: seed does not decode", path.display());
+        }
         count += 1;
     }
     assert!(count > 0, "no regression inputs in {}", dir.display());
@@ -347,10 +352,10 @@ fn fuzz_regressions_do_not_panic() {
 
 /// The fuzz target's body (keep in sync with `fuzz/fuzz_targets/decode.rs`): bytes
 /// 0..8 are the stream size (little-endian u64), 8..16 a range start and length (two
-/// little-endian u32), the rest is the stream.
-fn fuzz_one(data: &[u8]) {
+/// little-endian u32), the rest is the stream. Returns whether the whole decode succeeded.
+fn fuzz_one(data: &[u8]) -> bool {
     if data.len() < 16 {
-        return;
+        return false;
     }
     let word = |a: usize, b: usize| {
         data[a..b]
@@ -362,7 +367,8 @@ fn fuzz_one(data: &[u8]) {
     let start = word(8, 12);
     let len = word(12, 16);
     let stream = &data[16..];
-    if let Ok(d) = decode(stream, size) {
+    let whole = decode(stream, size);
+    if let Ok(d) = &whole {
         assert_eq!(
             Some(d.samples.len() as u64),
             size.checked_mul(u64::from(d.info.channels))
@@ -371,5 +377,220 @@ fn fuzz_one(data: &[u8]) {
     let end = start.saturating_add(len);
     if let Ok(d) = decode_range(stream, size, start..end) {
         assert_eq!(d.samples.len() as u64, len * u64::from(d.info.channels));
+    }
+    whole.is_ok()
+}
+
+/// A minimal MSB-first bit writer for hand-made streams.
+#[derive(Default)]
+struct Bits {
+    bytes: Vec<u8>,
+    used: u32,
+}
+
+impl Bits {
+    fn put(&mut self, value: u64, n: u32) {
+        for i in (0..n).rev() {
+            if self.used.is_multiple_of(8) {
+                self.bytes.push(0);
+            }
+            let bit = ((value >> i) & 1) as u8;
+            let last = self.bytes.len() - 1;
+            self.bytes[last] |= bit << (7 - self.used % 8);
+            self.used += 1;
+        }
+    }
+    fn put_signed(&mut self, value: i64, n: u32) {
+        self.put((value as u64) & ((1u64 << n) - 1), n);
+    }
+    fn finish(self) -> Vec<u8> {
+        // Zero padding to a byte boundary is already in place.
+        self.bytes
+    }
+}
+
+fn crc8(data: &[u8]) -> u8 {
+    data.iter().fold(0u8, |mut c, &b| {
+        c ^= b;
+        for _ in 0..8 {
+            c = if c & 0x80 != 0 {
+                (c << 1) ^ 0x07
+            } else {
+                c << 1
+            };
+        }
+        c
+    })
+}
+
+fn crc16(data: &[u8]) -> u16 {
+    data.iter().fold(0u16, |mut c, &b| {
+        c ^= u16::from(b) << 8;
+        for _ in 0..8 {
+            c = if c & 0x8000 != 0 {
+                (c << 1) ^ 0x8005
+            } else {
+                c << 1
+            };
+        }
+        c
+    })
+}
+
+/// A mono 32-bit stream of one frame of `n` samples (2..=256) whose single subframe is
+/// written by `subframe`; all headers and CRCs are valid.
+fn one_frame_stream(n: u32, subframe: impl FnOnce(&mut Bits)) -> Vec<u8> {
+    let mut info = Bits::default();
+    info.put(1, 1); // last metadata block
+    info.put(0, 7); // STREAMINFO
+    info.put(34, 24);
+    info.put(u64::from(n), 16); // min block size
+    info.put(u64::from(n), 16); // max block size
+    info.put(0, 24); // min frame size
+    info.put(0, 24); // max frame size
+    info.put(44_100, 20);
+    info.put(0, 3); // 1 channel
+    info.put(31, 5); // 32 bits per sample
+    info.put(u64::from(n), 36); // total samples
+    info.put(0, 64); // MD5
+    info.put(0, 64);
+    let mut stream = b"fLaC".to_vec();
+    stream.extend(info.finish());
+
+    let mut hdr = Bits::default();
+    hdr.put(0xFFF8, 16); // sync, fixed block size
+    hdr.put(0b0110, 4); // block size: 8 bits (n - 1) at the end of the header
+    hdr.put(0, 4); // sample rate from STREAMINFO
+    hdr.put(0, 4); // mono
+    hdr.put(0b111, 3); // 32 bits per sample
+    hdr.put(0, 1);
+    hdr.put(0, 8); // frame number 0
+    hdr.put(u64::from(n - 1), 8);
+    let mut frame = hdr.finish();
+    frame.push(crc8(&frame));
+    let mut sub = Bits::default();
+    subframe(&mut sub);
+    frame.extend(sub.finish());
+    let crc = crc16(&frame);
+    frame.extend(crc.to_be_bytes());
+    stream.extend(frame);
+    stream
+}
+
+/// An LPC subframe: `warmup.len()` = order, 15-bit coefficients, Rice parameter 0 with
+/// all residuals zero.
+fn lpc_subframe(n: u32, warmup: &[i32], coefs: &[i32], shift: i64) -> impl FnOnce(&mut Bits) {
+    let (warmup, coefs) = (warmup.to_vec(), coefs.to_vec());
+    move |b: &mut Bits| {
+        let order = warmup.len() as u64;
+        b.put(0, 1);
+        b.put(0b10_0000 | (order - 1), 6);
+        b.put(0, 1);
+        for &w in &warmup {
+            b.put_signed(i64::from(w), 32);
+        }
+        b.put(14, 4); // precision 15 bits
+        b.put_signed(shift, 5);
+        for &c in &coefs {
+            b.put_signed(i64::from(c), 15);
+        }
+        b.put(0, 2); // Rice, 4-bit parameters
+        b.put(0, 4); // partition order 0
+        b.put(0, 4); // parameter 0
+        for _ in 0..(u64::from(n) - order) {
+            b.put(1, 1); // residual 0
+        }
+    }
+}
+
+/// A FIXED subframe of the given warm-up (order = its length), residuals all zero.
+fn fixed_subframe(n: u32, warmup: &[i32]) -> impl FnOnce(&mut Bits) {
+    let warmup = warmup.to_vec();
+    move |b: &mut Bits| {
+        let order = warmup.len() as u64;
+        b.put(0, 1);
+        b.put(0b00_1000 | order, 6);
+        b.put(0, 1);
+        for &w in &warmup {
+            b.put_signed(i64::from(w), 32);
+        }
+        b.put(0, 2);
+        b.put(0, 4);
+        b.put(0, 4);
+        for _ in 0..(u64::from(n) - order) {
+            b.put(1, 1);
+        }
+    }
+}
+
+/// The hand-made streams are well formed: benign predictors decode to the expected
+/// samples (so the hostile ones below fail for the intended reason).
+#[test]
+fn hand_made_streams_decode() {
+    let n = 16;
+    let s = one_frame_stream(n, lpc_subframe(n, &[5], &[1], 0));
+    assert_eq!(
+        decode(&s, 16).expect("LPC x[i] = x[i-1]").samples,
+        vec![5; 16]
+    );
+    // x[i] = 2 x[i-1] - x[i-2]: a ramp.
+    let s = one_frame_stream(n, lpc_subframe(n, &[10, 13], &[2, -1], 0));
+    let ramp: Vec<i32> = (0..16).map(|i| 10 + 3 * i).collect();
+    assert_eq!(decode(&s, 16).expect("LPC ramp").samples, ramp);
+    let s = one_frame_stream(n, fixed_subframe(n, &[10, 13]));
+    assert_eq!(decode(&s, 16).expect("FIXED ramp").samples, ramp);
+}
+
+/// Predictors that diverge (samples past 32 bits, then past 64 bits in the
+/// accumulator) must be reported as corrupt data, never overflow or panic. A decoder
+/// that keeps unclipped predictions in its history overflowed `i64` on the first one.
+#[test]
+fn diverging_predictors_are_errors_not_panics() {
+    let n = 200;
+    let mut cases = vec![
+        (
+            "LPC order 1, coefficient 16383, shift 0",
+            one_frame_stream(n, lpc_subframe(n, &[i32::MAX], &[16383], 0)),
+        ),
+        (
+            "LPC order 1, coefficient -16384, shift 0",
+            one_frame_stream(n, lpc_subframe(n, &[i32::MIN], &[-16384], 0)),
+        ),
+        (
+            "LPC order 32, all coefficients 16383",
+            one_frame_stream(n, lpc_subframe(n, &[i32::MAX; 32], &[16383; 32], 0)),
+        ),
+        (
+            "LPC order 2, x[i] = 2 x[i-1] - x[i-2] from the extremes",
+            one_frame_stream(n, lpc_subframe(n, &[i32::MIN, i32::MAX], &[2, -1], 0)),
+        ),
+        (
+            "FIXED order 4 from alternating extremes",
+            one_frame_stream(
+                n,
+                fixed_subframe(n, &[i32::MAX, i32::MIN, i32::MAX, i32::MIN]),
+            ),
+        ),
+        (
+            "FIXED order 2 from the extremes",
+            one_frame_stream(n, fixed_subframe(n, &[i32::MIN, i32::MAX])),
+        ),
+    ];
+    // A negative LPC shift is forbidden by RFC 9639.
+    cases.push((
+        "LPC negative shift",
+        one_frame_stream(n, lpc_subframe(n, &[1], &[1], -3)),
+    ));
+    for (name, stream) in cases {
+        let result = decode(&stream, u64::from(n));
+        assert!(
+            result.is_err(),
+            "{name}: decoded to {:?}",
+            result.map(|d| d.samples.len())
+        );
+        assert!(
+            decode_range(&stream, u64::from(n), 100..101).is_err(),
+            "{name}"
+        );
     }
 }
