@@ -78,7 +78,11 @@ fn best_param(len: u64, sum: u64) -> (u32, u64) {
         return (0, 0);
     }
     let mean = sum / len;
-    let k0 = if mean == 0 { 0 } else { (63 - mean.leading_zeros()).min(MAX_PARAM) };
+    let k0 = if mean == 0 {
+        0
+    } else {
+        (63 - mean.leading_zeros()).min(MAX_PARAM)
+    };
     let mut best = (k0, rice_bits(len, sum, k0));
     for k in [k0.saturating_sub(1), (k0 + 1).min(MAX_PARAM)] {
         let b = rice_bits(len, sum, k);
