@@ -338,19 +338,67 @@ pub fn run_and_print(args: &DemoArgs) -> Result<()> {
         reports.push(run_case(case, args.level)?);
     }
     print_reports(&mut out, &reports).context("writing to stdout")?;
+    let verdict = verdict(&reports)?;
+    writeln!(out, "{verdict}").context("writing to stdout")?;
+    Ok(())
+}
 
+/// The closing line when every stream round-tripped.
+///
+/// # Errors
+///
+/// Some stream failed: the error counts them and describes the first.
+pub fn verdict(reports: &[CaseReport]) -> Result<String> {
     let total: usize = reports.iter().map(|r| r.streams).sum();
     let failed: usize = reports.iter().map(|r| r.failures).sum();
-    if let Some(first) = reports.iter().find_map(|r| r.first_failure.as_deref()) {
+    if failed > 0 {
+        let first = reports
+            .iter()
+            .find_map(|r| r.first_failure.as_deref())
+            .unwrap_or("unknown");
         bail!("demo: {failed} of {total} streams did not round-trip exactly (first: {first})");
     }
-    writeln!(out, "all {total} streams round-tripped exactly").context("writing to stdout")?;
-    Ok(())
+    Ok(format!("all {total} streams round-tripped exactly"))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{interleave_i64, make_cases, quantize, run_case};
+    use std::time::Duration;
+
+    use super::{CaseReport, interleave_i64, make_cases, quantize, run_case, verdict};
+
+    #[test]
+    fn verdict_fails_when_any_stream_failed() {
+        let good = CaseReport {
+            name: "a",
+            streams: 3,
+            channels: 1,
+            samples: 10,
+            input_bytes: 120,
+            compressed_bytes: 60,
+            encode_time: Duration::from_millis(1),
+            decode_time: Duration::from_millis(1),
+            failures: 0,
+            first_failure: None,
+        };
+        assert_eq!(good.ratio(), 2.0);
+        assert!((good.encode_mb_s() - 0.12).abs() < 1e-9);
+        assert_eq!(
+            verdict(std::slice::from_ref(&good)).expect("all good"),
+            "all 3 streams round-tripped exactly"
+        );
+        let bad = CaseReport {
+            name: "b",
+            failures: 1,
+            first_failure: Some("stream 2: decoded samples differ".into()),
+            ..good.clone()
+        };
+        let err = verdict(&[good, bad]).expect_err("one failed");
+        assert_eq!(
+            err.to_string(),
+            "demo: 1 of 6 streams did not round-trip exactly (first: stream 2: decoded samples differ)"
+        );
+    }
 
     #[test]
     fn int64_channels_follow_flacarray() {

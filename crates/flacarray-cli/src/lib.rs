@@ -5,7 +5,7 @@
 //! functions that unit tests call directly:
 //!
 //! - [`raw`]: little-endian, channel-interleaved signed 32-bit sample files;
-//! - [`slice`]: the `--samples A:B` Python-style slice of the per-channel sample axis;
+//! - [`slice`](mod@slice): the `--samples A:B` Python-style slice of the per-channel sample axis;
 //! - [`output`]: writing a file through a temporary name and an atomic rename;
 //! - [`stream`]: the `stream encode` and `stream decode` commands;
 //! - [`prng`] and [`demo`]: synthetic detector timestreams and the codec round-trip demo.

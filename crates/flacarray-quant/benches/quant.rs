@@ -45,10 +45,24 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
 
     g.throughput(Throughput::Bytes((n * 4) as u64));
-    let (mut i32s, mut o32, mut g32) = (vec![0_i32; n], vec![0.0_f32; N_STREAMS], vec![0.0_f32; N_STREAMS]);
+    let (mut i32s, mut o32, mut g32) = (
+        vec![0_i32; n],
+        vec![0.0_f32; N_STREAMS],
+        vec![0.0_f32; N_STREAMS],
+    );
     let spec32 = QuantSpec::Quanta(Quanta::Scalar(1e-3_f32));
     g.bench_function("quantize_f32", |b| {
-        b.iter(|| quantize_into(black_box(&d32), STREAM_SIZE, &spec32, &mut i32s, &mut o32, &mut g32).unwrap());
+        b.iter(|| {
+            quantize_into(
+                black_box(&d32),
+                STREAM_SIZE,
+                &spec32,
+                &mut i32s,
+                &mut o32,
+                &mut g32,
+            )
+            .unwrap()
+        });
     });
     let mut back32 = vec![0.0_f32; n];
     g.bench_function("dequantize_f32", |b| {
@@ -56,14 +70,38 @@ fn bench(c: &mut Criterion) {
     });
     let prec32: QuantSpec<'_, f32> = QuantSpec::Precision(Precision::Scalar(3));
     g.bench_function("quantize_f32_precision", |b| {
-        b.iter(|| quantize_into(black_box(&d32), STREAM_SIZE, &prec32, &mut i32s, &mut o32, &mut g32).unwrap());
+        b.iter(|| {
+            quantize_into(
+                black_box(&d32),
+                STREAM_SIZE,
+                &prec32,
+                &mut i32s,
+                &mut o32,
+                &mut g32,
+            )
+            .unwrap()
+        });
     });
 
     g.throughput(Throughput::Bytes((n * 8) as u64));
-    let (mut i64s, mut o64, mut g64) = (vec![0_i64; n], vec![0.0_f64; N_STREAMS], vec![0.0_f64; N_STREAMS]);
+    let (mut i64s, mut o64, mut g64) = (
+        vec![0_i64; n],
+        vec![0.0_f64; N_STREAMS],
+        vec![0.0_f64; N_STREAMS],
+    );
     let spec64 = QuantSpec::Quanta(Quanta::Scalar(1e-6_f64));
     g.bench_function("quantize_f64", |b| {
-        b.iter(|| quantize_into(black_box(&d64), STREAM_SIZE, &spec64, &mut i64s, &mut o64, &mut g64).unwrap());
+        b.iter(|| {
+            quantize_into(
+                black_box(&d64),
+                STREAM_SIZE,
+                &spec64,
+                &mut i64s,
+                &mut o64,
+                &mut g64,
+            )
+            .unwrap()
+        });
     });
     let mut back64 = vec![0.0_f64; n];
     g.bench_function("dequantize_f64", |b| {

@@ -258,7 +258,7 @@ pub fn quantize_stream<T: QuantFloat>(
             bits: T::INT_BITS,
         });
     }
-    T::convert(x, s.off, s.gain, out);
+    T::convert(x, s.off, s.gain, s.p_lo, s.p_hi, out);
     Ok(StreamParams {
         offset: s.off,
         gain: s.gain,
@@ -272,7 +272,7 @@ pub(crate) fn stream_count(len: usize, stream_size: usize) -> Result<usize> {
             "stream_size must be positive".into(),
         ));
     }
-    if len % stream_size != 0 {
+    if !len.is_multiple_of(stream_size) {
         return Err(QuantError::InvalidArgument(format!(
             "{len} values are not a whole number of streams of {stream_size}"
         )));
@@ -327,7 +327,9 @@ pub fn quantize_streams_into<T: QuantFloat>(
              were requested"
         )));
     }
-    let streams = data.chunks_exact(stream_size).zip(out.chunks_exact_mut(stream_size));
+    let streams = data
+        .chunks_exact(stream_size)
+        .zip(out.chunks_exact_mut(stream_size));
     let params = offsets.iter_mut().zip(gains.iter_mut());
     for (stream, ((x, o), (off, gain))) in (first_stream..).zip(streams.zip(params)) {
         let s = spec.stream(stream).ok_or_else(|| {
@@ -390,7 +392,14 @@ pub fn quantize<T: QuantFloat>(
         offsets: vec![T::ZERO; n],
         gains: vec![T::ZERO; n],
     };
-    quantize_into(data, stream_size, spec, &mut q.ints, &mut q.offsets, &mut q.gains)?;
+    quantize_into(
+        data,
+        stream_size,
+        spec,
+        &mut q.ints,
+        &mut q.offsets,
+        &mut q.gains,
+    )?;
     Ok(q)
 }
 
@@ -427,7 +436,9 @@ pub fn dequantize_into<T: QuantFloat>(
     check_len("offsets", offsets.len(), n)?;
     check_len("gains", gains.len(), n)?;
     check_len("the float output", out.len(), ints.len())?;
-    let streams = ints.chunks_exact(stream_size).zip(out.chunks_exact_mut(stream_size));
+    let streams = ints
+        .chunks_exact(stream_size)
+        .zip(out.chunks_exact_mut(stream_size));
     for ((i, o), (&off, &gain)) in streams.zip(offsets.iter().zip(gains)) {
         let coeff = T::from_f64(1.0 / gain.to_f64());
         T::reconstruct(i, off, coeff, o);

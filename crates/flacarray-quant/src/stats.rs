@@ -125,7 +125,10 @@ mod tests {
     #[test]
     fn pairwise_small_and_blocked_orders() {
         // Below 8 elements: a plain loop from -0.0.
-        assert_eq!(pairwise_sum(&[-0.0_f64; 3], &|v| v).to_bits(), (-0.0_f64).to_bits());
+        assert_eq!(
+            pairwise_sum(&[-0.0_f64; 3], &|v| v).to_bits(),
+            (-0.0_f64).to_bits()
+        );
         // 1e16 + 1 + 1 ... in a plain loop loses the ones; the 8 accumulators of the
         // blocked loop keep them apart: lane 0 holds 1e16, the other lanes sum ones.
         let mut a = vec![1.0_f64; 16];
@@ -165,7 +168,10 @@ mod tests {
         assert_eq!(scalar, std / 1000.0_f32);
         assert_eq!(array, (f64::from(std) / 1000.0) as f32);
         // For f64 the two forms agree.
-        assert_eq!(precision_quanta(0.3_f64, 4, false), precision_quanta(0.3_f64, 4, true));
+        assert_eq!(
+            precision_quanta(0.3_f64, 4, false),
+            precision_quanta(0.3_f64, 4, true)
+        );
     }
 
     #[test]

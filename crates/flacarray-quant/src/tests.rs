@@ -1,5 +1,9 @@
 //! Unit tests: the worked examples of the spec, the overflow boundary, error cases.
-#![allow(clippy::unwrap_used, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    reason = "tests: expected values are written with the same narrowing casts as the C code"
+)]
 
 use crate::quant::{dequantize_stream, quantize_stream};
 use crate::{
@@ -170,7 +174,10 @@ fn non_finite_is_an_error_naming_stream_and_sample() {
 fn invalid_quanta() {
     for q in [0.0_f32, -1.0, f32::NAN, f32::INFINITY, -0.0] {
         let err = q32(&[1.0, 2.0], q).unwrap_err();
-        assert!(matches!(err, QuantError::InvalidQuanta { stream: 0, .. }), "{q}: {err:?}");
+        assert!(
+            matches!(err, QuantError::InvalidQuanta { stream: 0, .. }),
+            "{q}: {err:?}"
+        );
     }
     // A subnormal quanta whose inverse overflows f32.
     let err = q32(&[1.0, 2.0], 1e-45).unwrap_err();
@@ -197,13 +204,27 @@ fn precision_constant_stream_is_exact() {
 #[test]
 fn precision_zero_or_infinite_quanta_is_an_error() {
     // 10^400 is infinite: the quanta is 0.
-    let err = quantize(&[1.0_f64, 2.0], 2, &QuantSpec::Precision(Precision::Scalar(400)))
-        .unwrap_err();
-    assert!(matches!(err, QuantError::InvalidQuanta { stream: 0, .. }), "{err:?}");
+    let err = quantize(
+        &[1.0_f64, 2.0],
+        2,
+        &QuantSpec::Precision(Precision::Scalar(400)),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, QuantError::InvalidQuanta { stream: 0, .. }),
+        "{err:?}"
+    );
     // The squared deviations overflow f32: std is infinite.
-    let err = quantize(&[-3e38_f32, 3e38], 2, &QuantSpec::Precision(Precision::Scalar(1)))
-        .unwrap_err();
-    assert!(matches!(err, QuantError::InvalidQuanta { stream: 0, .. }), "{err:?}");
+    let err = quantize(
+        &[-3e38_f32, 3e38],
+        2,
+        &QuantSpec::Precision(Precision::Scalar(1)),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, QuantError::InvalidQuanta { stream: 0, .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -223,9 +244,19 @@ fn per_stream_specs_and_first_stream() {
     assert_eq!(out, [-2, 2, -4, 4]);
     // Errors carry the global stream index.
     let bad = [0.0, 1.0, f64::NAN, 1.0];
-    let err = quantize_streams_into(&bad, 2, &spec, 1, &mut out, &mut offs, &mut gains)
-        .unwrap_err();
-    assert!(matches!(err, QuantError::NonFinite { stream: 2, index: 0, .. }), "{err:?}");
+    let err =
+        quantize_streams_into(&bad, 2, &spec, 1, &mut out, &mut offs, &mut gains).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            QuantError::NonFinite {
+                stream: 2,
+                index: 0,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     // Too short a per-stream spec.
     let err = quantize_streams_into(&data[2..], 2, &spec, 2, &mut out, &mut offs, &mut gains)
         .unwrap_err();
@@ -239,8 +270,14 @@ fn per_stream_specs_and_first_stream() {
 #[test]
 fn argument_errors() {
     let spec = QuantSpec::Quanta(Quanta::Scalar(0.5_f32));
-    assert!(matches!(quantize(&[1.0_f32; 6], 0, &spec), Err(QuantError::InvalidArgument(_))));
-    assert!(matches!(quantize(&[1.0_f32; 7], 2, &spec), Err(QuantError::InvalidArgument(_))));
+    assert!(matches!(
+        quantize(&[1.0_f32; 6], 0, &spec),
+        Err(QuantError::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        quantize(&[1.0_f32; 7], 2, &spec),
+        Err(QuantError::InvalidArgument(_))
+    ));
     // Zero streams is fine at this level.
     let q = quantize(&[] as &[f32], 4, &spec).unwrap();
     assert!(q.ints.is_empty() && q.offsets.is_empty());
@@ -249,7 +286,9 @@ fn argument_errors() {
     assert!(quantize_stream(&[1.0_f32, 2.0], StreamSpec::Quanta(0.5), 3, &mut out).is_err());
     assert!(dequantize(&[1_i32, 2], 2, &[0.0_f32], &[]).is_err());
     assert!(dequantize_stream(&[1_i32, 2], 0.0_f32, 1.0, &mut [0.0]).is_err());
-    assert!(QuantSpec::from_options(Some(Quanta::Scalar(1.0_f64)), Some(Precision::Scalar(2))).is_err());
+    assert!(
+        QuantSpec::from_options(Some(Quanta::Scalar(1.0_f64)), Some(Precision::Scalar(2))).is_err()
+    );
     assert_eq!(
         QuantSpec::from_options(None, Some(Precision::Scalar(2))).unwrap(),
         QuantSpec::<f64>::Precision(Precision::Scalar(2))
@@ -263,7 +302,10 @@ fn dequantize_formula() {
     let coeff = (1.0 / f64::from(gain)) as f32;
     let ints = [0_i32, 1, -1, 16_777_217, i32::MIN];
     let out = dequantize(&ints, 5, &[0.25_f32], &[gain]).unwrap();
-    #[allow(clippy::cast_precision_loss, reason = "the formula under test rounds like this")]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "the formula under test rounds like this"
+    )]
     let want: Vec<f32> = ints.iter().map(|&i| 0.25 + coeff * (i as f32)).collect();
     assert_eq!(out, want);
     assert_eq!(out[0], 0.25);
@@ -283,10 +325,19 @@ fn v0_formulas() {
     assert_eq!(out, [2.5 + coeff * 5.0, 2.5 + coeff * -7.0]);
     // float64: coeff in f64, i32 -> f64 exact.
     let out = v0::dequantize(&[i32::MAX, i32::MIN], 2, &[-1.0_f64], &[3.0]).unwrap();
-    assert_eq!(out, [-1.0 + (1.0 / 3.0) * 2_147_483_647.0, -1.0 + (1.0 / 3.0) * -2_147_483_648.0]);
+    assert_eq!(
+        out,
+        [
+            -1.0 + (1.0 / 3.0) * 2_147_483_647.0,
+            -1.0 + (1.0 / 3.0) * -2_147_483_648.0
+        ]
+    );
     // int64: exact offset addition, overflow is an error naming the stream.
     let out = v0::add_offsets_i64(&[-1, 1, 2, 3], 2, &[-(1 << 40), 1 << 40]).unwrap();
-    assert_eq!(out, [-(1 << 40) - 1, -(1 << 40) + 1, (1 << 40) + 2, (1 << 40) + 3]);
+    assert_eq!(
+        out,
+        [-(1 << 40) - 1, -(1 << 40) + 1, (1 << 40) + 2, (1 << 40) + 3]
+    );
     let err = v0::add_offsets_i64(&[0, 0, 0, 1], 2, &[0, i64::MAX]).unwrap_err();
     assert!(err.to_string().contains("stream 1"), "{err}");
     assert!(v0::add_offsets_i64(&[0, 0, 0], 2, &[0]).is_err());
@@ -301,7 +352,10 @@ fn huge_offset_over_quanta_is_handled() {
     let mut back = [0.0; 2];
     dequantize_stream(&ints, p.offset, p.gain, &mut back).unwrap();
     for (a, b) in x.iter().zip(&back) {
-        assert!((a - b).abs() <= 0.5e-12 + 4.0 * f64::EPSILON * 1e10, "{a} {b}");
+        assert!(
+            (a - b).abs() <= 0.5e-12 + 4.0 * f64::EPSILON * 1e10,
+            "{a} {b}"
+        );
     }
 }
 

@@ -39,7 +39,9 @@ pub fn dequantize_into<T: QuantFloat>(
     check_len("offsets", offsets.len(), n)?;
     check_len("gains", gains.len(), n)?;
     check_len("the float output", out.len(), ints.len())?;
-    let streams = ints.chunks_exact(stream_size).zip(out.chunks_exact_mut(stream_size));
+    let streams = ints
+        .chunks_exact(stream_size)
+        .zip(out.chunks_exact_mut(stream_size));
     for ((i, o), (&off, &gain)) in streams.zip(offsets.iter().zip(gains)) {
         let coeff = T::from_f64(1.0 / gain.to_f64());
         T::reconstruct_i32(i, off, coeff, o);
@@ -76,7 +78,9 @@ pub fn add_offsets_i64_into(
     let n = stream_count(ints.len(), stream_size)?;
     check_len("offsets", offsets.len(), n)?;
     check_len("the output", out.len(), ints.len())?;
-    let streams = ints.chunks_exact(stream_size).zip(out.chunks_exact_mut(stream_size));
+    let streams = ints
+        .chunks_exact(stream_size)
+        .zip(out.chunks_exact_mut(stream_size));
     for (stream, ((i, o), &off)) in streams.zip(offsets).enumerate() {
         let mut overflow = false;
         for (o, &i) in o.iter_mut().zip(i) {

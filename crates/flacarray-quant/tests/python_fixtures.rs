@@ -28,7 +28,10 @@ where
     assert_bits_eq("offsets", &q.offsets, &offsets);
     assert_bits_eq("gains", &q.gains, &gains);
     if let Some(i) = (0..ints.len()).find(|&i| q.ints[i] != ints[i]) {
-        panic!("{name}: integer {i}: got {:?}, want {:?}", q.ints[i], ints[i]);
+        panic!(
+            "{name}: integer {i}: got {:?}, want {:?}",
+            q.ints[i], ints[i]
+        );
     }
     assert_eq!(q.ints.len(), ints.len());
     let back = dequantize(&ints, stream_size, &offsets, &gains).unwrap();
@@ -37,12 +40,18 @@ where
 
 #[test]
 fn lowlevel_f32_scalar_quanta() {
-    check_lowlevel::<f32>("ll_f32_3d_q1e-3_l5", &QuantSpec::Quanta(Quanta::Scalar(0.001)));
+    check_lowlevel::<f32>(
+        "ll_f32_3d_q1e-3_l5",
+        &QuantSpec::Quanta(Quanta::Scalar(0.001)),
+    );
 }
 
 #[test]
 fn lowlevel_f64_precision() {
-    check_lowlevel::<f64>("ll_f64_1d_prec6_l0", &QuantSpec::Precision(Precision::Scalar(6)));
+    check_lowlevel::<f64>(
+        "ll_f64_1d_prec6_l0",
+        &QuantSpec::Precision(Precision::Scalar(6)),
+    );
 }
 
 /// What one float case checked.
@@ -62,7 +71,10 @@ fn check_case<T: Fixture>(dir: &Path, case: &Value) -> Checked {
     let quanta: Vec<T> = if case["quanta"].is_null() {
         Vec::new()
     } else {
-        flat_f64(&case["quanta"]).into_iter().map(T::from_param).collect()
+        flat_f64(&case["quanta"])
+            .into_iter()
+            .map(T::from_param)
+            .collect()
     };
     let precision: Vec<i32> = if case["precision"].is_null() {
         Vec::new()
@@ -86,8 +98,14 @@ fn check_case<T: Fixture>(dir: &Path, case: &Value) -> Checked {
     };
 
     let q = quantize(&input, stream_size, &spec).unwrap();
-    let want_off: Vec<T> = flat_f64(&case["stream_offsets"]).into_iter().map(T::from_json).collect();
-    let want_gain: Vec<T> = flat_f64(&case["stream_gains"]).into_iter().map(T::from_json).collect();
+    let want_off: Vec<T> = flat_f64(&case["stream_offsets"])
+        .into_iter()
+        .map(T::from_json)
+        .collect();
+    let want_gain: Vec<T> = flat_f64(&case["stream_gains"])
+        .into_iter()
+        .map(T::from_json)
+        .collect();
     assert_bits_eq(&format!("{name}: offsets"), &q.offsets, &want_off);
     assert_bits_eq(&format!("{name}: gains"), &q.gains, &want_gain);
 
@@ -108,7 +126,10 @@ fn check_case<T: Fixture>(dir: &Path, case: &Value) -> Checked {
 fn every_float_case_offsets_gains_and_reconstruction() {
     let root = fixtures("python-reference");
     let mut checked = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for dir in entries.iter().filter(|d| d.join("case.json").is_file()) {
         let case = case_json(dir);

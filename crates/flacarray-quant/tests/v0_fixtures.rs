@@ -7,7 +7,11 @@
 //! (the formulas of the fixture README), checks that the replica's offsets and gains
 //! equal the stored ones bit for bit, and then checks that this crate's format-0
 //! reconstruction of those samples equals 0.2.4's output bit for bit.
-#![allow(clippy::unwrap_used, clippy::cast_possible_truncation, reason = "tests")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    reason = "tests"
+)]
 
 mod common;
 
@@ -16,10 +20,7 @@ use flacarray_quant::{numpy_std, v0};
 use serde_json::Value;
 
 /// 0.2.4's float encoder for one stream: `(offset, gain, samples)`.
-fn v0_encode<T: Fixture + Into<f64>>(x: &[T], spec: &V0Spec) -> (T, T, Vec<i32>)
-where
-    T: std::ops::Sub<Output = T> + std::ops::Mul<Output = T>,
-{
+fn v0_encode<T: Fixture + Into<f64>>(x: &[T], spec: &V0Spec) -> (T, T, Vec<i32>) {
     let (mut smin, mut smax) = (x[0], x[0]);
     for &v in x {
         if v < smin {
@@ -70,7 +71,9 @@ fn check_float<T: Fixture + Into<f64>>(name: &str) {
     assert_eq!(case["dtype"].as_str().unwrap(), T::DTYPE);
     let spec = match (&case["quanta"], &case["precision"]) {
         (Value::Number(q), Value::Null) => V0Spec::Quanta(q.as_f64().unwrap()),
-        (Value::Null, Value::Number(p)) => V0Spec::Precision(i32::try_from(p.as_i64().unwrap()).unwrap()),
+        (Value::Null, Value::Number(p)) => {
+            V0Spec::Precision(i32::try_from(p.as_i64().unwrap()).unwrap())
+        }
         (Value::Null, Value::Null) => V0Spec::Auto,
         other => panic!("{name}: {other:?}"),
     };
@@ -83,8 +86,14 @@ fn check_float<T: Fixture + Into<f64>>(name: &str) {
         gains.push(g);
         ints.extend(i);
     }
-    let want_off: Vec<T> = flat_f64(&case["stream_offsets"]).into_iter().map(T::from_json).collect();
-    let want_gain: Vec<T> = flat_f64(&case["stream_gains"]).into_iter().map(T::from_json).collect();
+    let want_off: Vec<T> = flat_f64(&case["stream_offsets"])
+        .into_iter()
+        .map(T::from_json)
+        .collect();
+    let want_gain: Vec<T> = flat_f64(&case["stream_gains"])
+        .into_iter()
+        .map(T::from_json)
+        .collect();
     assert_bits_eq(&format!("{name}: offsets"), &offsets, &want_off);
     assert_bits_eq(&format!("{name}: gains"), &gains, &want_gain);
 
@@ -138,6 +147,9 @@ fn v0_int64_offsets() {
             .collect();
         assert!(ints.iter().all(|i| i.unsigned_abs() <= 1 << 30));
         let (_, expected) = npy::<i64>(&dir.join("expected.npy"));
-        assert_eq!(v0::add_offsets_i64(&ints, stream_size, &offsets).unwrap(), expected);
+        assert_eq!(
+            v0::add_offsets_i64(&ints, stream_size, &offsets).unwrap(),
+            expected
+        );
     }
 }

@@ -1,13 +1,19 @@
 //! Helpers shared by the integration tests: fixture paths, `.npy` and `case.json`.
 #![allow(dead_code, reason = "each test file uses a subset")]
-#![allow(clippy::unwrap_used, clippy::cast_possible_truncation, reason = "test helpers")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::cast_possible_truncation,
+    reason = "test helpers"
+)]
 
 use flacarray_quant::QuantFloat;
 use std::path::{Path, PathBuf};
 
 /// `fixtures/<sub>` at the workspace root.
 pub fn fixtures(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(sub)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(sub)
 }
 
 /// Shape and values of a `.npy` file.
@@ -76,6 +82,9 @@ impl Fixture for f64 {
 pub fn assert_bits_eq<T: Fixture>(what: &str, got: &[T], want: &[T]) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     if let Some(i) = (0..got.len()).find(|&i| got[i].bits() != want[i].bits()) {
-        panic!("{what}: element {i} differs: got {:?}, want {:?}", got[i], want[i]);
+        panic!(
+            "{what}: element {i} differs: got {:?}, want {:?}",
+            got[i], want[i]
+        );
     }
 }
