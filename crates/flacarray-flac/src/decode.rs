@@ -426,10 +426,7 @@ fn at(pos: usize) -> impl Fn(Error) -> Error {
 fn subframe_header(r: &mut BitReader<'_>, bps: u32, pos: usize) -> Result<(u32, u32)> {
     let h = r.read_u32(8, "subframe header").map_err(at(pos))?;
     if h & 0x80 != 0 {
-        return Err(Error::Corrupt {
-            what: "subframe padding bit set",
-            offset: pos + r.byte_pos(),
-        });
+        return Err(corrupt_here(r, pos, "subframe padding bit set"));
     }
     let kind = (h >> 1) & 0x3F;
     let wasted = if h & 1 == 1 {
@@ -438,10 +435,11 @@ fn subframe_header(r: &mut BitReader<'_>, bps: u32, pos: usize) -> Result<(u32, 
         0
     };
     if wasted >= bps {
-        return Err(Error::Corrupt {
-            what: "wasted bits not below bits per sample",
-            offset: pos + r.byte_pos(),
-        });
+        return Err(corrupt_here(
+            r,
+            pos,
+            "wasted bits not below bits per sample",
+        ));
     }
     Ok((kind, wasted))
 }
@@ -464,10 +462,7 @@ fn decode_subframe(r: &mut BitReader<'_>, bps: u32, out: &mut [i32], pos: usize)
         8..=12 => {
             let order = (kind - 8) as usize;
             if order > n {
-                return Err(Error::Corrupt {
-                    what: "predictor order exceeds block size",
-                    offset: pos + r.byte_pos(),
-                });
+                return Err(corrupt_here(r, pos, "predictor order exceeds block size"));
             }
             for o in &mut out[..order] {
                 *o = narrow(r.read_signed(sbps, "warm-up sample").map_err(at(pos))?);
@@ -478,10 +473,7 @@ fn decode_subframe(r: &mut BitReader<'_>, bps: u32, out: &mut [i32], pos: usize)
         32..=63 => {
             let order = (kind - 31) as usize;
             if order > n {
-                return Err(Error::Corrupt {
-                    what: "predictor order exceeds block size",
-                    offset: pos + r.byte_pos(),
-                });
+                return Err(corrupt_here(r, pos, "predictor order exceeds block size"));
             }
             for o in &mut out[..order] {
                 *o = narrow(r.read_signed(sbps, "warm-up sample").map_err(at(pos))?);
@@ -491,21 +483,29 @@ fn decode_subframe(r: &mut BitReader<'_>, bps: u32, out: &mut [i32], pos: usize)
             restore_lpc(&coefs[..order], shift, out)
                 .map_err(|what| Error::Corrupt { what, offset: pos })?;
         }
-        _ => {
-            return Err(Error::Corrupt {
-                what: "reserved subframe type",
-                offset: pos + r.byte_pos(),
-            });
-        }
+        _ => return Err(corrupt_here(r, pos, "reserved subframe type")),
     }
+    // The samples carry `sbps = bps - wasted` bits, so shifting back yields `bps`
+    // (<= 32) bits: the shift cannot overflow an i32.
+    restore_wasted(out, wasted);
+    Ok(())
+}
+
+/// Shifts samples left by the subframe's wasted bits.
+fn restore_wasted<T: std::ops::ShlAssign<u32>>(out: &mut [T], wasted: u32) {
     if wasted > 0 {
-        // The samples carry `sbps = bps - wasted` bits, so shifting back yields `bps`
-        // (<= 32) bits: the shift cannot overflow an i32.
         for o in out.iter_mut() {
             *o <<= wasted;
         }
     }
-    Ok(())
+}
+
+/// A corrupt-data error at the reader's current position within the frame at `pos`.
+fn corrupt_here(r: &BitReader<'_>, pos: usize, what: &'static str) -> Error {
+    Error::Corrupt {
+        what,
+        offset: pos + r.byte_pos(),
+    }
 }
 
 /// A value read with at most 32 bits always fits in i32.
@@ -546,10 +546,7 @@ fn decode_subframe_wide(
                 (kind - 8) as usize
             };
             if order > n {
-                return Err(Error::Corrupt {
-                    what: "predictor order exceeds block size",
-                    offset: pos + r.byte_pos(),
-                });
+                return Err(corrupt_here(r, pos, "predictor order exceeds block size"));
             }
             for o in &mut out[..order] {
                 *o = r.read_signed(sbps, "warm-up sample").map_err(at(pos))?;
@@ -579,26 +576,19 @@ fn decode_subframe_wide(
                 };
                 let v = out[i] + pred;
                 if !(-limit..limit).contains(&v) {
-                    return Err(Error::Corrupt {
-                        what: "predicted side sample exceeds 33 bits",
-                        offset: pos + r.byte_pos(),
-                    });
+                    return Err(corrupt_here(
+                        r,
+                        pos,
+                        "predicted side sample exceeds 33 bits",
+                    ));
                 }
                 out[i] = v;
             }
         }
-        _ => {
-            return Err(Error::Corrupt {
-                what: "reserved subframe type",
-                offset: pos + r.byte_pos(),
-            });
-        }
+        _ => return Err(corrupt_here(r, pos, "reserved subframe type")),
     }
-    if wasted > 0 {
-        for o in out.iter_mut() {
-            *o <<= wasted;
-        }
-    }
+    // 33-bit side samples shifted back to at most 33 bits: well inside i64.
+    restore_wasted(out, wasted);
     Ok(())
 }
 
@@ -619,16 +609,10 @@ fn fixed_prediction(order: usize, hist: &[i64]) -> i64 {
 fn read_lpc_params(r: &mut BitReader<'_>, order: usize, pos: usize) -> Result<([i32; 32], u32)> {
     let precision = r.read_u32(4, "LPC precision").map_err(at(pos))? + 1;
     if precision == 16 {
-        return Err(Error::Corrupt {
-            what: "invalid LPC precision",
-            offset: pos + r.byte_pos(),
-        });
+        return Err(corrupt_here(r, pos, "invalid LPC precision"));
     }
     let shift = r.read_signed(5, "LPC shift").map_err(at(pos))?;
-    let shift = u32::try_from(shift).map_err(|_| Error::Corrupt {
-        what: "negative LPC shift",
-        offset: pos + r.byte_pos(),
-    })?;
+    let shift = u32::try_from(shift).map_err(|_| corrupt_here(r, pos, "negative LPC shift"))?;
     let mut coefs = [0i32; 32];
     for c in &mut coefs[..order] {
         *c = narrow(
@@ -653,19 +637,17 @@ fn read_residual(
         0 => (4, 15),
         1 => (5, 31),
         _ => {
-            return Err(Error::Corrupt {
-                what: "reserved residual coding method",
-                offset: pos + r.byte_pos(),
-            });
+            return Err(corrupt_here(r, pos, "reserved residual coding method"));
         }
     };
     let porder = r.read_u32(4, "partition order").map_err(at(pos))?;
     let parts = 1usize << porder;
     if !n.is_multiple_of(parts) || (n >> porder) < order {
-        return Err(Error::Corrupt {
-            what: "partition order does not fit the block",
-            offset: pos + r.byte_pos(),
-        });
+        return Err(corrupt_here(
+            r,
+            pos,
+            "partition order does not fit the block",
+        ));
     }
     let per = n >> porder;
     let mut start = 0usize;
