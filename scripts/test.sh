@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+bash scripts/python-venv.sh   # .venv-interop for the Python interop tests (skipped if it fails)
 
 step() {
     echo

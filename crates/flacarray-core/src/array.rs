@@ -1,0 +1,600 @@
+//! [`FlacArray`]: an N-d array held as one FLAC stream per 1-d slice along the last axis.
+
+use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
+
+use crate::codec::{self, CompressOptions, Source, with_threads};
+use crate::dtype::{DType, DecodedArray, Element, StreamScaling};
+use crate::error::{CoreError, Result, fmt_index};
+use crate::select::{Index, SampleSlice, index_tuples, kept_streams, parse_index, resolve_key};
+
+/// A compressed array: the concatenated FLAC streams of every 1-d slice along the last
+/// axis, their byte table and their float parameters.
+///
+/// The *leading shape* is the shape without the last axis; streams are numbered in C
+/// order over it. A one-dimensional array is one stream with leading shape `(1,)`, as
+/// flacarray stores it, but [`FlacArray::shape`] still reports `(N,)` (0.4.1's
+/// `shape`; [`FlacArray::global_shape`] is `(1, N)`).
+///
+/// ```
+/// use flacarray_core::{CompressOptions, FlacArray, QuantaOption};
+/// use ndarray::Array2;
+///
+/// let data = Array2::from_shape_fn((3, 1000), |(i, j)| ((i * 1000 + j) as f32 * 0.01).sin());
+/// let opts = CompressOptions { quanta: Some(QuantaOption::Scalar(1e-4)), ..Default::default() };
+/// let fa = FlacArray::from_array(&data, &opts)?;
+/// assert_eq!(fa.shape(), &[3, 1000]);
+/// assert_eq!(fa.leading_shape(), &[3]);
+/// let back = fa.to_array_typed::<f32>()?;
+/// for (a, b) in data.iter().zip(back.iter()) {
+///     assert!((a - b).abs() <= 0.5e-4 + 1e-6);
+/// }
+/// # Ok::<(), flacarray_core::CoreError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlacArray {
+    leading_shape: Vec<usize>,
+    stream_size: usize,
+    one_d: bool,
+    dtype: DType,
+    compressed: Vec<u8>,
+    starts: Vec<u64>,
+    nbytes: Vec<u64>,
+    scaling: StreamScaling,
+    format_version: u32,
+}
+
+/// The raw parts of a [`FlacArray`], for backends and the low-level functions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlacArrayParts {
+    /// Leading shape (at least one axis; `[1]` for a single stream).
+    pub leading_shape: Vec<usize>,
+    /// Samples per stream (> 0).
+    pub stream_size: usize,
+    /// Report the shape as `(stream_size,)` (only with leading shape `[1]`): set for an
+    /// array built from 1-d data, and by storage reads of a single stream without
+    /// `no_flatten` (0.4.1 returns such reads flattened).
+    pub one_d: bool,
+    /// Element type.
+    pub dtype: DType,
+    /// Concatenated FLAC streams.
+    pub compressed: Vec<u8>,
+    /// Byte offset of every stream in `compressed`, C order over the leading shape.
+    pub starts: Vec<u64>,
+    /// Byte length of every stream.
+    pub nbytes: Vec<u64>,
+    /// Offsets and gains (floats; format-0 `int64` offsets).
+    pub scaling: StreamScaling,
+    /// On-disk format version the streams follow: 1 (written by this crate and
+    /// flacarray ≥ 0.3) or 0 (flacarray ≤ 0.2: every stream 1-channel `i32`).
+    pub format_version: u32,
+}
+
+/// What to decode from a [`FlacArray`]: the streams to keep and the samples of each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadOptions<'a> {
+    /// Keep mask over the leading shape, in C order (`None` = every stream). The kept
+    /// streams come out as a 2-d `(n_kept, n_samples)` array, flattened to 1-d when
+    /// exactly one is kept (unless `no_flatten`); none kept gives `(0, n_samples)`.
+    pub keep: Option<&'a [bool]>,
+    /// Samples of each stream (Python slice semantics, see [`SampleSlice`]).
+    pub stream_slice: SampleSlice,
+    /// Return the leading index of every kept stream (with `keep` only).
+    pub keep_indices: bool,
+    /// Never flatten a single stream to 1-d.
+    pub no_flatten: bool,
+    /// Worker threads (`None`: rayon's global pool). The values never depend on it.
+    pub threads: Option<usize>,
+}
+
+/// A decoded selection and, on request, the leading indices of the kept streams.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    /// The values.
+    pub array: DecodedArray,
+    /// Leading index tuple of every returned stream (only with a keep mask and
+    /// `keep_indices`).
+    pub indices: Option<Vec<Vec<usize>>>,
+}
+
+/// The shape of a selection written by [`FlacArray::decompress_into`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectionShape {
+    /// Shape of the values written.
+    pub shape: Vec<usize>,
+    /// As [`Selection::indices`].
+    pub indices: Option<Vec<Vec<usize>>>,
+}
+
+/// The streams and samples a read decodes, and the result's shape.
+struct Plan {
+    streams: Vec<usize>,
+    range: std::ops::Range<usize>,
+    shape: Vec<usize>,
+    indices: Option<Vec<Vec<usize>>>,
+}
+
+impl FlacArray {
+    /// Compresses an array of any dimension ≥ 1 of `i32`, `i64`, `f32` or `f64`.
+    ///
+    /// Float data needs exactly one of `opts.quanta` or `opts.precision`; integer data
+    /// neither. A non-contiguous or non-standard-layout input (a transposed or sliced
+    /// view) is copied to C order first rather than rejected (0.4.1 raises there).
+    ///
+    /// # Errors
+    /// * [`CoreError::InvalidArgument`]: a 0-d or zero-size array, a bad level, both or
+    ///   neither of quanta/precision for floats, a per-stream option of the wrong length;
+    /// * [`CoreError::NonFinite`], [`CoreError::Overflow`], [`CoreError::InvalidQuanta`]:
+    ///   a stream cannot be quantized (the message names it, e.g. `stream (1, 2)`).
+    pub fn from_array<T, S, D>(arr: &ArrayBase<S, D>, opts: &CompressOptions) -> Result<Self>
+    where
+        T: Element,
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        let shape = arr.shape();
+        let Some((&stream_size, lead)) = shape.split_last() else {
+            return Err(CoreError::InvalidArgument(
+                "cannot compress a 0-dimensional array".into(),
+            ));
+        };
+        if arr.is_empty() {
+            return Err(CoreError::InvalidArgument(format!(
+                "cannot compress a zero-sized array (shape {})",
+                fmt_index(shape)
+            )));
+        }
+        let one_d = lead.is_empty();
+        let leading_shape = if one_d { vec![1] } else { lead.to_vec() };
+        let std = arr.as_standard_layout();
+        let data = std.as_slice().ok_or_else(|| {
+            CoreError::InvalidArgument("array could not be laid out in C order".into())
+        })?;
+        let enc = codec::compress(T::input(data), stream_size, &leading_shape, opts)?;
+        Ok(Self {
+            leading_shape,
+            stream_size,
+            one_d,
+            dtype: T::DTYPE,
+            compressed: enc.bytes,
+            starts: enc.starts,
+            nbytes: enc.nbytes,
+            scaling: enc.scaling,
+            format_version: 1,
+        })
+    }
+
+    /// Builds an array from its parts, checking that they are consistent (stream
+    /// count, byte ranges inside the buffer, parameters matching the dtype).
+    ///
+    /// # Errors
+    /// [`CoreError::Corrupt`] or [`CoreError::InvalidArgument`] describing the mismatch.
+    pub fn from_parts(p: FlacArrayParts) -> Result<Self> {
+        if p.leading_shape.is_empty() {
+            return Err(CoreError::InvalidArgument(
+                "the leading shape needs at least one axis".into(),
+            ));
+        }
+        if p.stream_size == 0 {
+            return Err(CoreError::InvalidArgument(
+                "stream size must be positive".into(),
+            ));
+        }
+        if p.format_version > 1 {
+            return Err(CoreError::Unsupported(format!(
+                "flacarray format version {}",
+                p.format_version
+            )));
+        }
+        let fa = Self {
+            one_d: p.one_d && p.leading_shape == [1],
+            leading_shape: p.leading_shape,
+            stream_size: p.stream_size,
+            dtype: p.dtype,
+            compressed: p.compressed,
+            starts: p.starts,
+            nbytes: p.nbytes,
+            scaling: p.scaling,
+            format_version: p.format_version,
+        };
+        fa.source().check()?;
+        Ok(fa)
+    }
+
+    /// Gives the parts back.
+    #[must_use]
+    pub fn into_parts(self) -> FlacArrayParts {
+        FlacArrayParts {
+            leading_shape: self.leading_shape,
+            stream_size: self.stream_size,
+            one_d: self.one_d,
+            dtype: self.dtype,
+            compressed: self.compressed,
+            starts: self.starts,
+            nbytes: self.nbytes,
+            scaling: self.scaling,
+            format_version: self.format_version,
+        }
+    }
+
+    pub(crate) fn source(&self) -> Source<'_> {
+        Source {
+            bytes: &self.compressed,
+            starts: &self.starts,
+            nbytes: &self.nbytes,
+            stream_size: self.stream_size,
+            leading: &self.leading_shape,
+            dtype: self.dtype,
+            scaling: &self.scaling,
+            version: self.format_version,
+        }
+    }
+
+    /// The array's shape: `(N,)` for one-dimensional data, else leading shape + `(N,)`.
+    #[must_use]
+    pub fn shape(&self) -> Vec<usize> {
+        if self.one_d {
+            vec![self.stream_size]
+        } else {
+            self.global_shape()
+        }
+    }
+
+    /// Leading shape + `(stream_size,)`: `(1, N)` for one-dimensional data.
+    #[must_use]
+    pub fn global_shape(&self) -> Vec<usize> {
+        let mut s = self.leading_shape.clone();
+        s.push(self.stream_size);
+        s
+    }
+
+    /// The shape without the last axis (`(1,)` for one-dimensional data).
+    #[must_use]
+    pub fn leading_shape(&self) -> &[usize] {
+        &self.leading_shape
+    }
+
+    /// Samples per stream (the last axis).
+    #[must_use]
+    pub fn stream_size(&self) -> usize {
+        self.stream_size
+    }
+
+    /// Number of streams.
+    #[must_use]
+    pub fn n_streams(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Whether [`FlacArray::shape`] reports a one-dimensional array.
+    #[must_use]
+    pub fn is_one_d(&self) -> bool {
+        self.one_d
+    }
+
+    /// Element type.
+    #[must_use]
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// The concatenated FLAC streams.
+    #[must_use]
+    pub fn compressed(&self) -> &[u8] {
+        &self.compressed
+    }
+
+    /// Total compressed bytes.
+    #[must_use]
+    pub fn nbytes(&self) -> usize {
+        self.compressed.len()
+    }
+
+    /// Byte offset of every stream in [`FlacArray::compressed`], C order.
+    #[must_use]
+    pub fn stream_starts(&self) -> &[u64] {
+        &self.starts
+    }
+
+    /// Byte length of every stream.
+    #[must_use]
+    pub fn stream_nbytes(&self) -> &[u64] {
+        &self.nbytes
+    }
+
+    /// Offsets and gains of every stream (floats), or format-0 `int64` offsets.
+    #[must_use]
+    pub fn scaling(&self) -> &StreamScaling {
+        &self.scaling
+    }
+
+    /// Format version of the streams (1, or 0 for legacy data read from storage).
+    #[must_use]
+    pub fn format_version(&self) -> u32 {
+        self.format_version
+    }
+
+    /// Decompresses everything, in [`FlacArray::shape`].
+    ///
+    /// An array built in memory from a `(1, N)` array keeps `(1, N)` (0.4.1's
+    /// `to_array`); one built from `(N,)` data, or read from storage with a single
+    /// stream and without `no_flatten`, gives `(N,)`.
+    ///
+    /// # Errors
+    /// [`CoreError::Flac`] (naming the stream) when a stream does not decode.
+    pub fn to_array(&self) -> Result<DecodedArray> {
+        Ok(self.decompress(&ReadOptions::default())?.array)
+    }
+
+    /// [`FlacArray::to_array`] as `ArrayD<T>`.
+    ///
+    /// # Errors
+    /// As [`FlacArray::to_array`]; [`CoreError::InvalidArgument`] when `T` is not the
+    /// stored type.
+    pub fn to_array_typed<T: Element>(&self) -> Result<ArrayD<T>> {
+        self.to_array()?.into_array()
+    }
+
+    fn plan(&self, opts: &ReadOptions<'_>) -> Result<Plan> {
+        let range = opts.stream_slice.resolve(self.stream_size)?;
+        let n = range.len();
+        Ok(match opts.keep {
+            None => {
+                let shape = if self.one_d && !opts.no_flatten {
+                    vec![n]
+                } else {
+                    let mut s = self.leading_shape.clone();
+                    s.push(n);
+                    s
+                };
+                Plan {
+                    streams: (0..self.n_streams()).collect(),
+                    range,
+                    shape,
+                    indices: None,
+                }
+            }
+            Some(keep) => {
+                let streams = kept_streams(keep, &self.leading_shape)?;
+                let shape = if streams.len() == 1 && !opts.no_flatten {
+                    vec![n]
+                } else {
+                    vec![streams.len(), n]
+                };
+                let indices = opts
+                    .keep_indices
+                    .then(|| index_tuples(&streams, &self.leading_shape));
+                Plan {
+                    streams,
+                    range,
+                    shape,
+                    indices,
+                }
+            }
+        })
+    }
+
+    /// Decompresses a selection: kept streams and a sample slice. Only the kept
+    /// streams and the frames holding the slice are decoded.
+    ///
+    /// ```
+    /// use flacarray_core::{CompressOptions, FlacArray, ReadOptions, SampleSlice};
+    /// let a = ndarray::Array::from_shape_fn((2, 3, 50), |(i, j, k)| (i * 10000 + j * 100 + k) as i32);
+    /// let fa = FlacArray::from_array(&a, &CompressOptions::default())?;
+    /// let keep = [true, false, false, false, false, true];
+    /// let sel = fa.decompress(&ReadOptions {
+    ///     keep: Some(&keep),
+    ///     stream_slice: SampleSlice::new(Some(-3), None),
+    ///     keep_indices: true,
+    ///     ..Default::default()
+    /// })?;
+    /// let v = sel.array.into_array::<i32>()?;
+    /// assert_eq!(v.shape(), &[2, 3]);
+    /// assert_eq!(v.as_slice().unwrap(), &[47, 48, 49, 10247, 10248, 10249]);
+    /// assert_eq!(sel.indices, Some(vec![vec![0, 0], vec![1, 2]]));
+    /// # Ok::<(), flacarray_core::CoreError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidArgument`] for a keep mask of the wrong length,
+    /// [`CoreError::Index`] for a slice stop beyond the stream, [`CoreError::Flac`]
+    /// when a stream does not decode.
+    pub fn decompress(&self, opts: &ReadOptions<'_>) -> Result<Selection> {
+        let plan = self.plan(opts)?;
+        let array = match self.dtype {
+            DType::Int32 => DecodedArray::Int32(self.run_plan::<i32>(&plan, opts.threads)?),
+            DType::Int64 => DecodedArray::Int64(self.run_plan::<i64>(&plan, opts.threads)?),
+            DType::Float32 => DecodedArray::Float32(self.run_plan::<f32>(&plan, opts.threads)?),
+            DType::Float64 => DecodedArray::Float64(self.run_plan::<f64>(&plan, opts.threads)?),
+        };
+        Ok(Selection {
+            array,
+            indices: plan.indices,
+        })
+    }
+
+    fn run_plan<T: Element>(&self, plan: &Plan, threads: Option<usize>) -> Result<ArrayD<T>> {
+        let mut buf = vec![T::default(); plan.streams.len() * plan.range.len()];
+        self.decode_streams(&plan.streams, plan.range.clone(), &mut buf, threads)?;
+        ArrayD::from_shape_vec(IxDyn(&plan.shape), buf)
+            .map_err(|e| CoreError::InvalidArgument(e.to_string()))
+    }
+
+    /// Decodes samples `range` of the flat streams `streams` into `out` (row after row).
+    pub(crate) fn decode_streams<T: Element>(
+        &self,
+        streams: &[usize],
+        range: std::ops::Range<usize>,
+        out: &mut [T],
+        threads: Option<usize>,
+    ) -> Result<()> {
+        let src = self.source();
+        with_threads(threads, || {
+            codec::decode(&src, streams, range, T::output(out))
+        })?
+    }
+
+    /// [`FlacArray::decompress`] into a caller's buffer, which must hold exactly the
+    /// selection (`n_streams × n_samples` values of the stored type); returns the
+    /// selection's shape.
+    ///
+    /// # Errors
+    /// As [`FlacArray::decompress`]; [`CoreError::InvalidArgument`] for a buffer of
+    /// the wrong type or length.
+    pub fn decompress_into<T: Element>(
+        &self,
+        opts: &ReadOptions<'_>,
+        out: &mut [T],
+    ) -> Result<SelectionShape> {
+        let plan = self.plan(opts)?;
+        self.decode_streams(&plan.streams, plan.range.clone(), out, opts.threads)?;
+        Ok(SelectionShape {
+            shape: plan.shape,
+            indices: plan.indices,
+        })
+    }
+
+    /// numpy basic indexing over [`FlacArray::shape`]: integers (negative count from
+    /// the end, out of range is an error), slices with any nonzero step, `...` and new
+    /// axes. Missing trailing axes are full slices. A key of integers only returns a
+    /// 0-d array holding the element. Only the selected streams, and the frames that
+    /// cover the selected samples, are decoded (a negative step decodes the covering
+    /// range and reverses it).
+    ///
+    /// ```
+    /// use flacarray_core::{CompressOptions, FlacArray, Index};
+    /// let a = ndarray::Array::from_shape_fn((3, 4, 20), |(i, j, k)| (i * 1000 + j * 100 + k) as i64);
+    /// let fa = FlacArray::from_array(&a, &CompressOptions::default())?;
+    /// let v = fa.select("1, ::-2, 5:8")?.into_array::<i64>()?;
+    /// assert_eq!(v.shape(), &[2, 3]);
+    /// assert_eq!(v.as_slice().unwrap(), &[1305, 1306, 1307, 1105, 1106, 1107]);
+    /// let e = fa.get(&[Index::Int(-1), Index::Int(0), Index::Int(-1)])?.into_array::<i64>()?;
+    /// assert_eq!(e.ndim(), 0);
+    /// assert_eq!(e[[]], 2019);
+    /// # Ok::<(), flacarray_core::CoreError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`CoreError::Index`] for too many indices or an integer out of range,
+    /// [`CoreError::InvalidArgument`] for a zero step.
+    pub fn get(&self, key: &[Index]) -> Result<DecodedArray> {
+        Ok(match self.dtype {
+            DType::Int32 => DecodedArray::Int32(self.get_typed::<i32>(key)?),
+            DType::Int64 => DecodedArray::Int64(self.get_typed::<i64>(key)?),
+            DType::Float32 => DecodedArray::Float32(self.get_typed::<f32>(key)?),
+            DType::Float64 => DecodedArray::Float64(self.get_typed::<f64>(key)?),
+        })
+    }
+
+    /// [`FlacArray::get`] with a key parsed by [`parse_index`] (e.g. `"1, ::-1, 100:200"`).
+    ///
+    /// # Errors
+    /// As [`parse_index`] and [`FlacArray::get`].
+    pub fn select(&self, key: &str) -> Result<DecodedArray> {
+        self.get(&parse_index(key)?)
+    }
+
+    /// [`FlacArray::get`] as `ArrayD<T>`.
+    ///
+    /// # Errors
+    /// As [`FlacArray::get`]; [`CoreError::InvalidArgument`] when `T` is not the
+    /// stored type.
+    pub fn get_typed<T: Element>(&self, key: &[Index]) -> Result<ArrayD<T>> {
+        if T::DTYPE != self.dtype {
+            return Err(CoreError::InvalidArgument(format!(
+                "the array holds {}, not {}",
+                self.dtype,
+                T::DTYPE
+            )));
+        }
+        let shape = self.shape();
+        let r = resolve_key(key, &shape)?;
+        let (sample_axis, lead_axes) = r
+            .axes
+            .split_last()
+            .ok_or_else(|| CoreError::Index("empty shape".into()))?;
+        // Streams in C order over the selected leading positions. A 1-d array's
+        // implicit leading axis `(1,)` selects stream 0.
+        let mut streams = vec![0usize];
+        for (ax, sel) in lead_axes.iter().enumerate() {
+            let n = self.leading_shape[ax];
+            let mut next = Vec::with_capacity(streams.len() * sel.len);
+            for &s in &streams {
+                next.extend(sel.positions().map(|p| s * n + p));
+            }
+            streams = next;
+        }
+        let n_out = sample_axis.len;
+        let total = streams.len() * n_out;
+        let mut out = vec![T::default(); total];
+        if total > 0 {
+            // Covering range of the selected samples, whatever the step's sign.
+            let first = sample_axis.start;
+            let last = first + sample_axis.step * (n_out as i64 - 1);
+            let (lo, hi) = (first.min(last), first.max(last));
+            let lo = usize::try_from(lo).map_err(|_| CoreError::Index("negative sample".into()))?;
+            let hi =
+                usize::try_from(hi).map_err(|_| CoreError::Index("negative sample".into()))? + 1;
+            if sample_axis.step == 1 {
+                self.decode_streams(&streams, lo..hi, &mut out, None)?;
+            } else {
+                let width = hi - lo;
+                let mut cover = vec![T::default(); streams.len() * width];
+                self.decode_streams(&streams, lo..hi, &mut cover, None)?;
+                for (row, o) in cover.chunks_exact(width).zip(out.chunks_exact_mut(n_out)) {
+                    for (o, p) in o.iter_mut().zip(sample_axis.positions()) {
+                        *o = row[p - lo];
+                    }
+                }
+            }
+        }
+        ArrayD::from_shape_vec(IxDyn(&r.shape), out)
+            .map_err(|e| CoreError::InvalidArgument(e.to_string()))
+    }
+
+    /// A new array holding only the kept streams (no decoding: the bytes are copied).
+    /// Its leading shape is `(n_kept,)`, reported 1-d when exactly one stream is kept
+    /// and `no_flatten` is false, as 0.4.1's `read_hdf5(keep=...)`.
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidArgument`] for a mask of the wrong length or no kept stream.
+    pub fn keep_streams(&self, keep: &[bool], no_flatten: bool) -> Result<Self> {
+        let streams = kept_streams(keep, &self.leading_shape)?;
+        if streams.is_empty() {
+            return Err(CoreError::InvalidArgument(
+                "the keep mask keeps no stream".into(),
+            ));
+        }
+        let mut compressed = Vec::new();
+        let mut starts = Vec::with_capacity(streams.len());
+        let mut nbytes = Vec::with_capacity(streams.len());
+        for &g in &streams {
+            starts.push(compressed.len() as u64);
+            nbytes.push(self.nbytes[g]);
+            compressed.extend_from_slice(self.source().stream_bytes(g));
+        }
+        Self::from_parts(FlacArrayParts {
+            leading_shape: vec![streams.len()],
+            stream_size: self.stream_size,
+            one_d: streams.len() == 1 && !no_flatten,
+            dtype: self.dtype,
+            compressed,
+            starts,
+            nbytes,
+            scaling: self.scaling.select(&streams),
+            format_version: self.format_version,
+        })
+    }
+}
+
+impl std::fmt::Display for FlacArray {
+    /// `<FlacArray int32 shape=(2, 3, 40) bytes=220>`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "<FlacArray {} shape={} bytes={}>",
+            self.dtype,
+            fmt_index(&self.shape()),
+            self.compressed.len()
+        )
+    }
+}

@@ -1,0 +1,331 @@
+//! A conformance suite for storage backends (feature `conformance`).
+//!
+//! A backend crate adds `flacarray-core = { ..., features = ["conformance"] }` to its
+//! dev-dependencies and calls [`run_all`] with a closure that creates a fresh, empty
+//! store (a new HDF5 group, a new Zarr group, ...). The suite writes arrays of every
+//! dtype, several shapes (1-d, `(1, N)`, 2-d, 3-d), stream lengths (1, 3, 5000 across a
+//! frame boundary) and levels through [`crate::write_array`], reads them back through
+//! [`crate::read_array`] / [`crate::read_flacarray`] with keep masks, sample slices,
+//! kept indices and `no_flatten`, and asserts every value against the in-memory
+//! [`FlacArray`] decode of the same input (which for integers equals the input). It
+//! panics with a message naming the case on the first mismatch.
+//!
+//! ```
+//! flacarray_core::conformance::run_all(flacarray_core::MemoryStore::new);
+//! ```
+
+use std::fmt::Debug;
+
+use ndarray::{ArrayD, Axis, Dimension, IxDyn, Slice};
+
+use crate::array::{FlacArray, ReadOptions};
+use crate::codec::{CompressOptions, PrecisionOption, QuantaOption};
+use crate::dtype::{DType, Element};
+use crate::select::SampleSlice;
+use crate::store::{
+    FlacArrayReader, FlacArrayWriter, read_array, read_flacarray, read_flacarray_rows, write_array,
+};
+
+/// Element types the suite can synthesize data for.
+pub trait Synth: Element {
+    /// A value from a pseudo-random `i64` and a smooth `f64` component.
+    fn synth(raw: i64, smooth: f64) -> Self;
+}
+
+impl Synth for i32 {
+    fn synth(raw: i64, smooth: f64) -> Self {
+        // Keep a wide, varied range: the low 20 bits of noise plus a large smooth part.
+        #[allow(clippy::cast_possible_truncation)]
+        let v = (raw % (1 << 20)) as i32 + (smooth * 1e6) as i32;
+        v
+    }
+}
+impl Synth for i64 {
+    fn synth(raw: i64, smooth: f64) -> Self {
+        #[allow(clippy::cast_possible_truncation)]
+        let s = (smooth * 1e9) as i64;
+        (raw % (1 << 40)) + s + (1 << 41)
+    }
+}
+impl Synth for f32 {
+    fn synth(raw: i64, smooth: f64) -> Self {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+        let v = (smooth * 3.0 + (raw % 1000) as f64 * 1e-3) as f32;
+        v
+    }
+}
+impl Synth for f64 {
+    fn synth(raw: i64, smooth: f64) -> Self {
+        #[allow(clippy::cast_precision_loss)]
+        let v = smooth * 3.0 + (raw % 100_000) as f64 * 1e-5 - 7.0;
+        v
+    }
+}
+
+/// Deterministic test data of `shape`.
+pub fn synth_array<T: Synth>(shape: &[usize], seed: u64) -> ArrayD<T> {
+    let mut state = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+    ArrayD::from_shape_fn(IxDyn(shape), |idx| {
+        // 64-bit LCG (Knuth's MMIX constants); the top bits are the noise.
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let raw = i64::from_ne_bytes((state >> 1).to_ne_bytes());
+        #[allow(clippy::cast_precision_loss)]
+        let t = idx.slice().iter().fold(0.0, |a, &i| a * 0.7 + i as f64);
+        T::synth(raw, (t * 0.01).sin())
+    })
+}
+
+/// `global` (leading shape + samples) with a keep mask and a sample range applied,
+/// shaped as [`crate::read_array`] returns it: kept streams 2-d (1-d when one is
+/// kept), else the stored leading shape, with a stored single stream flattened;
+/// `no_flatten` disables both flattenings.
+///
+/// # Panics
+/// When the arguments do not fit `global`.
+#[must_use]
+pub fn reference_read<T: Clone>(
+    global: &ArrayD<T>,
+    keep: Option<&[bool]>,
+    range: std::ops::Range<usize>,
+    no_flatten: bool,
+) -> ArrayD<T> {
+    let nd = global.ndim();
+    let n = global.shape()[nd - 1];
+    let lead = global.shape()[..nd - 1].to_vec();
+    let rows_total = global.len() / n.max(1);
+    #[allow(clippy::unwrap_used)]
+    let flat = global.to_shape((rows_total, n)).unwrap().to_owned();
+    let rows: Vec<usize> = (0..rows_total)
+        .filter(|&i| keep.is_none_or(|k| k[i]))
+        .collect();
+    let picked = flat.select(Axis(0), &rows);
+    let sliced = picked.slice_axis(Axis(1), Slice::from(range)).to_owned();
+    let len = sliced.ncols();
+    let mut shape = match keep {
+        None => lead.clone(),
+        Some(_) => vec![rows.len()],
+    };
+    let single = match keep {
+        None => lead == [1],
+        Some(_) => rows.len() == 1,
+    };
+    if single && !no_flatten {
+        shape.clear();
+    }
+    shape.push(len);
+    #[allow(clippy::unwrap_used)]
+    let out = sliced.into_shape_with_order(IxDyn(&shape)).unwrap();
+    out
+}
+
+fn check<T, S, F>(make: &F, data: &ArrayD<T>, opts: &CompressOptions, name: &str)
+where
+    T: Synth,
+    S: FlacArrayWriter + FlacArrayReader,
+    <S as FlacArrayWriter>::Error: Debug,
+    <S as FlacArrayReader>::Error: Debug,
+    F: Fn() -> S,
+{
+    let mut store = make();
+    if let Err(e) = write_array(&mut store, data, opts) {
+        panic!("{name}: write failed: {e:?}");
+    }
+    let mem = FlacArray::from_array(data, opts).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let global: ArrayD<T> = mem
+        .decompress(&ReadOptions {
+            no_flatten: true,
+            ..ReadOptions::default()
+        })
+        .and_then(|s| s.array.into_array::<T>())
+        .unwrap_or_else(|e| panic!("{name}: in-memory decode: {e}"));
+    if !T::DTYPE.is_float() {
+        let flat: Vec<T> = data.iter().copied().collect();
+        let back: Vec<T> = global.iter().copied().collect();
+        assert!(flat == back, "{name}: integer data is not lossless");
+    }
+    let n_streams = mem.n_streams();
+    let ss = mem.stream_size();
+
+    let mut keeps: Vec<Option<Vec<bool>>> = vec![None];
+    keeps.push(Some(
+        (0..n_streams)
+            .map(|i| i % 2 == 1 || n_streams == 1)
+            .collect(),
+    ));
+    keeps.push(Some((0..n_streams).map(|i| i == n_streams - 1).collect()));
+    keeps.push(Some(vec![false; n_streams]));
+    keeps.push(Some(vec![true; n_streams]));
+    let mut slices = vec![SampleSlice::FULL, SampleSlice::new(Some(-1), None)];
+    if ss > 3 {
+        slices.push(SampleSlice::new(Some(1), Some(-1)));
+    }
+    if ss > 4200 {
+        slices.push(SampleSlice::new(Some(4096), Some(4200)));
+        slices.push(SampleSlice::new(Some(4095), Some(4097)));
+    }
+    for keep in &keeps {
+        for &slice in &slices {
+            for no_flatten in [false, true] {
+                let what = format!("{name}: keep {keep:?} slice {slice:?} no_flatten {no_flatten}");
+                let ro = ReadOptions {
+                    keep: keep.as_deref(),
+                    stream_slice: slice,
+                    keep_indices: true,
+                    no_flatten,
+                    threads: None,
+                };
+                let sel = read_array(&store, &ro).unwrap_or_else(|e| panic!("{what}: {e:?}"));
+                let got = sel
+                    .array
+                    .into_array::<T>()
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+                #[allow(clippy::unwrap_used)]
+                let range = slice.resolve(ss).unwrap();
+                let want = reference_read(&global, keep.as_deref(), range, no_flatten);
+                assert!(
+                    got == want,
+                    "{what}: got shape {:?}, want {:?} (or values differ)",
+                    got.shape(),
+                    want.shape()
+                );
+                match keep {
+                    None => assert!(sel.indices.is_none(), "{what}: indices without keep"),
+                    Some(k) => {
+                        let kept = sel.indices.unwrap_or_else(|| panic!("{what}: no indices"));
+                        assert_eq!(
+                            kept.len(),
+                            k.iter().filter(|&&b| b).count(),
+                            "{what}: indices"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // The whole array through read_flacarray keeps the stream table and bytes intact.
+    let fa = read_flacarray(&store, None, true).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    assert_eq!(
+        fa.compressed(),
+        mem.compressed(),
+        "{name}: stored bytes differ"
+    );
+    assert_eq!(
+        fa.stream_starts(),
+        mem.stream_starts(),
+        "{name}: stored starts differ"
+    );
+    assert_eq!(
+        fa.stream_nbytes(),
+        mem.stream_nbytes(),
+        "{name}: stored nbytes differ"
+    );
+    assert_eq!(
+        fa.scaling(),
+        mem.scaling(),
+        "{name}: stored offsets/gains differ"
+    );
+    assert_eq!(fa.dtype(), T::DTYPE, "{name}: stored dtype");
+    assert_eq!(
+        fa.global_shape(),
+        mem.global_shape(),
+        "{name}: stored shape"
+    );
+
+    // Slabs of rows (what an MPI rank reads), with and without a global keep mask.
+    let lead0 = mem.leading_shape()[0];
+    let per = n_streams / lead0;
+    for rows in [0..0, 0..lead0, (lead0 / 2)..lead0] {
+        let what = format!("{name}: rows {rows:?}");
+        let slab = read_flacarray_rows(&store, rows.clone(), None, true)
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        let got = slab
+            .to_array()
+            .and_then(|a| a.into_array::<T>())
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let want = global
+            .slice_axis(Axis(0), Slice::from(rows.clone()))
+            .to_owned();
+        assert!(got == want, "{what}: slab differs");
+        let keep: Vec<bool> = (0..n_streams).map(|i| i % 3 != 1).collect();
+        let slab = read_flacarray_rows(&store, rows.clone(), Some(&keep), true)
+            .unwrap_or_else(|e| panic!("{what}: {e:?}"));
+        let got = slab
+            .decompress(&ReadOptions {
+                no_flatten: true,
+                ..ReadOptions::default()
+            })
+            .and_then(|s| s.array.into_array::<T>())
+            .unwrap_or_else(|e| panic!("{what} keep: {e}"));
+        let slab_keep: Vec<bool> = (0..n_streams)
+            .map(|i| keep[i] && i >= rows.start * per && i < rows.end * per)
+            .collect();
+        let want = reference_read(&global, Some(&slab_keep), 0..ss, true);
+        assert!(got == want, "{what}: slab with keep differs");
+    }
+}
+
+fn float_opts(dtype: DType, level: u8, i: usize, n_streams: usize) -> CompressOptions {
+    let mut o = CompressOptions {
+        level,
+        ..CompressOptions::default()
+    };
+    #[allow(clippy::cast_precision_loss)]
+    match (dtype.is_float(), i % 3) {
+        (false, _) => {}
+        (true, 0) => o.quanta = Some(QuantaOption::Scalar(1e-4)),
+        (true, 1) => o.precision = Some(PrecisionOption::Scalar(5)),
+        (true, _) => {
+            o.quanta = Some(QuantaOption::PerStream(
+                (0..n_streams).map(|k| 1e-3 / (k + 1) as f64).collect(),
+            ));
+        }
+    }
+    o
+}
+
+fn run_dtype<T, S, F>(make: &F)
+where
+    T: Synth,
+    S: FlacArrayWriter + FlacArrayReader,
+    <S as FlacArrayWriter>::Error: Debug,
+    <S as FlacArrayReader>::Error: Debug,
+    F: Fn() -> S,
+{
+    let shapes: [&[usize]; 7] = [
+        &[5000],
+        &[1, 5000],
+        &[3, 5000],
+        &[2, 3, 300],
+        &[1],
+        &[4, 1],
+        &[2, 2, 3],
+    ];
+    for (i, shape) in shapes.iter().enumerate() {
+        let level = [5u8, 0, 8][i % 3];
+        let n_streams: usize = shape[..shape.len() - 1].iter().product();
+        let opts = float_opts(T::DTYPE, level, i, n_streams.max(1));
+        let data = synth_array::<T>(shape, 17 + i as u64);
+        let name = format!("{} shape {shape:?} level {level}", T::DTYPE);
+        check(make, &data, &opts, &name);
+    }
+}
+
+/// Runs the whole suite against stores made by `make_store` (each call must return
+/// a fresh, empty store).
+///
+/// # Panics
+/// On the first mismatch, with a message naming the case.
+pub fn run_all<S, F>(make_store: F)
+where
+    S: FlacArrayWriter + FlacArrayReader,
+    <S as FlacArrayWriter>::Error: Debug,
+    <S as FlacArrayReader>::Error: Debug,
+    F: Fn() -> S,
+{
+    run_dtype::<i32, S, F>(&make_store);
+    run_dtype::<i64, S, F>(&make_store);
+    run_dtype::<f32, S, F>(&make_store);
+    run_dtype::<f64, S, F>(&make_store);
+}

@@ -1,0 +1,155 @@
+//! The error type of this crate.
+
+use flacarray_quant::QuantError;
+
+/// Why building, decoding, selecting from or storing a [`crate::FlacArray`] failed.
+///
+/// Variants are grouped by cause: the caller's mistake ([`CoreError::InvalidArgument`],
+/// [`CoreError::Index`]), data that cannot be compressed ([`CoreError::NonFinite`],
+/// [`CoreError::Overflow`], [`CoreError::InvalidQuanta`]), stored bytes or tables that
+/// are inconsistent ([`CoreError::Corrupt`], [`CoreError::Flac`]) and storage
+/// failures reported by a backend ([`CoreError::Store`]).
+///
+/// Every per-stream error names the stream by its index over the leading shape, as
+/// Python prints a tuple: `stream (1, 2)` in a `(3, 4, N)` array, `stream (0,)` for a
+/// one-dimensional array.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// An argument is out of range or arguments do not fit together.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// An index or slice does not address the array (numpy's `IndexError`).
+    #[error("index error: {0}")]
+    Index(String),
+
+    /// The element type is not one flacarray stores.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+
+    /// A float sample is NaN or infinite.
+    #[error("stream {stream}: sample {sample} is {value}; NaN and infinity cannot be compressed")]
+    NonFinite {
+        /// Leading index of the stream, formatted as a tuple.
+        stream: String,
+        /// Index of the sample inside the stream.
+        sample: usize,
+        /// The value, widened to `f64`.
+        value: f64,
+    },
+
+    /// A float sample's quantized value does not fit the integer type.
+    #[error(
+        "stream {stream}: value {value} does not fit in a {bits}-bit integer with quanta \
+         {quanta}; the smallest quanta that fits this stream is {min_quanta}"
+    )]
+    Overflow {
+        /// Leading index of the stream, formatted as a tuple.
+        stream: String,
+        /// The offending value.
+        value: f64,
+        /// The quanta that was used.
+        quanta: f64,
+        /// The smallest quanta with which the stream quantizes.
+        min_quanta: f64,
+        /// 32 (`f32` data) or 64 (`f64` data).
+        bits: u32,
+    },
+
+    /// A quanta (given, or derived from a precision) cannot be used for a stream.
+    #[error("stream {stream}: quanta {quanta} cannot be used: {reason}")]
+    InvalidQuanta {
+        /// Leading index of the stream, formatted as a tuple.
+        stream: String,
+        /// The quanta.
+        quanta: f64,
+        /// Why.
+        reason: &'static str,
+    },
+
+    /// A stream's FLAC bytes could not be encoded or decoded.
+    #[error("stream {stream}: {source}")]
+    Flac {
+        /// Leading index of the stream, formatted as a tuple.
+        stream: String,
+        /// The codec's error.
+        source: flacarray_flac::Error,
+    },
+
+    /// The stream table (starts, byte counts, offsets, gains) or the metadata is
+    /// inconsistent with the compressed bytes.
+    #[error("corrupt flacarray data: {0}")]
+    Corrupt(String),
+
+    /// A quantization error not tied to one stream (argument checks).
+    #[error("quantization: {0}")]
+    Quant(QuantError),
+
+    /// A storage backend failed (the message is the backend's).
+    #[error("storage: {0}")]
+    Store(String),
+}
+
+/// `Result` with [`CoreError`].
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+/// Formats a leading index the way Python prints a tuple: `(3,)`, `(1, 2)`.
+pub(crate) fn fmt_index(idx: &[usize]) -> String {
+    match idx {
+        [one] => format!("({one},)"),
+        _ => {
+            let parts: Vec<String> = idx.iter().map(ToString::to_string).collect();
+            format!("({})", parts.join(", "))
+        }
+    }
+}
+
+/// The leading index (C order) of flat stream number `flat`.
+pub(crate) fn unravel(flat: usize, leading: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; leading.len()];
+    let mut rest = flat;
+    for (i, &n) in leading.iter().enumerate().rev() {
+        if n > 0 {
+            idx[i] = rest % n;
+            rest /= n;
+        }
+    }
+    idx
+}
+
+/// Formats flat stream number `flat` as its leading index tuple.
+pub(crate) fn stream_name(flat: usize, leading: &[usize]) -> String {
+    fmt_index(&unravel(flat, leading))
+}
+
+/// Re-labels a quantization error of flat stream `flat` with its leading index.
+pub(crate) fn from_quant(e: QuantError, flat: usize, leading: &[usize]) -> CoreError {
+    let stream = stream_name(flat, leading);
+    match e {
+        QuantError::NonFinite { index, value, .. } => CoreError::NonFinite {
+            stream,
+            sample: index,
+            value,
+        },
+        QuantError::Overflow {
+            value,
+            quanta,
+            min_quanta,
+            bits,
+            ..
+        } => CoreError::Overflow {
+            stream,
+            value,
+            quanta,
+            min_quanta,
+            bits,
+        },
+        QuantError::InvalidQuanta { quanta, reason, .. } => CoreError::InvalidQuanta {
+            stream,
+            quanta,
+            reason,
+        },
+        other => CoreError::Quant(other),
+    }
+}

@@ -1,0 +1,72 @@
+//! `FlacArray`: N-dimensional `i32`/`i64`/`f32`/`f64` arrays compressed as one FLAC
+//! stream per 1-d slice along the last axis, the way Python's flacarray 0.4.1 stores
+//! them, with selective decoding, rayon parallelism and backend-neutral storage traits.
+//!
+//! * [`FlacArray`]: build from any [`ndarray`] array ([`FlacArray::from_array`]),
+//!   decode everything ([`FlacArray::to_array`]), a keep mask and sample slice
+//!   ([`FlacArray::decompress`], [`FlacArray::decompress_into`]), or numpy basic
+//!   indexing ([`FlacArray::get`], [`FlacArray::select`], [`parse_index`]). Only the
+//!   streams and frames a selection needs are decoded.
+//! * [`array_compress`], [`array_decompress`], [`array_decompress_slice`]: 0.4.1's
+//!   low-level functions.
+//! * [`FlacArrayWriter`] / [`FlacArrayReader`]: what a storage backend implements;
+//!   [`read_array`], [`read_flacarray`] and [`write_array`] read only the kept streams'
+//!   bytes. [`MemoryStore`] is an in-memory backend; the `conformance` feature adds a
+//!   test suite for backends.
+//!
+//! Threads: every call takes `threads: Option<usize>` (`None` = rayon's global pool).
+//! Output bytes and values are identical whatever the thread count.
+//!
+//! ```
+//! use flacarray_core::{CompressOptions, FlacArray, PrecisionOption, ReadOptions, SampleSlice};
+//! use ndarray::Array3;
+//!
+//! let data = Array3::from_shape_fn((2, 3, 5000), |(i, j, k)| {
+//!     (i as f64) + (j as f64) * 0.5 + (k as f64 * 0.002).sin()
+//! });
+//! let opts = CompressOptions { precision: Some(PrecisionOption::Scalar(6)), ..Default::default() };
+//! let fa = FlacArray::from_array(&data, &opts)?;
+//! assert!(fa.nbytes() < 2 * 3 * 5000 * 8);
+//!
+//! // Two streams, samples 100..200 only.
+//! let keep = [false, true, false, false, false, true];
+//! let sel = fa.decompress(&ReadOptions {
+//!     keep: Some(&keep),
+//!     stream_slice: SampleSlice::new(Some(100), Some(200)),
+//!     ..Default::default()
+//! })?;
+//! assert_eq!(sel.array.shape(), &[2, 100]);
+//!
+//! // numpy indexing: last stream of each row, reversed samples.
+//! let v = fa.select("..., -1, ::-1")?.into_array::<f64>()?;
+//! assert_eq!(v.shape(), &[2, 5000]);
+//! # Ok::<(), flacarray_core::CoreError>(())
+//! ```
+#![forbid(unsafe_code)]
+
+mod array;
+mod codec;
+mod dtype;
+mod error;
+mod lowlevel;
+mod select;
+mod store;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+pub use array::{FlacArray, FlacArrayParts, ReadOptions, Selection, SelectionShape};
+pub use codec::{CompressOptions, PrecisionOption, QuantaOption};
+pub use dtype::{DType, DecodedArray, Element, StreamScaling};
+#[doc(hidden)]
+pub use dtype::{InputRef, OutputMut};
+pub use error::{CoreError, Result};
+pub use lowlevel::{
+    Compressed, DecompressOptions, StreamsRef, array_compress, array_decompress,
+    array_decompress_slice,
+};
+pub use select::{Index, SampleSlice, parse_index};
+pub use store::{
+    FlacArrayReader, FlacArrayWriter, MemoryStore, StoredMeta, StreamTable, read_array,
+    read_flacarray, read_flacarray_rows, write_array,
+};

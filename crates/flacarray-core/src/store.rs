@@ -1,0 +1,477 @@
+//! Backend-neutral storage traits, the read/write logic built on them, and an
+//! in-memory store.
+//!
+//! A backend (HDF5, Zarr, MPI) implements [`FlacArrayWriter`] and
+//! [`FlacArrayReader`] over its own objects; [`read_flacarray`], [`read_array`] and
+//! [`write_array`] do the rest. The reader is shaped so that a backend reads only
+//! what a selection needs: the metadata, the stream table (starts, byte counts,
+//! offsets, gains) for rows of the leading shape, and then only the byte ranges of
+//! the kept streams (consecutive kept streams are merged into one read).
+
+use std::cell::Cell;
+use std::ops::Range;
+
+use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
+
+use crate::array::{FlacArray, FlacArrayParts, ReadOptions, Selection};
+use crate::codec::CompressOptions;
+use crate::dtype::{DType, DecodedArray, Element, StreamScaling};
+use crate::error::{CoreError, Result, stream_name};
+use crate::select::{index_tuples, kept_streams};
+
+/// What a stored flacarray group says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMeta {
+    /// `flacarray_format_version`: 1, or 0 for flacarray ≤ 0.2.x data.
+    pub format_version: u32,
+    /// Element type (inferred from `flac_channels` and the presence of offsets in
+    /// format 1; see [`DType::from_channels`]).
+    pub dtype: DType,
+    /// Shape of `stream_starts` (`(1,)` for a single stream).
+    pub leading_shape: Vec<usize>,
+    /// `stream_size`: samples per stream.
+    pub stream_size: usize,
+    /// Length of the `compressed` byte array.
+    pub total_bytes: u64,
+}
+
+impl StoredMeta {
+    /// Number of streams.
+    #[must_use]
+    pub fn n_streams(&self) -> usize {
+        self.leading_shape.iter().product()
+    }
+
+    /// Streams per row of axis 0 of the leading shape.
+    #[must_use]
+    pub fn streams_per_row(&self) -> usize {
+        self.leading_shape.iter().skip(1).product()
+    }
+}
+
+/// The per-stream table of (a slab of rows of) a stored array, C order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamTable {
+    /// Byte offset of each stream inside the stored `compressed` array.
+    pub starts: Vec<u64>,
+    /// Byte length of each stream.
+    pub nbytes: Vec<u64>,
+    /// Offsets and gains (or format-0 `int64` offsets).
+    pub scaling: StreamScaling,
+}
+
+/// Writes a compressed array to storage.
+pub trait FlacArrayWriter {
+    /// The backend's error; it must be able to carry a [`CoreError`].
+    type Error: From<CoreError>;
+
+    /// Stores `arr` (format 1): its leading shape, stream size, dtype, the stream
+    /// table and the compressed bytes. A 1-d array is stored with leading shape `(1,)`.
+    ///
+    /// # Errors
+    /// Whatever the backend reports.
+    fn write(&mut self, arr: &FlacArray) -> Result<(), Self::Error>;
+}
+
+/// Reads a compressed array from storage, piece by piece.
+pub trait FlacArrayReader {
+    /// The backend's error; it must be able to carry a [`CoreError`].
+    type Error: From<CoreError>;
+
+    /// The group's metadata.
+    ///
+    /// # Errors
+    /// Whatever the backend reports (for example: no flacarray in this group).
+    fn metadata(&self) -> Result<StoredMeta, Self::Error>;
+
+    /// The stream table for `rows` of axis 0 of the leading shape (the whole table for
+    /// `0..leading_shape[0]`), with starts relative to the stored byte array.
+    ///
+    /// # Errors
+    /// Whatever the backend reports.
+    fn read_stream_table(
+        &self,
+        meta: &StoredMeta,
+        rows: Range<usize>,
+    ) -> Result<StreamTable, Self::Error>;
+
+    /// Reads `out.len()` bytes of the stored `compressed` array from byte `start`.
+    ///
+    /// # Errors
+    /// Whatever the backend reports.
+    fn read_bytes(&self, start: u64, out: &mut [u8]) -> Result<(), Self::Error>;
+}
+
+/// Compresses `arr` and writes it with `writer`.
+///
+/// # Errors
+/// As [`FlacArray::from_array`] and the writer.
+pub fn write_array<W, T, S, D>(
+    writer: &mut W,
+    arr: &ArrayBase<S, D>,
+    opts: &CompressOptions,
+) -> Result<(), W::Error>
+where
+    W: FlacArrayWriter + ?Sized,
+    T: Element,
+    S: Data<Elem = T>,
+    D: Dimension,
+{
+    let fa = FlacArray::from_array(arr, opts)?;
+    writer.write(&fa)
+}
+
+fn usize_of(v: u64) -> Result<usize> {
+    usize::try_from(v)
+        .map_err(|_| CoreError::Corrupt(format!("byte offset {v} does not fit in memory")))
+}
+
+/// Reads a stored array, or only its kept streams, without decoding anything.
+///
+/// Without `keep` the whole byte array is read in one call and the result has the
+/// stored leading shape; a single stream (leading shape `(1,)`) reports shape `(N,)`
+/// unless `no_flatten` (0.4.1 and SPEC 3.1). With `keep` (C order over the stored
+/// leading shape) only the kept streams' bytes are read, consecutive streams in one
+/// call, and the result has leading shape `(n_kept,)`, reported 1-d when exactly one
+/// stream is kept unless `no_flatten`. A mask that keeps nothing gives an array of
+/// leading shape `(0,)` (0.4.1 raises there without MPI).
+///
+/// # Errors
+/// [`CoreError::InvalidArgument`] when `keep` has the wrong length;
+/// [`CoreError::Corrupt`] for a table inconsistent with the bytes; backend errors.
+pub fn read_flacarray<R>(
+    reader: &R,
+    keep: Option<&[bool]>,
+    no_flatten: bool,
+) -> Result<FlacArray, R::Error>
+where
+    R: FlacArrayReader + ?Sized,
+{
+    let meta = reader.metadata()?;
+    let rows = meta.leading_shape.first().copied().unwrap_or(1);
+    read_rows(reader, &meta, 0..rows, keep, no_flatten)
+}
+
+/// [`read_flacarray`] for the rows `rows` of axis 0 of the leading shape only (an MPI
+/// rank's slab): reads that slab's stream table and only its (kept) streams' bytes.
+/// `keep`, when given, covers the **whole** stored leading shape (as 0.4.1's MPI
+/// readers apply `keep[slab]`). Without `keep` the result's leading shape is
+/// `(rows.len(), ...)`, its starts rebased to its own buffer; an empty row range gives
+/// an empty array.
+///
+/// # Errors
+/// As [`read_flacarray`]; [`CoreError::Index`] for rows outside the leading shape.
+pub fn read_flacarray_rows<R>(
+    reader: &R,
+    rows: Range<usize>,
+    keep: Option<&[bool]>,
+    no_flatten: bool,
+) -> Result<FlacArray, R::Error>
+where
+    R: FlacArrayReader + ?Sized,
+{
+    let meta = reader.metadata()?;
+    read_rows(reader, &meta, rows, keep, no_flatten)
+}
+
+fn read_rows<R>(
+    reader: &R,
+    meta: &StoredMeta,
+    rows: Range<usize>,
+    keep: Option<&[bool]>,
+    no_flatten: bool,
+) -> Result<FlacArray, R::Error>
+where
+    R: FlacArrayReader + ?Sized,
+{
+    let n_rows = meta.leading_shape.first().copied().unwrap_or(0);
+    if rows.start > rows.end || rows.end > n_rows {
+        return Err(CoreError::Index(format!("rows {rows:?} outside 0..{n_rows}")).into());
+    }
+    let per = meta.streams_per_row();
+    let first = rows.start * per;
+    let table = reader.read_stream_table(meta, rows.clone())?;
+    check_table(meta, &table, first, rows.len() * per)?;
+    let (streams, leading, one_d): (Vec<usize>, Vec<usize>, bool) = match keep {
+        None => {
+            let mut lead = meta.leading_shape.clone();
+            lead[0] = rows.len();
+            let one_d = lead == [1] && !no_flatten;
+            ((0..table.starts.len()).collect(), lead, one_d)
+        }
+        Some(keep) => {
+            let all = kept_streams(keep, &meta.leading_shape)?;
+            let mine: Vec<usize> = all
+                .into_iter()
+                .filter(|&g| g >= first && g < first + table.starts.len())
+                .map(|g| g - first)
+                .collect();
+            let n = mine.len();
+            (mine, vec![n], n == 1 && !no_flatten)
+        }
+    };
+    // Bytes: one read per run of selected streams that are adjacent in storage.
+    let total: u64 = streams.iter().map(|&i| table.nbytes[i]).sum();
+    let mut compressed = vec![0u8; usize_of(total)?];
+    let mut starts = Vec::with_capacity(streams.len());
+    let mut nbytes = Vec::with_capacity(streams.len());
+    let mut pos = 0usize;
+    let mut i = 0;
+    while i < streams.len() {
+        let s0 = streams[i];
+        let mut end = table.starts[s0] + table.nbytes[s0];
+        let mut j = i + 1;
+        while j < streams.len() && table.starts[streams[j]] == end {
+            end += table.nbytes[streams[j]];
+            j += 1;
+        }
+        let len = usize_of(end - table.starts[s0])?;
+        if len > 0 {
+            reader.read_bytes(table.starts[s0], &mut compressed[pos..pos + len])?;
+        }
+        for &g in &streams[i..j] {
+            starts.push(pos as u64);
+            nbytes.push(table.nbytes[g]);
+            pos += usize_of(table.nbytes[g])?;
+        }
+        i = j;
+    }
+    let scaling = if keep.is_none() {
+        table.scaling
+    } else {
+        table.scaling.select(&streams)
+    };
+    Ok(FlacArray::from_parts(FlacArrayParts {
+        leading_shape: leading,
+        stream_size: meta.stream_size,
+        one_d,
+        dtype: meta.dtype,
+        compressed,
+        starts,
+        nbytes,
+        scaling,
+        format_version: meta.format_version,
+    })?)
+}
+
+/// Checks a table of `n` streams starting at flat stream `first` against the metadata.
+fn check_table(meta: &StoredMeta, t: &StreamTable, first: usize, n: usize) -> Result<()> {
+    if t.starts.len() != n || t.nbytes.len() != n {
+        return Err(CoreError::Corrupt(format!(
+            "stream table has {} starts and {} byte counts for {n} streams",
+            t.starts.len(),
+            t.nbytes.len()
+        )));
+    }
+    t.scaling
+        .check(meta.dtype, meta.format_version, n)
+        .map_err(|e| CoreError::Corrupt(e.to_string()))?;
+    for (g, (&s, &b)) in t.starts.iter().zip(&t.nbytes).enumerate() {
+        if s.checked_add(b).is_none_or(|e| e > meta.total_bytes) {
+            return Err(CoreError::Corrupt(format!(
+                "stream {}: bytes {s}..{s}+{b} lie outside the {} stored bytes",
+                stream_name(first + g, &meta.leading_shape),
+                meta.total_bytes
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Reads and decodes a stored array (0.4.1's `read_array`): keep mask, sample slice,
+/// kept indices and `no_flatten` as in [`ReadOptions`]. Only the kept streams' bytes
+/// are read and only the frames covering the slice are decoded. An all-false mask
+/// returns an empty `(0, n_samples)` array without reading any bytes.
+///
+/// # Errors
+/// As [`read_flacarray`] and [`FlacArray::decompress`].
+pub fn read_array<R>(reader: &R, opts: &ReadOptions<'_>) -> Result<Selection, R::Error>
+where
+    R: FlacArrayReader + ?Sized,
+{
+    let sub = ReadOptions {
+        keep: None,
+        keep_indices: false,
+        ..*opts
+    };
+    match opts.keep {
+        None => Ok(read_flacarray(reader, None, opts.no_flatten)?.decompress(&sub)?),
+        Some(keep) => {
+            let meta = reader.metadata()?;
+            let streams = kept_streams(keep, &meta.leading_shape)?;
+            let indices = opts
+                .keep_indices
+                .then(|| index_tuples(&streams, &meta.leading_shape));
+            if streams.is_empty() {
+                let n = opts.stream_slice.resolve(meta.stream_size)?.len();
+                let array = empty(meta.dtype, &[0, n])?;
+                return Ok(Selection { array, indices });
+            }
+            let fa = read_flacarray(reader, Some(keep), opts.no_flatten)?;
+            let mut sel = fa.decompress(&sub)?;
+            sel.indices = indices;
+            Ok(sel)
+        }
+    }
+}
+
+fn empty(dtype: DType, shape: &[usize]) -> Result<DecodedArray> {
+    let e = |e: ndarray::ShapeError| CoreError::InvalidArgument(e.to_string());
+    Ok(match dtype {
+        DType::Int32 => {
+            DecodedArray::Int32(ArrayD::from_shape_vec(IxDyn(shape), Vec::new()).map_err(e)?)
+        }
+        DType::Int64 => {
+            DecodedArray::Int64(ArrayD::from_shape_vec(IxDyn(shape), Vec::new()).map_err(e)?)
+        }
+        DType::Float32 => {
+            DecodedArray::Float32(ArrayD::from_shape_vec(IxDyn(shape), Vec::new()).map_err(e)?)
+        }
+        DType::Float64 => {
+            DecodedArray::Float64(ArrayD::from_shape_vec(IxDyn(shape), Vec::new()).map_err(e)?)
+        }
+    })
+}
+
+/// An in-memory store: what a file would hold, plus counters of the byte reads so
+/// tests can check that selections read only what they need.
+///
+/// ```
+/// use flacarray_core::{read_array, write_array, CompressOptions, MemoryStore, ReadOptions};
+/// let a = ndarray::Array::from_shape_fn((4, 100), |(i, j)| (i * 100 + j) as i64);
+/// let mut store = MemoryStore::new();
+/// write_array(&mut store, &a, &CompressOptions::default())?;
+/// let keep = [false, true, true, false];
+/// let sel = read_array(&store, &ReadOptions { keep: Some(&keep), ..Default::default() })?;
+/// assert_eq!(sel.array.as_array::<i64>().unwrap()[[1, 5]], 205);
+/// // Streams 1 and 2 are adjacent: one read of just their bytes.
+/// assert_eq!(store.read_calls(), 1);
+/// assert!(store.bytes_read() < store.stored_bytes());
+/// # Ok::<(), flacarray_core::CoreError>(())
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStore {
+    content: Option<(StoredMeta, StreamTable, Vec<u8>)>,
+    bytes_read: Cell<u64>,
+    read_calls: Cell<usize>,
+}
+
+impl MemoryStore {
+    /// An empty store (reading it is an error until something is written).
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store holding the given pieces as they are (for example format-0 data).
+    ///
+    /// # Errors
+    /// [`CoreError::Corrupt`] when the table does not fit the metadata and bytes.
+    pub fn from_parts(meta: StoredMeta, table: StreamTable, bytes: Vec<u8>) -> Result<Self> {
+        if meta.total_bytes != bytes.len() as u64 {
+            return Err(CoreError::Corrupt(format!(
+                "metadata says {} bytes, {} given",
+                meta.total_bytes,
+                bytes.len()
+            )));
+        }
+        check_table(&meta, &table, 0, meta.n_streams())?;
+        Ok(Self {
+            content: Some((meta, table, bytes)),
+            ..Self::default()
+        })
+    }
+
+    /// Total bytes read by [`FlacArrayReader::read_bytes`] so far.
+    #[must_use]
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.get()
+    }
+
+    /// Number of [`FlacArrayReader::read_bytes`] calls so far.
+    #[must_use]
+    pub fn read_calls(&self) -> usize {
+        self.read_calls.get()
+    }
+
+    /// Size of the stored byte array (0 when empty).
+    #[must_use]
+    pub fn stored_bytes(&self) -> u64 {
+        self.content.as_ref().map_or(0, |c| c.2.len() as u64)
+    }
+
+    /// Resets the read counters.
+    pub fn reset_counters(&self) {
+        self.bytes_read.set(0);
+        self.read_calls.set(0);
+    }
+
+    fn content(&self) -> Result<&(StoredMeta, StreamTable, Vec<u8>)> {
+        self.content
+            .as_ref()
+            .ok_or_else(|| CoreError::Store("the memory store does not contain a FlacArray".into()))
+    }
+}
+
+impl FlacArrayWriter for MemoryStore {
+    type Error = CoreError;
+
+    fn write(&mut self, arr: &FlacArray) -> Result<()> {
+        let meta = StoredMeta {
+            format_version: arr.format_version(),
+            dtype: arr.dtype(),
+            leading_shape: arr.leading_shape().to_vec(),
+            stream_size: arr.stream_size(),
+            total_bytes: arr.nbytes() as u64,
+        };
+        let table = StreamTable {
+            starts: arr.stream_starts().to_vec(),
+            nbytes: arr.stream_nbytes().to_vec(),
+            scaling: arr.scaling().clone(),
+        };
+        self.content = Some((meta, table, arr.compressed().to_vec()));
+        self.reset_counters();
+        Ok(())
+    }
+}
+
+impl FlacArrayReader for MemoryStore {
+    type Error = CoreError;
+
+    fn metadata(&self) -> Result<StoredMeta> {
+        Ok(self.content()?.0.clone())
+    }
+
+    fn read_stream_table(&self, meta: &StoredMeta, rows: Range<usize>) -> Result<StreamTable> {
+        let (_, t, _) = self.content()?;
+        let per = meta.streams_per_row();
+        let n_rows = meta.leading_shape.first().copied().unwrap_or(0);
+        if rows.start > rows.end || rows.end > n_rows {
+            return Err(CoreError::Index(format!(
+                "rows {rows:?} outside 0..{n_rows}"
+            )));
+        }
+        let sel: Vec<usize> = (rows.start * per..rows.end * per).collect();
+        Ok(StreamTable {
+            starts: sel.iter().map(|&g| t.starts[g]).collect(),
+            nbytes: sel.iter().map(|&g| t.nbytes[g]).collect(),
+            scaling: t.scaling.select(&sel),
+        })
+    }
+
+    fn read_bytes(&self, start: u64, out: &mut [u8]) -> Result<()> {
+        let (_, _, bytes) = self.content()?;
+        let s = usize_of(start)?;
+        let src = s
+            .checked_add(out.len())
+            .and_then(|e| bytes.get(s..e))
+            .ok_or_else(|| {
+                CoreError::Store(format!("bytes {s}+{} outside {}", out.len(), bytes.len()))
+            })?;
+        out.copy_from_slice(src);
+        self.bytes_read
+            .set(self.bytes_read.get() + out.len() as u64);
+        self.read_calls.set(self.read_calls.get() + 1);
+        Ok(())
+    }
+}

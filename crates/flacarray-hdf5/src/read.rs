@@ -1,0 +1,608 @@
+//! Reading a flacarray group: metadata, then the per-stream tables and the bytes of
+//! the wanted streams.
+
+use std::path::Path;
+
+use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
+use hdf5::{Dataset, Group, H5Type, LocationType};
+
+use crate::attr::{self, Scalar};
+use crate::error::{Ctx, Error, Result};
+use crate::names::{
+    ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
+    DS_COMPRESSED, DS_GAINS, DS_NBYTES, DS_OFFSETS, DS_STARTS,
+};
+use crate::stored::{Dtype, Gains, Offsets, StoredArray, check_range, infer_dtype, n_streams};
+
+/// For datasets whose storage size says nothing about their element count (chunked,
+/// virtual), the largest element count accepted is this many times the file size:
+/// a cap on the memory a hostile header can make the reader allocate. Chunks of FLAC
+/// bytes or of distinct int64 offsets do not compress anywhere near this much.
+const CHUNKED_EXPANSION_CAP: u64 = 1024;
+
+/// What a flacarray group says about the array it holds, checked for consistency but
+/// without reading the per-stream tables or the compressed bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    /// File name as HDF5 reports it.
+    pub file: String,
+    /// Absolute path of the group in the file.
+    pub group: String,
+    /// Format version: 1, or 0 for flacarray 0.2.x files. Told apart by the
+    /// attribute's value; 0.2.x wrote an integer 0, 0.3+ a string `"1"`.
+    pub format_version: u32,
+    /// `flacarray_software_version`, if present.
+    pub software_version: Option<String>,
+    /// FLAC channels per stream: 1, or 2 for 64-bit data in format 1.
+    pub flac_channels: u32,
+    /// Shape of `stream_starts`: the array shape without its last axis.
+    pub leading_shape: Vec<usize>,
+    /// Samples per stream.
+    pub stream_size: u64,
+    /// The element type the group decodes to.
+    pub dtype: Dtype,
+    /// Length of the `compressed` dataset in bytes.
+    pub compressed_len: usize,
+}
+
+impl Meta {
+    /// Number of streams (product of the leading shape; checked not to overflow).
+    #[must_use]
+    pub fn n_streams(&self) -> usize {
+        n_streams(&self.leading_shape).unwrap_or(usize::MAX)
+    }
+
+    /// The stored array shape: the leading shape plus `stream_size`.
+    #[must_use]
+    pub fn shape(&self) -> Vec<u64> {
+        self.leading_shape
+            .iter()
+            .map(|&d| d as u64)
+            .chain(std::iter::once(self.stream_size))
+            .collect()
+    }
+}
+
+/// The opened datasets of a group, after [`read_meta`]'s checks.
+struct Opened {
+    ctx: Ctx,
+    meta: Meta,
+    starts: Dataset,
+    nbytes: Dataset,
+    offsets: Option<Dataset>,
+    gains: Option<Dataset>,
+    offsets_type: Option<&'static str>,
+    gains_type: Option<&'static str>,
+    compressed: Dataset,
+}
+
+/// Reads and checks the metadata of the flacarray group `group`.
+///
+/// Checks: the format version (1 or 0; anything else is
+/// [`Error::Unsupported`]), `flac_channels` (format 1: 1 or 2), that
+/// `stream_starts`, `stream_bytes` and `compressed` exist with integer, integer and
+/// uint8 types, that `stream_starts` has at least one axis and `stream_bytes`,
+/// `stream_offsets` and `stream_gains` its shape, that `stream_size` is a positive
+/// integer, and that the channels, offsets and gains make a known dtype
+/// ([`StoredArray::dtype`]).
+///
+/// # Errors
+/// [`Error::NotFlacArray`] when the version attribute is missing; otherwise
+/// [`Error::Corrupt`], [`Error::Unsupported`] or [`Error::Hdf5`], naming the file,
+/// the group and the object.
+pub fn read_meta(group: &Group) -> Result<Meta> {
+    open(group).map(|o| o.meta)
+}
+
+/// Opens `group_path` in the file at `path` (read-only) and reads its metadata.
+///
+/// # Errors
+/// As [`read_meta`], plus [`Error::Hdf5`] / [`Error::GroupNotFound`] when the file
+/// or the group cannot be opened.
+pub fn read_file_meta(path: impl AsRef<Path>, group_path: &str) -> Result<Meta> {
+    let (_file, group) = open_file_group(path.as_ref(), group_path)?;
+    read_meta(&group)
+}
+
+/// Reads the flacarray group `group`.
+///
+/// `stream_starts`, `stream_bytes`, `stream_offsets` and `stream_gains` are read
+/// whole; every stream's byte range is checked to lie inside `compressed`.
+///
+/// * `keep = None`: the whole `compressed` dataset is read in one piece and the
+///   result is exactly what the group holds.
+/// * `keep = Some(mask)`, one flag per stream in C order over the leading shape:
+///   only the kept streams' bytes are read from `compressed` (hyperslab reads;
+///   kept streams that follow each other in the file are read together). The result
+///   has leading shape `[number kept]`, the kept streams' starts (rebased into the
+///   returned buffer, where the streams lie back to back in C order), byte counts,
+///   offsets and gains.
+///
+/// # Errors
+/// As [`read_meta`]; [`Error::Corrupt`] for a negative start or length or a range
+/// outside `compressed`; [`Error::InvalidArgument`] when `keep` has the wrong length.
+pub fn read_group(group: &Group, keep: Option<&[bool]>) -> Result<StoredArray> {
+    let o = open(group)?;
+    let ctx = &o.ctx;
+    let meta = &o.meta;
+    let n = meta.n_streams();
+    if let Some(mask) = keep
+        && mask.len() != n
+    {
+        return Err(Error::InvalidArgument(format!(
+            "{}: group {}: the keep mask has {} entries, the group holds {n} streams \
+             (leading shape {:?})",
+            ctx.file,
+            ctx.group,
+            mask.len(),
+            meta.leading_shape
+        )));
+    }
+
+    let starts: Vec<i64> = read_all(ctx, DS_STARTS, &o.starts, n)?;
+    let nbytes: Vec<i64> = read_all(ctx, DS_NBYTES, &o.nbytes, n)?;
+    let mut ranges = Vec::with_capacity(n);
+    for (i, (&s, &b)) in starts.iter().zip(&nbytes).enumerate() {
+        let r = check_range(s, b, meta.compressed_len).map_err(|reason| {
+            // Blame the start when it alone is out of range, else the length.
+            let start_bad = usize::try_from(s).map_or(true, |s| s > meta.compressed_len);
+            let which = if start_bad { DS_STARTS } else { DS_NBYTES };
+            ctx.corrupt(
+                format!("dataset {which}"),
+                format!(
+                    "stream {} (index {:?}): {reason}",
+                    i,
+                    unravel(i, &meta.leading_shape)
+                ),
+            )
+        })?;
+        ranges.push(r);
+    }
+
+    // The types were checked by `open` (`numeric_name`, then `infer_dtype`).
+    let offsets = match (&o.offsets, o.offsets_type) {
+        (Some(ds), Some("int64")) => Some(Offsets::I64(read_all(ctx, DS_OFFSETS, ds, n)?)),
+        (Some(ds), Some("float32")) => Some(Offsets::F32(read_all(ctx, DS_OFFSETS, ds, n)?)),
+        (Some(ds), _) => Some(Offsets::F64(read_all(ctx, DS_OFFSETS, ds, n)?)),
+        (None, _) => None,
+    };
+    let gains = match (&o.gains, o.gains_type) {
+        (Some(ds), Some("float32")) => Some(Gains::F32(read_all(ctx, DS_GAINS, ds, n)?)),
+        (Some(ds), _) => Some(Gains::F64(read_all(ctx, DS_GAINS, ds, n)?)),
+        (None, _) => None,
+    };
+
+    let base = StoredArray {
+        format_version: meta.format_version,
+        software_version: meta.software_version.clone(),
+        flac_channels: meta.flac_channels,
+        leading_shape: meta.leading_shape.clone(),
+        stream_size: meta.stream_size,
+        starts,
+        nbytes,
+        offsets,
+        gains,
+        compressed: Vec::new(),
+    };
+
+    let Some(mask) = keep else {
+        let compressed = read_all::<u8>(ctx, DS_COMPRESSED, &o.compressed, meta.compressed_len)?;
+        return Ok(StoredArray { compressed, ..base });
+    };
+
+    let kept: Vec<(usize, usize)> = ranges
+        .iter()
+        .zip(mask)
+        .filter_map(|(&r, &k)| k.then_some(r))
+        .collect();
+    let total: usize = kept.iter().map(|&(s, e)| e - s).sum();
+    check_backing(
+        ctx,
+        &format!("dataset {DS_COMPRESSED}"),
+        &o.compressed,
+        total,
+        1,
+    )?;
+    let mut compressed = Vec::with_capacity(total);
+    let mut new_starts = Vec::with_capacity(kept.len());
+    let mut new_nbytes = Vec::with_capacity(kept.len());
+    let too_big = || Error::InvalidArgument("kept bytes exceed i64".to_owned());
+    // Merge kept ranges that follow each other in the file into one read.
+    let mut pending: Option<(usize, usize)> = None;
+    let mut pos = 0usize;
+    for &(s, e) in &kept {
+        new_starts.push(i64::try_from(pos).map_err(|_| too_big())?);
+        new_nbytes.push(i64::try_from(e - s).map_err(|_| too_big())?);
+        pos += e - s;
+        pending = match pending {
+            Some((a, b)) if b == s => Some((a, e)),
+            Some(range) => {
+                read_range(ctx, &o.compressed, range, &mut compressed)?;
+                Some((s, e))
+            }
+            None => Some((s, e)),
+        };
+    }
+    if let Some(range) = pending {
+        read_range(ctx, &o.compressed, range, &mut compressed)?;
+    }
+
+    Ok(StoredArray {
+        leading_shape: vec![kept.len()],
+        starts: new_starts,
+        nbytes: new_nbytes,
+        offsets: base.offsets.as_ref().map(|v| v.select(mask)),
+        gains: base.gains.as_ref().map(|v| v.select(mask)),
+        compressed,
+        ..base
+    })
+}
+
+/// Opens `group_path` in the file at `path` (read-only) and reads it with
+/// [`read_group`].
+///
+/// # Errors
+/// As [`read_group`] and [`read_file_meta`].
+pub fn read_file(
+    path: impl AsRef<Path>,
+    group_path: &str,
+    keep: Option<&[bool]>,
+) -> Result<StoredArray> {
+    let (_file, group) = open_file_group(path.as_ref(), group_path)?;
+    read_group(&group, keep)
+}
+
+/// Opens a file read-only and one of its groups (`"/"` for the root).
+///
+/// # Errors
+/// [`Error::Hdf5`] when the file cannot be opened, [`Error::GroupNotFound`] when the
+/// group does not exist or is not a group.
+pub fn open_file_group(path: &Path, group_path: &str) -> Result<(hdf5::File, Group)> {
+    let file = hdf5::File::open(path).map_err(|source| Error::Hdf5 {
+        file: path.display().to_string(),
+        group: "/".to_owned(),
+        object: "file".to_owned(),
+        action: "opening",
+        source,
+    })?;
+    let group = open_group(&file, group_path)?;
+    Ok((file, group))
+}
+
+/// Opens an existing group below `parent` (an absolute path starts at the file root;
+/// `"/"` or `""` is the root or `parent` itself).
+pub(crate) fn open_group(parent: &Group, group_path: &str) -> Result<Group> {
+    let not_found = |reason: String| Error::GroupNotFound {
+        file: parent.filename(),
+        group: group_path.to_owned(),
+        reason,
+    };
+    let mut cur = if group_path.starts_with('/') {
+        parent
+            .file()
+            .and_then(|f| f.group("/"))
+            .map_err(|e| not_found(format!("opening the root group failed: {e}")))?
+    } else {
+        parent.clone()
+    };
+    for comp in group_path.split('/').filter(|c| !c.is_empty()) {
+        if !cur.link_exists(comp) {
+            return Err(not_found(format!("no object {comp:?} in {}", cur.name())));
+        }
+        match cur.loc_type_by_name(comp) {
+            Ok(LocationType::Group) => {}
+            Ok(other) => {
+                return Err(not_found(format!(
+                    "{comp:?} in {} is a {other:?}, not a group",
+                    cur.name()
+                )));
+            }
+            Err(e) => return Err(not_found(format!("inspecting {comp:?} failed: {e}"))),
+        }
+        cur = cur
+            .group(comp)
+            .map_err(|e| not_found(format!("opening {comp:?} failed: {e}")))?;
+    }
+    Ok(cur)
+}
+
+fn open(group: &Group) -> Result<Opened> {
+    let ctx = Ctx::of(group);
+    let version_label = format!("attribute {ATTR_FORMAT_VERSION}");
+    let version =
+        attr::read_scalar(group, &ctx, &version_label, ATTR_FORMAT_VERSION)?.ok_or_else(|| {
+            Error::NotFlacArray {
+                file: ctx.file.clone(),
+                group: ctx.group.clone(),
+            }
+        })?;
+    let format_version = match version.as_int() {
+        Some(0) => 0,
+        Some(1) => 1,
+        _ => {
+            return Err(ctx.unsupported(
+                version_label,
+                format!("format version {version} (this reader knows 0 and 1)"),
+            ));
+        }
+    };
+
+    let software_version = attr::read_scalar(
+        group,
+        &ctx,
+        &format!("attribute {ATTR_SOFTWARE_VERSION}"),
+        ATTR_SOFTWARE_VERSION,
+    )?
+    .map(|s| s.to_text());
+
+    let channels_label = format!("attribute {ATTR_FLAC_CHANNELS}");
+    let channels = attr::read_scalar(group, &ctx, &channels_label, ATTR_FLAC_CHANNELS)?;
+    let flac_channels = match (format_version, channels) {
+        (0, None) => 1,
+        (_, None) => return Err(ctx.corrupt(channels_label, "missing (format 1 requires it)")),
+        (v, Some(c)) => match (v, c.as_int()) {
+            (0, Some(1)) | (1, Some(1)) => 1,
+            (1, Some(2)) => 2,
+            _ => {
+                return Err(ctx.corrupt(
+                    channels_label,
+                    format!(
+                        "value {c} (format {v} allows {})",
+                        if v == 0 { "1" } else { "1 or 2" }
+                    ),
+                ));
+            }
+        },
+    };
+
+    let starts = open_dataset(group, &ctx, DS_STARTS)?
+        .ok_or_else(|| ctx.corrupt(format!("dataset {DS_STARTS}"), "missing"))?;
+    let nbytes = open_dataset(group, &ctx, DS_NBYTES)?
+        .ok_or_else(|| ctx.corrupt(format!("dataset {DS_NBYTES}"), "missing"))?;
+    let compressed = open_dataset(group, &ctx, DS_COMPRESSED)?
+        .ok_or_else(|| ctx.corrupt(format!("dataset {DS_COMPRESSED}"), "missing"))?;
+    let offsets = open_dataset(group, &ctx, DS_OFFSETS)?;
+    let gains = open_dataset(group, &ctx, DS_GAINS)?;
+
+    // stream_starts: integers, at least one axis; it defines the leading shape.
+    let starts_label = format!("dataset {DS_STARTS}");
+    require_integer(
+        &ctx,
+        &starts_label,
+        &descriptor(&ctx, &starts_label, &starts)?,
+    )?;
+    let leading_shape = starts.shape();
+    if leading_shape.is_empty() {
+        return Err(ctx.corrupt(
+            starts_label,
+            "is a scalar; it must have at least one axis (the leading shape)",
+        ));
+    }
+    if n_streams(&leading_shape).is_none() {
+        return Err(ctx.corrupt(
+            starts_label,
+            format!("shape {leading_shape:?} has more elements than fit in memory"),
+        ));
+    }
+
+    // stream_size attribute of stream_starts: a positive integer.
+    let size_label = format!("dataset {DS_STARTS}: attribute {ATTR_STREAM_SIZE}");
+    let stream_size = match attr::read_scalar(&starts, &ctx, &size_label, ATTR_STREAM_SIZE)? {
+        None => return Err(ctx.corrupt(size_label, "missing")),
+        Some(Scalar::Str(s)) => {
+            return Err(ctx.corrupt(size_label, format!("must be an integer, found {s:?}")));
+        }
+        Some(Scalar::Int(v)) => u64::try_from(v)
+            .ok()
+            .filter(|&v| v > 0)
+            .ok_or_else(|| ctx.corrupt(size_label, format!("must be positive, found {v}")))?,
+    };
+
+    let nbytes_label = format!("dataset {DS_NBYTES}");
+    require_integer(
+        &ctx,
+        &nbytes_label,
+        &descriptor(&ctx, &nbytes_label, &nbytes)?,
+    )?;
+    require_shape(&ctx, &nbytes_label, &nbytes, &leading_shape)?;
+
+    let comp_label = format!("dataset {DS_COMPRESSED}");
+    let comp_desc = descriptor(&ctx, &comp_label, &compressed)?;
+    if comp_desc != TypeDescriptor::Unsigned(IntSize::U1) {
+        return Err(ctx.corrupt(
+            comp_label,
+            format!("must hold uint8 bytes, found HDF5 type {comp_desc}"),
+        ));
+    }
+    let comp_shape = compressed.shape();
+    let [compressed_len] = comp_shape[..] else {
+        return Err(ctx.corrupt(
+            comp_label,
+            format!("must be 1-d, found shape {comp_shape:?}"),
+        ));
+    };
+
+    let offsets_type = match &offsets {
+        None => None,
+        Some(ds) => {
+            let label = format!("dataset {DS_OFFSETS}");
+            require_shape(&ctx, &label, ds, &leading_shape)?;
+            Some(numeric_name(&ctx, &label, &descriptor(&ctx, &label, ds)?)?)
+        }
+    };
+    let gains_type = match &gains {
+        None => None,
+        Some(ds) => {
+            let label = format!("dataset {DS_GAINS}");
+            require_shape(&ctx, &label, ds, &leading_shape)?;
+            Some(numeric_name(&ctx, &label, &descriptor(&ctx, &label, ds)?)?)
+        }
+    };
+    let dtype = infer_dtype(format_version, flac_channels, offsets_type, gains_type)
+        .map_err(|reason| ctx.corrupt(format!("datasets {DS_OFFSETS}/{DS_GAINS}"), reason))?;
+
+    let meta = Meta {
+        file: ctx.file.clone(),
+        group: ctx.group.clone(),
+        format_version,
+        software_version,
+        flac_channels,
+        leading_shape,
+        stream_size,
+        dtype,
+        compressed_len,
+    };
+    Ok(Opened {
+        ctx,
+        meta,
+        starts,
+        nbytes,
+        offsets,
+        gains,
+        offsets_type,
+        gains_type,
+        compressed,
+    })
+}
+
+/// Opens dataset `name` of `group`; `None` when no such link exists.
+fn open_dataset(group: &Group, ctx: &Ctx, name: &str) -> Result<Option<Dataset>> {
+    if !group.link_exists(name) {
+        return Ok(None);
+    }
+    let label = format!("dataset {name}");
+    match group.loc_type_by_name(name) {
+        Ok(LocationType::Dataset) => {}
+        Ok(other) => {
+            return Err(ctx.corrupt(label, format!("is a {other:?}, not a dataset")));
+        }
+        Err(e) => return Err(ctx.h5(&label, "inspecting")(e)),
+    }
+    group
+        .dataset(name)
+        .map(Some)
+        .map_err(ctx.h5(&label, "opening"))
+}
+
+fn descriptor(ctx: &Ctx, label: &str, ds: &Dataset) -> Result<TypeDescriptor> {
+    ds.dtype()
+        .and_then(|t| t.to_descriptor())
+        .map_err(ctx.h5(label, "reading the type"))
+}
+
+fn require_integer(ctx: &Ctx, label: &str, desc: &TypeDescriptor) -> Result<()> {
+    match desc {
+        TypeDescriptor::Integer(_) | TypeDescriptor::Unsigned(_) => Ok(()),
+        other => Err(ctx.corrupt(
+            label,
+            format!("must hold integers, found HDF5 type {other}"),
+        )),
+    }
+}
+
+fn require_shape(ctx: &Ctx, label: &str, ds: &Dataset, leading: &[usize]) -> Result<()> {
+    let shape = ds.shape();
+    if shape == leading {
+        Ok(())
+    } else {
+        Err(ctx.corrupt(
+            label,
+            format!("has shape {shape:?}, {DS_STARTS} has {leading:?}"),
+        ))
+    }
+}
+
+/// The numpy name of an offsets/gains type (`int64`, `float32`, `float64`).
+fn numeric_name(ctx: &Ctx, label: &str, desc: &TypeDescriptor) -> Result<&'static str> {
+    match desc {
+        TypeDescriptor::Integer(IntSize::U8) => Ok("int64"),
+        TypeDescriptor::Float(FloatSize::U4) => Ok("float32"),
+        TypeDescriptor::Float(FloatSize::U8) => Ok("float64"),
+        other => Err(ctx.corrupt(
+            label,
+            format!("must hold int64, float32 or float64 values, found HDF5 type {other}"),
+        )),
+    }
+}
+
+/// Refuses to allocate for a dataset whose declared size its storage cannot back.
+fn check_backing(ctx: &Ctx, label: &str, ds: &Dataset, n: usize, elem: usize) -> Result<()> {
+    let need = (n as u64).saturating_mul(elem as u64);
+    if need == 0 {
+        return Ok(());
+    }
+    let layout = ds.layout();
+    if matches!(
+        layout,
+        hdf5::dataset::Layout::Contiguous | hdf5::dataset::Layout::Compact
+    ) {
+        let have = ds.storage_size();
+        if have < need {
+            return Err(ctx.corrupt(
+                label,
+                format!("declares {n} elements ({need} bytes) but stores only {have} bytes"),
+            ));
+        }
+    } else {
+        let file_len = std::fs::metadata(&ctx.file).map_or(u64::MAX, |m| m.len());
+        if need > file_len.saturating_mul(CHUNKED_EXPANSION_CAP) {
+            return Err(ctx.corrupt(
+                label,
+                format!(
+                    "declares {n} elements ({need} bytes), implausible for a {file_len}-byte file"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a whole dataset of `n` elements as `T` (HDF5 converts the stored type).
+fn read_all<T: H5Type>(ctx: &Ctx, name: &str, ds: &Dataset, n: usize) -> Result<Vec<T>> {
+    let label = format!("dataset {name}");
+    check_backing(ctx, &label, ds, n, ds.dtype().map_or(1, |t| t.size()))?;
+    let v: Vec<T> = ds.read_raw().map_err(ctx.h5(&label, "reading"))?;
+    if v.len() != n {
+        return Err(ctx.corrupt(label, format!("read {} elements, expected {n}", v.len())));
+    }
+    Ok(v)
+}
+
+/// Appends bytes `start..end` of `compressed` to `out` with one hyperslab read.
+fn read_range(
+    ctx: &Ctx,
+    ds: &Dataset,
+    (start, end): (usize, usize),
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    if start == end {
+        return Ok(());
+    }
+    let label = format!("dataset {DS_COMPRESSED}");
+    let part = ds
+        .read_slice_1d::<u8, _>(start..end)
+        .map_err(ctx.h5(&label, "reading a byte range"))?;
+    if part.len() != end - start {
+        return Err(ctx.corrupt(
+            label,
+            format!("bytes {start}..{end}: read {} bytes", part.len()),
+        ));
+    }
+    match part.as_slice() {
+        Some(s) => out.extend_from_slice(s),
+        None => out.extend(part.iter().copied()),
+    }
+    Ok(())
+}
+
+/// The C-order index tuple of flat index `i` in `shape`.
+fn unravel(mut i: usize, shape: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; shape.len()];
+    for (slot, &d) in idx.iter_mut().zip(shape).rev() {
+        if d > 0 {
+            *slot = i % d;
+            i /= d;
+        }
+    }
+    idx
+}

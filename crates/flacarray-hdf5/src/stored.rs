@@ -1,0 +1,437 @@
+//! The storage-level content of a flacarray group, independent of HDF5.
+
+use crate::error::{Error, Result};
+
+/// The version string [`StoredArray::new`] records as `flacarray_software_version`:
+/// `"flacarray-rs "` followed by this crate's version. flacarray 0.4.1 stores the
+/// attribute but never interprets it.
+pub const SOFTWARE_VERSION: &str = concat!("flacarray-rs ", env!("CARGO_PKG_VERSION"));
+
+/// The format version this crate writes (`flacarray_format_version = "1"`).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The element type of the array a group holds. Nothing stores it directly: it follows
+/// from `flac_channels` and the datasets present (see [`StoredArray::dtype`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dtype {
+    /// 32-bit signed integers.
+    Int32,
+    /// 64-bit signed integers.
+    Int64,
+    /// 32-bit floats.
+    Float32,
+    /// 64-bit floats.
+    Float64,
+}
+
+impl Dtype {
+    /// The numpy name: `"int32"`, `"int64"`, `"float32"` or `"float64"`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Int32 => "int32",
+            Self::Int64 => "int64",
+            Self::Float32 => "float32",
+            Self::Float64 => "float64",
+        }
+    }
+
+    /// Whether this is a float type (stored with offsets and gains).
+    #[must_use]
+    pub const fn is_float(self) -> bool {
+        matches!(self, Self::Float32 | Self::Float64)
+    }
+
+    /// The FLAC channel count format 1 uses for this type: 1 for 32-bit, 2 for 64-bit.
+    #[must_use]
+    pub const fn v1_channels(self) -> u32 {
+        match self {
+            Self::Int32 | Self::Float32 => 1,
+            Self::Int64 | Self::Float64 => 2,
+        }
+    }
+}
+
+impl std::fmt::Display for Dtype {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Per-stream offsets (`stream_offsets`), one per stream in C order over the leading
+/// shape.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Offsets {
+    /// Offsets of float32 data.
+    F32(Vec<f32>),
+    /// Offsets of float64 data.
+    F64(Vec<f64>),
+    /// Offsets of int64 data in format 0 (format 1 stores int64 losslessly without).
+    I64(Vec<i64>),
+}
+
+impl Offsets {
+    /// Number of offsets.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self {
+            Self::F32(v) => v.len(),
+            Self::F64(v) => v.len(),
+            Self::I64(v) => v.len(),
+        }
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The HDF5/numpy type name of the values.
+    #[must_use]
+    pub const fn type_name(&self) -> &'static str {
+        match self {
+            Self::F32(_) => "float32",
+            Self::F64(_) => "float64",
+            Self::I64(_) => "int64",
+        }
+    }
+
+    /// The offsets of the streams whose `keep` entry is true, in order.
+    pub(crate) fn select(&self, keep: &[bool]) -> Self {
+        match self {
+            Self::F32(v) => Self::F32(select(v, keep)),
+            Self::F64(v) => Self::F64(select(v, keep)),
+            Self::I64(v) => Self::I64(select(v, keep)),
+        }
+    }
+}
+
+/// Per-stream gains (`stream_gains`, the inverse of the quanta), float data only.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gains {
+    /// Gains of float32 data.
+    F32(Vec<f32>),
+    /// Gains of float64 data.
+    F64(Vec<f64>),
+}
+
+impl Gains {
+    /// Number of gains.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self {
+            Self::F32(v) => v.len(),
+            Self::F64(v) => v.len(),
+        }
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The HDF5/numpy type name of the values.
+    #[must_use]
+    pub const fn type_name(&self) -> &'static str {
+        match self {
+            Self::F32(_) => "float32",
+            Self::F64(_) => "float64",
+        }
+    }
+
+    /// The gains of the streams whose `keep` entry is true, in order.
+    pub(crate) fn select(&self, keep: &[bool]) -> Self {
+        match self {
+            Self::F32(v) => Self::F32(select(v, keep)),
+            Self::F64(v) => Self::F64(select(v, keep)),
+        }
+    }
+}
+
+fn select<T: Copy>(v: &[T], keep: &[bool]) -> Vec<T> {
+    v.iter()
+        .zip(keep)
+        .filter_map(|(&x, &k)| k.then_some(x))
+        .collect()
+}
+
+/// Exactly what a flacarray group holds (format 1, or format 0 when read from an old
+/// file), without the HDF5 wrapping.
+///
+/// Per-stream vectors (`starts`, `nbytes`, offsets, gains) are in C order over
+/// [`leading_shape`](Self::leading_shape), the shape of the array without its last
+/// axis (`[1]` for a 1-d array).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredArray {
+    /// `flacarray_format_version`: 1, or 0 for files written by flacarray 0.2.x.
+    pub format_version: u32,
+    /// `flacarray_software_version`: the version of the writer (`None` when the
+    /// attribute is absent). [`write_group`](crate::write_group) writes
+    /// [`SOFTWARE_VERSION`] when this is `None`.
+    pub software_version: Option<String>,
+    /// `flac_channels`: 1 (32-bit data) or 2 (64-bit data). Always 1 in format 0,
+    /// where the attribute does not exist.
+    pub flac_channels: u32,
+    /// Shape of `stream_starts`: the array shape without its last axis.
+    pub leading_shape: Vec<usize>,
+    /// Samples per stream (attribute `stream_size` of `stream_starts`), at least 1.
+    pub stream_size: u64,
+    /// Byte offset of each stream inside [`compressed`](Self::compressed).
+    pub starts: Vec<i64>,
+    /// Byte length of each stream.
+    pub nbytes: Vec<i64>,
+    /// `stream_offsets`, if present.
+    pub offsets: Option<Offsets>,
+    /// `stream_gains`, if present.
+    pub gains: Option<Gains>,
+    /// FLAC bytes of the streams. After a selective read
+    /// ([`read_group`](crate::read_group) with a keep mask) only the kept streams'
+    /// bytes, back to back, with `starts` rebased into this buffer.
+    pub compressed: Vec<u8>,
+}
+
+impl StoredArray {
+    /// A format-1 array stamped with [`SOFTWARE_VERSION`]; `flac_channels` follows
+    /// from `dtype`. The parts are checked by [`validate`](Self::validate).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the parts disagree (see [`validate`](Self::validate)).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        dtype: Dtype,
+        leading_shape: Vec<usize>,
+        stream_size: u64,
+        starts: Vec<i64>,
+        nbytes: Vec<i64>,
+        offsets: Option<Offsets>,
+        gains: Option<Gains>,
+        compressed: Vec<u8>,
+    ) -> Result<Self> {
+        let arr = Self {
+            format_version: FORMAT_VERSION,
+            software_version: Some(SOFTWARE_VERSION.to_owned()),
+            flac_channels: dtype.v1_channels(),
+            leading_shape,
+            stream_size,
+            starts,
+            nbytes,
+            offsets,
+            gains,
+            compressed,
+        };
+        let got = arr.validate()?;
+        if got != dtype {
+            return Err(Error::InvalidArgument(format!(
+                "dtype {dtype} asked for, but the offsets and gains given make it {got}"
+            )));
+        }
+        Ok(arr)
+    }
+
+    /// Number of streams: the product of the leading shape.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the product overflows `usize`.
+    pub fn n_streams(&self) -> Result<usize> {
+        n_streams(&self.leading_shape)
+            .ok_or_else(|| Error::InvalidArgument("leading shape product overflows".to_owned()))
+    }
+
+    /// The element type, inferred as flacarray does.
+    ///
+    /// Format 1 (`compressed_dtype` in flacarray 0.4.1): 1 channel without offsets and
+    /// gains → int32, with float32 ones → float32; 2 channels without → int64, with
+    /// float64 ones → float64. Format 0 (always 1 channel): nothing → int32, int64
+    /// offsets only → int64, float32 offsets and gains → float32, float64 → float64.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for any other combination, naming what was found.
+    pub fn dtype(&self) -> Result<Dtype> {
+        infer_dtype(
+            self.format_version,
+            self.flac_channels,
+            self.offsets.as_ref().map(Offsets::type_name),
+            self.gains.as_ref().map(Gains::type_name),
+        )
+        .map_err(Error::InvalidArgument)
+    }
+
+    /// Checks that the parts agree and returns the dtype: known format version,
+    /// channels and dtype (see [`dtype`](Self::dtype)), a non-empty leading shape,
+    /// `stream_size` ≥ 1, one start, length, offset and gain per stream, and every
+    /// stream's bytes inside `compressed`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the first problem found.
+    pub fn validate(&self) -> Result<Dtype> {
+        let bad = |msg: String| Err(Error::InvalidArgument(msg));
+        if self.format_version > 1 {
+            return bad(format!(
+                "format version {} (known: 0 and 1)",
+                self.format_version
+            ));
+        }
+        let dtype = self.dtype()?;
+        if self.leading_shape.is_empty() {
+            return bad("the leading shape has no axes (a 1-d array is stored as [1])".into());
+        }
+        if self.stream_size == 0 {
+            return bad("stream_size is 0".into());
+        }
+        let n = self.n_streams()?;
+        for (name, len) in [
+            ("starts", self.starts.len()),
+            ("nbytes", self.nbytes.len()),
+            ("offsets", self.offsets.as_ref().map_or(n, Offsets::len)),
+            ("gains", self.gains.as_ref().map_or(n, Gains::len)),
+        ] {
+            if len != n {
+                return bad(format!(
+                    "{name} has {len} entries for {n} streams (leading shape {:?})",
+                    self.leading_shape
+                ));
+            }
+        }
+        let total = self.compressed.len();
+        for (i, (&s, &b)) in self.starts.iter().zip(&self.nbytes).enumerate() {
+            if let Err(reason) = check_range(s, b, total) {
+                return bad(format!("stream {i}: {reason}"));
+            }
+        }
+        Ok(dtype)
+    }
+}
+
+/// Product of a shape, `None` on overflow.
+pub(crate) fn n_streams(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+/// Checks one stream's byte range against the length of `compressed`; returns the
+/// range as `usize`s.
+pub(crate) fn check_range(
+    start: i64,
+    nbytes: i64,
+    total: usize,
+) -> std::result::Result<(usize, usize), String> {
+    let s = usize::try_from(start).map_err(|_| format!("negative start {start}"))?;
+    let b = usize::try_from(nbytes).map_err(|_| format!("negative byte count {nbytes}"))?;
+    match s.checked_add(b) {
+        Some(end) if end <= total => Ok((s, end)),
+        _ => Err(format!(
+            "bytes {start}..{start}+{nbytes} lie outside compressed ({total} bytes)"
+        )),
+    }
+}
+
+/// The dtype rules shared by [`StoredArray::dtype`] and the reader. `offsets` and
+/// `gains` are the type names of the datasets present.
+pub(crate) fn infer_dtype(
+    version: u32,
+    channels: u32,
+    offsets: Option<&str>,
+    gains: Option<&str>,
+) -> std::result::Result<Dtype, String> {
+    let dtype = match (version, channels, offsets, gains) {
+        (1, 1, None, None) | (0, 1, None, None) => Dtype::Int32,
+        (1, 2, None, None) | (0, 1, Some("int64"), None) => Dtype::Int64,
+        (1, 1, Some("float32"), Some("float32")) | (0, 1, Some("float32"), Some("float32")) => {
+            Dtype::Float32
+        }
+        (1, 2, Some("float64"), Some("float64")) | (0, 1, Some("float64"), Some("float64")) => {
+            Dtype::Float64
+        }
+        _ => {
+            return Err(format!(
+                "format {version} with {channels} FLAC channel(s), stream_offsets {} and \
+                 stream_gains {} matches no known dtype",
+                offsets.unwrap_or("absent"),
+                gains.unwrap_or("absent"),
+            ));
+        }
+    };
+    Ok(dtype)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dtype_table_format_1() {
+        let f = |ch, o, g| infer_dtype(1, ch, o, g);
+        assert_eq!(f(1, None, None), Ok(Dtype::Int32));
+        assert_eq!(f(2, None, None), Ok(Dtype::Int64));
+        assert_eq!(f(1, Some("float32"), Some("float32")), Ok(Dtype::Float32));
+        assert_eq!(f(2, Some("float64"), Some("float64")), Ok(Dtype::Float64));
+        // Mismatches: float type against channels, one without the other, int64
+        // offsets (format 0 only), unknown channel counts.
+        for (ch, o, g) in [
+            (1, Some("float64"), Some("float64")),
+            (2, Some("float32"), Some("float32")),
+            (1, Some("float32"), None),
+            (1, None, Some("float32")),
+            (1, Some("float32"), Some("float64")),
+            (2, Some("int64"), None),
+            (3, None, None),
+            (0, None, None),
+        ] {
+            let err = f(ch, o, g).unwrap_err();
+            assert!(err.contains("matches no known dtype"), "{err}");
+            assert!(err.contains(&format!("{ch} FLAC channel(s)")), "{err}");
+        }
+    }
+
+    #[test]
+    fn dtype_table_format_0() {
+        let f = |o, g| infer_dtype(0, 1, o, g);
+        assert_eq!(f(None, None), Ok(Dtype::Int32));
+        assert_eq!(f(Some("int64"), None), Ok(Dtype::Int64));
+        assert_eq!(f(Some("float32"), Some("float32")), Ok(Dtype::Float32));
+        assert_eq!(f(Some("float64"), Some("float64")), Ok(Dtype::Float64));
+        assert!(f(Some("int64"), Some("float64")).is_err());
+        assert!(f(None, Some("float32")).is_err());
+        // Format 0 has one channel only.
+        assert!(infer_dtype(0, 2, None, None).is_err());
+        assert!(infer_dtype(2, 1, None, None).is_err());
+    }
+
+    #[test]
+    fn ranges_are_checked_without_overflow() {
+        assert_eq!(check_range(0, 10, 10), Ok((0, 10)));
+        assert_eq!(check_range(10, 0, 10), Ok((10, 10)));
+        assert!(
+            check_range(5, 6, 10)
+                .unwrap_err()
+                .contains("outside compressed (10 bytes)")
+        );
+        assert!(
+            check_range(-1, 1, 10)
+                .unwrap_err()
+                .contains("negative start -1")
+        );
+        assert!(
+            check_range(1, -1, 10)
+                .unwrap_err()
+                .contains("negative byte count -1")
+        );
+        assert!(check_range(i64::MAX, i64::MAX, 1000).is_err());
+        assert!(check_range(i64::MAX, 1, 1000).is_err());
+    }
+
+    #[test]
+    fn names_and_channels() {
+        let all = [Dtype::Int32, Dtype::Int64, Dtype::Float32, Dtype::Float64];
+        let names: Vec<_> = all.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["int32", "int64", "float32", "float64"]);
+        let ch: Vec<_> = all.iter().map(|d| d.v1_channels()).collect();
+        assert_eq!(ch, [1, 2, 1, 2]);
+        assert_eq!(all.map(Dtype::is_float), [false, false, true, true]);
+        assert!(SOFTWARE_VERSION.starts_with("flacarray-rs "));
+        assert_eq!(n_streams(&[2, 3, 4]), Some(24));
+        assert_eq!(n_streams(&[usize::MAX, 2]), None);
+    }
+}

@@ -1,0 +1,251 @@
+//! Helpers shared by the integration tests: fixtures, `.npy` files, and decoding a
+//! [`StoredArray`] to values with the codec and quantization crates.
+#![allow(dead_code, reason = "each test file uses a subset")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    reason = "test helpers"
+)]
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use flacarray_hdf5::{Dtype, Gains, Offsets, StoredArray};
+use serde_json::Value;
+
+/// `fixtures/<sub>` at the workspace root.
+pub fn fixtures(sub: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(sub)
+}
+
+/// A case folder with its parsed `case.json`.
+pub struct Case {
+    pub dir: PathBuf,
+    pub json: Value,
+}
+
+impl Case {
+    pub fn name(&self) -> String {
+        self.dir.file_name().unwrap().to_string_lossy().into_owned()
+    }
+
+    pub fn h5(&self) -> PathBuf {
+        self.dir.join("data.h5")
+    }
+
+    pub fn groups(&self) -> Vec<String> {
+        self.json["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    pub fn dtype(&self) -> Dtype {
+        match self.json["dtype"].as_str().unwrap() {
+            "int32" => Dtype::Int32,
+            "int64" => Dtype::Int64,
+            "float32" => Dtype::Float32,
+            "float64" => Dtype::Float64,
+            other => panic!("{}: dtype {other}", self.name()),
+        }
+    }
+
+    pub fn shape(&self) -> Vec<u64> {
+        self.json["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap())
+            .collect()
+    }
+
+    /// The stored leading shape: `shape[..-1]`, or `[1]` for a 1-d array.
+    pub fn leading_shape(&self) -> Vec<usize> {
+        let shape = self.shape();
+        if shape.len() == 1 {
+            vec![1]
+        } else {
+            shape[..shape.len() - 1]
+                .iter()
+                .map(|&d| d as usize)
+                .collect()
+        }
+    }
+
+    pub fn stream_size(&self) -> u64 {
+        self.json["stream_size"].as_u64().unwrap()
+    }
+
+    pub fn reads(&self) -> Vec<Value> {
+        self.json["reads"].as_array().unwrap().clone()
+    }
+}
+
+/// Every case with an HDF5 file under `fixtures/<sub>`, sorted by name.
+pub fn hdf5_cases(sub: &str) -> Vec<Case> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(fixtures(sub)).unwrap() {
+        let dir = entry.unwrap().path();
+        let cj = dir.join("case.json");
+        if !cj.exists() {
+            continue;
+        }
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(&cj).unwrap()).unwrap();
+        if json["file"].as_str() == Some("data.h5") {
+            out.push(Case { dir, json });
+        }
+    }
+    out.sort_by_key(Case::name);
+    out
+}
+
+/// Decoded data of one dtype.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+impl Values {
+    /// Bit patterns, for exact comparison (floats compared by bits, NaN-safe).
+    pub fn bits(&self) -> Vec<u64> {
+        match self {
+            Self::I32(v) => v.iter().map(|&x| u64::from(x as u32)).collect(),
+            Self::I64(v) => v.iter().map(|&x| x as u64).collect(),
+            Self::F32(v) => v.iter().map(|&x| u64::from(x.to_bits())).collect(),
+            Self::F64(v) => v.iter().map(|&x| x.to_bits()).collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Self::I32(v) => v.len(),
+            Self::I64(v) => v.len(),
+            Self::F32(v) => v.len(),
+            Self::F64(v) => v.len(),
+        }
+    }
+}
+
+/// Loads a `.npy` file as bit patterns, with its shape and numpy dtype name.
+pub fn npy_bits(path: &Path) -> (Vec<u64>, String, Vec<u64>) {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let file = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape = file.shape().to_vec();
+    let descr = file.dtype().descr().trim_matches('\'').to_owned();
+    let (name, bits) = match descr.as_str() {
+        "<i4" => ("int32", Values::I32(file.into_vec::<i32>().unwrap()).bits()),
+        "<i8" => ("int64", Values::I64(file.into_vec::<i64>().unwrap()).bits()),
+        "<f4" => (
+            "float32",
+            Values::F32(file.into_vec::<f32>().unwrap()).bits(),
+        ),
+        "<f8" => (
+            "float64",
+            Values::F64(file.into_vec::<f64>().unwrap()).bits(),
+        ),
+        other => panic!("{}: dtype {other}", path.display()),
+    };
+    (shape, name.to_owned(), bits)
+}
+
+/// A nested JSON list of bools, flattened in C order.
+pub fn flat_bools(v: &Value) -> Vec<bool> {
+    match v {
+        Value::Array(a) => a.iter().flat_map(flat_bools).collect(),
+        other => vec![other.as_bool().unwrap()],
+    }
+}
+
+/// The bytes of stream `i`.
+pub fn stream_bytes(arr: &StoredArray, i: usize) -> &[u8] {
+    let s = usize::try_from(arr.starts[i]).unwrap();
+    let n = usize::try_from(arr.nbytes[i]).unwrap();
+    &arr.compressed[s..s + n]
+}
+
+/// Decodes samples `range` of every stream of `arr` and turns them into values with
+/// the format's formulas; streams are concatenated in order.
+pub fn decode_range(arr: &StoredArray, range: Range<u64>) -> Values {
+    let dtype = arr.dtype().unwrap();
+    let n = arr.starts.len();
+    let ss = arr.stream_size;
+    let len = usize::try_from(range.end - range.start).unwrap();
+    let mut out = match dtype {
+        Dtype::Int32 => Values::I32(Vec::new()),
+        Dtype::Int64 => Values::I64(Vec::new()),
+        Dtype::Float32 => Values::F32(Vec::new()),
+        Dtype::Float64 => Values::F64(Vec::new()),
+    };
+    for i in 0..n {
+        let dec = flacarray_flac::decode_range(stream_bytes(arr, i), ss, range.clone())
+            .unwrap_or_else(|e| panic!("stream {i}: {e}"));
+        let samples = dec.samples;
+        let channels = arr.flac_channels as usize;
+        assert_eq!(samples.len(), len * channels, "stream {i}: sample count");
+        if len == 0 {
+            continue;
+        }
+        let wide = || -> Vec<i64> {
+            samples
+                .chunks_exact(2)
+                .map(|p| (i64::from(p[1]) << 32) | i64::from(p[0] as u32))
+                .collect()
+        };
+        match (arr.format_version, &mut out) {
+            (_, Values::I32(v)) => v.extend_from_slice(&samples),
+            (1, Values::I64(v)) => v.extend(wide()),
+            (0, Values::I64(v)) => {
+                let Some(Offsets::I64(off)) = &arr.offsets else {
+                    panic!("v0 int64 without int64 offsets")
+                };
+                v.extend(flacarray_quant::v0::add_offsets_i64(&samples, len, &[off[i]]).unwrap());
+            }
+            (version, Values::F32(v)) => {
+                let (Some(Offsets::F32(off)), Some(Gains::F32(gain))) = (&arr.offsets, &arr.gains)
+                else {
+                    panic!("float32 without float32 offsets/gains")
+                };
+                let mut o = vec![0f32; len];
+                if version == 1 {
+                    flacarray_quant::dequantize_stream::<f32>(&samples, off[i], gain[i], &mut o)
+                        .unwrap();
+                } else {
+                    o = flacarray_quant::v0::dequantize(&samples, len, &[off[i]], &[gain[i]])
+                        .unwrap();
+                }
+                v.extend(o);
+            }
+            (version, Values::F64(v)) => {
+                let (Some(Offsets::F64(off)), Some(Gains::F64(gain))) = (&arr.offsets, &arr.gains)
+                else {
+                    panic!("float64 without float64 offsets/gains")
+                };
+                let mut o = vec![0f64; len];
+                if version == 1 {
+                    flacarray_quant::dequantize_stream::<f64>(&wide(), off[i], gain[i], &mut o)
+                        .unwrap();
+                } else {
+                    o = flacarray_quant::v0::dequantize(&samples, len, &[off[i]], &[gain[i]])
+                        .unwrap();
+                }
+                v.extend(o);
+            }
+            (v, _) => panic!("format {v}"),
+        }
+    }
+    out
+}
+
+/// Decodes every stream of `arr` whole.
+pub fn decode_all(arr: &StoredArray) -> Values {
+    decode_range(arr, 0..arr.stream_size)
+}

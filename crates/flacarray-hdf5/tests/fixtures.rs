@@ -1,0 +1,236 @@
+//! Every HDF5 file that Python flacarray wrote (format 1 by 0.4.1, format 0 by 0.2.4),
+//! read by this crate, decoded with `flacarray-flac` and `flacarray-quant`, must give
+//! exactly what the reference returned (`expected*.npy`), for full reads, keep-mask
+//! reads (which read only the kept streams' bytes) and sample-range reads.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use common::{Case, decode_all, decode_range, flat_bools, hdf5_cases, npy_bits};
+use flacarray_hdf5::{Dtype, StoredArray, read_file, read_file_meta};
+use serde_json::Value;
+
+/// Groups in the format-1 HDF5 fixtures (20 single-group cases + 2 level sweeps of 9).
+const V1_GROUPS: usize = 38;
+/// Groups in the format-0 HDF5 fixtures.
+const V0_GROUPS: usize = 7;
+
+fn check_meta(case: &Case, group: &str, format_version: u32) -> StoredArray {
+    let name = case.name();
+    let meta = read_file_meta(case.h5(), group).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(meta.format_version, format_version, "{name}");
+    assert_eq!(meta.dtype, case.dtype(), "{name}{group}: dtype");
+    assert_eq!(meta.dtype.name(), case.json["dtype"].as_str().unwrap());
+    let leading = match case.json.get("stored_leading_shape") {
+        Some(Value::Array(a)) => a.iter().map(|v| v.as_u64().unwrap() as usize).collect(),
+        _ => case.leading_shape(),
+    };
+    assert_eq!(meta.leading_shape, leading, "{name}{group}: leading shape");
+    assert_eq!(meta.stream_size, case.stream_size(), "{name}{group}");
+    let mut shape = leading.iter().map(|&d| d as u64).collect::<Vec<_>>();
+    shape.push(case.stream_size());
+    assert_eq!(meta.shape(), shape);
+    let expected_channels = if format_version == 1 {
+        meta.dtype.v1_channels()
+    } else {
+        1
+    };
+    assert_eq!(meta.flac_channels, expected_channels, "{name}{group}");
+    let software = if format_version == 1 {
+        "0.4.1"
+    } else {
+        "0.2.4"
+    };
+    assert_eq!(meta.software_version.as_deref(), Some(software));
+    let comp = &case.json["compressed_bytes_per_group"][group];
+    assert_eq!(
+        meta.compressed_len as u64,
+        comp.as_u64().unwrap(),
+        "{name}{group}"
+    );
+    assert!(meta.file.ends_with("data.h5"));
+    assert_eq!(meta.group, group);
+
+    let arr = read_file(case.h5(), group, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(arr.validate().unwrap(), meta.dtype);
+    assert_eq!(arr.compressed.len(), meta.compressed_len);
+    assert_eq!(arr.leading_shape, meta.leading_shape);
+    // flacarray packs the streams back to back in C order.
+    let mut pos = 0;
+    for (&s, &b) in arr.starts.iter().zip(&arr.nbytes) {
+        assert_eq!(s, pos, "{name}{group}: streams are packed");
+        pos += b;
+    }
+    assert_eq!(pos as usize, arr.compressed.len());
+    arr
+}
+
+/// Full reads (no keep, no slice, no index key) of every group.
+fn full_reads(sub: &str, format_version: u32) -> usize {
+    let mut groups = 0;
+    for case in hdf5_cases(sub) {
+        let name = case.name();
+        for group in case.groups() {
+            let arr = check_meta(&case, &group, format_version);
+            let got = decode_all(&arr);
+            let mut compared = 0;
+            for read in case.reads() {
+                if read["group"].as_str() != Some(group.as_str())
+                    || !read["keep"].is_null()
+                    || !read["stream_slice"].is_null()
+                    || read.get("key").is_some_and(|k| !k.is_null())
+                {
+                    continue;
+                }
+                let (shape, dtype, bits) =
+                    npy_bits(&case.dir.join(read["expected"].as_str().unwrap()));
+                assert_eq!(dtype, case.dtype().name(), "{name}");
+                assert_eq!(
+                    shape.iter().product::<u64>() as usize,
+                    got.len(),
+                    "{name}{group}"
+                );
+                assert!(
+                    got.bits() == bits,
+                    "{name}{group}: values differ from the reference"
+                );
+                compared += 1;
+            }
+            assert!(compared > 0, "{name}{group}: no full read to compare with");
+            groups += 1;
+        }
+    }
+    groups
+}
+
+#[test]
+fn v1_full_reads_match_reference() {
+    assert_eq!(full_reads("python-reference", 1), V1_GROUPS);
+}
+
+#[test]
+fn v0_full_reads_match_reference() {
+    assert_eq!(full_reads("python-reference-v0", 0), V0_GROUPS);
+}
+
+/// Reads with a keep mask and/or a stream slice (both bounds given). Keep reads go
+/// through `read_file(.., Some(mask))`, which returns only the kept streams.
+fn keep_and_slice_reads(sub: &str) -> (usize, usize) {
+    let (mut keep_reads, mut slice_reads) = (0, 0);
+    for case in hdf5_cases(sub) {
+        let name = case.name();
+        for (k, read) in case.reads().iter().enumerate() {
+            if read.get("key").is_some_and(|k| !k.is_null()) {
+                continue;
+            }
+            let slice = &read["stream_slice"];
+            let range = match slice {
+                Value::Null => 0..case.stream_size(),
+                Value::Array(b) if b.iter().all(Value::is_u64) => {
+                    b[0].as_u64().unwrap()..b[1].as_u64().unwrap()
+                }
+                // A `None` bound: the reference ignores the slice (quirk), skip.
+                _ => continue,
+            };
+            if read["keep"].is_null() && slice.is_null() {
+                continue; // full reads: see above
+            }
+            let group = read["group"].as_str().unwrap();
+            let full = read_file(case.h5(), group, None).unwrap();
+            let arr = if read["keep"].is_null() {
+                full.clone()
+            } else {
+                let mask = flat_bools(&read["keep"]);
+                let kept = read_file(case.h5(), group, Some(&mask))
+                    .unwrap_or_else(|e| panic!("{name} read {k}: {e}"));
+                let n_kept = mask.iter().filter(|&&b| b).count();
+                assert_eq!(kept.leading_shape, vec![n_kept], "{name} read {k}");
+                assert_eq!(kept.starts.len(), n_kept);
+                // Only the kept streams' bytes, back to back, in C order.
+                let expect_bytes: Vec<u8> = (0..mask.len())
+                    .filter(|&i| mask[i])
+                    .flat_map(|i| common::stream_bytes(&full, i).to_vec())
+                    .collect();
+                assert_eq!(kept.compressed, expect_bytes, "{name} read {k}");
+                let mut pos = 0;
+                for (&s, &b) in kept.starts.iter().zip(&kept.nbytes) {
+                    assert_eq!(s, pos);
+                    pos += b;
+                }
+                assert_eq!(kept.dtype().unwrap(), full.dtype().unwrap());
+                keep_reads += 1;
+                kept
+            };
+            if !slice.is_null() {
+                slice_reads += 1;
+            }
+            let got = decode_range(&arr, range);
+            let (shape, _, bits) = npy_bits(&case.dir.join(read["expected"].as_str().unwrap()));
+            assert_eq!(
+                shape.iter().product::<u64>() as usize,
+                got.len(),
+                "{name} read {k}"
+            );
+            assert!(got.bits() == bits, "{name} read {k}: values differ");
+        }
+    }
+    (keep_reads, slice_reads)
+}
+
+#[test]
+fn v1_keep_and_slice_reads_match_reference() {
+    // i32_3d_keep_slice_h5: 8 keep reads (one all-False), 6 reads with both slice bounds.
+    assert_eq!(keep_and_slice_reads("python-reference"), (8, 6));
+}
+
+#[test]
+fn v0_keep_and_slice_reads_match_reference() {
+    assert_eq!(keep_and_slice_reads("python-reference-v0"), (2, 2));
+}
+
+#[test]
+fn all_false_keep_reads_nothing() {
+    let case = hdf5_cases("python-reference")
+        .into_iter()
+        .find(|c| c.name() == "i32_3d_keep_slice_h5")
+        .unwrap();
+    let arr = read_file(case.h5(), "/flac", Some(&[false; 6])).unwrap();
+    assert_eq!(arr.leading_shape, vec![0]);
+    assert!(arr.starts.is_empty() && arr.nbytes.is_empty() && arr.compressed.is_empty());
+    assert_eq!(arr.dtype().unwrap(), Dtype::Int32);
+    // A mask of the wrong length is the caller's error.
+    let err = read_file(case.h5(), "/flac", Some(&[true; 5])).unwrap_err();
+    assert!(err.to_string().contains("5 entries"), "{err}");
+    assert!(err.to_string().contains("6 streams"), "{err}");
+}
+
+#[test]
+fn float_keep_reads_select_offsets_and_gains() {
+    let case = hdf5_cases("python-reference")
+        .into_iter()
+        .find(|c| c.name() == "f64_3d_q1e-15_l0_h5")
+        .unwrap();
+    let full = read_file(case.h5(), "/flac", None).unwrap();
+    let mask = [false, true, true, false];
+    let kept = read_file(case.h5(), "/flac", Some(&mask)).unwrap();
+    let (Some(flacarray_hdf5::Offsets::F64(fo)), Some(flacarray_hdf5::Offsets::F64(ko))) =
+        (&full.offsets, &kept.offsets)
+    else {
+        panic!("float64 offsets")
+    };
+    assert_eq!(ko, &fo[1..3]);
+    let (Some(flacarray_hdf5::Gains::F64(fg)), Some(flacarray_hdf5::Gains::F64(kg))) =
+        (&full.gains, &kept.gains)
+    else {
+        panic!("float64 gains")
+    };
+    assert_eq!(kg, &fg[1..3]);
+    // Adjacent kept streams are merged into one read: the bytes are one slice.
+    let s = full.starts[1] as usize;
+    let e = (full.starts[2] + full.nbytes[2]) as usize;
+    assert_eq!(kept.compressed, full.compressed[s..e]);
+    // Decoded values equal the full decode's middle two streams.
+    let ss = case.stream_size() as usize;
+    let all = decode_all(&full).bits();
+    assert_eq!(decode_all(&kept).bits(), all[ss..3 * ss]);
+}

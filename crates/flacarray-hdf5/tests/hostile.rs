@@ -1,0 +1,434 @@
+//! Damaged and foreign files: every problem is an error that names the file, the
+//! group and the dataset or attribute, never a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::hdf5_cases;
+use flacarray_hdf5::hdf5::types::{FixedAscii, VarLenUnicode};
+use flacarray_hdf5::{Error, hdf5, read_file, read_file_meta};
+
+/// Copies a fixture file into `dir` under a distinctive name.
+fn copy_fixture(dir: &Path, case: &str, new_name: &str) -> PathBuf {
+    let src = hdf5_cases("python-reference")
+        .into_iter()
+        .find(|c| c.name() == case)
+        .unwrap()
+        .h5();
+    let dst = dir.join(new_name);
+    std::fs::copy(src, &dst).unwrap();
+    dst
+}
+
+/// Applies `damage` to group `group` of a copy of `case`, then checks that both
+/// `read_file_meta` (when `meta_fails`) and `read_file` fail with a message holding
+/// the file name, the group and every string of `needles`.
+fn expect_error(
+    case: &str,
+    group: &str,
+    damage: impl FnOnce(&hdf5::Group),
+    meta_fails: bool,
+    needles: &[&str],
+) -> Error {
+    let dir = tempfile::tempdir().unwrap();
+    let tag: String = needles[0]
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let file_name = format!("hostile_{tag}.h5");
+    let path = copy_fixture(dir.path(), case, &file_name);
+    {
+        let f = hdf5::File::open_rw(&path).unwrap();
+        damage(&f.group(group).unwrap());
+    }
+    if meta_fails {
+        let err = read_file_meta(&path, group).unwrap_err();
+        check_message(&err, &file_name, group, needles);
+    } else {
+        read_file_meta(&path, group).unwrap();
+    }
+    let err = read_file(&path, group, None).unwrap_err();
+    check_message(&err, &file_name, group, needles);
+    err
+}
+
+fn check_message(err: &Error, file_name: &str, group: &str, needles: &[&str]) {
+    let msg = err.to_string();
+    assert!(msg.contains(file_name), "{msg:?} lacks the file name");
+    assert!(
+        msg.contains(&format!("group {group}")),
+        "{msg:?} lacks the group"
+    );
+    for n in needles {
+        assert!(msg.contains(n), "{msg:?} lacks {n:?}");
+    }
+}
+
+fn set_str_attr(loc: &hdf5::Location, name: &str, value: &str) {
+    if loc.attr_names().unwrap().iter().any(|n| n == name) {
+        loc.delete_attr(name).unwrap();
+    }
+    loc.new_attr::<VarLenUnicode>()
+        .create(name)
+        .unwrap()
+        .write_scalar(&value.parse::<VarLenUnicode>().unwrap())
+        .unwrap();
+}
+
+fn rewrite_i64(g: &hdf5::Group, name: &str, f: impl FnOnce(&mut Vec<i64>)) {
+    let ds = g.dataset(name).unwrap();
+    let mut v: Vec<i64> = ds.read_raw().unwrap();
+    f(&mut v);
+    ds.write_raw(&v).unwrap();
+}
+
+#[test]
+fn deleted_datasets() {
+    for name in ["stream_starts", "stream_bytes", "compressed"] {
+        let err = expect_error(
+            "i32_2d_l0_h5group",
+            "/flac",
+            |g| g.unlink(name).unwrap(),
+            true,
+            &[name, "missing"],
+        );
+        assert!(matches!(err, Error::Corrupt { .. }));
+    }
+    // Float data without its gains (or offsets) is no known dtype.
+    for name in ["stream_gains", "stream_offsets"] {
+        expect_error(
+            "f32_2d_q1e-4_l5_h5",
+            "/",
+            |g| g.unlink(name).unwrap(),
+            true,
+            &["stream_offsets/stream_gains", "absent"],
+        );
+    }
+}
+
+#[test]
+fn starts_and_lengths_out_of_range() {
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| rewrite_i64(g, "stream_starts", |v| v[2] = 1_000_000_000),
+        false,
+        &["dataset stream_starts", "stream 2", "outside compressed"],
+    );
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| rewrite_i64(g, "stream_starts", |v| v[1] = -5),
+        false,
+        &["dataset stream_starts", "negative start -5"],
+    );
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| rewrite_i64(g, "stream_bytes", |v| v[3] += 1),
+        false,
+        &[
+            "dataset stream_bytes",
+            "stream 3 (index [3])",
+            "outside compressed",
+        ],
+    );
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| rewrite_i64(g, "stream_bytes", |v| v[0] = -1),
+        false,
+        &["dataset stream_bytes", "negative byte count -1"],
+    );
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| rewrite_i64(g, "stream_starts", |v| v[3] = i64::MAX),
+        false,
+        &["dataset stream_starts", "outside compressed"],
+    );
+}
+
+#[test]
+fn bad_stream_size() {
+    for (value, shown) in [(0_i64, "found 0"), (-3, "found -3")] {
+        expect_error(
+            "i32_2d_l0_h5group",
+            "/flac",
+            |g| {
+                let ds = g.dataset("stream_starts").unwrap();
+                ds.attr("stream_size")
+                    .unwrap()
+                    .write_scalar(&value)
+                    .unwrap();
+            },
+            true,
+            &["stream_starts", "stream_size", "must be positive", shown],
+        );
+    }
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| {
+            g.dataset("stream_starts")
+                .unwrap()
+                .delete_attr("stream_size")
+                .unwrap();
+        },
+        true,
+        &["stream_starts", "stream_size", "missing"],
+    );
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| set_str_attr(&g.dataset("stream_starts").unwrap(), "stream_size", "4097"),
+        true,
+        &["stream_starts", "stream_size", "must be an integer"],
+    );
+}
+
+#[test]
+fn bad_format_version() {
+    let err = expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| set_str_attr(g, "flacarray_format_version", "7"),
+        true,
+        &["flacarray_format_version", "format version \"7\""],
+    );
+    assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+    let err = expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| g.delete_attr("flacarray_format_version").unwrap(),
+        true,
+        &["flacarray_format_version", "does not contain a FlacArray"],
+    );
+    assert!(matches!(err, Error::NotFlacArray { .. }), "{err}");
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| {
+            g.delete_attr("flacarray_format_version").unwrap();
+            g.new_attr::<f64>()
+                .create("flacarray_format_version")
+                .unwrap()
+                .write_scalar(&1.0)
+                .unwrap();
+        },
+        true,
+        &["flacarray_format_version", "must be an integer or a string"],
+    );
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| {
+            g.delete_attr("flacarray_format_version").unwrap();
+            g.new_attr::<VarLenUnicode>()
+                .shape([2])
+                .create("flacarray_format_version")
+                .unwrap();
+        },
+        true,
+        &["flacarray_format_version", "must be a scalar"],
+    );
+}
+
+#[test]
+fn bad_channels() {
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| set_str_attr(g, "flac_channels", "3"),
+        true,
+        &["flac_channels", "value \"3\""],
+    );
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| g.delete_attr("flac_channels").unwrap(),
+        true,
+        &["flac_channels", "missing"],
+    );
+    // 2 channels with float32 offsets and gains matches no dtype.
+    expect_error(
+        "f32_2d_q1e-4_l5_h5",
+        "/",
+        |g| set_str_attr(g, "flac_channels", "2"),
+        true,
+        &["stream_offsets/stream_gains", "2 FLAC channel(s)"],
+    );
+}
+
+#[test]
+fn wrong_dataset_types_and_shapes() {
+    let err = expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| {
+            let bytes: Vec<u8> = g.dataset("compressed").unwrap().read_raw().unwrap();
+            g.unlink("compressed").unwrap();
+            let as_i32: Vec<i32> = bytes.iter().map(|&b| i32::from(b)).collect();
+            g.new_dataset::<i32>()
+                .shape([as_i32.len()])
+                .create("compressed")
+                .unwrap()
+                .write_raw(&as_i32)
+                .unwrap();
+        },
+        true,
+        &["dataset compressed", "must hold uint8 bytes"],
+    );
+    assert!(matches!(err, Error::Corrupt { .. }));
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| {
+            let bytes: Vec<u8> = g.dataset("compressed").unwrap().read_raw().unwrap();
+            g.unlink("compressed").unwrap();
+            g.new_dataset::<u8>()
+                .shape([bytes.len() / 2 - 1, 2])
+                .create("compressed")
+                .unwrap();
+        },
+        true,
+        &["dataset compressed", "must be 1-d"],
+    );
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| {
+            g.unlink("stream_bytes").unwrap();
+            g.new_dataset::<f64>()
+                .shape([4])
+                .create("stream_bytes")
+                .unwrap();
+        },
+        true,
+        &["dataset stream_bytes", "must hold integers"],
+    );
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| {
+            g.unlink("stream_bytes").unwrap();
+            g.new_dataset::<i64>()
+                .shape([5])
+                .create("stream_bytes")
+                .unwrap();
+        },
+        true,
+        &["dataset stream_bytes", "has shape [5]"],
+    );
+    expect_error(
+        "f32_2d_q1e-4_l5_h5",
+        "/",
+        |g| {
+            g.unlink("stream_gains").unwrap();
+            g.new_dataset::<i16>()
+                .shape([4])
+                .create("stream_gains")
+                .unwrap();
+        },
+        true,
+        &["dataset stream_gains", "found HDF5 type"],
+    );
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| {
+            g.unlink("stream_bytes").unwrap();
+            g.create_group("stream_bytes").unwrap();
+        },
+        true,
+        &["dataset stream_bytes", "not a dataset"],
+    );
+}
+
+#[test]
+fn tolerated_attribute_variants() {
+    // Integer format version 1 (0.4.1 accepts it through int()), fixed-length ASCII
+    // strings (what h5py writes for np.bytes_), and an int32 stream_size.
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_fixture(dir.path(), "i32_2d_l0_h5group", "variants.h5");
+    let reference = read_file(&path, "/flac", None).unwrap();
+    {
+        let f = hdf5::File::open_rw(&path).unwrap();
+        let g = f.group("flac").unwrap();
+        g.delete_attr("flacarray_format_version").unwrap();
+        g.new_attr::<i64>()
+            .create("flacarray_format_version")
+            .unwrap()
+            .write_scalar(&1)
+            .unwrap();
+        g.delete_attr("flac_channels").unwrap();
+        g.new_attr::<FixedAscii<1>>()
+            .create("flac_channels")
+            .unwrap()
+            .write_scalar(&FixedAscii::<1>::from_ascii("1").unwrap())
+            .unwrap();
+        g.delete_attr("flacarray_software_version").unwrap();
+        g.new_attr::<FixedAscii<5>>()
+            .create("flacarray_software_version")
+            .unwrap()
+            .write_scalar(&FixedAscii::<5>::from_ascii("0.4.1").unwrap())
+            .unwrap();
+        let starts = g.dataset("stream_starts").unwrap();
+        starts.delete_attr("stream_size").unwrap();
+        starts
+            .new_attr::<i32>()
+            .create("stream_size")
+            .unwrap()
+            .write_scalar(&4097)
+            .unwrap();
+    }
+    assert_eq!(read_file(&path, "/flac", None).unwrap(), reference);
+}
+
+#[test]
+fn missing_groups_and_non_hdf5_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_fixture(dir.path(), "i32_2d_l0_h5group", "groups.h5");
+    let err = read_file(&path, "/nope", None).unwrap_err();
+    assert!(matches!(err, Error::GroupNotFound { .. }), "{err}");
+    assert!(err.to_string().contains("groups.h5") && err.to_string().contains("/nope"));
+    // The root holds no FlacArray in this file.
+    let err = read_file(&path, "/", None).unwrap_err();
+    assert!(matches!(err, Error::NotFlacArray { .. }), "{err}");
+    let err = read_file(&path, "/flac/compressed", None).unwrap_err();
+    assert!(err.to_string().contains("not a group"), "{err}");
+
+    let junk = dir.path().join("junk.h5");
+    std::fs::write(&junk, b"this is not an HDF5 file at all").unwrap();
+    let err = read_file(&junk, "/", None).unwrap_err();
+    assert!(matches!(err, Error::Hdf5 { .. }), "{err}");
+    assert!(err.to_string().contains("junk.h5"), "{err}");
+    let err = read_file(dir.path().join("absent.h5"), "/", None).unwrap_err();
+    assert!(err.to_string().contains("absent.h5"), "{err}");
+}
+
+#[test]
+fn truncated_files_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_fixture(dir.path(), "f64_2d_q1e-4_l5_h5", "whole.h5");
+    let bytes = std::fs::read(&path).unwrap();
+    let reference = read_file(&path, "/", None).unwrap();
+    let mut failures = 0;
+    for k in 1..40 {
+        let cut = bytes.len() * k / 40;
+        let p = dir.path().join(format!("cut{k}.h5"));
+        std::fs::write(&p, &bytes[..cut]).unwrap();
+        match read_file(&p, "/", None) {
+            Err(e) => {
+                assert!(e.to_string().contains(&format!("cut{k}.h5")), "{e}");
+                failures += 1;
+            }
+            // HDF5 may read a prefix that still holds everything this group needs;
+            // then it must be the same data.
+            Ok(arr) => assert_eq!(arr, reference),
+        }
+    }
+    assert!(failures >= 30, "only {failures} of 39 truncations failed");
+}

@@ -1,0 +1,355 @@
+//! Interoperability with the reference Python package (flacarray 0.4.1 + h5py).
+//!
+//! Rust writes one HDF5 file holding all four dtypes (FLAC streams from
+//! `flacarray-flac`, floats quantized by `flacarray-quant`) and the values it expects
+//! as `.npy` files; Python flacarray reads the file with `flacarray.hdf5.read_array`
+//! (full and keep-mask reads) and `FlacArray.read_hdf5(...).to_array()` and compares
+//! bit for bit. Python then writes all four dtypes with `flacarray.hdf5.write_array`,
+//! and Rust reads those groups and compares with what Python itself read back.
+//!
+//! The interpreter is `$FLACARRAY_PYTHON`, default `.venv-interop/bin/python` at the
+//! repository root (made by `scripts/python-venv.sh`). The test is skipped, with a
+//! note on stderr, only when that interpreter cannot `import flacarray, h5py`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Values, decode_all, npy_bits};
+use flacarray_flac::EncoderConfig;
+use flacarray_hdf5::{
+    Dtype, Gains, Offsets, StoredArray, WriteOptions, hdf5, read_file, read_file_meta, write_file,
+};
+use flacarray_quant::{Precision, QuantSpec, Quanta};
+use serde_json::json;
+
+fn python() -> PathBuf {
+    std::env::var_os("FLACARRAY_PYTHON").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-interop/bin/python"),
+        PathBuf::from,
+    )
+}
+
+/// The interpreter, if it can import flacarray and h5py.
+fn usable_python() -> Option<PathBuf> {
+    let py = python();
+    let ok = Command::new(&py)
+        .args(["-c", "import flacarray, h5py, numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        Some(py)
+    } else {
+        eprintln!(
+            "NOTE: skipping the Python interop test: `{} -c \"import flacarray, h5py\"` \
+             failed. Run scripts/python-venv.sh or set FLACARRAY_PYTHON.",
+            py.display()
+        );
+        None
+    }
+}
+
+/// Encodes `ints` (one or two channels interleaved) stream by stream.
+fn pack(streams: &[Vec<i32>], channels: u32, level: u8) -> (Vec<i64>, Vec<i64>, Vec<u8>) {
+    let config = EncoderConfig {
+        level,
+        channels,
+        ..EncoderConfig::default()
+    };
+    let (mut starts, mut nbytes, mut compressed) = (Vec::new(), Vec::new(), Vec::new());
+    for s in streams {
+        let bytes = flacarray_flac::encode(s, &config).unwrap();
+        starts.push(compressed.len() as i64);
+        nbytes.push(bytes.len() as i64);
+        compressed.extend_from_slice(&bytes);
+    }
+    (starts, nbytes, compressed)
+}
+
+fn split_i64(v: &[i64], stream_size: usize) -> Vec<Vec<i32>> {
+    v.chunks(stream_size)
+        .map(|c| {
+            c.iter()
+                .flat_map(|&x| [x as i32, (x >> 32) as i32])
+                .collect()
+        })
+        .collect()
+}
+
+struct Written {
+    group: &'static str,
+    arr: StoredArray,
+    shape: Vec<usize>,
+    expected: Values,
+}
+
+fn build() -> Vec<Written> {
+    let mut out = Vec::new();
+
+    // int32, 3-d (2, 3, 500).
+    let ss = 500;
+    let v: Vec<i32> = (0..6 * ss)
+        .map(|i| {
+            let t = i as f64;
+            ((t * 0.05).sin() * 1e6 + (t * 0.31).cos() * 3e3) as i32 ^ ((i as i32 % 7) << 20)
+        })
+        .collect();
+    let streams: Vec<Vec<i32>> = v.chunks(ss).map(<[i32]>::to_vec).collect();
+    let (starts, nbytes, comp) = pack(&streams, 1, 5);
+    out.push(Written {
+        group: "/",
+        arr: StoredArray::new(
+            Dtype::Int32,
+            vec![2, 3],
+            ss as u64,
+            starts,
+            nbytes,
+            None,
+            None,
+            comp,
+        )
+        .unwrap(),
+        shape: vec![2, 3, ss],
+        expected: Values::I32(v),
+    });
+
+    // int64 crossing 2^32 boundaries and near the extremes, (3, 1000), level 8.
+    let ss = 1000;
+    let v: Vec<i64> = (0..3 * ss as i64)
+        .map(|i| match i / ss as i64 {
+            0 => (5 << 32) - 500 + i * 3,
+            1 => i64::MIN + (i * i) % 1000,
+            _ => -(1 << 40) + ((i as f64 * 0.01).sin() * 1e9) as i64,
+        })
+        .collect();
+    let (starts, nbytes, comp) = pack(&split_i64(&v, ss), 2, 8);
+    out.push(Written {
+        group: "/i64",
+        arr: StoredArray::new(
+            Dtype::Int64,
+            vec![3],
+            ss as u64,
+            starts,
+            nbytes,
+            None,
+            None,
+            comp,
+        )
+        .unwrap(),
+        shape: vec![3, ss],
+        expected: Values::I64(v),
+    });
+
+    // float32, (2, 2000), quanta 1e-3, level 0.
+    let ss = 2000;
+    let x: Vec<f32> = (0..2 * ss)
+        .map(|i| (i as f32 * 0.01).sin() * 20.0 + 1000.0 * (i / ss) as f32)
+        .collect();
+    let q = flacarray_quant::quantize(&x, ss, &QuantSpec::Quanta(Quanta::Scalar(1e-3))).unwrap();
+    let streams: Vec<Vec<i32>> = q.ints.chunks(ss).map(<[i32]>::to_vec).collect();
+    let (starts, nbytes, comp) = pack(&streams, 1, 0);
+    let expected = flacarray_quant::dequantize(&q.ints, ss, &q.offsets, &q.gains).unwrap();
+    out.push(Written {
+        group: "/f32",
+        arr: StoredArray::new(
+            Dtype::Float32,
+            vec![2],
+            ss as u64,
+            starts,
+            nbytes,
+            Some(Offsets::F32(q.offsets)),
+            Some(Gains::F32(q.gains)),
+            comp,
+        )
+        .unwrap(),
+        shape: vec![2, ss],
+        expected: Values::F32(expected),
+    });
+
+    // float64, (4, 777), precision 6, in a nested group.
+    let ss = 777;
+    let x: Vec<f64> = (0..4 * ss)
+        .map(|i| (i as f64 * 0.003).cos() * 1e-3 * (1 + i / ss) as f64 + 273.15)
+        .collect();
+    let q = flacarray_quant::quantize(&x, ss, &QuantSpec::Precision(Precision::Scalar(6))).unwrap();
+    let (starts, nbytes, comp) = pack(&split_i64(&q.ints, ss), 2, 5);
+    let expected = flacarray_quant::dequantize(&q.ints, ss, &q.offsets, &q.gains).unwrap();
+    out.push(Written {
+        group: "/deep/er/f64",
+        arr: StoredArray::new(
+            Dtype::Float64,
+            vec![4],
+            ss as u64,
+            starts,
+            nbytes,
+            Some(Offsets::F64(q.offsets)),
+            Some(Gains::F64(q.gains)),
+            comp,
+        )
+        .unwrap(),
+        shape: vec![4, ss],
+        expected: Values::F64(expected),
+    });
+
+    // A single int32 stream (a 1-d array, leading shape [1]).
+    let ss = 1234;
+    let v: Vec<i32> = (0..ss as i32).map(|i| i * i - 600_000).collect();
+    let (starts, nbytes, comp) = pack(std::slice::from_ref(&v), 1, 3);
+    out.push(Written {
+        group: "/single",
+        arr: StoredArray::new(
+            Dtype::Int32,
+            vec![1],
+            ss as u64,
+            starts,
+            nbytes,
+            None,
+            None,
+            comp,
+        )
+        .unwrap(),
+        shape: vec![ss],
+        expected: Values::I32(v),
+    });
+    out
+}
+
+fn write_npy(path: &Path, values: &Values) {
+    match values {
+        Values::I32(v) => npyz::to_file_1d(path, v.iter().copied()),
+        Values::I64(v) => npyz::to_file_1d(path, v.iter().copied()),
+        Values::F32(v) => npyz::to_file_1d(path, v.iter().copied()),
+        Values::F64(v) => npyz::to_file_1d(path, v.iter().copied()),
+    }
+    .unwrap();
+}
+
+const PY_SCRIPT: &str = r#"
+import json, sys
+import h5py, numpy as np
+import flacarray
+from flacarray.hdf5 import read_array, write_array
+
+d = sys.argv[1]
+manifest = json.load(open(f"{d}/manifest.json"))
+checks = 0
+def same(a, b, what):
+    global checks
+    a = np.ascontiguousarray(a)
+    b = np.ascontiguousarray(b)
+    if a.dtype != b.dtype or a.shape != b.shape:
+        sys.exit(f"{what}: dtype/shape {a.dtype}{a.shape} != {b.dtype}{b.shape}")
+    if a.tobytes() != b.tobytes():
+        bad = int(np.flatnonzero(a.reshape(-1).view(np.uint8) != b.reshape(-1).view(np.uint8))[0])
+        sys.exit(f"{what}: values differ (first differing byte {bad})")
+    checks += 1
+
+with h5py.File(f"{d}/rust.h5", "r") as f:
+    for e in manifest:
+        g = f[e["group"]]
+        expected = np.load(f"{d}/{e['npy']}").reshape(e["shape"])
+        same(read_array(g), expected, f"read_array {e['group']}")
+        same(flacarray.FlacArray.read_hdf5(g).to_array(), expected, f"read_hdf5 {e['group']}")
+        lead = tuple(e["shape"][:-1]) if len(e["shape"]) > 1 else (1,)
+        keep = np.zeros(lead, dtype=bool)
+        keep.reshape(-1)[::2] = True
+        got = read_array(g, keep=keep)
+        want = expected.reshape((-1, e["shape"][-1]))[keep.reshape(-1)]
+        if want.shape[0] == 1:
+            want = want.reshape(-1)
+        same(got, want, f"read_array keep {e['group']}")
+        if e["group"] == "/f32":
+            assert g.attrs["units"] == "K", "user attribute lost"
+            assert g.attrs["flacarray_format_version"] == "1"
+
+# Python writes all four dtypes; Rust reads them back.
+rng = np.random.default_rng(5)
+arrays = {
+    "/py/i32": (rng.integers(-2**31, 2**31, size=(3, 700)).astype(np.int32), {}),
+    "/py/i64": ((np.cumsum(rng.integers(-1000, 1000, size=(2, 3, 400)), axis=-1) + 2**45).astype(np.int64), {}),
+    "/py/f32": (rng.normal(size=(4, 900)).astype(np.float32), {"quanta": 1e-4}),
+    "/py/f64": (rng.normal(size=(2, 1100)) * 1e3, {"precision": 5}),
+}
+with h5py.File(f"{d}/python.h5", "w") as f:
+    for name, (arr, kw) in arrays.items():
+        g = f.require_group(name)
+        write_array(arr, g, level=5, **kw)
+        back = read_array(g)
+        np.save(f"{d}/py_{name.split('/')[-1]}.npy", back.reshape(-1))
+print(f"OK {checks}")
+"#;
+
+#[test]
+fn python_flacarray_reads_rust_files_and_rust_reads_python_files() {
+    let Some(py) = usable_python() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let h5 = d.join("rust.h5");
+    let written = build();
+    let mut manifest = Vec::new();
+    for (k, w) in written.iter().enumerate() {
+        // What Rust expects is also what Rust itself decodes.
+        assert_eq!(decode_all(&w.arr), w.expected, "{}", w.group);
+        if w.group == "/f32" {
+            let f = hdf5::File::append(&h5).unwrap();
+            f.create_group("f32")
+                .unwrap()
+                .new_attr::<hdf5::types::VarLenUnicode>()
+                .create("units")
+                .unwrap()
+                .write_scalar(&"K".parse::<hdf5::types::VarLenUnicode>().unwrap())
+                .unwrap();
+        }
+        write_file(&h5, w.group, &w.arr, WriteOptions::default()).unwrap();
+        assert_eq!(read_file(&h5, w.group, None).unwrap(), w.arr);
+        let npy = format!("expected_{k}.npy");
+        write_npy(&d.join(&npy), &w.expected);
+        manifest.push(json!({"group": w.group, "npy": npy, "shape": w.shape}));
+    }
+    std::fs::write(
+        d.join("manifest.json"),
+        serde_json::to_string(&manifest).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(d.join("check.py"), PY_SCRIPT).unwrap();
+
+    let out = Command::new(&py)
+        .arg(d.join("check.py"))
+        .arg(d)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "python failed:\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    // 3 comparisons per group.
+    assert_eq!(
+        stdout.trim(),
+        format!("OK {}", 3 * written.len()),
+        "{stderr}"
+    );
+
+    // Rust reads what Python wrote and matches what Python read back.
+    let py_h5 = d.join("python.h5");
+    for (name, dtype) in [
+        ("i32", Dtype::Int32),
+        ("i64", Dtype::Int64),
+        ("f32", Dtype::Float32),
+        ("f64", Dtype::Float64),
+    ] {
+        let group = format!("/py/{name}");
+        let meta = read_file_meta(&py_h5, &group).unwrap();
+        assert_eq!(meta.dtype, dtype);
+        assert_eq!(meta.software_version.as_deref(), Some("0.4.1"));
+        let arr = read_file(&py_h5, &group, None).unwrap();
+        let (_, npy_dtype, bits) = npy_bits(&d.join(format!("py_{name}.npy")));
+        assert_eq!(npy_dtype, dtype.name());
+        assert!(decode_all(&arr).bits() == bits, "{group}: values differ");
+    }
+}

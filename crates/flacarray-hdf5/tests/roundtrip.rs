@@ -1,0 +1,349 @@
+//! Writing: the layout of SPEC §3.1, round trips at the root and in nested groups,
+//! user attributes left alone, `replace`, and refusal of inconsistent input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use common::{decode_all, hdf5_cases};
+use flacarray_hdf5::hdf5::dataset::Layout;
+use flacarray_hdf5::hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenUnicode};
+use flacarray_hdf5::{
+    Dtype, Error, Gains, Offsets, SOFTWARE_VERSION, StoredArray, WriteOptions, hdf5, read_file,
+    read_group, write_file, write_group,
+};
+
+/// One fixture per dtype: (case, group).
+const SOURCES: [(&str, &str); 4] = [
+    ("i32_2d_l0_h5group", "/flac"),
+    ("i64_2d_off2p40_l5_h5", "/"),
+    ("f32_2d_q1e-4_l5_h5", "/"),
+    ("f64_3d_q1e-15_l0_h5", "/flac"),
+];
+
+fn source(name: &str, group: &str) -> StoredArray {
+    let case = hdf5_cases("python-reference")
+        .into_iter()
+        .find(|c| c.name() == name)
+        .unwrap();
+    read_file(case.h5(), group, None).unwrap()
+}
+
+fn descriptor_of_attr(loc: &hdf5::Location, name: &str) -> (TypeDescriptor, Vec<usize>) {
+    let a = loc.attr(name).unwrap();
+    (a.dtype().unwrap().to_descriptor().unwrap(), a.shape())
+}
+
+fn check_layout(group: &hdf5::Group, arr: &StoredArray) {
+    for name in [
+        "flacarray_format_version",
+        "flacarray_software_version",
+        "flac_channels",
+    ] {
+        assert_eq!(
+            descriptor_of_attr(group, name),
+            (TypeDescriptor::VarLenUnicode, vec![]),
+            "attribute {name} is a scalar variable-length UTF-8 string"
+        );
+    }
+    let s = |name: &str| {
+        group
+            .attr(name)
+            .unwrap()
+            .read_scalar::<VarLenUnicode>()
+            .unwrap()
+            .as_str()
+            .to_owned()
+    };
+    assert_eq!(s("flacarray_format_version"), "1");
+    assert_eq!(s("flac_channels"), arr.flac_channels.to_string());
+    assert_eq!(
+        Some(s("flacarray_software_version")),
+        arr.software_version.clone()
+    );
+    let float = match arr.dtype().unwrap() {
+        Dtype::Float32 => Some(FloatSize::U4),
+        Dtype::Float64 => Some(FloatSize::U8),
+        _ => None,
+    };
+    let mut expect = vec![
+        ("stream_starts", TypeDescriptor::Integer(IntSize::U8)),
+        ("stream_bytes", TypeDescriptor::Integer(IntSize::U8)),
+        ("compressed", TypeDescriptor::Unsigned(IntSize::U1)),
+    ];
+    if let Some(f) = float {
+        expect.push(("stream_offsets", TypeDescriptor::Float(f)));
+        expect.push(("stream_gains", TypeDescriptor::Float(f)));
+    } else {
+        assert!(!group.link_exists("stream_offsets"));
+        assert!(!group.link_exists("stream_gains"));
+    }
+    for (name, desc) in expect {
+        let ds = group.dataset(name).unwrap();
+        assert_eq!(ds.dtype().unwrap().to_descriptor().unwrap(), desc, "{name}");
+        assert_eq!(ds.layout(), Layout::Contiguous, "{name} is contiguous");
+        assert!(ds.filters().is_empty(), "{name} has no filters");
+        let shape = if name == "compressed" {
+            vec![arr.compressed.len()]
+        } else {
+            arr.leading_shape.clone()
+        };
+        assert_eq!(ds.shape(), shape, "{name}");
+    }
+    let starts = group.dataset("stream_starts").unwrap();
+    assert_eq!(
+        descriptor_of_attr(&starts, "stream_size"),
+        (TypeDescriptor::Integer(IntSize::U8), vec![])
+    );
+    assert_eq!(
+        starts
+            .attr("stream_size")
+            .unwrap()
+            .read_scalar::<i64>()
+            .unwrap() as u64,
+        arr.stream_size
+    );
+}
+
+#[test]
+fn write_read_round_trip_every_dtype() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, group) in SOURCES {
+        let arr = source(name, group);
+        let path = dir.path().join(format!("{name}.h5"));
+        // Root of a new file.
+        write_file(&path, "/", &arr, WriteOptions::default()).unwrap();
+        // A nested group that already exists, with a user attribute on it.
+        {
+            let f = hdf5::File::open_rw(&path).unwrap();
+            let g = f.create_group("a").unwrap().create_group("b").unwrap();
+            g.new_attr::<VarLenUnicode>()
+                .create("units")
+                .unwrap()
+                .write_scalar(&"K".parse::<VarLenUnicode>().unwrap())
+                .unwrap();
+            g.new_attr::<i32>()
+                .create("detector_count")
+                .unwrap()
+                .write_scalar(&7)
+                .unwrap();
+        }
+        write_file(&path, "/a/b", &arr, WriteOptions::default()).unwrap();
+
+        for g in ["/", "/a/b"] {
+            let back = read_file(&path, g, None).unwrap();
+            assert_eq!(back, arr, "{name} at {g}");
+            assert_eq!(decode_all(&back).bits(), decode_all(&arr).bits());
+            let f = hdf5::File::open(&path).unwrap();
+            check_layout(&f.group(g).unwrap(), &arr);
+            drop(f);
+        }
+        {
+            // (Every handle must be closed before the file can be reopened for writing.)
+            let f = hdf5::File::open(&path).unwrap();
+            let b = f.group("a/b").unwrap();
+            assert_eq!(
+                b.attr("units")
+                    .unwrap()
+                    .read_scalar::<VarLenUnicode>()
+                    .unwrap()
+                    .as_str(),
+                "K"
+            );
+            assert_eq!(
+                b.attr("detector_count")
+                    .unwrap()
+                    .read_scalar::<i32>()
+                    .unwrap(),
+                7
+            );
+            // The root's flacarray and the sub-group's are independent.
+            assert!(f.link_exists("compressed") && b.link_exists("compressed"));
+        }
+
+        // A second write without `replace` is refused and changes nothing.
+        let err = write_file(&path, "/a/b", &arr, WriteOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains(&format!("{name}.h5")), "{msg}");
+        assert!(
+            msg.contains("/a/b") && msg.contains("flacarray_format_version"),
+            "{msg}"
+        );
+        assert_eq!(read_file(&path, "/a/b", None).unwrap(), arr);
+        // With `replace` it succeeds, and the user attributes survive.
+        write_file(&path, "/a/b", &arr, WriteOptions { replace: true }).unwrap();
+        assert_eq!(read_file(&path, "/a/b", None).unwrap(), arr);
+        let f = hdf5::File::open(&path).unwrap();
+        let b = f.group("a/b").unwrap();
+        assert_eq!(
+            b.attr("units")
+                .unwrap()
+                .read_scalar::<VarLenUnicode>()
+                .unwrap()
+                .as_str(),
+            "K"
+        );
+        let mut names = b.attr_names().unwrap();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "detector_count",
+                "flac_channels",
+                "flacarray_format_version",
+                "flacarray_software_version",
+                "units"
+            ]
+        );
+    }
+}
+
+#[test]
+fn replace_with_another_dtype_removes_stale_datasets() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("replace.h5");
+    let f64_arr = source("f64_3d_q1e-15_l0_h5", "/flac");
+    let i32_arr = source("i32_2d_l0_h5group", "/flac");
+    write_file(&path, "x", &f64_arr, WriteOptions::default()).unwrap();
+    write_file(&path, "x", &i32_arr, WriteOptions { replace: true }).unwrap();
+    let f = hdf5::File::open(&path).unwrap();
+    let g = f.group("x").unwrap();
+    assert!(!g.link_exists("stream_offsets") && !g.link_exists("stream_gains"));
+    assert_eq!(read_group(&g, None).unwrap(), i32_arr);
+    drop(g);
+    drop(f);
+    write_file(&path, "x", &f64_arr, WriteOptions { replace: true }).unwrap();
+    assert_eq!(read_file(&path, "/x", None).unwrap(), f64_arr);
+}
+
+#[test]
+fn write_into_open_group_and_relative_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("open.h5");
+    let arr = source("f32_2d_q1e-4_l5_h5", "/");
+    let f = hdf5::File::create(&path).unwrap();
+    let top = f.create_group("top").unwrap();
+    // Relative to `top`; "" is `top` itself.
+    write_group(&top, "c/d", &arr, WriteOptions::default()).unwrap();
+    write_group(&top, "", &arr, WriteOptions::default()).unwrap();
+    // Absolute paths start at the file root whatever the parent.
+    write_group(&top, "/e", &arr, WriteOptions::default()).unwrap();
+    for g in ["/top/c/d", "/top", "/e"] {
+        assert_eq!(read_group(&f.group(g).unwrap(), None).unwrap(), arr, "{g}");
+    }
+}
+
+#[test]
+fn empty_and_single_stream_arrays_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("small.h5");
+    let empty = StoredArray::new(
+        Dtype::Float32,
+        vec![0, 3],
+        10,
+        vec![],
+        vec![],
+        Some(Offsets::F32(vec![])),
+        Some(Gains::F32(vec![])),
+        vec![],
+    )
+    .unwrap();
+    write_file(&path, "empty", &empty, WriteOptions::default()).unwrap();
+    assert_eq!(read_file(&path, "empty", None).unwrap(), empty);
+    let f = hdf5::File::open(&path).unwrap();
+    assert_eq!(
+        f.dataset("empty/compressed").unwrap().layout(),
+        Layout::Contiguous
+    );
+    drop(f);
+
+    let signal: Vec<i32> = (0..1000).map(|i| (i * 37) % 101 - 50).collect();
+    let bytes = flacarray_flac::encode(&signal, &flacarray_flac::EncoderConfig::default()).unwrap();
+    let one = StoredArray::new(
+        Dtype::Int32,
+        vec![1],
+        1000,
+        vec![0],
+        vec![bytes.len() as i64],
+        None,
+        None,
+        bytes,
+    )
+    .unwrap();
+    assert_eq!(one.software_version.as_deref(), Some(SOFTWARE_VERSION));
+    write_file(&path, "/", &one, WriteOptions::default()).unwrap();
+    let back = read_file(&path, "/", None).unwrap();
+    assert_eq!(back, one);
+    assert_eq!(decode_all(&back), common::Values::I32(signal));
+}
+
+#[test]
+fn inconsistent_arrays_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.h5");
+    let good = source("i32_2d_l0_h5group", "/flac");
+    let invalid = |arr: &StoredArray, needle: &str| {
+        let err = write_file(&path, "/", arr, WriteOptions::default()).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+        assert!(err.to_string().contains(needle), "{err} lacks {needle:?}");
+    };
+    let mut a = good.clone();
+    a.format_version = 0;
+    invalid(&a, "only format version 1");
+    let mut a = good.clone();
+    a.starts.pop();
+    invalid(&a, "starts has 3 entries for 4 streams");
+    let mut a = good.clone();
+    a.nbytes[3] += 1;
+    invalid(&a, "stream 3");
+    let mut a = good.clone();
+    a.starts[0] = -1;
+    invalid(&a, "negative start");
+    let mut a = good.clone();
+    a.stream_size = 0;
+    invalid(&a, "stream_size is 0");
+    let mut a = good.clone();
+    a.flac_channels = 3;
+    invalid(&a, "no known dtype");
+    let mut a = good.clone();
+    a.offsets = Some(Offsets::F64(vec![0.0; 4]));
+    invalid(&a, "no known dtype");
+    let mut a = good.clone();
+    a.leading_shape = vec![];
+    invalid(&a, "leading shape");
+    // int64 offsets exist only in format 0.
+    let mut a = good.clone();
+    a.offsets = Some(Offsets::I64(vec![0; 4]));
+    invalid(&a, "no known dtype");
+    assert!(
+        StoredArray::new(
+            Dtype::Float32,
+            vec![1],
+            5,
+            vec![0],
+            vec![0],
+            None,
+            None,
+            vec![]
+        )
+        .is_err()
+    );
+    // A path through a dataset is not a group.
+    write_file(&path, "/", &good, WriteOptions::default()).unwrap();
+    let err = write_file(&path, "/compressed/x", &good, WriteOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::GroupNotFound { .. }), "{err}");
+    assert!(err.to_string().contains("not a group"), "{err}");
+    // A stray dataset with a flacarray name in the way is refused too.
+    let f = hdf5::File::open_rw(&path).unwrap();
+    f.create_group("stray")
+        .unwrap()
+        .new_dataset::<u8>()
+        .shape([3])
+        .create("compressed")
+        .unwrap();
+    drop(f);
+    let err = write_file(&path, "stray", &good, WriteOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("dataset compressed"), "{err}");
+    write_file(&path, "stray", &good, WriteOptions { replace: true }).unwrap();
+    assert_eq!(read_file(&path, "stray", None).unwrap(), good);
+}
