@@ -89,6 +89,10 @@ pub enum Error {
     /// whose parts disagree, a keep mask of the wrong length, ...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// An error of the array layer (decoding, selection, ...) while reading or
+    /// writing through [`Hdf5Store`](crate::Hdf5Store).
+    #[error(transparent)]
+    Core(flacarray_core::CoreError),
 }
 
 /// Result with this crate's [`Error`].

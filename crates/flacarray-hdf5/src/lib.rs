@@ -46,11 +46,13 @@ mod attr;
 mod error;
 pub mod names;
 mod read;
+mod store;
 mod stored;
 mod write;
 
 pub use error::{Error, Result};
 pub use read::{Meta, open_file_group, read_file, read_file_meta, read_group, read_meta};
+pub use store::Hdf5Store;
 pub use stored::{Dtype, FORMAT_VERSION, Gains, Offsets, SOFTWARE_VERSION, StoredArray};
 pub use write::{WriteOptions, write_file, write_group};
 

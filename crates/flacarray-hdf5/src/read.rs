@@ -64,16 +64,16 @@ impl Meta {
 }
 
 /// The opened datasets of a group, after [`read_meta`]'s checks.
-struct Opened {
-    ctx: Ctx,
-    meta: Meta,
+pub(crate) struct Opened {
+    pub(crate) ctx: Ctx,
+    pub(crate) meta: Meta,
     starts: Dataset,
     nbytes: Dataset,
     offsets: Option<Dataset>,
     gains: Option<Dataset>,
     offsets_type: Option<&'static str>,
     gains_type: Option<&'static str>,
-    compressed: Dataset,
+    pub(crate) compressed: Dataset,
 }
 
 /// Reads and checks the metadata of the flacarray group `group`.
@@ -139,38 +139,13 @@ pub fn read_group(group: &Group, keep: Option<&[bool]>) -> Result<StoredArray> {
         )));
     }
 
-    let starts: Vec<i64> = read_all(ctx, DS_STARTS, &o.starts, n)?;
-    let nbytes: Vec<i64> = read_all(ctx, DS_NBYTES, &o.nbytes, n)?;
-    let mut ranges = Vec::with_capacity(n);
-    for (i, (&s, &b)) in starts.iter().zip(&nbytes).enumerate() {
-        let r = check_range(s, b, meta.compressed_len).map_err(|reason| {
-            // Blame the start when it alone is out of range, else the length.
-            let start_bad = usize::try_from(s).map_or(true, |s| s > meta.compressed_len);
-            let which = if start_bad { DS_STARTS } else { DS_NBYTES };
-            ctx.corrupt(
-                format!("dataset {which}"),
-                format!(
-                    "stream {} (index {:?}): {reason}",
-                    i,
-                    unravel(i, &meta.leading_shape)
-                ),
-            )
-        })?;
-        ranges.push(r);
-    }
-
-    // The types were checked by `open` (`numeric_name`, then `infer_dtype`).
-    let offsets = match (&o.offsets, o.offsets_type) {
-        (Some(ds), Some("int64")) => Some(Offsets::I64(read_all(ctx, DS_OFFSETS, ds, n)?)),
-        (Some(ds), Some("float32")) => Some(Offsets::F32(read_all(ctx, DS_OFFSETS, ds, n)?)),
-        (Some(ds), _) => Some(Offsets::F64(read_all(ctx, DS_OFFSETS, ds, n)?)),
-        (None, _) => None,
-    };
-    let gains = match (&o.gains, o.gains_type) {
-        (Some(ds), Some("float32")) => Some(Gains::F32(read_all(ctx, DS_GAINS, ds, n)?)),
-        (Some(ds), _) => Some(Gains::F64(read_all(ctx, DS_GAINS, ds, n)?)),
-        (None, _) => None,
-    };
+    let Table {
+        starts,
+        nbytes,
+        ranges,
+        offsets,
+        gains,
+    } = read_table(&o)?;
 
     let base = StoredArray {
         format_version: meta.format_version,
@@ -235,6 +210,65 @@ pub fn read_group(group: &Group, keep: Option<&[bool]>) -> Result<StoredArray> {
         gains: base.gains.as_ref().map(|v| v.select(mask)),
         compressed,
         ..base
+    })
+}
+
+/// The per-stream tables of an opened group, with every stream's byte range checked
+/// against `compressed`.
+pub(crate) struct Table {
+    pub(crate) starts: Vec<i64>,
+    pub(crate) nbytes: Vec<i64>,
+    /// `[start, end)` of every stream in `compressed`.
+    pub(crate) ranges: Vec<(usize, usize)>,
+    pub(crate) offsets: Option<Offsets>,
+    pub(crate) gains: Option<Gains>,
+}
+
+/// Reads `stream_starts`, `stream_bytes`, `stream_offsets` and `stream_gains` whole
+/// (8 bytes per stream each) and checks the byte ranges.
+pub(crate) fn read_table(o: &Opened) -> Result<Table> {
+    let ctx = &o.ctx;
+    let meta = &o.meta;
+    let n = meta.n_streams();
+    let starts: Vec<i64> = read_all(ctx, DS_STARTS, &o.starts, n)?;
+    let nbytes: Vec<i64> = read_all(ctx, DS_NBYTES, &o.nbytes, n)?;
+    let mut ranges = Vec::with_capacity(n);
+    for (i, (&s, &b)) in starts.iter().zip(&nbytes).enumerate() {
+        let r = check_range(s, b, meta.compressed_len).map_err(|reason| {
+            // Blame the start when it alone is out of range, else the length.
+            let start_bad = usize::try_from(s).map_or(true, |s| s > meta.compressed_len);
+            let which = if start_bad { DS_STARTS } else { DS_NBYTES };
+            ctx.corrupt(
+                format!("dataset {which}"),
+                format!(
+                    "stream {} (index {:?}): {reason}",
+                    i,
+                    unravel(i, &meta.leading_shape)
+                ),
+            )
+        })?;
+        ranges.push(r);
+    }
+
+    // The types were checked by `open` (`numeric_name`, then `infer_dtype`).
+    let offsets = match (&o.offsets, o.offsets_type) {
+        (Some(ds), Some("int64")) => Some(Offsets::I64(read_all(ctx, DS_OFFSETS, ds, n)?)),
+        (Some(ds), Some("float32")) => Some(Offsets::F32(read_all(ctx, DS_OFFSETS, ds, n)?)),
+        (Some(ds), _) => Some(Offsets::F64(read_all(ctx, DS_OFFSETS, ds, n)?)),
+        (None, _) => None,
+    };
+    let gains = match (&o.gains, o.gains_type) {
+        (Some(ds), Some("float32")) => Some(Gains::F32(read_all(ctx, DS_GAINS, ds, n)?)),
+        (Some(ds), _) => Some(Gains::F64(read_all(ctx, DS_GAINS, ds, n)?)),
+        (None, _) => None,
+    };
+
+    Ok(Table {
+        starts,
+        nbytes,
+        ranges,
+        offsets,
+        gains,
     })
 }
 
@@ -306,7 +340,7 @@ pub(crate) fn open_group(parent: &Group, group_path: &str) -> Result<Group> {
     Ok(cur)
 }
 
-fn open(group: &Group) -> Result<Opened> {
+pub(crate) fn open(group: &Group) -> Result<Opened> {
     let ctx = Ctx::of(group);
     let version_label = format!("attribute {ATTR_FORMAT_VERSION}");
     let version =
@@ -569,7 +603,7 @@ fn read_all<T: H5Type>(ctx: &Ctx, name: &str, ds: &Dataset, n: usize) -> Result<
 }
 
 /// Appends bytes `start..end` of `compressed` to `out` with one hyperslab read.
-fn read_range(
+pub(crate) fn read_range(
     ctx: &Ctx,
     ds: &Dataset,
     (start, end): (usize, usize),

@@ -1,0 +1,286 @@
+//! [`Hdf5Store`]: this crate as a backend of `flacarray-core`'s storage traits.
+
+use std::cell::OnceCell;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use flacarray_core::{
+    CoreError, DType, FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamScaling,
+    StreamTable,
+};
+
+use crate::error::{Error, Result};
+use crate::read::{Opened, Table, open, open_group, read_range, read_table};
+use crate::stored::{Dtype, Gains, Offsets, StoredArray};
+use crate::write::{WriteOptions, write_group};
+
+/// One flacarray group of an HDF5 file, readable and writable through
+/// [`flacarray_core::read_array`], [`flacarray_core::read_flacarray`] and
+/// [`flacarray_core::write_array`].
+///
+/// Reading loads the group's metadata and per-stream tables once (8 bytes per stream
+/// and table), then reads from `compressed` only the byte ranges asked for, so a keep
+/// mask reads only the kept streams' bytes.
+///
+/// ```
+/// use flacarray_core::{CompressOptions, ReadOptions, read_array, write_array};
+/// use flacarray_hdf5::Hdf5Store;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("tod.h5");
+/// let data = ndarray::Array2::from_shape_fn((3, 1000), |(i, j)| (i * 1000 + j) as i32);
+/// write_array(&mut Hdf5Store::create(&path, "/obs/signal", false)?, &data, &CompressOptions::default())?;
+/// let store = Hdf5Store::open(&path, "/obs/signal")?;
+/// let keep = [false, true, false];
+/// let row = read_array(&store, &ReadOptions { keep: Some(&keep), ..Default::default() })?;
+/// assert_eq!(row.array.into_array::<i32>()?.into_raw_vec_and_offset().0, data.row(1).to_vec());
+/// # Ok(())
+/// # }
+/// ```
+pub struct Hdf5Store {
+    file: hdf5::File,
+    path: PathBuf,
+    group: String,
+    replace: bool,
+    loaded: OnceCell<(Opened, Table)>,
+}
+
+impl std::fmt::Debug for Hdf5Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hdf5Store")
+            .field("path", &self.path)
+            .field("group", &self.group)
+            .field("replace", &self.replace)
+            .finish_non_exhaustive()
+    }
+}
+
+fn file_error(path: &Path, action: &'static str, source: hdf5::Error) -> Error {
+    Error::Hdf5 {
+        file: path.display().to_string(),
+        group: "/".to_owned(),
+        object: "file".to_owned(),
+        action,
+        source,
+    }
+}
+
+impl Hdf5Store {
+    /// Opens the group `group` of an existing file for reading.
+    ///
+    /// # Errors
+    /// [`Error::Hdf5`] when the file cannot be opened; [`Error::GroupNotFound`];
+    /// the checks of [`read_meta`](crate::read_meta) and of the per-stream tables.
+    pub fn open(path: &Path, group: &str) -> Result<Self> {
+        let file = hdf5::File::open(path).map_err(|e| file_error(path, "opening", e))?;
+        let store = Self {
+            file,
+            path: path.to_owned(),
+            group: group.to_owned(),
+            replace: false,
+            loaded: OnceCell::new(),
+        };
+        store.load()?;
+        Ok(store)
+    }
+
+    /// Opens (or creates) the file for writing into group `group` (created if
+    /// missing). With `replace`, a FlacArray already in the group is replaced;
+    /// otherwise writing there is an [`Error::AlreadyExists`]. An existing file keeps
+    /// its other content.
+    ///
+    /// # Errors
+    /// [`Error::Hdf5`] when the file cannot be opened or created.
+    pub fn create(path: &Path, group: &str, replace: bool) -> Result<Self> {
+        let file =
+            hdf5::File::append(path).map_err(|e| file_error(path, "opening for writing", e))?;
+        Ok(Self {
+            file,
+            path: path.to_owned(),
+            group: group.to_owned(),
+            replace,
+            loaded: OnceCell::new(),
+        })
+    }
+
+    /// The group's metadata as this crate reports it (file and group names, software
+    /// version, ...).
+    ///
+    /// # Errors
+    /// As [`Hdf5Store::open`].
+    pub fn meta(&self) -> Result<&crate::Meta> {
+        self.load().map(|(o, _)| &o.meta)
+    }
+
+    fn load(&self) -> Result<&(Opened, Table)> {
+        if let Some(l) = self.loaded.get() {
+            return Ok(l);
+        }
+        let group = open_group(&self.file, &self.group)?;
+        let opened = open(&group)?;
+        let table = read_table(&opened)?;
+        Ok(self.loaded.get_or_init(|| (opened, table)))
+    }
+}
+
+fn core_dtype(d: Dtype) -> DType {
+    match d {
+        Dtype::Int32 => DType::Int32,
+        Dtype::Int64 => DType::Int64,
+        Dtype::Float32 => DType::Float32,
+        Dtype::Float64 => DType::Float64,
+    }
+}
+
+fn to_u64(v: &[i64]) -> Vec<u64> {
+    // `read_table` checked every start and length against `compressed`, so none is
+    // negative.
+    v.iter().map(|&x| x.unsigned_abs()).collect()
+}
+
+impl FlacArrayReader for Hdf5Store {
+    type Error = Error;
+
+    fn metadata(&self) -> Result<StoredMeta> {
+        let (o, _) = self.load()?;
+        let m = &o.meta;
+        let stream_size = usize::try_from(m.stream_size).map_err(|_| {
+            o.ctx.corrupt(
+                "attribute stream_size",
+                format!("{} does not fit in memory", m.stream_size),
+            )
+        })?;
+        Ok(StoredMeta {
+            format_version: m.format_version,
+            dtype: core_dtype(m.dtype),
+            leading_shape: m.leading_shape.clone(),
+            stream_size,
+            total_bytes: m.compressed_len as u64,
+        })
+    }
+
+    fn read_stream_table(&self, meta: &StoredMeta, rows: Range<usize>) -> Result<StreamTable> {
+        let (o, t) = self.load()?;
+        let per_row = meta.streams_per_row();
+        let lo = rows.start.saturating_mul(per_row);
+        let hi = rows.end.saturating_mul(per_row);
+        if rows.start > rows.end || hi > t.starts.len() {
+            return Err(Error::InvalidArgument(format!(
+                "{}: group {}: rows {}..{} outside the leading shape {:?}",
+                o.ctx.file, o.ctx.group, rows.start, rows.end, meta.leading_shape
+            )));
+        }
+        let scaling = match (&t.offsets, &t.gains) {
+            (None, None) => StreamScaling::None,
+            (Some(Offsets::F32(off)), Some(Gains::F32(g))) => StreamScaling::F32 {
+                offsets: off[lo..hi].to_vec(),
+                gains: g[lo..hi].to_vec(),
+            },
+            (Some(Offsets::F64(off)), Some(Gains::F64(g))) => StreamScaling::F64 {
+                offsets: off[lo..hi].to_vec(),
+                gains: g[lo..hi].to_vec(),
+            },
+            (Some(Offsets::I64(off)), None) => StreamScaling::I64Offsets(off[lo..hi].to_vec()),
+            // `open` accepts only the combinations above (`infer_dtype`).
+            _ => {
+                return Err(o
+                    .ctx
+                    .corrupt("dataset stream_offsets", "offsets and gains do not match"));
+            }
+        };
+        Ok(StreamTable {
+            starts: to_u64(&t.starts[lo..hi]),
+            nbytes: to_u64(&t.nbytes[lo..hi]),
+            scaling,
+        })
+    }
+
+    fn read_bytes(&self, start: u64, out: &mut [u8]) -> Result<()> {
+        let (o, _) = self.load()?;
+        let bad =
+            || Error::InvalidArgument(format!("byte range at {start} does not fit in memory"));
+        let s = usize::try_from(start).map_err(|_| bad())?;
+        let e = s.checked_add(out.len()).ok_or_else(bad)?;
+        if e > o.meta.compressed_len {
+            return Err(o.ctx.corrupt(
+                "dataset compressed",
+                format!(
+                    "bytes {s}..{e} lie outside compressed ({} bytes)",
+                    o.meta.compressed_len
+                ),
+            ));
+        }
+        let mut buf = Vec::with_capacity(out.len());
+        read_range(&o.ctx, &o.compressed, (s, e), &mut buf)?;
+        out.copy_from_slice(&buf);
+        Ok(())
+    }
+}
+
+impl FlacArrayWriter for Hdf5Store {
+    type Error = Error;
+
+    /// Writes `arr` in format 1. The compressed bytes are copied once into the
+    /// storage-level [`StoredArray`] before HDF5 writes them.
+    fn write(&mut self, arr: &FlacArray) -> Result<()> {
+        if arr.format_version() != 1 {
+            return Err(Error::InvalidArgument(
+                "only format 1 is written; decode and recompress format-0 data".to_owned(),
+            ));
+        }
+        let too_big = || Error::InvalidArgument("a byte offset exceeds int64".to_owned());
+        let to_i64 = |v: &[u64]| -> Result<Vec<i64>> {
+            v.iter()
+                .map(|&x| i64::try_from(x).map_err(|_| too_big()))
+                .collect()
+        };
+        let (dtype, offsets, gains) = match arr.scaling() {
+            StreamScaling::None if arr.dtype() == DType::Int32 => (Dtype::Int32, None, None),
+            StreamScaling::None => (Dtype::Int64, None, None),
+            StreamScaling::F32 { offsets, gains } => (
+                Dtype::Float32,
+                Some(Offsets::F32(offsets.clone())),
+                Some(Gains::F32(gains.clone())),
+            ),
+            StreamScaling::F64 { offsets, gains } => (
+                Dtype::Float64,
+                Some(Offsets::F64(offsets.clone())),
+                Some(Gains::F64(gains.clone())),
+            ),
+            StreamScaling::I64Offsets(_) => {
+                return Err(Error::InvalidArgument(
+                    "format-0 int64 offsets cannot be written".to_owned(),
+                ));
+            }
+        };
+        let stored = StoredArray::new(
+            dtype,
+            arr.leading_shape().to_vec(),
+            arr.stream_size() as u64,
+            to_i64(arr.stream_starts())?,
+            to_i64(arr.stream_nbytes())?,
+            offsets,
+            gains,
+            arr.compressed().to_vec(),
+        )?;
+        self.loaded = OnceCell::new();
+        write_group(
+            &self.file,
+            &self.group,
+            &stored,
+            WriteOptions {
+                replace: self.replace,
+            },
+        )?;
+        self.file
+            .flush()
+            .map_err(|e| file_error(&self.path, "flushing", e))
+    }
+}
+
+impl From<CoreError> for Error {
+    fn from(e: CoreError) -> Self {
+        Error::Core(e)
+    }
+}
