@@ -41,6 +41,14 @@ fn usable_python() -> Option<PathBuf> {
         .is_ok_and(|o| o.status.success());
     if ok {
         Some(py)
+    } else if std::env::var_os("FLACARRAY_REQUIRE_PYTHON").is_some_and(|v| v == "1") {
+        // scripts/test.sh (and so CI) sets this: there a missing reference package is
+        // a failure, not a reason to skip.
+        panic!(
+            "FLACARRAY_REQUIRE_PYTHON=1 but `{} -c \"import flacarray, h5py, numpy\"` failed; \
+             run scripts/python-venv.sh",
+            py.display()
+        );
     } else {
         eprintln!(
             "NOTE: skipping the Python interop test: `{} -c \"import flacarray, h5py\"` \
