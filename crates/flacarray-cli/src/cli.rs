@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, value_parser};
+use clap::{ArgGroup, Args, Parser, Subcommand, value_parser};
 
 use crate::slice::SampleSlice;
 
@@ -21,11 +21,21 @@ pub struct Cli {
 /// The top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Encode or decode one FLAC stream from or to raw samples.
+    /// Compress an .npy array into a FlacArray group of an HDF5 file.
+    Compress(CompressArgs),
+    /// Decompress a stored FlacArray (or a selection of it) to an .npy file.
+    Decompress(DecompressArgs),
+    /// Describe a stored FlacArray without decoding it.
+    Info(InfoArgs),
+    /// Decode every stream of a stored FlacArray and report any error.
+    Verify(VerifyArgs),
+    /// Round trip of realistic synthetic timestreams through an HDF5 file, all four dtypes.
+    Demo(ArrayDemoArgs),
+    /// Compression and decompression speed and ratio of an .npy file or generated data.
+    Bench(BenchArgs),
+    /// Encode or decode one FLAC stream from or to raw samples; codec demo.
     #[command(subcommand)]
     Stream(StreamCommand),
-    /// Codec round-trip demo on synthetic detector timestreams.
-    Demo(DemoArgs),
 }
 
 /// `flacarray stream ...`: one FLAC stream at a time.
@@ -35,6 +45,194 @@ pub enum StreamCommand {
     Encode(EncodeArgs),
     /// Decode one FLAC stream to raw samples (little-endian, channel-interleaved signed 32-bit).
     Decode(DecodeArgs),
+    /// Codec-level round trip (no array layer, no file) on synthetic detector timestreams.
+    Demo(DemoArgs),
+}
+
+/// Options shared by the commands that may run long.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct CommonArgs {
+    /// Worker threads (default: one per CPU). Results never depend on it.
+    #[arg(long, value_name = "N", value_parser = value_parser!(u64).range(1..=4096))]
+    pub threads: Option<u64>,
+    /// No progress display on stderr, and no summary line from compress/decompress.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl CommonArgs {
+    /// `--threads` as the array layer takes it.
+    #[must_use]
+    pub fn threads(&self) -> Option<usize> {
+        self.threads.and_then(|t| usize::try_from(t).ok())
+    }
+}
+
+/// Arguments of `flacarray compress`.
+#[derive(Debug, Clone, Args)]
+#[command(group(ArgGroup::new("quantization").multiple(false)))]
+pub struct CompressArgs {
+    /// Input .npy file: int32, int64, float32 or float64, any number of dimensions.
+    pub input: PathBuf,
+    /// Output HDF5 file (created, or the group is added to an existing file in place).
+    pub output: PathBuf,
+    /// HDF5 group that receives the array (created if missing).
+    #[arg(long, default_value = "/")]
+    pub group: String,
+    /// Compression level, 0 (fastest) to 8 (smallest), with libFLAC's meaning.
+    #[arg(long, default_value_t = 5, value_parser = value_parser!(u8).range(0..=8))]
+    pub level: u8,
+    /// Float data: quantization step of every stream (the error is at most half of it).
+    #[arg(
+        long,
+        group = "quantization",
+        value_name = "Q",
+        allow_hyphen_values = true
+    )]
+    pub quanta: Option<f64>,
+    /// Float data: .npy file of one quanta per stream (the input's shape without its last axis).
+    #[arg(long, group = "quantization", value_name = "Q.npy")]
+    pub quanta_file: Option<PathBuf>,
+    /// Float data: significant digits kept per stream (quanta = std / 10^P).
+    #[arg(
+        long,
+        group = "quantization",
+        value_name = "P",
+        allow_hyphen_values = true
+    )]
+    pub precision: Option<i32>,
+    /// Float data: .npy file of one integer precision per stream.
+    #[arg(long, group = "quantization", value_name = "P.npy")]
+    pub precision_file: Option<PathBuf>,
+    /// Replace a FlacArray already stored in the group.
+    #[arg(long)]
+    pub force: bool,
+    /// Threads and progress.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Arguments of `flacarray decompress`.
+#[derive(Debug, Clone, Args)]
+pub struct DecompressArgs {
+    /// Input HDF5 file.
+    pub input: PathBuf,
+    /// Output .npy file; written to a temporary name beside it, then renamed.
+    pub output: PathBuf,
+    /// HDF5 group holding the array.
+    #[arg(long, default_value = "/")]
+    pub group: String,
+    /// .npy bool mask over the leading shape (the shape without the last axis): only
+    /// these streams, as a 2-d (kept, samples) array, 1-d when exactly one is kept.
+    #[arg(long, value_name = "KEEP.npy", conflicts_with = "select")]
+    pub keep: Option<PathBuf>,
+    /// Only these samples of each stream, as a Python slice `A:B` (no step; negative
+    /// counts from the end; out of range is an error), e.g. `100:200`, `-10:`.
+    #[arg(long, value_name = "A:B", allow_hyphen_values = true,
+          value_parser = SampleSlice::parse, conflicts_with = "select")]
+    pub samples: Option<SampleSlice>,
+    /// numpy basic indexing of the array, e.g. `'1, ::-1, 100:200'` or `'..., -1'`.
+    #[arg(long, value_name = "INDEX", allow_hyphen_values = true)]
+    pub select: Option<String>,
+    /// Keep a single stream 2-d, `(1, N)`, instead of flattening it to `(N,)`.
+    #[arg(long)]
+    pub no_flatten: bool,
+    /// Threads and progress.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Arguments of `flacarray info`.
+#[derive(Debug, Clone, Args)]
+pub struct InfoArgs {
+    /// Input HDF5 file.
+    pub input: PathBuf,
+    /// HDF5 group holding the array.
+    #[arg(long, default_value = "/")]
+    pub group: String,
+    /// Print one JSON object (with every stream's byte count) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `flacarray verify`.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// Input HDF5 file.
+    pub input: PathBuf,
+    /// HDF5 group holding the array.
+    #[arg(long, default_value = "/")]
+    pub group: String,
+    /// Threads and progress.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Arguments of `flacarray demo`.
+#[derive(Debug, Clone, Args)]
+pub struct ArrayDemoArgs {
+    /// Streams per case.
+    #[arg(long, default_value_t = 50, value_parser = value_parser!(u64).range(1..=1_000_000))]
+    pub streams: u64,
+    /// Samples per stream.
+    #[arg(long, default_value_t = 100_000, value_parser = value_parser!(u64).range(1..=100_000_000))]
+    pub samples: u64,
+    /// Compression level, 0 to 8.
+    #[arg(long, default_value_t = 5, value_parser = value_parser!(u8).range(0..=8))]
+    pub level: u8,
+    /// Seed of the synthetic data; the same seed gives the same data.
+    #[arg(long, default_value_t = 123_456_789)]
+    pub seed: u64,
+    /// Keep the HDF5 file here (default: a temporary directory, removed at the end).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Threads and progress.
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Arguments of `flacarray bench`.
+#[derive(Debug, Clone, Args)]
+#[command(group(ArgGroup::new("quantization").multiple(false)))]
+pub struct BenchArgs {
+    /// Input .npy file (default: generated float32 timestreams, see --streams/--samples).
+    pub input: Option<PathBuf>,
+    /// Streams of the generated data.
+    #[arg(long, default_value_t = 100, value_parser = value_parser!(u64).range(1..=1_000_000),
+          conflicts_with = "input")]
+    pub streams: u64,
+    /// Samples per stream of the generated data.
+    #[arg(long, default_value_t = 100_000, value_parser = value_parser!(u64).range(1..=100_000_000),
+          conflicts_with = "input")]
+    pub samples: u64,
+    /// Compression level, 0 to 8.
+    #[arg(long, default_value_t = 5, value_parser = value_parser!(u8).range(0..=8))]
+    pub level: u8,
+    /// Float data: quantization step (generated data defaults to 1e-4).
+    #[arg(
+        long,
+        group = "quantization",
+        value_name = "Q",
+        allow_hyphen_values = true
+    )]
+    pub quanta: Option<f64>,
+    /// Float data: significant digits kept per stream.
+    #[arg(
+        long,
+        group = "quantization",
+        value_name = "P",
+        allow_hyphen_values = true
+    )]
+    pub precision: Option<i32>,
+    /// Timed runs of each step; the best one is reported.
+    #[arg(long, default_value_t = 3, value_parser = value_parser!(u64).range(1..=1000))]
+    pub repeat: u64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Threads and progress.
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// Arguments of `flacarray stream encode`.
@@ -71,7 +269,7 @@ pub struct DecodeArgs {
     pub stream_size: Option<u64>,
 }
 
-/// Arguments of `flacarray demo`.
+/// Arguments of `flacarray stream demo`.
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
     /// Streams per case.

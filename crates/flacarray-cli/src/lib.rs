@@ -8,14 +8,28 @@
 //! - [`slice`](mod@slice): the `--samples A:B` Python-style slice of the per-channel sample axis;
 //! - [`output`]: writing a file through a temporary name and an atomic rename;
 //! - [`stream`]: the `stream encode` and `stream decode` commands;
-//! - [`prng`] and [`demo`]: synthetic detector timestreams and the codec round-trip demo.
+//! - [`prng`] and [`demo`]: synthetic detector timestreams and the codec round-trip
+//!   demo (`stream demo`);
+//! - [`npy`]: numpy `.npy` files in and out;
+//! - [`storage`]: where an array is stored (HDF5 file and group; Zarr later);
+//! - [`array_cmd`]: `compress`, `decompress`, `info` and `verify`;
+//! - [`fake`], [`arraydemo`] and [`bench`](mod@bench): synthetic timestreams, `demo` and `bench`;
+//! - [`progress`]: the progress display on stderr.
+#![forbid(unsafe_code)]
 
+pub mod array_cmd;
+pub mod arraydemo;
+pub mod bench;
 pub mod cli;
 pub mod demo;
+pub mod fake;
+pub mod npy;
 pub mod output;
 pub mod prng;
+pub mod progress;
 pub mod raw;
 pub mod slice;
+pub mod storage;
 pub mod stream;
 
 /// Runs one parsed command line.
@@ -24,25 +38,62 @@ pub mod stream;
 ///
 /// Returns the first error met, with the file name and the cause in its context chain.
 pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
     match cli.command {
+        cli::Command::Compress(args) => array_cmd::compress(&args, &mut out),
+        cli::Command::Decompress(args) => array_cmd::decompress(&args, &mut out),
+        cli::Command::Info(args) => array_cmd::info(&args, &mut out),
+        cli::Command::Verify(args) => array_cmd::verify(&args, &mut out),
+        cli::Command::Demo(args) => arraydemo::run_and_print(&args, &mut out),
+        cli::Command::Bench(args) => bench::run_and_print(&args, &mut out),
         cli::Command::Stream(cli::StreamCommand::Encode(args)) => stream::encode_file(&args),
         cli::Command::Stream(cli::StreamCommand::Decode(args)) => stream::decode_file(&args),
-        cli::Command::Demo(args) => demo::run_and_print(&args),
+        cli::Command::Stream(cli::StreamCommand::Demo(args)) => demo::run_and_print(&args),
+    }
+}
+
+/// Runs `f` on a rayon pool of `threads` workers (`None`: the global pool), so that
+/// array-layer calls without a thread option honour `--threads` too.
+///
+/// # Errors
+/// `f`'s error.
+pub fn with_pool<R: Send, E: Send>(
+    threads: Option<usize>,
+    f: impl FnOnce() -> Result<R, E> + Send,
+) -> Result<R, E> {
+    match threads.and_then(|n| rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()) {
+        Some(pool) => pool.install(f),
+        None => f(),
     }
 }
 
 /// Renders an error and its causes as one line: `outer: inner: innermost`.
 ///
-/// Line breaks inside any message are replaced by spaces, so the result is always a
-/// single line fit for stderr.
+/// A cause whose text the line already contains is left out (some library errors
+/// print their source and also return it as `source()`). Line breaks inside any
+/// message are replaced by spaces, so the result is always a single line fit for
+/// stderr.
 #[must_use]
 pub fn one_line(err: &anyhow::Error) -> String {
-    format!("{err:#}")
-        .split(['\n', '\r'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        let text = text
+            .split(['\n', '\r'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 #[cfg(test)]
@@ -53,5 +104,23 @@ mod tests {
     fn one_line_joins_context_and_strips_newlines() {
         let err = anyhow::anyhow!("bad\nthing").context("file.flac");
         assert_eq!(one_line(&err), "file.flac: bad thing");
+    }
+
+    #[test]
+    fn one_line_skips_causes_already_printed() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl std::fmt::Display for Outer {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "open failed: {}", self.0)
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let err = anyhow::Error::new(Outer(std::io::Error::other("no such file"))).context("x.h5");
+        assert_eq!(one_line(&err), "x.h5: open failed: no such file");
     }
 }

@@ -1,4 +1,5 @@
 //! The `flacarray` command line tool. See `flacarray --help`.
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 

@@ -68,9 +68,65 @@ pub fn write_atomic(target: &Path, data: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Runs `write` on a temporary path beside `target` (which does not exist when `write`
+/// starts) and renames the result over `target` when `write` succeeds.
+///
+/// Used for outputs written by a library that wants a path, such as a whole new HDF5
+/// file. Errors from `write` are prefixed with the target's name.
+///
+/// # Errors
+/// `write`'s error, or the rename's. On error the temporary file is removed and an
+/// existing `target` is untouched.
+pub fn with_temp_path<F>(target: &Path, write: F) -> Result<()>
+where
+    F: FnOnce(&Path) -> Result<()>,
+{
+    let tmp = temp_path_for(target)?;
+    let mut guard = TempFile {
+        path: tmp.clone(),
+        armed: true,
+    };
+    // A stale temporary file of a killed run with the same process id would make
+    // `create_new` fail; it is ours to remove.
+    if tmp.exists() {
+        fs::remove_file(&tmp).with_context(|| {
+            format!(
+                "{}: cannot remove stale {}",
+                target.display(),
+                tmp.display()
+            )
+        })?;
+    }
+    write(&tmp).with_context(|| target.display().to_string())?;
+    fs::rename(&tmp, target).with_context(|| format!("{}: cannot write", target.display()))?;
+    guard.armed = false;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{temp_path_for, write_atomic};
+    use super::{temp_path_for, with_temp_path, write_atomic};
+
+    #[test]
+    fn with_temp_path_renames_on_success_and_cleans_on_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let target = dir.path().join("out.h5");
+        with_temp_path(&target, |p| {
+            assert!(!p.exists());
+            std::fs::write(p, b"abc")?;
+            Ok(())
+        })
+        .expect("write");
+        assert_eq!(std::fs::read(&target).expect("read"), b"abc");
+        let err = with_temp_path(&target, |p| {
+            std::fs::write(p, b"partial")?;
+            anyhow::bail!("boom")
+        })
+        .expect_err("fails");
+        assert_eq!(format!("{err:#}"), format!("{}: boom", target.display()));
+        assert_eq!(std::fs::read(&target).expect("read"), b"abc");
+        assert!(!temp_path_for(&target).expect("name").exists());
+    }
 
     #[test]
     fn writes_and_replaces() {

@@ -247,6 +247,7 @@ fn usage_errors_exit_2() {
         vec!["stream", "encode", s(&input), s(&flac), "--channels", "3"],
         vec!["stream", "encode", s(&input)],
         vec!["stream", "frobnicate"],
+        vec!["stream", "demo", "--streams", "0"],
         vec!["demo", "--streams", "0"],
     ] {
         let out = flacarray(&args);
@@ -365,8 +366,8 @@ fn unrecorded_length_needs_stream_size() {
 }
 
 #[test]
-fn demo_runs_small_and_reports_every_case() {
-    let out = flacarray(&["demo", "--streams", "2", "--samples", "5000"]);
+fn stream_demo_runs_small_and_reports_every_case() {
+    let out = flacarray(&["stream", "demo", "--streams", "2", "--samples", "5000"]);
     assert_ok(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     for case in ["detector int32", "detector int64", "full-range noise int32"] {

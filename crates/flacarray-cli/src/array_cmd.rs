@@ -1,0 +1,692 @@
+//! The array commands: `compress`, `decompress`, `info` and `verify`.
+
+use std::io::Write;
+
+use anyhow::{Context, Result, anyhow, bail};
+use flacarray_core::{
+    CompressOptions, DType, DecodedArray, FlacArray, PrecisionOption, QuantaOption, ReadOptions,
+    SampleSlice, StreamScaling, parse_index,
+};
+use ndarray::{ArrayD, IxDyn};
+use serde_json::json;
+
+use crate::cli::{CompressArgs, DecompressArgs, InfoArgs, VerifyArgs};
+use crate::npy;
+use crate::progress;
+use crate::storage::Store;
+
+/// Bytes per element of a dtype.
+#[must_use]
+pub fn dtype_size(d: DType) -> u64 {
+    if d.is_64bit() { 8 } else { 4 }
+}
+
+/// A shape as Python prints a tuple: `(3,)`, `(2, 5)`.
+#[must_use]
+pub fn fmt_shape(shape: &[usize]) -> String {
+    match shape {
+        [one] => format!("({one},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// The leading shape flacarray uses for an array of `shape`: all but the last axis,
+/// `(1,)` for one-dimensional data.
+fn leading_of(shape: &[usize]) -> Vec<usize> {
+    match shape.split_last() {
+        Some((_, [])) | None => vec![1],
+        Some((_, lead)) => lead.to_vec(),
+    }
+}
+
+/// Checks that a per-stream file has the leading shape (a 1-d input also accepts a
+/// scalar or a single value) and returns its values in C order.
+fn per_stream<T: Clone>(
+    arr: &ArrayD<T>,
+    leading: &[usize],
+    path: &std::path::Path,
+) -> Result<Vec<T>> {
+    let ok = arr.shape() == leading || (leading == [1] && arr.len() == 1);
+    if !ok {
+        bail!(
+            "{}: shape {} does not match the input's leading shape {}",
+            path.display(),
+            fmt_shape(arr.shape()),
+            fmt_shape(leading)
+        );
+    }
+    Ok(arr.iter().cloned().collect())
+}
+
+/// The compression options of `flacarray compress` for data of `dtype` and `shape`.
+///
+/// # Errors
+/// Float data without a quantization option, integer data with one, a per-stream file
+/// of the wrong shape, or a precision that is not an integer.
+pub fn compress_options(
+    args: &CompressArgs,
+    dtype: DType,
+    shape: &[usize],
+) -> Result<CompressOptions> {
+    let leading = leading_of(shape);
+    let given = args.quanta.is_some()
+        || args.quanta_file.is_some()
+        || args.precision.is_some()
+        || args.precision_file.is_some();
+    let input = args.input.display();
+    if dtype.is_float() && !given {
+        bail!(
+            "{input}: {dtype} data needs one of --quanta, --quanta-file, --precision or \
+             --precision-file (how finely to quantize it)"
+        );
+    }
+    if !dtype.is_float() && given {
+        bail!(
+            "{input}: {dtype} data is stored losslessly; --quanta and --precision apply to \
+             float data only"
+        );
+    }
+    let quanta = if let Some(q) = args.quanta {
+        Some(QuantaOption::Scalar(q))
+    } else if let Some(p) = &args.quanta_file {
+        Some(QuantaOption::PerStream(per_stream(
+            &npy::read_f64(p)?,
+            &leading,
+            p,
+        )?))
+    } else {
+        None
+    };
+    let precision = if let Some(p) = args.precision {
+        Some(PrecisionOption::Scalar(p))
+    } else if let Some(p) = &args.precision_file {
+        let values = per_stream(&npy::read_f64(p)?, &leading, p)?;
+        let ints = values
+            .iter()
+            .map(|&v| {
+                if v.fract() == 0.0 && v >= f64::from(i32::MIN) && v <= f64::from(i32::MAX) {
+                    // Checked above: an integer inside the i32 range.
+                    Ok(v as i32)
+                } else {
+                    Err(anyhow!("{}: precision {v} is not an integer", p.display()))
+                }
+            })
+            .collect::<Result<Vec<i32>>>()?;
+        Some(PrecisionOption::PerStream(ints))
+    } else {
+        None
+    };
+    Ok(CompressOptions {
+        level: args.level,
+        quanta,
+        precision,
+        threads: args.common.threads(),
+        ..CompressOptions::default()
+    })
+}
+
+/// Compresses any of the four array types.
+///
+/// # Errors
+/// As [`FlacArray::from_array`].
+pub fn compress_array(
+    data: &DecodedArray,
+    opts: &CompressOptions,
+) -> flacarray_core::Result<FlacArray> {
+    match data {
+        DecodedArray::Int32(a) => FlacArray::from_array(a, opts),
+        DecodedArray::Int64(a) => FlacArray::from_array(a, opts),
+        DecodedArray::Float32(a) => FlacArray::from_array(a, opts),
+        DecodedArray::Float64(a) => FlacArray::from_array(a, opts),
+    }
+}
+
+/// Splits a per-stream option to the streams `lo..hi`. An option too short for them
+/// becomes empty, which the array layer rejects as having the wrong length.
+fn sub_options(opts: &CompressOptions, lo: usize, hi: usize) -> CompressOptions {
+    let mut o = opts.clone();
+    if let Some(QuantaOption::PerStream(v)) = &opts.quanta {
+        let part = v.get(lo..hi).map(<[f64]>::to_vec).unwrap_or_default();
+        o.quanta = Some(QuantaOption::PerStream(part));
+    }
+    if let Some(PrecisionOption::PerStream(v)) = &opts.precision {
+        let part = v.get(lo..hi).map(<[i32]>::to_vec).unwrap_or_default();
+        o.precision = Some(PrecisionOption::PerStream(part));
+    }
+    o
+}
+
+fn chunked<T: flacarray_core::Element>(
+    a: &ArrayD<T>,
+    opts: &CompressOptions,
+    progress: &mut progress::Progress,
+) -> flacarray_core::Result<FlacArray> {
+    let shape = a.shape();
+    if shape.len() < 2 {
+        let fa = FlacArray::from_array(a, opts)?;
+        progress.inc(1);
+        return Ok(fa);
+    }
+    let rows = shape[0];
+    let per_row: usize = shape[1..shape.len() - 1].iter().product();
+    let n_streams = rows * per_row;
+    // Enough streams per block to keep every worker busy, at most ~100 blocks.
+    let workers = opts
+        .threads
+        .unwrap_or_else(rayon::current_num_threads)
+        .max(1);
+    let block_streams = (8 * workers).max(n_streams.div_ceil(100));
+    let block_rows = block_streams.div_ceil(per_row.max(1)).max(1);
+    if block_rows >= rows {
+        let fa = FlacArray::from_array(a, opts)?;
+        progress.inc(n_streams as u64);
+        return Ok(fa);
+    }
+    let mut parts: Option<flacarray_core::FlacArrayParts> = None;
+    let mut r = 0;
+    while r < rows {
+        let end = (r + block_rows).min(rows);
+        let view = a.slice_axis(ndarray::Axis(0), ndarray::Slice::from(r..end));
+        let sub = FlacArray::from_array(&view, &sub_options(opts, r * per_row, end * per_row))?
+            .into_parts();
+        parts = Some(match parts {
+            None => sub,
+            Some(mut acc) => {
+                let base = acc.compressed.len() as u64;
+                acc.leading_shape[0] += sub.leading_shape[0];
+                acc.starts.extend(sub.starts.iter().map(|s| s + base));
+                acc.nbytes.extend(sub.nbytes);
+                acc.compressed.extend(sub.compressed);
+                acc.scaling = match (acc.scaling, sub.scaling) {
+                    (
+                        StreamScaling::F32 {
+                            mut offsets,
+                            mut gains,
+                        },
+                        StreamScaling::F32 {
+                            offsets: o,
+                            gains: g,
+                        },
+                    ) => {
+                        offsets.extend(o);
+                        gains.extend(g);
+                        StreamScaling::F32 { offsets, gains }
+                    }
+                    (
+                        StreamScaling::F64 {
+                            mut offsets,
+                            mut gains,
+                        },
+                        StreamScaling::F64 {
+                            offsets: o,
+                            gains: g,
+                        },
+                    ) => {
+                        offsets.extend(o);
+                        gains.extend(g);
+                        StreamScaling::F64 { offsets, gains }
+                    }
+                    (s, _) => s,
+                };
+                acc
+            }
+        });
+        progress.inc(((end - r) * per_row) as u64);
+        r = end;
+    }
+    match parts {
+        Some(p) => FlacArray::from_parts(p),
+        None => FlacArray::from_array(a, opts),
+    }
+}
+
+/// [`compress_array`] a block of rows (of the first axis) at a time, advancing
+/// `progress` by the streams done. The result is identical to [`compress_array`]'s:
+/// every stream is compressed on its own either way.
+///
+/// # Errors
+/// As [`FlacArray::from_array`].
+pub fn compress_with_progress(
+    data: &DecodedArray,
+    opts: &CompressOptions,
+    progress: &mut progress::Progress,
+) -> flacarray_core::Result<FlacArray> {
+    match data {
+        DecodedArray::Int32(a) => chunked(a, opts, progress),
+        DecodedArray::Int64(a) => chunked(a, opts, progress),
+        DecodedArray::Float32(a) => chunked(a, opts, progress),
+        DecodedArray::Float64(a) => chunked(a, opts, progress),
+    }
+}
+
+/// `flacarray compress`.
+///
+/// # Errors
+/// Any failure, naming the file (and the stream for data that cannot be quantized).
+pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
+    let store = Store::for_path(&args.output, &args.group);
+    if let Store::Zarr { .. } = store {
+        // Fail before reading and compressing anything.
+        return store.write_check();
+    }
+    // Check the options against the header before reading the data.
+    let (dtype, shape) = npy::peek(&args.input)?;
+    let opts = compress_options(args, dtype, &shape)?;
+    let data = npy::read_array(&args.input)?;
+    let n_streams: usize = leading_of(data.shape()).iter().product();
+    let mut p = progress::bar(args.common.quiet, Some(n_streams as u64), "compressing");
+    let fa = compress_with_progress(&data, &opts, &mut p)
+        .with_context(|| args.input.display().to_string())?;
+    p.phase("writing");
+    store.write(&fa, args.force)?;
+    p.finish();
+    if !args.common.quiet {
+        let input_bytes = data.shape().iter().product::<usize>() as u64 * dtype_size(data.dtype());
+        writeln!(
+            out,
+            "{} -> {}: {} {}, {} bytes -> {} bytes (ratio {:.3})",
+            args.input.display(),
+            store.describe(),
+            data.dtype(),
+            fmt_shape(data.shape()),
+            input_bytes,
+            fa.nbytes(),
+            input_bytes as f64 / fa.nbytes().max(1) as f64
+        )?;
+    }
+    Ok(())
+}
+
+fn empty(dtype: DType, shape: &[usize]) -> Result<DecodedArray> {
+    let s = IxDyn(shape);
+    Ok(match dtype {
+        DType::Int32 => DecodedArray::Int32(ArrayD::from_shape_vec(s, Vec::new())?),
+        DType::Int64 => DecodedArray::Int64(ArrayD::from_shape_vec(s, Vec::new())?),
+        DType::Float32 => DecodedArray::Float32(ArrayD::from_shape_vec(s, Vec::new())?),
+        DType::Float64 => DecodedArray::Float64(ArrayD::from_shape_vec(s, Vec::new())?),
+    })
+}
+
+/// The selection `flacarray decompress` asks for.
+///
+/// # Errors
+/// The store cannot be read, the mask or the slice does not fit, a stream does not
+/// decode; the message names the file and group (and the stream).
+pub fn decompress_selection(
+    args: &DecompressArgs,
+    progress: &mut progress::Progress,
+) -> Result<DecodedArray> {
+    let store = Store::for_path(&args.input, &args.group);
+    let threads = args.common.threads();
+    if let Some(expr) = &args.select {
+        let key = parse_index(expr).map_err(|e| anyhow!("--select {expr:?}: {e}"))?;
+        let fa = store.read(None, args.no_flatten)?;
+        return crate::with_pool(threads, || fa.get(&key))
+            .with_context(|| format!("{}: --select {expr:?}", store.describe()));
+    }
+    let keep = match &args.keep {
+        None => None,
+        Some(path) => {
+            let mask = npy::read_bool(path)?;
+            let (leading, _, _) = store.meta()?;
+            if mask.shape() != leading.as_slice() {
+                bail!(
+                    "{}: keep mask shape {} does not match the leading shape {} of {}",
+                    path.display(),
+                    fmt_shape(mask.shape()),
+                    fmt_shape(&leading),
+                    store.describe()
+                );
+            }
+            Some(mask.iter().copied().collect::<Vec<bool>>())
+        }
+    };
+    let resolve = |n: usize| -> Result<SampleSlice> {
+        Ok(match &args.samples {
+            None => SampleSlice::FULL,
+            Some(s) => {
+                let r = s
+                    .resolve(n as u64)
+                    .map_err(|e| anyhow!("{}: --samples {s}: {e}", store.describe()))?;
+                let to_i = |v: u64| i64::try_from(v).context("sample index too large");
+                SampleSlice::new(Some(to_i(r.start)?), Some(to_i(r.end)?))
+            }
+        })
+    };
+    if let Some(k) = &keep
+        && !k.iter().any(|&b| b)
+    {
+        // Nothing kept: an empty (0, samples) array, as read_array returns.
+        let (_, n, dtype) = store.meta()?;
+        let range = resolve(n)?.resolve(n)?;
+        return empty(dtype, &[0, range.len()]);
+    }
+    let fa = store.read(keep.as_deref(), args.no_flatten)?;
+    let stream_slice = resolve(fa.stream_size())?;
+    decode_with_progress(&fa, stream_slice, threads, progress).with_context(|| store.describe())
+}
+
+fn decode_blocks<T: flacarray_core::Element>(
+    fa: &FlacArray,
+    stream_slice: SampleSlice,
+    threads: Option<usize>,
+    progress: &mut progress::Progress,
+) -> flacarray_core::Result<ArrayD<T>> {
+    let n = stream_slice.resolve(fa.stream_size())?.len();
+    let mut shape = fa.shape();
+    if let Some(last) = shape.last_mut() {
+        *last = n;
+    }
+    let streams = fa.n_streams();
+    progress.set_length(streams as u64);
+    let mut out = vec![T::default(); streams * n];
+    let workers = threads.unwrap_or_else(rayon::current_num_threads).max(1);
+    let block = (8 * workers).max(streams.div_ceil(100));
+    let mut keep = vec![false; streams];
+    let mut lo = 0;
+    while lo < streams {
+        let hi = (lo + block).min(streams);
+        keep[lo..hi].iter_mut().for_each(|k| *k = true);
+        fa.decompress_into(
+            &ReadOptions {
+                keep: Some(&keep),
+                stream_slice,
+                no_flatten: true,
+                threads,
+                ..ReadOptions::default()
+            },
+            &mut out[lo * n..hi * n],
+        )?;
+        keep[lo..hi].iter_mut().for_each(|k| *k = false);
+        progress.inc((hi - lo) as u64);
+        lo = hi;
+    }
+    ArrayD::from_shape_vec(IxDyn(&shape), out)
+        .map_err(|e| flacarray_core::CoreError::InvalidArgument(e.to_string()))
+}
+
+/// Decodes samples `stream_slice` of every stream of `fa`, a block of streams at a
+/// time, advancing `progress` by the streams done. The result equals
+/// [`FlacArray::decompress`] with the same slice (shape included).
+///
+/// # Errors
+/// As [`FlacArray::decompress`].
+pub fn decode_with_progress(
+    fa: &FlacArray,
+    stream_slice: SampleSlice,
+    threads: Option<usize>,
+    progress: &mut progress::Progress,
+) -> flacarray_core::Result<DecodedArray> {
+    Ok(match fa.dtype() {
+        DType::Int32 => DecodedArray::Int32(decode_blocks(fa, stream_slice, threads, progress)?),
+        DType::Int64 => DecodedArray::Int64(decode_blocks(fa, stream_slice, threads, progress)?),
+        DType::Float32 => {
+            DecodedArray::Float32(decode_blocks(fa, stream_slice, threads, progress)?)
+        }
+        DType::Float64 => {
+            DecodedArray::Float64(decode_blocks(fa, stream_slice, threads, progress)?)
+        }
+    })
+}
+
+/// `flacarray decompress`.
+///
+/// # Errors
+/// As [`decompress_selection`], or the output cannot be written.
+pub fn decompress(args: &DecompressArgs, out: &mut dyn Write) -> Result<()> {
+    let mut p = progress::bar(args.common.quiet, None, "decompressing");
+    let arr = decompress_selection(args, &mut p)?;
+    p.phase("writing");
+    npy::write_file(&args.output, &arr)?;
+    p.finish();
+    if !args.common.quiet {
+        writeln!(
+            out,
+            "{} -> {}: {} {}",
+            Store::for_path(&args.input, &args.group).describe(),
+            args.output.display(),
+            arr.dtype(),
+            fmt_shape(arr.shape())
+        )?;
+    }
+    Ok(())
+}
+
+/// Which compression levels a FLAC block size comes from (flacarray's encoder uses
+/// libFLAC's presets: 1152 samples for levels 0-2, 4096 for 3-8).
+#[must_use]
+pub fn levels_for_block_size(block: u32) -> &'static str {
+    match block {
+        1152 => "0-2",
+        4096 => "3-8",
+        _ => "unknown",
+    }
+}
+
+/// `flacarray info`.
+///
+/// # Errors
+/// The store cannot be read or its first stream has no valid STREAMINFO.
+pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
+    let store = Store::for_path(&args.input, &args.group);
+    let info = store.read_info()?;
+    let meta = &info.meta;
+    let nbytes = &info.table.nbytes;
+    let n = nbytes.len();
+    let (min, max) = nbytes
+        .iter()
+        .fold((u64::MAX, 0), |(lo, hi), &b| (lo.min(b), hi.max(b)));
+    let min = min.min(max);
+    let mean = nbytes.iter().sum::<u64>() as f64 / n.max(1) as f64;
+    let input_bytes = (n * meta.stream_size) as u64 * dtype_size(meta.dtype);
+    let ratio = input_bytes as f64 / meta.total_bytes.max(1) as f64;
+    let si = flacarray_flac::read_stream_info(&info.first_stream)
+        .map_err(|e| anyhow!("{}: stream 0: STREAMINFO: {e}", store.describe()))?;
+    // A single stream is reported 1-d, as it reads back.
+    let shape = if meta.leading_shape == [1] {
+        vec![meta.stream_size]
+    } else {
+        let mut s = meta.leading_shape.clone();
+        s.push(meta.stream_size);
+        s
+    };
+    let (path, group) = match &store {
+        Store::Hdf5 { path, group } => (path.display().to_string(), group.clone()),
+        Store::Zarr { path } => (path.display().to_string(), String::new()),
+    };
+    if args.json {
+        let v = json!({
+            "file": path,
+            "group": group,
+            "format_version": meta.format_version,
+            "software_version": info.software_version,
+            "dtype": meta.dtype.name(),
+            "shape": shape,
+            "leading_shape": meta.leading_shape,
+            "stream_size": meta.stream_size,
+            "n_streams": n,
+            "input_bytes": input_bytes,
+            "compressed_bytes": meta.total_bytes,
+            "ratio": ratio,
+            "stream_bytes": { "min": min, "mean": mean, "max": max, "all": nbytes },
+            "flac": {
+                "channels": si.channels,
+                "bits_per_sample": si.bits_per_sample,
+                "min_block_size": si.min_block_size,
+                "max_block_size": si.max_block_size,
+                "levels": levels_for_block_size(si.max_block_size),
+                "min_frame_size": si.min_frame_size,
+                "max_frame_size": si.max_frame_size,
+                "total_samples": si.total_samples,
+            },
+        });
+        writeln!(out, "{v}")?;
+        return Ok(());
+    }
+    writeln!(out, "file:             {path}")?;
+    writeln!(out, "group:            {group}")?;
+    writeln!(
+        out,
+        "format version:   {} (written by {})",
+        meta.format_version,
+        info.software_version.as_deref().unwrap_or("unknown")
+    )?;
+    writeln!(out, "dtype:            {}", meta.dtype)?;
+    writeln!(out, "shape:            {}", fmt_shape(&shape))?;
+    writeln!(out, "streams:          {n} of {} samples", meta.stream_size)?;
+    writeln!(out, "input bytes:      {input_bytes}")?;
+    writeln!(out, "compressed bytes: {}", meta.total_bytes)?;
+    writeln!(out, "ratio:            {ratio:.3}")?;
+    writeln!(
+        out,
+        "stream bytes:     min {min}, mean {mean:.1}, max {max}"
+    )?;
+    writeln!(
+        out,
+        "FLAC (stream 0):  {} channel(s), {} bits per sample, block size {} (levels {}), \
+         frames {}..{} bytes, total_samples {}",
+        si.channels,
+        si.bits_per_sample,
+        si.max_block_size,
+        levels_for_block_size(si.max_block_size),
+        si.min_frame_size,
+        si.max_frame_size,
+        si.total_samples
+    )?;
+    Ok(())
+}
+
+/// What `flacarray verify` checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Streams decoded.
+    pub streams: usize,
+    /// Samples decoded (per channel), all streams.
+    pub samples: u64,
+    /// Compressed bytes of those streams.
+    pub bytes: u64,
+}
+
+/// Decodes every stream of the stored array, a block of streams at a time.
+///
+/// # Errors
+/// The first stream that does not decode (to exactly `stream_size` samples), named by
+/// its index, with the file and group.
+pub fn verify_store(store: &Store, quiet: bool, threads: Option<usize>) -> Result<VerifyReport> {
+    let fa = store.read(None, true)?;
+    let n = fa.n_streams();
+    let mut p = progress::bar(quiet, Some(n as u64), "verifying");
+    let block = n.div_ceil(100).max(1);
+    let mut keep = vec![false; n];
+    let mut start = 0;
+    while start < n {
+        let end = (start + block).min(n);
+        keep[start..end].iter_mut().for_each(|k| *k = true);
+        fa.decompress(&ReadOptions {
+            keep: Some(&keep),
+            no_flatten: true,
+            threads,
+            ..ReadOptions::default()
+        })
+        .with_context(|| store.describe())?;
+        keep[start..end].iter_mut().for_each(|k| *k = false);
+        p.inc((end - start) as u64);
+        start = end;
+    }
+    p.finish();
+    Ok(VerifyReport {
+        streams: n,
+        samples: (n * fa.stream_size()) as u64,
+        bytes: fa.stream_nbytes().iter().sum(),
+    })
+}
+
+/// `flacarray verify`.
+///
+/// # Errors
+/// As [`verify_store`].
+pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
+    let store = Store::for_path(&args.input, &args.group);
+    let r = verify_store(&store, args.common.quiet, args.common.threads())?;
+    writeln!(
+        out,
+        "{}: ok: {} streams, {} samples, {} compressed bytes checked",
+        store.describe(),
+        r.streams,
+        r.samples,
+        r.bytes
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{compress_array, compress_with_progress, decode_with_progress};
+    use flacarray_core::{
+        CompressOptions, DecodedArray, PrecisionOption, QuantaOption, ReadOptions, SampleSlice,
+    };
+    use ndarray::{ArrayD, IxDyn};
+
+    #[test]
+    fn block_compression_equals_whole_compression() {
+        let a = ArrayD::from_shape_fn(IxDyn(&[37, 3, 400]), |i| {
+            (i[0] as f64) * 0.7 + (i[1] as f64) + ((i[2] * (i[0] + 1)) as f64 * 0.01).sin()
+        });
+        let n: usize = 37 * 3;
+        for (data, opts) in [
+            (
+                DecodedArray::Float64(a.clone()),
+                CompressOptions {
+                    precision: Some(PrecisionOption::PerStream(
+                        (0..n).map(|i| 3 + (i % 4) as i32).collect(),
+                    )),
+                    threads: Some(1),
+                    ..CompressOptions::default()
+                },
+            ),
+            (
+                DecodedArray::Float32(a.mapv(|v| v as f32)),
+                CompressOptions {
+                    quanta: Some(QuantaOption::PerStream(
+                        (0..n).map(|i| 1e-3 * (1 + i % 3) as f64).collect(),
+                    )),
+                    threads: Some(1),
+                    ..CompressOptions::default()
+                },
+            ),
+            (
+                DecodedArray::Int64(a.mapv(|v| (v * 1e6) as i64)),
+                CompressOptions {
+                    threads: Some(1),
+                    ..CompressOptions::default()
+                },
+            ),
+        ] {
+            let mut p = crate::progress::bar(true, Some(n as u64), "test");
+            let blocks = compress_with_progress(&data, &opts, &mut p).expect("blocks");
+            let whole = compress_array(&data, &opts).expect("whole");
+            assert_eq!(blocks, whole);
+            p.finish();
+            // Block decoding equals whole decoding, with and without a sample slice.
+            for slice in [SampleSlice::FULL, SampleSlice::new(Some(-150), Some(390))] {
+                let mut p = crate::progress::bar(true, None, "test");
+                let got = decode_with_progress(&whole, slice, Some(1), &mut p).expect("blocks");
+                let want = whole
+                    .decompress(&ReadOptions {
+                        stream_slice: slice,
+                        ..ReadOptions::default()
+                    })
+                    .expect("whole")
+                    .array;
+                assert_eq!(got, want);
+            }
+        }
+    }
+}

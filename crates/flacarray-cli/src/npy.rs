@@ -1,0 +1,349 @@
+//! Reading and writing numpy `.npy` files of the four element types flacarray stores
+//! (`int32`, `int64`, `float32`, `float64`) and boolean masks.
+//!
+//! The data section is read with one `read_exact` straight into the typed buffer when
+//! the file's byte order is the machine's (the common case), so a large input is read
+//! once and not copied; other byte orders go through [`npyz`]'s element reader.
+//! Fortran-ordered files are accepted and laid out in C order.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use flacarray_core::{DType, DecodedArray};
+use ndarray::{ArrayD, IxDyn, ShapeBuilder};
+use npyz::{Deserialize, Endianness, NpyHeader, Order, TypeChar};
+
+/// The dtype and shape of an `.npy` file, from its header only.
+///
+/// # Errors
+/// As [`read_array`].
+pub fn peek(path: &Path) -> Result<(DType, Vec<usize>)> {
+    (|| -> Result<(DType, Vec<usize>)> {
+        let file = File::open(path).context("cannot open")?;
+        let header =
+            NpyHeader::from_reader(BufReader::new(file)).context("not a valid .npy file")?;
+        let npyz::DType::Plain(ts) = header.dtype() else {
+            bail!("structured or array dtypes are not supported");
+        };
+        let dtype = match (ts.type_char(), ts.num_bytes().unwrap_or(0)) {
+            (TypeChar::Int, 4) => DType::Int32,
+            (TypeChar::Int, 8) => DType::Int64,
+            (TypeChar::Float, 4) => DType::Float32,
+            (TypeChar::Float, 8) => DType::Float64,
+            _ => bail!(
+                "dtype {ts} is not supported (flacarray stores int32, int64, float32 and float64)"
+            ),
+        };
+        let shape = header
+            .shape()
+            .iter()
+            .map(|&d| usize::try_from(d).map_err(|_| anyhow!("dimension {d} too large")))
+            .collect::<Result<_>>()?;
+        Ok((dtype, shape))
+    })()
+    .with_context(|| path.display().to_string())
+}
+
+/// Reads an `.npy` file of `int32`, `int64`, `float32` or `float64` values.
+///
+/// # Errors
+/// The file cannot be read, is not a valid `.npy` file, or holds another dtype; the
+/// message names the file.
+pub fn read_array(path: &Path) -> Result<DecodedArray> {
+    read_array_inner(path).with_context(|| path.display().to_string())
+}
+
+fn read_array_inner(path: &Path) -> Result<DecodedArray> {
+    let file = File::open(path).context("cannot open")?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let header = NpyHeader::from_reader(&mut reader).context("not a valid .npy file")?;
+    let npyz::DType::Plain(ts) = header.dtype() else {
+        bail!("structured or array dtypes are not supported");
+    };
+    let shape: Vec<usize> = header
+        .shape()
+        .iter()
+        .map(|&d| usize::try_from(d).map_err(|_| anyhow!("dimension {d} too large")))
+        .collect::<Result<_>>()?;
+    let bytes = ts.num_bytes().unwrap_or(0);
+    let native = ts.endianness() == Endianness::of_machine() || bytes == 1;
+    let order = header.order();
+    let arr = match (ts.type_char(), bytes) {
+        (TypeChar::Int, 4) => {
+            DecodedArray::Int32(typed::<i32>(header, reader, &shape, order, native)?)
+        }
+        (TypeChar::Int, 8) => {
+            DecodedArray::Int64(typed::<i64>(header, reader, &shape, order, native)?)
+        }
+        (TypeChar::Float, 4) => {
+            DecodedArray::Float32(typed::<f32>(header, reader, &shape, order, native)?)
+        }
+        (TypeChar::Float, 8) => {
+            DecodedArray::Float64(typed::<f64>(header, reader, &shape, order, native)?)
+        }
+        _ => bail!(
+            "dtype {ts} is not supported (flacarray stores int32, int64, float32 and float64)"
+        ),
+    };
+    Ok(arr)
+}
+
+/// Reads the data section as `T` and shapes it (C order).
+fn typed<T>(
+    header: NpyHeader,
+    mut reader: impl Read,
+    shape: &[usize],
+    order: Order,
+    native: bool,
+) -> Result<ArrayD<T>>
+where
+    T: bytemuck::Pod + Deserialize + Clone,
+{
+    let n = usize::try_from(header.len()).context("array too large")?;
+    let data: Vec<T> = if native {
+        let mut v = vec![T::zeroed(); n];
+        reader
+            .read_exact(bytemuck::cast_slice_mut(&mut v))
+            .context("file is shorter than its header says")?;
+        v
+    } else {
+        npyz::NpyFile::with_header(header, reader)
+            .into_vec::<T>()
+            .context("cannot read the data")?
+    };
+    let arr = match order {
+        Order::C => ArrayD::from_shape_vec(IxDyn(shape), data),
+        Order::Fortran => ArrayD::from_shape_vec(IxDyn(shape).f(), data),
+    }
+    .context("data does not fit the shape")?;
+    Ok(if arr.is_standard_layout() {
+        arr
+    } else {
+        arr.as_standard_layout().into_owned()
+    })
+}
+
+/// Reads an `.npy` file of booleans (a keep mask).
+///
+/// # Errors
+/// As [`read_array`]; also when the dtype is not `bool`.
+pub fn read_bool(path: &Path) -> Result<ArrayD<bool>> {
+    (|| -> Result<ArrayD<bool>> {
+        let file = File::open(path).context("cannot open")?;
+        let npy = npyz::NpyFile::new(BufReader::new(file)).context("not a valid .npy file")?;
+        let shape: Vec<usize> = npy
+            .shape()
+            .iter()
+            .map(|&d| usize::try_from(d).map_err(|_| anyhow!("dimension {d} too large")))
+            .collect::<Result<_>>()?;
+        let order = npy.order();
+        let dtype = npy.dtype().descr();
+        let data = npy
+            .into_vec::<bool>()
+            .map_err(|e| anyhow!("expected a bool array, got dtype {dtype}: {e}"))?;
+        let arr = match order {
+            Order::C => ArrayD::from_shape_vec(IxDyn(&shape), data),
+            Order::Fortran => ArrayD::from_shape_vec(IxDyn(&shape).f(), data),
+        }
+        .context("data does not fit the shape")?;
+        Ok(arr.as_standard_layout().into_owned())
+    })()
+    .with_context(|| path.display().to_string())
+}
+
+/// Reads an `.npy` file of numbers of any of the four stored types as `f64` (for
+/// per-stream quanta).
+///
+/// # Errors
+/// As [`read_array`].
+pub fn read_f64(path: &Path) -> Result<ArrayD<f64>> {
+    Ok(match read_array(path)? {
+        // Integer quanta or precisions are small; the conversion is exact below 2^53.
+        DecodedArray::Int32(a) => a.mapv(f64::from),
+        DecodedArray::Int64(a) => a.mapv(|v| v as f64),
+        DecodedArray::Float32(a) => a.mapv(f64::from),
+        DecodedArray::Float64(a) => a,
+    })
+}
+
+/// The `.npy` header of a C-order array: magic, version 1.0, and the dictionary padded
+/// with spaces to a multiple of 64 bytes ending in a newline.
+#[must_use]
+pub fn header_bytes(descr: &str, shape: &[usize]) -> Vec<u8> {
+    let shape_text = match shape {
+        [one] => format!("({one},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut dict =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
+    // 10 bytes of preamble, then the dictionary and a newline, to a multiple of 64.
+    let unpadded = 10 + dict.len() + 1;
+    let pad = (64 - unpadded % 64) % 64;
+    dict.extend(std::iter::repeat_n(' ', pad));
+    dict.push('\n');
+    let mut out = Vec::with_capacity(10 + dict.len());
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    // The dictionary of a shape with fewer than thousands of axes fits 16 bits.
+    let len = u16::try_from(dict.len()).unwrap_or(u16::MAX);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out
+}
+
+/// The numpy little-endian type string of a dtype (`<i4`, `<i8`, `<f4`, `<f8`).
+#[must_use]
+pub fn descr(dtype: DType) -> &'static str {
+    match dtype {
+        DType::Int32 => "<i4",
+        DType::Int64 => "<i8",
+        DType::Float32 => "<f4",
+        DType::Float64 => "<f8",
+    }
+}
+
+/// Writes `arr` as a little-endian C-order `.npy` file to `out`.
+///
+/// # Errors
+/// Any I/O error.
+pub fn write_to(out: &mut dyn Write, arr: &DecodedArray) -> std::io::Result<()> {
+    out.write_all(&header_bytes(descr(arr.dtype()), arr.shape()))?;
+    match arr {
+        DecodedArray::Int32(a) => write_data(out, a),
+        DecodedArray::Int64(a) => write_data(out, a),
+        DecodedArray::Float32(a) => write_data(out, a),
+        DecodedArray::Float64(a) => write_data(out, a),
+    }
+}
+
+/// Little-endian byte form of the four element types.
+trait LeBytes: bytemuck::Pod {
+    /// Appends the little-endian bytes.
+    fn put_le(self, out: &mut Vec<u8>);
+}
+
+macro_rules! le_bytes {
+    ($($t:ty),*) => {$(
+        impl LeBytes for $t {
+            fn put_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+        }
+    )*};
+}
+le_bytes!(i32, i64, f32, f64);
+
+fn write_data<T: LeBytes>(out: &mut dyn Write, a: &ArrayD<T>) -> std::io::Result<()> {
+    if cfg!(target_endian = "little")
+        && let Some(s) = a.as_slice()
+    {
+        return out.write_all(bytemuck::cast_slice(s));
+    }
+    let mut buf = Vec::with_capacity(1 << 16);
+    for &v in a {
+        v.put_le(&mut buf);
+        if buf.len() >= 1 << 16 {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    out.write_all(&buf)
+}
+
+/// Writes `arr` as an `.npy` file at `path` through a temporary file and a rename.
+///
+/// # Errors
+/// Any I/O error, naming the file.
+pub fn write_file(path: &Path, arr: &DecodedArray) -> Result<()> {
+    crate::output::with_temp_path(path, |tmp| {
+        let file = File::create_new(tmp).context("cannot create")?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        write_to(&mut w, arr).context("cannot write")?;
+        let file = w
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .context("cannot write")?;
+        file.sync_all().context("cannot write")?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{header_bytes, read_array, read_bool, write_file};
+    use flacarray_core::DecodedArray;
+    use ndarray::{ArrayD, IxDyn};
+
+    #[test]
+    fn header_is_aligned_and_parsable() {
+        let h = header_bytes("<f4", &[3, 4]);
+        assert_eq!(h.len() % 64, 0);
+        assert_eq!(h.last(), Some(&b'\n'));
+        let parsed = npyz::NpyHeader::from_reader(&h[..]).expect("parses");
+        assert_eq!(parsed.shape(), &[3, 4]);
+        let h1 = header_bytes("<i8", &[7]);
+        let parsed = npyz::NpyHeader::from_reader(&h1[..]).expect("parses");
+        assert_eq!(parsed.shape(), &[7]);
+    }
+
+    #[test]
+    fn round_trip_all_types() {
+        let dir = tempfile::tempdir().expect("dir");
+        let p = dir.path().join("a.npy");
+        let a = ArrayD::from_shape_fn(IxDyn(&[2, 3, 4]), |i| {
+            (i[0] * 100 + i[1] * 10 + i[2]) as i64 - 50
+        });
+        for arr in [
+            DecodedArray::Int32(a.mapv(|v| v as i32)),
+            DecodedArray::Int64(a.mapv(|v| v * 1_000_000_000_000)),
+            DecodedArray::Float32(a.mapv(|v| v as f32 * 0.25)),
+            DecodedArray::Float64(a.mapv(|v| v as f64 * 1e-3)),
+        ] {
+            write_file(&p, &arr).expect("write");
+            assert_eq!(read_array(&p).expect("read"), arr);
+        }
+    }
+
+    #[test]
+    fn reads_fortran_order_and_big_endian_and_bools() {
+        let dir = tempfile::tempdir().expect("dir");
+        let p = dir.path().join("f.npy");
+        // A (2, 3) big-endian Fortran-order int32 array [[0,1,2],[3,4,5]].
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        let mut dict = "{'descr': '>i4', 'fortran_order': True, 'shape': (2, 3), }".to_string();
+        while !(10 + dict.len() + 1).is_multiple_of(64) {
+            dict.push(' ');
+        }
+        dict.push('\n');
+        bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(dict.as_bytes());
+        for v in [0_i32, 3, 1, 4, 2, 5] {
+            bytes.extend_from_slice(&v.to_be_bytes());
+        }
+        std::fs::write(&p, bytes).expect("write");
+        let got = read_array(&p).expect("read");
+        assert_eq!(
+            super::peek(&p).expect("header"),
+            (flacarray_core::DType::Int32, vec![2, 3])
+        );
+        let want = ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![0, 1, 2, 3, 4, 5]).expect("shape");
+        assert_eq!(got, DecodedArray::Int32(want));
+
+        let q = dir.path().join("b.npy");
+        npyz::to_file_1d(&q, [true, false, true]).expect("write bools");
+        assert_eq!(
+            read_bool(&q).expect("read").into_raw_vec_and_offset().0,
+            vec![true, false, true]
+        );
+        let e = read_array(&q).expect_err("bool is not a data dtype");
+        assert!(format!("{e:#}").contains("b.npy"), "{e:#}");
+    }
+}
