@@ -1,4 +1,4 @@
 #![doc = include_str!("../README.md")]
 
-pub use flacarray_flac as flac;
 pub use flacarray_core::*;
+pub use flacarray_flac as flac;
