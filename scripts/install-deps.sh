@@ -8,6 +8,11 @@ PACKAGES=(
     flac         # the `flac` command line tool, a decoding oracle in tests
     pkg-config   # finds system libraries for -sys crates
     libhdf5-dev  # HDF5 backend (hdf5-metno finds it through pkg-config)
+    # MPI (crates/flacarray-mpi, a workspace member, so every workspace build needs it).
+    # Not libhdf5-openmpi-dev: it switches pkg-config's hdf5 to the MPI build for all.
+    libopenmpi-dev  # Open MPI headers and libraries (rsmpi's mpi-sys)
+    openmpi-bin     # mpicc (probed by mpi-sys) and mpirun (scripts/mpi-tests.sh)
+    libclang-dev    # bindgen, which generates mpi-sys's bindings
 )
 
 missing=()

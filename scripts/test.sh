@@ -21,6 +21,7 @@ step() {
 step cargo fmt --all -- --check
 step cargo clippy --workspace --all-targets -- -D warnings
 step cargo test --workspace
+step bash scripts/mpi-tests.sh   # MPI examples under mpirun with 1, 2 and 3 ranks
 RUSTDOCFLAGS=-Dwarnings step cargo doc --workspace --no-deps
 step cargo build --manifest-path fuzz/Cargo.toml
 

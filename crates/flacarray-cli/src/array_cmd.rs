@@ -13,6 +13,8 @@ use serde_json::json;
 use crate::cli::{CompressArgs, DecompressArgs, InfoArgs, VerifyArgs};
 use crate::npy;
 use crate::progress;
+use flacarray_zarr::ZarrFormat;
+
 use crate::storage::Store;
 
 /// Bytes per element of a dtype.
@@ -271,10 +273,11 @@ pub fn compress_with_progress(
 /// # Errors
 /// Any failure, naming the file (and the stream for data that cannot be quantized).
 pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
-    let store = Store::for_path(&args.output, &args.group);
-    if let Store::Zarr { .. } = store {
-        // Fail before reading and compressing anything.
-        return store.write_check();
+    let mut store = Store::for_path(&args.output, &args.group);
+    match args.zarr_format {
+        Some(2) => store = store.with_zarr_format(ZarrFormat::V2),
+        Some(_) => store = store.with_zarr_format(ZarrFormat::V3),
+        None => {}
     }
     // Check the options against the header before reading the data.
     let (dtype, shape) = npy::peek(&args.input)?;
@@ -498,8 +501,9 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         s
     };
     let (path, group) = match &store {
-        Store::Hdf5 { path, group } => (path.display().to_string(), group.clone()),
-        Store::Zarr { path } => (path.display().to_string(), String::new()),
+        Store::Hdf5 { path, group } | Store::Zarr { path, group, .. } => {
+            (path.display().to_string(), group.clone())
+        }
     };
     if args.json {
         let v = json!({

@@ -74,9 +74,10 @@ impl CommonArgs {
 pub struct CompressArgs {
     /// Input .npy file: int32, int64, float32 or float64, any number of dimensions.
     pub input: PathBuf,
-    /// Output HDF5 file (created, or the group is added to an existing file in place).
+    /// Output: an HDF5 file, or a Zarr directory store when the name ends in `.zarr` or
+    /// it is an existing directory (created, or the group is added in place).
     pub output: PathBuf,
-    /// HDF5 group that receives the array (created if missing).
+    /// Group that receives the array (created if missing).
     #[arg(long, default_value = "/")]
     pub group: String,
     /// Compression level, 0 (fastest) to 8 (smallest), with libFLAC's meaning.
@@ -107,6 +108,10 @@ pub struct CompressArgs {
     /// Replace a FlacArray already stored in the group.
     #[arg(long)]
     pub force: bool,
+    /// Zarr format of the output (2 or 3): a new store is written in format 3 unless
+    /// told, an existing one in its own format; ignored for HDF5.
+    #[arg(long, value_parser = value_parser!(u8).range(2..=3))]
+    pub zarr_format: Option<u8>,
     /// Threads and progress.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -115,11 +120,11 @@ pub struct CompressArgs {
 /// Arguments of `flacarray decompress`.
 #[derive(Debug, Clone, Args)]
 pub struct DecompressArgs {
-    /// Input HDF5 file.
+    /// Input HDF5 file or Zarr store.
     pub input: PathBuf,
     /// Output .npy file; written to a temporary name beside it, then renamed.
     pub output: PathBuf,
-    /// HDF5 group holding the array.
+    /// Group holding the array.
     #[arg(long, default_value = "/")]
     pub group: String,
     /// .npy bool mask over the leading shape (the shape without the last axis): only
@@ -145,9 +150,9 @@ pub struct DecompressArgs {
 /// Arguments of `flacarray info`.
 #[derive(Debug, Clone, Args)]
 pub struct InfoArgs {
-    /// Input HDF5 file.
+    /// Input HDF5 file or Zarr store.
     pub input: PathBuf,
-    /// HDF5 group holding the array.
+    /// Group holding the array.
     #[arg(long, default_value = "/")]
     pub group: String,
     /// Print one JSON object (with every stream's byte count) instead of text.
@@ -158,9 +163,9 @@ pub struct InfoArgs {
 /// Arguments of `flacarray verify`.
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
-    /// Input HDF5 file.
+    /// Input HDF5 file or Zarr store.
     pub input: PathBuf,
-    /// HDF5 group holding the array.
+    /// Group holding the array.
     #[arg(long, default_value = "/")]
     pub group: String,
     /// Threads and progress.

@@ -20,8 +20,12 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         if self.armed {
             // Nothing more can be done if this fails; the error that got us here is
-            // the one reported.
-            let _ = fs::remove_file(&self.path);
+            // the one reported. A Zarr store is a directory.
+            let _ = if self.path.is_dir() {
+                fs::remove_dir_all(&self.path)
+            } else {
+                fs::remove_file(&self.path)
+            };
         }
     }
 }
@@ -89,7 +93,12 @@ where
     // A stale temporary file of a killed run with the same process id would make
     // `create_new` fail; it is ours to remove.
     if tmp.exists() {
-        fs::remove_file(&tmp).with_context(|| {
+        if tmp.is_dir() {
+            fs::remove_dir_all(&tmp)
+        } else {
+            fs::remove_file(&tmp)
+        }
+        .with_context(|| {
             format!(
                 "{}: cannot remove stale {}",
                 target.display(),

@@ -1,13 +1,14 @@
 //! Where a FlacArray is stored: chosen from the path.
 //!
-//! A path whose name ends in `.zarr`, or an existing directory, is a Zarr store (not
-//! available yet: issue 7); anything else is an HDF5 file, in which the array lives in
-//! one group (`/` by default).
+//! A path whose name ends in `.zarr`, or an existing directory, is a Zarr directory
+//! store (format 3 by default, format 2 on request); anything else is an HDF5 file. In
+//! both the array lives in one group (`/` by default).
 //!
-//! Writing a **new** HDF5 file goes through a temporary file beside the target that is
-//! renamed when complete, so a failed run leaves nothing behind. Writing into an
-//! **existing** file adds (or, with `force`, replaces) the group in place: the file's
-//! other content is kept, and a failure part-way can leave that group incomplete.
+//! Writing a **new** HDF5 file or Zarr store goes through a temporary name beside the
+//! target that is renamed when complete, so a failed run leaves nothing behind.
+//! Writing into an **existing** file or store adds (or, with `force`, replaces) the
+//! group in place: the other content is kept, and a failure part-way can leave that
+//! group incomplete.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +17,7 @@ use flacarray_core::{
     DType, FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamTable, read_flacarray,
 };
 use flacarray_hdf5::Hdf5Store;
+use flacarray_zarr::{ZarrFormat, ZarrStore};
 
 /// A storage location of one FlacArray.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,10 +29,14 @@ pub enum Store {
         /// The group inside it (`/` is the root).
         group: String,
     },
-    /// A Zarr directory store (not implemented yet).
+    /// A group of a Zarr directory store.
     Zarr {
         /// The directory.
         path: PathBuf,
+        /// The group inside it (`/` is the root).
+        group: String,
+        /// Zarr format used when writing (reading detects it).
+        format: ZarrFormat,
     },
 }
 
@@ -48,8 +54,16 @@ pub struct StoredInfo {
     pub first_stream: Vec<u8>,
 }
 
-/// Adds the file and group to an error of the array layer (the HDF5 crate's own
-/// errors already name them).
+/// An opened store of either backend.
+// One value per command, so the variants' different sizes cost nothing worth boxing.
+#[allow(clippy::large_enum_variant)]
+enum Opened {
+    Hdf5(Hdf5Store),
+    Zarr(ZarrStore),
+}
+
+/// Adds the file and group to an error of the array layer (the backends' own errors
+/// already name them).
 fn hdf5_err(store: &Store, e: flacarray_hdf5::Error) -> anyhow::Error {
     match e {
         flacarray_hdf5::Error::Core(c) => anyhow::Error::new(c).context(store.describe()),
@@ -57,8 +71,36 @@ fn hdf5_err(store: &Store, e: flacarray_hdf5::Error) -> anyhow::Error {
     }
 }
 
+fn zarr_err(store: &Store, e: flacarray_zarr::Error) -> anyhow::Error {
+    match e {
+        flacarray_zarr::Error::Core(c) => anyhow::Error::new(c).context(store.describe()),
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// Metadata, stream table and first stream through either backend's reader.
+fn info_of<R: FlacArrayReader>(
+    r: &R,
+    describe: &str,
+    err: impl Fn(R::Error) -> anyhow::Error,
+) -> Result<(StoredMeta, StreamTable, Vec<u8>)> {
+    let meta = r.metadata().map_err(&err)?;
+    let rows = meta.leading_shape.first().copied().unwrap_or(1);
+    let table = r.read_stream_table(&meta, 0..rows).map_err(&err)?;
+    let mut first_stream = Vec::new();
+    if let (Some(&start), Some(&len)) = (table.starts.first(), table.nbytes.first()) {
+        let len =
+            usize::try_from(len).with_context(|| format!("{describe}: stream 0 too large"))?;
+        first_stream = vec![0u8; len];
+        r.read_bytes(start, &mut first_stream).map_err(&err)?;
+    }
+    Ok((meta, table, first_stream))
+}
+
 impl Store {
-    /// The store for `path`, with the array in `group` (HDF5 only).
+    /// The store for `path`, with the array in `group`. An existing Zarr store is
+    /// written in its own format, a new one in format 3 (see
+    /// [`Store::with_zarr_format`]).
     #[must_use]
     pub fn for_path(path: &Path, group: &str) -> Self {
         let is_zarr = path
@@ -66,8 +108,17 @@ impl Store {
             .is_some_and(|n| n.to_string_lossy().to_ascii_lowercase().ends_with(".zarr"))
             || path.is_dir();
         if is_zarr {
+            // An existing store keeps its format; a v2 store has `.zgroup` at its root
+            // and no `zarr.json`.
+            let format = if !path.join("zarr.json").exists() && path.join(".zgroup").exists() {
+                ZarrFormat::V2
+            } else {
+                ZarrFormat::V3
+            };
             Self::Zarr {
                 path: path.to_path_buf(),
+                group: normalize_group(group),
+                format,
             }
         } else {
             Self::Hdf5 {
@@ -77,28 +128,37 @@ impl Store {
         }
     }
 
+    /// The same store, writing Zarr format `format` (no effect on HDF5).
+    #[must_use]
+    pub fn with_zarr_format(self, format: ZarrFormat) -> Self {
+        match self {
+            Self::Zarr { path, group, .. } => Self::Zarr {
+                path,
+                group,
+                format,
+            },
+            other => other,
+        }
+    }
+
     /// `FILE: group G`, for messages.
     #[must_use]
     pub fn describe(&self) -> String {
         match self {
-            Self::Hdf5 { path, group } => format!("{}: group {group}", path.display()),
-            Self::Zarr { path } => path.display().to_string(),
+            Self::Hdf5 { path, group } | Self::Zarr { path, group, .. } => {
+                format!("{}: group {group}", path.display())
+            }
         }
     }
 
-    fn zarr_error(path: &Path) -> anyhow::Error {
-        anyhow::anyhow!(
-            "{}: Zarr storage is not available yet (issue 7)",
-            path.display()
-        )
-    }
-
-    fn open(&self) -> Result<Hdf5Store> {
+    fn open(&self) -> Result<Opened> {
         match self {
-            Self::Zarr { path } => Err(Self::zarr_error(path)),
-            Self::Hdf5 { path, group } => {
-                Hdf5Store::open(path, group).map_err(|e| hdf5_err(self, e))
-            }
+            Self::Hdf5 { path, group } => Hdf5Store::open(path, group)
+                .map(Opened::Hdf5)
+                .map_err(|e| hdf5_err(self, e)),
+            Self::Zarr { path, group, .. } => ZarrStore::open(path, group)
+                .map(Opened::Zarr)
+                .map_err(|e| zarr_err(self, e)),
         }
     }
 
@@ -112,8 +172,10 @@ impl Store {
     /// The file or group cannot be read or is not a valid flacarray group, or `keep`
     /// has the wrong length or keeps nothing; the message names the file and group.
     pub fn read(&self, keep: Option<&[bool]>, no_flatten: bool) -> Result<FlacArray> {
-        let h = self.open()?;
-        read_flacarray(&h, keep, no_flatten).map_err(|e| hdf5_err(self, e))
+        match self.open()? {
+            Opened::Hdf5(h) => read_flacarray(&h, keep, no_flatten).map_err(|e| hdf5_err(self, e)),
+            Opened::Zarr(z) => read_flacarray(&z, keep, no_flatten).map_err(|e| zarr_err(self, e)),
+        }
     }
 
     /// Metadata, stream table and first stream of the stored array.
@@ -121,25 +183,26 @@ impl Store {
     /// # Errors
     /// As [`Store::read`].
     pub fn read_info(&self) -> Result<StoredInfo> {
-        let h = self.open()?;
-        let meta = h.metadata().map_err(|e| hdf5_err(self, e))?;
-        let rows = meta.leading_shape.first().copied().unwrap_or(1);
-        let table = h
-            .read_stream_table(&meta, 0..rows)
-            .map_err(|e| hdf5_err(self, e))?;
-        let software_version = h
-            .meta()
-            .map_err(|e| hdf5_err(self, e))?
-            .software_version
-            .clone();
-        let mut first_stream = Vec::new();
-        if let (Some(&start), Some(&len)) = (table.starts.first(), table.nbytes.first()) {
-            let len = usize::try_from(len)
-                .with_context(|| format!("{}: stream 0 too large", self.describe()))?;
-            first_stream = vec![0u8; len];
-            h.read_bytes(start, &mut first_stream)
-                .map_err(|e| hdf5_err(self, e))?;
-        }
+        let d = self.describe();
+        let ((meta, table, first_stream), software_version) = match self.open()? {
+            Opened::Hdf5(h) => {
+                let info = info_of(&h, &d, |e| hdf5_err(self, e))?;
+                let sv = h
+                    .meta()
+                    .map_err(|e| hdf5_err(self, e))?
+                    .software_version
+                    .clone();
+                (info, sv)
+            }
+            Opened::Zarr(z) => {
+                let info = info_of(&z, &d, |e| zarr_err(self, e))?;
+                let sv = z
+                    .software_version()
+                    .map_err(|e| zarr_err(self, e))?
+                    .map(str::to_owned);
+                (info, sv)
+            }
+        };
         Ok(StoredInfo {
             meta,
             table,
@@ -154,42 +217,43 @@ impl Store {
     /// # Errors
     /// As [`Store::read`].
     pub fn meta(&self) -> Result<(Vec<usize>, usize, DType)> {
-        let m = self.open()?.metadata().map_err(|e| hdf5_err(self, e))?;
+        let m = match self.open()? {
+            Opened::Hdf5(h) => h.metadata().map_err(|e| hdf5_err(self, e))?,
+            Opened::Zarr(z) => z.metadata().map_err(|e| zarr_err(self, e))?,
+        };
         Ok((m.leading_shape, m.stream_size, m.dtype))
     }
 
-    /// Fails for a store that cannot be written (Zarr, until issue 7).
-    ///
-    /// # Errors
-    /// The Zarr error.
-    pub fn write_check(&self) -> Result<()> {
-        match self {
-            Self::Zarr { path } => Err(Self::zarr_error(path)),
-            Self::Hdf5 { .. } => Ok(()),
-        }
-    }
-
-    /// Writes `fa` (format 1). A new file is written to a temporary name and renamed
-    /// when complete; an existing file gets the group added in place. An array
+    /// Writes `fa` (format 1). A new file or store is written to a temporary name and
+    /// renamed when complete; an existing one gets the group added in place. An array
     /// already stored in the group is replaced only with `force`.
     ///
     /// # Errors
-    /// The group already holds a FlacArray and `force` is false, or any HDF5 error;
+    /// The group already holds a FlacArray and `force` is false, or any storage error;
     /// the message names the file and group.
     pub fn write(&self, fa: &FlacArray, force: bool) -> Result<()> {
+        let path = match self {
+            Self::Hdf5 { path, .. } | Self::Zarr { path, .. } => path,
+        };
+        if path.exists() {
+            self.write_at(path, fa, force)
+        } else {
+            crate::output::with_temp_path(path, |p| self.write_at(p, fa, force))
+        }
+    }
+
+    /// Writes `fa` into this store's group of the file or store at `at` (the target
+    /// itself or its temporary name).
+    fn write_at(&self, at: &Path, fa: &FlacArray, force: bool) -> Result<()> {
         match self {
-            Self::Zarr { path } => Err(Self::zarr_error(path)),
-            Self::Hdf5 { path, group } => {
-                let write_to = |p: &Path| -> Result<()> {
-                    let mut h =
-                        Hdf5Store::create(p, group, force).map_err(|e| hdf5_err(self, e))?;
-                    h.write(fa).map_err(|e| hdf5_err(self, e))
-                };
-                if path.exists() {
-                    write_to(path)
-                } else {
-                    crate::output::with_temp_path(path, write_to)
-                }
+            Self::Hdf5 { group, .. } => {
+                let mut h = Hdf5Store::create(at, group, force).map_err(|e| hdf5_err(self, e))?;
+                h.write(fa).map_err(|e| hdf5_err(self, e))
+            }
+            Self::Zarr { group, format, .. } => {
+                let mut z =
+                    ZarrStore::create(at, group, force, *format).map_err(|e| zarr_err(self, e))?;
+                z.write(fa).map_err(|e| zarr_err(self, e))
             }
         }
     }
@@ -232,13 +296,10 @@ mod tests {
             }
         );
         assert_eq!(normalize_group(""), "/");
-        let e = Store::for_path(Path::new("x.zarr"), "/")
+        let e = Store::for_path(Path::new("missing.zarr"), "/")
             .read(None, false)
-            .expect_err("zarr");
-        assert_eq!(
-            e.to_string(),
-            "x.zarr: Zarr storage is not available yet (issue 7)"
-        );
+            .expect_err("no such store");
+        assert!(format!("{e:#}").contains("missing.zarr"), "{e:#}");
     }
 
     #[test]

@@ -1,0 +1,510 @@
+//! [`DistFlacArray`]: a FlacArray whose axis 0 is split over the ranks of a
+//! communicator.
+
+use flacarray_core::{CompressOptions, DType, Element, FlacArray, FlacArrayParts, StreamScaling};
+use mpi::topology::Communicator;
+use mpi::traits::CommunicatorCollectives;
+use ndarray::{ArrayBase, Data, Dimension};
+
+use crate::dist::from_counts;
+use crate::error::{Error, Result};
+use crate::transfer::{Dec, Enc, agree, rank_size};
+
+/// A compressed array distributed over the ranks of a communicator along axis 0.
+///
+/// Each rank holds a [`FlacArray`] of its own rows (its *slab*), or nothing when it has
+/// no rows. The global array is the rank-ordered concatenation of the slabs, and so are
+/// its stream table and its `compressed` bytes: the byte offset of a local stream in the
+/// global array is its local start plus the byte total of all lower ranks
+/// ([`DistFlacArray::global_stream_starts`]). A file written from it is therefore
+/// identical whatever the number of ranks.
+///
+/// The communicator is not stored: the collective methods take it as an argument and
+/// must be called by every rank of it, in the same order.
+///
+/// ```no_run
+/// use flacarray_core::CompressOptions;
+/// use flacarray_mpi::DistFlacArray;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let universe = mpi::initialize().ok_or("MPI is already initialised")?;
+/// let world = universe.world();
+/// // Every rank holds 2 rows of 3 streams of 1000 samples.
+/// let rank = mpi::traits::Communicator::rank(&world) as i32;
+/// let local = ndarray::Array3::from_shape_fn((2, 3, 1000), |(i, j, k)| rank * 100 + (i * 10 + j + k) as i32);
+/// let dist = DistFlacArray::from_array(&world, Some(&local), &CompressOptions::default())?;
+/// dist.write_hdf5(&world, "data.h5".as_ref(), "/signal", true)?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct DistFlacArray {
+    local: Option<FlacArray>,
+    rank: usize,
+    dtype: DType,
+    stream_size: usize,
+    format_version: u32,
+    global_leading_shape: Vec<usize>,
+    mpi_dist: Vec<(usize, usize)>,
+    rank_nbytes: Vec<u64>,
+}
+
+/// What the ranks tell each other about their local arrays.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GlobalProps {
+    pub(crate) dtype: DType,
+    pub(crate) stream_size: usize,
+    pub(crate) format_version: u32,
+    pub(crate) trailing: Vec<usize>,
+    pub(crate) rows: Vec<usize>,
+    pub(crate) nbytes: Vec<u64>,
+}
+
+impl GlobalProps {
+    pub(crate) fn global_leading_shape(&self) -> Vec<usize> {
+        let mut s = vec![self.rows.iter().sum()];
+        s.extend_from_slice(&self.trailing);
+        s
+    }
+}
+
+fn dtype_code(d: DType) -> u64 {
+    match d {
+        DType::Int32 => 0,
+        DType::Int64 => 1,
+        DType::Float32 => 2,
+        DType::Float64 => 3,
+    }
+}
+
+fn dtype_of(code: u64) -> Result<DType> {
+    Ok(match code {
+        0 => DType::Int32,
+        1 => DType::Int64,
+        2 => DType::Float32,
+        3 => DType::Float64,
+        _ => return Err(Error::Protocol(format!("unknown dtype code {code}"))),
+    })
+}
+
+/// Rows of a local array: the first axis of its leading shape (a 1-d array is one row).
+fn rows_of(fa: &FlacArray) -> usize {
+    fa.leading_shape().first().copied().unwrap_or(0)
+}
+
+fn fmt_shape(s: &[usize]) -> String {
+    let parts: Vec<String> = s.iter().map(ToString::to_string).collect();
+    format!("({})", parts.join(", "))
+}
+
+const DESC: usize = 7;
+
+/// Collective: gathers every rank's dtype, stream size, trailing dimensions, row count
+/// and byte total, and checks that the ranks holding data agree.
+pub(crate) fn gather_props<C: Communicator>(
+    comm: &C,
+    local: Option<&FlacArray>,
+) -> Result<GlobalProps> {
+    let (_, size) = rank_size(comm);
+    let local = local.filter(|fa| rows_of(fa) > 0);
+    let trailing: Vec<u64> = local
+        .map(|fa| fa.leading_shape()[1..].iter().map(|&d| d as u64).collect())
+        .unwrap_or_default();
+    let desc: [u64; DESC] = match local {
+        Some(fa) => [
+            1,
+            dtype_code(fa.dtype()),
+            u64::from(fa.format_version()),
+            fa.stream_size() as u64,
+            rows_of(fa) as u64,
+            fa.nbytes() as u64,
+            trailing.len() as u64,
+        ],
+        None => [0; DESC],
+    };
+    let mut all = vec![0u64; DESC * size];
+    comm.all_gather_into(&desc[..], &mut all[..]);
+    let max_trail = all.chunks_exact(DESC).map(|d| d[6]).max().unwrap_or(0);
+    let max_trail = usize::try_from(max_trail)
+        .map_err(|_| Error::Protocol(format!("{max_trail} trailing dimensions")))?;
+    let mut all_trail = vec![0u64; max_trail * size];
+    if max_trail > 0 {
+        let mut mine = trailing.clone();
+        mine.resize(max_trail, 0);
+        comm.all_gather_into(&mine[..], &mut all_trail[..]);
+    }
+    let to_usize = |v: u64| {
+        usize::try_from(v).map_err(|_| Error::Protocol(format!("{v} does not fit in usize")))
+    };
+    let mut first: Option<(usize, GlobalProps)> = None;
+    let mut rows = Vec::with_capacity(size);
+    let mut nbytes = Vec::with_capacity(size);
+    for (r, d) in all.chunks_exact(DESC).enumerate() {
+        rows.push(to_usize(d[4])?);
+        nbytes.push(d[5]);
+        if d[0] == 0 {
+            continue;
+        }
+        let ntrail = to_usize(d[6])?;
+        let trail = all_trail[r * max_trail..r * max_trail + ntrail]
+            .iter()
+            .map(|&v| to_usize(v))
+            .collect::<Result<Vec<usize>>>()?;
+        let p = GlobalProps {
+            dtype: dtype_of(d[1])?,
+            format_version: u32::try_from(d[2])
+                .map_err(|_| Error::Protocol(format!("format version {}", d[2])))?,
+            stream_size: to_usize(d[3])?,
+            trailing: trail,
+            rows: Vec::new(),
+            nbytes: Vec::new(),
+        };
+        match &first {
+            None => first = Some((r, p)),
+            Some((r0, p0)) => {
+                let describe = |p: &GlobalProps| {
+                    let mut s = p.trailing.clone();
+                    s.push(p.stream_size);
+                    format!(
+                        "{} (format {}) with trailing shape {}",
+                        p.dtype,
+                        p.format_version,
+                        fmt_shape(&s)
+                    )
+                };
+                if p != *p0 {
+                    return Err(Error::Mismatch(format!(
+                        "rank {r} holds {} but rank {r0} holds {}",
+                        describe(&p),
+                        describe(p0)
+                    )));
+                }
+            }
+        }
+    }
+    let Some((_, mut props)) = first else {
+        return Err(Error::Mismatch("no rank holds any data".into()));
+    };
+    props.rows = rows;
+    props.nbytes = nbytes;
+    Ok(props)
+}
+
+impl DistFlacArray {
+    /// Collective: compresses each rank's local rows (`None`, or an array with a leading
+    /// 0, on ranks without rows) with [`FlacArray::from_array`] and assembles the
+    /// distributed array. A 1-d local array counts as one row.
+    ///
+    /// With a scalar quanta (or integer data) the compressed streams, and so a file
+    /// written from the result, are identical to those of the whole array compressed
+    /// by one process. (`precision` is per stream too, so it gives the same result.)
+    ///
+    /// # Errors
+    /// On every rank: as [`FlacArray::from_array`] on any rank; [`Error::Mismatch`]
+    /// when the ranks' dtypes or trailing dimensions differ, or no rank has rows.
+    pub fn from_array<C, T, S, D>(
+        comm: &C,
+        local: Option<&ArrayBase<S, D>>,
+        opts: &CompressOptions,
+    ) -> Result<Self>
+    where
+        C: Communicator,
+        T: Element,
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        let local = local.filter(|a| !a.is_empty());
+        let fa = local
+            .map(|a| FlacArray::from_array(a, opts))
+            .transpose()
+            .map_err(Error::from);
+        let fa = agree(comm, fa)?;
+        Self::from_local(comm, fa)
+    }
+
+    /// Collective: the distributed array made of every rank's local [`FlacArray`]
+    /// (`None`, or leading shape `(0, ...)`, on ranks without rows). The ranks'
+    /// `mpi_dist` follows from their row counts, in rank order.
+    ///
+    /// # Errors
+    /// On every rank: [`Error::Mismatch`] when the ranks holding data differ in dtype,
+    /// stream size, trailing dimensions or format version, or no rank holds data.
+    pub fn from_local<C: Communicator>(comm: &C, local: Option<FlacArray>) -> Result<Self> {
+        let (rank, _) = rank_size(comm);
+        let props = gather_props(comm, local.as_ref())?;
+        let local = local.filter(|fa| rows_of(fa) > 0);
+        Ok(Self {
+            local,
+            rank,
+            dtype: props.dtype,
+            stream_size: props.stream_size,
+            format_version: props.format_version,
+            global_leading_shape: props.global_leading_shape(),
+            mpi_dist: from_counts(&props.rows),
+            rank_nbytes: props.nbytes,
+        })
+    }
+
+    /// This rank's rows, or `None` when it has none.
+    #[must_use]
+    pub fn local(&self) -> Option<&FlacArray> {
+        self.local.as_ref()
+    }
+
+    /// Gives this rank's rows away.
+    #[must_use]
+    pub fn into_local(self) -> Option<FlacArray> {
+        self.local
+    }
+
+    /// This process's rank in the communicator the array was built with.
+    #[must_use]
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+
+    /// Number of ranks the array is distributed over.
+    #[must_use]
+    pub fn n_ranks(&self) -> usize {
+        self.mpi_dist.len()
+    }
+
+    /// Element type (the same on every rank).
+    #[must_use]
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// Samples per stream.
+    #[must_use]
+    pub fn stream_size(&self) -> usize {
+        self.stream_size
+    }
+
+    /// Format version of the streams (1, or 0 for legacy data read from a file).
+    #[must_use]
+    pub fn format_version(&self) -> u32 {
+        self.format_version
+    }
+
+    /// The global leading shape: total rows along axis 0, then the trailing leading
+    /// dimensions.
+    #[must_use]
+    pub fn global_leading_shape(&self) -> &[usize] {
+        &self.global_leading_shape
+    }
+
+    /// The global shape: [`DistFlacArray::global_leading_shape`] + `(stream_size,)`.
+    #[must_use]
+    pub fn global_shape(&self) -> Vec<usize> {
+        let mut s = self.global_leading_shape.clone();
+        s.push(self.stream_size);
+        s
+    }
+
+    /// Rows of axis 0 held by each rank, `(first, last)` with `last` exclusive; `(k, k)`
+    /// for a rank without rows.
+    #[must_use]
+    pub fn mpi_dist(&self) -> &[(usize, usize)] {
+        &self.mpi_dist
+    }
+
+    /// Compressed bytes held by each rank.
+    #[must_use]
+    pub fn rank_nbytes(&self) -> &[u64] {
+        &self.rank_nbytes
+    }
+
+    /// Compressed bytes of the whole array.
+    #[must_use]
+    pub fn global_nbytes(&self) -> u64 {
+        self.rank_nbytes.iter().sum()
+    }
+
+    /// Where this rank's bytes start in the global byte array: the byte total of all
+    /// lower ranks.
+    #[must_use]
+    pub fn byte_offset(&self) -> u64 {
+        self.rank_nbytes[..self.rank.min(self.rank_nbytes.len())]
+            .iter()
+            .sum()
+    }
+
+    /// The global byte offsets of this rank's streams (local starts + byte offset);
+    /// empty on a rank without rows.
+    #[must_use]
+    pub fn global_stream_starts(&self) -> Vec<u64> {
+        let off = self.byte_offset();
+        self.local
+            .as_ref()
+            .map(|fa| fa.stream_starts().iter().map(|s| s + off).collect())
+            .unwrap_or_default()
+    }
+
+    /// Collective: writes the whole array to `group` of the HDF5 file at `path`
+    /// through rank 0 (see [`crate::write_hdf5`]).
+    ///
+    /// # Errors
+    /// As [`crate::write_hdf5`].
+    pub fn write_hdf5<C: Communicator>(
+        &self,
+        comm: &C,
+        path: &std::path::Path,
+        group: &str,
+        replace: bool,
+    ) -> Result<()> {
+        crate::io::write_hdf5(comm, self.local.as_ref(), path, group, replace)
+    }
+
+    /// Collective: writes the whole array to `group` of the Zarr directory store at
+    /// `path`, in Zarr `format`, through rank 0 (see [`crate::write_zarr`]).
+    ///
+    /// # Errors
+    /// As [`crate::write_zarr`].
+    pub fn write_zarr<C: Communicator>(
+        &self,
+        comm: &C,
+        path: &std::path::Path,
+        group: &str,
+        replace: bool,
+        format: flacarray_zarr::ZarrFormat,
+    ) -> Result<()> {
+        crate::io::write_zarr(comm, self.local.as_ref(), path, group, replace, format)
+    }
+}
+
+/// Kinds of the header that precedes a local array sent between ranks.
+const KIND_ERROR: u64 = 0;
+const KIND_NONE: u64 = 1;
+const KIND_ARRAY: u64 = 2;
+
+/// Encodes a local array's metadata and stream table (everything but the bytes), an
+/// absent array, or an error.
+pub(crate) fn encode_header(piece: &Result<Option<&FlacArray>>) -> Vec<u8> {
+    let mut e = Enc::default();
+    match piece {
+        Err(err) => {
+            e.u64(KIND_ERROR);
+            e.str(&err.to_string());
+        }
+        Ok(None) => e.u64(KIND_NONE),
+        Ok(Some(fa)) => {
+            e.u64(KIND_ARRAY);
+            e.u64(u64::from(fa.format_version()));
+            e.u64(dtype_code(fa.dtype()));
+            e.u64(u64::from(fa.is_one_d()));
+            e.usize(fa.stream_size());
+            e.usizes(fa.leading_shape());
+            e.u64s(fa.stream_starts());
+            e.u64s(fa.stream_nbytes());
+            match fa.scaling() {
+                StreamScaling::None => e.u64(0),
+                StreamScaling::F32 { offsets, gains } => {
+                    e.u64(1);
+                    e.f32s(offsets);
+                    e.f32s(gains);
+                }
+                StreamScaling::F64 { offsets, gains } => {
+                    e.u64(2);
+                    e.f64s(offsets);
+                    e.f64s(gains);
+                }
+                StreamScaling::I64Offsets(o) => {
+                    e.u64(3);
+                    e.i64s(o);
+                }
+            }
+            e.usize(fa.nbytes());
+        }
+    }
+    e.0
+}
+
+/// What a header says: an error message from the sender, nothing, or an array's parts
+/// (with an empty `compressed`) and the number of bytes that follow.
+pub(crate) enum Header {
+    Error(String),
+    None,
+    Array(FlacArrayParts, usize),
+}
+
+pub(crate) fn decode_header(buf: &[u8]) -> Result<Header> {
+    let mut d = Dec::new(buf);
+    Ok(match d.u64()? {
+        KIND_ERROR => Header::Error(d.str()?),
+        KIND_NONE => Header::None,
+        KIND_ARRAY => {
+            let format_version = u32::try_from(d.u64()?)
+                .map_err(|_| Error::Protocol("format version out of range".into()))?;
+            let dtype = dtype_of(d.u64()?)?;
+            let one_d = d.u64()? != 0;
+            let stream_size = d.usize()?;
+            let leading_shape = d.usizes()?;
+            let starts = d.u64s()?;
+            let nbytes = d.u64s()?;
+            let scaling = match d.u64()? {
+                0 => StreamScaling::None,
+                1 => StreamScaling::F32 {
+                    offsets: d.f32s()?,
+                    gains: d.f32s()?,
+                },
+                2 => StreamScaling::F64 {
+                    offsets: d.f64s()?,
+                    gains: d.f64s()?,
+                },
+                3 => StreamScaling::I64Offsets(d.i64s()?),
+                k => return Err(Error::Protocol(format!("unknown scaling kind {k}"))),
+            };
+            let n = d.usize()?;
+            Header::Array(
+                FlacArrayParts {
+                    leading_shape,
+                    stream_size,
+                    one_d,
+                    dtype,
+                    compressed: Vec::new(),
+                    starts,
+                    nbytes,
+                    scaling,
+                    format_version,
+                },
+                n,
+            )
+        }
+        k => return Err(Error::Protocol(format!("unknown header kind {k}"))),
+    })
+}
+
+/// Appends `src`'s parameters to `dst` (same variant).
+pub(crate) fn extend_scaling(dst: &mut StreamScaling, src: &StreamScaling) -> Result<()> {
+    match (dst, src) {
+        (StreamScaling::None, StreamScaling::None) => {}
+        (
+            StreamScaling::F32 { offsets, gains },
+            StreamScaling::F32 {
+                offsets: o,
+                gains: g,
+            },
+        ) => {
+            offsets.extend_from_slice(o);
+            gains.extend_from_slice(g);
+        }
+        (
+            StreamScaling::F64 { offsets, gains },
+            StreamScaling::F64 {
+                offsets: o,
+                gains: g,
+            },
+        ) => {
+            offsets.extend_from_slice(o);
+            gains.extend_from_slice(g);
+        }
+        (StreamScaling::I64Offsets(o), StreamScaling::I64Offsets(s)) => o.extend_from_slice(s),
+        _ => {
+            return Err(Error::Mismatch(
+                "the ranks' stream parameters are of different kinds".into(),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! The error type of this crate.
+
+use flacarray_core::CoreError;
+
+/// Why a distributed operation failed.
+///
+/// Every collective function of this crate returns an error on **every** rank when it
+/// fails on any rank: the rank where it happened returns its own error, the others
+/// [`Error::OtherRank`] with that rank's number and message. So no rank is left
+/// waiting for a message that never comes.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Building, checking or decoding a FlacArray failed.
+    #[error(transparent)]
+    Core(#[from] CoreError),
+
+    /// Reading or writing the HDF5 file failed (on rank 0, which does the file I/O).
+    #[error(transparent)]
+    Hdf5(#[from] flacarray_hdf5::Error),
+
+    /// Reading or writing the Zarr store failed (on rank 0, which does the store I/O).
+    #[error(transparent)]
+    Zarr(#[from] flacarray_zarr::Error),
+
+    /// An argument is out of range or does not fit the array (for example an
+    /// `mpi_dist` that does not cover the leading axis).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+
+    /// The ranks' local arrays do not fit together: different element types, stream
+    /// sizes, trailing dimensions or format versions, or no rank holds any data.
+    #[error("ranks disagree: {0}")]
+    Mismatch(String),
+
+    /// The operation failed on another rank; `message` is that rank's error.
+    #[error("rank {rank} failed: {message}")]
+    OtherRank {
+        /// The (lowest) rank where the operation failed.
+        rank: usize,
+        /// Its error message.
+        message: String,
+    },
+
+    /// A message between ranks could not be decoded (ranks running different code, or
+    /// a communicator shared with other traffic on this crate's tag).
+    #[error("malformed MPI message: {0}")]
+    Protocol(String),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

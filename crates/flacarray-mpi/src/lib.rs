@@ -1,0 +1,45 @@
+//! A [`FlacArray`](flacarray_core::FlacArray) distributed over the ranks of an MPI
+//! communicator along axis 0, as flacarray 0.4.1 does with mpi4py, on
+//! [rsmpi](https://docs.rs/mpi).
+//!
+//! * [`DistFlacArray`]: each rank compresses and holds its own rows
+//!   ([`DistFlacArray::from_array`]); the ranks agree on the global shape, the
+//!   distribution (`mpi_dist`, one `(first, last)` row range per rank, `(k, k)` for a
+//!   rank without rows) and the global byte offsets of their streams.
+//! * [`write_hdf5`] / [`read_hdf5`]: HDF5 I/O through rank 0 (0.4.1's serial-HDF5 mode;
+//!   no MPI-enabled HDF5 is needed). The file written is byte for byte the one a single
+//!   process writes for the whole array. A read gives each rank its slab, optionally
+//!   only the streams of a global keep mask. [`write_zarr`] / [`read_zarr`] do the same
+//!   with a Zarr directory store. [`write_store`] / [`read_store`] do the
+//!   same for any [`FlacArrayWriter`](flacarray_core::FlacArrayWriter) /
+//!   [`FlacArrayReader`](flacarray_core::FlacArrayReader) backend opened on rank 0.
+//! * [`split_rows`] and [`check_dist`]: the default distribution (numpy's
+//!   `array_split`) and the checks on a given one.
+//! * [`send_bytes`], [`receive_bytes`], [`broadcast_bytes`]: messages of any size
+//!   (split into pieces below MPI's 2³¹ − 1 element limit); [`agree`] turns an error on
+//!   one rank into an error on every rank.
+//!
+//! Every function taking a communicator is collective: all its ranks call it, in the
+//! same order. When one rank fails, every rank returns an error (the others an
+//! [`Error::OtherRank`]), so no rank is left waiting.
+//!
+//! MPI can be initialised once per process: tests of this crate are examples run
+//! under `mpirun` (`scripts/mpi-tests.sh`).
+#![forbid(unsafe_code)]
+
+mod array;
+mod dist;
+mod error;
+mod io;
+mod transfer;
+
+pub use array::DistFlacArray;
+pub use dist::{check_dist, split_rows};
+pub use error::{Error, Result};
+/// The Zarr format to write ([`write_zarr`]).
+pub use flacarray_zarr::ZarrFormat;
+pub use io::{read_hdf5, read_store, read_zarr, write_hdf5, write_store, write_zarr};
+pub use transfer::{MAX_MESSAGE_BYTES, TAG, agree, broadcast_bytes, receive_bytes, send_bytes};
+
+/// The rsmpi crate this one is built on (initialise MPI with `mpi::initialize()`).
+pub use mpi;

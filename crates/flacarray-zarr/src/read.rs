@@ -1,0 +1,701 @@
+//! Opening a flacarray group of a Zarr store: metadata checks, the per-stream tables,
+//! and byte ranges of `compressed`.
+
+use std::sync::Arc;
+
+use flacarray_core::{DType, StoredMeta, StreamScaling};
+use serde_json::Value;
+use zarrs::array::{Array, ArrayCreateError, ArraySubset, ElementOwned, data_type};
+use zarrs::filesystem::FilesystemStore;
+use zarrs::group::Group;
+use zarrs::storage::{ListableStorageTraits, StorePrefix};
+
+use crate::error::{Ctx, Error, Result};
+use crate::names::{
+    ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS, ATTR_FLAC_CHANNELS,
+    ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
+};
+
+/// The smallest possible FLAC stream: the `fLaC` marker and a STREAMINFO block.
+pub(crate) const MIN_STREAM_BYTES: u64 = 42;
+
+/// A declared `compressed` length is accepted up to this many times the bytes its
+/// chunks occupy on disk (FLAC bytes do not compress anywhere near this much)...
+const EXPANSION_CAP: u64 = 1024;
+/// ... or up to this many bytes whatever the chunks hold.
+const EXPANSION_FLOOR: u64 = 64 << 20;
+/// Decoding one chunk allocates its full size: chunks larger than both this and
+/// their array are refused.
+const CHUNK_BYTES_CAP: u64 = 64 << 20;
+
+pub(crate) type ZArray = Array<FilesystemStore>;
+
+/// Everything a read needs, loaded once: the checked metadata, the whole stream
+/// table, and the opened `compressed` array.
+pub(crate) struct Loaded {
+    pub(crate) ctx: Ctx,
+    pub(crate) meta: StoredMeta,
+    pub(crate) software_version: Option<String>,
+    pub(crate) starts: Vec<u64>,
+    pub(crate) nbytes: Vec<u64>,
+    pub(crate) scaling: StreamScaling,
+    /// Stream starts sorted, for the marker check of [`read_range`].
+    sorted_starts: Vec<u64>,
+    compressed: ZArray,
+}
+
+/// The zarrs node path of a group given as `"/"`, `""`, `"a/b"` or `"/a/b/"`.
+pub(crate) fn node_path(group: &str) -> String {
+    let parts: Vec<&str> = group.split('/').filter(|c| !c.is_empty()).collect();
+    format!("/{}", parts.join("/"))
+}
+
+/// The node path of array `name` inside the group at `node`.
+pub(crate) fn child_path(node: &str, name: &str) -> String {
+    if node == "/" {
+        format!("/{name}")
+    } else {
+        format!("{node}/{name}")
+    }
+}
+
+/// Opens array `name` of the group; `None` when it has no metadata.
+pub(crate) fn open_array(
+    store: &Arc<FilesystemStore>,
+    ctx: &Ctx,
+    node: &str,
+    name: &str,
+) -> Result<Option<ZArray>> {
+    let label = format!("array {name}");
+    match Array::open(store.clone(), &child_path(node, name)) {
+        Ok(a) => Ok(Some(a)),
+        Err(ArrayCreateError::MissingMetadata) => Ok(None),
+        Err(e) => Err(ctx.zarr(&label, "opening")(e)),
+    }
+}
+
+/// A JSON attribute as an integer: a JSON integer, or a string holding one (0.4.1
+/// writes `"1"`, 0.2.x wrote `0`).
+fn json_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn require_group(
+    store: &Arc<FilesystemStore>,
+    ctx: &Ctx,
+    node: &str,
+) -> Result<Group<FilesystemStore>> {
+    match Group::open(store.clone(), node) {
+        Ok(g) => Ok(g),
+        Err(zarrs::group::GroupCreateError::MissingMetadata) => {
+            Err(ctx.not_found("no Zarr group here (neither zarr.json nor .zgroup)"))
+        }
+        Err(e) => Err(ctx.zarr("group metadata", "opening")(e)),
+    }
+}
+
+/// Opens and checks the group at `node`, and reads its stream table.
+pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result<Loaded> {
+    let ctx = &ctx;
+    let group = require_group(store, ctx, node)?;
+    let attrs = group.attributes();
+
+    let version_label = format!("attribute {ATTR_FORMAT_VERSION}");
+    let version = attrs
+        .get(ATTR_FORMAT_VERSION)
+        .ok_or_else(|| Error::NotFlacArray {
+            store: ctx.store.clone(),
+            group: ctx.group.clone(),
+        })?;
+    let format_version: u32 = match json_int(version) {
+        Some(0) => 0,
+        Some(1) => 1,
+        _ => {
+            return Err(ctx.unsupported(
+                version_label,
+                format!("format version {version} (this reader knows 0 and 1)"),
+            ));
+        }
+    };
+    let software_version = attrs.get(ATTR_SOFTWARE_VERSION).map(|v| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+
+    let channels_label = format!("attribute {ATTR_FLAC_CHANNELS}");
+    let flac_channels: u32 = match (format_version, attrs.get(ATTR_FLAC_CHANNELS)) {
+        (0, None) => 1,
+        (_, None) => return Err(ctx.corrupt(channels_label, "missing (format 1 requires it)")),
+        (v, Some(c)) => match (v, json_int(c)) {
+            (0 | 1, Some(1)) => 1,
+            (1, Some(2)) => 2,
+            _ => {
+                return Err(ctx.corrupt(
+                    channels_label,
+                    format!(
+                        "value {c} (format {v} allows {})",
+                        if v == 0 { "1" } else { "1 or 2" }
+                    ),
+                ));
+            }
+        },
+    };
+
+    let required = |name: &str| -> Result<ZArray> {
+        open_array(store, ctx, node, name)?
+            .ok_or_else(|| ctx.corrupt(format!("array {name}"), "missing"))
+    };
+    let starts_arr = required(ARR_STARTS)?;
+    let nbytes_arr = required(ARR_NBYTES)?;
+    let compressed = required(ARR_COMPRESSED)?;
+    let offsets_arr = open_array(store, ctx, node, ARR_OFFSETS)?;
+    let gains_arr = open_array(store, ctx, node, ARR_GAINS)?;
+
+    // stream_starts: integers with at least one axis; its shape is the leading shape.
+    let starts_label = format!("array {ARR_STARTS}");
+    require_integer(ctx, &starts_label, &starts_arr)?;
+    let leading_u64 = starts_arr.shape().to_vec();
+    if leading_u64.is_empty() {
+        return Err(ctx.corrupt(
+            starts_label,
+            "is a scalar; it must have at least one axis (the leading shape)",
+        ));
+    }
+    let leading_shape: Vec<usize> = leading_u64
+        .iter()
+        .map(|&d| usize::try_from(d).ok())
+        .collect::<Option<_>>()
+        .ok_or_else(|| ctx.corrupt(&starts_label, format!("shape {leading_u64:?} too large")))?;
+    let n_streams = leading_shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| {
+            ctx.corrupt(
+                &starts_label,
+                format!("shape {leading_shape:?} has more elements than fit in memory"),
+            )
+        })?;
+
+    // stream_size: a positive JSON integer in the attributes of stream_starts.
+    let size_label = format!("array {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}");
+    let stream_size = match starts_arr.attributes().get(ATTR_STREAM_SIZE) {
+        None => return Err(ctx.corrupt(size_label, "missing")),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(v) if v > 0 => usize::try_from(v)
+                .map_err(|_| ctx.corrupt(&size_label, format!("{v} does not fit in memory")))?,
+            _ => return Err(ctx.corrupt(size_label, format!("must be positive, found {n}"))),
+        },
+        Some(other) => {
+            return Err(ctx.corrupt(size_label, format!("must be an integer, found {other}")));
+        }
+    };
+
+    let nbytes_label = format!("array {ARR_NBYTES}");
+    require_integer(ctx, &nbytes_label, &nbytes_arr)?;
+    require_shape(ctx, &nbytes_label, &nbytes_arr, &leading_u64)?;
+
+    let comp_label = format!("array {ARR_COMPRESSED}");
+    if *compressed.data_type() != data_type::uint8() {
+        return Err(ctx.corrupt(
+            &comp_label,
+            format!("must hold uint8 bytes, found {}", compressed.data_type()),
+        ));
+    }
+    let [compressed_len] = compressed.shape()[..] else {
+        return Err(ctx.corrupt(
+            comp_label,
+            format!("must be 1-d, found shape {:?}", compressed.shape()),
+        ));
+    };
+    check_plausible_length(store, ctx, node, compressed_len)?;
+    if n_streams as u64 > compressed_len / MIN_STREAM_BYTES {
+        return Err(ctx.corrupt(
+            &starts_label,
+            format!(
+                "{n_streams} streams cannot fit in the {compressed_len} bytes of {ARR_COMPRESSED} \
+                 (a FLAC stream has at least {MIN_STREAM_BYTES} bytes)"
+            ),
+        ));
+    }
+
+    let float_name = |label: &str, a: &ZArray| -> Result<&'static str> {
+        let dt = a.data_type();
+        if *dt == data_type::int64() {
+            Ok("int64")
+        } else if *dt == data_type::float32() {
+            Ok("float32")
+        } else if *dt == data_type::float64() {
+            Ok("float64")
+        } else {
+            Err(ctx.corrupt(
+                label,
+                format!("must hold int64, float32 or float64 values, found {dt}"),
+            ))
+        }
+    };
+    let offsets_type = match &offsets_arr {
+        None => None,
+        Some(a) => {
+            let label = format!("array {ARR_OFFSETS}");
+            require_shape(ctx, &label, a, &leading_u64)?;
+            Some(float_name(&label, a)?)
+        }
+    };
+    let gains_type = match &gains_arr {
+        None => None,
+        Some(a) => {
+            let label = format!("array {ARR_GAINS}");
+            require_shape(ctx, &label, a, &leading_u64)?;
+            Some(float_name(&label, a)?)
+        }
+    };
+    let dtype = infer_dtype(format_version, flac_channels, offsets_type, gains_type)
+        .map_err(|reason| ctx.corrupt(format!("arrays {ARR_OFFSETS}/{ARR_GAINS}"), reason))?;
+
+    for (label, a) in [
+        (&starts_label, Some(&starts_arr)),
+        (&nbytes_label, Some(&nbytes_arr)),
+        (&format!("array {ARR_OFFSETS}"), offsets_arr.as_ref()),
+        (&format!("array {ARR_GAINS}"), gains_arr.as_ref()),
+        (&format!("array {ARR_COMPRESSED}"), Some(&compressed)),
+    ] {
+        if let Some(a) = a {
+            check_chunk_size(ctx, label, a)?;
+        }
+    }
+
+    // The tables, whole (8 bytes per stream each).
+    let starts = read_ints(ctx, &starts_label, &starts_arr)?;
+    let nbytes = read_ints(ctx, &nbytes_label, &nbytes_arr)?;
+    let mut ranges: Vec<(u64, u64, usize)> = Vec::with_capacity(n_streams);
+    for (i, (&s, &b)) in starts.iter().zip(&nbytes).enumerate() {
+        let name = stream_name(i, &leading_shape);
+        let s = u64::try_from(s)
+            .map_err(|_| ctx.corrupt(&starts_label, format!("{name}: negative start {s}")))?;
+        if s >= compressed_len {
+            return Err(ctx.corrupt(
+                &starts_label,
+                format!(
+                    "{name} starts at byte {s}, outside {ARR_COMPRESSED} ({compressed_len} bytes)"
+                ),
+            ));
+        }
+        let b = u64::try_from(b)
+            .ok()
+            .filter(|&b| b >= MIN_STREAM_BYTES)
+            .ok_or_else(|| {
+                ctx.corrupt(
+                    &nbytes_label,
+                    format!("{name} has {b} bytes; a FLAC stream has at least {MIN_STREAM_BYTES}"),
+                )
+            })?;
+        if s.checked_add(b).is_none_or(|e| e > compressed_len) {
+            return Err(ctx.corrupt(
+                &nbytes_label,
+                format!(
+                    "{name}: bytes {s}..{s}+{b} end outside {ARR_COMPRESSED} \
+                     ({compressed_len} bytes)"
+                ),
+            ));
+        }
+        ranges.push((s, b, i));
+    }
+    // Streams never share bytes (a missing or damaged chunk of stream_starts, read as
+    // zeros, would make them overlap).
+    ranges.sort_unstable();
+    for w in ranges.windows(2) {
+        let [(s0, b0, i0), (s1, _, i1)] = [w[0], w[1]];
+        if s0 + b0 > s1 {
+            return Err(ctx.corrupt(
+                &starts_label,
+                format!(
+                    "{} (bytes {s0}..{}) overlaps {} (starting at {s1})",
+                    stream_name(i0, &leading_shape),
+                    s0 + b0,
+                    stream_name(i1, &leading_shape)
+                ),
+            ));
+        }
+    }
+    let sorted_starts: Vec<u64> = ranges.iter().map(|r| r.0).collect();
+    let starts: Vec<u64> = starts.iter().map(|&s| s.unsigned_abs()).collect();
+    let nbytes: Vec<u64> = nbytes.iter().map(|&b| b.unsigned_abs()).collect();
+
+    let gains_label = format!("array {ARR_GAINS}");
+    let offsets_label = format!("array {ARR_OFFSETS}");
+    let scaling = match (dtype, &offsets_arr, &gains_arr) {
+        (DType::Float32, Some(o), Some(g)) => {
+            let gains: Vec<f32> = read_all(ctx, &gains_label, g)?;
+            check_gains(
+                ctx,
+                &gains_label,
+                gains.iter().map(|&g| f64::from(g)),
+                &leading_shape,
+            )?;
+            StreamScaling::F32 {
+                offsets: read_all(ctx, &offsets_label, o)?,
+                gains,
+            }
+        }
+        (DType::Float64, Some(o), Some(g)) => {
+            let gains: Vec<f64> = read_all(ctx, &gains_label, g)?;
+            check_gains(ctx, &gains_label, gains.iter().copied(), &leading_shape)?;
+            StreamScaling::F64 {
+                offsets: read_all(ctx, &offsets_label, o)?,
+                gains,
+            }
+        }
+        (DType::Int64, Some(o), None) => {
+            StreamScaling::I64Offsets(read_all(ctx, &offsets_label, o)?)
+        }
+        _ => StreamScaling::None,
+    };
+
+    let meta = StoredMeta {
+        format_version,
+        dtype,
+        leading_shape,
+        stream_size,
+        total_bytes: compressed_len,
+    };
+    Ok(Loaded {
+        ctx: ctx.clone(),
+        meta,
+        software_version,
+        starts,
+        nbytes,
+        scaling,
+        sorted_starts,
+        compressed,
+    })
+}
+
+/// The dtype from the format version, channels and the offsets/gains types (the
+/// table of SPEC 3.1 and the format-0 README).
+pub(crate) fn infer_dtype(
+    version: u32,
+    channels: u32,
+    offsets: Option<&str>,
+    gains: Option<&str>,
+) -> std::result::Result<DType, String> {
+    Ok(match (version, channels, offsets, gains) {
+        (1 | 0, 1, None, None) => DType::Int32,
+        (1, 2, None, None) | (0, 1, Some("int64"), None) => DType::Int64,
+        (1 | 0, 1, Some("float32"), Some("float32")) => DType::Float32,
+        (1, 2, Some("float64"), Some("float64")) | (0, 1, Some("float64"), Some("float64")) => {
+            DType::Float64
+        }
+        _ => {
+            return Err(format!(
+                "format {version} with {channels} FLAC channel(s), stream_offsets {} and \
+                 stream_gains {} matches no known dtype",
+                offsets.unwrap_or("absent"),
+                gains.unwrap_or("absent"),
+            ));
+        }
+    })
+}
+
+fn require_integer(ctx: &Ctx, label: &str, a: &ZArray) -> Result<()> {
+    let dt = a.data_type();
+    let ints = [
+        data_type::int8(),
+        data_type::int16(),
+        data_type::int32(),
+        data_type::int64(),
+        data_type::uint8(),
+        data_type::uint16(),
+        data_type::uint32(),
+        data_type::uint64(),
+    ];
+    if ints.contains(dt) {
+        Ok(())
+    } else {
+        Err(ctx.corrupt(label, format!("must hold integers, found {dt}")))
+    }
+}
+
+fn require_shape(ctx: &Ctx, label: &str, a: &ZArray, leading: &[u64]) -> Result<()> {
+    if a.shape() == leading {
+        Ok(())
+    } else {
+        Err(ctx.corrupt(
+            label,
+            format!("has shape {:?}, {ARR_STARTS} has {leading:?}", a.shape()),
+        ))
+    }
+}
+
+/// Refuses chunks whose decoding would allocate far more than the array holds.
+fn check_chunk_size(ctx: &Ctx, label: &str, a: &ZArray) -> Result<()> {
+    let elem = a.data_type().fixed_size().unwrap_or(8) as u64;
+    let zeros = vec![0u64; a.dimensionality()];
+    let chunk = a
+        .chunk_shape(&zeros)
+        .map_err(ctx.zarr(label, "reading the chunk shape"))?;
+    let chunk_bytes = chunk
+        .iter()
+        .try_fold(elem, |acc, d| acc.checked_mul(d.get()))
+        .unwrap_or(u64::MAX);
+    let array_bytes = a
+        .shape()
+        .iter()
+        .try_fold(elem, |acc, &d| acc.checked_mul(d))
+        .unwrap_or(u64::MAX);
+    if chunk_bytes > CHUNK_BYTES_CAP.max(array_bytes) {
+        return Err(ctx.corrupt(
+            label,
+            format!(
+                "chunks of {chunk_bytes} bytes for an array of {array_bytes} bytes \
+                 (refused: decoding one would allocate all of it)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a `compressed` length its chunks on disk cannot plausibly back, so that
+/// a hostile shape cannot make the reader allocate without bound.
+fn check_plausible_length(
+    store: &Arc<FilesystemStore>,
+    ctx: &Ctx,
+    node: &str,
+    len: u64,
+) -> Result<()> {
+    if len <= EXPANSION_FLOOR {
+        return Ok(());
+    }
+    let label = format!("array {ARR_COMPRESSED}");
+    let prefix = StorePrefix::new(format!(
+        "{}/",
+        child_path(node, ARR_COMPRESSED).trim_start_matches('/')
+    ))
+    .map_err(ctx.zarr(&label, "listing the chunks"))?;
+    let on_disk = store
+        .size_prefix(&prefix)
+        .map_err(ctx.zarr(&label, "listing the chunks"))?;
+    if len > on_disk.saturating_mul(EXPANSION_CAP) {
+        return Err(ctx.corrupt(
+            label,
+            format!("declares {len} bytes, implausible for {on_disk} bytes of chunks"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_gains(
+    ctx: &Ctx,
+    label: &str,
+    gains: impl Iterator<Item = f64>,
+    leading: &[usize],
+) -> Result<()> {
+    for (i, g) in gains.enumerate() {
+        if !g.is_finite() || g == 0.0 {
+            return Err(ctx.corrupt(
+                label,
+                format!(
+                    "{}: gain {g} (a gain is 1/quanta: finite and non-zero)",
+                    stream_name(i, leading)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `stream i (index [a, b])`.
+pub(crate) fn stream_name(i: usize, shape: &[usize]) -> String {
+    let mut idx = vec![0; shape.len()];
+    let mut r = i;
+    for (slot, &d) in idx.iter_mut().zip(shape).rev() {
+        if d > 0 {
+            *slot = r % d;
+            r /= d;
+        }
+    }
+    format!("stream {i} (index {idx:?})")
+}
+
+/// Reads a whole array as `T` (missing chunks read as the fill value).
+fn read_all<T: ElementOwned>(ctx: &Ctx, label: &str, a: &ZArray) -> Result<Vec<T>> {
+    let subset = ArraySubset::new_with_shape(a.shape().to_vec());
+    a.retrieve_array_subset::<Vec<T>>(&subset)
+        .map_err(ctx.zarr(label, "reading"))
+}
+
+/// Reads a whole integer array (any integer data type) as `i64`.
+fn read_ints(ctx: &Ctx, label: &str, a: &ZArray) -> Result<Vec<i64>> {
+    macro_rules! widen {
+        ($t:ty) => {{
+            let v: Vec<$t> = read_all(ctx, label, a)?;
+            v.into_iter()
+                .map(|x| {
+                    i64::try_from(x)
+                        .map_err(|_| ctx.corrupt(label, format!("value {x} exceeds int64")))
+                })
+                .collect()
+        }};
+    }
+    let dt = a.data_type();
+    if *dt == data_type::int64() {
+        read_all(ctx, label, a)
+    } else if *dt == data_type::int32() {
+        widen!(i32)
+    } else if *dt == data_type::int16() {
+        widen!(i16)
+    } else if *dt == data_type::int8() {
+        widen!(i8)
+    } else if *dt == data_type::uint64() {
+        widen!(u64)
+    } else if *dt == data_type::uint32() {
+        widen!(u32)
+    } else if *dt == data_type::uint16() {
+        widen!(u16)
+    } else if *dt == data_type::uint8() {
+        widen!(u8)
+    } else {
+        Err(ctx.corrupt(label, format!("must hold integers, found {dt}")))
+    }
+}
+
+impl Loaded {
+    /// Reads bytes `start..start + out.len()` of `compressed`: only the chunks that
+    /// overlap the range are fetched and decoded (missing chunks read as zeros).
+    /// Every stream that starts inside the range must begin with the FLAC marker
+    /// `fLaC`; a zeroed (missing or damaged) chunk is reported here, naming the
+    /// store, group and array.
+    pub(crate) fn read_range(&self, start: u64, out: &mut [u8]) -> Result<()> {
+        let ctx = &self.ctx;
+        let label = format!("array {ARR_COMPRESSED}");
+        let end = start
+            .checked_add(out.len() as u64)
+            .filter(|&e| e <= self.meta.total_bytes)
+            .ok_or_else(|| {
+                ctx.corrupt(
+                    &label,
+                    format!(
+                        "bytes {start}..{start}+{} lie outside {ARR_COMPRESSED} ({} bytes)",
+                        out.len(),
+                        self.meta.total_bytes
+                    ),
+                )
+            })?;
+        if start == end {
+            return Ok(());
+        }
+        let subset = ArraySubset::new_with_start_shape(vec![start], vec![end - start])
+            .map_err(ctx.zarr(&label, "selecting a byte range"))?;
+        let bytes: Vec<u8> = self
+            .compressed
+            .retrieve_array_subset::<Vec<u8>>(&subset)
+            .map_err(ctx.zarr(&label, "reading a byte range"))?;
+        if bytes.len() != out.len() {
+            return Err(ctx.corrupt(
+                label,
+                format!("bytes {start}..{end}: read {} bytes", bytes.len()),
+            ));
+        }
+        out.copy_from_slice(&bytes);
+        let first = self.sorted_starts.partition_point(|&s| s < start);
+        for &s in self.sorted_starts[first..].iter().take_while(|&&s| s < end) {
+            // `s - start < out.len()` since `start <= s < end`.
+            let at = usize::try_from(s - start).unwrap_or(usize::MAX);
+            let marker = out.get(at..at.saturating_add(4));
+            if marker != Some(b"fLaC".as_slice()) {
+                let chunk = self.chunk_note(s);
+                return Err(ctx.corrupt(
+                    label,
+                    format!(
+                        "the stream at byte {s} does not begin with the FLAC marker \
+                         \"fLaC\"{chunk}"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `" (chunk c/3 is missing ...)"` when the chunk holding byte `at` is absent.
+    fn chunk_note(&self, at: u64) -> String {
+        let Ok(Some(idx)) = self.compressed.chunk_grid().chunk_indices(&[at]) else {
+            return String::new();
+        };
+        let key = self.compressed.chunk_key(&idx);
+        let storage = self.compressed.storage();
+        match zarrs::storage::ReadableStorageTraits::size_key(&*storage, &key) {
+            Ok(None) => format!(
+                " (its chunk {key} is missing, so it reads as the fill value 0: \
+                 the store is incomplete)"
+            ),
+            _ => String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_paths() {
+        assert_eq!(node_path("/"), "/");
+        assert_eq!(node_path(""), "/");
+        assert_eq!(node_path("flac"), "/flac");
+        assert_eq!(node_path("/a//b/"), "/a/b");
+        assert_eq!(child_path("/", "compressed"), "/compressed");
+        assert_eq!(child_path("/a/b", "compressed"), "/a/b/compressed");
+    }
+
+    #[test]
+    fn dtype_table() {
+        let f = |v, ch, o, g| infer_dtype(v, ch, o, g);
+        assert_eq!(f(1, 1, None, None), Ok(DType::Int32));
+        assert_eq!(f(1, 2, None, None), Ok(DType::Int64));
+        assert_eq!(
+            f(1, 1, Some("float32"), Some("float32")),
+            Ok(DType::Float32)
+        );
+        assert_eq!(
+            f(1, 2, Some("float64"), Some("float64")),
+            Ok(DType::Float64)
+        );
+        assert_eq!(f(0, 1, None, None), Ok(DType::Int32));
+        assert_eq!(f(0, 1, Some("int64"), None), Ok(DType::Int64));
+        assert_eq!(
+            f(0, 1, Some("float32"), Some("float32")),
+            Ok(DType::Float32)
+        );
+        assert_eq!(
+            f(0, 1, Some("float64"), Some("float64")),
+            Ok(DType::Float64)
+        );
+        for (v, ch, o, g) in [
+            (1, 1, Some("float64"), Some("float64")),
+            (1, 2, Some("float32"), Some("float32")),
+            (1, 1, Some("float32"), None),
+            (1, 1, None, Some("float32")),
+            (1, 2, Some("int64"), None),
+            (1, 3, None, None),
+            (0, 2, None, None),
+            (0, 1, Some("float32"), Some("float64")),
+        ] {
+            let err = f(v, ch, o, g).unwrap_err();
+            assert!(err.contains("matches no known dtype"), "{err}");
+        }
+    }
+
+    #[test]
+    fn version_values() {
+        assert_eq!(json_int(&serde_json::json!("1")), Some(1));
+        assert_eq!(json_int(&serde_json::json!(0)), Some(0));
+        assert_eq!(json_int(&serde_json::json!(" 1 ")), Some(1));
+        assert_eq!(json_int(&serde_json::json!(1.5)), None);
+        assert_eq!(json_int(&serde_json::json!([1])), None);
+        assert_eq!(stream_name(5, &[2, 3]), "stream 5 (index [1, 2])");
+    }
+}
