@@ -20,9 +20,11 @@ step() {
 
 step cargo fmt --all -- --check
 step cargo clippy --workspace --all-targets -- -D warnings
+# Again with the `mpi` features of the facade and the CLI (off by default).
+step cargo clippy --workspace --all-targets --all-features -- -D warnings
 step cargo test --workspace
-step bash scripts/mpi-tests.sh   # MPI examples under mpirun with 1, 2 and 3 ranks
-RUSTDOCFLAGS=-Dwarnings step cargo doc --workspace --no-deps
+step bash scripts/mpi-tests.sh   # MPI examples and the CLI under mpirun, 1 to 3 ranks
+RUSTDOCFLAGS=-Dwarnings step cargo doc --workspace --no-deps --all-features
 step cargo build --manifest-path fuzz/Cargo.toml
 
 echo

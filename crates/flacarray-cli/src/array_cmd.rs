@@ -152,7 +152,7 @@ pub fn compress_array(
 
 /// Splits a per-stream option to the streams `lo..hi`. An option too short for them
 /// becomes empty, which the array layer rejects as having the wrong length.
-fn sub_options(opts: &CompressOptions, lo: usize, hi: usize) -> CompressOptions {
+pub(crate) fn sub_options(opts: &CompressOptions, lo: usize, hi: usize) -> CompressOptions {
     let mut o = opts.clone();
     if let Some(QuantaOption::PerStream(v)) = &opts.quanta {
         let part = v.get(lo..hi).map(<[f64]>::to_vec).unwrap_or_default();
@@ -268,17 +268,22 @@ pub fn compress_with_progress(
     }
 }
 
+/// The store `flacarray compress` writes to, in the Zarr format asked for.
+pub(crate) fn output_store(args: &CompressArgs) -> Store {
+    let store = Store::for_path(&args.output, &args.group);
+    match args.zarr_format {
+        Some(2) => store.with_zarr_format(ZarrFormat::V2),
+        Some(_) => store.with_zarr_format(ZarrFormat::V3),
+        None => store,
+    }
+}
+
 /// `flacarray compress`.
 ///
 /// # Errors
 /// Any failure, naming the file (and the stream for data that cannot be quantized).
 pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
-    let mut store = Store::for_path(&args.output, &args.group);
-    match args.zarr_format {
-        Some(2) => store = store.with_zarr_format(ZarrFormat::V2),
-        Some(_) => store = store.with_zarr_format(ZarrFormat::V3),
-        None => {}
-    }
+    let store = output_store(args);
     // Check the options against the header before reading the data.
     let (dtype, shape) = npy::peek(&args.input)?;
     let opts = compress_options(args, dtype, &shape)?;
@@ -317,6 +322,47 @@ fn empty(dtype: DType, shape: &[usize]) -> Result<DecodedArray> {
     })
 }
 
+/// The `--keep` mask of `flacarray decompress` in C order, checked against the stored
+/// leading shape.
+///
+/// # Errors
+/// The mask cannot be read or has another shape than the stored leading shape.
+pub(crate) fn keep_mask(args: &DecompressArgs, store: &Store) -> Result<Option<Vec<bool>>> {
+    let Some(path) = &args.keep else {
+        return Ok(None);
+    };
+    let mask = npy::read_bool(path)?;
+    let (leading, _, _) = store.meta()?;
+    if mask.shape() != leading.as_slice() {
+        bail!(
+            "{}: keep mask shape {} does not match the leading shape {} of {}",
+            path.display(),
+            fmt_shape(mask.shape()),
+            fmt_shape(&leading),
+            store.describe()
+        );
+    }
+    Ok(Some(mask.iter().copied().collect()))
+}
+
+/// The `--samples` slice of `flacarray decompress` resolved against streams of `n`
+/// samples (the whole stream without the option).
+///
+/// # Errors
+/// The slice does not fit the stream.
+pub(crate) fn sample_slice(args: &DecompressArgs, store: &Store, n: usize) -> Result<SampleSlice> {
+    Ok(match &args.samples {
+        None => SampleSlice::FULL,
+        Some(s) => {
+            let r = s
+                .resolve(n as u64)
+                .map_err(|e| anyhow!("{}: --samples {s}: {e}", store.describe()))?;
+            let to_i = |v: u64| i64::try_from(v).context("sample index too large");
+            SampleSlice::new(Some(to_i(r.start)?), Some(to_i(r.end)?))
+        }
+    })
+}
+
 /// The selection `flacarray decompress` asks for.
 ///
 /// # Errors
@@ -334,35 +380,8 @@ pub fn decompress_selection(
         return crate::with_pool(threads, || fa.get(&key))
             .with_context(|| format!("{}: --select {expr:?}", store.describe()));
     }
-    let keep = match &args.keep {
-        None => None,
-        Some(path) => {
-            let mask = npy::read_bool(path)?;
-            let (leading, _, _) = store.meta()?;
-            if mask.shape() != leading.as_slice() {
-                bail!(
-                    "{}: keep mask shape {} does not match the leading shape {} of {}",
-                    path.display(),
-                    fmt_shape(mask.shape()),
-                    fmt_shape(&leading),
-                    store.describe()
-                );
-            }
-            Some(mask.iter().copied().collect::<Vec<bool>>())
-        }
-    };
-    let resolve = |n: usize| -> Result<SampleSlice> {
-        Ok(match &args.samples {
-            None => SampleSlice::FULL,
-            Some(s) => {
-                let r = s
-                    .resolve(n as u64)
-                    .map_err(|e| anyhow!("{}: --samples {s}: {e}", store.describe()))?;
-                let to_i = |v: u64| i64::try_from(v).context("sample index too large");
-                SampleSlice::new(Some(to_i(r.start)?), Some(to_i(r.end)?))
-            }
-        })
-    };
+    let keep = keep_mask(args, &store)?;
+    let resolve = |n: usize| sample_slice(args, &store, n);
     if let Some(k) = &keep
         && !k.iter().any(|&b| b)
     {
@@ -585,6 +604,14 @@ pub struct VerifyReport {
 /// its index, with the file and group.
 pub fn verify_store(store: &Store, quiet: bool, threads: Option<usize>) -> Result<VerifyReport> {
     let fa = store.read(None, true)?;
+    verify_array(&fa, quiet, threads).with_context(|| store.describe())
+}
+
+/// Decodes every stream of `fa`, a block of streams at a time, with a progress display.
+///
+/// # Errors
+/// The first stream that does not decode (to exactly `stream_size` samples).
+pub fn verify_array(fa: &FlacArray, quiet: bool, threads: Option<usize>) -> Result<VerifyReport> {
     let n = fa.n_streams();
     let mut p = progress::bar(quiet, Some(n as u64), "verifying");
     let block = n.div_ceil(100).max(1);
@@ -598,8 +625,7 @@ pub fn verify_store(store: &Store, quiet: bool, threads: Option<usize>) -> Resul
             no_flatten: true,
             threads,
             ..ReadOptions::default()
-        })
-        .with_context(|| store.describe())?;
+        })?;
         keep[start..end].iter_mut().for_each(|k| *k = false);
         p.inc((end - start) as u64);
         start = end;

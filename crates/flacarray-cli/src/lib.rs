@@ -11,10 +11,12 @@
 //! - [`prng`] and [`demo`]: synthetic detector timestreams and the codec round-trip
 //!   demo (`stream demo`);
 //! - [`npy`]: numpy `.npy` files in and out;
-//! - [`storage`]: where an array is stored (HDF5 file and group; Zarr later);
+//! - [`storage`]: where an array is stored (HDF5 file or Zarr store, and group);
 //! - [`array_cmd`]: `compress`, `decompress`, `info` and `verify`;
 //! - [`fake`], [`arraydemo`] and [`bench`](mod@bench): synthetic timestreams, `demo` and `bench`;
-//! - [`progress`]: the progress display on stderr.
+//! - [`progress`]: the progress display on stderr;
+//! - `mpi_cmd` (cargo feature `mpi`): `compress`, `decompress` and `verify` on all the
+//!   ranks of an `mpirun` launch.
 #![forbid(unsafe_code)]
 
 pub mod array_cmd;
@@ -23,6 +25,8 @@ pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod fake;
+#[cfg(feature = "mpi")]
+pub mod mpi_cmd;
 pub mod npy;
 pub mod output;
 pub mod prng;
@@ -40,18 +44,44 @@ pub mod stream;
 pub fn run(cli: cli::Cli) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match cli.command {
-        cli::Command::Compress(args) => array_cmd::compress(&args, &mut out),
-        cli::Command::Decompress(args) => array_cmd::decompress(&args, &mut out),
-        cli::Command::Info(args) => array_cmd::info(&args, &mut out),
-        cli::Command::Verify(args) => array_cmd::verify(&args, &mut out),
-        cli::Command::Demo(args) => arraydemo::run_and_print(&args, &mut out),
-        cli::Command::Bench(args) => bench::run_and_print(&args, &mut out),
+    #[cfg(feature = "mpi")]
+    if mpi_cmd::launched_by_mpirun() {
+        return mpi_cmd::run(cli, &mut out);
+    }
+    run_serial(cli.command, &mut out)
+}
+
+/// Runs one command in this process alone.
+///
+/// # Errors
+///
+/// As [`run`].
+pub fn run_serial(command: cli::Command, out: &mut dyn std::io::Write) -> anyhow::Result<()> {
+    match command {
+        cli::Command::Compress(args) => array_cmd::compress(&args, out),
+        cli::Command::Decompress(args) => array_cmd::decompress(&args, out),
+        cli::Command::Info(args) => array_cmd::info(&args, out),
+        cli::Command::Verify(args) => array_cmd::verify(&args, out),
+        cli::Command::Demo(args) => arraydemo::run_and_print(&args, out),
+        cli::Command::Bench(args) => bench::run_and_print(&args, out),
         cli::Command::Stream(cli::StreamCommand::Encode(args)) => stream::encode_file(&args),
         cli::Command::Stream(cli::StreamCommand::Decode(args)) => stream::decode_file(&args),
         cli::Command::Stream(cli::StreamCommand::Demo(args)) => demo::run_and_print(&args),
     }
 }
+
+/// The error of a process whose failure another process has already reported (the
+/// other MPI ranks, when rank 0 prints the error line): exit status 1, no message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reported;
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("failed (reported by MPI rank 0)")
+    }
+}
+
+impl std::error::Error for Reported {}
 
 /// Runs `f` on a rayon pool of `threads` workers (`None`: the global pool), so that
 /// array-layer calls without a thread option honour `--threads` too.

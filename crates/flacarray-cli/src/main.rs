@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use flacarray_cli::{cli::Cli, one_line, run};
+use flacarray_cli::{Reported, cli::Cli, one_line, run};
 
 fn main() -> ExitCode {
     // Usage errors (unknown flags, a level out of 0..=8, ...) exit with status 2 here.
@@ -12,7 +12,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("flacarray: error: {}", one_line(&err));
+            if !err.is::<Reported>() {
+                eprintln!("flacarray: error: {}", one_line(&err));
+            }
             ExitCode::FAILURE
         }
     }

@@ -7,7 +7,8 @@
 //! Fortran-ordered files are accepted and laid out in C order.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -88,6 +89,95 @@ fn read_array_inner(path: &Path) -> Result<DecodedArray> {
         ),
     };
     Ok(arr)
+}
+
+/// Reads rows `rows` of the first axis of an `.npy` array (a 1-d array is one row:
+/// `0..1` reads it whole). For a C-order file in the machine's byte order only those
+/// rows' bytes are read, after one seek; other layouts are read whole and sliced.
+/// Each MPI rank of `flacarray compress` reads its own rows this way.
+///
+/// # Errors
+/// As [`read_array`]; also when `rows` is not inside the first axis.
+pub fn read_rows(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
+    read_rows_inner(path, rows).with_context(|| path.display().to_string())
+}
+
+fn read_rows_inner(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
+    let file = File::open(path).context("cannot open")?;
+    let file_len = file.metadata().context("cannot read its size")?.len();
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let header = NpyHeader::from_reader(&mut reader).context("not a valid .npy file")?;
+    let data_start = reader.stream_position().context("cannot seek")?;
+    let npyz::DType::Plain(ts) = header.dtype() else {
+        bail!("structured or array dtypes are not supported");
+    };
+    let shape: Vec<usize> = header
+        .shape()
+        .iter()
+        .map(|&d| usize::try_from(d).map_err(|_| anyhow!("dimension {d} too large")))
+        .collect::<Result<_>>()?;
+    let n_rows = if shape.len() < 2 { 1 } else { shape[0] };
+    if rows.start > rows.end || rows.end > n_rows {
+        bail!(
+            "rows {}..{} are outside the {n_rows} rows",
+            rows.start,
+            rows.end
+        );
+    }
+    let bytes = ts.num_bytes().unwrap_or(0);
+    let native = ts.endianness() == Endianness::of_machine() || bytes == 1;
+    if shape.len() < 2 || !native || header.order() != Order::C {
+        let all = read_array_inner(path)?;
+        if shape.len() < 2 {
+            return Ok(all);
+        }
+        return Ok(match all {
+            DecodedArray::Int32(a) => DecodedArray::Int32(take_rows(&a, &rows)),
+            DecodedArray::Int64(a) => DecodedArray::Int64(take_rows(&a, &rows)),
+            DecodedArray::Float32(a) => DecodedArray::Float32(take_rows(&a, &rows)),
+            DecodedArray::Float64(a) => DecodedArray::Float64(take_rows(&a, &rows)),
+        });
+    }
+    let row_elems: usize = shape[1..].iter().product();
+    // The header's element count times the element size must fit the file; checked
+    // in u128 so that a hostile header cannot overflow the comparison.
+    let need = u128::from(data_start) + header.len() as u128 * bytes as u128;
+    if need > u128::from(file_len) {
+        bail!("file is shorter than its header says");
+    }
+    let skip = (rows.start * row_elems * bytes) as u64;
+    reader
+        .seek(SeekFrom::Start(data_start + skip))
+        .context("cannot seek")?;
+    let mut out_shape = shape.clone();
+    out_shape[0] = rows.len();
+    let n = rows.len() * row_elems;
+    Ok(match (ts.type_char(), bytes) {
+        (TypeChar::Int, 4) => DecodedArray::Int32(read_native(&mut reader, n, &out_shape)?),
+        (TypeChar::Int, 8) => DecodedArray::Int64(read_native(&mut reader, n, &out_shape)?),
+        (TypeChar::Float, 4) => DecodedArray::Float32(read_native(&mut reader, n, &out_shape)?),
+        (TypeChar::Float, 8) => DecodedArray::Float64(read_native(&mut reader, n, &out_shape)?),
+        _ => bail!(
+            "dtype {ts} is not supported (flacarray stores int32, int64, float32 and float64)"
+        ),
+    })
+}
+
+fn take_rows<T: Clone>(a: &ArrayD<T>, rows: &Range<usize>) -> ArrayD<T> {
+    a.slice_axis(ndarray::Axis(0), ndarray::Slice::from(rows.clone()))
+        .to_owned()
+}
+
+fn read_native<T: bytemuck::Pod>(
+    reader: &mut impl Read,
+    n: usize,
+    shape: &[usize],
+) -> Result<ArrayD<T>> {
+    let mut v = vec![T::zeroed(); n];
+    reader
+        .read_exact(bytemuck::cast_slice_mut(&mut v))
+        .context("file is shorter than its header says")?;
+    ArrayD::from_shape_vec(IxDyn(shape), v).context("data does not fit the shape")
 }
 
 /// Reads the data section as `T` and shapes it (C order).
@@ -258,6 +348,36 @@ fn write_data<T: LeBytes>(out: &mut dyn Write, a: &ArrayD<T>) -> std::io::Result
     out.write_all(&buf)
 }
 
+/// Writes the elements of `arr` (C order, little-endian, no header) at byte `offset`
+/// of the existing file `path`: one MPI rank's slab of a `.npy` file whose header and
+/// size another rank has set.
+///
+/// # Errors
+/// Any I/O error, naming the file.
+pub fn write_slab_at(path: &Path, offset: u64, arr: &DecodedArray) -> Result<()> {
+    (|| -> Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .context("cannot open for writing")?;
+        file.seek(SeekFrom::Start(offset)).context("cannot seek")?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        match arr {
+            DecodedArray::Int32(a) => write_data(&mut w, a),
+            DecodedArray::Int64(a) => write_data(&mut w, a),
+            DecodedArray::Float32(a) => write_data(&mut w, a),
+            DecodedArray::Float64(a) => write_data(&mut w, a),
+        }
+        .context("cannot write")?;
+        let file = w
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .context("cannot write")?;
+        file.sync_all().context("cannot write")
+    })()
+    .with_context(|| path.display().to_string())
+}
+
 /// Writes `arr` as an `.npy` file at `path` through a temporary file and a rename.
 ///
 /// # Errors
@@ -278,7 +398,7 @@ pub fn write_file(path: &Path, arr: &DecodedArray) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{header_bytes, read_array, read_bool, write_file};
+    use super::{header_bytes, read_array, read_bool, read_rows, write_file, write_slab_at};
     use flacarray_core::DecodedArray;
     use ndarray::{ArrayD, IxDyn};
 
@@ -345,5 +465,56 @@ mod tests {
         );
         let e = read_array(&q).expect_err("bool is not a data dtype");
         assert!(format!("{e:#}").contains("b.npy"), "{e:#}");
+    }
+
+    #[test]
+    fn rows_and_slabs() {
+        let dir = tempfile::tempdir().expect("dir");
+        let p = dir.path().join("r.npy");
+        let a = ArrayD::from_shape_fn(IxDyn(&[5, 2, 3]), |i| {
+            (i[0] * 100 + i[1] * 10 + i[2]) as f32
+        });
+        write_file(&p, &DecodedArray::Float32(a.clone())).expect("write");
+        for (lo, hi) in [(0, 5), (1, 3), (4, 5), (2, 2)] {
+            let got = read_rows(&p, lo..hi).expect("rows");
+            let want = a.slice_axis(ndarray::Axis(0), ndarray::Slice::from(lo..hi));
+            assert_eq!(got, DecodedArray::Float32(want.to_owned()), "{lo}..{hi}");
+        }
+        let e = read_rows(&p, 4..6).expect_err("past the end");
+        assert!(format!("{e:#}").contains("outside the 5 rows"), "{e:#}");
+        // A truncated file is refused before any row is read.
+        let t = dir.path().join("t.npy");
+        let bytes = std::fs::read(&p).expect("read");
+        std::fs::write(&t, &bytes[..bytes.len() - 1]).expect("write");
+        let e = read_rows(&t, 0..1).expect_err("truncated");
+        assert!(format!("{e:#}").contains("shorter"), "{e:#}");
+        // 1-d: the whole array is the one row.
+        let one = DecodedArray::Int64(
+            ArrayD::from_shape_vec(IxDyn(&[4]), vec![1, -2, 3, -4]).expect("shape"),
+        );
+        write_file(&p, &one).expect("write");
+        assert_eq!(read_rows(&p, 0..1).expect("row"), one);
+
+        // Slabs written at their offsets make the whole file.
+        let h = header_bytes("<f4", &[5, 2, 3]);
+        std::fs::write(&t, &h).expect("header");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&t)
+            .expect("open")
+            .set_len(h.len() as u64 + 5 * 6 * 4)
+            .expect("size");
+        for (lo, hi) in [(3, 5), (0, 3)] {
+            let slab = a
+                .slice_axis(ndarray::Axis(0), ndarray::Slice::from(lo..hi))
+                .to_owned();
+            write_slab_at(
+                &t,
+                (h.len() + lo * 6 * 4) as u64,
+                &DecodedArray::Float32(slab),
+            )
+            .expect("slab");
+        }
+        assert_eq!(read_array(&t).expect("read"), DecodedArray::Float32(a));
     }
 }

@@ -42,6 +42,11 @@ pub enum Error {
         message: String,
     },
 
+    /// A failure of the caller's own work on this rank, passed to [`agree`](crate::agree)
+    /// so that the other ranks fail too (they get [`Error::OtherRank`] with this text).
+    #[error("{0}")]
+    Message(String),
+
     /// A message between ranks could not be decoded (ranks running different code, or
     /// a communicator shared with other traffic on this crate's tag).
     #[error("malformed MPI message: {0}")]
