@@ -56,8 +56,19 @@ pub fn read_array(path: &Path) -> Result<DecodedArray> {
     read_array_inner(path).with_context(|| path.display().to_string())
 }
 
-fn read_array_inner(path: &Path) -> Result<DecodedArray> {
+/// An `.npy` file opened past its header: the reader at the first data byte, the
+/// header, its element type and its shape.
+struct Opened {
+    reader: BufReader<File>,
+    file_len: u64,
+    header: NpyHeader,
+    ts: npyz::TypeStr,
+    shape: Vec<usize>,
+}
+
+fn open_npy(path: &Path) -> Result<Opened> {
     let file = File::open(path).context("cannot open")?;
+    let file_len = file.metadata().context("cannot read its size")?.len();
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let header = NpyHeader::from_reader(&mut reader).context("not a valid .npy file")?;
     let npyz::DType::Plain(ts) = header.dtype() else {
@@ -68,6 +79,23 @@ fn read_array_inner(path: &Path) -> Result<DecodedArray> {
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| anyhow!("dimension {d} too large")))
         .collect::<Result<_>>()?;
+    Ok(Opened {
+        reader,
+        file_len,
+        header,
+        ts,
+        shape,
+    })
+}
+
+fn read_array_inner(path: &Path) -> Result<DecodedArray> {
+    let Opened {
+        reader,
+        header,
+        ts,
+        shape,
+        ..
+    } = open_npy(path)?;
     let bytes = ts.num_bytes().unwrap_or(0);
     let native = ts.endianness() == Endianness::of_machine() || bytes == 1;
     let order = header.order();
@@ -103,19 +131,14 @@ pub fn read_rows(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
 }
 
 fn read_rows_inner(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
-    let file = File::open(path).context("cannot open")?;
-    let file_len = file.metadata().context("cannot read its size")?.len();
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let header = NpyHeader::from_reader(&mut reader).context("not a valid .npy file")?;
+    let Opened {
+        mut reader,
+        file_len,
+        header,
+        ts,
+        shape,
+    } = open_npy(path)?;
     let data_start = reader.stream_position().context("cannot seek")?;
-    let npyz::DType::Plain(ts) = header.dtype() else {
-        bail!("structured or array dtypes are not supported");
-    };
-    let shape: Vec<usize> = header
-        .shape()
-        .iter()
-        .map(|&d| usize::try_from(d).map_err(|_| anyhow!("dimension {d} too large")))
-        .collect::<Result<_>>()?;
     let n_rows = if shape.len() < 2 { 1 } else { shape[0] };
     if rows.start > rows.end || rows.end > n_rows {
         bail!(

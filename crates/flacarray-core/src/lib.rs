@@ -55,6 +55,8 @@ mod store;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+pub mod layout;
+
 pub use array::{FlacArray, FlacArrayParts, ReadOptions, Selection, SelectionShape};
 pub use codec::{CompressOptions, PrecisionOption, QuantaOption};
 pub use dtype::{DType, DecodedArray, Element, StreamScaling};

@@ -9,8 +9,8 @@ use hdf5::{Dataset, Group, H5Type, LocationType};
 use crate::attr::{self, Scalar};
 use crate::error::{Ctx, Error, Result};
 use crate::names::{
-    ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
-    DS_COMPRESSED, DS_GAINS, DS_NBYTES, DS_OFFSETS, DS_STARTS,
+    ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS, ATTR_FLAC_CHANNELS,
+    ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
 };
 use crate::stored::{Dtype, Gains, Offsets, StoredArray, check_range, infer_dtype, n_streams};
 
@@ -161,7 +161,7 @@ pub fn read_group(group: &Group, keep: Option<&[bool]>) -> Result<StoredArray> {
     };
 
     let Some(mask) = keep else {
-        let compressed = read_all::<u8>(ctx, DS_COMPRESSED, &o.compressed, meta.compressed_len)?;
+        let compressed = read_all::<u8>(ctx, ARR_COMPRESSED, &o.compressed, meta.compressed_len)?;
         return Ok(StoredArray { compressed, ..base });
     };
 
@@ -173,7 +173,7 @@ pub fn read_group(group: &Group, keep: Option<&[bool]>) -> Result<StoredArray> {
     let total: usize = kept.iter().map(|&(s, e)| e - s).sum();
     check_backing(
         ctx,
-        &format!("dataset {DS_COMPRESSED}"),
+        &format!("dataset {ARR_COMPRESSED}"),
         &o.compressed,
         total,
         1,
@@ -230,14 +230,14 @@ pub(crate) fn read_table(o: &Opened) -> Result<Table> {
     let ctx = &o.ctx;
     let meta = &o.meta;
     let n = meta.n_streams();
-    let starts: Vec<i64> = read_all(ctx, DS_STARTS, &o.starts, n)?;
-    let nbytes: Vec<i64> = read_all(ctx, DS_NBYTES, &o.nbytes, n)?;
+    let starts: Vec<i64> = read_all(ctx, ARR_STARTS, &o.starts, n)?;
+    let nbytes: Vec<i64> = read_all(ctx, ARR_NBYTES, &o.nbytes, n)?;
     let mut ranges = Vec::with_capacity(n);
     for (i, (&s, &b)) in starts.iter().zip(&nbytes).enumerate() {
         let r = check_range(s, b, meta.compressed_len).map_err(|reason| {
             // Blame the start when it alone is out of range, else the length.
             let start_bad = usize::try_from(s).map_or(true, |s| s > meta.compressed_len);
-            let which = if start_bad { DS_STARTS } else { DS_NBYTES };
+            let which = if start_bad { ARR_STARTS } else { ARR_NBYTES };
             ctx.corrupt(
                 format!("dataset {which}"),
                 format!(
@@ -252,14 +252,14 @@ pub(crate) fn read_table(o: &Opened) -> Result<Table> {
 
     // The types were checked by `open` (`numeric_name`, then `infer_dtype`).
     let offsets = match (&o.offsets, o.offsets_type) {
-        (Some(ds), Some("int64")) => Some(Offsets::I64(read_all(ctx, DS_OFFSETS, ds, n)?)),
-        (Some(ds), Some("float32")) => Some(Offsets::F32(read_all(ctx, DS_OFFSETS, ds, n)?)),
-        (Some(ds), _) => Some(Offsets::F64(read_all(ctx, DS_OFFSETS, ds, n)?)),
+        (Some(ds), Some("int64")) => Some(Offsets::I64(read_all(ctx, ARR_OFFSETS, ds, n)?)),
+        (Some(ds), Some("float32")) => Some(Offsets::F32(read_all(ctx, ARR_OFFSETS, ds, n)?)),
+        (Some(ds), _) => Some(Offsets::F64(read_all(ctx, ARR_OFFSETS, ds, n)?)),
         (None, _) => None,
     };
     let gains = match (&o.gains, o.gains_type) {
-        (Some(ds), Some("float32")) => Some(Gains::F32(read_all(ctx, DS_GAINS, ds, n)?)),
-        (Some(ds), _) => Some(Gains::F64(read_all(ctx, DS_GAINS, ds, n)?)),
+        (Some(ds), Some("float32")) => Some(Gains::F32(read_all(ctx, ARR_GAINS, ds, n)?)),
+        (Some(ds), _) => Some(Gains::F64(read_all(ctx, ARR_GAINS, ds, n)?)),
         (None, _) => None,
     };
 
@@ -389,17 +389,17 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
         },
     };
 
-    let starts = open_dataset(group, &ctx, DS_STARTS)?
-        .ok_or_else(|| ctx.corrupt(format!("dataset {DS_STARTS}"), "missing"))?;
-    let nbytes = open_dataset(group, &ctx, DS_NBYTES)?
-        .ok_or_else(|| ctx.corrupt(format!("dataset {DS_NBYTES}"), "missing"))?;
-    let compressed = open_dataset(group, &ctx, DS_COMPRESSED)?
-        .ok_or_else(|| ctx.corrupt(format!("dataset {DS_COMPRESSED}"), "missing"))?;
-    let offsets = open_dataset(group, &ctx, DS_OFFSETS)?;
-    let gains = open_dataset(group, &ctx, DS_GAINS)?;
+    let starts = open_dataset(group, &ctx, ARR_STARTS)?
+        .ok_or_else(|| ctx.corrupt(format!("dataset {ARR_STARTS}"), "missing"))?;
+    let nbytes = open_dataset(group, &ctx, ARR_NBYTES)?
+        .ok_or_else(|| ctx.corrupt(format!("dataset {ARR_NBYTES}"), "missing"))?;
+    let compressed = open_dataset(group, &ctx, ARR_COMPRESSED)?
+        .ok_or_else(|| ctx.corrupt(format!("dataset {ARR_COMPRESSED}"), "missing"))?;
+    let offsets = open_dataset(group, &ctx, ARR_OFFSETS)?;
+    let gains = open_dataset(group, &ctx, ARR_GAINS)?;
 
     // stream_starts: integers, at least one axis; it defines the leading shape.
-    let starts_label = format!("dataset {DS_STARTS}");
+    let starts_label = format!("dataset {ARR_STARTS}");
     require_integer(
         &ctx,
         &starts_label,
@@ -420,7 +420,7 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
     }
 
     // stream_size attribute of stream_starts: a positive integer.
-    let size_label = format!("dataset {DS_STARTS}: attribute {ATTR_STREAM_SIZE}");
+    let size_label = format!("dataset {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}");
     let stream_size = match attr::read_scalar(&starts, &ctx, &size_label, ATTR_STREAM_SIZE)? {
         None => return Err(ctx.corrupt(size_label, "missing")),
         Some(Scalar::Str(s)) => {
@@ -432,7 +432,7 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
             .ok_or_else(|| ctx.corrupt(size_label, format!("must be positive, found {v}")))?,
     };
 
-    let nbytes_label = format!("dataset {DS_NBYTES}");
+    let nbytes_label = format!("dataset {ARR_NBYTES}");
     require_integer(
         &ctx,
         &nbytes_label,
@@ -440,7 +440,7 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
     )?;
     require_shape(&ctx, &nbytes_label, &nbytes, &leading_shape)?;
 
-    let comp_label = format!("dataset {DS_COMPRESSED}");
+    let comp_label = format!("dataset {ARR_COMPRESSED}");
     let comp_desc = descriptor(&ctx, &comp_label, &compressed)?;
     if comp_desc != TypeDescriptor::Unsigned(IntSize::U1) {
         return Err(ctx.corrupt(
@@ -459,7 +459,7 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
     let offsets_type = match &offsets {
         None => None,
         Some(ds) => {
-            let label = format!("dataset {DS_OFFSETS}");
+            let label = format!("dataset {ARR_OFFSETS}");
             require_shape(&ctx, &label, ds, &leading_shape)?;
             Some(numeric_name(&ctx, &label, &descriptor(&ctx, &label, ds)?)?)
         }
@@ -467,13 +467,13 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
     let gains_type = match &gains {
         None => None,
         Some(ds) => {
-            let label = format!("dataset {DS_GAINS}");
+            let label = format!("dataset {ARR_GAINS}");
             require_shape(&ctx, &label, ds, &leading_shape)?;
             Some(numeric_name(&ctx, &label, &descriptor(&ctx, &label, ds)?)?)
         }
     };
     let dtype = infer_dtype(format_version, flac_channels, offsets_type, gains_type)
-        .map_err(|reason| ctx.corrupt(format!("datasets {DS_OFFSETS}/{DS_GAINS}"), reason))?;
+        .map_err(|reason| ctx.corrupt(format!("datasets {ARR_OFFSETS}/{ARR_GAINS}"), reason))?;
 
     let meta = Meta {
         file: ctx.file.clone(),
@@ -541,7 +541,7 @@ fn require_shape(ctx: &Ctx, label: &str, ds: &Dataset, leading: &[usize]) -> Res
     } else {
         Err(ctx.corrupt(
             label,
-            format!("has shape {shape:?}, {DS_STARTS} has {leading:?}"),
+            format!("has shape {shape:?}, {ARR_STARTS} has {leading:?}"),
         ))
     }
 }
@@ -612,7 +612,7 @@ pub(crate) fn read_range(
     if start == end {
         return Ok(());
     }
-    let label = format!("dataset {DS_COMPRESSED}");
+    let label = format!("dataset {ARR_COMPRESSED}");
     let part = ds
         .read_slice_1d::<u8, _>(start..end)
         .map_err(ctx.h5(&label, "reading a byte range"))?;

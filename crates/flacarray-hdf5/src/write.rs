@@ -9,8 +9,8 @@ use hdf5::{Group, H5Type, LocationType};
 use crate::attr;
 use crate::error::{Ctx, Error, Result};
 use crate::names::{
-    ALL_DATASETS, ALL_GROUP_ATTRS, ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION,
-    ATTR_STREAM_SIZE, DS_COMPRESSED, DS_GAINS, DS_NBYTES, DS_OFFSETS, DS_STARTS,
+    ALL_ARRAYS, ALL_GROUP_ATTRS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS,
+    ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
 };
 use crate::stored::{FORMAT_VERSION, Gains, Offsets, SOFTWARE_VERSION, StoredArray};
 
@@ -83,32 +83,32 @@ pub fn write_group(
     clear_existing(&group, &ctx, opts.replace)?;
 
     let shape = arr.leading_shape.as_slice();
-    let starts = write_dataset(&group, &ctx, DS_STARTS, shape, &arr.starts)?;
-    let size_label = format!("dataset {DS_STARTS}: attribute {ATTR_STREAM_SIZE}");
+    let starts = write_dataset(&group, &ctx, ARR_STARTS, shape, &arr.starts)?;
+    let size_label = format!("dataset {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}");
     starts
         .new_attr::<i64>()
         .create(ATTR_STREAM_SIZE)
         .and_then(|a| a.write_scalar(&stream_size))
         .map_err(ctx.h5(&size_label, "writing"))?;
-    write_dataset(&group, &ctx, DS_NBYTES, shape, &arr.nbytes)?;
+    write_dataset(&group, &ctx, ARR_NBYTES, shape, &arr.nbytes)?;
     if let Some(offsets) = &arr.offsets {
         match offsets {
-            Offsets::F32(v) => write_dataset(&group, &ctx, DS_OFFSETS, shape, v),
-            Offsets::F64(v) => write_dataset(&group, &ctx, DS_OFFSETS, shape, v),
+            Offsets::F32(v) => write_dataset(&group, &ctx, ARR_OFFSETS, shape, v),
+            Offsets::F64(v) => write_dataset(&group, &ctx, ARR_OFFSETS, shape, v),
             // Refused above (`validate`: int64 offsets are format 0 only); kept total.
-            Offsets::I64(v) => write_dataset(&group, &ctx, DS_OFFSETS, shape, v),
+            Offsets::I64(v) => write_dataset(&group, &ctx, ARR_OFFSETS, shape, v),
         }?;
     }
     if let Some(gains) = &arr.gains {
         match gains {
-            Gains::F32(v) => write_dataset(&group, &ctx, DS_GAINS, shape, v),
-            Gains::F64(v) => write_dataset(&group, &ctx, DS_GAINS, shape, v),
+            Gains::F32(v) => write_dataset(&group, &ctx, ARR_GAINS, shape, v),
+            Gains::F64(v) => write_dataset(&group, &ctx, ARR_GAINS, shape, v),
         }?;
     }
     write_dataset(
         &group,
         &ctx,
-        DS_COMPRESSED,
+        ARR_COMPRESSED,
         &[arr.compressed.len()],
         &arr.compressed,
     )?;
@@ -214,7 +214,7 @@ fn create_groups(parent: &Group, group_path: &str) -> Result<Group> {
 fn clear_existing(group: &Group, ctx: &Ctx, replace: bool) -> Result<()> {
     let version_label = format!("attribute {ATTR_FORMAT_VERSION}");
     let has_version = attr::has_attr(group, ctx, &version_label, ATTR_FORMAT_VERSION)?;
-    let in_the_way: Vec<&str> = ALL_DATASETS
+    let in_the_way: Vec<&str> = ALL_ARRAYS
         .iter()
         .copied()
         .filter(|n| group.link_exists(n))
