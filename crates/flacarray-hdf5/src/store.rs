@@ -74,15 +74,7 @@ impl Hdf5Store {
     /// the checks of [`read_meta`](crate::read_meta) and of the per-stream tables.
     pub fn open(path: &Path, group: &str) -> Result<Self> {
         let file = hdf5::File::open(path).map_err(|e| file_error(path, "opening", e))?;
-        let store = Self {
-            file,
-            path: path.to_owned(),
-            group: group.to_owned(),
-            replace: false,
-            loaded: OnceCell::new(),
-        };
-        store.load()?;
-        Ok(store)
+        Self::open_in(file, path, group)
     }
 
     /// Opens (or creates) the file for writing into group `group` (created if
@@ -102,6 +94,24 @@ impl Hdf5Store {
             replace,
             loaded: OnceCell::new(),
         })
+    }
+
+    /// [`Hdf5Store::open`] on a file already opened by the caller, for example
+    /// through MPI-IO (`hdf5::File::with_options()` with an `mpio` file access
+    /// property list); `path` names the file in messages.
+    ///
+    /// # Errors
+    /// As [`Hdf5Store::open`], but for opening the file.
+    pub fn open_in(file: hdf5::File, path: &Path, group: &str) -> Result<Self> {
+        let store = Self {
+            file,
+            path: path.to_owned(),
+            group: group.to_owned(),
+            replace: false,
+            loaded: OnceCell::new(),
+        };
+        store.load()?;
+        Ok(store)
     }
 
     /// The group's metadata as this crate reports it (file and group names, software

@@ -1,10 +1,11 @@
 //! Writing a flacarray group (format 1), as flacarray 0.4.1's `hdf5.write_compressed`
 //! lays it out.
 
+use std::ops::Range;
 use std::path::Path;
 
 use hdf5::types::VarLenUnicode;
-use hdf5::{Group, H5Type, LocationType};
+use hdf5::{Dataset, Group, H5Type, Hyperslab, LocationType, SliceOrIndex};
 
 use crate::attr;
 use crate::error::{Ctx, Error, Result};
@@ -12,7 +13,7 @@ use crate::names::{
     ALL_ARRAYS, ALL_GROUP_ATTRS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS,
     ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
 };
-use crate::stored::{FORMAT_VERSION, Gains, Offsets, SOFTWARE_VERSION, StoredArray};
+use crate::stored::{Dtype, FORMAT_VERSION, Gains, Offsets, SOFTWARE_VERSION, StoredArray};
 
 /// Options of [`write_group`] and [`write_file`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -68,73 +69,249 @@ pub fn write_group(
             arr.flac_channels
         )));
     }
-    let software = arr.software_version.as_deref().unwrap_or(SOFTWARE_VERSION);
-    let software_vlen: VarLenUnicode = software.parse().map_err(|_| {
-        Error::InvalidArgument(format!(
-            "software version {software:?} cannot be stored as an HDF5 string"
-        ))
-    })?;
-    let stream_size = i64::try_from(arr.stream_size).map_err(|_| {
-        Error::InvalidArgument(format!("stream_size {} exceeds int64", arr.stream_size))
-    })?;
+    let layout = GroupLayout {
+        dtype,
+        leading_shape: arr.leading_shape.clone(),
+        stream_size: arr.stream_size,
+        compressed_len: arr.compressed.len(),
+        software_version: arr.software_version.clone(),
+    };
+    let w = create_layout(parent, group_path, &layout, opts)?;
+    let rows = arr.leading_shape.first().copied().unwrap_or(1);
+    w.write_rows(
+        0..rows,
+        &arr.starts,
+        &arr.nbytes,
+        arr.offsets.as_ref(),
+        arr.gains.as_ref(),
+    )?;
+    w.write_bytes(0, &arr.compressed)?;
+    w.finish()
+}
 
+/// The shape of a format-1 group: what [`create_layout`] needs to create its datasets
+/// before any data is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupLayout {
+    /// Element type of the array (decides `flac_channels` and the float datasets).
+    pub dtype: Dtype,
+    /// The array shape without its last axis (`[1]` for one stream).
+    pub leading_shape: Vec<usize>,
+    /// Samples per stream.
+    pub stream_size: u64,
+    /// Length of `compressed`: all streams' bytes.
+    pub compressed_len: usize,
+    /// `flacarray_software_version` to write ([`SOFTWARE_VERSION`] when `None`).
+    pub software_version: Option<String>,
+}
+
+/// A group whose datasets exist and wait for their data ([`create_layout`]). Rows of
+/// the per-stream tables and ranges of `compressed` can be written in any order and
+/// by different processes (MPI ranks sharing a file opened through MPI-IO each write
+/// their own); [`GroupWriter::finish`] then writes the group attributes, last, so an
+/// interrupted write leaves no `flacarray_format_version`.
+pub struct GroupWriter {
+    group: Group,
+    ctx: Ctx,
+    layout: GroupLayout,
+    starts: Dataset,
+    nbytes: Dataset,
+    offsets: Option<Dataset>,
+    gains: Option<Dataset>,
+    compressed: Dataset,
+}
+
+impl std::fmt::Debug for GroupWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupWriter")
+            .field("file", &self.ctx.file)
+            .field("group", &self.ctx.group)
+            .field("layout", &self.layout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Creates the group at `group_path` below `parent` (as [`write_group`]) with all
+/// datasets of `layout`, contiguous and unfiltered, and the `stream_size` attribute;
+/// the data and the group attributes are written through the returned
+/// [`GroupWriter`]. With a file opened through MPI-IO every rank calls this with the
+/// same arguments (HDF5 creates objects collectively).
+///
+/// # Errors
+/// As [`write_group`].
+pub fn create_layout(
+    parent: &Group,
+    group_path: &str,
+    layout: &GroupLayout,
+    opts: WriteOptions,
+) -> Result<GroupWriter> {
+    let stream_size = i64::try_from(layout.stream_size).map_err(|_| {
+        Error::InvalidArgument(format!("stream_size {} exceeds int64", layout.stream_size))
+    })?;
+    if layout.leading_shape.is_empty() || stream_size == 0 {
+        return Err(Error::InvalidArgument(format!(
+            "leading shape {:?} with stream size {stream_size}: not an array",
+            layout.leading_shape
+        )));
+    }
     let group = create_groups(parent, group_path)?;
     let ctx = Ctx::of(&group);
     clear_existing(&group, &ctx, opts.replace)?;
 
-    let shape = arr.leading_shape.as_slice();
-    let starts = write_dataset(&group, &ctx, ARR_STARTS, shape, &arr.starts)?;
+    let shape = layout.leading_shape.as_slice();
+    let starts = new_dataset::<i64>(&group, &ctx, ARR_STARTS, shape)?;
     let size_label = format!("dataset {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}");
     starts
         .new_attr::<i64>()
         .create(ATTR_STREAM_SIZE)
         .and_then(|a| a.write_scalar(&stream_size))
         .map_err(ctx.h5(&size_label, "writing"))?;
-    write_dataset(&group, &ctx, ARR_NBYTES, shape, &arr.nbytes)?;
-    if let Some(offsets) = &arr.offsets {
-        match offsets {
-            Offsets::F32(v) => write_dataset(&group, &ctx, ARR_OFFSETS, shape, v),
-            Offsets::F64(v) => write_dataset(&group, &ctx, ARR_OFFSETS, shape, v),
-            // Refused above (`validate`: int64 offsets are format 0 only); kept total.
-            Offsets::I64(v) => write_dataset(&group, &ctx, ARR_OFFSETS, shape, v),
-        }?;
-    }
-    if let Some(gains) = &arr.gains {
-        match gains {
-            Gains::F32(v) => write_dataset(&group, &ctx, ARR_GAINS, shape, v),
-            Gains::F64(v) => write_dataset(&group, &ctx, ARR_GAINS, shape, v),
-        }?;
-    }
-    write_dataset(
-        &group,
-        &ctx,
-        ARR_COMPRESSED,
-        &[arr.compressed.len()],
-        &arr.compressed,
-    )?;
+    let nbytes = new_dataset::<i64>(&group, &ctx, ARR_NBYTES, shape)?;
+    let (offsets, gains) = match layout.dtype {
+        Dtype::Int32 | Dtype::Int64 => (None, None),
+        Dtype::Float32 => (
+            Some(new_dataset::<f32>(&group, &ctx, ARR_OFFSETS, shape)?),
+            Some(new_dataset::<f32>(&group, &ctx, ARR_GAINS, shape)?),
+        ),
+        Dtype::Float64 => (
+            Some(new_dataset::<f64>(&group, &ctx, ARR_OFFSETS, shape)?),
+            Some(new_dataset::<f64>(&group, &ctx, ARR_GAINS, shape)?),
+        ),
+    };
+    let compressed = new_dataset::<u8>(&group, &ctx, ARR_COMPRESSED, &[layout.compressed_len])?;
+    Ok(GroupWriter {
+        group,
+        ctx,
+        layout: layout.clone(),
+        starts,
+        nbytes,
+        offsets,
+        gains,
+        compressed,
+    })
+}
 
-    let version: VarLenUnicode = FORMAT_VERSION
-        .to_string()
-        .parse()
-        .map_err(|_| Error::InvalidArgument("format version string".to_owned()))?;
-    let channels: VarLenUnicode = arr
-        .flac_channels
-        .to_string()
-        .parse()
-        .map_err(|_| Error::InvalidArgument("channel count string".to_owned()))?;
-    for (name, value) in [
-        (ATTR_FORMAT_VERSION, &version),
-        (ATTR_SOFTWARE_VERSION, &software_vlen),
-        (ATTR_FLAC_CHANNELS, &channels),
-    ] {
-        let label = format!("attribute {name}");
-        group
-            .new_attr::<VarLenUnicode>()
-            .create(name)
-            .and_then(|a| a.write_scalar(value))
-            .map_err(ctx.h5(&label, "writing"))?;
+impl GroupWriter {
+    /// Writes rows `rows` of axis 0 of the per-stream tables: `starts`, `nbytes` and
+    /// (float data) `offsets` and `gains` hold the streams of those rows in C order,
+    /// `starts` as byte offsets into the **whole** `compressed` dataset.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the rows are outside the leading shape, a
+    /// table has the wrong length, or the offsets or gains are missing or of the
+    /// wrong type; [`Error::Hdf5`].
+    pub fn write_rows(
+        &self,
+        rows: Range<usize>,
+        starts: &[i64],
+        nbytes: &[i64],
+        offsets: Option<&Offsets>,
+        gains: Option<&Gains>,
+    ) -> Result<()> {
+        let lead = &self.layout.leading_shape;
+        let total_rows = lead.first().copied().unwrap_or(1);
+        if rows.start > rows.end || rows.end > total_rows {
+            return Err(Error::InvalidArgument(format!(
+                "rows {}..{} outside the leading shape {lead:?}",
+                rows.start, rows.end
+            )));
+        }
+        let mut shape = lead.clone();
+        shape[0] = rows.len();
+        let n: usize = shape.iter().product();
+        if n == 0 {
+            return Ok(());
+        }
+        let ctx = &self.ctx;
+        write_rows_of(&self.starts, ctx, ARR_STARTS, &rows, &shape, starts)?;
+        write_rows_of(&self.nbytes, ctx, ARR_NBYTES, &rows, &shape, nbytes)?;
+        let float_tables = (self.offsets.as_ref(), self.gains.as_ref());
+        match (float_tables, offsets, gains) {
+            ((None, None), None, None) => Ok(()),
+            ((Some(o), Some(g)), Some(Offsets::F32(ov)), Some(Gains::F32(gv)))
+                if self.layout.dtype == Dtype::Float32 =>
+            {
+                write_rows_of(o, ctx, ARR_OFFSETS, &rows, &shape, ov)?;
+                write_rows_of(g, ctx, ARR_GAINS, &rows, &shape, gv)
+            }
+            ((Some(o), Some(g)), Some(Offsets::F64(ov)), Some(Gains::F64(gv)))
+                if self.layout.dtype == Dtype::Float64 =>
+            {
+                write_rows_of(o, ctx, ARR_OFFSETS, &rows, &shape, ov)?;
+                write_rows_of(g, ctx, ARR_GAINS, &rows, &shape, gv)
+            }
+            _ => Err(Error::InvalidArgument(format!(
+                "{} data: offsets and gains missing, unexpected or of another type",
+                self.layout.dtype
+            ))),
+        }
     }
-    Ok(())
+
+    /// Writes `bytes` at byte `at` of `compressed`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the range is outside `compressed`;
+    /// [`Error::Hdf5`].
+    pub fn write_bytes(&self, at: usize, bytes: &[u8]) -> Result<()> {
+        let end = at.checked_add(bytes.len());
+        if end.is_none_or(|e| e > self.layout.compressed_len) {
+            return Err(Error::InvalidArgument(format!(
+                "bytes {at}..+{} outside the {} compressed bytes",
+                bytes.len(),
+                self.layout.compressed_len
+            )));
+        }
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let label = format!("dataset {ARR_COMPRESSED}");
+        let w = self.compressed.as_writer();
+        if bytes.len() == self.layout.compressed_len {
+            w.write_raw(bytes)
+        } else {
+            w.write_slice(ndarray::ArrayView1::from(bytes), at..at + bytes.len())
+        }
+        .map_err(self.ctx.h5(&label, "writing"))
+    }
+
+    /// Writes the group attributes `flacarray_format_version`,
+    /// `flacarray_software_version` and `flac_channels` (variable-length UTF-8
+    /// strings), completing the group.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a software version HDF5 cannot store;
+    /// [`Error::Hdf5`].
+    pub fn finish(self) -> Result<()> {
+        let software = self
+            .layout
+            .software_version
+            .as_deref()
+            .unwrap_or(SOFTWARE_VERSION);
+        let vlen = |what: &str, v: &str| -> Result<VarLenUnicode> {
+            v.parse().map_err(|_| {
+                Error::InvalidArgument(format!("{what} {v:?} cannot be stored as an HDF5 string"))
+            })
+        };
+        let version = vlen("format version", &FORMAT_VERSION.to_string())?;
+        let software = vlen("software version", software)?;
+        let channels = vlen(
+            "channel count",
+            &self.layout.dtype.v1_channels().to_string(),
+        )?;
+        for (name, value) in [
+            (ATTR_FORMAT_VERSION, &version),
+            (ATTR_SOFTWARE_VERSION, &software),
+            (ATTR_FLAC_CHANNELS, &channels),
+        ] {
+            let label = format!("attribute {name}");
+            self.group
+                .new_attr::<VarLenUnicode>()
+                .create(name)
+                .and_then(|a| a.write_scalar(value))
+                .map_err(self.ctx.h5(&label, "writing"))?;
+        }
+        Ok(())
+    }
 }
 
 /// Opens (or creates) the HDF5 file at `path` for writing and writes `arr` at
@@ -251,23 +428,45 @@ fn clear_existing(group: &Group, ctx: &Ctx, replace: bool) -> Result<()> {
     Ok(())
 }
 
-/// Creates a contiguous, unfiltered dataset of `shape` and writes `data` into it.
-fn write_dataset<T: H5Type>(
+/// Creates a contiguous, unfiltered dataset of `shape`.
+fn new_dataset<T: H5Type>(
     group: &Group,
     ctx: &Ctx,
     name: &str,
     shape: &[usize],
-    data: &[T],
-) -> Result<hdf5::Dataset> {
+) -> Result<Dataset> {
     let label = format!("dataset {name}");
-    let ds = group
+    group
         .new_dataset::<T>()
         .no_chunk()
         .shape(shape.to_vec())
         .create(name)
-        .map_err(ctx.h5(&label, "creating"))?;
-    if !data.is_empty() {
-        ds.write_raw(data).map_err(ctx.h5(&label, "writing"))?;
+        .map_err(ctx.h5(&label, "creating"))
+}
+
+/// Writes `data`, the rows `rows` of axis 0 (of shape `shape`), into `ds`.
+fn write_rows_of<T: H5Type>(
+    ds: &Dataset,
+    ctx: &Ctx,
+    name: &str,
+    rows: &Range<usize>,
+    shape: &[usize],
+    data: &[T],
+) -> Result<()> {
+    let label = format!("dataset {name}");
+    let view = ndarray::ArrayViewD::from_shape(ndarray::IxDyn(shape), data).map_err(|_| {
+        Error::InvalidArgument(format!(
+            "{name}: {} values for rows of shape {shape:?}",
+            data.len()
+        ))
+    })?;
+    let w = ds.as_writer();
+    if ds.shape() == shape {
+        w.write_raw(data)
+    } else {
+        let mut sel = vec![SliceOrIndex::from(rows.clone())];
+        sel.extend(std::iter::repeat_n(SliceOrIndex::from(..), shape.len() - 1));
+        w.write_slice(view, Hyperslab::from(sel))
     }
-    Ok(ds)
+    .map_err(ctx.h5(&label, "writing"))
 }

@@ -347,3 +347,64 @@ fn inconsistent_arrays_are_refused() {
     write_file(&path, "stray", &good, WriteOptions { replace: true }).unwrap();
     assert_eq!(read_file(&path, "stray", None).unwrap(), good);
 }
+
+/// A group created with `create_layout` and filled in parts (rows and byte ranges in
+/// any order, as MPI ranks write them) equals the group `write_group` writes at once.
+#[test]
+fn layout_filled_in_parts_equals_whole_write() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, group) in SOURCES {
+        let arr = source(name, group);
+        let path = dir.path().join(format!("{name}.h5"));
+        write_file(&path, "/whole", &arr, WriteOptions::default()).unwrap();
+
+        let file = hdf5::File::append(&path).unwrap();
+        let layout = flacarray_hdf5::GroupLayout {
+            dtype: arr.dtype().unwrap(),
+            leading_shape: arr.leading_shape.clone(),
+            stream_size: arr.stream_size,
+            compressed_len: arr.compressed.len(),
+            software_version: arr.software_version.clone(),
+        };
+        let w = flacarray_hdf5::create_layout(&file, "/parts", &layout, WriteOptions::default())
+            .unwrap();
+        let rows = arr.leading_shape[0];
+        let per_row = arr.starts.len() / rows;
+        // The last row first, then the others; bytes in three pieces, back to front.
+        let cut = rows - 1;
+        for r in [cut..rows, 0..cut] {
+            let (lo, hi) = (r.start * per_row, r.end * per_row);
+            let part_offsets = arr.offsets.as_ref().map(|o| match o {
+                Offsets::F32(v) => Offsets::F32(v[lo..hi].to_vec()),
+                Offsets::F64(v) => Offsets::F64(v[lo..hi].to_vec()),
+                Offsets::I64(v) => Offsets::I64(v[lo..hi].to_vec()),
+            });
+            let part_gains = arr.gains.as_ref().map(|g| match g {
+                Gains::F32(v) => Gains::F32(v[lo..hi].to_vec()),
+                Gains::F64(v) => Gains::F64(v[lo..hi].to_vec()),
+            });
+            w.write_rows(
+                r.clone(),
+                &arr.starts[lo..hi],
+                &arr.nbytes[lo..hi],
+                part_offsets.as_ref(),
+                part_gains.as_ref(),
+            )
+            .unwrap();
+        }
+        let n = arr.compressed.len();
+        for (a, b) in [(2 * n / 3, n), (n / 3, 2 * n / 3), (0, n / 3)] {
+            w.write_bytes(a, &arr.compressed[a..b]).unwrap();
+        }
+        // Out of range and mistyped parts are refused.
+        assert!(w.write_bytes(n, &[0]).is_err());
+        assert!(w.write_rows(0..rows + 1, &[], &[], None, None).is_err());
+        w.finish().unwrap();
+        drop(file);
+
+        let whole = read_file(&path, "/whole", None).unwrap();
+        let parts = read_file(&path, "/parts", None).unwrap();
+        assert_eq!(parts, whole, "{name}");
+        assert_eq!(decode_all(&parts), decode_all(&arr), "{name}");
+    }
+}
