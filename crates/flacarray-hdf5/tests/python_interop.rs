@@ -234,6 +234,13 @@ fn write_npy(path: &Path, values: &Values) {
     .unwrap();
 }
 
+/// Held by each test for its whole run. HDF5 locks the files it opens with `flock`,
+/// and a Python process spawned by one test while the other has an HDF5 file open
+/// inherits that descriptor, lock included, until it exits: the other test's next open
+/// of its file then fails with "unable to lock file" (seen under load). One test at a
+/// time avoids the race.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 const PY_SCRIPT: &str = r#"
 import json, sys
 import h5py, numpy as np
@@ -291,6 +298,9 @@ print(f"OK {checks}")
 
 #[test]
 fn python_flacarray_reads_rust_files_and_rust_reads_python_files() {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let Some(py) = usable_python() else {
         return;
     };
@@ -401,6 +411,9 @@ print(len(cases))
 
 #[test]
 fn rust_reads_python_written_matrix_bit_for_bit() {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     use flacarray_core::{DecodedArray, ReadOptions, read_array};
     use flacarray_hdf5::Hdf5Store;
     let Some(py) = usable_python() else {

@@ -550,6 +550,11 @@ fn main() {
     }
     ctx.world.barrier();
     if rank == 0 {
-        println!("mpi_tests: all checks passed on {size} ranks");
+        let io = if flacarray_mpi::HDF5_MPIO {
+            "HDF5 through MPI-IO on every rank"
+        } else {
+            "HDF5 through rank 0"
+        };
+        println!("mpi_tests: all checks passed on {size} ranks ({io})");
     }
 }

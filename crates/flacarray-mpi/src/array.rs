@@ -346,7 +346,7 @@ impl DistFlacArray {
     ///
     /// # Errors
     /// As [`crate::write_hdf5`].
-    pub fn write_hdf5<C: Communicator>(
+    pub fn write_hdf5<C: Communicator + mpi::raw::AsRaw<Raw = mpi::ffi::MPI_Comm>>(
         &self,
         comm: &C,
         path: &std::path::Path,

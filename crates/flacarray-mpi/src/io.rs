@@ -7,8 +7,12 @@ use flacarray_core::{
     DType, FlacArray, FlacArrayParts, FlacArrayReader, FlacArrayWriter, StreamScaling,
     read_flacarray_rows,
 };
+// Only the rank-0 paths open files themselves; with `mpio` every rank does.
+#[cfg_attr(feature = "mpio", allow(unused_imports))]
 use flacarray_hdf5::Hdf5Store;
 use flacarray_zarr::{ZarrFormat, ZarrStore};
+use mpi::ffi::MPI_Comm;
+use mpi::raw::AsRaw;
 use mpi::topology::Communicator;
 
 use crate::array::{
@@ -341,9 +345,11 @@ where
 }
 
 /// Collective: writes the distributed array made of every rank's `local` rows (`None`
-/// on ranks without rows) to the group `group` of the HDF5 file at `path`. Only rank 0
-/// opens the file ([`Hdf5Store::create`]; `path`, `group` and `replace` matter on rank
-/// 0 only); see [`write_store`] for how the rows reach it.
+/// on ranks without rows) to the group `group` of the HDF5 file at `path`; `path`,
+/// `group` and `replace` are taken from rank 0. With the serial HDF5 library only rank
+/// 0 opens the file ([`Hdf5Store::create`]; see [`write_store`] for how the rows reach
+/// it); with the cargo feature `mpio` every rank writes its own part through MPI-IO
+/// (`write_hdf5_mpio`).
 ///
 /// The datasets written are byte for byte those of the whole array compressed and
 /// written by one process, whatever the number of ranks and the distribution.
@@ -351,30 +357,50 @@ where
 /// # Errors
 /// On every rank: as [`write_store`]; [`Error::Hdf5`] on rank 0 (for example a group
 /// that already holds a FlacArray without `replace`).
-pub fn write_hdf5<C: Communicator>(
+pub fn write_hdf5<C>(
     comm: &C,
     local: Option<&FlacArray>,
     path: &Path,
     group: &str,
     replace: bool,
-) -> Result<()> {
+) -> Result<()>
+where
+    C: Communicator + AsRaw<Raw = MPI_Comm>,
+{
+    #[cfg(feature = "mpio")]
+    {
+        let (path, group, replace) = crate::mpio::from_rank_0(comm, path, group, replace)?;
+        crate::mpio::write_hdf5_mpio(comm, local, &path, &group, replace)
+    }
+    #[cfg(not(feature = "mpio"))]
     write_store(comm, local, || Hdf5Store::create(path, group, replace))
 }
 
 /// Collective: reads the group `group` of the HDF5 file at `path` distributed over the
-/// ranks of `comm`. Only rank 0 opens the file ([`Hdf5Store::open`]); see
-/// [`read_store`] for `keep`, `mpi_dist` and `no_flatten`.
+/// ranks of `comm`; see [`read_store`] for `keep`, `mpi_dist` and `no_flatten`, all
+/// taken from rank 0 (as `path` and `group`). With the serial HDF5 library only rank 0
+/// opens the file ([`Hdf5Store::open`]) and sends each rank its rows; with the cargo
+/// feature `mpio` every rank reads its own rows through MPI-IO (`read_hdf5_mpio`).
 ///
 /// # Errors
 /// On every rank: as [`read_store`]; [`Error::Hdf5`] on rank 0.
-pub fn read_hdf5<C: Communicator>(
+pub fn read_hdf5<C>(
     comm: &C,
     path: &Path,
     group: &str,
     keep: Option<&[bool]>,
     mpi_dist: Option<&[(usize, usize)]>,
     no_flatten: bool,
-) -> Result<DistFlacArray> {
+) -> Result<DistFlacArray>
+where
+    C: Communicator + AsRaw<Raw = MPI_Comm>,
+{
+    #[cfg(feature = "mpio")]
+    {
+        let (path, group, _) = crate::mpio::from_rank_0(comm, path, group, false)?;
+        crate::mpio::read_hdf5_mpio(comm, &path, &group, keep, mpi_dist, no_flatten)
+    }
+    #[cfg(not(feature = "mpio"))]
     read_store(
         comm,
         || Hdf5Store::open(path, group),

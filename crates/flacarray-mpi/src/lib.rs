@@ -7,7 +7,9 @@
 //!   distribution (`mpi_dist`, one `(first, last)` row range per rank, `(k, k)` for a
 //!   rank without rows) and the global byte offsets of their streams.
 //! * [`write_hdf5`] / [`read_hdf5`]: HDF5 I/O through rank 0 (0.4.1's serial-HDF5 mode;
-//!   no MPI-enabled HDF5 is needed). The file written is byte for byte the one a single
+//!   no MPI-enabled HDF5 is needed), or, with the cargo feature `mpio` and an HDF5
+//!   library built for MPI, every rank reading and writing its own part of the file
+//!   through MPI-IO (`write_hdf5_mpio` / `read_hdf5_mpio`; see [`HDF5_MPIO`]). The file written is byte for byte the one a single
 //!   process writes for the whole array. A read gives each rank its slab, optionally
 //!   only the streams of a global keep mask. [`write_zarr`] / [`read_zarr`] do the same
 //!   with a Zarr directory store. [`write_store`] / [`read_store`] do the
@@ -31,6 +33,8 @@ mod array;
 mod dist;
 mod error;
 mod io;
+#[cfg(feature = "mpio")]
+mod mpio;
 mod transfer;
 
 pub use array::DistFlacArray;
@@ -39,7 +43,13 @@ pub use error::{Error, Result};
 /// The Zarr format to write ([`write_zarr`]).
 pub use flacarray_zarr::ZarrFormat;
 pub use io::{read_hdf5, read_store, read_zarr, write_hdf5, write_store, write_zarr};
+#[cfg(feature = "mpio")]
+pub use mpio::{read_hdf5_mpio, write_hdf5_mpio};
 pub use transfer::{MAX_MESSAGE_BYTES, TAG, agree, broadcast_bytes, receive_bytes, send_bytes};
+
+/// Whether HDF5 files are read and written through MPI-IO by every rank (cargo
+/// feature `mpio`, HDF5 built for MPI) rather than through rank 0.
+pub const HDF5_MPIO: bool = cfg!(feature = "mpio");
 
 /// The rsmpi crate this one is built on (initialise MPI with `mpi::initialize()`).
 pub use mpi;

@@ -1,0 +1,260 @@
+//! Parallel HDF5 (cargo feature `mpio`, with an HDF5 library built for MPI): every
+//! rank opens the one file through MPI-IO and reads or writes its own part.
+//!
+//! Writing, all ranks create the group's datasets together (HDF5 creates objects
+//! collectively, with the global shapes the ranks agreed on) and then each rank
+//! writes its rows of the per-stream tables and its bytes of `compressed` at the
+//! global offsets ([`GroupWriter`]); nothing passes through rank 0. Reading, each
+//! rank loads the stream table and reads only its (kept) streams' bytes. The data
+//! transfers are MPI-IO's independent mode: the hdf5 crate's high-level API takes no
+//! transfer property list, so collective buffering is not requested.
+
+use std::path::{Path, PathBuf};
+
+use flacarray_core::{DType, FlacArray, FlacArrayReader, StreamScaling, read_flacarray_rows};
+use flacarray_hdf5::{
+    Dtype, Gains, GroupLayout, GroupWriter, Hdf5Store, Offsets, WriteOptions, create_layout, hdf5,
+};
+use mpi::ffi::MPI_Comm;
+use mpi::raw::AsRaw;
+use mpi::topology::Communicator;
+
+use crate::array::{DistFlacArray, gather_props};
+use crate::dist::{check_dist, split_rows};
+use crate::error::{Error, Result};
+use crate::transfer::{Dec, Enc, MAX_MESSAGE_BYTES, agree, broadcast_bytes, rank_size};
+
+/// Opens `path` on every rank through MPI-IO, for writing (created if missing, other
+/// content kept) or for reading.
+fn open_file<C>(comm: &C, path: &Path, write: bool) -> Result<hdf5::File>
+where
+    C: Communicator + AsRaw<Raw = MPI_Comm>,
+{
+    let raw = comm.as_raw();
+    let mut builder = hdf5::File::with_options();
+    builder.with_fapl(|p| p.mpio(raw, None));
+    let opened = if write {
+        builder.append(path)
+    } else {
+        builder.open(path)
+    };
+    opened.map_err(|e| {
+        Error::Message(format!(
+            "{}: {} through MPI-IO: {e}",
+            path.display(),
+            if write {
+                "opening for writing"
+            } else {
+                "opening"
+            }
+        ))
+    })
+}
+
+fn stored_dtype(d: DType) -> Dtype {
+    match d {
+        DType::Int32 => Dtype::Int32,
+        DType::Int64 => Dtype::Int64,
+        DType::Float32 => Dtype::Float32,
+        DType::Float64 => Dtype::Float64,
+    }
+}
+
+fn to_i64(v: impl Iterator<Item = u64>) -> Result<Vec<i64>> {
+    v.map(|x| i64::try_from(x).map_err(|_| Error::InvalidArgument(format!("{x} exceeds int64"))))
+        .collect()
+}
+
+/// Collective: rank 0's `path`, `group` and `replace` on every rank (the rank-0
+/// semantics of [`write_hdf5`](crate::write_hdf5) and [`read_hdf5`](crate::read_hdf5)).
+/// A path that is not UTF-8 is sent in its lossy UTF-8 form.
+pub(crate) fn from_rank_0<C: Communicator>(
+    comm: &C,
+    path: &Path,
+    group: &str,
+    replace: bool,
+) -> Result<(PathBuf, String, bool)> {
+    let mut e = Enc::default();
+    e.str(&path.to_string_lossy());
+    e.str(group);
+    e.u64(u64::from(replace));
+    let got = broadcast_bytes(comm, 0, e.0, MAX_MESSAGE_BYTES)?;
+    let mut d = Dec::new(&got);
+    Ok((PathBuf::from(d.str()?), d.str()?, d.u64()? == 1))
+}
+
+/// This rank's part: its rows of the tables (starts shifted to global offsets) and
+/// its bytes.
+fn write_part(w: &GroupWriter, fa: &FlacArray, first_row: usize, byte_offset: u64) -> Result<()> {
+    let rows = fa.leading_shape().first().copied().unwrap_or(0);
+    let starts = to_i64(fa.stream_starts().iter().map(|&s| s + byte_offset))?;
+    let nbytes = to_i64(fa.stream_nbytes().iter().copied())?;
+    let (offsets, gains) = match fa.scaling() {
+        StreamScaling::F32 { offsets, gains } => (
+            Some(Offsets::F32(offsets.clone())),
+            Some(Gains::F32(gains.clone())),
+        ),
+        StreamScaling::F64 { offsets, gains } => (
+            Some(Offsets::F64(offsets.clone())),
+            Some(Gains::F64(gains.clone())),
+        ),
+        _ => (None, None),
+    };
+    w.write_rows(
+        first_row..first_row + rows,
+        &starts,
+        &nbytes,
+        offsets.as_ref(),
+        gains.as_ref(),
+    )?;
+    let at = usize::try_from(byte_offset)
+        .map_err(|_| Error::InvalidArgument(format!("byte offset {byte_offset} too large")))?;
+    w.write_bytes(at, fa.compressed())?;
+    Ok(())
+}
+
+/// Collective: writes every rank's `local` rows (`None` on ranks without rows) to the
+/// group `group` of the HDF5 file at `path`, every rank writing its own part through
+/// MPI-IO. `path`, `group` and `replace` must be the same on every rank. The file is
+/// the one [`write_store`](crate::write_store) writes through rank 0.
+///
+/// # Errors
+/// On every rank: as [`DistFlacArray::from_local`]; [`Error::InvalidArgument`] for
+/// format-0 data; the HDF5 errors of any rank.
+pub fn write_hdf5_mpio<C>(
+    comm: &C,
+    local: Option<&FlacArray>,
+    path: &Path,
+    group: &str,
+    replace: bool,
+) -> Result<()>
+where
+    C: Communicator + AsRaw<Raw = MPI_Comm>,
+{
+    let (rank, _) = rank_size(comm);
+    let props = gather_props(comm, local)?;
+    if props.format_version != 1 {
+        return Err(Error::InvalidArgument(format!(
+            "only format 1 is written; the data is format {} (decode and recompress it)",
+            props.format_version
+        )));
+    }
+    let first_row: usize = props.rows[..rank].iter().sum();
+    let byte_offset: u64 = props.nbytes[..rank].iter().sum();
+    let total: u64 = props.nbytes.iter().sum();
+    let compressed_len = usize::try_from(total)
+        .map_err(|_| Error::InvalidArgument(format!("{total} compressed bytes")))?;
+    let file = open_file(comm, path, true);
+    let file = agree(comm, file)?;
+    let layout = GroupLayout {
+        dtype: stored_dtype(props.dtype),
+        leading_shape: props.global_leading_shape(),
+        stream_size: props.stream_size as u64,
+        compressed_len,
+        software_version: None,
+    };
+    let writer =
+        create_layout(&file, group, &layout, WriteOptions { replace }).map_err(Error::from);
+    let writer = agree(comm, writer)?;
+    let local = local.filter(|fa| fa.leading_shape().first().copied().unwrap_or(0) > 0);
+    let part = match local {
+        Some(fa) => write_part(&writer, fa, first_row, byte_offset),
+        None => Ok(()),
+    };
+    agree(comm, part)?;
+    // The group attributes last (written by every rank with the same values, as HDF5
+    // requires of metadata in parallel).
+    agree(comm, writer.finish().map_err(Error::from))?;
+    let flushed = file
+        .flush()
+        .map_err(|e| Error::Message(format!("{}: flushing: {e}", path.display())));
+    agree(comm, flushed)
+}
+
+/// Collective: reads the group `group` of the HDF5 file at `path`, every rank opening
+/// it through MPI-IO and reading its own rows (only the kept streams' bytes with
+/// `keep`). `keep`, `mpi_dist` and `no_flatten` are taken from rank 0, as in
+/// [`read_store`](crate::read_store), whose result this equals.
+///
+/// # Errors
+/// On every rank: the HDF5 errors of any rank; [`Error::InvalidArgument`] for a bad
+/// `mpi_dist` or a `keep` of the wrong length; [`Error::Mismatch`] when no stream is
+/// kept.
+pub fn read_hdf5_mpio<C>(
+    comm: &C,
+    path: &Path,
+    group: &str,
+    keep: Option<&[bool]>,
+    mpi_dist: Option<&[(usize, usize)]>,
+    no_flatten: bool,
+) -> Result<DistFlacArray>
+where
+    C: Communicator + AsRaw<Raw = MPI_Comm>,
+{
+    let (rank, size) = rank_size(comm);
+    // Rank 0's options for everybody.
+    let mut e = Enc::default();
+    e.u64(u64::from(no_flatten));
+    match keep {
+        Some(k) => {
+            e.u64(1);
+            e.usizes(&k.iter().map(|&b| usize::from(b)).collect::<Vec<_>>());
+        }
+        None => e.u64(0),
+    }
+    match mpi_dist {
+        Some(d) => {
+            e.u64(1);
+            e.usizes(&d.iter().flat_map(|&(a, b)| [a, b]).collect::<Vec<_>>());
+        }
+        None => e.u64(0),
+    }
+    let got = broadcast_bytes(comm, 0, e.0, MAX_MESSAGE_BYTES)?;
+    let mut d = Dec::new(&got);
+    let no_flatten = d.u64()? == 1;
+    let keep: Option<Vec<bool>> = match d.u64()? {
+        1 => Some(d.usizes()?.iter().map(|&v| v == 1).collect()),
+        _ => None,
+    };
+    let mpi_dist: Option<Vec<(usize, usize)>> = match d.u64()? {
+        1 => Some(d.usizes()?.chunks_exact(2).map(|c| (c[0], c[1])).collect()),
+        _ => None,
+    };
+
+    let file = open_file(comm, path, false);
+    let file = agree(comm, file)?;
+    let store = Hdf5Store::open_in(file, path, group).map_err(Error::from);
+    let store = agree(comm, store)?;
+    let plan = (|| -> Result<(usize, usize)> {
+        let meta = store.metadata()?;
+        let n = meta.leading_shape.first().copied().unwrap_or(0);
+        let dist = match &mpi_dist {
+            Some(d) => {
+                check_dist(d, n, size)?;
+                d.clone()
+            }
+            None => split_rows(n, size),
+        };
+        if let Some(k) = &keep
+            && k.len() != meta.n_streams()
+        {
+            return Err(Error::InvalidArgument(format!(
+                "keep has {} entries but the array has {} streams (leading shape {:?})",
+                k.len(),
+                meta.n_streams(),
+                meta.leading_shape
+            )));
+        }
+        Ok(dist[rank])
+    })();
+    let (a, b) = agree(comm, plan)?;
+    let local = if a == b {
+        Ok(None)
+    } else {
+        read_flacarray_rows(&store, a..b, keep.as_deref(), no_flatten)
+            .map(|fa| (fa.leading_shape().first().copied().unwrap_or(0) > 0).then_some(fa))
+            .map_err(Error::from)
+    };
+    let local = agree(comm, local)?;
+    DistFlacArray::from_local(comm, local)
+}
