@@ -34,7 +34,9 @@ mpi() {
 
 for n in 1 2 3; do
     echo "==> mpi_tests on $n rank(s)"
-    mpi "$n" "$examples/mpi_tests" | tee /dev/stderr | grep -q "(HDF5 through rank 0)"
+    out=$(mpi "$n" "$examples/mpi_tests")
+    echo "$out"
+    grep -q "(HDF5 through rank 0)" <<<"$out"
 done
 
 # The same tests with the `mpio` feature: HDF5 built for MPI (Debian's
@@ -57,7 +59,9 @@ PKG_CONFIG_PATH="$mpio_target/pkgconfig" cargo clippy --target-dir "$mpio_target
 mpio_examples="$mpio_target/debug/examples"
 for n in 1 2 3; do
     echo "==> mpi_tests (mpio) on $n rank(s)"
-    mpi "$n" "$mpio_examples/mpi_tests" | tee /dev/stderr | grep -q "(HDF5 through MPI-IO on every rank)"
+    out=$(mpi "$n" "$mpio_examples/mpi_tests")
+    echo "$out"
+    grep -q "(HDF5 through MPI-IO on every rank)" <<<"$out"
 done
 
 python=.venv-interop/bin/python
