@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use flacarray_core::{
-    DType, FlacArray, FlacArrayParts, FlacArrayReader, FlacArrayWriter, StreamScaling,
+    DType, FlacArray, FlacArrayParts, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamScaling,
     read_flacarray_rows,
 };
 // Only the rank-0 paths open files themselves; with `mpio` every rank does.
@@ -177,6 +177,35 @@ fn receive_rows<C: Communicator>(comm: &C, r: usize) -> Result<(FlacArrayParts, 
     }
 }
 
+/// The rows of every rank for reading the array `meta` describes: `mpi_dist` checked
+/// against it, or the even split; and a check of the keep mask's length.
+pub(crate) fn plan_rows(
+    meta: &StoredMeta,
+    keep: Option<&[bool]>,
+    mpi_dist: Option<&[(usize, usize)]>,
+    size: usize,
+) -> Result<Vec<(usize, usize)>> {
+    let n = meta.leading_shape.first().copied().unwrap_or(0);
+    let dist = match mpi_dist {
+        Some(d) => {
+            check_dist(d, n, size)?;
+            d.to_vec()
+        }
+        None => split_rows(n, size),
+    };
+    if let Some(k) = keep
+        && k.len() != meta.n_streams()
+    {
+        return Err(Error::InvalidArgument(format!(
+            "keep has {} entries but the array has {} streams (leading shape {:?})",
+            k.len(),
+            meta.n_streams(),
+            meta.leading_shape
+        )));
+    }
+    Ok(dist)
+}
+
 /// What rank 0 holds after opening a store: the reader and the rows of every rank.
 type Plan<R> = (R, Vec<(usize, usize)>);
 
@@ -228,25 +257,7 @@ where
     if rank == 0 {
         let p = (|| -> Result<Plan<R>> {
             let reader = open()?;
-            let meta = reader.metadata()?;
-            let n = meta.leading_shape.first().copied().unwrap_or(0);
-            let dist = match mpi_dist {
-                Some(d) => {
-                    check_dist(d, n, size)?;
-                    d.to_vec()
-                }
-                None => split_rows(n, size),
-            };
-            if let Some(k) = keep
-                && k.len() != meta.n_streams()
-            {
-                return Err(Error::InvalidArgument(format!(
-                    "keep has {} entries but the array has {} streams (leading shape {:?})",
-                    k.len(),
-                    meta.n_streams(),
-                    meta.leading_shape
-                )));
-            }
+            let dist = plan_rows(&reader.metadata()?, keep, mpi_dist, size)?;
             Ok((reader, dist))
         })();
         match &p {

@@ -20,8 +20,8 @@ use mpi::raw::AsRaw;
 use mpi::topology::Communicator;
 
 use crate::array::{DistFlacArray, gather_props};
-use crate::dist::{check_dist, split_rows};
 use crate::error::{Error, Result};
+use crate::io::plan_rows;
 use crate::transfer::{Dec, Enc, MAX_MESSAGE_BYTES, agree, broadcast_bytes, rank_size};
 
 /// Opens `path` on every rank through MPI-IO, for writing (created if missing, other
@@ -225,28 +225,11 @@ where
     let file = agree(comm, file)?;
     let store = Hdf5Store::open_in(file, path, group).map_err(Error::from);
     let store = agree(comm, store)?;
-    let plan = (|| -> Result<(usize, usize)> {
-        let meta = store.metadata()?;
-        let n = meta.leading_shape.first().copied().unwrap_or(0);
-        let dist = match &mpi_dist {
-            Some(d) => {
-                check_dist(d, n, size)?;
-                d.clone()
-            }
-            None => split_rows(n, size),
-        };
-        if let Some(k) = &keep
-            && k.len() != meta.n_streams()
-        {
-            return Err(Error::InvalidArgument(format!(
-                "keep has {} entries but the array has {} streams (leading shape {:?})",
-                k.len(),
-                meta.n_streams(),
-                meta.leading_shape
-            )));
-        }
-        Ok(dist[rank])
-    })();
+    let plan = store
+        .metadata()
+        .map_err(Error::from)
+        .and_then(|meta| plan_rows(&meta, keep.as_deref(), mpi_dist.as_deref(), size))
+        .map(|dist| dist[rank]);
     let (a, b) = agree(comm, plan)?;
     let local = if a == b {
         Ok(None)
