@@ -6,12 +6,13 @@
 
 mod common;
 
-use common::{assert_same, fixtures, flat_bools, json, npy, npy_decoded};
-use flacarray_core::{
-    DType, DecodedArray, MemoryStore, ReadOptions, SampleSlice, StoredMeta, StreamScaling,
-    StreamTable, read_array, read_flacarray,
+use common::{
+    assert_same, fixtures, flat_bools, flatten_v0, json, npy, npy_decoded, reference_decoded,
 };
-use ndarray::{ArrayD, Axis, Slice};
+use flacarray_core::{
+    DType, MemoryStore, ReadOptions, SampleSlice, StoredMeta, StreamScaling, StreamTable,
+    read_array, read_flacarray,
+};
 use std::path::Path;
 
 fn store_for(gdir: &Path, meta: &serde_json::Value) -> MemoryStore {
@@ -68,76 +69,6 @@ fn store_for(gdir: &Path, meta: &serde_json::Value) -> MemoryStore {
 
 fn opt_i64(v: &serde_json::Value) -> Option<i64> {
     v.as_i64()
-}
-
-/// `full` (global shape) with `keep` and a sample range applied, as numpy would.
-fn reference_slice<T: Clone>(
-    full: &ArrayD<T>,
-    keep: Option<&[bool]>,
-    range: std::ops::Range<usize>,
-    no_flatten: bool,
-) -> ArrayD<T> {
-    let n = *full.shape().last().unwrap();
-    let flat = full.to_shape((full.len() / n, n)).unwrap().to_owned();
-    let rows: Vec<usize> = match keep {
-        None => (0..flat.nrows()).collect(),
-        Some(k) => (0..flat.nrows()).filter(|&i| k[i]).collect(),
-    };
-    let picked = flat.select(Axis(0), &rows);
-    let sliced = picked.slice_axis(Axis(1), Slice::from(range)).to_owned();
-    let mut shape: Vec<usize> = match keep {
-        None => full.shape()[..full.ndim() - 1].to_vec(),
-        Some(_) => vec![rows.len()],
-    };
-    shape.push(sliced.ncols());
-    if shape.len() == 2
-        && shape[0] == 1
-        && !no_flatten
-        && (keep.is_some() || full.shape()[..full.ndim() - 1] == [1])
-    {
-        shape.remove(0);
-    }
-    sliced.into_shape_with_order(shape).unwrap().into_dyn()
-}
-
-fn reference_decoded(
-    full: &DecodedArray,
-    keep: Option<&[bool]>,
-    range: std::ops::Range<usize>,
-    no_flatten: bool,
-) -> DecodedArray {
-    match full {
-        DecodedArray::Int32(a) => DecodedArray::Int32(reference_slice(a, keep, range, no_flatten)),
-        DecodedArray::Int64(a) => DecodedArray::Int64(reference_slice(a, keep, range, no_flatten)),
-        DecodedArray::Float32(a) => {
-            DecodedArray::Float32(reference_slice(a, keep, range, no_flatten))
-        }
-        DecodedArray::Float64(a) => {
-            DecodedArray::Float64(reference_slice(a, keep, range, no_flatten))
-        }
-    }
-}
-
-/// flacarray 0.2.4 returns a single stored stream as `(1, N)`; we follow 0.4.1 and
-/// return `(N,)` (fixture README quirk 7, v0 README "shape differs"). Reshape the
-/// 0.2.4 expectation in that one case; values are still compared bit for bit.
-fn flatten_v0(exp: DecodedArray, ours: &DecodedArray) -> DecodedArray {
-    let (es, os) = (exp.shape().to_vec(), ours.shape().to_vec());
-    if es.len() == 2 && es[0] == 1 && os == es[1..] {
-        let f = |s: &[usize]| s[1..].to_vec();
-        match exp {
-            DecodedArray::Int32(a) => DecodedArray::Int32(a.into_shape_with_order(f(&es)).unwrap()),
-            DecodedArray::Int64(a) => DecodedArray::Int64(a.into_shape_with_order(f(&es)).unwrap()),
-            DecodedArray::Float32(a) => {
-                DecodedArray::Float32(a.into_shape_with_order(f(&es)).unwrap())
-            }
-            DecodedArray::Float64(a) => {
-                DecodedArray::Float64(a.into_shape_with_order(f(&es)).unwrap())
-            }
-        }
-    } else {
-        exp
-    }
 }
 
 #[test]

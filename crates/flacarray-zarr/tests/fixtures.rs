@@ -6,78 +6,13 @@
 
 mod common;
 
-use common::{Case, assert_same, files_under, flat_bools, npy_decoded, zarr_cases};
-use flacarray_core::{
-    DecodedArray, FlacArrayReader, ReadOptions, SampleSlice, read_array, read_flacarray,
+use common::{
+    Case, assert_same, files_under, flat_bools, flatten_v0, npy_decoded, reference_decoded,
+    zarr_cases,
 };
+use flacarray_core::{FlacArrayReader, ReadOptions, SampleSlice, read_array, read_flacarray};
 use flacarray_zarr::ZarrStore;
-use ndarray::{ArrayD, Axis, Slice};
 use serde_json::Value;
-
-/// `full` (global shape) with `keep` and a sample range applied, as numpy would.
-fn reference_slice<T: Clone>(
-    full: &ArrayD<T>,
-    keep: Option<&[bool]>,
-    range: std::ops::Range<usize>,
-    no_flatten: bool,
-) -> ArrayD<T> {
-    let n = *full.shape().last().unwrap();
-    let flat = full.to_shape((full.len() / n, n)).unwrap().to_owned();
-    let rows: Vec<usize> = match keep {
-        None => (0..flat.nrows()).collect(),
-        Some(k) => (0..flat.nrows()).filter(|&i| k[i]).collect(),
-    };
-    let picked = flat.select(Axis(0), &rows);
-    let sliced = picked.slice_axis(Axis(1), Slice::from(range)).to_owned();
-    let mut shape: Vec<usize> = match keep {
-        None => full.shape()[..full.ndim() - 1].to_vec(),
-        Some(_) => vec![rows.len()],
-    };
-    shape.push(sliced.ncols());
-    if shape.len() == 2
-        && shape[0] == 1
-        && !no_flatten
-        && (keep.is_some() || full.shape()[..full.ndim() - 1] == [1])
-    {
-        shape.remove(0);
-    }
-    sliced.into_shape_with_order(shape).unwrap().into_dyn()
-}
-
-fn reference_decoded(
-    full: &DecodedArray,
-    keep: Option<&[bool]>,
-    range: std::ops::Range<usize>,
-    no_flatten: bool,
-) -> DecodedArray {
-    match full {
-        DecodedArray::Int32(a) => DecodedArray::Int32(reference_slice(a, keep, range, no_flatten)),
-        DecodedArray::Int64(a) => DecodedArray::Int64(reference_slice(a, keep, range, no_flatten)),
-        DecodedArray::Float32(a) => {
-            DecodedArray::Float32(reference_slice(a, keep, range, no_flatten))
-        }
-        DecodedArray::Float64(a) => {
-            DecodedArray::Float64(reference_slice(a, keep, range, no_flatten))
-        }
-    }
-}
-
-/// flacarray 0.2.4 returns a single stored stream as `(1, N)`; we follow 0.4.1 and
-/// return `(N,)` (v0 README, "shape differs"). Values are still compared bit for bit.
-fn flatten_v0(exp: DecodedArray, ours: &DecodedArray) -> DecodedArray {
-    let (es, os) = (exp.shape().to_vec(), ours.shape().to_vec());
-    if es.len() == 2 && es[0] == 1 && os == es[1..] {
-        let f = es[1..].to_vec();
-        match exp {
-            DecodedArray::Int32(a) => DecodedArray::Int32(a.into_shape_with_order(f).unwrap()),
-            DecodedArray::Int64(a) => DecodedArray::Int64(a.into_shape_with_order(f).unwrap()),
-            DecodedArray::Float32(a) => DecodedArray::Float32(a.into_shape_with_order(f).unwrap()),
-            DecodedArray::Float64(a) => DecodedArray::Float64(a.into_shape_with_order(f).unwrap()),
-        }
-    } else {
-        exp
-    }
-}
 
 fn stored_leading(case: &Case) -> Vec<usize> {
     if let Some(Value::Array(a)) = case.json.get("stored_leading_shape") {
@@ -104,7 +39,7 @@ fn check_all(sub: &str, format_version: u32) -> (usize, usize, usize) {
     for case in zarr_cases(sub) {
         let name = case.name();
         let dtype = case.dtype();
-        let ss = case.stream_size();
+        let ss = usize::try_from(case.stream_size()).unwrap();
         for group in case.groups() {
             let what = format!("{name}{group}");
             let store =

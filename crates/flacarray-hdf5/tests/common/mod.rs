@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: fixtures, `.npy` files, and decoding a
 //! [`StoredArray`] to values with the codec and quantization crates.
-#![allow(dead_code, reason = "each test file uses a subset")]
+#![allow(dead_code, unused_imports, reason = "each test file uses a subset")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -10,99 +10,15 @@
 )]
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use flacarray_hdf5::{Dtype, Gains, Offsets, StoredArray};
-use serde_json::Value;
 
-/// `fixtures/<sub>` at the workspace root.
-pub fn fixtures(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures")
-        .join(sub)
-}
-
-/// A case folder with its parsed `case.json`.
-pub struct Case {
-    pub dir: PathBuf,
-    pub json: Value,
-}
-
-impl Case {
-    pub fn name(&self) -> String {
-        self.dir.file_name().unwrap().to_string_lossy().into_owned()
-    }
-
-    pub fn h5(&self) -> PathBuf {
-        self.dir.join("data.h5")
-    }
-
-    pub fn groups(&self) -> Vec<String> {
-        self.json["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| g.as_str().unwrap().to_owned())
-            .collect()
-    }
-
-    pub fn dtype(&self) -> Dtype {
-        match self.json["dtype"].as_str().unwrap() {
-            "int32" => Dtype::Int32,
-            "int64" => Dtype::Int64,
-            "float32" => Dtype::Float32,
-            "float64" => Dtype::Float64,
-            other => panic!("{}: dtype {other}", self.name()),
-        }
-    }
-
-    pub fn shape(&self) -> Vec<u64> {
-        self.json["shape"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap())
-            .collect()
-    }
-
-    /// The stored leading shape: `shape[..-1]`, or `[1]` for a 1-d array.
-    pub fn leading_shape(&self) -> Vec<usize> {
-        let shape = self.shape();
-        if shape.len() == 1 {
-            vec![1]
-        } else {
-            shape[..shape.len() - 1]
-                .iter()
-                .map(|&d| d as usize)
-                .collect()
-        }
-    }
-
-    pub fn stream_size(&self) -> u64 {
-        self.json["stream_size"].as_u64().unwrap()
-    }
-
-    pub fn reads(&self) -> Vec<Value> {
-        self.json["reads"].as_array().unwrap().clone()
-    }
-}
+pub use flacarray_testkit::{Case, fixtures, flat_bools};
 
 /// Every case with an HDF5 file under `fixtures/<sub>`, sorted by name.
 pub fn hdf5_cases(sub: &str) -> Vec<Case> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(fixtures(sub)).unwrap() {
-        let dir = entry.unwrap().path();
-        let cj = dir.join("case.json");
-        if !cj.exists() {
-            continue;
-        }
-        let json: Value = serde_json::from_str(&std::fs::read_to_string(&cj).unwrap()).unwrap();
-        if json["file"].as_str() == Some("data.h5") {
-            out.push(Case { dir, json });
-        }
-    }
-    out.sort_by_key(Case::name);
-    out
+    flacarray_testkit::cases(sub, "data.h5")
 }
 
 /// Decoded data of one dtype.
@@ -155,14 +71,6 @@ pub fn npy_bits(path: &Path) -> (Vec<u64>, String, Vec<u64>) {
         other => panic!("{}: dtype {other}", path.display()),
     };
     (shape, name.to_owned(), bits)
-}
-
-/// A nested JSON list of bools, flattened in C order.
-pub fn flat_bools(v: &Value) -> Vec<bool> {
-    match v {
-        Value::Array(a) => a.iter().flat_map(flat_bools).collect(),
-        other => vec![other.as_bool().unwrap()],
-    }
 }
 
 /// The bytes of stream `i`.
