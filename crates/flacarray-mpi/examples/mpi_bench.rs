@@ -125,7 +125,14 @@ fn run<C: Communicator>(comm: &C) -> Res {
         for (what, t) in [
             ("compress", best_c),
             ("decompress", best_d),
-            ("write_hdf5 (gather to rank 0)", best_w),
+            (
+                if flacarray_mpi::HDF5_MPIO {
+                    "write_hdf5 (MPI-IO, every rank)"
+                } else {
+                    "write_hdf5 (gather to rank 0)"
+                },
+                best_w,
+            ),
             ("read_hdf5 + decompress", best_r),
         ] {
             println!("  {what:<30} {t:8.3} s  {:8.1} MB/s", raw_mb / t);
