@@ -7,14 +7,13 @@ use flacarray_core::{
     CompressOptions, DType, DecodedArray, FlacArray, PrecisionOption, QuantaOption, ReadOptions,
     SampleSlice, StreamScaling, parse_index,
 };
+use flacarray_zarr::ZarrFormat;
 use ndarray::{ArrayD, IxDyn};
 use serde_json::json;
 
 use crate::cli::{CompressArgs, DecompressArgs, InfoArgs, VerifyArgs};
 use crate::npy;
 use crate::progress;
-use flacarray_zarr::ZarrFormat;
-
 use crate::storage::Store;
 
 /// Bytes per element of a dtype.

@@ -287,20 +287,17 @@ fn decompress(
         }
         let tmp = output::temp_path_for(&args.output)?;
         let total = header.len() as u64 + shape.iter().product::<usize>() as u64 * elem;
-        std::fs::write(&tmp, &header)
+        let made = std::fs::write(&tmp, &header)
             .and_then(|()| std::fs::OpenOptions::new().write(true).open(&tmp))
-            .and_then(|f| f.set_len(total))
-            .with_context(|| {
-                format!("{}: cannot create {}", args.output.display(), tmp.display())
-            })?;
+            .and_then(|f| f.set_len(total));
+        if made.is_err() {
+            remove_temp(&tmp);
+        }
+        made.with_context(|| {
+            format!("{}: cannot create {}", args.output.display(), tmp.display())
+        })?;
         Ok(tmp)
     })();
-    if rank == 0
-        && let Err(_) = &created
-        && let Ok(tmp) = output::temp_path_for(&args.output)
-    {
-        remove_temp(&tmp);
-    }
     let tmp = agree_on(world, created)?;
     let tmp = broadcast_bytes(
         world,

@@ -21,30 +21,8 @@ use npyz::{Deserialize, Endianness, NpyHeader, Order, TypeChar};
 /// # Errors
 /// As [`read_array`].
 pub fn peek(path: &Path) -> Result<(DType, Vec<usize>)> {
-    (|| -> Result<(DType, Vec<usize>)> {
-        let file = File::open(path).context("cannot open")?;
-        let header =
-            NpyHeader::from_reader(BufReader::new(file)).context("not a valid .npy file")?;
-        let npyz::DType::Plain(ts) = header.dtype() else {
-            bail!("structured or array dtypes are not supported");
-        };
-        let dtype = match (ts.type_char(), ts.num_bytes().unwrap_or(0)) {
-            (TypeChar::Int, 4) => DType::Int32,
-            (TypeChar::Int, 8) => DType::Int64,
-            (TypeChar::Float, 4) => DType::Float32,
-            (TypeChar::Float, 8) => DType::Float64,
-            _ => bail!(
-                "dtype {ts} is not supported (flacarray stores int32, int64, float32 and float64)"
-            ),
-        };
-        let shape = header
-            .shape()
-            .iter()
-            .map(|&d| usize::try_from(d).map_err(|_| anyhow!("dimension {d} too large")))
-            .collect::<Result<_>>()?;
-        Ok((dtype, shape))
-    })()
-    .with_context(|| path.display().to_string())
+    let o = open_npy(path).with_context(|| path.display().to_string())?;
+    Ok((o.dtype, o.shape))
 }
 
 /// Reads an `.npy` file of `int32`, `int64`, `float32` or `float64` values.
@@ -53,16 +31,22 @@ pub fn peek(path: &Path) -> Result<(DType, Vec<usize>)> {
 /// The file cannot be read, is not a valid `.npy` file, or holds another dtype; the
 /// message names the file.
 pub fn read_array(path: &Path) -> Result<DecodedArray> {
-    read_array_inner(path).with_context(|| path.display().to_string())
+    open_npy(path)
+        .and_then(read_opened)
+        .with_context(|| path.display().to_string())
 }
 
 /// An `.npy` file opened past its header: the reader at the first data byte, the
-/// header, its element type and its shape.
+/// header and what follows from it.
 struct Opened {
     reader: BufReader<File>,
     file_len: u64,
     header: NpyHeader,
-    ts: npyz::TypeStr,
+    dtype: DType,
+    /// Bytes per element.
+    bytes: usize,
+    /// Stored in the machine's byte order (the data can be read as is).
+    native: bool,
     shape: Vec<usize>,
 }
 
@@ -74,6 +58,16 @@ fn open_npy(path: &Path) -> Result<Opened> {
     let npyz::DType::Plain(ts) = header.dtype() else {
         bail!("structured or array dtypes are not supported");
     };
+    let bytes = ts.num_bytes().unwrap_or(0);
+    let dtype = match (ts.type_char(), bytes) {
+        (TypeChar::Int, 4) => DType::Int32,
+        (TypeChar::Int, 8) => DType::Int64,
+        (TypeChar::Float, 4) => DType::Float32,
+        (TypeChar::Float, 8) => DType::Float64,
+        _ => bail!(
+            "dtype {ts} is not supported (flacarray stores int32, int64, float32 and float64)"
+        ),
+    };
     let shape: Vec<usize> = header
         .shape()
         .iter()
@@ -82,41 +76,31 @@ fn open_npy(path: &Path) -> Result<Opened> {
     Ok(Opened {
         reader,
         file_len,
+        dtype,
+        bytes,
+        native: ts.endianness() == Endianness::of_machine(),
         header,
-        ts,
         shape,
     })
 }
 
-fn read_array_inner(path: &Path) -> Result<DecodedArray> {
+/// The whole data section of an opened file.
+fn read_opened(o: Opened) -> Result<DecodedArray> {
     let Opened {
         reader,
         header,
-        ts,
+        dtype,
+        native,
         shape,
         ..
-    } = open_npy(path)?;
-    let bytes = ts.num_bytes().unwrap_or(0);
-    let native = ts.endianness() == Endianness::of_machine() || bytes == 1;
+    } = o;
     let order = header.order();
-    let arr = match (ts.type_char(), bytes) {
-        (TypeChar::Int, 4) => {
-            DecodedArray::Int32(typed::<i32>(header, reader, &shape, order, native)?)
-        }
-        (TypeChar::Int, 8) => {
-            DecodedArray::Int64(typed::<i64>(header, reader, &shape, order, native)?)
-        }
-        (TypeChar::Float, 4) => {
-            DecodedArray::Float32(typed::<f32>(header, reader, &shape, order, native)?)
-        }
-        (TypeChar::Float, 8) => {
-            DecodedArray::Float64(typed::<f64>(header, reader, &shape, order, native)?)
-        }
-        _ => bail!(
-            "dtype {ts} is not supported (flacarray stores int32, int64, float32 and float64)"
-        ),
-    };
-    Ok(arr)
+    Ok(match dtype {
+        DType::Int32 => DecodedArray::Int32(typed(header, reader, &shape, order, native)?),
+        DType::Int64 => DecodedArray::Int64(typed(header, reader, &shape, order, native)?),
+        DType::Float32 => DecodedArray::Float32(typed(header, reader, &shape, order, native)?),
+        DType::Float64 => DecodedArray::Float64(typed(header, reader, &shape, order, native)?),
+    })
 }
 
 /// Reads rows `rows` of the first axis of an `.npy` array (a 1-d array is one row:
@@ -131,15 +115,8 @@ pub fn read_rows(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
 }
 
 fn read_rows_inner(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
-    let Opened {
-        mut reader,
-        file_len,
-        header,
-        ts,
-        shape,
-    } = open_npy(path)?;
-    let data_start = reader.stream_position().context("cannot seek")?;
-    let n_rows = if shape.len() < 2 { 1 } else { shape[0] };
+    let mut o = open_npy(path)?;
+    let n_rows = if o.shape.len() < 2 { 1 } else { o.shape[0] };
     if rows.start > rows.end || rows.end > n_rows {
         bail!(
             "rows {}..{} are outside the {n_rows} rows",
@@ -147,43 +124,44 @@ fn read_rows_inner(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
             rows.end
         );
     }
-    let bytes = ts.num_bytes().unwrap_or(0);
-    let native = ts.endianness() == Endianness::of_machine() || bytes == 1;
-    if shape.len() < 2 || !native || header.order() != Order::C {
-        let all = read_array_inner(path)?;
-        if shape.len() < 2 {
-            return Ok(all);
-        }
-        return Ok(match all {
+    if o.shape.len() < 2 {
+        return read_opened(o);
+    }
+    if !o.native || o.header.order() != Order::C {
+        return Ok(match read_opened(o)? {
             DecodedArray::Int32(a) => DecodedArray::Int32(take_rows(&a, &rows)),
             DecodedArray::Int64(a) => DecodedArray::Int64(take_rows(&a, &rows)),
             DecodedArray::Float32(a) => DecodedArray::Float32(take_rows(&a, &rows)),
             DecodedArray::Float64(a) => DecodedArray::Float64(take_rows(&a, &rows)),
         });
     }
-    let row_elems: usize = shape[1..].iter().product();
+    let data_start = o.reader.stream_position().context("cannot seek")?;
+    let row_elems: usize = o.shape[1..].iter().product();
     // The header's element count times the element size must fit the file; checked
     // in u128 so that a hostile header cannot overflow the comparison.
-    let need = u128::from(data_start) + header.len() as u128 * bytes as u128;
-    if need > u128::from(file_len) {
+    let need = u128::from(data_start) + u128::from(o.header.len()) * o.bytes as u128;
+    if need > u128::from(o.file_len) {
         bail!("file is shorter than its header says");
     }
-    let skip = (rows.start * row_elems * bytes) as u64;
-    reader
+    // Inside the file (checked above), so the offset fits u64.
+    let skip = (rows.start * row_elems * o.bytes) as u64;
+    o.reader
         .seek(SeekFrom::Start(data_start + skip))
         .context("cannot seek")?;
-    let mut out_shape = shape.clone();
-    out_shape[0] = rows.len();
+    let mut shape = o.shape.clone();
+    shape[0] = rows.len();
     let n = rows.len() * row_elems;
-    Ok(match (ts.type_char(), bytes) {
-        (TypeChar::Int, 4) => DecodedArray::Int32(read_native(&mut reader, n, &out_shape)?),
-        (TypeChar::Int, 8) => DecodedArray::Int64(read_native(&mut reader, n, &out_shape)?),
-        (TypeChar::Float, 4) => DecodedArray::Float32(read_native(&mut reader, n, &out_shape)?),
-        (TypeChar::Float, 8) => DecodedArray::Float64(read_native(&mut reader, n, &out_shape)?),
-        _ => bail!(
-            "dtype {ts} is not supported (flacarray stores int32, int64, float32 and float64)"
-        ),
+    let r = &mut o.reader;
+    Ok(match o.dtype {
+        DType::Int32 => DecodedArray::Int32(c_order(read_native(r, n)?, &shape)?),
+        DType::Int64 => DecodedArray::Int64(c_order(read_native(r, n)?, &shape)?),
+        DType::Float32 => DecodedArray::Float32(c_order(read_native(r, n)?, &shape)?),
+        DType::Float64 => DecodedArray::Float64(c_order(read_native(r, n)?, &shape)?),
     })
+}
+
+fn c_order<T>(v: Vec<T>, shape: &[usize]) -> Result<ArrayD<T>> {
+    ArrayD::from_shape_vec(IxDyn(shape), v).context("data does not fit the shape")
 }
 
 fn take_rows<T: Clone>(a: &ArrayD<T>, rows: &Range<usize>) -> ArrayD<T> {
@@ -191,16 +169,13 @@ fn take_rows<T: Clone>(a: &ArrayD<T>, rows: &Range<usize>) -> ArrayD<T> {
         .to_owned()
 }
 
-fn read_native<T: bytemuck::Pod>(
-    reader: &mut impl Read,
-    n: usize,
-    shape: &[usize],
-) -> Result<ArrayD<T>> {
+/// `n` elements in the machine's byte order, read straight into the typed buffer.
+fn read_native<T: bytemuck::Pod>(reader: &mut impl Read, n: usize) -> Result<Vec<T>> {
     let mut v = vec![T::zeroed(); n];
     reader
         .read_exact(bytemuck::cast_slice_mut(&mut v))
         .context("file is shorter than its header says")?;
-    ArrayD::from_shape_vec(IxDyn(shape), v).context("data does not fit the shape")
+    Ok(v)
 }
 
 /// Reads the data section as `T` and shapes it (C order).
@@ -216,11 +191,7 @@ where
 {
     let n = usize::try_from(header.len()).context("array too large")?;
     let data: Vec<T> = if native {
-        let mut v = vec![T::zeroed(); n];
-        reader
-            .read_exact(bytemuck::cast_slice_mut(&mut v))
-            .context("file is shorter than its header says")?;
-        v
+        read_native(&mut reader, n)?
     } else {
         npyz::NpyFile::with_header(header, reader)
             .into_vec::<T>()

@@ -1,6 +1,8 @@
 //! The names of the attributes and arrays of a stored flacarray group, the same in
 //! every backend (HDF5 datasets, Zarr arrays) and in formats 0 and 1 (`hdf5_names` /
-//! `zarr_names` in flacarray 0.4.1).
+//! `zarr_names` in flacarray 0.4.1), and the rule that gives a stored group's dtype.
+
+use crate::DType;
 
 /// Group attribute: the format version (string `"1"`, or the integer 0 in format 0).
 pub const ATTR_FORMAT_VERSION: &str = "flacarray_format_version";
@@ -35,3 +37,84 @@ pub const ALL_GROUP_ATTRS: [&str; 3] = [
     ATTR_SOFTWARE_VERSION,
     ATTR_FLAC_CHANNELS,
 ];
+
+/// The element type of a stored group from its format version, its FLAC channels per
+/// stream and the element types of its `stream_offsets` and `stream_gains` arrays
+/// (`None` when absent), as flacarray infers it.
+///
+/// Format 1 (`compressed_dtype` in flacarray 0.4.1): 1 channel without offsets and
+/// gains → int32, with float32 ones → float32; 2 channels without → int64, with
+/// float64 ones → float64. Format 0 (always 1 channel): nothing → int32, int64 offsets
+/// only → int64, float32 offsets and gains → float32, float64 → float64.
+///
+/// # Errors
+/// Any other combination, with a message naming what was found.
+pub fn infer_dtype(
+    version: u32,
+    channels: u32,
+    offsets: Option<&str>,
+    gains: Option<&str>,
+) -> Result<DType, String> {
+    Ok(match (version, channels, offsets, gains) {
+        (1 | 0, 1, None, None) => DType::Int32,
+        (1, 2, None, None) | (0, 1, Some("int64"), None) => DType::Int64,
+        (1 | 0, 1, Some("float32"), Some("float32")) => DType::Float32,
+        (1, 2, Some("float64"), Some("float64")) | (0, 1, Some("float64"), Some("float64")) => {
+            DType::Float64
+        }
+        _ => {
+            return Err(format!(
+                "format {version} with {channels} FLAC channel(s), stream_offsets {} and \
+                 stream_gains {} matches no known dtype",
+                offsets.unwrap_or("absent"),
+                gains.unwrap_or("absent"),
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dtype_table_format_1() {
+        let f = |ch, o, g| infer_dtype(1, ch, o, g);
+        assert_eq!(f(1, None, None), Ok(DType::Int32));
+        assert_eq!(f(2, None, None), Ok(DType::Int64));
+        assert_eq!(f(1, Some("float32"), Some("float32")), Ok(DType::Float32));
+        assert_eq!(f(2, Some("float64"), Some("float64")), Ok(DType::Float64));
+        // Mismatches: float type against channels, one without the other, int64
+        // offsets (format 0 only), unknown channel counts.
+        for (ch, o, g) in [
+            (1, Some("float64"), Some("float64")),
+            (2, Some("float32"), Some("float32")),
+            (1, Some("float32"), None),
+            (1, None, Some("float32")),
+            (1, Some("float32"), Some("float64")),
+            (2, Some("int64"), None),
+            (3, None, None),
+            (0, None, None),
+        ] {
+            let err = f(ch, o, g).unwrap_err();
+            assert!(err.contains("matches no known dtype"), "{err}");
+            assert!(err.contains(&format!("{ch} FLAC channel(s)")), "{err}");
+        }
+    }
+
+    #[test]
+    fn dtype_table_format_0() {
+        let f = |o, g| infer_dtype(0, 1, o, g);
+        assert_eq!(f(None, None), Ok(DType::Int32));
+        assert_eq!(f(Some("int64"), None), Ok(DType::Int64));
+        assert_eq!(f(Some("float32"), Some("float32")), Ok(DType::Float32));
+        assert_eq!(f(Some("float64"), Some("float64")), Ok(DType::Float64));
+        assert!(f(Some("int64"), Some("float64")).is_err());
+        assert!(f(None, Some("float32")).is_err());
+        assert!(f(Some("float32"), Some("float64")).is_err());
+        // Format 0 has one channel only; versions above 1 are unknown.
+        assert!(infer_dtype(0, 2, None, None).is_err());
+        assert!(infer_dtype(2, 1, None, None).is_err());
+    }
+}

@@ -134,15 +134,6 @@ impl Hdf5Store {
     }
 }
 
-fn core_dtype(d: Dtype) -> DType {
-    match d {
-        Dtype::Int32 => DType::Int32,
-        Dtype::Int64 => DType::Int64,
-        Dtype::Float32 => DType::Float32,
-        Dtype::Float64 => DType::Float64,
-    }
-}
-
 fn to_u64(v: &[i64]) -> Vec<u64> {
     // `read_table` checked every start and length against `compressed`, so none is
     // negative.
@@ -163,7 +154,7 @@ impl FlacArrayReader for Hdf5Store {
         })?;
         Ok(StoredMeta {
             format_version: m.format_version,
-            dtype: core_dtype(m.dtype),
+            dtype: m.dtype.into(),
             leading_shape: m.leading_shape.clone(),
             stream_size,
             total_bytes: m.compressed_len as u64,

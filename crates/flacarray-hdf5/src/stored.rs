@@ -52,6 +52,28 @@ impl Dtype {
     }
 }
 
+impl From<flacarray_core::DType> for Dtype {
+    fn from(d: flacarray_core::DType) -> Self {
+        match d {
+            flacarray_core::DType::Int32 => Self::Int32,
+            flacarray_core::DType::Int64 => Self::Int64,
+            flacarray_core::DType::Float32 => Self::Float32,
+            flacarray_core::DType::Float64 => Self::Float64,
+        }
+    }
+}
+
+impl From<Dtype> for flacarray_core::DType {
+    fn from(d: Dtype) -> Self {
+        match d {
+            Dtype::Int32 => Self::Int32,
+            Dtype::Int64 => Self::Int64,
+            Dtype::Float32 => Self::Float32,
+            Dtype::Float64 => Self::Float64,
+        }
+    }
+}
+
 impl std::fmt::Display for Dtype {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -326,78 +348,22 @@ pub(crate) fn check_range(
     }
 }
 
-/// The dtype rules shared by [`StoredArray::dtype`] and the reader. `offsets` and
-/// `gains` are the type names of the datasets present.
+/// The dtype rules ([`flacarray_core::layout::infer_dtype`]) in this crate's type, for
+/// [`StoredArray::dtype`] and the reader. `offsets` and `gains` are the type names of
+/// the datasets present.
 pub(crate) fn infer_dtype(
     version: u32,
     channels: u32,
     offsets: Option<&str>,
     gains: Option<&str>,
 ) -> std::result::Result<Dtype, String> {
-    let dtype = match (version, channels, offsets, gains) {
-        (1, 1, None, None) | (0, 1, None, None) => Dtype::Int32,
-        (1, 2, None, None) | (0, 1, Some("int64"), None) => Dtype::Int64,
-        (1, 1, Some("float32"), Some("float32")) | (0, 1, Some("float32"), Some("float32")) => {
-            Dtype::Float32
-        }
-        (1, 2, Some("float64"), Some("float64")) | (0, 1, Some("float64"), Some("float64")) => {
-            Dtype::Float64
-        }
-        _ => {
-            return Err(format!(
-                "format {version} with {channels} FLAC channel(s), stream_offsets {} and \
-                 stream_gains {} matches no known dtype",
-                offsets.unwrap_or("absent"),
-                gains.unwrap_or("absent"),
-            ));
-        }
-    };
-    Ok(dtype)
+    flacarray_core::layout::infer_dtype(version, channels, offsets, gains).map(Dtype::from)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dtype_table_format_1() {
-        let f = |ch, o, g| infer_dtype(1, ch, o, g);
-        assert_eq!(f(1, None, None), Ok(Dtype::Int32));
-        assert_eq!(f(2, None, None), Ok(Dtype::Int64));
-        assert_eq!(f(1, Some("float32"), Some("float32")), Ok(Dtype::Float32));
-        assert_eq!(f(2, Some("float64"), Some("float64")), Ok(Dtype::Float64));
-        // Mismatches: float type against channels, one without the other, int64
-        // offsets (format 0 only), unknown channel counts.
-        for (ch, o, g) in [
-            (1, Some("float64"), Some("float64")),
-            (2, Some("float32"), Some("float32")),
-            (1, Some("float32"), None),
-            (1, None, Some("float32")),
-            (1, Some("float32"), Some("float64")),
-            (2, Some("int64"), None),
-            (3, None, None),
-            (0, None, None),
-        ] {
-            let err = f(ch, o, g).unwrap_err();
-            assert!(err.contains("matches no known dtype"), "{err}");
-            assert!(err.contains(&format!("{ch} FLAC channel(s)")), "{err}");
-        }
-    }
-
-    #[test]
-    fn dtype_table_format_0() {
-        let f = |o, g| infer_dtype(0, 1, o, g);
-        assert_eq!(f(None, None), Ok(Dtype::Int32));
-        assert_eq!(f(Some("int64"), None), Ok(Dtype::Int64));
-        assert_eq!(f(Some("float32"), Some("float32")), Ok(Dtype::Float32));
-        assert_eq!(f(Some("float64"), Some("float64")), Ok(Dtype::Float64));
-        assert!(f(Some("int64"), Some("float64")).is_err());
-        assert!(f(None, Some("float32")).is_err());
-        // Format 0 has one channel only.
-        assert!(infer_dtype(0, 2, None, None).is_err());
-        assert!(infer_dtype(2, 1, None, None).is_err());
-    }
 
     #[test]
     fn ranges_are_checked_without_overflow() {

@@ -53,13 +53,7 @@ where
     F: FnOnce() -> Result<W, W::Error>,
 {
     let (rank, _) = rank_size(comm);
-    let props = gather_props(comm, local)?;
-    if props.format_version != 1 {
-        return Err(Error::InvalidArgument(format!(
-            "only format 1 is written; the data is format {} (decode and recompress it)",
-            props.format_version
-        )));
-    }
+    let props = writable_props(comm, local)?;
     let local = local.filter(|fa| leading_rows(fa) > 0);
     if rank != 0 {
         let res = match local {
@@ -79,6 +73,22 @@ where
         Ok(())
     });
     agree(comm, res)
+}
+
+/// Collective: the ranks' global properties ([`gather_props`]), refused unless the
+/// data is format 1, the only format written.
+pub(crate) fn writable_props<C: Communicator>(
+    comm: &C,
+    local: Option<&FlacArray>,
+) -> Result<GlobalProps> {
+    let props = gather_props(comm, local)?;
+    if props.format_version != 1 {
+        return Err(Error::InvalidArgument(format!(
+            "only format 1 is written; the data is format {} (decode and recompress it)",
+            props.format_version
+        )));
+    }
+    Ok(props)
 }
 
 /// The global array assembled on rank 0 from its own rows and every other rank's.

@@ -11,17 +11,17 @@
 
 use std::path::{Path, PathBuf};
 
-use flacarray_core::{DType, FlacArray, FlacArrayReader, StreamScaling, read_flacarray_rows};
+use flacarray_core::{FlacArray, FlacArrayReader, StreamScaling, read_flacarray_rows};
 use flacarray_hdf5::{
-    Dtype, Gains, GroupLayout, GroupWriter, Hdf5Store, Offsets, WriteOptions, create_layout, hdf5,
+    Gains, GroupLayout, GroupWriter, Hdf5Store, Offsets, WriteOptions, create_layout, hdf5,
 };
 use mpi::ffi::MPI_Comm;
 use mpi::raw::AsRaw;
 use mpi::topology::Communicator;
 
-use crate::array::{DistFlacArray, gather_props};
+use crate::array::DistFlacArray;
 use crate::error::{Error, Result};
-use crate::io::plan_rows;
+use crate::io::{plan_rows, writable_props};
 use crate::transfer::{Dec, Enc, MAX_MESSAGE_BYTES, agree, broadcast_bytes, rank_size};
 
 /// Opens `path` on every rank through MPI-IO, for writing (created if missing, other
@@ -49,15 +49,6 @@ where
             }
         ))
     })
-}
-
-fn stored_dtype(d: DType) -> Dtype {
-    match d {
-        DType::Int32 => Dtype::Int32,
-        DType::Int64 => Dtype::Int64,
-        DType::Float32 => Dtype::Float32,
-        DType::Float64 => Dtype::Float64,
-    }
 }
 
 fn to_i64(v: impl Iterator<Item = u64>) -> Result<Vec<i64>> {
@@ -132,13 +123,7 @@ where
     C: Communicator + AsRaw<Raw = MPI_Comm>,
 {
     let (rank, _) = rank_size(comm);
-    let props = gather_props(comm, local)?;
-    if props.format_version != 1 {
-        return Err(Error::InvalidArgument(format!(
-            "only format 1 is written; the data is format {} (decode and recompress it)",
-            props.format_version
-        )));
-    }
+    let props = writable_props(comm, local)?;
     let first_row: usize = props.rows[..rank].iter().sum();
     let byte_offset: u64 = props.nbytes[..rank].iter().sum();
     let total: u64 = props.nbytes.iter().sum();
@@ -147,7 +132,7 @@ where
     let file = open_file(comm, path, true);
     let file = agree(comm, file)?;
     let layout = GroupLayout {
-        dtype: stored_dtype(props.dtype),
+        dtype: props.dtype.into(),
         leading_shape: props.global_leading_shape(),
         stream_size: props.stream_size as u64,
         compressed_len,

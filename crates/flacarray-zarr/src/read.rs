@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use flacarray_core::layout::infer_dtype;
 use flacarray_core::{DType, StoredMeta, StreamScaling};
 use serde_json::Value;
 use zarrs::array::{Array, ArrayCreateError, ArraySubset, ElementOwned, data_type};
@@ -374,32 +375,6 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
     })
 }
 
-/// The dtype from the format version, channels and the offsets/gains types (the
-/// table of SPEC 3.1 and the format-0 README).
-pub(crate) fn infer_dtype(
-    version: u32,
-    channels: u32,
-    offsets: Option<&str>,
-    gains: Option<&str>,
-) -> std::result::Result<DType, String> {
-    Ok(match (version, channels, offsets, gains) {
-        (1 | 0, 1, None, None) => DType::Int32,
-        (1, 2, None, None) | (0, 1, Some("int64"), None) => DType::Int64,
-        (1 | 0, 1, Some("float32"), Some("float32")) => DType::Float32,
-        (1, 2, Some("float64"), Some("float64")) | (0, 1, Some("float64"), Some("float64")) => {
-            DType::Float64
-        }
-        _ => {
-            return Err(format!(
-                "format {version} with {channels} FLAC channel(s), stream_offsets {} and \
-                 stream_gains {} matches no known dtype",
-                offsets.unwrap_or("absent"),
-                gains.unwrap_or("absent"),
-            ));
-        }
-    })
-}
-
 fn require_integer(ctx: &Ctx, label: &str, a: &ZArray) -> Result<()> {
     let dt = a.data_type();
     let ints = [
@@ -649,44 +624,6 @@ mod tests {
         assert_eq!(node_path("/a//b/"), "/a/b");
         assert_eq!(child_path("/", "compressed"), "/compressed");
         assert_eq!(child_path("/a/b", "compressed"), "/a/b/compressed");
-    }
-
-    #[test]
-    fn dtype_table() {
-        let f = |v, ch, o, g| infer_dtype(v, ch, o, g);
-        assert_eq!(f(1, 1, None, None), Ok(DType::Int32));
-        assert_eq!(f(1, 2, None, None), Ok(DType::Int64));
-        assert_eq!(
-            f(1, 1, Some("float32"), Some("float32")),
-            Ok(DType::Float32)
-        );
-        assert_eq!(
-            f(1, 2, Some("float64"), Some("float64")),
-            Ok(DType::Float64)
-        );
-        assert_eq!(f(0, 1, None, None), Ok(DType::Int32));
-        assert_eq!(f(0, 1, Some("int64"), None), Ok(DType::Int64));
-        assert_eq!(
-            f(0, 1, Some("float32"), Some("float32")),
-            Ok(DType::Float32)
-        );
-        assert_eq!(
-            f(0, 1, Some("float64"), Some("float64")),
-            Ok(DType::Float64)
-        );
-        for (v, ch, o, g) in [
-            (1, 1, Some("float64"), Some("float64")),
-            (1, 2, Some("float32"), Some("float32")),
-            (1, 1, Some("float32"), None),
-            (1, 1, None, Some("float32")),
-            (1, 2, Some("int64"), None),
-            (1, 3, None, None),
-            (0, 2, None, None),
-            (0, 1, Some("float32"), Some("float64")),
-        ] {
-            let err = f(v, ch, o, g).unwrap_err();
-            assert!(err.contains("matches no known dtype"), "{err}");
-        }
     }
 
     #[test]
