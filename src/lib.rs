@@ -1,7 +1,38 @@
 #![doc = include_str!("../README.md")]
+//!
+//! # Module map
+//!
+//! - the crate root: the in-memory array ([`FlacArray`]), its options and selections, the
+//!   low-level buffer API ([`array_compress`], [`array_decompress`]) and the storage
+//!   traits every backend implements ([`FlacArrayReader`], [`FlacArrayWriter`]), all from
+//!   `flacarray-core`;
+//! - [`flac`]: the FLAC stream codec (`flacarray-flac`);
+//! - [`hdf5`] (feature `hdf5`, on by default): flacarray's HDF5 layout (`flacarray-hdf5`);
+//! - [`zarr`] (feature `zarr`, on by default): the same layout in Zarr v2/v3 directory
+//!   stores (`flacarray-zarr`);
+//! - `mpi` (feature `mpi`, off by default): arrays split over MPI ranks along axis 0
+//!   (`flacarray-mpi`).
 
-pub use flacarray_core::*;
+pub use flacarray_core::{
+    CompressOptions, Compressed, CoreError, DType, DecodedArray, DecompressOptions, Element,
+    FlacArray, FlacArrayParts, FlacArrayReader, FlacArrayWriter, Index, MemoryStore,
+    PrecisionOption, QuantaOption, ReadOptions, SampleSlice, Selection, SelectionShape, StoredMeta,
+    StreamScaling, StreamTable, StreamsRef, array_compress, array_decompress,
+    array_decompress_slice, parse_index, read_array, read_flacarray, read_flacarray_rows,
+    write_array,
+};
+
+/// The FLAC stream codec (crate `flacarray-flac`).
 pub use flacarray_flac as flac;
+
+/// flacarray's HDF5 layout, read and write (crate `flacarray-hdf5`; cargo feature `hdf5`).
+#[cfg(feature = "hdf5")]
+pub use flacarray_hdf5 as hdf5;
+
+/// flacarray's layout in Zarr v2 and v3 directory stores (crate `flacarray-zarr`; cargo
+/// feature `zarr`).
+#[cfg(feature = "zarr")]
+pub use flacarray_zarr as zarr;
 
 /// The MPI-distributed FlacArray (crate `flacarray-mpi`; cargo feature `mpi`).
 #[cfg(feature = "mpi")]
