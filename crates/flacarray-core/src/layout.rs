@@ -10,6 +10,9 @@ pub const ATTR_FORMAT_VERSION: &str = "flacarray_format_version";
 pub const ATTR_SOFTWARE_VERSION: &str = "flacarray_software_version";
 /// Group attribute (format 1): FLAC channels per stream, `"1"` or `"2"`.
 pub const ATTR_FLAC_CHANNELS: &str = "flac_channels";
+/// Group attribute written by flacarray-rs only (ignored by flacarray 0.4.1): the
+/// checksums of the stream tables and bytes ([`crate::integrity`]).
+pub const ATTR_CHECKSUMS: &str = "flacarray_rs_checksums";
 /// Attribute of [`ARR_STARTS`]: samples per stream.
 pub const ATTR_STREAM_SIZE: &str = "stream_size";
 /// Array: byte offset of each stream inside [`ARR_COMPRESSED`] (int64, leading shape).
@@ -32,10 +35,11 @@ pub const ALL_ARRAYS: [&str; 5] = [
     ARR_COMPRESSED,
 ];
 /// Every group attribute a flacarray group may hold.
-pub const ALL_GROUP_ATTRS: [&str; 3] = [
+pub const ALL_GROUP_ATTRS: [&str; 4] = [
     ATTR_FORMAT_VERSION,
     ATTR_SOFTWARE_VERSION,
     ATTR_FLAC_CHANNELS,
+    ATTR_CHECKSUMS,
 ];
 
 /// The element type of a stored group from its format version, its FLAC channels per

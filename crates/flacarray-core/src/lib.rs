@@ -54,8 +54,12 @@ mod store;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+#[cfg(feature = "conformance")]
+pub mod fuzzing;
 
+pub mod integrity;
 pub mod layout;
+pub mod validate;
 
 pub use array::{FlacArray, FlacArrayParts, ReadOptions, Selection, SelectionShape};
 pub use codec::{CompressOptions, PrecisionOption, QuantaOption};

@@ -16,8 +16,10 @@ use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
 use crate::array::{FlacArray, FlacArrayParts, ReadOptions, Selection};
 use crate::codec::CompressOptions;
 use crate::dtype::{DType, DecodedArray, Element, StreamScaling};
-use crate::error::{CoreError, Result, stream_name};
+use crate::error::{CoreError, Result};
+use crate::integrity::{self, ATTR_CHECKSUMS, Checksums, StoredChecksums};
 use crate::select::{index_tuples, kept_streams};
+use crate::validate;
 
 /// What a stored flacarray group says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +102,43 @@ pub trait FlacArrayReader {
     /// # Errors
     /// Whatever the backend reports.
     fn read_bytes(&self, start: u64, out: &mut [u8]) -> Result<(), Self::Error>;
+
+    /// The group's checksum attribute and software version, when the backend has
+    /// them ([`crate::integrity`]); the default has neither, and nothing is checked.
+    ///
+    /// # Errors
+    /// Whatever the backend reports.
+    fn checksums(&self) -> Result<StoredChecksums, Self::Error> {
+        Ok(StoredChecksums::default())
+    }
+}
+
+/// The recorded checksums that apply to this group: `None` without the attribute or
+/// when a later writer replaced `flacarray_software_version` (the record is stale).
+fn applicable_checksums(meta: &StoredMeta, s: &StoredChecksums) -> Result<Option<Checksums>> {
+    let Some(attr) = &s.attr else {
+        return Ok(None);
+    };
+    let c = Checksums::parse(attr)
+        .map_err(|e| CoreError::Corrupt(format!("attribute {ATTR_CHECKSUMS}: {e}")))?;
+    if s.software_version.as_deref() != Some(c.writer.as_str()) {
+        return Ok(None);
+    }
+    if c.dtype != meta.dtype {
+        return Err(CoreError::Corrupt(format!(
+            "attribute {ATTR_CHECKSUMS}: the array was written as {} but its tables now \
+             make it {} (stream_offsets or stream_gains deleted or changed)",
+            c.dtype, meta.dtype
+        )));
+    }
+    Ok(Some(c))
+}
+
+fn table_mismatch() -> CoreError {
+    CoreError::Corrupt(format!(
+        "attribute {ATTR_CHECKSUMS}: the stream table (starts, byte counts, offsets, gains, \
+         shape, stream size) does not match the checksum written with it"
+    ))
 }
 
 /// Compresses `arr` and writes it with `writer`.
@@ -184,6 +223,7 @@ fn read_rows<R>(
 where
     R: FlacArrayReader + ?Sized,
 {
+    validate::check_meta(meta).map_err(CoreError::from)?;
     let n_rows = meta.leading_shape.first().copied().unwrap_or(0);
     if rows.start > rows.end || rows.end > n_rows {
         return Err(CoreError::Index(format!("rows {rows:?} outside 0..{n_rows}")).into());
@@ -192,6 +232,20 @@ where
     let first = rows.start * per;
     let table = reader.read_stream_table(meta, rows.clone())?;
     check_table(meta, &table, first, rows.len() * per)?;
+    let recorded = applicable_checksums(meta, &reader.checksums()?)?;
+    let whole = rows.start == 0 && rows.end == n_rows;
+    if let Some(c) = &recorded {
+        let part = if whole {
+            integrity::table_part(&table, 0)
+        } else {
+            let all = reader.read_stream_table(meta, 0..n_rows)?;
+            check_table(meta, &all, 0, n_rows * per)?;
+            integrity::table_part(&all, 0)
+        };
+        if integrity::header_hash(meta).wrapping_add(part) != c.table {
+            return Err(table_mismatch().into());
+        }
+    }
     let (streams, leading, one_d): (Vec<usize>, Vec<usize>, bool) = match keep {
         None => {
             let mut lead = meta.leading_shape.clone();
@@ -236,6 +290,12 @@ where
         }
         i = j;
     }
+    if let Some(c) = &recorded
+        && whole
+        && keep.is_none()
+    {
+        check_streams(meta, c, &compressed, &starts, &nbytes)?;
+    }
     let scaling = if keep.is_none() {
         table.scaling
     } else {
@@ -254,27 +314,46 @@ where
     })?)
 }
 
-/// Checks a table of `n` streams starting at flat stream `first` against the metadata.
+/// Checks every stream's bytes (all streams read, in stream order) against the
+/// recorded streams checksum.
+fn check_streams(
+    meta: &StoredMeta,
+    c: &Checksums,
+    compressed: &[u8],
+    starts: &[u64],
+    nbytes: &[u64],
+) -> Result<()> {
+    let mut sum = 0u64;
+    for (i, (&s, &b)) in starts.iter().zip(nbytes).enumerate() {
+        let lo = usize_of(s)?;
+        let bytes = usize_of(b)?
+            .checked_add(lo)
+            .and_then(|hi| compressed.get(lo..hi))
+            .ok_or_else(|| CoreError::Corrupt("stream bytes outside the buffer".into()))?;
+        sum = sum.wrapping_add(integrity::stream_hash(i, bytes));
+    }
+    if sum != c.streams {
+        return Err(CoreError::Corrupt(format!(
+            "attribute {ATTR_CHECKSUMS}: the bytes of the {} streams do not match the \
+             checksum written with them (a stream was changed, or streams were swapped \
+             or moved)",
+            meta.n_streams()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a table of `n` streams starting at flat stream `first` against the metadata
+/// ([`crate::validate`]).
 fn check_table(meta: &StoredMeta, t: &StreamTable, first: usize, n: usize) -> Result<()> {
-    if t.starts.len() != n || t.nbytes.len() != n {
+    if t.starts.len() != n {
         return Err(CoreError::Corrupt(format!(
             "stream table has {} starts and {} byte counts for {n} streams",
             t.starts.len(),
             t.nbytes.len()
         )));
     }
-    t.scaling
-        .check(meta.dtype, meta.format_version, n)
-        .map_err(|e| CoreError::Corrupt(e.to_string()))?;
-    for (g, (&s, &b)) in t.starts.iter().zip(&t.nbytes).enumerate() {
-        if s.checked_add(b).is_none_or(|e| e > meta.total_bytes) {
-            return Err(CoreError::Corrupt(format!(
-                "stream {}: bytes {s}..{s}+{b} lie outside the {} stored bytes",
-                stream_name(first + g, &meta.leading_shape),
-                meta.total_bytes
-            )));
-        }
-    }
+    validate::check_table(meta, t, first)?;
     Ok(())
 }
 
@@ -375,6 +454,7 @@ impl MemoryStore {
                 bytes.len()
             )));
         }
+        validate::check_meta(&meta)?;
         check_table(&meta, &table, 0, meta.n_streams())?;
         Ok(Self {
             content: Some((meta, table, bytes)),

@@ -6,6 +6,8 @@ use std::path::Path;
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 use hdf5::{Dataset, Group, H5Type, LocationType};
 
+use flacarray_core::{StoredMeta, StreamScaling, StreamTable, validate};
+
 use crate::attr::{self, Scalar};
 use crate::error::{Ctx, Error, Result};
 use crate::names::{
@@ -74,6 +76,8 @@ pub(crate) struct Opened {
     offsets_type: Option<&'static str>,
     gains_type: Option<&'static str>,
     pub(crate) compressed: Dataset,
+    /// The group attribute `flacarray_rs_checksums`, if present.
+    pub(crate) checksums: Option<String>,
 }
 
 /// Reads and checks the metadata of the flacarray group `group`.
@@ -241,9 +245,8 @@ pub(crate) fn read_table(o: &Opened) -> Result<Table> {
             ctx.corrupt(
                 format!("dataset {which}"),
                 format!(
-                    "stream {} (index {:?}): {reason}",
-                    i,
-                    unravel(i, &meta.leading_shape)
+                    "stream {}: {reason}",
+                    flacarray_core::validate::stream_label(i, &meta.leading_shape)
                 ),
             )
         })?;
@@ -263,13 +266,81 @@ pub(crate) fn read_table(o: &Opened) -> Result<Table> {
         (None, _) => None,
     };
 
-    Ok(Table {
+    let table = Table {
         starts,
         nbytes,
         ranges,
         offsets,
         gains,
+    };
+    let core = table.to_core(ctx, 0..n)?;
+    validate::check_table(&core_meta(ctx, meta)?, &core, 0).map_err(|e| invalid(ctx, e))?;
+    Ok(table)
+}
+
+/// The core's view of the metadata.
+pub(crate) fn core_meta(ctx: &Ctx, m: &Meta) -> Result<StoredMeta> {
+    let stream_size = usize::try_from(m.stream_size).map_err(|_| {
+        ctx.corrupt(
+            format!("dataset {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}"),
+            format!("{} does not fit in memory", m.stream_size),
+        )
+    })?;
+    Ok(StoredMeta {
+        format_version: m.format_version,
+        dtype: m.dtype.into(),
+        leading_shape: m.leading_shape.clone(),
+        stream_size,
+        total_bytes: m.compressed_len as u64,
     })
+}
+
+/// A refusal of the core's validator, as this crate's error naming file and group.
+pub(crate) fn invalid(ctx: &Ctx, e: validate::Invalid) -> Error {
+    let object = if e.object == ATTR_STREAM_SIZE {
+        format!("dataset {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}")
+    } else {
+        format!("dataset {}", e.object)
+    };
+    ctx.corrupt(object, e.reason)
+}
+
+impl Table {
+    /// Streams `range` (flat indices) as the core's table. Starts and lengths were
+    /// checked non-negative by [`read_table`].
+    pub(crate) fn to_core(&self, ctx: &Ctx, range: std::ops::Range<usize>) -> Result<StreamTable> {
+        let (lo, hi) = (range.start, range.end);
+        let scaling = match (&self.offsets, &self.gains) {
+            (None, None) => StreamScaling::None,
+            (Some(Offsets::F32(off)), Some(Gains::F32(g))) => StreamScaling::F32 {
+                offsets: off[lo..hi].to_vec(),
+                gains: g[lo..hi].to_vec(),
+            },
+            (Some(Offsets::F64(off)), Some(Gains::F64(g))) => StreamScaling::F64 {
+                offsets: off[lo..hi].to_vec(),
+                gains: g[lo..hi].to_vec(),
+            },
+            (Some(Offsets::I64(off)), None) => StreamScaling::I64Offsets(off[lo..hi].to_vec()),
+            // `open` accepts only the combinations above (`infer_dtype`).
+            _ => {
+                return Err(ctx.corrupt(
+                    format!("dataset {ARR_OFFSETS}"),
+                    "offsets and gains do not match",
+                ));
+            }
+        };
+        Ok(StreamTable {
+            starts: self.starts[lo..hi]
+                .iter()
+                .map(|&x| x.unsigned_abs())
+                .collect(),
+            nbytes: self.nbytes[lo..hi]
+                .iter()
+                .map(|&x| x.unsigned_abs())
+                .collect(),
+            scaling,
+        })
+    }
 }
 
 /// Opens `group_path` in the file at `path` (read-only) and reads it with
@@ -366,6 +437,14 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
         &ctx,
         &format!("attribute {ATTR_SOFTWARE_VERSION}"),
         ATTR_SOFTWARE_VERSION,
+    )?
+    .map(|s| s.to_text());
+
+    let checksums = attr::read_scalar(
+        group,
+        &ctx,
+        &format!("attribute {}", validate_attr()),
+        validate_attr(),
     )?
     .map(|s| s.to_text());
 
@@ -486,6 +565,7 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
         dtype,
         compressed_len,
     };
+    validate::check_meta(&core_meta(&ctx, &meta)?).map_err(|e| invalid(&ctx, e))?;
     Ok(Opened {
         ctx,
         meta,
@@ -496,7 +576,12 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
         offsets_type,
         gains_type,
         compressed,
+        checksums,
     })
+}
+
+fn validate_attr() -> &'static str {
+    flacarray_core::integrity::ATTR_CHECKSUMS
 }
 
 /// Opens dataset `name` of `group`; `None` when no such link exists.
@@ -627,16 +712,4 @@ pub(crate) fn read_range(
         None => out.extend(part.iter().copied()),
     }
     Ok(())
-}
-
-/// The C-order index tuple of flat index `i` in `shape`.
-fn unravel(mut i: usize, shape: &[usize]) -> Vec<usize> {
-    let mut idx = vec![0; shape.len()];
-    for (slot, &d) in idx.iter_mut().zip(shape).rev() {
-        if d > 0 {
-            *slot = i % d;
-            i /= d;
-        }
-    }
-    idx
 }

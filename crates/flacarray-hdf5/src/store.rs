@@ -4,15 +4,16 @@ use std::cell::OnceCell;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use flacarray_core::integrity::{Checksums, StoredChecksums};
 use flacarray_core::{
     CoreError, DType, FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamScaling,
     StreamTable,
 };
 
 use crate::error::{Error, Result};
-use crate::read::{Opened, Table, open, open_group, read_range, read_table};
+use crate::read::{Opened, Table, core_meta, open, open_group, read_range, read_table};
 use crate::stored::{Dtype, Gains, Offsets, StoredArray};
-use crate::write::{WriteOptions, write_group};
+use crate::write::{WriteOptions, write_group_with};
 
 /// One flacarray group of an HDF5 file, readable and writable through
 /// [`flacarray_core::read_array`], [`flacarray_core::read_flacarray`] and
@@ -134,31 +135,12 @@ impl Hdf5Store {
     }
 }
 
-fn to_u64(v: &[i64]) -> Vec<u64> {
-    // `read_table` checked every start and length against `compressed`, so none is
-    // negative.
-    v.iter().map(|&x| x.unsigned_abs()).collect()
-}
-
 impl FlacArrayReader for Hdf5Store {
     type Error = Error;
 
     fn metadata(&self) -> Result<StoredMeta> {
         let (o, _) = self.load()?;
-        let m = &o.meta;
-        let stream_size = usize::try_from(m.stream_size).map_err(|_| {
-            o.ctx.corrupt(
-                "attribute stream_size",
-                format!("{} does not fit in memory", m.stream_size),
-            )
-        })?;
-        Ok(StoredMeta {
-            format_version: m.format_version,
-            dtype: m.dtype.into(),
-            leading_shape: m.leading_shape.clone(),
-            stream_size,
-            total_bytes: m.compressed_len as u64,
-        })
+        core_meta(&o.ctx, &o.meta)
     }
 
     fn read_stream_table(&self, meta: &StoredMeta, rows: Range<usize>) -> Result<StreamTable> {
@@ -172,28 +154,14 @@ impl FlacArrayReader for Hdf5Store {
                 o.ctx.file, o.ctx.group, rows.start, rows.end, meta.leading_shape
             )));
         }
-        let scaling = match (&t.offsets, &t.gains) {
-            (None, None) => StreamScaling::None,
-            (Some(Offsets::F32(off)), Some(Gains::F32(g))) => StreamScaling::F32 {
-                offsets: off[lo..hi].to_vec(),
-                gains: g[lo..hi].to_vec(),
-            },
-            (Some(Offsets::F64(off)), Some(Gains::F64(g))) => StreamScaling::F64 {
-                offsets: off[lo..hi].to_vec(),
-                gains: g[lo..hi].to_vec(),
-            },
-            (Some(Offsets::I64(off)), None) => StreamScaling::I64Offsets(off[lo..hi].to_vec()),
-            // `open` accepts only the combinations above (`infer_dtype`).
-            _ => {
-                return Err(o
-                    .ctx
-                    .corrupt("dataset stream_offsets", "offsets and gains do not match"));
-            }
-        };
-        Ok(StreamTable {
-            starts: to_u64(&t.starts[lo..hi]),
-            nbytes: to_u64(&t.nbytes[lo..hi]),
-            scaling,
+        t.to_core(&o.ctx, lo..hi)
+    }
+
+    fn checksums(&self) -> Result<StoredChecksums> {
+        let (o, _) = self.load()?;
+        Ok(StoredChecksums {
+            attr: o.checksums.clone(),
+            software_version: o.meta.software_version.clone(),
         })
     }
 
@@ -266,13 +234,18 @@ impl FlacArrayWriter for Hdf5Store {
             arr.compressed().to_vec(),
         )?;
         self.loaded = OnceCell::new();
-        write_group(
+        let software = stored
+            .software_version
+            .clone()
+            .unwrap_or_else(|| crate::SOFTWARE_VERSION.to_owned());
+        write_group_with(
             &self.file,
             &self.group,
             &stored,
             WriteOptions {
                 replace: self.replace,
             },
+            Some(Checksums::of(arr, &software).to_attr()),
         )?;
         self.file
             .flush()

@@ -55,6 +55,18 @@ pub fn write_group(
     arr: &StoredArray,
     opts: WriteOptions,
 ) -> Result<()> {
+    write_group_with(parent, group_path, arr, opts, None)
+}
+
+/// [`write_group`], also writing the group attribute `flacarray_rs_checksums` with
+/// `checksums` (see `flacarray_core::integrity`) when given.
+pub(crate) fn write_group_with(
+    parent: &Group,
+    group_path: &str,
+    arr: &StoredArray,
+    opts: WriteOptions,
+    checksums: Option<String>,
+) -> Result<()> {
     let dtype = arr.validate()?;
     if arr.format_version != FORMAT_VERSION {
         return Err(Error::InvalidArgument(format!(
@@ -76,7 +88,10 @@ pub fn write_group(
         compressed_len: arr.compressed.len(),
         software_version: arr.software_version.clone(),
     };
-    let w = create_layout(parent, group_path, &layout, opts)?;
+    let mut w = create_layout(parent, group_path, &layout, opts)?;
+    if let Some(c) = checksums {
+        w.set_checksums(c);
+    }
     let rows = arr.leading_shape.first().copied().unwrap_or(1);
     w.write_rows(
         0..rows,
@@ -119,6 +134,7 @@ pub struct GroupWriter {
     offsets: Option<Dataset>,
     gains: Option<Dataset>,
     compressed: Dataset,
+    checksums: Option<String>,
 }
 
 impl std::fmt::Debug for GroupWriter {
@@ -188,10 +204,34 @@ pub fn create_layout(
         offsets,
         gains,
         compressed,
+        checksums: None,
     })
 }
 
 impl GroupWriter {
+    /// Sets the value of the group attribute `flacarray_rs_checksums` that
+    /// [`GroupWriter::finish`] writes (see `flacarray_core::integrity`; MPI ranks
+    /// combine their parts first and all set the same value).
+    pub fn set_checksums(&mut self, value: String) {
+        self.checksums = Some(value);
+    }
+
+    fn write_checksums(&self) -> Result<()> {
+        let Some(value) = &self.checksums else {
+            return Ok(());
+        };
+        let name = flacarray_core::integrity::ATTR_CHECKSUMS;
+        let label = format!("attribute {name}");
+        let v: VarLenUnicode = value
+            .parse()
+            .map_err(|_| Error::InvalidArgument(format!("checksums {value:?} cannot be stored")))?;
+        self.group
+            .new_attr::<VarLenUnicode>()
+            .create(name)
+            .and_then(|a| a.write_scalar(&v))
+            .map_err(self.ctx.h5(&label, "writing"))
+    }
+
     /// Writes rows `rows` of axis 0 of the per-stream tables: `starts`, `nbytes` and
     /// (float data) `offsets` and `gains` hold the streams of those rows in C order,
     /// `starts` as byte offsets into the **whole** `compressed` dataset.
@@ -282,6 +322,7 @@ impl GroupWriter {
     /// [`Error::InvalidArgument`] for a software version HDF5 cannot store;
     /// [`Error::Hdf5`].
     pub fn finish(self) -> Result<()> {
+        self.write_checksums()?;
         let software = self
             .layout
             .software_version

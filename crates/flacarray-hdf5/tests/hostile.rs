@@ -432,3 +432,255 @@ fn truncated_files_fail_cleanly() {
     }
     assert!(failures >= 30, "only {failures} of 39 truncations failed");
 }
+
+fn rewrite_f32(g: &hdf5::Group, name: &str, f: impl FnOnce(&mut Vec<f32>)) {
+    let ds = g.dataset(name).unwrap();
+    let mut v: Vec<f32> = ds.read_raw().unwrap();
+    f(&mut v);
+    ds.write_raw(&v).unwrap();
+}
+
+/// Issue 11 item 6: unusable gains and offsets are refused, naming the stream.
+#[test]
+fn unusable_gains_and_offsets() {
+    for (g, shown) in [
+        (0.0_f32, "gain 0 "),
+        (f32::NAN, "gain NaN"),
+        (f32::INFINITY, "gain inf"),
+        (-2.0, "gain -2"),
+        (1e-40, "gain 1e-40"),
+    ] {
+        expect_error(
+            "f32_2d_q1e-4_l5_h5",
+            "/",
+            |grp| rewrite_f32(grp, "stream_gains", |v| v[1] = g),
+            false,
+            &["dataset stream_gains", "stream (1,)", shown],
+        );
+    }
+    for (o, shown) in [(f32::NAN, "offset NaN"), (f32::NEG_INFINITY, "offset -inf")] {
+        expect_error(
+            "f32_2d_q1e-4_l5_h5",
+            "/",
+            |grp| rewrite_f32(grp, "stream_offsets", |v| v[0] = o),
+            false,
+            &["dataset stream_offsets", "stream (0,)", shown],
+        );
+    }
+}
+
+/// Issue 11 item 7: streams sharing bytes are refused.
+#[test]
+fn overlapping_streams() {
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| rewrite_i64(g, "stream_starts", |v| v.iter_mut().for_each(|s| *s = 0)),
+        false,
+        &[
+            "dataset stream_starts",
+            "overlaps stream",
+            "never share bytes",
+        ],
+    );
+}
+
+/// Replaces `stream_starts` and `stream_bytes` by `n` streams all pointing at the first
+/// stream's bytes.
+fn point_all_at_first(g: &hdf5::Group, n: usize) {
+    let starts = g.dataset("stream_starts").unwrap();
+    let size: i64 = starts.attr("stream_size").unwrap().read_scalar().unwrap();
+    let first_len: Vec<i64> = g.dataset("stream_bytes").unwrap().read_raw().unwrap();
+    g.unlink("stream_starts").unwrap();
+    g.unlink("stream_bytes").unwrap();
+    let s = g
+        .new_dataset_builder()
+        .with_data(&vec![0_i64; n])
+        .create("stream_starts")
+        .unwrap();
+    s.new_attr::<i64>()
+        .create("stream_size")
+        .unwrap()
+        .write_scalar(&size)
+        .unwrap();
+    g.new_dataset_builder()
+        .with_data(&vec![first_len[0]; n])
+        .create("stream_bytes")
+        .unwrap();
+}
+
+/// Issue 11 item 7: a small file claiming 200,000 streams that all share one stream's
+/// bytes is refused from its metadata, before any table is read (it used to take 22 s
+/// and 2.8 GB and decode copies).
+#[test]
+fn many_streams_sharing_one() {
+    let t = std::time::Instant::now();
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| point_all_at_first(g, 200_000),
+        true,
+        &["dataset stream_starts", "200000 streams cannot fit in the"],
+    );
+    // Not a timing assertion on the reader's speed, only that nothing decoded
+    // 200,000 streams: generous for a debug build on a loaded machine.
+    assert!(t.elapsed().as_secs() < 60);
+    // Few enough to pass the byte count, but sharing bytes.
+    expect_error(
+        "i32_2d_l0_h5group",
+        "/flac",
+        |g| point_all_at_first(g, 3),
+        false,
+        &["dataset stream_starts", "overlaps stream"],
+    );
+}
+
+/// Issue 11 items 10 and 11: a huge `stream_size` in a tiny file is an error, not a
+/// `capacity overflow` panic or an abort allocating terabytes.
+#[test]
+fn huge_stream_size() {
+    for size in [1_i64 << 40, 1 << 62, i64::MAX] {
+        expect_error(
+            "i32_2d_l0_h5group",
+            "/flac",
+            |g| {
+                g.dataset("stream_starts")
+                    .unwrap()
+                    .attr("stream_size")
+                    .unwrap()
+                    .write_scalar(&size)
+                    .unwrap();
+            },
+            true,
+            &[
+                "dataset stream_starts: attribute stream_size",
+                &format!("{size} samples per stream cannot be stored in"),
+            ],
+        );
+    }
+}
+
+/// The core reader path (`Hdf5Store` + `read_array`) refuses the same damage.
+#[test]
+fn store_path_refuses_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_fixture(dir.path(), "f32_2d_q1e-4_l5_h5", "store_gain.h5");
+    {
+        let f = hdf5::File::open_rw(&path).unwrap();
+        rewrite_f32(&f.group("/").unwrap(), "stream_gains", |v| v[0] = 0.0);
+    }
+    let err = flacarray_hdf5::Hdf5Store::open(&path, "/").unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("store_gain.h5"), "{msg}");
+    assert!(
+        msg.contains("dataset stream_gains: stream (0,): gain 0"),
+        "{msg}"
+    );
+}
+
+/// A file written by this crate (with its checksum attribute): float64, 4 streams of
+/// 300 samples, streams 0 and 1 constant (so their FLAC streams have equal lengths).
+fn our_file(dir: &Path) -> PathBuf {
+    use flacarray_core::{CompressOptions, QuantaOption, write_array};
+    let path = dir.join("ours.h5");
+    let a = ndarray::Array2::from_shape_fn((4, 300), |(i, j)| match i {
+        0 => 1.5,
+        1 => -2.25,
+        _ => (j as f64 * 0.01 * (i as f64)).sin(),
+    });
+    write_array(
+        &mut flacarray_hdf5::Hdf5Store::create(&path, "/g", false).unwrap(),
+        &a,
+        &CompressOptions {
+            quanta: Some(QuantaOption::Scalar(1e-3)),
+            ..CompressOptions::default()
+        },
+    )
+    .unwrap();
+    path
+}
+
+fn read_ours(path: &Path) -> Result<(), String> {
+    let store = flacarray_hdf5::Hdf5Store::open(path, "/g").map_err(|e| e.to_string())?;
+    flacarray_core::read_flacarray(&store, None, false)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Issue 11 item 9: damage to the tables or a swap of streams, which the validator
+/// cannot see, is caught by the checksum attribute of files this crate writes.
+#[test]
+fn checksums_catch_table_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = our_file(dir.path());
+    read_ours(&path).unwrap();
+    let damage = |f: &dyn Fn(&hdf5::Group)| {
+        let copy = dir.path().join("damaged.h5");
+        std::fs::copy(&path, &copy).unwrap();
+        {
+            let file = hdf5::File::open_rw(&copy).unwrap();
+            f(&file.group("/g").unwrap());
+        }
+        let err = read_ours(&copy).unwrap_err();
+        assert!(err.contains("damaged.h5"), "{err}");
+        assert!(err.contains("group /g"), "{err}");
+        err
+    };
+    let f64s = |g: &hdf5::Group, name: &str, f: &dyn Fn(&mut Vec<f64>)| {
+        let ds = g.dataset(name).unwrap();
+        let mut v: Vec<f64> = ds.read_raw().unwrap();
+        f(&mut v);
+        ds.write_raw(&v).unwrap();
+    };
+    let table_msg = "stream table (starts, byte counts, offsets, gains, shape, stream size) \
+                     does not match the checksum";
+    // Permuted starts of the two equal-length streams.
+    let e = damage(&|g| rewrite_i64(g, "stream_starts", |v| v.swap(0, 1)));
+    assert!(e.contains(table_msg), "{e}");
+    // A gain doubled, an offset shifted.
+    let e = damage(&|g| f64s(g, "stream_gains", &|v| v[2] *= 2.0));
+    assert!(e.contains(table_msg), "{e}");
+    let e = damage(&|g| f64s(g, "stream_offsets", &|v| v[3] += 0.5));
+    assert!(e.contains(table_msg), "{e}");
+    // Swapped equal-length streams: the table is intact, the bytes are not.
+    let e = damage(&|g| {
+        let starts: Vec<i64> = g.dataset("stream_starts").unwrap().read_raw().unwrap();
+        let nbytes: Vec<i64> = g.dataset("stream_bytes").unwrap().read_raw().unwrap();
+        assert_eq!(nbytes[0], nbytes[1], "test premise: equal-length streams");
+        let ds = g.dataset("compressed").unwrap();
+        let mut b: Vec<u8> = ds.read_raw().unwrap();
+        let (s0, s1, n) = (starts[0] as usize, starts[1] as usize, nbytes[0] as usize);
+        let first: Vec<u8> = b[s0..s0 + n].to_vec();
+        b.copy_within(s1..s1 + n, s0);
+        b[s1..s1 + n].copy_from_slice(&first);
+        ds.write_raw(&b).unwrap();
+    });
+    assert!(e.contains("bytes of the 4 streams do not match the checksum"), "{e}");
+    // Both scaling tables deleted: would read as int64.
+    let e = damage(&|g| {
+        g.unlink("stream_offsets").unwrap();
+        g.unlink("stream_gains").unwrap();
+    });
+    assert!(
+        e.contains("written as float64 but its tables now make it int64"),
+        "{e}"
+    );
+}
+
+/// A stale record (a later writer replaced `flacarray_software_version` and the
+/// tables, but not our attribute) is ignored rather than failing a valid group.
+#[test]
+fn stale_checksums_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = our_file(dir.path());
+    {
+        let file = hdf5::File::open_rw(&path).unwrap();
+        let g = file.group("/g").unwrap();
+        set_str_attr(&g, "flacarray_software_version", "0.4.1");
+        let ds = g.dataset("stream_gains").unwrap();
+        let mut v: Vec<f64> = ds.read_raw().unwrap();
+        v[2] *= 2.0;
+        ds.write_raw(&v).unwrap();
+    }
+    read_ours(&path).unwrap();
+}

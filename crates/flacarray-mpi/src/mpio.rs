@@ -11,13 +11,15 @@
 
 use std::path::{Path, PathBuf};
 
-use flacarray_core::{FlacArray, FlacArrayReader, StreamScaling, read_flacarray_rows};
+use flacarray_core::integrity::{Checksums, header_hash};
+use flacarray_core::{FlacArray, FlacArrayReader, StoredMeta, StreamScaling, read_flacarray_rows};
 use flacarray_hdf5::{
     Gains, GroupLayout, GroupWriter, Hdf5Store, Offsets, WriteOptions, create_layout, hdf5,
 };
 use mpi::ffi::MPI_Comm;
 use mpi::raw::AsRaw;
 use mpi::topology::Communicator;
+use mpi::traits::CommunicatorCollectives;
 
 use crate::array::DistFlacArray;
 use crate::error::{Error, Result};
@@ -104,6 +106,43 @@ fn write_part(w: &GroupWriter, fa: &FlacArray, first_row: usize, byte_offset: u6
     Ok(())
 }
 
+/// Collective: the checksum attribute of the whole array from every rank's rows. Each
+/// rank sums its rows' hashes; the sums are added modulo 2^64 (MPI's sum of unsigned
+/// 64-bit integers wraps), so the value does not depend on the number of ranks.
+fn global_checksums<C: Communicator>(
+    comm: &C,
+    props: &crate::array::GlobalProps,
+    local: Option<&FlacArray>,
+    first_row: usize,
+    byte_offset: u64,
+) -> String {
+    let per_row: usize = props.trailing.iter().product();
+    let mine = local.map_or([0u64; 2], |fa| {
+        let (t, s) = Checksums::parts(fa, first_row * per_row, byte_offset);
+        [t, s]
+    });
+    let mut sum = [0u64; 2];
+    comm.all_reduce_into(
+        &mine[..],
+        &mut sum[..],
+        mpi::collective::SystemOperation::sum(),
+    );
+    let meta = StoredMeta {
+        format_version: 1,
+        dtype: props.dtype,
+        leading_shape: props.global_leading_shape(),
+        stream_size: props.stream_size,
+        total_bytes: props.nbytes.iter().sum(),
+    };
+    Checksums {
+        dtype: props.dtype,
+        writer: flacarray_hdf5::SOFTWARE_VERSION.to_owned(),
+        table: header_hash(&meta).wrapping_add(sum[0]),
+        streams: sum[1],
+    }
+    .to_attr()
+}
+
 /// Collective: writes every rank's `local` rows (`None` on ranks without rows) to the
 /// group `group` of the HDF5 file at `path`, every rank writing its own part through
 /// MPI-IO. `path`, `group` and `replace` must be the same on every rank. The file is
@@ -140,8 +179,15 @@ where
     };
     let writer =
         create_layout(&file, group, &layout, WriteOptions { replace }).map_err(Error::from);
-    let writer = agree(comm, writer)?;
+    let mut writer = agree(comm, writer)?;
     let local = local.filter(|fa| fa.leading_shape().first().copied().unwrap_or(0) > 0);
+    writer.set_checksums(global_checksums(
+        comm,
+        &props,
+        local,
+        first_row,
+        byte_offset,
+    ));
     let part = match local {
         Some(fa) => write_part(&writer, fa, first_row, byte_offset),
         None => Ok(()),

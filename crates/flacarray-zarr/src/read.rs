@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use flacarray_core::layout::infer_dtype;
-use flacarray_core::{DType, StoredMeta, StreamScaling};
+use flacarray_core::{DType, StoredMeta, StreamScaling, StreamTable, validate};
 use serde_json::Value;
 use zarrs::array::{Array, ArrayCreateError, ArraySubset, ElementOwned, data_type};
 use zarrs::filesystem::FilesystemStore;
@@ -13,12 +13,9 @@ use zarrs::storage::{ListableStorageTraits, StorePrefix};
 
 use crate::error::{Ctx, Error, Result};
 use crate::names::{
-    ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS, ATTR_FLAC_CHANNELS,
-    ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
+    ALL_ARRAYS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS, ATTR_CHECKSUMS,
+    ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
 };
-
-/// The smallest possible FLAC stream: the `fLaC` marker and a STREAMINFO block.
-pub(crate) const MIN_STREAM_BYTES: u64 = 42;
 
 /// A declared `compressed` length is accepted up to this many times the bytes its
 /// chunks occupy on disk (FLAC bytes do not compress anywhere near this much)...
@@ -37,6 +34,8 @@ pub(crate) struct Loaded {
     pub(crate) ctx: Ctx,
     pub(crate) meta: StoredMeta,
     pub(crate) software_version: Option<String>,
+    /// The group attribute `flacarray_rs_checksums`, if present.
+    pub(crate) checksums: Option<String>,
     pub(crate) starts: Vec<u64>,
     pub(crate) nbytes: Vec<u64>,
     pub(crate) scaling: StreamScaling,
@@ -102,6 +101,7 @@ fn require_group(
 /// Opens and checks the group at `node`, and reads its stream table.
 pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result<Loaded> {
     let ctx = &ctx;
+    check_file_types(store, ctx, node)?;
     let group = require_group(store, ctx, node)?;
     let attrs = group.attributes();
 
@@ -127,6 +127,10 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
         other => other.to_string(),
     });
 
+    let checksums = attrs.get(ATTR_CHECKSUMS).map(|v| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
     let channels_label = format!("attribute {ATTR_FLAC_CHANNELS}");
     let flac_channels: u32 = match (format_version, attrs.get(ATTR_FLAC_CHANNELS)) {
         (0, None) => 1,
@@ -171,7 +175,7 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
         .map(|&d| usize::try_from(d).ok())
         .collect::<Option<_>>()
         .ok_or_else(|| ctx.corrupt(&starts_label, format!("shape {leading_u64:?} too large")))?;
-    let n_streams = leading_shape
+    leading_shape
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .ok_or_else(|| {
@@ -213,16 +217,6 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
         ));
     };
     check_plausible_length(store, ctx, node, compressed_len)?;
-    if n_streams as u64 > compressed_len / MIN_STREAM_BYTES {
-        return Err(ctx.corrupt(
-            &starts_label,
-            format!(
-                "{n_streams} streams cannot fit in the {compressed_len} bytes of {ARR_COMPRESSED} \
-                 (a FLAC stream has at least {MIN_STREAM_BYTES} bytes)"
-            ),
-        ));
-    }
-
     let float_name = |label: &str, a: &ZArray| -> Result<&'static str> {
         let dt = a.data_type();
         if *dt == data_type::int64() {
@@ -269,93 +263,6 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
         }
     }
 
-    // The tables, whole (8 bytes per stream each).
-    let starts = read_ints(ctx, &starts_label, &starts_arr)?;
-    let nbytes = read_ints(ctx, &nbytes_label, &nbytes_arr)?;
-    let mut ranges: Vec<(u64, u64, usize)> = Vec::with_capacity(n_streams);
-    for (i, (&s, &b)) in starts.iter().zip(&nbytes).enumerate() {
-        let name = stream_name(i, &leading_shape);
-        let s = u64::try_from(s)
-            .map_err(|_| ctx.corrupt(&starts_label, format!("{name}: negative start {s}")))?;
-        if s >= compressed_len {
-            return Err(ctx.corrupt(
-                &starts_label,
-                format!(
-                    "{name} starts at byte {s}, outside {ARR_COMPRESSED} ({compressed_len} bytes)"
-                ),
-            ));
-        }
-        let b = u64::try_from(b)
-            .ok()
-            .filter(|&b| b >= MIN_STREAM_BYTES)
-            .ok_or_else(|| {
-                ctx.corrupt(
-                    &nbytes_label,
-                    format!("{name} has {b} bytes; a FLAC stream has at least {MIN_STREAM_BYTES}"),
-                )
-            })?;
-        if s.checked_add(b).is_none_or(|e| e > compressed_len) {
-            return Err(ctx.corrupt(
-                &nbytes_label,
-                format!(
-                    "{name}: bytes {s}..{s}+{b} end outside {ARR_COMPRESSED} \
-                     ({compressed_len} bytes)"
-                ),
-            ));
-        }
-        ranges.push((s, b, i));
-    }
-    // Streams never share bytes (a missing or damaged chunk of stream_starts, read as
-    // zeros, would make them overlap).
-    ranges.sort_unstable();
-    for w in ranges.windows(2) {
-        let [(s0, b0, i0), (s1, _, i1)] = [w[0], w[1]];
-        if s0 + b0 > s1 {
-            return Err(ctx.corrupt(
-                &starts_label,
-                format!(
-                    "{} (bytes {s0}..{}) overlaps {} (starting at {s1})",
-                    stream_name(i0, &leading_shape),
-                    s0 + b0,
-                    stream_name(i1, &leading_shape)
-                ),
-            ));
-        }
-    }
-    let sorted_starts: Vec<u64> = ranges.iter().map(|r| r.0).collect();
-    let starts: Vec<u64> = starts.iter().map(|&s| s.unsigned_abs()).collect();
-    let nbytes: Vec<u64> = nbytes.iter().map(|&b| b.unsigned_abs()).collect();
-
-    let gains_label = format!("array {ARR_GAINS}");
-    let offsets_label = format!("array {ARR_OFFSETS}");
-    let scaling = match (dtype, &offsets_arr, &gains_arr) {
-        (DType::Float32, Some(o), Some(g)) => {
-            let gains: Vec<f32> = read_all(ctx, &gains_label, g)?;
-            check_gains(
-                ctx,
-                &gains_label,
-                gains.iter().map(|&g| f64::from(g)),
-                &leading_shape,
-            )?;
-            StreamScaling::F32 {
-                offsets: read_all(ctx, &offsets_label, o)?,
-                gains,
-            }
-        }
-        (DType::Float64, Some(o), Some(g)) => {
-            let gains: Vec<f64> = read_all(ctx, &gains_label, g)?;
-            check_gains(ctx, &gains_label, gains.iter().copied(), &leading_shape)?;
-            StreamScaling::F64 {
-                offsets: read_all(ctx, &offsets_label, o)?,
-                gains,
-            }
-        }
-        (DType::Int64, Some(o), None) => {
-            StreamScaling::I64Offsets(read_all(ctx, &offsets_label, o)?)
-        }
-        _ => StreamScaling::None,
-    };
-
     let meta = StoredMeta {
         format_version,
         dtype,
@@ -363,10 +270,63 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
         stream_size,
         total_bytes: compressed_len,
     };
+    validate::check_meta(&meta).map_err(|e| invalid(ctx, e))?;
+
+    // The tables, whole (8 bytes per stream each).
+    let to_u64 = |label: &str, v: Vec<i64>| -> Result<Vec<u64>> {
+        v.into_iter()
+            .enumerate()
+            .map(|(i, x)| {
+                u64::try_from(x).map_err(|_| {
+                    ctx.corrupt(
+                        label,
+                        format!(
+                            "stream {}: negative value {x}",
+                            validate::stream_label(i, &meta.leading_shape)
+                        ),
+                    )
+                })
+            })
+            .collect()
+    };
+    let starts = to_u64(&starts_label, read_ints(ctx, &starts_label, &starts_arr)?)?;
+    let nbytes = to_u64(&nbytes_label, read_ints(ctx, &nbytes_label, &nbytes_arr)?)?;
+
+    let gains_label = format!("array {ARR_GAINS}");
+    let offsets_label = format!("array {ARR_OFFSETS}");
+    let scaling = match (dtype, &offsets_arr, &gains_arr) {
+        (DType::Float32, Some(o), Some(g)) => StreamScaling::F32 {
+            offsets: read_all(ctx, &offsets_label, o)?,
+            gains: read_all(ctx, &gains_label, g)?,
+        },
+        (DType::Float64, Some(o), Some(g)) => StreamScaling::F64 {
+            offsets: read_all(ctx, &offsets_label, o)?,
+            gains: read_all(ctx, &gains_label, g)?,
+        },
+        (DType::Int64, Some(o), None) => {
+            StreamScaling::I64Offsets(read_all(ctx, &offsets_label, o)?)
+        }
+        _ => StreamScaling::None,
+    };
+    let table = StreamTable {
+        starts,
+        nbytes,
+        scaling,
+    };
+    validate::check_table(&meta, &table, 0).map_err(|e| invalid(ctx, e))?;
+    let mut sorted_starts = table.starts.clone();
+    sorted_starts.sort_unstable();
+    let StreamTable {
+        starts,
+        nbytes,
+        scaling,
+    } = table;
+
     Ok(Loaded {
         ctx: ctx.clone(),
         meta,
         software_version,
+        checksums,
         starts,
         nbytes,
         scaling,
@@ -462,37 +422,82 @@ fn check_plausible_length(
     Ok(())
 }
 
-fn check_gains(
-    ctx: &Ctx,
-    label: &str,
-    gains: impl Iterator<Item = f64>,
-    leading: &[usize],
-) -> Result<()> {
-    for (i, g) in gains.enumerate() {
-        if !g.is_finite() || g == 0.0 {
-            return Err(ctx.corrupt(
-                label,
-                format!(
-                    "{}: gain {g} (a gain is 1/quanta: finite and non-zero)",
-                    stream_name(i, leading)
-                ),
-            ));
-        }
+/// Deepest directory level under an array directory that is inspected: chunk keys
+/// have one level per array axis (plus `c/`), and the tables have few axes; a deeper
+/// tree (or a symlink loop) is refused rather than walked.
+const MAX_TREE_DEPTH: usize = 40;
+
+/// Refuses, before zarrs opens anything, a metadata document or chunk of the group
+/// that is not a regular file: zarrs opens files itself, and opening a FIFO blocks
+/// forever, a device may never end. Symlinks are followed (a link to a regular file
+/// is fine). Checks the group's metadata documents and everything under its arrays'
+/// directories.
+fn check_file_types(store: &Arc<FilesystemStore>, ctx: &Ctx, node: &str) -> Result<()> {
+    let doc = child_path(node, "zarr.json");
+    let Ok(key) = zarrs::storage::StoreKey::new(doc.trim_start_matches('/')) else {
+        return Ok(());
+    };
+    let Some(dir) = store
+        .key_to_fspath(&key)
+        .parent()
+        .map(std::path::Path::to_path_buf)
+    else {
+        return Ok(());
+    };
+    for name in ["zarr.json", ".zgroup", ".zattrs"] {
+        check_node(ctx, "group metadata", &dir.join(name), 0)?;
+    }
+    for name in ALL_ARRAYS {
+        check_node(ctx, &format!("array {name}"), &dir.join(name), 1)?;
     }
     Ok(())
 }
 
-/// `stream i (index [a, b])`.
-pub(crate) fn stream_name(i: usize, shape: &[usize]) -> String {
-    let mut idx = vec![0; shape.len()];
-    let mut r = i;
-    for (slot, &d) in idx.iter_mut().zip(shape).rev() {
-        if d > 0 {
-            *slot = r % d;
-            r /= d;
-        }
+fn check_node(ctx: &Ctx, label: &str, path: &std::path::Path, depth: usize) -> Result<()> {
+    // Follows symlinks; a missing entry is for zarrs to report.
+    let Ok(md) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    let shown = || path.display().to_string();
+    if md.is_file() {
+        return Ok(());
     }
-    format!("stream {i} (index {idx:?})")
+    if !md.is_dir() || depth == 0 {
+        return Err(ctx.corrupt(
+            label,
+            format!(
+                "{} is not a regular file (a FIFO, device or socket cannot be a Zarr                  document or chunk)",
+                shown()
+            ),
+        ));
+    }
+    if depth > MAX_TREE_DEPTH {
+        return Err(ctx.corrupt(
+            label,
+            format!(
+                "{} is nested more than {MAX_TREE_DEPTH} levels deep",
+                shown()
+            ),
+        ));
+    }
+    let entries = std::fs::read_dir(path)
+        .map_err(|e| ctx.corrupt(label, format!("listing {} failed: {e}", shown())))?;
+    for entry in entries {
+        let entry =
+            entry.map_err(|e| ctx.corrupt(label, format!("listing {} failed: {e}", shown())))?;
+        check_node(ctx, label, &entry.path(), depth + 1)?;
+    }
+    Ok(())
+}
+
+/// A refusal of the core's validator, as this crate's error naming store and group.
+pub(crate) fn invalid(ctx: &Ctx, e: validate::Invalid) -> Error {
+    let object = if e.object == ATTR_STREAM_SIZE {
+        format!("array {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}")
+    } else {
+        format!("array {}", e.object)
+    };
+    ctx.corrupt(object, e.reason)
 }
 
 /// Reads a whole array as `T` (missing chunks read as the fill value).
@@ -633,6 +638,5 @@ mod tests {
         assert_eq!(json_int(&serde_json::json!(" 1 ")), Some(1));
         assert_eq!(json_int(&serde_json::json!(1.5)), None);
         assert_eq!(json_int(&serde_json::json!([1])), None);
-        assert_eq!(stream_name(5, &[2, 3]), "stream 5 (index [1, 2])");
     }
 }

@@ -5,6 +5,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use flacarray_core::integrity::StoredChecksums;
 use flacarray_core::{FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamTable};
 use zarrs::filesystem::FilesystemStore;
 
@@ -192,6 +193,14 @@ impl FlacArrayReader for ZarrStore {
             starts: l.starts[lo..hi].to_vec(),
             nbytes: l.nbytes[lo..hi].to_vec(),
             scaling: l.scaling.select(&sel),
+        })
+    }
+
+    fn checksums(&self) -> Result<StoredChecksums> {
+        let l = self.load()?;
+        Ok(StoredChecksums {
+            attr: l.checksums.clone(),
+            software_version: l.software_version.clone(),
         })
     }
 

@@ -1,5 +1,6 @@
 //! Writing a flacarray group (format 1) into a Zarr v3 or v2 store.
 
+use flacarray_core::integrity::Checksums;
 use std::sync::Arc;
 
 use flacarray_core::{DType, FlacArray, StreamScaling};
@@ -15,8 +16,9 @@ use zarrs::storage::{StorePrefix, WritableStorageTraits};
 
 use crate::error::{Ctx, Error, Result};
 use crate::names::{
-    ALL_ARRAYS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS, ATTR_FLAC_CHANNELS,
-    ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE, FORMAT_VERSION, SOFTWARE_VERSION,
+    ALL_ARRAYS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS, ATTR_CHECKSUMS,
+    ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
+    FORMAT_VERSION, SOFTWARE_VERSION,
 };
 use crate::read::{child_path, open_array};
 
@@ -158,6 +160,7 @@ impl Target<'_> {
             ATTR_FORMAT_VERSION,
             ATTR_SOFTWARE_VERSION,
             ATTR_FLAC_CHANNELS,
+            ATTR_CHECKSUMS,
         ] {
             attrs.remove(key);
         }
@@ -230,6 +233,10 @@ impl Target<'_> {
         attrs.insert(ATTR_FORMAT_VERSION.to_owned(), json!(FORMAT_VERSION));
         attrs.insert(ATTR_SOFTWARE_VERSION.to_owned(), json!(SOFTWARE_VERSION));
         attrs.insert(ATTR_FLAC_CHANNELS.to_owned(), json!(channels));
+        attrs.insert(
+            ATTR_CHECKSUMS.to_owned(),
+            json!(Checksums::of(arr, SOFTWARE_VERSION).to_attr()),
+        );
         self.store_group(self.node, empty_group(self.format, attrs))
     }
 
@@ -238,6 +245,10 @@ impl Target<'_> {
     }
 
     /// A per-stream table of the leading shape, chunked along axis 0 in whole rows.
+    /// Float tables (offsets, gains) have the fill value NaN: zarr-python writes no
+    /// chunk equal to the fill value, and with 0 a lost chunk of offsets would read as
+    /// zeros indistinguishable from real ones; a lost chunk now reads as NaN, which
+    /// the validator refuses.
     fn write_table<T: ZElement>(
         &self,
         name: &str,
@@ -388,7 +399,7 @@ impl ZElement for f32 {
     const SIZE: usize = 4;
     const ZERO: Self = 0.0;
     fn fill() -> Value {
-        json!(0.0)
+        json!("NaN")
     }
 }
 impl ZElement for f64 {
@@ -397,6 +408,6 @@ impl ZElement for f64 {
     const SIZE: usize = 8;
     const ZERO: Self = 0.0;
     fn fill() -> Value {
-        json!(0.0)
+        json!("NaN")
     }
 }

@@ -326,3 +326,199 @@ fn missing_store_or_group() {
     let err = ZarrStore::open(&p, "/flac/compressed").unwrap_err();
     assert_names(&err.to_string(), &p, "/flac/compressed", "no Zarr group");
 }
+
+/// A float64 array of 4 streams written by this crate in `format`, group `/d`.
+fn our_float_store(format: ZarrFormat) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("f.zarr");
+    let a = conformance::synth_array::<f64>(&[4, 500], 5);
+    write_array(
+        &mut ZarrStore::create(&p, "/d", false, format).unwrap(),
+        &a,
+        &CompressOptions {
+            quanta: Some(flacarray_core::QuantaOption::Scalar(1e-3)),
+            ..CompressOptions::default()
+        },
+    )
+    .unwrap();
+    (dir, p)
+}
+
+fn rewrite_f64(p: &Path, name: &str, f: impl FnOnce(&mut Vec<f64>)) {
+    let fs = Arc::new(FilesystemStore::new(p).unwrap());
+    let arr = Array::open(fs, &format!("/d/{name}")).unwrap();
+    let all = ArraySubset::new_with_shape(vec![4]);
+    let mut v: Vec<f64> = arr.retrieve_array_subset(&all).unwrap();
+    f(&mut v);
+    arr.store_chunk(&[0], v).unwrap();
+}
+
+/// Issue 11 item 6: unusable gains and offsets are refused, naming the stream.
+#[test]
+fn unusable_gains_and_offsets() {
+    for (g, shown) in [
+        (0.0, "gain 0 "),
+        (f64::NAN, "gain NaN"),
+        (f64::INFINITY, "gain inf"),
+        (-1000.0, "gain -1000"),
+        (1e-310, "gain 1e-310"),
+    ] {
+        let (_d, p) = our_float_store(ZarrFormat::V3);
+        rewrite_f64(&p, "stream_gains", |v| v[2] = g);
+        let err = read_err(&p, "/d");
+        assert_names(&err, &p, "/d", "array stream_gains: stream (2,): ");
+        assert!(err.contains(shown), "{err}");
+    }
+    for (o, shown) in [(f64::NAN, "offset NaN"), (f64::INFINITY, "offset inf")] {
+        let (_d, p) = our_float_store(ZarrFormat::V2);
+        rewrite_f64(&p, "stream_offsets", |v| v[3] = o);
+        let err = read_err(&p, "/d");
+        assert_names(&err, &p, "/d", "array stream_offsets: stream (3,): ");
+        assert!(err.contains(shown), "{err}");
+    }
+}
+
+/// Issue 11 item 8: in a store this crate wrote, a missing chunk of offsets or gains
+/// reads as the fill value NaN and is refused; in a 0.4.1 store (fill value 0) a
+/// missing offsets chunk still means zeros.
+#[test]
+fn missing_scaling_chunks() {
+    for (format, chunk) in [(ZarrFormat::V3, "c/0"), (ZarrFormat::V2, "0")] {
+        for name in ["stream_offsets", "stream_gains"] {
+            let (_d, p) = our_float_store(format);
+            std::fs::remove_file(p.join("d").join(name).join(chunk)).unwrap();
+            let err = read_err(&p, "/d");
+            assert_names(&err, &p, "/d", &format!("array {name}: stream (0,): "));
+            assert!(err.contains("NaN"), "{err}");
+        }
+    }
+    let (_d, p) = fixture_copy("f32_3d_keep_slice_zarr3", REF);
+    std::fs::remove_file(p.join("stream_offsets/c/0/0")).unwrap();
+    let s = ZarrStore::open(&p, "/").unwrap();
+    read_array(&s, &ReadOptions::default()).unwrap();
+}
+
+/// Issue 11 item 7: streams sharing bytes, and many streams pointing at one.
+#[test]
+fn overlapping_and_shared_streams() {
+    let (_d, p) = store_with_table(|s, _| s.iter_mut().for_each(|x| *x = 0));
+    let err = read_err(&p, "/d");
+    assert_names(&err, &p, "/d", "array stream_starts: stream (0,)");
+    assert!(err.contains("overlaps stream (1,)"), "{err}");
+
+    // 200,000 streams, all starting at 0 with the first stream's length: refused
+    // from the metadata, before the tables are read.
+    let (_d, p) = store_with_table(|_, _| {});
+    let first_len = {
+        let fs = Arc::new(FilesystemStore::new(&p).unwrap());
+        let b = Array::open(fs, "/d/stream_bytes").unwrap();
+        let v: Vec<i64> = b
+            .retrieve_array_subset(&ArraySubset::new_with_shape(vec![4]))
+            .unwrap();
+        v[0]
+    };
+    for (name, fill) in [("stream_starts", 0), ("stream_bytes", first_len)] {
+        edit_json(&p.join("d").join(name).join("zarr.json"), |v| {
+            v["shape"] = json!([200_000]);
+            v["chunk_grid"]["configuration"]["chunk_shape"] = json!([200_000]);
+            v["fill_value"] = json!(fill);
+        });
+        std::fs::remove_file(p.join("d").join(name).join("c/0")).unwrap();
+    }
+    let err = read_err(&p, "/d");
+    assert_names(
+        &err,
+        &p,
+        "/d",
+        "array stream_starts: 200000 streams cannot fit",
+    );
+}
+
+/// Issue 11 items 10 and 11: a huge `stream_size` is an error, never a panic or an
+/// abort.
+#[test]
+fn huge_stream_size() {
+    for size in [1_i64 << 40, 1 << 62, i64::MAX] {
+        let (_d, p) = store_with_table(|_, _| {});
+        edit_json(&p.join("d/stream_starts/zarr.json"), |v| {
+            v["attributes"]["stream_size"] = json!(size);
+        });
+        let err = read_err(&p, "/d");
+        assert_names(
+            &err,
+            &p,
+            "/d",
+            &format!("array stream_starts: attribute stream_size: {size} samples per stream"),
+        );
+    }
+}
+
+/// Issue 11 item 12: a chunk (or metadata document) that is a FIFO is an error, not
+/// a hang.
+#[test]
+fn fifo_chunk_is_refused() {
+    for rel in [
+        "d/compressed/c/0",
+        "d/stream_starts/c/0",
+        "d/stream_gains/zarr.json",
+    ] {
+        let (dir, p) = our_float_store(ZarrFormat::V3);
+        let target = p.join(rel);
+        std::fs::remove_file(&target).unwrap();
+        let st = std::process::Command::new("mkfifo")
+            .arg(&target)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p2 = p.clone();
+        std::thread::spawn(move || tx.send(read_err(&p2, "/d")).unwrap());
+        let err = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("reading a store with a FIFO chunk hung");
+        assert_names(&err, &p, "/d", "is not a regular file");
+        assert!(err.contains(rel), "{err}");
+        drop(dir);
+    }
+}
+
+/// Issue 11 item 9: the checksum attribute of stores this crate writes catches what the
+/// validator cannot see (v3 and v2).
+#[test]
+fn checksums_catch_table_damage() {
+    let table_msg = "attribute flacarray_rs_checksums: the stream table";
+    for format in [ZarrFormat::V3, ZarrFormat::V2] {
+        let (_d, p) = our_float_store(format);
+        let s = ZarrStore::open(&p, "/d").unwrap();
+        read_array(&s, &ReadOptions::default()).unwrap();
+
+        let (_d, p) = our_float_store(format);
+        rewrite_f64(&p, "stream_gains", |v| v[1] *= 2.0);
+        let err = read_err(&p, "/d");
+        assert_names(&err, &p, "/d", table_msg);
+
+        let (_d, p) = our_float_store(format);
+        rewrite_f64(&p, "stream_offsets", |v| v[0] += 1.0);
+        let err = read_err(&p, "/d");
+        assert_names(&err, &p, "/d", table_msg);
+
+        let (_d, p) = our_float_store(format);
+        std::fs::remove_dir_all(p.join("d/stream_offsets")).unwrap();
+        std::fs::remove_dir_all(p.join("d/stream_gains")).unwrap();
+        let err = read_err(&p, "/d");
+        assert_names(&err, &p, "/d", "written as float64 but its tables now make it int64");
+    }
+    // Permuted starts.
+    let (_d, p) = store_with_table(|s, b| {
+        // Move stream 3 to where stream 2 was and stream 2 after it: same bytes region,
+        // so only the checksum can tell (the FLAC bytes are no longer where they say).
+        let (s2, b2, b3) = (s[2], b[2], b[3]);
+        s[3] = s2;
+        s[2] = s2 + b3;
+        b[2] = b3;
+        b[3] = b2;
+    });
+    let err = read_err(&p, "/d");
+    assert_names(&err, &p, "/d", "/d");
+    assert!(err.contains(table_msg) || err.contains("fLaC"), "{err}");
+}
