@@ -350,7 +350,9 @@ pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
         None
     };
     let shown_input = args.input.clone();
-    let input_path = spooled.as_ref().map_or(args.input.clone(), |(_, p)| p.clone());
+    let input_path = spooled
+        .as_ref()
+        .map_or(args.input.clone(), |(_, p)| p.clone());
     let resolved = crate::outcheck::resolve_output(&args.output)?;
     let mut store_args = args.clone();
     store_args.output = resolved.clone();
@@ -369,7 +371,10 @@ pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
     // Check the options against the header before reading the data.
     let named = |e: anyhow::Error| {
         if spooled.is_some() {
-            anyhow!("{}", crate::one_line(&e).replace(&input_path.display().to_string(), "-"))
+            anyhow!(
+                "{}",
+                crate::one_line(&e).replace(&input_path.display().to_string(), "-")
+            )
         } else {
             e
         }

@@ -476,9 +476,15 @@ mod tests {
             let p = dir.path().join(name);
             std::fs::write(&p, &h).expect("write");
             let e = read_array(&p).expect_err("refused");
-            assert!(format!("{e:#}").contains("shorter than its header says"), "{e:#}");
+            assert!(
+                format!("{e:#}").contains("shorter than its header says"),
+                "{e:#}"
+            );
             let e = read_rows(&p, 0..1).expect_err("refused");
-            assert!(format!("{e:#}").contains("shorter than its header says"), "{e:#}");
+            assert!(
+                format!("{e:#}").contains("shorter than its header says"),
+                "{e:#}"
+            );
             let e = super::peek(&p).expect_err("refused");
             assert!(format!("{e:#}").contains(name), "{e:#}");
         }
@@ -490,7 +496,10 @@ mod tests {
         let p = dir.path().join("mask.npy");
         std::fs::write(&p, &h).expect("write");
         let e = read_bool(&p).expect_err("refused");
-        assert!(format!("{e:#}").contains("shorter than its header says"), "{e:#}");
+        assert!(
+            format!("{e:#}").contains("shorter than its header says"),
+            "{e:#}"
+        );
     }
 
     #[test]

@@ -91,12 +91,7 @@ fn looks_like_hdf5(path: &Path) -> bool {
 ///
 /// # Errors
 /// The rule broken, naming the output and the option that would allow it if any.
-pub fn check_output(
-    output: &Path,
-    inputs: &[&Path],
-    kind: OutputKind,
-    force: bool,
-) -> Result<()> {
+pub fn check_output(output: &Path, inputs: &[&Path], kind: OutputKind, force: bool) -> Result<()> {
     let shown = output.display();
     let meta = match fs::metadata(output) {
         Ok(m) => m,

@@ -85,7 +85,7 @@ fn zarr_err(store: &Store, e: flacarray_zarr::Error) -> anyhow::Error {
 fn already_exists(store: &Store, object: &str) -> anyhow::Error {
     if object.contains(flacarray_core::layout::ATTR_FORMAT_VERSION) {
         anyhow!(
-            "{}: a FlacArray is already stored there; use --force to replace it",
+            "{}: a FlacArray already exists there; use --force to replace it",
             store.describe()
         )
     } else {

@@ -65,7 +65,10 @@ pub fn remove_temporary_groups(file: &hdf5::File) -> Result<Vec<String>> {
         .member_names()
         .map_err(ctx.h5("root group", "listing"))?;
     let mut left = Vec::new();
-    for name in names.into_iter().filter(|n| n.starts_with(TEMP_GROUP_PREFIX)) {
+    for name in names
+        .into_iter()
+        .filter(|n| n.starts_with(TEMP_GROUP_PREFIX))
+    {
         if root.unlink(&name).is_err() {
             left.push(name);
         }
@@ -181,13 +184,16 @@ pub fn write_file_swapped(path: &Path, group: &str, arr: &FlacArray, replace: bo
         return Err(e);
     }
     swap_in(&file, path, &tmp_abs, group)?;
-    root.unlink(&tmp).map_err(file_err(path, "removing the temporary group"))?;
+    root.unlink(&tmp)
+        .map_err(file_err(path, "removing the temporary group"))?;
     file.flush().map_err(file_err(path, "flushing"))
 }
 
 /// Moves the datasets and attributes of the complete group `tmp` into `group`.
 fn swap_in(file: &hdf5::File, path: &Path, tmp: &str, group: &str) -> Result<()> {
-    let src = file.group(tmp).map_err(file_err(path, "opening the temporary group"))?;
+    let src = file
+        .group(tmp)
+        .map_err(file_err(path, "opening the temporary group"))?;
     let root = file.as_group().map_err(file_err(path, "opening"))?;
     let dst = crate::write::create_groups(&root, group)?;
     let ctx = Ctx::of(&dst);
@@ -207,7 +213,10 @@ fn swap_in(file: &hdf5::File, path: &Path, tmp: &str, group: &str) -> Result<()>
         }
     }
     let prefix = if group == "/" { "" } else { group };
-    for name in src.member_names().map_err(ctx.h5("temporary group", "listing"))? {
+    for name in src
+        .member_names()
+        .map_err(ctx.h5("temporary group", "listing"))?
+    {
         let label = format!("dataset {name}");
         src.relink(&name, &format!("{prefix}/{name}"))
             .map_err(ctx.h5(&label, "moving into place"))?;

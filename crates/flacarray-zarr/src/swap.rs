@@ -57,7 +57,9 @@ fn sibling(store: &Path, kind: &str, pid: u32) -> PathBuf {
 /// Whether process `pid` is running (Linux `/proc`; elsewhere every process counts as
 /// running, so nothing of another process is removed).
 fn alive(pid: u32) -> bool {
-    pid == std::process::id() || !Path::new("/proc/self").exists() || Path::new(&format!("/proc/{pid}")).exists()
+    pid == std::process::id()
+        || !Path::new("/proc/self").exists()
+        || Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// Removes the temporary directories beside `store` left by `flacarray` processes that
@@ -288,15 +290,21 @@ pub fn write_store_swapped(
     if !present.is_empty() {
         fs::create_dir(&old).map_err(io_err(&ctx, "temporary directory", "creating"))?;
         for name in &present {
-            fs::rename(dir.join(name), old.join(name))
-                .map_err(io_err(&ctx, &format!("array {name}"), "moving aside"))?;
+            fs::rename(dir.join(name), old.join(name)).map_err(io_err(
+                &ctx,
+                &format!("array {name}"),
+                "moving aside",
+            ))?;
         }
     }
     for name in ALL_ARRAYS {
         let from = tmp.join(name);
         if from.exists() {
-            fs::rename(&from, dir.join(name))
-                .map_err(io_err(&ctx, &format!("array {name}"), "moving into place"))?;
+            fs::rename(&from, dir.join(name)).map_err(io_err(
+                &ctx,
+                &format!("array {name}"),
+                "moving into place",
+            ))?;
         }
     }
     // The format version marks the group as a FlacArray: written with the others in
