@@ -50,8 +50,9 @@ struct Opened {
 }
 
 fn open_npy(path: &Path) -> Result<Opened> {
-    let file = File::open(path).context("cannot open")?;
+    let mut file = File::open(path).context("cannot open")?;
     let file_len = file.metadata().context("cannot read its size")?.len();
+    prescan(&mut file, file_len)?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let header = NpyHeader::from_reader(&mut reader).context("not a valid .npy file")?;
     let npyz::DType::Plain(ts) = header.dtype() else {
@@ -82,6 +83,54 @@ fn open_npy(path: &Path) -> Result<Opened> {
         header,
         shape,
     })
+}
+
+/// Reads the header's `shape` before npyz parses it (npyz multiplies the dimensions
+/// without checking for overflow) and checks that the elements, at one byte each at
+/// least, fit in the file: afterwards no product of dimensions can overflow `u64`.
+/// A header this cannot parse is left to npyz, which reports it. Leaves the file at
+/// its start.
+fn prescan(file: &mut File, file_len: u64) -> Result<()> {
+    let mut pre = [0u8; 12];
+    let n = file.read(&mut pre).context("cannot read")?;
+    let (len, start) = match (&pre[..n.min(6)], pre.get(6)) {
+        (b"\x93NUMPY", Some(1)) if n >= 10 => (u64::from(u16::from_le_bytes([pre[8], pre[9]])), 10),
+        (b"\x93NUMPY", Some(2 | 3)) if n >= 12 => (
+            u64::from(u32::from_le_bytes([pre[8], pre[9], pre[10], pre[11]])),
+            12,
+        ),
+        _ => {
+            file.seek(SeekFrom::Start(0)).context("cannot seek")?;
+            return Ok(());
+        }
+    };
+    if start + len > file_len {
+        bail!("not a valid .npy file: the header is longer than the file");
+    }
+    file.seek(SeekFrom::Start(start)).context("cannot seek")?;
+    // Bounded by the file size, checked above.
+    let mut text = vec![0u8; usize::try_from(len).context("header too large")?];
+    file.read_exact(&mut text).context("cannot read")?;
+    file.seek(SeekFrom::Start(0)).context("cannot seek")?;
+    let text = String::from_utf8_lossy(&text);
+    let Some(shape) = shape_of_header(&text) else {
+        return Ok(());
+    };
+    check_data_size(&shape, 1, start + len, file_len)
+}
+
+/// The integers of the `'shape': (...)` tuple of a header dictionary.
+fn shape_of_header(text: &str) -> Option<Vec<u64>> {
+    let at = text.find("'shape'").or_else(|| text.find("\"shape\""))?;
+    let rest = &text[at..];
+    let open = rest.find('(')?;
+    let close = rest[open..].find(')')? + open;
+    rest[open + 1..close]
+        .split(',')
+        .map(|t| t.trim().trim_end_matches('L'))
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse::<u64>().ok())
+        .collect()
 }
 
 /// Checks, before anything is allocated, that the data section the header describes
@@ -233,8 +282,9 @@ where
 /// As [`read_array`]; also when the dtype is not `bool`.
 pub fn read_bool(path: &Path) -> Result<ArrayD<bool>> {
     (|| -> Result<ArrayD<bool>> {
-        let file = File::open(path).context("cannot open")?;
+        let mut file = File::open(path).context("cannot open")?;
         let file_len = file.metadata().context("cannot read its size")?.len();
+        prescan(&mut file, file_len)?;
         let mut reader = BufReader::new(file);
         let header = NpyHeader::from_reader(&mut reader).context("not a valid .npy file")?;
         let data_start = reader.stream_position().context("cannot seek")?;
@@ -447,15 +497,15 @@ mod tests {
 
     #[test]
     fn long_header_uses_version_2() {
-        // 20000 axes of length 1: the dictionary exceeds 65535 bytes.
-        let shape = vec![1usize; 20_000];
+        // 30000 axes of length 1: the dictionary exceeds 65535 bytes.
+        let shape = vec![1usize; 30_000];
         let h = header_bytes("<f8", &shape);
         assert_eq!(&h[6..8], &[2, 0]);
         assert_eq!(h.len() % 64, 0);
         let len = u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize;
         assert_eq!(len + 12, h.len());
         let parsed = npyz::NpyHeader::from_reader(&h[..]).expect("parses");
-        assert_eq!(parsed.shape().len(), 20_000);
+        assert_eq!(parsed.shape().len(), 30_000);
         // A short one stays version 1.
         assert_eq!(&header_bytes("<f8", &[2, 3])[6..8], &[1, 0]);
     }
