@@ -526,6 +526,8 @@ fn signal_when(
         }
         std::thread::yield_now();
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the child never became ready");
 }
 
