@@ -37,6 +37,14 @@ pub enum OutputKind {
 /// # Errors
 /// A link cannot be read, or links nest more than 40 deep (a loop).
 pub fn resolve_output(output: &Path) -> Result<PathBuf> {
+    // A link to something that is not a file or directory (`/dev/stdout` to a pipe,
+    // whose link text is no path) is judged as what it points to: refused later.
+    if let Ok(m) = fs::metadata(output)
+        && !m.is_file()
+        && !m.is_dir()
+    {
+        return Ok(output.to_path_buf());
+    }
     let mut p = output.to_path_buf();
     for _ in 0..40 {
         match fs::symlink_metadata(&p) {
