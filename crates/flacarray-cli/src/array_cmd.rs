@@ -38,6 +38,22 @@ pub fn fmt_shape(shape: &[usize]) -> String {
     }
 }
 
+/// A header's shape (`u64` dimensions) as Python prints a tuple.
+#[must_use]
+pub fn fmt_shape_u64(shape: &[u64]) -> String {
+    match shape {
+        [one] => format!("({one},)"),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 /// The leading shape flacarray uses for an array of `shape`: all but the last axis,
 /// `(1,)` for one-dimensional data.
 fn leading_of(shape: &[usize]) -> Vec<usize> {
@@ -89,10 +105,11 @@ pub fn compress_options(
         );
     }
     if !dtype.is_float() && given {
-        bail!(
-            "{input}: {dtype} data is stored losslessly; --quanta and --precision apply to \
-             float data only"
-        );
+        return Err(crate::UsageError(format!(
+            "{input}: {dtype} data is stored losslessly; --quanta, --quanta-file, \
+             --precision and --precision-file apply to float data only"
+        ))
+        .into());
     }
     let quanta = if let Some(q) = args.quanta {
         Some(QuantaOption::Scalar(q))
@@ -277,19 +294,108 @@ pub(crate) fn output_store(args: &CompressArgs) -> Store {
     }
 }
 
+/// A compression error in the user's terms: numbers in `%g` style.
+fn compress_error(e: flacarray_core::CoreError) -> anyhow::Error {
+    use crate::fmt_g;
+    use flacarray_core::CoreError;
+    match e {
+        CoreError::Overflow {
+            stream,
+            value,
+            quanta,
+            min_quanta,
+            bits,
+        } => anyhow!(
+            "stream {stream}: value {} does not fit in a {bits}-bit integer with quanta {}; \
+             the smallest quanta that fits this stream is {}",
+            fmt_g(value),
+            fmt_g(quanta),
+            fmt_g(min_quanta)
+        ),
+        CoreError::InvalidQuanta {
+            stream,
+            quanta,
+            reason,
+        } => anyhow!(
+            "stream {stream}: quanta {} cannot be used: {reason}",
+            fmt_g(quanta)
+        ),
+        other => anyhow::Error::new(other),
+    }
+}
+
+/// Copies standard input to an unnamed temporary file (removed by the system when
+/// closed, even after `kill -9`) and returns it with a path that opens it
+/// (`/proc/self/fd/N`), for `compress -`: the `.npy` reader needs to seek.
+fn spool_stdin() -> Result<(std::fs::File, std::path::PathBuf)> {
+    use std::os::fd::AsRawFd;
+    let mut f = tempfile::tempfile().context("standard input: cannot create a temporary file")?;
+    std::io::copy(&mut std::io::stdin().lock(), &mut f).context("standard input: cannot read")?;
+    let path = std::path::PathBuf::from(format!("/proc/self/fd/{}", f.as_raw_fd()));
+    Ok((f, path))
+}
+
 /// `flacarray compress`.
 ///
 /// # Errors
 /// Any failure, naming the file (and the stream for data that cannot be quantized).
 pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
-    let store = output_store(args);
+    if args.output.as_os_str() == "-" {
+        bail!("-: compress writes an HDF5 file or a Zarr store, not standard output");
+    }
+    // `-`: the .npy comes from standard input.
+    let spooled = if args.input.as_os_str() == "-" {
+        Some(spool_stdin()?)
+    } else {
+        None
+    };
+    let shown_input = args.input.clone();
+    let input_path = spooled
+        .as_ref()
+        .map_or(args.input.clone(), |(_, p)| p.clone());
+    let resolved = crate::outcheck::resolve_output(&args.output)?;
+    let mut store_args = args.clone();
+    store_args.output = resolved.clone();
+    let store = output_store(&store_args);
+    let kind = match store {
+        Store::Hdf5 { .. } => crate::outcheck::OutputKind::Hdf5,
+        Store::Zarr { .. } => crate::outcheck::OutputKind::Zarr,
+    };
+    if spooled.is_none() {
+        crate::outcheck::check_input(&args.input)?;
+    }
+    let mut inputs: Vec<&std::path::Path> = vec![&input_path];
+    inputs.extend(args.quanta_file.as_deref());
+    inputs.extend(args.precision_file.as_deref());
+    crate::outcheck::check_output(&resolved, &inputs, kind, args.force)?;
     // Check the options against the header before reading the data.
-    let (dtype, shape) = npy::peek(&args.input)?;
-    let opts = compress_options(args, dtype, &shape)?;
-    let data = npy::read_array(&args.input)?;
+    let named = |e: anyhow::Error| {
+        if spooled.is_some() {
+            anyhow!(
+                "{}",
+                crate::one_line(&e).replace(&input_path.display().to_string(), "-")
+            )
+        } else {
+            e
+        }
+    };
+    let (dtype, shape) = npy::peek(&input_path).map_err(named)?;
+    let mut opt_args = args.clone();
+    opt_args.input = shown_input;
+    let opts = compress_options(&opt_args, dtype, &shape)?;
+    if kind == crate::outcheck::OutputKind::Hdf5 && shape.len() > 33 {
+        bail!(
+            "{}: {} dimensions: an HDF5 group holds at most 32 leading dimensions (33 with \
+             the sample axis)",
+            args.input.display(),
+            shape.len()
+        );
+    }
+    let data = npy::read_array(&input_path).map_err(named)?;
     let n_streams: usize = leading_of(data.shape()).iter().product();
     let mut p = progress::bar(args.common.quiet, Some(n_streams as u64), "compressing");
     let fa = compress_with_progress(&data, &opts, &mut p)
+        .map_err(compress_error)
         .with_context(|| args.input.display().to_string())?;
     p.phase("writing");
     store.write(&fa, args.force)?;
@@ -462,12 +568,33 @@ pub fn decode_with_progress(
 /// # Errors
 /// As [`decompress_selection`], or the output cannot be written.
 pub fn decompress(args: &DecompressArgs, out: &mut dyn Write) -> Result<()> {
+    let to_stdout = args.output.as_os_str() == "-";
+    let target = if to_stdout {
+        None
+    } else {
+        let resolved = crate::outcheck::resolve_output(&args.output)?;
+        let mut inputs: Vec<&std::path::Path> = vec![&args.input];
+        inputs.extend(args.keep.as_deref());
+        crate::outcheck::check_output(
+            &resolved,
+            &inputs,
+            crate::outcheck::OutputKind::File,
+            args.force,
+        )?;
+        Some(resolved)
+    };
     let mut p = progress::bar(args.common.quiet, None, "decompressing");
     let arr = decompress_selection(args, &mut p)?;
     p.phase("writing");
-    npy::write_file(&args.output, &arr)?;
+    match &target {
+        Some(t) => npy::write_file(t, &arr)?,
+        None => {
+            npy::write_to(out, &arr).context("standard output")?;
+            out.flush().context("standard output")?;
+        }
+    }
     p.finish();
-    if !args.common.quiet {
+    if !args.common.quiet && !to_stdout {
         writeln!(
             out,
             "{} -> {}: {} {}",

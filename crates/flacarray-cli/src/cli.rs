@@ -72,7 +72,8 @@ impl CommonArgs {
 #[derive(Debug, Clone, Args)]
 #[command(group(ArgGroup::new("quantization").multiple(false)))]
 pub struct CompressArgs {
-    /// Input .npy file: int32, int64, float32 or float64, any number of dimensions.
+    /// Input .npy file: int32, int64, float32 or float64, any number of dimensions
+    /// (`-`: standard input).
     pub input: PathBuf,
     /// Output: an HDF5 file, or a Zarr directory store when the name ends in `.zarr` or
     /// it is an existing directory (created, or the group is added in place).
@@ -122,7 +123,8 @@ pub struct CompressArgs {
 pub struct DecompressArgs {
     /// Input HDF5 file or Zarr store.
     pub input: PathBuf,
-    /// Output .npy file; written to a temporary name beside it, then renamed.
+    /// Output .npy file (`-`: standard output); written to a temporary name beside it,
+    /// then renamed. An existing file is replaced only with `--force`.
     pub output: PathBuf,
     /// Group holding the array.
     #[arg(long, default_value = "/")]
@@ -142,6 +144,9 @@ pub struct DecompressArgs {
     /// Keep a single stream 2-d, `(1, N)`, instead of flattening it to `(N,)`.
     #[arg(long)]
     pub no_flatten: bool,
+    /// Replace an existing output file.
+    #[arg(long, short)]
+    pub force: bool,
     /// Threads and progress.
     #[command(flatten)]
     pub common: CommonArgs,

@@ -28,6 +28,7 @@ pub mod fake;
 #[cfg(feature = "mpi")]
 pub mod mpi_cmd;
 pub mod npy;
+pub mod outcheck;
 pub mod output;
 pub mod prng;
 pub mod progress;
@@ -67,6 +68,42 @@ pub fn run_serial(command: cli::Command, out: &mut dyn std::io::Write) -> anyhow
         cli::Command::Stream(cli::StreamCommand::Encode(args)) => stream::encode_file(&args),
         cli::Command::Stream(cli::StreamCommand::Decode(args)) => stream::decode_file(&args),
         cli::Command::Stream(cli::StreamCommand::Demo(args)) => demo::run_and_print(&args),
+    }
+}
+
+/// An error in how the command was asked for (options that do not go together with
+/// the data, for example): exit status 2, as clap's usage errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Whether the error comes from writing to a closed pipe (`flacarray info x | head -1`):
+/// the reader has all it wanted, so the command ends quietly.
+#[must_use]
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Formats a number as C's `%g` does in spirit: plain below 1e16 and from 1e-4, with
+/// an exponent otherwise, and never more digits than the shortest exact form
+/// (`1e-300`, `0.001`, `2.5e20`).
+#[must_use]
+pub fn fmt_g(x: f64) -> String {
+    let a = x.abs();
+    if x == 0.0 || !x.is_finite() || (1e-4..1e16).contains(&a) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
     }
 }
 

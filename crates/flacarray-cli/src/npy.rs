@@ -40,7 +40,6 @@ pub fn read_array(path: &Path) -> Result<DecodedArray> {
 /// header and what follows from it.
 struct Opened {
     reader: BufReader<File>,
-    file_len: u64,
     header: NpyHeader,
     dtype: DType,
     /// Bytes per element.
@@ -51,8 +50,9 @@ struct Opened {
 }
 
 fn open_npy(path: &Path) -> Result<Opened> {
-    let file = File::open(path).context("cannot open")?;
+    let mut file = File::open(path).context("cannot open")?;
     let file_len = file.metadata().context("cannot read its size")?.len();
+    prescan(&mut file, file_len)?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let header = NpyHeader::from_reader(&mut reader).context("not a valid .npy file")?;
     let npyz::DType::Plain(ts) = header.dtype() else {
@@ -73,15 +73,85 @@ fn open_npy(path: &Path) -> Result<Opened> {
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| anyhow!("dimension {d} too large")))
         .collect::<Result<_>>()?;
+    let data_start = reader.stream_position().context("cannot seek")?;
+    check_data_size(header.shape(), bytes, data_start, file_len)?;
     Ok(Opened {
         reader,
-        file_len,
         dtype,
         bytes,
         native: ts.endianness() == Endianness::of_machine(),
         header,
         shape,
     })
+}
+
+/// Reads the header's `shape` before npyz parses it (npyz multiplies the dimensions
+/// without checking for overflow) and checks that the elements, at one byte each at
+/// least, fit in the file: afterwards no product of dimensions can overflow `u64`.
+/// A header this cannot parse is left to npyz, which reports it. Leaves the file at
+/// its start.
+fn prescan(file: &mut File, file_len: u64) -> Result<()> {
+    let mut pre = [0u8; 12];
+    let n = file.read(&mut pre).context("cannot read")?;
+    let (len, start) = match (&pre[..n.min(6)], pre.get(6)) {
+        (b"\x93NUMPY", Some(1)) if n >= 10 => (u64::from(u16::from_le_bytes([pre[8], pre[9]])), 10),
+        (b"\x93NUMPY", Some(2 | 3)) if n >= 12 => (
+            u64::from(u32::from_le_bytes([pre[8], pre[9], pre[10], pre[11]])),
+            12,
+        ),
+        _ => {
+            file.seek(SeekFrom::Start(0)).context("cannot seek")?;
+            return Ok(());
+        }
+    };
+    if start + len > file_len {
+        bail!("not a valid .npy file: the header is longer than the file");
+    }
+    file.seek(SeekFrom::Start(start)).context("cannot seek")?;
+    // Bounded by the file size, checked above.
+    let mut text = vec![0u8; usize::try_from(len).context("header too large")?];
+    file.read_exact(&mut text).context("cannot read")?;
+    file.seek(SeekFrom::Start(0)).context("cannot seek")?;
+    let text = String::from_utf8_lossy(&text);
+    let Some(shape) = shape_of_header(&text) else {
+        return Ok(());
+    };
+    check_data_size(&shape, 1, start + len, file_len)
+}
+
+/// The integers of the `'shape': (...)` tuple of a header dictionary.
+fn shape_of_header(text: &str) -> Option<Vec<u64>> {
+    let at = text.find("'shape'").or_else(|| text.find("\"shape\""))?;
+    let rest = &text[at..];
+    let open = rest.find('(')?;
+    let close = rest[open..].find(')')? + open;
+    rest[open + 1..close]
+        .split(',')
+        .map(|t| t.trim().trim_end_matches('L'))
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse::<u64>().ok())
+        .collect()
+}
+
+/// Checks, before anything is allocated, that the data section the header describes
+/// (`shape` elements of `elem_bytes` bytes from byte `data_start`) fits in the file's
+/// `file_len` bytes. The element count is computed in `u128` with checked products, so
+/// a hostile header such as shape `(2^64-1, 2)` is an error, not an overflow.
+fn check_data_size(shape: &[u64], elem_bytes: usize, data_start: u64, file_len: u64) -> Result<()> {
+    let elems = shape
+        .iter()
+        .try_fold(1u128, |acc, &d| acc.checked_mul(u128::from(d)));
+    let need = elems.and_then(|n| n.checked_mul(elem_bytes as u128));
+    let have = u128::from(file_len.saturating_sub(data_start));
+    match need {
+        Some(n) if n <= have => Ok(()),
+        _ => bail!(
+            "file is shorter than its header says: shape {} of {elem_bytes}-byte elements \
+             needs {} data bytes, the file has {have}",
+            crate::array_cmd::fmt_shape_u64(shape),
+            need.map_or_else(|| "more than 2^128".to_owned(), |n| n.to_string()),
+        ),
+    }
 }
 
 /// The whole data section of an opened file.
@@ -136,14 +206,10 @@ fn read_rows_inner(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
         });
     }
     let data_start = o.reader.stream_position().context("cannot seek")?;
+    // `open_npy` checked that the whole data section fits the file, so no product of
+    // dimensions below overflows.
     let row_elems: usize = o.shape[1..].iter().product();
-    // The header's element count times the element size must fit the file; checked
-    // in u128 so that a hostile header cannot overflow the comparison.
-    let need = u128::from(data_start) + u128::from(o.header.len()) * o.bytes as u128;
-    if need > u128::from(o.file_len) {
-        bail!("file is shorter than its header says");
-    }
-    // Inside the file (checked above), so the offset fits u64.
+    // Inside the file (checked when opened), so the offset fits u64.
     let skip = (rows.start * row_elems * o.bytes) as u64;
     o.reader
         .seek(SeekFrom::Start(data_start + skip))
@@ -189,7 +255,8 @@ fn typed<T>(
 where
     T: bytemuck::Pod + Deserialize + Clone,
 {
-    let n = usize::try_from(header.len()).context("array too large")?;
+    // `open_npy` checked the element count against the file size.
+    let n: usize = shape.iter().product();
     let data: Vec<T> = if native {
         read_native(&mut reader, n)?
     } else {
@@ -215,8 +282,15 @@ where
 /// As [`read_array`]; also when the dtype is not `bool`.
 pub fn read_bool(path: &Path) -> Result<ArrayD<bool>> {
     (|| -> Result<ArrayD<bool>> {
-        let file = File::open(path).context("cannot open")?;
-        let npy = npyz::NpyFile::new(BufReader::new(file)).context("not a valid .npy file")?;
+        let mut file = File::open(path).context("cannot open")?;
+        let file_len = file.metadata().context("cannot read its size")?.len();
+        prescan(&mut file, file_len)?;
+        let mut reader = BufReader::new(file);
+        let header = NpyHeader::from_reader(&mut reader).context("not a valid .npy file")?;
+        let data_start = reader.stream_position().context("cannot seek")?;
+        // Booleans are one byte each; other dtypes are refused below.
+        check_data_size(header.shape(), 1, data_start, file_len)?;
+        let npy = npyz::NpyFile::with_header(header, reader);
         let shape: Vec<usize> = npy
             .shape()
             .iter()
@@ -252,8 +326,10 @@ pub fn read_f64(path: &Path) -> Result<ArrayD<f64>> {
     })
 }
 
-/// The `.npy` header of a C-order array: magic, version 1.0, and the dictionary padded
-/// with spaces to a multiple of 64 bytes ending in a newline.
+/// The `.npy` header of a C-order array: magic, version, header length and the
+/// dictionary padded with spaces to a multiple of 64 bytes ending in a newline.
+/// Version 1.0 (16-bit length) when the dictionary fits 65535 bytes, version 2.0
+/// (32-bit length) otherwise, as numpy writes them.
 #[must_use]
 pub fn header_bytes(descr: &str, shape: &[usize]) -> Vec<u8> {
     let shape_text = match shape {
@@ -267,19 +343,30 @@ pub fn header_bytes(descr: &str, shape: &[usize]) -> Vec<u8> {
                 .join(", ")
         ),
     };
-    let mut dict =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
-    // 10 bytes of preamble, then the dictionary and a newline, to a multiple of 64.
-    let unpadded = 10 + dict.len() + 1;
-    let pad = (64 - unpadded % 64) % 64;
-    dict.extend(std::iter::repeat_n(' ', pad));
-    dict.push('\n');
-    let mut out = Vec::with_capacity(10 + dict.len());
-    out.extend_from_slice(b"\x93NUMPY\x01\x00");
-    // The dictionary of a shape with fewer than thousands of axes fits 16 bits.
-    let len = u16::try_from(dict.len()).unwrap_or(u16::MAX);
-    out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(dict.as_bytes());
+    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
+    let padded = |preamble: usize| {
+        // The preamble, the dictionary and a newline, to a multiple of 64.
+        let unpadded = preamble + dict.len() + 1;
+        let pad = (64 - unpadded % 64) % 64;
+        let mut d = dict.clone();
+        d.extend(std::iter::repeat_n(' ', pad));
+        d.push('\n');
+        d
+    };
+    let v1 = padded(10);
+    let mut out = Vec::new();
+    if let Ok(len) = u16::try_from(v1.len()) {
+        out.extend_from_slice(b"\x93NUMPY\x01\x00");
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(v1.as_bytes());
+    } else {
+        let v2 = padded(12);
+        // A dictionary of 4 GiB would need 10^8 axes; numpy allows 64.
+        let len = u32::try_from(v2.len()).unwrap_or(u32::MAX);
+        out.extend_from_slice(b"\x93NUMPY\x02\x00");
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(v2.as_bytes());
+    }
     out
 }
 
@@ -406,6 +493,63 @@ mod tests {
         let h1 = header_bytes("<i8", &[7]);
         let parsed = npyz::NpyHeader::from_reader(&h1[..]).expect("parses");
         assert_eq!(parsed.shape(), &[7]);
+    }
+
+    #[test]
+    fn long_header_uses_version_2() {
+        // 30000 axes of length 1: the dictionary exceeds 65535 bytes.
+        let shape = vec![1usize; 30_000];
+        let h = header_bytes("<f8", &shape);
+        assert_eq!(&h[6..8], &[2, 0]);
+        assert_eq!(h.len() % 64, 0);
+        let len = u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize;
+        assert_eq!(len + 12, h.len());
+        let parsed = npyz::NpyHeader::from_reader(&h[..]).expect("parses");
+        assert_eq!(parsed.shape().len(), 30_000);
+        // A short one stays version 1.
+        assert_eq!(&header_bytes("<f8", &[2, 3])[6..8], &[1, 0]);
+    }
+
+    #[test]
+    fn hostile_shapes_are_refused_before_allocating() {
+        let dir = tempfile::tempdir().expect("dir");
+        for (shape, name) in [
+            ("(18446744073709551615, 2)", "huge.npy"),
+            ("(4, 1099511627776)", "tera.npy"),
+        ] {
+            let dict = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}");
+            let mut h = b"\x93NUMPY\x01\x00".to_vec();
+            let body = format!("{dict:<117}\n");
+            h.extend_from_slice(&u16::try_from(body.len()).expect("short").to_le_bytes());
+            h.extend_from_slice(body.as_bytes());
+            h.extend_from_slice(&[0u8; 64]);
+            let p = dir.path().join(name);
+            std::fs::write(&p, &h).expect("write");
+            let e = read_array(&p).expect_err("refused");
+            assert!(
+                format!("{e:#}").contains("shorter than its header says"),
+                "{e:#}"
+            );
+            let e = read_rows(&p, 0..1).expect_err("refused");
+            assert!(
+                format!("{e:#}").contains("shorter than its header says"),
+                "{e:#}"
+            );
+            let e = super::peek(&p).expect_err("refused");
+            assert!(format!("{e:#}").contains(name), "{e:#}");
+        }
+        let dict = "{'descr': '|b1', 'fortran_order': False, 'shape': (4, 1099511627776), }";
+        let body = format!("{dict:<117}\n");
+        let mut h = b"\x93NUMPY\x01\x00".to_vec();
+        h.extend_from_slice(&u16::try_from(body.len()).expect("short").to_le_bytes());
+        h.extend_from_slice(body.as_bytes());
+        let p = dir.path().join("mask.npy");
+        std::fs::write(&p, &h).expect("write");
+        let e = read_bool(&p).expect_err("refused");
+        assert!(
+            format!("{e:#}").contains("shorter than its header says"),
+            "{e:#}"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use flacarray_core::{
     DType, FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamTable, read_flacarray,
 };
@@ -67,6 +67,7 @@ enum Opened {
 fn hdf5_err(store: &Store, e: flacarray_hdf5::Error) -> anyhow::Error {
     match e {
         flacarray_hdf5::Error::Core(c) => anyhow::Error::new(c).context(store.describe()),
+        flacarray_hdf5::Error::AlreadyExists { object, .. } => already_exists(store, &object),
         other => anyhow::Error::new(other),
     }
 }
@@ -74,7 +75,25 @@ fn hdf5_err(store: &Store, e: flacarray_hdf5::Error) -> anyhow::Error {
 fn zarr_err(store: &Store, e: flacarray_zarr::Error) -> anyhow::Error {
     match e {
         flacarray_zarr::Error::Core(c) => anyhow::Error::new(c).context(store.describe()),
+        flacarray_zarr::Error::AlreadyExists { object, .. } => already_exists(store, &object),
         other => anyhow::Error::new(other),
+    }
+}
+
+/// The backends' "already exists" in the command's terms: `--force`, and a FlacArray
+/// claimed only when the group is marked as one.
+fn already_exists(store: &Store, object: &str) -> anyhow::Error {
+    if object.contains(flacarray_core::layout::ATTR_FORMAT_VERSION) {
+        anyhow!(
+            "{}: a FlacArray already exists there; use --force to replace it",
+            store.describe()
+        )
+    } else {
+        anyhow!(
+            "{}: {object} already exists and is not part of a FlacArray; flacarray does \
+             not replace it (remove it first)",
+            store.describe()
+        )
     }
 }
 
@@ -152,6 +171,11 @@ impl Store {
     }
 
     fn open(&self) -> Result<Opened> {
+        let path = self.path();
+        crate::outcheck::check_input(path)?;
+        if matches!(self, Self::Hdf5 { .. }) && !path.is_file() {
+            bail!("{}: not an HDF5 file", path.display());
+        }
         match self {
             Self::Hdf5 { path, group } => Hdf5Store::open(path, group)
                 .map(Opened::Hdf5)
@@ -224,21 +248,41 @@ impl Store {
         Ok((m.leading_shape, m.stream_size, m.dtype))
     }
 
+    /// The file or store directory.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::Hdf5 { path, .. } | Self::Zarr { path, .. } => path,
+        }
+    }
+
     /// Writes `fa` (format 1). A new file or store is written to a temporary name and
-    /// renamed when complete; an existing one gets the group added in place. An array
-    /// already stored in the group is replaced only with `force`.
+    /// renamed when complete. In an existing one the new array is written under a
+    /// temporary name and swapped into the group when complete
+    /// ([`flacarray_hdf5::write_file_swapped`], [`flacarray_zarr::write_store_swapped`]),
+    /// so the old array stays readable until then. An array already stored in the group
+    /// is replaced only with `force`, and only if it is a FlacArray.
+    ///
+    /// The whole write holds an exclusive lock on the directory that holds the file or
+    /// store ([`crate::output::lock_dir_of`]): two processes writing to the same file
+    /// or store take turns, and each one's group is kept.
     ///
     /// # Errors
-    /// The group already holds a FlacArray and `force` is false, or any storage error;
+    /// The group already holds something and `force` is false, or any storage error;
     /// the message names the file and group.
     pub fn write(&self, fa: &FlacArray, force: bool) -> Result<()> {
-        let path = match self {
-            Self::Hdf5 { path, .. } | Self::Zarr { path, .. } => path,
-        };
-        if path.exists() {
-            self.write_at(path, fa, force)
-        } else {
-            crate::output::with_temp_path(path, |p| self.write_at(p, fa, force))
+        let path = self.path();
+        let _lock = crate::output::lock_dir_of(path)?;
+        if !path.exists() {
+            return crate::output::with_temp_path(path, |p| self.write_at(p, fa, force));
+        }
+        match self {
+            Self::Hdf5 { group, .. } => flacarray_hdf5::write_file_swapped(path, group, fa, force)
+                .map_err(|e| hdf5_err(self, e)),
+            Self::Zarr { group, format, .. } => {
+                flacarray_zarr::write_store_swapped(path, group, fa, force, *format)
+                    .map_err(|e| zarr_err(self, e))
+            }
         }
     }
 

@@ -48,12 +48,14 @@ pub mod names;
 mod read;
 mod store;
 mod stored;
+mod swap;
 mod write;
 
 pub use error::{Error, Result};
 pub use read::{Meta, open_file_group, read_file, read_file_meta, read_group, read_meta};
 pub use store::Hdf5Store;
 pub use stored::{Dtype, FORMAT_VERSION, Gains, Offsets, SOFTWARE_VERSION, StoredArray};
+pub use swap::{TEMP_GROUP_PREFIX, remove_temporary_groups, write_file_swapped};
 pub use write::{GroupLayout, GroupWriter, WriteOptions, create_layout, write_file, write_group};
 
 /// The hdf5-metno crate this one is built on, for callers that open files and groups

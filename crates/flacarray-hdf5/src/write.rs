@@ -385,7 +385,7 @@ pub fn write_file(
 }
 
 /// Opens the group at `group_path` below `parent`, creating missing ones.
-fn create_groups(parent: &Group, group_path: &str) -> Result<Group> {
+pub(crate) fn create_groups(parent: &Group, group_path: &str) -> Result<Group> {
     let not_group = |reason: String| Error::GroupNotFound {
         file: parent.filename(),
         group: group_path.to_owned(),

@@ -44,10 +44,12 @@ mod error;
 pub mod names;
 mod read;
 mod store;
+mod swap;
 mod write;
 
 pub use error::{Error, Result, ZarrsError};
 pub use store::ZarrStore;
+pub use swap::{remove_stale_temporaries, write_store_swapped};
 pub use write::{DEFAULT_COMPRESSED_CHUNK, ZarrFormat};
 
 /// The zarrs crate this one is built on.

@@ -1,0 +1,279 @@
+//! Adding or replacing a FlacArray in an existing HDF5 file so that the old array stays
+//! readable until the new one is complete.
+//!
+//! [`write_file_swapped`] writes the new array, attributes included, into a temporary
+//! group `/.flacarray-tmp-PID-N` of the same file and flushes the file. Only then is
+//! the target group touched: its flacarray attributes are deleted (format version
+//! first, so the group stops being a FlacArray before anything else changes), the old
+//! datasets are unlinked, the new datasets' links are moved from the temporary group
+//! into the target group (`H5Lmove`: no data is copied), the temporary group's
+//! attributes are copied onto the target group (format version last), and the
+//! temporary group is unlinked.
+//!
+//! This works for the root group too, whose datasets are direct children of the file
+//! and cannot be swapped as one object, and it keeps the target group's other
+//! datasets and attributes. The window in which the target group holds neither array
+//! is the sequence of link and attribute operations above: metadata changes made in
+//! HDF5's cache and written to the file at the final flush, with no data I/O. A
+//! failure or a kill before that point leaves the old array intact and a temporary
+//! group, which the next call removes ([`remove_temporary_groups`]); the space its
+//! datasets took is not given back to the file system (HDF5 does not track free space
+//! across sessions unless the file was created to), so a killed add can grow the file
+//! once, but the next run does not fail because of it.
+
+use std::path::Path;
+
+use flacarray_core::{FlacArray, FlacArrayWriter};
+use hdf5::types::{TypeDescriptor, VarLenAscii, VarLenUnicode};
+use hdf5::{Group, H5Type, LocationType};
+
+use crate::error::{Ctx, Error, Result};
+use crate::names::{ALL_ARRAYS, ALL_GROUP_ATTRS, ATTR_FORMAT_VERSION};
+use crate::store::Hdf5Store;
+
+/// Name prefix of the temporary groups [`write_file_swapped`] creates at the file root.
+pub const TEMP_GROUP_PREFIX: &str = ".flacarray-tmp-";
+
+fn file_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(hdf5::Error) -> Error + 'a {
+    move |source| Error::Hdf5 {
+        file: path.display().to_string(),
+        group: "/".to_owned(),
+        object: "file".to_owned(),
+        action,
+        source,
+    }
+}
+
+/// Removes the temporary groups ([`TEMP_GROUP_PREFIX`]) left at the root of `file` by
+/// interrupted writes. The caller must make sure no other writer is using the file
+/// (the `flacarray` command holds a lock). Returns the names that could not be removed
+/// (an object whose header never reached the disk can refuse to be unlinked); they do
+/// not block later writes, which pick an unused name.
+///
+/// # Errors
+/// [`Error::Hdf5`] when the root group cannot be listed.
+pub fn remove_temporary_groups(file: &hdf5::File) -> Result<Vec<String>> {
+    let root = file.as_group().map_err(|source| Error::Hdf5 {
+        file: file.filename(),
+        group: "/".to_owned(),
+        object: "root group".to_owned(),
+        action: "opening",
+        source,
+    })?;
+    let ctx = Ctx::of(&root);
+    let names = root
+        .member_names()
+        .map_err(ctx.h5("root group", "listing"))?;
+    let mut left = Vec::new();
+    for name in names
+        .into_iter()
+        .filter(|n| n.starts_with(TEMP_GROUP_PREFIX))
+    {
+        if root.unlink(&name).is_err() {
+            left.push(name);
+        }
+    }
+    Ok(left)
+}
+
+/// What stands in the target group before a write.
+struct Existing {
+    has_version: bool,
+    arrays: Vec<&'static str>,
+}
+
+/// Looks at the target group without creating anything; `None` when it does not exist.
+fn existing(file: &hdf5::File, path: &Path, group: &str) -> Result<Option<Existing>> {
+    let not_group = |reason: String| Error::GroupNotFound {
+        file: path.display().to_string(),
+        group: group.to_owned(),
+        reason,
+    };
+    let mut cur = file
+        .as_group()
+        .map_err(|e| not_group(format!("opening the root group failed: {e}")))?;
+    for comp in group.split('/').filter(|c| !c.is_empty()) {
+        if !cur.link_exists(comp) {
+            return Ok(None);
+        }
+        match cur.loc_type_by_name(comp) {
+            Ok(LocationType::Group) => {}
+            Ok(other) => {
+                return Err(not_group(format!(
+                    "{comp:?} in {} is a {other:?}, not a group",
+                    cur.name()
+                )));
+            }
+            Err(e) => return Err(not_group(format!("inspecting {comp:?} failed: {e}"))),
+        }
+        cur = cur
+            .group(comp)
+            .map_err(|e| not_group(format!("opening {comp:?} failed: {e}")))?;
+    }
+    let has_version = cur
+        .attr_names()
+        .map_err(|e| not_group(format!("listing attributes failed: {e}")))?
+        .iter()
+        .any(|n| n == ATTR_FORMAT_VERSION);
+    let arrays = ALL_ARRAYS
+        .iter()
+        .copied()
+        .filter(|n| cur.link_exists(n))
+        .collect();
+    Ok(Some(Existing {
+        has_version,
+        arrays,
+    }))
+}
+
+/// Writes `arr` into group `group` (absolute, `/` for the root) of the existing HDF5
+/// file at `path`, through a temporary group and a swap of links (see the module
+/// documentation). Missing groups on the path are created; the group's other objects
+/// and attributes are kept.
+///
+/// # Errors
+/// [`Error::AlreadyExists`] when the group holds a FlacArray (or one of its
+/// datasets) and `replace` is false; [`Error::GroupNotFound`] when a path component is
+/// not a group, or, with `replace`, when the group holds a dataset of a FlacArray's
+/// name but no `flacarray_format_version` (it is not a FlacArray and is never
+/// deleted); any error of the write, after which the old array is intact.
+pub fn write_file_swapped(path: &Path, group: &str, arr: &FlacArray, replace: bool) -> Result<()> {
+    let file = hdf5::File::append(path).map_err(file_err(path, "opening for writing"))?;
+    remove_temporary_groups(&file)?;
+    if let Some(ex) = existing(&file, path, group)? {
+        let first = if ex.has_version {
+            Some(format!("attribute {ATTR_FORMAT_VERSION}"))
+        } else {
+            ex.arrays.first().map(|n| format!("dataset {n}"))
+        };
+        if let Some(object) = first {
+            if !replace {
+                return Err(Error::AlreadyExists {
+                    file: path.display().to_string(),
+                    group: group.to_owned(),
+                    object,
+                });
+            }
+            if !ex.has_version {
+                return Err(Error::GroupNotFound {
+                    file: path.display().to_string(),
+                    group: group.to_owned(),
+                    reason: format!(
+                        "{object} is not part of a FlacArray (the group has no \
+                         {ATTR_FORMAT_VERSION} attribute) and is not replaced; remove it first"
+                    ),
+                });
+            }
+        }
+    }
+    let root = file.as_group().map_err(file_err(path, "opening"))?;
+    let mut n = 0u32;
+    let tmp = loop {
+        let name = format!("{TEMP_GROUP_PREFIX}{}-{n}", std::process::id());
+        if !root.link_exists(&name) {
+            break name;
+        }
+        n += 1;
+    };
+    let tmp_abs = format!("/{tmp}");
+    let written = Hdf5Store::create(path, &tmp_abs, false).and_then(|mut s| s.write(arr));
+    if let Err(e) = written {
+        // Best effort: the next call removes what is left.
+        let _ = root.unlink(&tmp);
+        let _ = file.flush();
+        return Err(e);
+    }
+    swap_in(&file, path, &tmp_abs, group)?;
+    root.unlink(&tmp)
+        .map_err(file_err(path, "removing the temporary group"))?;
+    file.flush().map_err(file_err(path, "flushing"))
+}
+
+/// Moves the datasets and attributes of the complete group `tmp` into `group`.
+fn swap_in(file: &hdf5::File, path: &Path, tmp: &str, group: &str) -> Result<()> {
+    let src = file
+        .group(tmp)
+        .map_err(file_err(path, "opening the temporary group"))?;
+    let root = file.as_group().map_err(file_err(path, "opening"))?;
+    let dst = crate::write::create_groups(&root, group)?;
+    let ctx = Ctx::of(&dst);
+    let dst_names = dst
+        .attr_names()
+        .map_err(ctx.h5("group", "listing attributes"))?;
+    for name in ALL_GROUP_ATTRS {
+        if dst_names.iter().any(|n| n == name) {
+            let label = format!("attribute {name}");
+            dst.delete_attr(name).map_err(ctx.h5(&label, "removing"))?;
+        }
+    }
+    for name in ALL_ARRAYS {
+        if dst.link_exists(name) {
+            let label = format!("dataset {name}");
+            dst.unlink(name).map_err(ctx.h5(&label, "removing"))?;
+        }
+    }
+    let prefix = if group == "/" { "" } else { group };
+    for name in src
+        .member_names()
+        .map_err(ctx.h5("temporary group", "listing"))?
+    {
+        let label = format!("dataset {name}");
+        src.relink(&name, &format!("{prefix}/{name}"))
+            .map_err(ctx.h5(&label, "moving into place"))?;
+    }
+    let mut attrs = src
+        .attr_names()
+        .map_err(ctx.h5("temporary group", "listing attributes"))?;
+    // The format version marks the group as a FlacArray: last.
+    attrs.sort_by_key(|n| n == ATTR_FORMAT_VERSION);
+    for name in attrs {
+        copy_attr(&src, &dst, &ctx, &name)?;
+    }
+    Ok(())
+}
+
+/// Copies attribute `name` of `src` onto `dst` (replacing one of that name). Strings
+/// keep their type; numbers are copied as 64-bit values of their kind.
+fn copy_attr(src: &Group, dst: &Group, ctx: &Ctx, name: &str) -> Result<()> {
+    let label = format!("attribute {name}");
+    let a = src.attr(name).map_err(ctx.h5(&label, "reading"))?;
+    let shape = a.shape();
+    let desc = a
+        .dtype()
+        .and_then(|t| t.to_descriptor())
+        .map_err(ctx.h5(&label, "reading the type"))?;
+    if dst
+        .attr_names()
+        .map_err(ctx.h5(&label, "listing attributes"))?
+        .iter()
+        .any(|n| n == name)
+    {
+        dst.delete_attr(name).map_err(ctx.h5(&label, "removing"))?;
+    }
+    fn put<T: H5Type>(
+        a: &hdf5::Attribute,
+        dst: &Group,
+        shape: &[usize],
+        name: &str,
+    ) -> hdf5::Result<()> {
+        let v = a.read_raw::<T>()?;
+        dst.new_attr::<T>()
+            .shape(shape.to_vec())
+            .create(name)?
+            .write_raw(&v)
+    }
+    match desc {
+        TypeDescriptor::VarLenUnicode => put::<VarLenUnicode>(&a, dst, &shape, name),
+        TypeDescriptor::VarLenAscii => put::<VarLenAscii>(&a, dst, &shape, name),
+        TypeDescriptor::Integer(_) => put::<i64>(&a, dst, &shape, name),
+        TypeDescriptor::Unsigned(_) => put::<u64>(&a, dst, &shape, name),
+        TypeDescriptor::Float(_) => put::<f64>(&a, dst, &shape, name),
+        other => {
+            return Err(ctx.unsupported(
+                &label,
+                format!("attribute of type {other:?} cannot be moved into place"),
+            ));
+        }
+    }
+    .map_err(ctx.h5(&label, "writing"))
+}
