@@ -272,9 +272,9 @@ pub struct DecodeArgs {
     #[arg(long, value_name = "A:B", allow_hyphen_values = true,
           value_parser = SampleSlice::parse)]
     pub samples: Option<SampleSlice>,
-    /// Samples per channel the stream holds. Needed only when the stream's STREAMINFO
-    /// does not record it (total_samples = 0, as flacarray 0.4.1 writes); if both are
-    /// known they must agree.
+    /// Samples per channel the stream must hold. Without it, a stream whose STREAMINFO
+    /// does not record its length (total_samples = 0, as flacarray 0.4.1 writes) is
+    /// decoded to its last frame; if both are known they must agree.
     #[arg(long, value_name = "N")]
     pub stream_size: Option<u64>,
 }

@@ -1,13 +1,15 @@
 //! `flacarray stream encode` and `flacarray stream decode`: one FLAC stream from or to
 //! a raw sample file (see [`crate::raw`]).
 
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use flacarray_flac::{EncoderConfig, StreamInfo};
 
 use crate::cli::{DecodeArgs, EncodeArgs};
-use crate::output::write_atomic;
+use crate::output::{with_temp_path, write_atomic};
 use crate::raw;
 use crate::slice::SampleSlice;
 
@@ -53,50 +55,89 @@ pub fn encode_file(args: &EncodeArgs) -> Result<()> {
 }
 
 /// Decides how many samples per channel the stream must hold: STREAMINFO's
-/// `total_samples` when it is recorded (non-zero), else the `--stream-size` value.
+/// `total_samples` when it is recorded (non-zero), else the `--stream-size` value,
+/// else `None`: the stream is decoded to its last frame.
 ///
 /// # Errors
 ///
-/// Neither is known, or both are known and disagree.
-pub fn stream_size(info: &StreamInfo, given: Option<u64>) -> Result<u64> {
+/// Both are known and disagree.
+pub fn stream_size(info: &StreamInfo, given: Option<u64>) -> Result<Option<u64>> {
     match (info.total_samples, given) {
-        (0, Some(n)) => Ok(n),
-        (0, None) => bail!(
-            "the stream does not record its length (STREAMINFO total_samples = 0); \
-             pass --stream-size N"
-        ),
+        (0, given) => Ok(given),
         (total, Some(n)) if n != total => {
             bail!("--stream-size {n} disagrees with the stream's STREAMINFO total_samples {total}")
         }
-        (total, _) => Ok(total),
+        (total, _) => Ok(Some(total)),
     }
 }
 
-/// Decodes one FLAC stream to raw little-endian interleaved 32-bit samples, optionally
-/// only the per-channel sample slice `samples`.
+/// Decodes one FLAC stream to `out` as raw little-endian interleaved 32-bit samples,
+/// optionally only the per-channel sample slice `samples`, and returns the number of
+/// values written.
+///
+/// The samples are written frame by frame as they are decoded: memory is one frame
+/// (at most 65535 samples per channel) however far the stream expands, so a small
+/// stream of constant frames cannot make this hold gigabytes. When the stream does
+/// not record its length and no `--stream-size` is given, it is decoded to its last
+/// frame; a slice then first counts the samples by walking the frames.
 ///
 /// # Errors
 ///
 /// The stream is truncated or corrupt, holds a different number of samples than
-/// expected, or the slice lies outside it.
+/// expected, the slice lies outside it, or `out` fails. On error, part of the output
+/// may have been written already.
+pub fn decode_to_writer<W: Write>(
+    flac: &[u8],
+    samples: Option<SampleSlice>,
+    given_stream_size: Option<u64>,
+    out: &mut W,
+) -> Result<u64> {
+    let info = flacarray_flac::read_stream_info(flac)?;
+    let mut n = stream_size(&info, given_stream_size)?;
+    let range = match samples {
+        None => None,
+        Some(slice) => {
+            let total = match n {
+                Some(total) => total,
+                None => flacarray_flac::count_samples(flac)?,
+            };
+            n = Some(total);
+            Some(slice.resolve(total).map_err(anyhow::Error::msg)?)
+        }
+    };
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut written = 0u64;
+    flacarray_flac::Decoder::new().decode_with(flac, n, range, |frame| {
+        bytes.clear();
+        bytes.reserve(frame.len() * raw::SAMPLE_BYTES);
+        for v in frame {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        written += frame.len() as u64;
+        out.write_all(&bytes)
+    })?;
+    Ok(written)
+}
+
+/// Decodes one FLAC stream to raw little-endian interleaved 32-bit samples in memory
+/// (see [`decode_to_writer`]).
+///
+/// # Errors
+///
+/// As [`decode_to_writer`].
 pub fn decode_to_raw(
     flac: &[u8],
     samples: Option<SampleSlice>,
     given_stream_size: Option<u64>,
 ) -> Result<Vec<u8>> {
-    let info = flacarray_flac::read_stream_info(flac)?;
-    let n = stream_size(&info, given_stream_size)?;
-    let decoded = match samples {
-        None => flacarray_flac::decode(flac, n)?,
-        Some(slice) => {
-            let range = slice.resolve(n).map_err(anyhow::Error::msg)?;
-            flacarray_flac::decode_range(flac, n, range)?
-        }
-    };
-    Ok(raw::to_bytes(&decoded.samples))
+    let mut out = Vec::new();
+    decode_to_writer(flac, samples, given_stream_size, &mut out)?;
+    Ok(out)
 }
 
-/// Runs `flacarray stream decode`.
+/// Runs `flacarray stream decode`: the samples go to a temporary file beside the
+/// output as they are decoded, which is renamed over the output once the whole
+/// stream has decoded.
 ///
 /// # Errors
 ///
@@ -104,9 +145,16 @@ pub fn decode_to_raw(
 /// names the file.
 pub fn decode_file(args: &DecodeArgs) -> Result<()> {
     let input = read_input(&args.input)?;
-    let raw_bytes = decode_to_raw(&input, args.samples, args.stream_size)
-        .with_context(|| args.input.display().to_string())?;
-    write_atomic(&args.output, &raw_bytes)
+    with_temp_path(&args.output, |tmp| {
+        let file = File::create_new(tmp)
+            .with_context(|| format!("cannot create temporary file {}", tmp.display()))?;
+        let mut w = BufWriter::with_capacity(1 << 20, file);
+        decode_to_writer(&input, args.samples, args.stream_size, &mut w)
+            .with_context(|| args.input.display().to_string())?;
+        w.flush()
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -150,13 +198,12 @@ mod tests {
     fn stream_size_rules() {
         let flac = encode_raw(&raw::to_bytes(&ramp(10, 1)), 1, 5).expect("encode");
         let mut info = flacarray_flac::read_stream_info(&flac).expect("info");
-        assert_eq!(stream_size(&info, None).expect("recorded"), 10);
-        assert_eq!(stream_size(&info, Some(10)).expect("agrees"), 10);
+        assert_eq!(stream_size(&info, None).expect("recorded"), Some(10));
+        assert_eq!(stream_size(&info, Some(10)).expect("agrees"), Some(10));
         let e = stream_size(&info, Some(11)).expect_err("disagrees");
         assert!(e.to_string().contains("disagrees"), "{e}");
         info.total_samples = 0;
-        assert_eq!(stream_size(&info, Some(11)).expect("given"), 11);
-        let e = stream_size(&info, None).expect_err("unknown");
-        assert!(e.to_string().contains("--stream-size"), "{e}");
+        assert_eq!(stream_size(&info, Some(11)).expect("given"), Some(11));
+        assert_eq!(stream_size(&info, None).expect("unknown"), None);
     }
 }

@@ -33,14 +33,21 @@ pub struct Decoder {
     side_is_wide: bool,
 }
 
-/// Where decoded samples go: a caller's exact-size slice, or a vector that grows
-/// frame by frame (so its size follows what the bytes really hold, not a header).
+/// Where decoded samples go: a caller's exact-size slice, a vector that grows frame by
+/// frame (so its size follows what the bytes really hold, not a header), or a sink
+/// that receives each frame's samples from a one-frame scratch buffer.
 enum Out<'o> {
     Slice(&'o mut [i32]),
     Grow(&'o mut Vec<i32>),
+    Sink {
+        scratch: Vec<i32>,
+        sink: &'o mut dyn FnMut(&[i32]) -> std::io::Result<()>,
+    },
 }
 
 impl Out<'_> {
+    /// The destination of `len` values that start at output value `start`. Calls come
+    /// in increasing `start` order, one per frame, each followed by [`Out::done`].
     fn dest(&mut self, start: usize, len: usize) -> &mut [i32] {
         match self {
             Out::Slice(s) => &mut s[start..start + len],
@@ -50,6 +57,19 @@ impl Out<'_> {
                 }
                 &mut v[start..start + len]
             }
+            // `len` is at most one frame: 65535 samples times 2 channels.
+            Out::Sink { scratch, .. } => {
+                scratch.resize(len, 0);
+                &mut scratch[..]
+            }
+        }
+    }
+
+    /// Hands the values written through the last [`Out::dest`] to a sink.
+    fn done(&mut self) -> Result<()> {
+        match self {
+            Out::Sink { scratch, sink } => sink(scratch).map_err(|e| Error::Sink(e.to_string())),
+            _ => Ok(()),
         }
     }
 }
@@ -78,8 +98,93 @@ pub fn decode(stream: &[u8], stream_size: u64) -> Result<Decoded> {
 /// ```
 pub fn decode_range(stream: &[u8], stream_size: u64, range: Range<u64>) -> Result<Decoded> {
     let mut samples = Vec::new();
-    let info = Decoder::new().run(stream, stream_size, range, Out::Grow(&mut samples))?;
+    let info = Decoder::new().run(
+        stream,
+        Some(stream_size),
+        Some(range),
+        Out::Grow(&mut samples),
+    )?;
     Ok(Decoded { info, samples })
+}
+
+/// Decodes a whole stream to its last frame, whether or not its STREAMINFO records
+/// its length. RFC 9639 lets `total_samples` be 0 for "unknown", and every stream
+/// flacarray 0.4.1 writes is like that; when the length is recorded, the stream must
+/// hold exactly that many samples.
+///
+/// Memory follows the bytes present, never a header: the output grows one frame at a
+/// time, after the frame has been decoded and its CRC-16 checked. The smallest valid
+/// frame (a header of at least 6 bytes, a 1-byte CONSTANT subframe header plus its
+/// value per channel, a 2-byte CRC-16) takes about a dozen bytes and yields at most
+/// 65535 samples per channel, so the output holds at most about 5,500 samples per
+/// channel per input byte. A stream of constant frames can legitimately expand that
+/// much; to decode such a stream without holding its output, use
+/// [`Decoder::decode_with`], which hands over one frame at a time.
+///
+/// ```
+/// let bytes = flacarray_flac::encode(&[1, 2, 3], &Default::default())?;
+/// assert_eq!(flacarray_flac::decode_to_end(&bytes)?.samples, vec![1, 2, 3]);
+/// # Ok::<(), flacarray_flac::Error>(())
+/// ```
+pub fn decode_to_end(stream: &[u8]) -> Result<Decoded> {
+    let mut samples = Vec::new();
+    let info = Decoder::new().run(stream, None, None, Out::Grow(&mut samples))?;
+    Ok(Decoded { info, samples })
+}
+
+/// Counts the samples per channel of a stream by walking its frames without decoding
+/// them: each frame header is parsed and checked against the frames before it, and
+/// each frame's extent is confirmed by its CRC-16. Allocates nothing. When STREAMINFO
+/// records a length, the frames must agree with it.
+///
+/// ```
+/// let bytes = flacarray_flac::encode(&vec![7; 10_000], &Default::default())?;
+/// assert_eq!(flacarray_flac::count_samples(&bytes)?, 10_000);
+/// # Ok::<(), flacarray_flac::Error>(())
+/// ```
+pub fn count_samples(stream: &[u8]) -> Result<u64> {
+    let (info, mut pos) = parse_header(stream)?;
+    check_info(&info)?;
+    let mut sample: u64 = 0;
+    let mut frame: u64 = 0;
+    let mut fixed_bs: Option<u32> = None;
+    let mut ended_short = false;
+    while pos < stream.len() {
+        let hdr = parse_frame_header(&stream[pos..], pos, info.bits_per_sample, frame)?;
+        check_header(
+            &hdr,
+            &info,
+            pos,
+            frame,
+            sample,
+            &mut fixed_bs,
+            &mut ended_short,
+        )?;
+        pos = skip_frame(stream, pos, &hdr, frame)?;
+        sample += u64::from(hdr.block_size);
+        frame += 1;
+    }
+    if info.total_samples != 0 && info.total_samples != sample {
+        return Err(Error::SampleCount {
+            expected: info.total_samples,
+            found: sample,
+        });
+    }
+    Ok(sample)
+}
+
+/// STREAMINFO fields this decoder cannot go on without.
+fn check_info(info: &StreamInfo) -> Result<()> {
+    if info.channels > MAX_CHANNELS {
+        return Err(Error::Unsupported("more than two channels"));
+    }
+    if info.bits_per_sample > MAX_BITS_PER_SAMPLE {
+        return Err(Error::Corrupt {
+            what: "STREAMINFO bits per sample above 32",
+            offset: 8,
+        });
+    }
+    Ok(())
 }
 
 impl Decoder {
@@ -109,38 +214,91 @@ impl Decoder {
         range: Range<u64>,
         out: &mut [i32],
     ) -> Result<StreamInfo> {
-        self.run(stream, stream_size, range, Out::Slice(out))
+        self.run(stream, Some(stream_size), Some(range), Out::Slice(out))
     }
 
+    /// Decodes a stream frame by frame, handing each frame's interleaved samples (or
+    /// the part inside `range`) to `sink` in order; nothing but one frame is held, so
+    /// memory stays below 65535 samples x 2 channels whatever the stream expands to.
+    ///
+    /// `stream_size` is the number of samples per channel the stream must hold; `None`
+    /// takes STREAMINFO's `total_samples` when recorded and otherwise decodes to the
+    /// last frame. `range` (per channel, default: everything) needs a known length.
+    /// An error from `sink` stops decoding and is returned as [`Error::Sink`]. When
+    /// decoding fails part-way, `sink` has already received the frames before the
+    /// fault: a caller that must not keep partial output discards what it wrote.
+    ///
+    /// ```
+    /// let x: Vec<i32> = (0..10_000).collect();
+    /// let bytes = flacarray_flac::encode(&x, &Default::default())?;
+    /// let mut got = Vec::new();
+    /// flacarray_flac::Decoder::new().decode_with(&bytes, None, None, |s| {
+    ///     got.extend_from_slice(s);
+    ///     Ok(())
+    /// })?;
+    /// assert_eq!(got, x);
+    /// # Ok::<(), flacarray_flac::Error>(())
+    /// ```
+    pub fn decode_with<F>(
+        &mut self,
+        stream: &[u8],
+        stream_size: Option<u64>,
+        range: Option<Range<u64>>,
+        mut sink: F,
+    ) -> Result<StreamInfo>
+    where
+        F: FnMut(&[i32]) -> std::io::Result<()>,
+    {
+        let out = Out::Sink {
+            scratch: Vec::new(),
+            sink: &mut sink,
+        };
+        self.run(stream, stream_size, range, out)
+    }
+
+    /// Decodes `range` (default: all) of a stream that must hold `stream_size`
+    /// samples per channel (default: STREAMINFO's count when recorded, else whatever
+    /// the frames hold).
     fn run(
         &mut self,
         stream: &[u8],
-        stream_size: u64,
-        range: Range<u64>,
+        stream_size: Option<u64>,
+        range: Option<Range<u64>>,
         mut out: Out<'_>,
     ) -> Result<StreamInfo> {
-        if range.start > range.end || range.end > stream_size {
-            return Err(Error::InvalidArgument(format!(
-                "sample range {}..{} is outside a stream of {stream_size} samples",
-                range.start, range.end
-            )));
-        }
         let (info, mut pos) = parse_header(stream)?;
-        if info.channels > MAX_CHANNELS {
-            return Err(Error::Unsupported("more than two channels"));
-        }
-        if info.bits_per_sample > MAX_BITS_PER_SAMPLE {
-            return Err(Error::Corrupt {
-                what: "STREAMINFO bits per sample above 32",
-                offset: 8,
-            });
-        }
-        if info.total_samples != 0 && info.total_samples != stream_size {
+        check_info(&info)?;
+        let recorded = (info.total_samples != 0).then_some(info.total_samples);
+        if let (Some(want), Some(found)) = (stream_size, recorded)
+            && want != found
+        {
             return Err(Error::SampleCount {
-                expected: stream_size,
-                found: info.total_samples,
+                expected: want,
+                found,
             });
         }
+        let known = stream_size.or(recorded);
+        let range = match (range, known) {
+            (Some(r), Some(n)) => {
+                if r.start > r.end || r.end > n {
+                    return Err(Error::InvalidArgument(format!(
+                        "sample range {}..{} is outside a stream of {n} samples",
+                        r.start, r.end
+                    )));
+                }
+                r
+            }
+            (Some(_), None) => {
+                return Err(Error::InvalidArgument(
+                    "a sample range needs the stream's length, which it does not record".into(),
+                ));
+            }
+            (None, Some(n)) => 0..n,
+            (None, None) => 0..u64::MAX,
+        };
+        // Without a known length the frames decide it; the checks against it below
+        // are then vacuous.
+        let stream_size = known.unwrap_or(u64::MAX);
         let channels = info.channels as usize;
         if let Out::Slice(s) = &out {
             let want = (range.end - range.start).checked_mul(info.channels.into());
@@ -194,6 +352,7 @@ impl Decoder {
                     );
                     let dst = out.dest(at * channels, n * channels);
                     self.emit(hdr.channel_mode, skip, n, dst)?;
+                    out.done()?;
                 }
                 end
             };
@@ -201,7 +360,7 @@ impl Decoder {
             sample += bs;
             frame += 1;
         }
-        if sample < range.end || (whole_tail && sample < stream_size) {
+        if known.is_some() && (sample < range.end || (whole_tail && sample < stream_size)) {
             return Err(Error::SampleCount {
                 expected: stream_size,
                 found: sample,

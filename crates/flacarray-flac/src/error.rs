@@ -47,6 +47,10 @@ pub enum Error {
         /// Samples per channel actually present (or a lower bound when too many).
         found: u64,
     },
+    /// The caller's sink refused decoded samples (for example, writing them to a full
+    /// disk failed); the message is the sink's.
+    #[error("cannot write decoded samples: {0}")]
+    Sink(String),
     /// A valid FLAC feature that this codec does not support.
     #[error("unsupported FLAC stream: {0}")]
     Unsupported(&'static str),

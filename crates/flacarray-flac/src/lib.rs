@@ -31,7 +31,7 @@ mod lpc;
 mod metadata;
 mod rice;
 
-pub use decode::{Decoded, Decoder, decode, decode_range};
+pub use decode::{Decoded, Decoder, count_samples, decode, decode_range, decode_to_end};
 pub use encode::{
     Apodization, Encoder, EncoderConfig, LevelPreset, StereoMode, encode, max_encoded_len,
 };

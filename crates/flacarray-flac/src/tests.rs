@@ -1,6 +1,9 @@
 //! In-crate round trips over the signal shapes that exercise each code path.
 
-use crate::{EncoderConfig, decode, decode_range, encode, read_stream_info};
+use crate::{
+    Decoder, EncoderConfig, Error, count_samples, decode, decode_range, decode_to_end, encode,
+    read_stream_info,
+};
 
 fn lcg(seed: &mut u64) -> u64 {
     *seed = seed
@@ -133,4 +136,95 @@ fn ranges_match_full_decode() {
         );
     }
     assert!(decode_range(&bytes, 10000, 0..10001).is_err());
+}
+
+/// Zeroes STREAMINFO's total_samples ("unknown" in RFC 9639, as flacarray 0.4.1 writes).
+fn clear_total_samples(bytes: &mut [u8]) {
+    bytes[21] &= 0xF0;
+    bytes[22..26].fill(0);
+}
+
+#[test]
+fn unknown_length_decodes_to_the_end() {
+    for channels in [1u32, 2] {
+        for n in [1usize, 4095, 4096, 9000] {
+            let (_, x) = signals(n * channels as usize).swap_remove(5);
+            let cfg = EncoderConfig {
+                channels,
+                ..Default::default()
+            };
+            let mut bytes = encode(&x, &cfg).unwrap_or_default();
+            assert_eq!(
+                decode_to_end(&bytes).map(|d| d.samples).ok(),
+                Some(x.clone())
+            );
+            clear_total_samples(&mut bytes);
+            let got = decode_to_end(&bytes).unwrap_or_else(|e| panic!("n={n}: {e}"));
+            assert_eq!(got.info.total_samples, 0);
+            assert_eq!(got.samples, x, "n={n} channels {channels}");
+            assert_eq!(count_samples(&bytes).ok(), Some(n as u64));
+            // The frames' count still binds a caller that gives one.
+            assert!(matches!(
+                decode(&bytes, n as u64 + 1),
+                Err(Error::SampleCount { .. })
+            ));
+            let mut pieces = Vec::new();
+            let mut streamed = Vec::new();
+            Decoder::new()
+                .decode_with(&bytes, None, None, |s| {
+                    pieces.push(s.len());
+                    streamed.extend_from_slice(s);
+                    Ok(())
+                })
+                .unwrap_or_else(|e| panic!("n={n}: {e}"));
+            assert_eq!(streamed, x);
+            assert!(pieces.iter().all(|&l| l <= 4096 * channels as usize));
+            // A range needs the length, which the caller may then give.
+            assert!(
+                Decoder::new()
+                    .decode_with(&bytes, None, Some(0..1), |_| Ok(()))
+                    .is_err()
+            );
+            let mut tail = Vec::new();
+            Decoder::new()
+                .decode_with(&bytes, Some(n as u64), Some(n as u64 - 1..n as u64), |s| {
+                    tail.extend_from_slice(s);
+                    Ok(())
+                })
+                .unwrap_or_else(|e| panic!("n={n}: {e}"));
+            assert_eq!(tail, &x[(n - 1) * channels as usize..]);
+        }
+    }
+}
+
+#[test]
+fn unknown_length_damage_is_refused() {
+    let (_, x) = signals(20000).swap_remove(5);
+    let mut bytes = encode(&x, &EncoderConfig::default()).unwrap_or_default();
+    clear_total_samples(&mut bytes);
+    // Cut inside the last frame, or in the middle of the stream.
+    for cut in [1, 100, bytes.len() / 2] {
+        let short = &bytes[..bytes.len() - cut];
+        assert!(decode_to_end(short).is_err(), "cut {cut}");
+        assert!(count_samples(short).is_err(), "cut {cut}");
+    }
+    // Bytes after the last frame.
+    let mut long = bytes.clone();
+    long.extend_from_slice(&[0x12, 0x34, 0x56]);
+    assert!(decode_to_end(&long).is_err());
+    assert!(count_samples(&long).is_err());
+    // A flipped bit in a frame body.
+    let mut bad = bytes.clone();
+    let mid = bad.len() / 2;
+    bad[mid] ^= 0x10;
+    assert!(decode_to_end(&bad).is_err());
+    // The header alone ("fLaC" and STREAMINFO: 42 bytes without VORBIS_COMMENT) is an
+    // empty stream.
+    let empty = decode_to_end(&bytes[..42]).map(|d| d.samples.len());
+    assert_eq!(empty.ok(), Some(0));
+    // A failing sink stops decoding with its message.
+    let e = Decoder::new().decode_with(&bytes, None, None, |_| {
+        Err(std::io::Error::other("no room"))
+    });
+    assert!(matches!(e, Err(Error::Sink(m)) if m.contains("no room")));
 }

@@ -25,8 +25,49 @@ fn split_i64(v: &[i64]) -> Vec<i32> {
         .collect()
 }
 
-/// The benchmark signals with `n` samples per channel.
+/// Real recordings (int32 `.npy` files with one recording per row) from the directory
+/// named by `FLACARRAY_BENCH_DATA`, if set: the first `n` samples of the rows laid end
+/// to end, one channel. The side-by-side benchmark of the repository prepares this
+/// directory (ECG, seismograms, speech, timestreams quantized to int32).
+pub fn recordings(n: usize) -> Vec<Signal> {
+    let Some(dir) = std::env::var_os("FLACARRAY_BENCH_DATA") else {
+        return Vec::new();
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let mut out = Vec::new();
+    for (name, file) in [
+        ("timestreams-int32", "timestreams-int32.npy"),
+        ("ecg", "ecg.npy"),
+        ("seismic", "seismic.npy"),
+        ("speech", "speech.npy"),
+    ] {
+        let path = dir.join(file);
+        let Ok(bytes) = std::fs::read(&path) else {
+            eprintln!("{}: not found, skipped", path.display());
+            continue;
+        };
+        let samples: Vec<i32> = npyz::NpyFile::new(&bytes[..])
+            .and_then(|f| f.into_vec::<i32>())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        out.push(Signal {
+            name,
+            channels: 1,
+            samples: samples[..n.min(samples.len())].to_vec(),
+        });
+    }
+    out
+}
+
+/// The synthetic benchmark signals with `n` samples per channel, followed by the real
+/// recordings of [`recordings`] when `FLACARRAY_BENCH_DATA` is set.
 pub fn signals(n: usize) -> Vec<Signal> {
+    let mut all = synthetic(n);
+    all.extend(recordings(n));
+    all
+}
+
+/// The synthetic benchmark signals with `n` samples per channel.
+pub fn synthetic(n: usize) -> Vec<Signal> {
     let mut rng = StdRng::seed_from_u64(20261125);
     let mut walk = 0.0f64;
     let drift: Vec<i32> = (0..n)
