@@ -33,21 +33,21 @@ PY_COMPRESS = r"""
 import sys, time, json, numpy as np, h5py, flacarray.hdf5
 inp, out, quanta, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 q = None if quanta == "none" else float(quanta)
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 a = np.load(inp)
 with h5py.File(out, "w") as f:
     flacarray.hdf5.write_array(a, f, level=5, quanta=q, use_threads=threads > 1)
-print(json.dumps({"seconds": time.perf_counter() - t}))
+print(json.dumps({"seconds": time.perf_counter() - t, "cpu": time.process_time() - c}))
 """
 
 PY_DECOMPRESS = r"""
 import sys, time, json, numpy as np, h5py, flacarray.hdf5
 inp, out, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 with h5py.File(inp, "r") as f:
     a = flacarray.hdf5.read_array(f, use_threads=threads > 1)
 np.save(out, a)
-print(json.dumps({"seconds": time.perf_counter() - t}))
+print(json.dumps({"seconds": time.perf_counter() - t, "cpu": time.process_time() - c}))
 """
 
 PY_MEMORY = r"""
@@ -56,17 +56,20 @@ from flacarray import FlacArray
 inp, quanta, threads, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 q = None if quanta == "none" else float(quanta)
 a = np.load(inp)
-enc, dec = [], []
+enc, dec, cenc, cdec = [], [], [], []
 for _ in range(repeat):
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     fa = FlacArray.from_array(a, level=5, quanta=q, use_threads=threads > 1)
     enc.append(time.perf_counter() - t)
+    cenc.append(time.process_time() - c)
 for _ in range(repeat):
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     b = fa.to_array(use_threads=threads > 1)
     dec.append(time.perf_counter() - t)
+    cdec.append(time.process_time() - c)
 assert b.shape == a.shape
-print(json.dumps({"compress": min(enc), "decompress": min(dec), "nbytes": int(fa.nbytes),
+print(json.dumps({"compress": min(enc), "decompress": min(dec), "compress_cpu": min(cenc),
+                  "decompress_cpu": min(cdec), "nbytes": int(fa.nbytes),
                   "input_bytes": int(a.nbytes)}))
 """
 
@@ -94,17 +97,20 @@ def run(cmd, env=None):
     """Runs CMD; returns wall seconds, peak RSS (bytes, 0 if unknown), bytes read
     (rchar), stdout."""
     with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as rss:
-        full = [GNU_TIME, "-f", "%M", "-o", rss.name] + cmd if GNU_TIME else cmd
+        full = [GNU_TIME, "-f", "%U %S %M", "-o", rss.name] + cmd if GNU_TIME else cmd
         io0 = proc_io()
         t = time.perf_counter()
         p = subprocess.Popen(full, stdout=out, stderr=subprocess.PIPE, env=env)
         _, status, _ = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t
         io1 = proc_io()
-        maxrss = 0
+        maxrss, cpu = 0, float("nan")
         if GNU_TIME:
             last = rss.read().strip().splitlines()
-            maxrss = int(last[-1]) * 1024 if last and last[-1].isdigit() else 0
+            f = last[-1].split() if last else []
+            if len(f) == 3:
+                cpu = float(f[0]) + float(f[1])
+                maxrss = int(f[2]) * 1024
         p.returncode = os.waitstatus_to_exitcode(status)
         err = p.stderr.read().decode(errors="replace")
         p.stderr.close()
@@ -115,6 +121,7 @@ def run(cmd, env=None):
     return {
         "wall": wall,
         "maxrss": maxrss,
+        "cpu": cpu,
         "rchar": io1["rchar"] - io0["rchar"],
         "stdout": text,
     }
@@ -123,7 +130,9 @@ def run(cmd, env=None):
 def median_run(cmd, runs, env=None):
     """Median wall time (and the other figures of that run) of RUNS runs."""
     rs = sorted((run(cmd, env) for _ in range(runs)), key=lambda r: r["wall"])
-    return rs[len(rs) // 2]
+    m = dict(rs[len(rs) // 2])
+    m["cpu_median"] = statistics.median(r["cpu"] for r in rs)
+    return m
 
 
 def py_env(threads):
@@ -192,7 +201,9 @@ def main():
     emit(f"- level 5; file to file: median of {runs} runs; in memory: best of {repeat}")
     emit()
 
-    start = median_run([a.bin, "--version"], 9 if not a.quick else 3)["wall"]
+    triv = [run([a.bin, "--version"]) for _ in range(9 if not a.quick else 3)]
+    start = statistics.median(x["wall"] for x in triv)
+    start_cpu = statistics.median(x["cpu"] for x in triv)
     emit(f"Process start and exit of `flacarray --version`: {start * 1e3:.1f} ms "
          "(subtracted from our file-to-file times).")
     emit()
@@ -222,6 +233,8 @@ def main():
             d = median_run([a.bin, "decompress", h5o, npo, "--threads", str(t), "--quiet"], runs)
             r["ours_c"] = c["wall"] - start
             r["ours_d"] = d["wall"] - start
+            r["ours_c_cpu"] = statistics.median(x["cpu"] for x in samples) - start_cpu
+            r["ours_d_cpu"] = d["cpu_median"] - start_cpu
             r["ours_c_rss"], r["ours_d_rss"] = c["maxrss"], d["maxrss"]
             r["ours_d_rchar"] = d["rchar"]
             r["ours_h5"] = os.path.getsize(h5o)
@@ -232,6 +245,8 @@ def main():
                   for _ in range(runs)]
             r["py_c"] = statistics.median(json.loads(x["stdout"])["seconds"] for x in pc)
             r["py_d"] = statistics.median(json.loads(x["stdout"])["seconds"] for x in pd)
+            r["py_c_cpu"] = statistics.median(json.loads(x["stdout"])["cpu"] for x in pc)
+            r["py_d_cpu"] = statistics.median(json.loads(x["stdout"])["cpu"] for x in pd)
             r["py_c_rss"] = max(x["maxrss"] for x in pc)
             r["py_d_rss"] = max(x["maxrss"] for x in pd)
             r["py_h5"] = os.path.getsize(h5p)
@@ -264,6 +279,10 @@ def main():
             r["mem_py_c"] = mb(raw, pm["compress"])
             r["mem_py_d"] = mb(raw, pm["decompress"])
             r["mem_py_bytes"] = pm["nbytes"]
+            r["mem_ours_c_cpu"] = om.get("compress_cpu_mb_s") or float("nan")
+            r["mem_ours_d_cpu"] = om.get("decompress_cpu_mb_s") or float("nan")
+            r["mem_py_c_cpu"] = mb(raw, pm["compress_cpu"])
+            r["mem_py_d_cpu"] = mb(raw, pm["decompress_cpu"])
             results[(name, t)] = r
             for f in (npo, npp):
                 os.remove(f)
@@ -309,6 +328,32 @@ def main():
                  f"| {r['mem_ours_bytes']} | {r['mem_py_bytes']} | {cs[-1]:.4f} |")
         emit(f"| geometric mean | | | {geomean(ce):.2f}x | | | {geomean(cd):.2f}x | | | "
              f"{geomean(cs):.4f} |")
+        emit()
+    if 1 in thread_list:
+        emit("## One thread, per CPU-second (MB/s; the steadier figure on a shared machine)")
+        emit()
+        emit("CPU time of the process (user + system): ours file to file from GNU time less "
+             "that of `flacarray --version`, in memory from `flacarray bench`; 0.4.1 from "
+             "`time.process_time()` around the same steps as the wall times.")
+        emit()
+        emit("| data | file encode ours / 0.4.1 | ratio | file decode ours / 0.4.1 | ratio "
+             "| memory encode ours / 0.4.1 | ratio | memory decode ours / 0.4.1 | ratio |")
+        emit("|---|---|---|---|---|---|---|---|---|")
+        cols = [[], [], [], []]
+        for name, _ in DATASETS:
+            r = results[(name, 1)]
+            pairs = [
+                (mb(r["raw"], r["ours_c_cpu"]), mb(r["raw"], r["py_c_cpu"])),
+                (mb(r["raw"], r["ours_d_cpu"]), mb(r["raw"], r["py_d_cpu"])),
+                (r["mem_ours_c_cpu"], r["mem_py_c_cpu"]),
+                (r["mem_ours_d_cpu"], r["mem_py_d_cpu"]),
+            ]
+            cells = []
+            for i, (o, p) in enumerate(pairs):
+                cols[i].append(o / p)
+                cells.append(f"{o:.0f} / {p:.0f} | {o / p:.2f}x")
+            emit(f"| {label(name)} | " + " | ".join(cells) + " |")
+        emit("| geometric mean | " + " | ".join(f"| {geomean(c):.2f}x" for c in cols) + " |")
         emit()
     if len(thread_list) > 1:
         t1, t2 = thread_list[0], thread_list[-1]
