@@ -14,7 +14,7 @@
 #    and 2 threads at level 5, and the codec table against libFLAC 1.5.0, and prints
 #    markdown tables (also written to bench-data/results[-quick].md).
 #
-# Full run: ~10-15 minutes on 2 cores; --quick (1/8 of the data, one run each, no
+# Full run: about 6 minutes on 2 cores once built; --quick (1/8 of the rows, one run each, no
 # level 0/8 codec rows): under a minute once built and downloaded. Needs python3 with
 # venv, network access to PyPI and Debian (first run only; the files are kept in
 # bench-data/downloads), and apt-get or an installed alsa-utils for the speech.
