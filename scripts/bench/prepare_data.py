@@ -16,7 +16,8 @@ public registry, fetched with that registry's own client:
 A recording of L samples becomes R rows of N int32 samples: row r is the recording
 read circularly from offset r * L // R (so rows differ, and a row longer than the
 recording wraps around). Shapes give ~64 MB of rows (``--quick``: 1/8 of that).
-The synthetic float32 timestreams are flacarray 0.4.1's
+``long.npy`` is one 1-d stream of 5e7 samples (the speech, wrapped around). The
+synthetic float32 timestreams are flacarray 0.4.1's
 ``flacarray.demo.create_fake_data((100, 250000), dtype=np.float32)``, compressed
 with quanta 1e-4.
 
@@ -177,17 +178,23 @@ def main():
 
     wavs, origin = alsa_wavs(dl)
 
-    def speech():
+    def speech_samples():
         parts = []
         for n in SPEECH:
             w = wave.open(io.BytesIO(wavs[n]))
             if w.getsampwidth() != 2 or w.getnchannels() != 1:
                 raise SystemExit(f"prepare_data: {n}.wav is not 16-bit mono")
             parts.append(np.frombuffer(w.readframes(w.getnframes()), dtype="<i2"))
-        return rows(np.concatenate(parts), 64 // div, 250000)
+        return np.concatenate(parts)
+
+    def speech():
+        return rows(speech_samples(), 64 // div, 250000)
 
     save("speech", speech, f"{', '.join(SPEECH)} (.wav, 48 kHz 16-bit) of {origin}, "
          "concatenated; each row a circular window of 250000 samples")
+
+    save("long", lambda: rows(speech_samples(), 1, 50_000_000 // div)[0],
+         f"one stream (1-d): the speech above read circularly to {50_000_000 // div} samples")
 
     with open(os.path.join(a.dir, f"SOURCES{suffix}.md"), "w") as f:
         f.write("| file | dtype, shape | source |\n|---|---|---|\n")

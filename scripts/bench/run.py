@@ -401,6 +401,29 @@ def main():
              "the .npy.)")
         emit()
 
+    # One long stream: parallelism inside a stream (in memory).
+    src = os.path.join(a.data, f"long{suffix}.npy")
+    if os.path.exists(src):
+        n = int(np.load(src, mmap_mode="r").shape[0])
+        emit(f"## One stream of {n} int32 samples (speech), in memory")
+        emit()
+        emit("| threads | encode ours (wall / per CPU-s) | decode ours (wall / per CPU-s) "
+             "| encode 0.4.1 | decode 0.4.1 |")
+        emit("|---|---|---|---|---|")
+        for t in thread_list:
+            om = json.loads(run([a.bin, "bench", src, "--threads", str(t), "--repeat",
+                                 str(repeat), "--json", "--quiet"])["stdout"])
+            pm = json.loads(run([py, "-c", PY_MEMORY, src, "none", str(t), str(repeat)],
+                                py_env(t))["stdout"])
+            raw = 4 * n
+            emit(f"| {t} | {om['compress_mb_s']:.0f} / {om.get('compress_cpu_mb_s') or 0:.0f} "
+                 f"| {om['decompress_mb_s']:.0f} / {om.get('decompress_cpu_mb_s') or 0:.0f} "
+                 f"| {mb(raw, pm['compress']):.0f} | {mb(raw, pm['decompress']):.0f} |")
+        emit()
+        emit("(MB/s. With 2 threads the per-CPU-second figure stays that of one thread when "
+             "the work is spread; the wall figure doubles only if both cores are free.)")
+        emit()
+
     if not a.skip_codec:
         emit("## FLAC codec against libFLAC, one thread")
         emit()
