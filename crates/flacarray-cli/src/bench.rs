@@ -4,6 +4,10 @@
 //! ([`crate::fake::timestreams`]; quanta 1e-4 unless `--quanta`/`--precision`). Each
 //! step runs `--repeat` times; the best (shortest) time is reported, in MB/s of
 //! uncompressed data (10^6 bytes per second). No file is written.
+//!
+//! Beside the wall time, each step's CPU time (all threads of the process, from
+//! `/proc/self/task/*/schedstat` on Linux) is reported: on a machine shared with other
+//! work it is the steadier figure, and with one thread the comparable one.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -38,6 +42,41 @@ pub struct BenchReport {
     pub compress_times: Vec<Duration>,
     /// Every decompression time.
     pub decompress_times: Vec<Duration>,
+    /// CPU time of every compression (all threads), where the system tells it.
+    pub compress_cpu: Option<Vec<Duration>>,
+    /// CPU time of every decompression (all threads), where the system tells it.
+    pub decompress_cpu: Option<Vec<Duration>>,
+}
+
+/// CPU time consumed so far by every live thread of this process, or `None` where
+/// `/proc/self/task/*/schedstat` cannot be read (not Linux, or no schedstats).
+///
+/// The first field of `schedstat` is the thread's time on a CPU in nanoseconds; the
+/// benchmark's threads (the caller and the rayon pool) live through all of its steps,
+/// so the difference of two readings is the CPU time of what ran between them.
+#[must_use]
+pub fn process_cpu_time() -> Option<Duration> {
+    let mut ns: u64 = 0;
+    for entry in std::fs::read_dir("/proc/self/task").ok()? {
+        let path = entry.ok()?.path().join("schedstat");
+        let Ok(text) = std::fs::read_to_string(path) else {
+            // A thread that ended between the listing and the read: its time is gone
+            // from the process's sum either way.
+            continue;
+        };
+        ns = ns.saturating_add(text.split_whitespace().next()?.parse().ok()?);
+    }
+    Some(Duration::from_nanos(ns))
+}
+
+/// Runs `f` and returns its result with the wall time and the CPU time it took.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration, Option<Duration>) {
+    let c0 = process_cpu_time();
+    let t = Instant::now();
+    let v = f();
+    let wall = t.elapsed();
+    let cpu = c0.zip(process_cpu_time()).map(|(a, b)| b.saturating_sub(a));
+    (v, wall, cpu)
 }
 
 impl BenchReport {
@@ -61,6 +100,20 @@ impl BenchReport {
     #[must_use]
     pub fn decompress_mb_s(&self) -> f64 {
         mb_per_s(self.input_bytes, Self::best(&self.decompress_times))
+    }
+
+    /// Compression MB/s per CPU-second of the run with the least CPU time.
+    #[must_use]
+    pub fn compress_cpu_mb_s(&self) -> Option<f64> {
+        let c = self.compress_cpu.as_deref()?;
+        Some(mb_per_s(self.input_bytes, Self::best(c)))
+    }
+
+    /// Decompression MB/s per CPU-second of the run with the least CPU time.
+    #[must_use]
+    pub fn decompress_cpu_mb_s(&self) -> Option<f64> {
+        let c = self.decompress_cpu.as_deref()?;
+        Some(mb_per_s(self.input_bytes, Self::best(c)))
     }
 }
 
@@ -109,26 +162,30 @@ pub fn run(args: &BenchArgs) -> Result<BenchReport> {
     let repeat = usize::try_from(args.repeat)?;
     let mut p = progress::bar(args.common.quiet, Some(2 * repeat as u64), "bench");
     let mut compress_times = Vec::with_capacity(repeat);
+    let mut compress_cpu = Some(Vec::with_capacity(repeat));
     let mut fa = None;
     for _ in 0..repeat {
         p.phase("compressing");
-        let t = Instant::now();
-        let f = compress_array(&data, &opts).with_context(|| source.clone())?;
-        compress_times.push(t.elapsed());
+        let (f, wall, cpu) = timed(|| compress_array(&data, &opts));
+        let f = f.with_context(|| source.clone())?;
+        compress_times.push(wall);
+        push_cpu(&mut compress_cpu, cpu);
         fa = Some(f);
         p.inc(1);
     }
     let fa = fa.context("no run")?;
     let mut decompress_times = Vec::with_capacity(repeat);
+    let mut decompress_cpu = Some(Vec::with_capacity(repeat));
     let read = ReadOptions {
         threads: args.common.threads(),
         ..ReadOptions::default()
     };
     for _ in 0..repeat {
         p.phase("decompressing");
-        let t = Instant::now();
-        let out = fa.decompress(&read).with_context(|| source.clone())?;
-        decompress_times.push(t.elapsed());
+        let (out, wall, cpu) = timed(|| fa.decompress(&read));
+        let out = out.with_context(|| source.clone())?;
+        decompress_times.push(wall);
+        push_cpu(&mut decompress_cpu, cpu);
         if out.array.shape() != data.shape() {
             bail!(
                 "{source}: decoded shape {} differs from the input's",
@@ -148,7 +205,17 @@ pub fn run(args: &BenchArgs) -> Result<BenchReport> {
         compressed_bytes: fa.nbytes() as u64,
         compress_times,
         decompress_times,
+        compress_cpu,
+        decompress_cpu,
     })
+}
+
+/// Appends one CPU time, or drops the series once a reading is missing.
+fn push_cpu(series: &mut Option<Vec<Duration>>, cpu: Option<Duration>) {
+    match (series.as_mut(), cpu) {
+        (Some(v), Some(c)) => v.push(c),
+        _ => *series = None,
+    }
 }
 
 /// `flacarray bench`.
@@ -173,13 +240,23 @@ pub fn run_and_print(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
             "decompress_mb_s": r.decompress_mb_s(),
             "compress_seconds": secs(&r.compress_times),
             "decompress_seconds": secs(&r.decompress_times),
+            "compress_cpu_mb_s": r.compress_cpu_mb_s(),
+            "decompress_cpu_mb_s": r.decompress_cpu_mb_s(),
+            "compress_cpu_seconds": r.compress_cpu.as_deref().map(secs),
+            "decompress_cpu_seconds": r.decompress_cpu.as_deref().map(secs),
         });
         writeln!(out, "{v}")?;
     } else {
+        let cpu = match (r.compress_cpu_mb_s(), r.decompress_cpu_mb_s()) {
+            (Some(c), Some(d)) => {
+                format!("; per CPU-second: compress {c:.1} MB/s, decompress {d:.1} MB/s")
+            }
+            _ => String::new(),
+        };
         writeln!(
             out,
             "{}: {} {}, level {}: {} -> {} bytes, ratio {:.3}, compress {:.1} MB/s, \
-             decompress {:.1} MB/s (best of {})",
+             decompress {:.1} MB/s (best of {}){cpu}",
             r.source,
             r.dtype,
             fmt_shape(&r.shape),
@@ -193,4 +270,48 @@ pub fn run_and_print(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn cpu_time_grows_with_work_on_this_thread() {
+        let start = process_cpu_time().expect("schedstat readable on Linux");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut x = 1u64;
+        // Spin until the process has been charged 20 ms more CPU (or give up after
+        // 20 s of wall time, which only a stalled reading would reach).
+        while process_cpu_time().expect("readable").saturating_sub(start)
+            < Duration::from_millis(20)
+        {
+            for i in 0..100_000u64 {
+                x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005) ^ i);
+            }
+            assert!(Instant::now() < deadline, "CPU time did not grow: {x}");
+        }
+        let ((), wall, cpu) = timed(|| {
+            for i in 0..2_000_000u64 {
+                x = std::hint::black_box(x.wrapping_add(i));
+            }
+        });
+        let cpu = cpu.expect("readable");
+        assert!(cpu > Duration::ZERO, "no CPU time for {wall:?} of work");
+    }
+
+    #[test]
+    fn missing_cpu_reading_drops_the_series() {
+        let mut s = Some(vec![Duration::from_millis(3)]);
+        push_cpu(&mut s, Some(Duration::from_millis(2)));
+        assert_eq!(
+            s,
+            Some(vec![Duration::from_millis(3), Duration::from_millis(2)])
+        );
+        push_cpu(&mut s, None);
+        assert_eq!(s, None);
+        push_cpu(&mut s, Some(Duration::from_millis(1)));
+        assert_eq!(s, None);
+    }
 }
