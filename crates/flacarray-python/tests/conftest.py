@@ -33,4 +33,6 @@ def assert_same(a, b):
     b = np.asarray(b)
     assert a.dtype == b.dtype, (a.dtype, b.dtype)
     assert a.shape == b.shape, (a.shape, b.shape)
+    a = np.ascontiguousarray(a)
+    b = np.ascontiguousarray(b)
     assert np.array_equal(a.view(np.uint8) if a.size else a, b.view(np.uint8) if b.size else b)

@@ -17,6 +17,17 @@ both ``ValueError`` and ``RuntimeError``.  See the package README.
 from ._errors import CorruptDataError, FlacArrayError, FlacArrayIndexError
 from ._version import __version__
 from .array import FlacArray
+from . import (  # noqa: F401 - submodules as attributes, as in flacarray 0.4.1
+    array,
+    compress,
+    decompress,
+    demo,
+    hdf5,
+    hdf5_utils,
+    mpi,
+    utils,
+    zarr,
+)
 
 
 def info(group, mpi_comm=None):
