@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds the Python package flacarray_rs (crates/flacarray-python) with maturin,
+# installs the wheel into a venv (.venv-py) next to flacarray 0.4.1, h5py, zarr-python
+# and (when an MPI compiler is present) mpi4py, and runs:
+#   * the pytest suite crates/flacarray-python/tests (API against 0.4.1, files both
+#     ways, fixtures, hostile files, threads, the extension's linkage);
+#   * under mpirun with 1, 2 and 3 ranks: tests/mpi/mpi_checks.py and 0.4.1's own
+#     unittest modules run against flacarray_rs (skipped without mpirun/mpi4py).
+# Exits non-zero on any failure; prints pytest's closing line and the MPI results.
+#
+# Environment: PYTHON (interpreter for the venv, default python3), CARGO_TARGET_DIR
+# (default target/), PY_TESTS_PROFILE=release|dev (default release).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+venv="$root/.venv-py"
+py="$venv/bin/python"
+target="${CARGO_TARGET_DIR:-$root/target}"
+export CARGO_TARGET_DIR="$target"
+
+if [ ! -x "$py" ]; then
+    "${PYTHON:-python3}" -m venv "$venv"
+fi
+pip_install() { "$py" -m pip install --quiet --disable-pip-version-check "$@"; }
+if ! "$py" -c "import maturin, pytest, numpy, h5py, zarr, flacarray" >/dev/null 2>&1; then
+    pip_install "maturin>=1.16,<1.17" pytest numpy h5py "zarr==3.1.6" "flacarray==0.4.1"
+fi
+have_mpi=0
+if command -v mpirun >/dev/null 2>&1 && command -v mpicc >/dev/null 2>&1; then
+    if "$py" -c "import mpi4py" >/dev/null 2>&1 || pip_install mpi4py; then
+        have_mpi=1
+    fi
+fi
+
+echo "python-tests: building the wheel (maturin, ${PY_TESTS_PROFILE:-release})"
+start=$(date +%s)
+profile_flag=(--release)
+[ "${PY_TESTS_PROFILE:-release}" = dev ] && profile_flag=()
+rm -rf "$target/wheels-py"
+"$venv/bin/maturin" build "${profile_flag[@]}" --quiet -i "$py" \
+    -m crates/flacarray-python/Cargo.toml --out "$target/wheels-py"
+echo "python-tests: wheel built in $(( $(date +%s) - start )) s"
+pip_install --force-reinstall --no-deps "$target"/wheels-py/flacarray_rs-*.whl
+
+status=0
+log=$(mktemp)
+(cd "$target" && "$py" -m pytest -q -p no:cacheprovider "$root/crates/flacarray-python/tests") \
+    >"$log" 2>&1 || status=1
+tail -n 40 "$log" | grep -v '^$' | tail -n 25 >&2 || true
+pytest_line=$(grep -E '(passed|failed|error)' "$log" | tail -n 1)
+rm -f "$log"
+
+mpi_lines=()
+if [ "$have_mpi" = 1 ]; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    for n in 1 2 3; do
+        for script in mpi_checks.py run_upstream.py; do
+            out=$(cd "$target" && timeout 600 mpirun -n "$n" --oversubscribe "$py" \
+                "$root/crates/flacarray-python/tests/mpi/$script" </dev/null 2>&1) || {
+                status=1
+                echo "$out" | tail -n 30 >&2
+                mpi_lines+=("mpirun -n $n $script: FAILED")
+                continue
+            }
+            mpi_lines+=("$(echo "$out" | grep -E '^(mpi checks passed|upstream suite)' | tail -n 1)")
+        done
+    done
+else
+    mpi_lines+=("MPI tests skipped (no mpirun/mpicc or mpi4py)")
+fi
+
+for l in "${mpi_lines[@]}"; do echo "python-tests: $l"; done
+echo "python-tests: pytest: $pytest_line"
+exit $status
