@@ -16,7 +16,9 @@ use flacarray_core::{
     QuantaOption, ReadOptions, SampleSlice, StreamScaling,
 };
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
-use numpy::{IntoPyArray, PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn};
+use numpy::{
+    IntoPyArray, PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArrayDyn,
+};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -41,9 +43,7 @@ fn py_error(py: Python<'_>, class_name: &str, msg: String) -> PyErr {
 fn core_err(py: Python<'_>, e: &CoreError) -> PyErr {
     let class = match e {
         CoreError::Index(_) => "FlacArrayIndexError",
-        CoreError::Corrupt(_) | CoreError::Flac { .. } | CoreError::Store(_) => {
-            "CorruptDataError"
-        }
+        CoreError::Corrupt(_) | CoreError::Flac { .. } | CoreError::Store(_) => "CorruptDataError",
         _ => "FlacArrayError",
     };
     py_error(py, class, e.to_string())
@@ -284,10 +284,7 @@ impl Engine {
         last: Option<i64>,
         threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let keep_vec = match &keep {
-            Some(k) => Some(k.as_array().to_vec()),
-            None => None,
-        };
+        let keep_vec = keep.as_ref().map(|k| k.as_array().to_vec());
         let inner = &self.inner;
         let r = py.detach(|| {
             inner.decompress(&ReadOptions {
@@ -375,7 +372,11 @@ fn float_to_int<'py>(
     ))
 }
 
-type Quantized<T> = (ArrayD<<T as flacarray_quant::QuantFloat>::Int>, Vec<T>, Vec<T>);
+type Quantized<T> = (
+    ArrayD<<T as flacarray_quant::QuantFloat>::Int>,
+    Vec<T>,
+    Vec<T>,
+);
 
 fn quantize_typed<T>(
     py: Python<'_>,
@@ -411,9 +412,13 @@ where
         Some(PrecisionOption::Scalar(v)) => Some(Precision::Scalar(*v)),
         Some(PrecisionOption::PerStream(v)) => Some(Precision::PerStream(v)),
     };
-    let spec = QuantSpec::from_options(quanta, precision)
-        .map_err(|e| arg_err(py, e.to_string()))?;
-    let lead: Vec<usize> = if lead.is_empty() { vec![1] } else { lead.to_vec() };
+    let spec =
+        QuantSpec::from_options(quanta, precision).map_err(|e| arg_err(py, e.to_string()))?;
+    let lead: Vec<usize> = if lead.is_empty() {
+        vec![1]
+    } else {
+        lead.to_vec()
+    };
     let r = py.detach(|| flacarray_quant::quantize(data, stream_size, &spec));
     let qd = r.map_err(|e| {
         // Name the stream by its leading index, as the core engine does.
@@ -427,8 +432,8 @@ where
         };
         arg_err(py, msg)
     })?;
-    let ints = ArrayD::from_shape_vec(IxDyn(&shape), qd.ints)
-        .map_err(|e| arg_err(py, e.to_string()))?;
+    let ints =
+        ArrayD::from_shape_vec(IxDyn(&shape), qd.ints).map_err(|e| arg_err(py, e.to_string()))?;
     Ok((ints, qd.offsets, qd.gains))
 }
 
@@ -449,7 +454,10 @@ fn fmt_tuple(idx: &[usize]) -> String {
         [one] => format!("({one},)"),
         _ => format!(
             "({})",
-            idx.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            idx.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }
@@ -470,22 +478,34 @@ fn int_to_float<'py>(
         if version == 0 && offsets.extract::<PyReadonlyArray1<'py, f64>>().is_ok() {
             let o = offsets.extract::<PyReadonlyArray1<'py, f64>>()?;
             let g = gains.extract::<PyReadonlyArray1<'py, f64>>()?;
-            return dequant(py, &i.as_array(), o.as_slice()?, g.as_slice()?, |a, n, o, g| {
-                flacarray_quant::v0::dequantize::<f64>(a, n, o, g)
-            });
+            return dequant(
+                py,
+                &i.as_array(),
+                o.as_slice()?,
+                g.as_slice()?,
+                flacarray_quant::v0::dequantize::<f64>,
+            );
         }
         let o = offsets.extract::<PyReadonlyArray1<'py, f32>>()?;
         let g = gains.extract::<PyReadonlyArray1<'py, f32>>()?;
-        return dequant(py, &i.as_array(), o.as_slice()?, g.as_slice()?, |a, n, o, g| {
-            flacarray_quant::dequantize::<f32>(a, n, o, g)
-        });
+        return dequant(
+            py,
+            &i.as_array(),
+            o.as_slice()?,
+            g.as_slice()?,
+            flacarray_quant::dequantize::<f32>,
+        );
     }
     let i = idata.extract::<PyReadonlyArrayDyn<'py, i64>>()?;
     let o = offsets.extract::<PyReadonlyArray1<'py, f64>>()?;
     let g = gains.extract::<PyReadonlyArray1<'py, f64>>()?;
-    dequant(py, &i.as_array(), o.as_slice()?, g.as_slice()?, |a, n, o, g| {
-        flacarray_quant::dequantize::<f64>(a, n, o, g)
-    })
+    dequant(
+        py,
+        &i.as_array(),
+        o.as_slice()?,
+        g.as_slice()?,
+        flacarray_quant::dequantize::<f64>,
+    )
 }
 
 fn dequant<'py, I, T, F>(
