@@ -4,6 +4,7 @@
 # and (when an MPI compiler is present) mpi4py, and runs:
 #   * the pytest suite crates/flacarray-python/tests (API against 0.4.1, files both
 #     ways, fixtures, hostile files, threads, the extension's linkage);
+#   * tests/zarr2_check.py in a second venv (.venv-py-zarr2) with zarr-python 2;
 #   * under mpirun with 1, 2 and 3 ranks: tests/mpi/mpi_checks.py and 0.4.1's own
 #     unittest modules run against flacarray_rs (skipped without mpirun/mpi4py).
 # Exits non-zero on any failure; prints pytest's closing line and the MPI results.
@@ -68,6 +69,20 @@ if [ "$have_mpi" = 1 ]; then
 else
     mpi_lines+=("MPI tests skipped (no mpirun/mpicc or mpi4py)")
 fi
+
+# zarr-python 2 (v2 stores as zarr-python 2 writes them) in a second venv.
+venv2="$root/.venv-py-zarr2"
+[ -x "$venv2/bin/python" ] || "${PYTHON:-python3}" -m venv "$venv2"
+if ! "$venv2/bin/python" -c "import zarr, flacarray, numpy" >/dev/null 2>&1; then
+    "$venv2/bin/python" -m pip install --quiet --disable-pip-version-check numpy "zarr==2.18.7" "flacarray==0.4.1"
+fi
+"$venv2/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
+    "$target"/wheels-py/flacarray_rs-*.whl
+zarr2_line=$(cd "$target" && "$venv2/bin/python" "$root/crates/flacarray-python/tests/zarr2_check.py" 2>&1 | tail -n 1) || {
+    status=1
+    zarr2_line="zarr-python 2 check FAILED: $zarr2_line"
+}
+echo "python-tests: $zarr2_line"
 
 for l in "${mpi_lines[@]}"; do echo "python-tests: $l"; done
 echo "python-tests: pytest: $pytest_line"
