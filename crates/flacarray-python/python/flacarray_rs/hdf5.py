@@ -8,8 +8,6 @@ driver, or opened read-only on every rank), each rank reads or writes its own pa
 otherwise pass the group on rank 0 only and rank 0 does the I/O for everyone.
 """
 
-import contextlib
-
 import numpy as np
 
 from . import _readwrite
@@ -52,14 +50,10 @@ class _H5Backend:
 
     @staticmethod
     def write_collective(dsets, fn):
-        with contextlib.ExitStack() as stack:
-            for ds in dsets.values():
-                if hasattr(ds, "collective"):
-                    try:
-                        stack.enter_context(ds.collective)
-                    except Exception:  # noqa: BLE001 - not an mpio file: independent I/O
-                        pass
-            fn()
+        # Every rank writes its own rows and bytes with independent MPI-IO: ranks
+        # without data simply write nothing, so no rank waits in a collective call.
+        # (Creating the datasets and attributes before this is collective.)
+        fn()
 
 
 _B = _H5Backend()
