@@ -406,6 +406,8 @@ def write_distributed(backend, grp, software_version, leading_shape, global_lead
 
     if parallel:
         backend.write_collective(dsets, lambda: write_part(rank, part))
+        if mpi_comm is not None:
+            mpi_comm.barrier()
         return
     if rank == 0:
         for proc in range(nproc):
