@@ -66,6 +66,36 @@ if [ "$have_mpi" = 1 ]; then
             mpi_lines+=("$(echo "$out" | grep -E '^(mpi checks passed|upstream suite)' | tail -n 1)")
         done
     done
+    # Parallel HDF5 (files opened with the mpio driver on every rank) needs h5py built
+    # against an MPI HDF5; PY_TESTS_MPIO=1 builds one into .venv-py-mpio (a few minutes,
+    # needs libhdf5-openmpi-dev), later runs reuse it.
+    venvm="$root/.venv-py-mpio"
+    if [ "${PY_TESTS_MPIO:-0}" = 1 ] && [ ! -x "$venvm/bin/python" ]; then
+        "${PYTHON:-python3}" -m venv "$venvm"
+        "$venvm/bin/python" -m pip install --quiet --disable-pip-version-check numpy mpi4py \
+            "zarr==3.1.6" "flacarray==0.4.1"
+        CC=mpicc HDF5_MPI=ON HDF5_INCLUDEDIR=/usr/include/hdf5/openmpi \
+            HDF5_LIBDIR=/usr/lib/x86_64-linux-gnu/hdf5/openmpi \
+            "$venvm/bin/python" -m pip install --quiet --disable-pip-version-check \
+            --no-binary=h5py h5py || status=1
+    fi
+    if [ -x "$venvm/bin/python" ] && "$venvm/bin/python" -c \
+        "import h5py, sys; sys.exit(0 if h5py.get_config().mpi else 1)" >/dev/null 2>&1; then
+        "$venvm/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall \
+            --no-deps "$target"/wheels-py/flacarray_rs-*.whl
+        for n in 1 2 3; do
+            out=$(cd "$target" && timeout 600 mpirun -n "$n" --oversubscribe "$venvm/bin/python" \
+                "$root/crates/flacarray-python/tests/mpi/mpio_checks.py" </dev/null 2>&1) || {
+                status=1
+                echo "$out" | tail -n 30 >&2
+                mpi_lines+=("mpirun -n $n mpio_checks.py: FAILED")
+                continue
+            }
+            mpi_lines+=("$(echo "$out" | grep -E '^mpio checks passed' | tail -n 1)")
+        done
+    else
+        mpi_lines+=("parallel HDF5 (mpio) checks skipped (set PY_TESTS_MPIO=1 to build h5py with MPI)")
+    fi
 else
     mpi_lines+=("MPI tests skipped (no mpirun/mpicc or mpi4py)")
 fi
