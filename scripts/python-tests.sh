@@ -72,12 +72,14 @@ if [ "$have_mpi" = 1 ]; then
     venvm="$root/.venv-py-mpio"
     if [ "${PY_TESTS_MPIO:-0}" = 1 ] && [ ! -x "$venvm/bin/python" ]; then
         "${PYTHON:-python3}" -m venv "$venvm"
+        # Without build isolation, h5py builds against the venv's mpi4py instead of
+        # compiling a second copy of mpi4py.
         "$venvm/bin/python" -m pip install --quiet --disable-pip-version-check numpy mpi4py \
-            "zarr==3.1.6" "flacarray==0.4.1"
+            "zarr==3.1.6" "flacarray==0.4.1" "Cython>=3.0.2,<4" pkgconfig "setuptools>=77" wheel
         CC=mpicc HDF5_MPI=ON HDF5_INCLUDEDIR=/usr/include/hdf5/openmpi \
             HDF5_LIBDIR=/usr/lib/x86_64-linux-gnu/hdf5/openmpi \
             "$venvm/bin/python" -m pip install --quiet --disable-pip-version-check \
-            --no-binary=h5py h5py || status=1
+            --no-build-isolation --no-binary=h5py h5py || status=1
     fi
     if [ -x "$venvm/bin/python" ] && "$venvm/bin/python" -c \
         "import h5py, sys; sys.exit(0 if h5py.get_config().mpi else 1)" >/dev/null 2>&1; then
