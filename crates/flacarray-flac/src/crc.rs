@@ -23,11 +23,13 @@ const fn crc8_table() -> [u8; 256] {
     table
 }
 
-/// Slicing-by-8 tables: `T[k][b]` is the CRC of byte `b` followed by `k` zero bytes.
-/// Eight tables let the frame check consume eight bytes per step, which keeps the
-/// CRC-16 pass well below the cost of decoding the same bytes.
-const fn crc16_tables() -> [[u16; 256]; 8] {
-    let mut t = [[0u16; 256]; 8];
+/// Slicing-by-16 tables: `T[k][b]` is the CRC of byte `b` followed by `k` zero bytes.
+/// Sixteen tables let the frame check consume sixteen bytes per step. A step is
+/// bound by the latency of one table load plus an xor tree on the running CRC, about
+/// the same for 8 or 16 bytes, so 16 bytes per step nearly halves the CRC-16 cost
+/// of slicing-by-8 (the 8 KiB of tables stay in L1).
+const fn crc16_tables() -> [[u16; 256]; 16] {
+    let mut t = [[0u16; 256]; 16];
     let mut i = 0;
     while i < 256 {
         // `i < 256`, so `i << 8` fits in 16 bits.
@@ -46,7 +48,7 @@ const fn crc16_tables() -> [[u16; 256]; 8] {
         i += 1;
     }
     let mut k = 1;
-    while k < 8 {
+    while k < 16 {
         let mut i = 0;
         while i < 256 {
             let prev = t[k - 1][i];
@@ -59,7 +61,7 @@ const fn crc16_tables() -> [[u16; 256]; 8] {
 }
 
 static CRC8: [u8; 256] = crc8_table();
-static CRC16: [[u16; 256]; 8] = crc16_tables();
+static CRC16: [[u16; 256]; 16] = crc16_tables();
 
 /// CRC-8 of `data`.
 pub(crate) fn crc8(data: &[u8]) -> u8 {
@@ -68,17 +70,27 @@ pub(crate) fn crc8(data: &[u8]) -> u8 {
 
 /// CRC-16 of `data`, continuing from `crc`.
 pub(crate) fn crc16_update(mut crc: u16, data: &[u8]) -> u16 {
-    let mut chunks = data.chunks_exact(8);
+    let mut chunks = data.chunks_exact(16);
     for c in &mut chunks {
         let [hi, lo] = crc.to_be_bytes();
-        crc = CRC16[7][usize::from(c[0] ^ hi)]
-            ^ CRC16[6][usize::from(c[1] ^ lo)]
-            ^ CRC16[5][usize::from(c[2])]
-            ^ CRC16[4][usize::from(c[3])]
-            ^ CRC16[3][usize::from(c[4])]
-            ^ CRC16[2][usize::from(c[5])]
-            ^ CRC16[1][usize::from(c[6])]
-            ^ CRC16[0][usize::from(c[7])];
+        // Two independent xor trees, joined at the end, shorten the dependency chain.
+        let a = CRC16[15][usize::from(c[0] ^ hi)]
+            ^ CRC16[14][usize::from(c[1] ^ lo)]
+            ^ CRC16[13][usize::from(c[2])]
+            ^ CRC16[12][usize::from(c[3])]
+            ^ CRC16[11][usize::from(c[4])]
+            ^ CRC16[10][usize::from(c[5])]
+            ^ CRC16[9][usize::from(c[6])]
+            ^ CRC16[8][usize::from(c[7])];
+        let b = CRC16[7][usize::from(c[8])]
+            ^ CRC16[6][usize::from(c[9])]
+            ^ CRC16[5][usize::from(c[10])]
+            ^ CRC16[4][usize::from(c[11])]
+            ^ CRC16[3][usize::from(c[12])]
+            ^ CRC16[2][usize::from(c[13])]
+            ^ CRC16[1][usize::from(c[14])]
+            ^ CRC16[0][usize::from(c[15])];
+        crc = a ^ b;
     }
     for &b in chunks.remainder() {
         let [hi, _] = crc.to_be_bytes();
@@ -124,7 +136,7 @@ mod tests {
         let data: Vec<u8> = (0..1000u32)
             .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
             .collect();
-        for len in [0, 1, 7, 8, 9, 15, 16, 17, 100, 1000] {
+        for len in [0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100, 1000] {
             assert_eq!(
                 crc16(&data[..len]),
                 crc16_bitwise(&data[..len]),

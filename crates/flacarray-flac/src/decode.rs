@@ -924,10 +924,14 @@ fn restore_lpc_n<const N: usize>(
             Ok(w) => w,
             Err(_) => return Err("invalid LPC order"),
         };
-        let mut acc = 0i64;
-        for j in 0..N {
-            acc += c[j] * i64::from(win[j]);
+        // The sum over the older samples does not depend on the sample decoded just
+        // before; forming it first leaves only the newest product, the shift and
+        // the residual's addition on the sample-to-sample dependency chain.
+        let mut older = 0i64;
+        for j in 0..N - 1 {
+            older += c[j] * i64::from(win[j]);
         }
+        let acc = older + c[N - 1] * i64::from(win[N - 1]);
         let v = i64::from(buf[i]) + (acc >> shift);
         // Record an out-of-range sample without branching out of the hot loop; the
         // wrapped value is never returned because the whole subframe is rejected.

@@ -235,6 +235,33 @@ struct Channel {
     trial: RiceChoice,
 }
 
+/// Smallest and largest size in bytes of a run of encoded frames, as STREAMINFO
+/// records them; see [`Encoder::encode_frames_into`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameSizes {
+    /// Size of the smallest frame (`u32::MAX` when there are none).
+    pub min: u32,
+    /// Size of the largest frame (0 when there are none).
+    pub max: u32,
+}
+
+impl FrameSizes {
+    /// No frames.
+    pub const NONE: Self = Self {
+        min: u32::MAX,
+        max: 0,
+    };
+
+    /// The sizes of two runs of frames taken together.
+    #[must_use]
+    pub fn merge(self, other: Self) -> Self {
+        Self {
+            min: self.min.min(other.min),
+            max: self.max.max(other.max),
+        }
+    }
+}
+
 /// A reusable encoder. Buffers grow to the block size once and are reused for every
 /// frame and every stream encoded with it.
 pub struct Encoder {
@@ -294,6 +321,102 @@ impl Encoder {
     /// Appends one complete FLAC stream holding `interleaved` (length a multiple of
     /// the channel count) to `out`; returns the number of bytes appended.
     pub fn encode_into(&mut self, interleaved: &[i32], out: &mut Vec<u8>) -> Result<usize> {
+        let total = self.check_samples(interleaved, 0)?;
+        let start = out.len();
+        let mut info = self.stream_info(total, FrameSizes::NONE);
+        let si_at = write_header(out, &info, self.config.vendor.as_deref());
+        let channels = self.config.channels as usize;
+        let bps = self.config.bits_per_sample;
+        let mut sizes = FrameSizes::NONE;
+        let mut md5 = self.config.md5.then(Md5::new);
+        for (f, blk) in interleaved
+            .chunks(self.preset.block_size as usize * channels)
+            .enumerate()
+        {
+            sizes = sizes.merge(self.encode_frame_sized(blk, f as u64, out));
+            if let Some(h) = md5.as_mut() {
+                feed_md5(h, blk, bps);
+            }
+        }
+        info = self.stream_info(total, sizes);
+        if let Some(h) = md5 {
+            info.md5.copy_from_slice(&h.finalize());
+        }
+        out[si_at..si_at + 34].copy_from_slice(&streaminfo_bytes(&info));
+        Ok(out.len() - start)
+    }
+
+    /// Appends the frames of a part of a stream, without the stream header, to `out`:
+    /// `interleaved` holds the samples from frame `first_frame` on, and every frame
+    /// but the stream's last is a full block, so the part must hold a whole number of
+    /// blocks unless it ends the stream. Frames are numbered from `first_frame`.
+    ///
+    /// Parts encoded independently (on several threads, say) and appended in order
+    /// after [`Encoder::write_stream_header`] give exactly the bytes of
+    /// [`Encoder::encode_into`] on the whole signal, since frames do not depend on
+    /// each other. MD5 needs the samples in order, so a configuration with `md5` is
+    /// refused.
+    ///
+    /// ```
+    /// use flacarray_flac::{Encoder, EncoderConfig, FrameSizes};
+    /// let x: Vec<i32> = (0..10_000).map(|i| i % 100).collect();
+    /// let mut enc = Encoder::new(EncoderConfig::default())?;
+    /// let (head, tail) = x.split_at(2 * 4096); // level 5: blocks of 4096
+    /// let mut frames = Vec::new();
+    /// let a = enc.encode_frames_into(head, 0, &mut frames)?;
+    /// let b = enc.encode_frames_into(tail, 2, &mut frames)?;
+    /// let mut stream = Vec::new();
+    /// enc.write_stream_header(10_000, a.merge(b), &mut stream)?;
+    /// stream.extend_from_slice(&frames);
+    /// assert_eq!(stream, flacarray_flac::encode(&x, &EncoderConfig::default())?);
+    /// # Ok::<(), flacarray_flac::Error>(())
+    /// ```
+    pub fn encode_frames_into(
+        &mut self,
+        interleaved: &[i32],
+        first_frame: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<FrameSizes> {
+        if self.config.md5 {
+            return Err(Error::InvalidArgument(
+                "MD5 needs the whole stream in order; encode it with encode_into".into(),
+            ));
+        }
+        let block = u64::from(self.preset.block_size);
+        self.check_samples(interleaved, first_frame.saturating_mul(block))?;
+        let channels = self.config.channels as usize;
+        let mut sizes = FrameSizes::NONE;
+        for (f, blk) in interleaved
+            .chunks(self.preset.block_size as usize * channels)
+            .enumerate()
+        {
+            sizes = sizes.merge(self.encode_frame_sized(blk, first_frame + f as u64, out));
+        }
+        Ok(sizes)
+    }
+
+    /// Appends the stream header (`fLaC`, STREAMINFO and the optional VORBIS_COMMENT
+    /// block) for a stream of `total_samples` samples per channel whose frames have
+    /// `sizes` (the merged results of [`Encoder::encode_frames_into`]).
+    pub fn write_stream_header(
+        &self,
+        total_samples: u64,
+        sizes: FrameSizes,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        if total_samples >= 1 << 36 {
+            return Err(Error::InvalidArgument(
+                "more than 2^36 samples per channel".into(),
+            ));
+        }
+        let info = self.stream_info(total_samples, sizes);
+        write_header(out, &info, self.config.vendor.as_deref());
+        Ok(())
+    }
+
+    /// Checks the sample count and range of a stream part that starts at sample
+    /// `first` (per channel); returns its samples per channel.
+    fn check_samples(&self, interleaved: &[i32], first: u64) -> Result<u64> {
         let channels = self.config.channels as usize;
         if !interleaved.len().is_multiple_of(channels) {
             return Err(Error::InvalidArgument(format!(
@@ -302,7 +425,7 @@ impl Encoder {
             )));
         }
         let total = (interleaved.len() / channels) as u64;
-        if total >= 1 << 36 {
+        if total.saturating_add(first) >= 1 << 36 {
             return Err(Error::InvalidArgument(
                 "more than 2^36 samples per channel".into(),
             ));
@@ -321,44 +444,43 @@ impl Encoder {
                 )));
             }
         }
-        let start = out.len();
+        Ok(total)
+    }
+
+    /// STREAMINFO of a stream of `total` samples per channel (MD5 zero).
+    fn stream_info(&self, total: u64, sizes: FrameSizes) -> StreamInfo {
         let block = self.preset.block_size;
-        let mut info = StreamInfo {
+        // Frame sizes of 2^24 bytes or more do not fit STREAMINFO: 0 means unknown.
+        let (min_frame_size, max_frame_size) = if sizes.max > 0 && sizes.max < 1 << 24 {
+            (sizes.min, sizes.max)
+        } else {
+            (0, 0)
+        };
+        StreamInfo {
             min_block_size: block,
             max_block_size: block,
-            min_frame_size: 0,
-            max_frame_size: 0,
+            min_frame_size,
+            max_frame_size,
             sample_rate: self.config.sample_rate,
             channels: self.config.channels,
-            bits_per_sample: bps,
+            bits_per_sample: self.config.bits_per_sample,
             total_samples: total,
             md5: [0; 16],
-        };
-        let si_at = write_header(out, &info, self.config.vendor.as_deref());
-        let (mut min_frame, mut max_frame) = (u32::MAX, 0u32);
-        let mut md5 = self.config.md5.then(Md5::new);
-        for (f, blk) in interleaved.chunks(block as usize * channels).enumerate() {
-            let at = out.len();
-            self.encode_frame(blk, f as u64, out);
-            // A frame is at most 2 channels x 65535 samples x 33 bits plus headers,
-            // far below 2^32 bytes.
-            #[allow(clippy::cast_possible_truncation)]
-            let size = (out.len() - at) as u32;
-            min_frame = min_frame.min(size);
-            max_frame = max_frame.max(size);
-            if let Some(h) = md5.as_mut() {
-                feed_md5(h, blk, bps);
-            }
         }
-        if max_frame > 0 && max_frame < 1 << 24 {
-            info.min_frame_size = min_frame;
-            info.max_frame_size = max_frame;
+    }
+
+    /// Encodes one frame and returns its size.
+    fn encode_frame_sized(&mut self, blk: &[i32], number: u64, out: &mut Vec<u8>) -> FrameSizes {
+        let at = out.len();
+        self.encode_frame(blk, number, out);
+        // A frame is at most 2 channels x 65535 samples x 33 bits plus headers, far
+        // below 2^32 bytes.
+        #[allow(clippy::cast_possible_truncation)]
+        let size = (out.len() - at) as u32;
+        FrameSizes {
+            min: size,
+            max: size,
         }
-        if let Some(h) = md5 {
-            info.md5.copy_from_slice(&h.finalize());
-        }
-        out[si_at..si_at + 34].copy_from_slice(&streaminfo_bytes(&info));
-        Ok(out.len() - start)
     }
 
     fn encode_frame(&mut self, blk: &[i32], number: u64, out: &mut Vec<u8>) {

@@ -33,7 +33,8 @@ mod rice;
 
 pub use decode::{Decoded, Decoder, count_samples, decode, decode_range, decode_to_end};
 pub use encode::{
-    Apodization, Encoder, EncoderConfig, LevelPreset, StereoMode, encode, max_encoded_len,
+    Apodization, Encoder, EncoderConfig, FrameSizes, LevelPreset, StereoMode, encode,
+    max_encoded_len,
 };
 pub use error::{Error, Result};
 pub use metadata::{StreamInfo, read_stream_info};

@@ -1,8 +1,8 @@
 //! In-crate round trips over the signal shapes that exercise each code path.
 
 use crate::{
-    Decoder, EncoderConfig, Error, count_samples, decode, decode_range, decode_to_end, encode,
-    read_stream_info,
+    Decoder, Encoder, EncoderConfig, Error, FrameSizes, count_samples, decode, decode_range,
+    decode_to_end, encode, read_stream_info,
 };
 
 fn lcg(seed: &mut u64) -> u64 {
@@ -227,4 +227,52 @@ fn unknown_length_damage_is_refused() {
         Err(std::io::Error::other("no room"))
     });
     assert!(matches!(e, Err(Error::Sink(m)) if m.contains("no room")));
+}
+
+#[test]
+fn frame_ranges_concatenate_to_the_whole_stream() {
+    for channels in [1u32, 2] {
+        for level in [0u8, 5, 8] {
+            let cfg = EncoderConfig {
+                level,
+                channels,
+                ..Default::default()
+            };
+            let block = cfg.validate().map(|p| p.block_size as usize).unwrap_or(0);
+            let (_, x) = signals(7 * block / 2 * channels as usize).swap_remove(5);
+            let n = x.len() / channels as usize;
+            let whole = encode(&x, &cfg).unwrap_or_default();
+            // Split after 0, 1, 2 and 3 blocks (the last part ends with a short frame).
+            for split in 0..=3usize {
+                let at = split * block * channels as usize;
+                let mut first = Encoder::new(cfg.clone()).unwrap_or_else(|e| panic!("{e}"));
+                let mut second = Encoder::new(cfg.clone()).unwrap_or_else(|e| panic!("{e}"));
+                let mut frames = Vec::new();
+                let a = first
+                    .encode_frames_into(&x[..at], 0, &mut frames)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let b = second
+                    .encode_frames_into(&x[at..], split as u64, &mut frames)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let mut stream = Vec::new();
+                first
+                    .write_stream_header(n as u64, a.merge(b), &mut stream)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                stream.extend_from_slice(&frames);
+                assert!(
+                    stream == whole,
+                    "channels {channels} level {level} split {split}"
+                );
+                if split == 0 {
+                    assert_eq!(a, FrameSizes::NONE);
+                }
+            }
+        }
+    }
+    let mut md5 = Encoder::new(EncoderConfig {
+        md5: true,
+        ..Default::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(md5.encode_frames_into(&[1, 2], 0, &mut Vec::new()).is_err());
 }
