@@ -2,7 +2,7 @@
 # Side-by-side benchmark of this workspace against Python flacarray 0.4.1 (see
 # docs/benchmarks.md for what it measures and the figures of a run).
 #
-#   bash scripts/bench-vs-python.sh [--quick] [--skip-codec] [--out FILE.md]
+#   bash scripts/bench-vs-python.sh [--quick] [--skip-codec] [--threads 1,2] [--out FILE.md]
 #
 # 1. builds the release `flacarray` binary and the codec comparison examples;
 # 2. makes the venv .venv-bench with flacarray 0.4.1, h5py and numpy from PyPI;
