@@ -24,6 +24,8 @@ step cargo clippy --workspace --all-targets -- -D warnings
 # --all-features: `mpio` needs an HDF5 built for MPI (scripts/mpi-tests.sh builds it).
 step cargo clippy --workspace --all-targets --features flacarray/mpi,flacarray-cli/mpi -- -D warnings
 step cargo test --workspace
+step bash scripts/fuzz-ci.sh      # bounded fuzzing: whole-array readers and decoder regressions
+step bash scripts/python-tests.sh # flacarray_rs wheel: pytest against flacarray 0.4.1, MPI checks
 step bash scripts/mpi-tests.sh   # MPI examples and the CLI under mpirun, 1 to 3 ranks
 RUSTDOCFLAGS=-Dwarnings step cargo doc --workspace --no-deps --features flacarray/mpi,flacarray-cli/mpi
 step cargo build --manifest-path fuzz/Cargo.toml
