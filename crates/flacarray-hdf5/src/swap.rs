@@ -16,10 +16,12 @@
 //! is the sequence of link and attribute operations above: metadata changes made in
 //! HDF5's cache and written to the file at the final flush, with no data I/O. A
 //! failure or a kill before that point leaves the old array intact and a temporary
-//! group, which the next call removes ([`remove_temporary_groups`]); the space its
-//! datasets took is not given back to the file system (HDF5 does not track free space
-//! across sessions unless the file was created to), so a killed add can grow the file
-//! once, but the next run does not fail because of it.
+//! group, which the next call removes ([`remove_temporary_groups`]). What a killed
+//! process wrote after its last flush lies past the file's recorded end of allocation
+//! and is cut off when HDF5 next closes the file; the space of a temporary group that
+//! was flushed stays in the file unused (HDF5 does not keep free-space records across
+//! sessions unless the file was created to), so a killed add can grow the file, but
+//! never blocks the next run.
 
 use std::path::Path;
 
