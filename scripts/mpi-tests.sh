@@ -144,31 +144,31 @@ for case in "${cases[@]}"; do
     read -r name opts <<<"$case"
     # shellcheck disable=SC2086 # opts is a list of options
     "$bin" compress -q "$cli/$name.npy" "$cli/$name.serial.h5" $opts
-    "$bin" decompress -q "$cli/$name.serial.h5" "$cli/$name.serial.npy"
-    "$bin" decompress -q "$cli/$name.serial.h5" "$cli/$name.serial.s.npy" --samples 100:-100
+    "$bin" decompress -q --force "$cli/$name.serial.h5" "$cli/$name.serial.npy"
+    "$bin" decompress -q --force "$cli/$name.serial.h5" "$cli/$name.serial.s.npy" --samples 100:-100
     for n in 1 2 3; do
         for ext in h5 zarr; do
             out="$cli/$name.$n.$ext"
             # shellcheck disable=SC2086
             mpi "$n" "$bin" compress -q "$cli/$name.npy" "$out" $opts
             mpi "$n" "$bin" verify "$out" | grep -q "checked by $n MPI ranks"
-            mpi "$n" "$bin" decompress -q "$out" "$cli/back.npy"
+            mpi "$n" "$bin" decompress -q --force "$out" "$cli/back.npy"
             cmp "$cli/back.npy" "$cli/$name.serial.npy"
-            mpi "$n" "$bin" decompress -q "$out" "$cli/back.npy" --samples 100:-100
+            mpi "$n" "$bin" decompress -q --force "$out" "$cli/back.npy" --samples 100:-100
             cmp "$cli/back.npy" "$cli/$name.serial.s.npy"
         done
     done
     echo "mpi-tests: $name: 1, 2 and 3 ranks write, verify and read what one process does"
 done
 # Keep masks (and a rank without kept streams), with and without a sample range.
-"$bin" decompress -q "$cli/f32.serial.h5" "$cli/keep.serial.npy" --keep "$cli/keep.npy" --samples=-700:
+"$bin" decompress -q --force "$cli/f32.serial.h5" "$cli/keep.serial.npy" --keep "$cli/keep.npy" --samples=-700:
 for n in 2 3; do
-    mpi "$n" "$bin" decompress -q "$cli/f32.$n.zarr" "$cli/back.npy" --keep "$cli/keep.npy" --samples=-700:
+    mpi "$n" "$bin" decompress -q --force "$cli/f32.$n.zarr" "$cli/back.npy" --keep "$cli/keep.npy" --samples=-700:
     cmp "$cli/back.npy" "$cli/keep.serial.npy"
 done
 # --select runs on rank 0.
-"$bin" decompress -q "$cli/f32.serial.h5" "$cli/sel.serial.npy" --select '::-2, 1, 10:20'
-mpi 2 "$bin" decompress -q "$cli/f32.2.h5" "$cli/back.npy" --select '::-2, 1, 10:20'
+"$bin" decompress -q --force "$cli/f32.serial.h5" "$cli/sel.serial.npy" --select '::-2, 1, 10:20'
+mpi 2 "$bin" decompress -q --force "$cli/f32.2.h5" "$cli/back.npy" --select '::-2, 1, 10:20'
 cmp "$cli/back.npy" "$cli/sel.serial.npy"
 
 # The datasets written by N ranks are byte for byte those of one process, and Python

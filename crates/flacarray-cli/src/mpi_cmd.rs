@@ -127,6 +127,22 @@ fn rows_of(shape: &[usize]) -> (usize, usize) {
 fn compress(world: &SimpleCommunicator, args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
     let (rank, size) = rank_size(world);
     let store = array_cmd::output_store(args);
+    // The serial command's output rules, judged on rank 0 (see `outcheck`).
+    let checked = if rank == 0 {
+        crate::outcheck::resolve_output(&args.output).and_then(|r| {
+            let kind = match store {
+                Store::Hdf5 { .. } => crate::outcheck::OutputKind::Hdf5,
+                Store::Zarr { .. } => crate::outcheck::OutputKind::Zarr,
+            };
+            let mut inputs = vec![args.input.as_path()];
+            inputs.extend(args.quanta_file.as_deref());
+            inputs.extend(args.precision_file.as_deref());
+            crate::outcheck::check_output(&r, &inputs, kind, args.force)
+        })
+    } else {
+        Ok(())
+    };
+    agree_on(world, checked)?;
     let header = (|| {
         let (dtype, shape) = npy::peek(&args.input)?;
         let opts = array_cmd::compress_options(args, dtype, &shape)?;
@@ -221,9 +237,27 @@ fn decompress(
     out: &mut dyn Write,
 ) -> Result<()> {
     let (rank, size) = rank_size(world);
-    if args.select.is_some() {
+    if args.select.is_some() || args.output.as_os_str() == "-" {
         return on_rank_0(world, |o| array_cmd::decompress(args, o), out);
     }
+    // The serial command's output rules, judged on rank 0, which writes `target`
+    // (a symbolic link's target; see `outcheck`).
+    let checked = if rank == 0 {
+        crate::outcheck::resolve_output(&args.output).and_then(|r| {
+            let mut inputs = vec![args.input.as_path()];
+            inputs.extend(args.keep.as_deref());
+            crate::outcheck::check_output(
+                &r,
+                &inputs,
+                crate::outcheck::OutputKind::File,
+                args.force,
+            )?;
+            Ok(r)
+        })
+    } else {
+        Ok(PathBuf::new())
+    };
+    let target = agree_on(world, checked)?;
     let store = Store::for_path(&args.input, &args.group);
     // The mask matters on rank 0 only (it reads and distributes the kept streams).
     let keep = if rank == 0 {
@@ -285,7 +319,7 @@ fn decompress(
         if rank != 0 {
             return Ok(PathBuf::new());
         }
-        let tmp = output::temp_path_for(&args.output)?;
+        let tmp = output::temp_path_for(&target)?;
         let total = header.len() as u64 + shape.iter().product::<usize>() as u64 * elem;
         let made = std::fs::write(&tmp, &header)
             .and_then(|()| std::fs::OpenOptions::new().write(true).open(&tmp))
@@ -313,7 +347,7 @@ fn decompress(
     let wrote = agree_on(world, wrote);
     let done = wrote.and_then(|()| {
         if rank == 0 {
-            std::fs::rename(&tmp, &args.output)
+            std::fs::rename(&tmp, &target)
                 .with_context(|| format!("{}: cannot write", args.output.display()))
         } else {
             Ok(())

@@ -72,7 +72,8 @@ pub fn is_zarr_store(dir: &Path) -> bool {
 
 /// Whether the file starts with the HDF5 signature (at byte 0 or after a user block
 /// of 512, 1024, 2048, ... bytes).
-fn looks_like_hdf5(path: &Path) -> bool {
+#[must_use]
+pub fn looks_like_hdf5(path: &Path) -> bool {
     const SIG: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
     let Ok(mut f) = fs::File::open(path) else {
         return false;

@@ -173,7 +173,7 @@ impl Store {
     fn open(&self) -> Result<Opened> {
         let path = self.path();
         crate::outcheck::check_input(path)?;
-        if matches!(self, Self::Hdf5 { .. }) && !path.is_file() {
+        if matches!(self, Self::Hdf5 { .. }) && !crate::outcheck::looks_like_hdf5(path) {
             bail!("{}: not an HDF5 file", path.display());
         }
         match self {

@@ -401,6 +401,8 @@ fn messages_name_the_flag_and_use_short_numbers() {
     assert!(!stderr(&r).contains(".x.h5."), "{}", stderr(&r));
     let r = flacarray(&["info", p(&d.path("missing.h5"))]);
     assert_fails(&r, 1, &["missing.h5", "no such file"]);
+    let r = flacarray(&["info", p(&n)]);
+    assert_fails(&r, 1, &["n.npy", "not an HDF5 file"]);
     let r = flacarray(&["decompress", p(&d.path("missing.h5")), p(&d.path("o.npy"))]);
     assert_fails(&r, 1, &["missing.h5", "no such file"]);
     // More than 32 leading dimensions for HDF5.

@@ -16,10 +16,12 @@
 //! is the sequence of link and attribute operations above: metadata changes made in
 //! HDF5's cache and written to the file at the final flush, with no data I/O. A
 //! failure or a kill before that point leaves the old array intact and a temporary
-//! group, which the next call removes ([`remove_temporary_groups`]); the space its
-//! datasets took is not given back to the file system (HDF5 does not track free space
-//! across sessions unless the file was created to), so a killed add can grow the file
-//! once, but the next run does not fail because of it.
+//! group, which the next call removes ([`remove_temporary_groups`]). What a killed
+//! process wrote after its last flush lies past the file's recorded end of allocation
+//! and is cut off when HDF5 next closes the file; the space of a temporary group that
+//! was flushed stays in the file unused (HDF5 does not keep free-space records across
+//! sessions unless the file was created to), so a killed add can grow the file, but
+//! never blocks the next run.
 
 use std::path::Path;
 
@@ -276,4 +278,53 @@ fn copy_attr(src: &Group, dst: &Group, ctx: &Ctx, name: &str) -> Result<()> {
         }
     }
     .map_err(ctx.h5(&label, "writing"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TEMP_GROUP_PREFIX, write_file_swapped};
+    use crate::Hdf5Store;
+    use flacarray_core::{CompressOptions, FlacArray, read_flacarray};
+
+    fn arr(seed: i32) -> FlacArray {
+        let a = ndarray::Array2::from_shape_fn((2, 300), |(i, j)| (i * 1000 + j) as i32 * seed);
+        FlacArray::from_array(&a, &CompressOptions::default()).expect("compress")
+    }
+
+    #[test]
+    fn replace_keeps_the_groups_other_content_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("s.h5");
+        for group in ["/", "/a/b"] {
+            {
+                let f = hdf5::File::append(&path).expect("file");
+                let g = if group == "/" {
+                    f.as_group().expect("root")
+                } else {
+                    f.create_group(&group[1..]).expect("group")
+                };
+                g.new_dataset::<u8>()
+                    .shape([3])
+                    .create("mine")
+                    .expect("dataset");
+                g.new_attr::<i64>().create("note").expect("attr");
+            }
+            write_file_swapped(&path, group, &arr(1), false).expect("add");
+            let e = write_file_swapped(&path, group, &arr(2), false).expect_err("exists");
+            assert!(e.to_string().contains("already exists"), "{e}");
+            write_file_swapped(&path, group, &arr(3), true).expect("replace");
+            let back = read_flacarray(&Hdf5Store::open(&path, group).expect("open"), None, false)
+                .expect("read");
+            assert_eq!(back, arr(3));
+            let f = hdf5::File::open(&path).expect("file");
+            let g = f.group(group).expect("group");
+            assert!(g.link_exists("mine"));
+            assert!(g.attr_names().expect("attrs").contains(&"note".to_owned()));
+            let names = f.member_names().expect("names");
+            assert!(
+                !names.iter().any(|n| n.starts_with(TEMP_GROUP_PREFIX)),
+                "{names:?}"
+            );
+        }
+    }
 }

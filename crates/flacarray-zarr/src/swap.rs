@@ -317,3 +317,48 @@ pub fn write_store_swapped(
     let _ = fs::remove_dir_all(&tmp);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::write_store_swapped;
+    use crate::{ZarrFormat, ZarrStore};
+    use flacarray_core::{CompressOptions, FlacArray, read_flacarray};
+
+    fn arr(seed: i32) -> FlacArray {
+        let a = ndarray::Array2::from_shape_fn((2, 300), |(i, j)| (i * 1000 + j) as i32 * seed);
+        FlacArray::from_array(&a, &CompressOptions::default()).expect("compress")
+    }
+
+    #[test]
+    fn replace_in_both_formats_leaves_no_temporary() {
+        for format in [ZarrFormat::V3, ZarrFormat::V2] {
+            let dir = tempfile::tempdir().expect("dir");
+            let path = dir.path().join("s.zarr");
+            std::fs::create_dir(&path).expect("mkdir");
+            for group in ["/x/y", "/"] {
+                write_store_swapped(&path, group, &arr(1), false, format).expect("add");
+                let e =
+                    write_store_swapped(&path, group, &arr(2), false, format).expect_err("exists");
+                assert!(e.to_string().contains("already exists"), "{e}");
+                write_store_swapped(&path, group, &arr(3), true, format).expect("replace");
+                let back =
+                    read_flacarray(&ZarrStore::open(&path, group).expect("open"), None, false)
+                        .expect("read");
+                assert_eq!(back, arr(3), "{format:?} {group}");
+            }
+            // The sub-group survives the root's replacement.
+            let back = read_flacarray(&ZarrStore::open(&path, "/x/y").expect("open"), None, false)
+                .expect("read");
+            assert_eq!(back, arr(3));
+            let names: Vec<_> = std::fs::read_dir(dir.path())
+                .expect("list")
+                .map(|e| e.expect("entry").file_name())
+                .collect();
+            assert_eq!(
+                names,
+                vec![std::ffi::OsString::from("s.zarr")],
+                "{format:?}"
+            );
+        }
+    }
+}
