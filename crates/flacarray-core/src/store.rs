@@ -111,27 +111,6 @@ pub trait FlacArrayReader {
     fn checksums(&self) -> Result<StoredChecksums, Self::Error> {
         Ok(StoredChecksums::default())
     }
-
-    /// Where the array is stored, for messages (`"obs.h5: group /signal"`); the core
-    /// prefixes its own refusals of the stored data with it. Empty by default.
-    fn location(&self) -> String {
-        String::new()
-    }
-}
-
-/// `e` prefixed with the reader's location when it is the core's refusal of the data.
-fn located<R: FlacArrayReader + ?Sized>(reader: &R, e: CoreError) -> CoreError {
-    match e {
-        CoreError::Corrupt(m) => {
-            let loc = reader.location();
-            if loc.is_empty() {
-                CoreError::Corrupt(m)
-            } else {
-                CoreError::Corrupt(format!("{loc}: {m}"))
-            }
-        }
-        other => other,
-    }
 }
 
 /// The recorded checksums that apply to this group: `None` without the attribute or
@@ -244,7 +223,7 @@ fn read_rows<R>(
 where
     R: FlacArrayReader + ?Sized,
 {
-    validate::check_meta(meta).map_err(|e| located(reader, e.into()))?;
+    validate::check_meta(meta).map_err(CoreError::from)?;
     let n_rows = meta.leading_shape.first().copied().unwrap_or(0);
     if rows.start > rows.end || rows.end > n_rows {
         return Err(CoreError::Index(format!("rows {rows:?} outside 0..{n_rows}")).into());
@@ -252,20 +231,19 @@ where
     let per = meta.streams_per_row();
     let first = rows.start * per;
     let table = reader.read_stream_table(meta, rows.clone())?;
-    check_table(meta, &table, first, rows.len() * per).map_err(|e| located(reader, e))?;
-    let recorded =
-        applicable_checksums(meta, &reader.checksums()?).map_err(|e| located(reader, e))?;
+    check_table(meta, &table, first, rows.len() * per)?;
+    let recorded = applicable_checksums(meta, &reader.checksums()?)?;
     let whole = rows.start == 0 && rows.end == n_rows;
     if let Some(c) = &recorded {
         let part = if whole {
             integrity::table_part(&table, 0)
         } else {
             let all = reader.read_stream_table(meta, 0..n_rows)?;
-            check_table(meta, &all, 0, n_rows * per).map_err(|e| located(reader, e))?;
+            check_table(meta, &all, 0, n_rows * per)?;
             integrity::table_part(&all, 0)
         };
         if integrity::header_hash(meta).wrapping_add(part) != c.table {
-            return Err(located(reader, table_mismatch()).into());
+            return Err(table_mismatch().into());
         }
     }
     let (streams, leading, one_d): (Vec<usize>, Vec<usize>, bool) = match keep {
@@ -316,7 +294,7 @@ where
         && whole
         && keep.is_none()
     {
-        check_streams(meta, c, &compressed, &starts, &nbytes).map_err(|e| located(reader, e))?;
+        check_streams(meta, c, &compressed, &starts, &nbytes)?;
     }
     let scaling = if keep.is_none() {
         table.scaling

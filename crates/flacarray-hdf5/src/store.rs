@@ -157,10 +157,6 @@ impl FlacArrayReader for Hdf5Store {
         t.to_core(&o.ctx, lo..hi)
     }
 
-    fn location(&self) -> String {
-        format!("{}: group {}", self.path.display(), self.group)
-    }
-
     fn checksums(&self) -> Result<StoredChecksums> {
         let (o, _) = self.load()?;
         Ok(StoredChecksums {

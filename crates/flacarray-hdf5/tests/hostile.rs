@@ -129,11 +129,7 @@ fn starts_and_lengths_out_of_range() {
         "/flac",
         |g| rewrite_i64(g, "stream_bytes", |v| v[3] += 1),
         false,
-        &[
-            "dataset stream_bytes",
-            "stream (3,)",
-            "outside compressed",
-        ],
+        &["dataset stream_bytes", "stream (3,)", "outside compressed"],
     );
     expect_error(
         "i32_2d_l0_h5group",
@@ -622,8 +618,6 @@ fn checksums_catch_table_damage() {
             f(&file.group("/g").unwrap());
         }
         let err = read_ours(&copy).unwrap_err();
-        assert!(err.contains("damaged.h5"), "{err}");
-        assert!(err.contains("group /g"), "{err}");
         err
     };
     let f64s = |g: &hdf5::Group, name: &str, f: &dyn Fn(&mut Vec<f64>)| {
@@ -689,7 +683,6 @@ fn checksums_catch_swapped_streams() {
         ds.write_raw(&b).unwrap();
     }
     let e = read_ours(&path).unwrap_err();
-    assert!(e.contains("ours.h5: group /g"), "{e}");
     assert!(
         e.contains("bytes of the 4 streams do not match the checksum"),
         "{e}"

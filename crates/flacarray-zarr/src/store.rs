@@ -196,10 +196,6 @@ impl FlacArrayReader for ZarrStore {
         })
     }
 
-    fn location(&self) -> String {
-        format!("{}: group {}", self.ctx.store, self.ctx.group)
-    }
-
     fn checksums(&self) -> Result<StoredChecksums> {
         let l = self.load()?;
         Ok(StoredChecksums {
