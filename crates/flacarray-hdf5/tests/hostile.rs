@@ -617,8 +617,7 @@ fn checksums_catch_table_damage() {
             let file = hdf5::File::open_rw(&copy).unwrap();
             f(&file.group("/g").unwrap());
         }
-        let err = read_ours(&copy).unwrap_err();
-        err
+        read_ours(&copy).unwrap_err()
     };
     let f64s = |g: &hdf5::Group, name: &str, f: &dyn Fn(&mut Vec<f64>)| {
         let ds = g.dataset(name).unwrap();
