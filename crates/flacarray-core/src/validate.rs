@@ -290,17 +290,18 @@ fn check_overlap(meta: &StoredMeta, t: &StreamTable, first: usize) -> Result<(),
 }
 
 /// A number the way `%g` prints it: plain in `[1e-4, 1e15)`, else in exponent form.
-fn num(v: f64) -> String {
+fn num<T: Copy + Into<f64> + std::fmt::Display + std::fmt::LowerExp>(t: T) -> String {
+    let v: f64 = t.into();
     let a = v.abs();
     if v == 0.0 || !v.is_finite() || (1e-4..1e15).contains(&a) {
-        format!("{v}")
+        format!("{t}")
     } else {
-        format!("{v:e}")
+        format!("{t:e}")
     }
 }
 
 fn check_scaling(meta: &StoredMeta, s: &StreamScaling, first: usize) -> Result<(), Invalid> {
-    fn go<T: Copy + Into<f64>>(
+    fn go<T: Copy + Into<f64> + std::fmt::Display + std::fmt::LowerExp>(
         meta: &StoredMeta,
         offsets: &[T],
         gains: &[T],
@@ -308,21 +309,21 @@ fn check_scaling(meta: &StoredMeta, s: &StreamScaling, first: usize) -> Result<(
         smallest_normal: f64,
     ) -> Result<(), Invalid> {
         let name = |i: usize| stream_name(first + i, &meta.leading_shape);
-        for (i, &o) in offsets.iter().enumerate() {
-            let o: f64 = o.into();
+        for (i, &t) in offsets.iter().enumerate() {
+            let o: f64 = t.into();
             if !o.is_finite() {
                 return Err(invalid(
                     ARR_OFFSETS,
                     format!(
                         "stream {}: offset {} is not a finite number",
                         name(i),
-                        num(o)
+                        num(t)
                     ),
                 ));
             }
         }
-        for (i, &g) in gains.iter().enumerate() {
-            let g: f64 = g.into();
+        for (i, &t) in gains.iter().enumerate() {
+            let g: f64 = t.into();
             if !(g.is_finite() && g >= smallest_normal) {
                 return Err(invalid(
                     ARR_GAINS,
@@ -330,7 +331,7 @@ fn check_scaling(meta: &StoredMeta, s: &StreamScaling, first: usize) -> Result<(
                         "stream {}: gain {} (a gain is 1/quanta: positive, finite and \
                          not subnormal)",
                         name(i),
-                        num(g)
+                        num(t)
                     ),
                 ));
             }

@@ -466,7 +466,8 @@ fn check_node(ctx: &Ctx, label: &str, path: &std::path::Path, depth: usize) -> R
         return Err(ctx.corrupt(
             label,
             format!(
-                "{} is not a regular file (a FIFO, device or socket cannot be a Zarr                  document or chunk)",
+                "{} is not a regular file (a FIFO, device or socket cannot be a Zarr \
+                 document or chunk)",
                 shown()
             ),
         ));

@@ -287,7 +287,7 @@ fn table_entries_outside_compressed() {
     let (_d, p) = store_with_table(|s, b| s[2] = total(s, b) + 10);
     let err = read_err(&p, "/d");
     assert_names(&err, &p, "/d", "array stream_starts");
-    assert!(err.contains("stream 2"), "{err}");
+    assert!(err.contains("stream (2,)"), "{err}");
     // A negative start.
     let (_d, p) = store_with_table(|s, _| s[1] = -3);
     let err = read_err(&p, "/d");
@@ -296,7 +296,7 @@ fn table_entries_outside_compressed() {
     let (_d, p) = store_with_table(|s, b| b[3] = total(s, b));
     let err = read_err(&p, "/d");
     assert_names(&err, &p, "/d", "array stream_bytes");
-    assert!(err.contains("stream 3"), "{err}");
+    assert!(err.contains("stream (3,)"), "{err}");
     // Overlapping streams.
     let (_d, p) = store_with_table(|s, _| s[2] = s[1] + 10);
     let err = read_err(&p, "/d");
@@ -307,8 +307,11 @@ fn table_entries_outside_compressed() {
         b[3] -= 1;
     });
     let err = read_err(&p, "/d");
-    assert_names(&err, &p, "/d", "array compressed");
-    assert!(err.contains("fLaC"), "{err}");
+    // The store carries our checksums, which catch this before the marker check.
+    assert!(
+        err.contains("attribute flacarray_rs_checksums: the stream table"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -495,30 +498,28 @@ fn checksums_catch_table_damage() {
         let (_d, p) = our_float_store(format);
         rewrite_f64(&p, "stream_gains", |v| v[1] *= 2.0);
         let err = read_err(&p, "/d");
-        assert_names(&err, &p, "/d", table_msg);
+        assert!(err.contains(table_msg), "{err}");
 
         let (_d, p) = our_float_store(format);
         rewrite_f64(&p, "stream_offsets", |v| v[0] += 1.0);
         let err = read_err(&p, "/d");
-        assert_names(&err, &p, "/d", table_msg);
+        assert!(err.contains(table_msg), "{err}");
 
         let (_d, p) = our_float_store(format);
         std::fs::remove_dir_all(p.join("d/stream_offsets")).unwrap();
         std::fs::remove_dir_all(p.join("d/stream_gains")).unwrap();
         let err = read_err(&p, "/d");
-        assert_names(&err, &p, "/d", "written as float64 but its tables now make it int64");
+        assert!(
+            err.contains("written as float64 but its tables now make it int64"),
+            "{err}"
+        );
     }
-    // Permuted starts.
+    // Rows 2 and 3 of the table swapped (starts and byte counts): every stream is
+    // still a valid FLAC stream at a valid place, only in the wrong row.
     let (_d, p) = store_with_table(|s, b| {
-        // Move stream 3 to where stream 2 was and stream 2 after it: same bytes region,
-        // so only the checksum can tell (the FLAC bytes are no longer where they say).
-        let (s2, b2, b3) = (s[2], b[2], b[3]);
-        s[3] = s2;
-        s[2] = s2 + b3;
-        b[2] = b3;
-        b[3] = b2;
+        s.swap(2, 3);
+        b.swap(2, 3);
     });
     let err = read_err(&p, "/d");
-    assert_names(&err, &p, "/d", "/d");
-    assert!(err.contains(table_msg) || err.contains("fLaC"), "{err}");
+    assert!(err.contains(table_msg), "{err}");
 }
