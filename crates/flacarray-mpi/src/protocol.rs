@@ -245,7 +245,7 @@ fn flatten_pairs(p: &[(usize, usize)]) -> Vec<usize> {
 }
 
 fn pairs(flat: &[usize]) -> Result<Vec<(usize, usize)>> {
-    if flat.len() % 2 != 0 {
+    if !flat.len().is_multiple_of(2) {
         return Err(Error::Protocol(format!(
             "a list of ranges has an odd length {}",
             flat.len()
