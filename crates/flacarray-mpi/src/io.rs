@@ -149,8 +149,8 @@ type Plan<R> = (R, Vec<(usize, usize)>);
 /// holds at most its own slab and one other rank's at a time.
 ///
 /// * `mpi_dist`: one `(first, last)` range of axis-0 rows per rank, contiguous and
-///   covering the stored rows ([`check_dist`]); ranks may have none, `(k, k)`. Without
-///   it the rows are split as numpy's `array_split` does ([`split_rows`]); unlike
+///   covering the stored rows ([`check_dist`](crate::check_dist)); ranks may have none, `(k, k)`. Without
+///   it the rows are split as numpy's `array_split` does ([`split_rows`](crate::split_rows)); unlike
 ///   flacarray 0.4.1, ranks left without rows are allowed.
 /// * `keep`: a mask over the **global** leading shape (C order); each rank gets the kept
 ///   streams of its slab, as a `(n_kept_local, stream_size)` array, flattened to 1-d
