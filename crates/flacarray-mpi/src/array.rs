@@ -1,14 +1,17 @@
 //! [`DistFlacArray`]: a FlacArray whose axis 0 is split over the ranks of a
 //! communicator.
 
-use flacarray_core::{CompressOptions, DType, Element, FlacArray, FlacArrayParts, StreamScaling};
+use flacarray_core::{CompressOptions, DType, Element, FlacArray};
 use mpi::topology::Communicator;
 use mpi::traits::CommunicatorCollectives;
 use ndarray::{ArrayBase, Data, Dimension};
 
-use crate::dist::from_counts;
 use crate::error::{Error, Result};
-use crate::transfer::{Dec, Enc, agree, rank_size};
+#[cfg(feature = "mpio")]
+use crate::plan::start_of;
+use crate::plan::{from_counts, nonempty, rows_of};
+use crate::protocol::{dtype_code, dtype_of};
+use crate::transfer::{agree, rank_size};
 
 /// A compressed array distributed over the ranks of a communicator along axis 0.
 ///
@@ -66,30 +69,17 @@ impl GlobalProps {
         s.extend_from_slice(&self.trailing);
         s
     }
-}
 
-fn dtype_code(d: DType) -> u64 {
-    match d {
-        DType::Int32 => 0,
-        DType::Int64 => 1,
-        DType::Float32 => 2,
-        DType::Float64 => 3,
+    /// Where `rank`'s rows and bytes start in the global array.
+    #[cfg(feature = "mpio")]
+    pub(crate) fn start_of(&self, rank: usize) -> (usize, u64) {
+        start_of(&self.rows, &self.nbytes, rank)
     }
-}
 
-fn dtype_of(code: u64) -> Result<DType> {
-    Ok(match code {
-        0 => DType::Int32,
-        1 => DType::Int64,
-        2 => DType::Float32,
-        3 => DType::Float64,
-        _ => return Err(Error::Protocol(format!("unknown dtype code {code}"))),
-    })
-}
-
-/// Rows of a local array: the first axis of its leading shape (a 1-d array is one row).
-fn rows_of(fa: &FlacArray) -> usize {
-    fa.leading_shape().first().copied().unwrap_or(0)
+    /// Compressed bytes of the whole array.
+    pub(crate) fn total_bytes(&self) -> u64 {
+        self.nbytes.iter().sum()
+    }
 }
 
 fn fmt_shape(s: &[usize]) -> String {
@@ -106,7 +96,7 @@ pub(crate) fn gather_props<C: Communicator>(
     local: Option<&FlacArray>,
 ) -> Result<GlobalProps> {
     let (_, size) = rank_size(comm);
-    let local = local.filter(|fa| rows_of(fa) > 0);
+    let local = nonempty(local);
     let trailing: Vec<u64> = local
         .map(|fa| fa.leading_shape()[1..].iter().map(|&d| d as u64).collect())
         .unwrap_or_default();
@@ -187,6 +177,22 @@ pub(crate) fn gather_props<C: Communicator>(
     };
     props.rows = rows;
     props.nbytes = nbytes;
+    Ok(props)
+}
+
+/// Collective: the ranks' global properties ([`gather_props`]), refused unless the
+/// data is format 1, the only format written.
+pub(crate) fn writable_props<C: Communicator>(
+    comm: &C,
+    local: Option<&FlacArray>,
+) -> Result<GlobalProps> {
+    let props = gather_props(comm, local)?;
+    if props.format_version != 1 {
+        return Err(Error::InvalidArgument(format!(
+            "only format 1 is written; the data is format {} (decode and recompress it)",
+            props.format_version
+        )));
+    }
     Ok(props)
 }
 
@@ -340,171 +346,4 @@ impl DistFlacArray {
             .map(|fa| fa.stream_starts().iter().map(|s| s + off).collect())
             .unwrap_or_default()
     }
-
-    /// Collective: writes the whole array to `group` of the HDF5 file at `path`
-    /// through rank 0 (see [`crate::write_hdf5`]).
-    ///
-    /// # Errors
-    /// As [`crate::write_hdf5`].
-    pub fn write_hdf5<C: Communicator + mpi::raw::AsRaw<Raw = mpi::ffi::MPI_Comm>>(
-        &self,
-        comm: &C,
-        path: &std::path::Path,
-        group: &str,
-        replace: bool,
-    ) -> Result<()> {
-        crate::io::write_hdf5(comm, self.local.as_ref(), path, group, replace)
-    }
-
-    /// Collective: writes the whole array to `group` of the Zarr directory store at
-    /// `path`, in Zarr `format`, through rank 0 (see [`crate::write_zarr`]).
-    ///
-    /// # Errors
-    /// As [`crate::write_zarr`].
-    pub fn write_zarr<C: Communicator>(
-        &self,
-        comm: &C,
-        path: &std::path::Path,
-        group: &str,
-        replace: bool,
-        format: flacarray_zarr::ZarrFormat,
-    ) -> Result<()> {
-        crate::io::write_zarr(comm, self.local.as_ref(), path, group, replace, format)
-    }
-}
-
-/// Kinds of the header that precedes a local array sent between ranks.
-const KIND_ERROR: u64 = 0;
-const KIND_NONE: u64 = 1;
-const KIND_ARRAY: u64 = 2;
-
-/// Encodes a local array's metadata and stream table (everything but the bytes), an
-/// absent array, or an error.
-pub(crate) fn encode_header(piece: &Result<Option<&FlacArray>>) -> Vec<u8> {
-    let mut e = Enc::default();
-    match piece {
-        Err(err) => {
-            e.u64(KIND_ERROR);
-            e.str(&err.to_string());
-        }
-        Ok(None) => e.u64(KIND_NONE),
-        Ok(Some(fa)) => {
-            e.u64(KIND_ARRAY);
-            e.u64(u64::from(fa.format_version()));
-            e.u64(dtype_code(fa.dtype()));
-            e.u64(u64::from(fa.is_one_d()));
-            e.usize(fa.stream_size());
-            e.usizes(fa.leading_shape());
-            e.u64s(fa.stream_starts());
-            e.u64s(fa.stream_nbytes());
-            match fa.scaling() {
-                StreamScaling::None => e.u64(0),
-                StreamScaling::F32 { offsets, gains } => {
-                    e.u64(1);
-                    e.f32s(offsets);
-                    e.f32s(gains);
-                }
-                StreamScaling::F64 { offsets, gains } => {
-                    e.u64(2);
-                    e.f64s(offsets);
-                    e.f64s(gains);
-                }
-                StreamScaling::I64Offsets(o) => {
-                    e.u64(3);
-                    e.i64s(o);
-                }
-            }
-            e.usize(fa.nbytes());
-        }
-    }
-    e.0
-}
-
-/// What a header says: an error message from the sender, nothing, or an array's parts
-/// (with an empty `compressed`) and the number of bytes that follow.
-pub(crate) enum Header {
-    Error(String),
-    None,
-    Array(FlacArrayParts, usize),
-}
-
-pub(crate) fn decode_header(buf: &[u8]) -> Result<Header> {
-    let mut d = Dec::new(buf);
-    Ok(match d.u64()? {
-        KIND_ERROR => Header::Error(d.str()?),
-        KIND_NONE => Header::None,
-        KIND_ARRAY => {
-            let format_version = u32::try_from(d.u64()?)
-                .map_err(|_| Error::Protocol("format version out of range".into()))?;
-            let dtype = dtype_of(d.u64()?)?;
-            let one_d = d.u64()? != 0;
-            let stream_size = d.usize()?;
-            let leading_shape = d.usizes()?;
-            let starts = d.u64s()?;
-            let nbytes = d.u64s()?;
-            let scaling = match d.u64()? {
-                0 => StreamScaling::None,
-                1 => StreamScaling::F32 {
-                    offsets: d.f32s()?,
-                    gains: d.f32s()?,
-                },
-                2 => StreamScaling::F64 {
-                    offsets: d.f64s()?,
-                    gains: d.f64s()?,
-                },
-                3 => StreamScaling::I64Offsets(d.i64s()?),
-                k => return Err(Error::Protocol(format!("unknown scaling kind {k}"))),
-            };
-            let n = d.usize()?;
-            Header::Array(
-                FlacArrayParts {
-                    leading_shape,
-                    stream_size,
-                    one_d,
-                    dtype,
-                    compressed: Vec::new(),
-                    starts,
-                    nbytes,
-                    scaling,
-                    format_version,
-                },
-                n,
-            )
-        }
-        k => return Err(Error::Protocol(format!("unknown header kind {k}"))),
-    })
-}
-
-/// Appends `src`'s parameters to `dst` (same variant).
-pub(crate) fn extend_scaling(dst: &mut StreamScaling, src: &StreamScaling) -> Result<()> {
-    match (dst, src) {
-        (StreamScaling::None, StreamScaling::None) => {}
-        (
-            StreamScaling::F32 { offsets, gains },
-            StreamScaling::F32 {
-                offsets: o,
-                gains: g,
-            },
-        ) => {
-            offsets.extend_from_slice(o);
-            gains.extend_from_slice(g);
-        }
-        (
-            StreamScaling::F64 { offsets, gains },
-            StreamScaling::F64 {
-                offsets: o,
-                gains: g,
-            },
-        ) => {
-            offsets.extend_from_slice(o);
-            gains.extend_from_slice(g);
-        }
-        (StreamScaling::I64Offsets(o), StreamScaling::I64Offsets(s)) => o.extend_from_slice(s),
-        _ => {
-            return Err(Error::Mismatch(
-                "the ranks' stream parameters are of different kinds".into(),
-            ));
-        }
-    }
-    Ok(())
 }

@@ -1,5 +1,8 @@
 //! The error type of this crate.
 
+use std::fmt;
+use std::path::PathBuf;
+
 use flacarray_core::CoreError;
 
 /// Why a distributed operation failed.
@@ -22,6 +25,19 @@ pub enum Error {
     /// Reading or writing the Zarr store failed (on rank 0, which does the store I/O).
     #[error(transparent)]
     Zarr(#[from] flacarray_zarr::Error),
+
+    /// Opening or flushing an HDF5 file through MPI-IO failed (cargo feature `mpio`,
+    /// on the rank named by the error; the others get [`Error::OtherRank`]).
+    #[error("{}: {action} through MPI-IO: {source}", path.display())]
+    Mpio {
+        /// The file.
+        path: PathBuf,
+        /// What was being done.
+        action: MpioAction,
+        /// The error from the HDF5 library.
+        #[source]
+        source: flacarray_hdf5::hdf5::Error,
+    },
 
     /// An argument is out of range or does not fit the array (for example an
     /// `mpi_dist` that does not cover the leading axis).
@@ -51,6 +67,28 @@ pub enum Error {
     /// a communicator shared with other traffic on this crate's tag).
     #[error("malformed MPI message: {0}")]
     Protocol(String),
+}
+
+/// What was being done to a file through MPI-IO when it failed ([`Error::Mpio`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MpioAction {
+    /// Opening an existing file for reading.
+    Open,
+    /// Opening a file for writing (created if missing).
+    OpenForWriting,
+    /// Flushing the written file.
+    Flush,
+}
+
+impl fmt::Display for MpioAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Open => "opening",
+            Self::OpenForWriting => "opening for writing",
+            Self::Flush => "flushing",
+        })
+    }
 }
 
 /// `Result` with [`Error`].

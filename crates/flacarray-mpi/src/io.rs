@@ -3,10 +3,7 @@
 
 use std::path::Path;
 
-use flacarray_core::{
-    DType, FlacArray, FlacArrayParts, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamScaling,
-    read_flacarray_rows,
-};
+use flacarray_core::{FlacArray, FlacArrayReader, FlacArrayWriter, read_flacarray_rows};
 // Only the rank-0 paths open files themselves; with `mpio` every rank does.
 #[cfg_attr(feature = "mpio", allow(unused_imports))]
 use flacarray_hdf5::Hdf5Store;
@@ -15,19 +12,14 @@ use mpi::ffi::MPI_Comm;
 use mpi::raw::AsRaw;
 use mpi::topology::Communicator;
 
-use crate::array::{
-    DistFlacArray, GlobalProps, Header, decode_header, encode_header, extend_scaling, gather_props,
-};
-use crate::dist::{check_dist, split_rows};
+use crate::array::{DistFlacArray, GlobalProps, writable_props};
+use crate::concat::Concat;
 use crate::error::{Error, Result};
+use crate::plan::{nonempty, plan_read, rows_of};
+use crate::protocol::{Header, decode_dist, decode_header, encode_dist, encode_header};
 use crate::transfer::{
-    Dec, Enc, MAX_MESSAGE_BYTES, agree, broadcast_bytes, rank_of, rank_size, receive_bytes,
-    send_bytes,
+    MAX_MESSAGE_BYTES, agree, broadcast_bytes, rank_of, rank_size, receive_bytes, send_bytes,
 };
-
-fn leading_rows(fa: &FlacArray) -> usize {
-    fa.leading_shape().first().copied().unwrap_or(0)
-}
 
 /// Collective: writes the distributed array made of every rank's `local` rows (`None`
 /// on ranks without rows) with a writer that only rank 0 opens.
@@ -54,7 +46,7 @@ where
 {
     let (rank, _) = rank_size(comm);
     let props = writable_props(comm, local)?;
-    let local = local.filter(|fa| leading_rows(fa) > 0);
+    let local = nonempty(local);
     if rank != 0 {
         let res = match local {
             Some(fa) => {
@@ -75,22 +67,6 @@ where
     agree(comm, res)
 }
 
-/// Collective: the ranks' global properties ([`gather_props`]), refused unless the
-/// data is format 1, the only format written.
-pub(crate) fn writable_props<C: Communicator>(
-    comm: &C,
-    local: Option<&FlacArray>,
-) -> Result<GlobalProps> {
-    let props = gather_props(comm, local)?;
-    if props.format_version != 1 {
-        return Err(Error::InvalidArgument(format!(
-            "only format 1 is written; the data is format {} (decode and recompress it)",
-            props.format_version
-        )));
-    }
-    Ok(props)
-}
-
 /// The global array assembled on rank 0 from its own rows and every other rank's.
 /// Every message is received even after an error, so none is left pending.
 fn assemble<C: Communicator>(
@@ -99,7 +75,7 @@ fn assemble<C: Communicator>(
     local: Option<&FlacArray>,
 ) -> Result<FlacArray> {
     let (_, size) = rank_size(comm);
-    let total: u64 = props.nbytes.iter().sum();
+    let total = props.total_bytes();
     let n_streams: usize = props.global_leading_shape().iter().product();
     let mut err: Option<Error> = None;
     let capacity = usize::try_from(total).unwrap_or_else(|_| {
@@ -108,44 +84,19 @@ fn assemble<C: Communicator>(
         )));
         0
     });
-    let mut compressed = Vec::with_capacity(capacity);
-    let mut starts = Vec::with_capacity(n_streams);
-    let mut nbytes = Vec::with_capacity(n_streams);
-    let mut scaling = match props.dtype {
-        DType::Float32 => StreamScaling::F32 {
-            offsets: Vec::with_capacity(n_streams),
-            gains: Vec::with_capacity(n_streams),
-        },
-        DType::Float64 => StreamScaling::F64 {
-            offsets: Vec::with_capacity(n_streams),
-            gains: Vec::with_capacity(n_streams),
-        },
-        DType::Int32 | DType::Int64 => StreamScaling::None,
-    };
-    let mut push = |s: &[u64], n: &[u64], sc: &StreamScaling, b: &[u8]| -> Result<()> {
-        let off = compressed.len() as u64;
-        starts.extend(s.iter().map(|&x| x + off));
-        nbytes.extend_from_slice(n);
-        compressed.extend_from_slice(b);
-        extend_scaling(&mut scaling, sc)
-    };
+    let mut global = Concat::with_capacity(props.dtype, n_streams, capacity);
     for r in 0..size {
         if props.rows[r] == 0 {
             continue;
         }
         let res = if r == 0 {
             match local {
-                Some(fa) => push(
-                    fa.stream_starts(),
-                    fa.stream_nbytes(),
-                    fa.scaling(),
-                    fa.compressed(),
-                ),
+                Some(fa) => global.push_array(fa),
                 None => Err(Error::Protocol("rank 0 has no rows to write".into())),
             }
         } else {
             match receive_rows(comm, r) {
-                Ok((p, b)) if err.is_none() => push(&p.starts, &p.nbytes, &p.scaling, &b),
+                Ok((p, b)) if err.is_none() => global.push(&p.starts, &p.nbytes, &p.scaling, &b),
                 Ok(_) => Ok(()),
                 Err(e) => Err(e),
             }
@@ -157,22 +108,20 @@ fn assemble<C: Communicator>(
     if let Some(e) = err {
         return Err(e);
     }
-    Ok(FlacArray::from_parts(FlacArrayParts {
-        leading_shape: props.global_leading_shape(),
-        stream_size: props.stream_size,
-        one_d: false,
-        dtype: props.dtype,
-        compressed,
-        starts,
-        nbytes,
-        scaling,
-        format_version: props.format_version,
-    })?)
+    global.finish(
+        props.global_leading_shape(),
+        props.stream_size,
+        props.dtype,
+        props.format_version,
+    )
 }
 
 /// Rank 0 receives the rows rank `r` sends in [`write_store`]: a header, then the bytes
 /// (both always received).
-fn receive_rows<C: Communicator>(comm: &C, r: usize) -> Result<(FlacArrayParts, Vec<u8>)> {
+fn receive_rows<C: Communicator>(
+    comm: &C,
+    r: usize,
+) -> Result<(flacarray_core::FlacArrayParts, Vec<u8>)> {
     let src = comm.process_at_rank(rank_of(r)?);
     let header = receive_bytes(&src, MAX_MESSAGE_BYTES);
     let bytes = receive_bytes(&src, MAX_MESSAGE_BYTES)?;
@@ -185,35 +134,6 @@ fn receive_rows<C: Communicator>(comm: &C, r: usize) -> Result<(FlacArrayParts, 
         Header::Error(message) => Err(Error::OtherRank { rank: r, message }),
         Header::None => Err(Error::Protocol(format!("rank {r} sent no rows"))),
     }
-}
-
-/// The rows of every rank for reading the array `meta` describes: `mpi_dist` checked
-/// against it, or the even split; and a check of the keep mask's length.
-pub(crate) fn plan_rows(
-    meta: &StoredMeta,
-    keep: Option<&[bool]>,
-    mpi_dist: Option<&[(usize, usize)]>,
-    size: usize,
-) -> Result<Vec<(usize, usize)>> {
-    let n = meta.leading_shape.first().copied().unwrap_or(0);
-    let dist = match mpi_dist {
-        Some(d) => {
-            check_dist(d, n, size)?;
-            d.to_vec()
-        }
-        None => split_rows(n, size),
-    };
-    if let Some(k) = keep
-        && k.len() != meta.n_streams()
-    {
-        return Err(Error::InvalidArgument(format!(
-            "keep has {} entries but the array has {} streams (leading shape {:?})",
-            k.len(),
-            meta.n_streams(),
-            meta.leading_shape
-        )));
-    }
-    Ok(dist)
 }
 
 /// What rank 0 holds after opening a store: the reader and the rows of every rank.
@@ -229,8 +149,8 @@ type Plan<R> = (R, Vec<(usize, usize)>);
 /// holds at most its own slab and one other rank's at a time.
 ///
 /// * `mpi_dist`: one `(first, last)` range of axis-0 rows per rank, contiguous and
-///   covering the stored rows ([`check_dist`]); ranks may have none, `(k, k)`. Without
-///   it the rows are split as numpy's `array_split` does ([`split_rows`]); unlike
+///   covering the stored rows ([`check_dist`](crate::check_dist)); ranks may have none, `(k, k)`. Without
+///   it the rows are split as numpy's `array_split` does ([`split_rows`](crate::split_rows)); unlike
 ///   flacarray 0.4.1, ranks left without rows are allowed.
 /// * `keep`: a mask over the **global** leading shape (C order); each rank gets the kept
 ///   streams of its slab, as a `(n_kept_local, stream_size)` array, flattened to 1-d
@@ -263,37 +183,25 @@ where
 
     // 1. Rank 0 opens the store and decides the distribution; everybody learns it.
     let mut plan: Option<Result<Plan<R>>> = None;
-    let mut msg = Enc::default();
+    let mut msg = Vec::new();
     if rank == 0 {
         let p = (|| -> Result<Plan<R>> {
             let reader = open()?;
-            let dist = plan_rows(&reader.metadata()?, keep, mpi_dist, size)?;
+            let dist = plan_read(&reader.metadata()?, keep, mpi_dist, size)?;
             Ok((reader, dist))
         })();
-        match &p {
-            Ok((_, dist)) => {
-                msg.u64(1);
-                let flat: Vec<usize> = dist.iter().flat_map(|&(a, b)| [a, b]).collect();
-                msg.usizes(&flat);
-            }
-            Err(e) => {
-                msg.u64(0);
-                msg.str(&e.to_string());
-            }
-        }
+        msg = encode_dist(p.as_ref().map(|(_, dist)| dist.as_slice()));
         plan = Some(p);
     }
-    let got = broadcast_bytes(comm, 0, msg.0, MAX_MESSAGE_BYTES)?;
-    let mut d = Dec::new(&got);
-    let dist: Vec<(usize, usize)> = if d.u64()? == 1 {
-        let flat = d.usizes()?;
-        flat.chunks_exact(2).map(|c| (c[0], c[1])).collect()
-    } else {
-        let message = d.str()?;
-        return match plan {
-            Some(Err(e)) => Err(e),
-            _ => Err(Error::OtherRank { rank: 0, message }),
-        };
+    let got = broadcast_bytes(comm, 0, msg, MAX_MESSAGE_BYTES)?;
+    let dist = match decode_dist(&got)? {
+        Ok(dist) => dist,
+        Err(message) => {
+            return match plan {
+                Some(Err(e)) => Err(e),
+                _ => Err(Error::OtherRank { rank: 0, message }),
+            };
+        }
     };
     if dist.len() != size {
         return Err(Error::Protocol(format!(
@@ -312,7 +220,7 @@ where
                     Ok(None)
                 } else {
                     read_flacarray_rows(&reader, a..b, keep, no_flatten)
-                        .map(|fa| (leading_rows(&fa) > 0).then_some(fa))
+                        .map(|fa| (rows_of(&fa) > 0).then_some(fa))
                         .map_err(Error::from)
                 };
                 if r == 0 {
@@ -390,7 +298,7 @@ where
 {
     #[cfg(feature = "mpio")]
     {
-        let (path, group, replace) = crate::mpio::from_rank_0(comm, path, group, replace)?;
+        let (path, group, replace) = crate::mpio::target_from_rank_0(comm, path, group, replace)?;
         crate::mpio::write_hdf5_mpio(comm, local, &path, &group, replace)
     }
     #[cfg(not(feature = "mpio"))]
@@ -418,7 +326,7 @@ where
 {
     #[cfg(feature = "mpio")]
     {
-        let (path, group, _) = crate::mpio::from_rank_0(comm, path, group, false)?;
+        let (path, group, _) = crate::mpio::target_from_rank_0(comm, path, group, false)?;
         crate::mpio::read_hdf5_mpio(comm, &path, &group, keep, mpi_dist, no_flatten)
     }
     #[cfg(not(feature = "mpio"))]
@@ -475,4 +383,39 @@ pub fn read_zarr<C: Communicator>(
         mpi_dist,
         no_flatten,
     )
+}
+
+/// The writers as methods (here rather than in `array`, so that `array` does not
+/// depend on the I/O).
+impl DistFlacArray {
+    /// Collective: writes the whole array to `group` of the HDF5 file at `path`
+    /// through rank 0 (see [`crate::write_hdf5`]).
+    ///
+    /// # Errors
+    /// As [`crate::write_hdf5`].
+    pub fn write_hdf5<C: Communicator + mpi::raw::AsRaw<Raw = mpi::ffi::MPI_Comm>>(
+        &self,
+        comm: &C,
+        path: &std::path::Path,
+        group: &str,
+        replace: bool,
+    ) -> Result<()> {
+        write_hdf5(comm, self.local(), path, group, replace)
+    }
+
+    /// Collective: writes the whole array to `group` of the Zarr directory store at
+    /// `path`, in Zarr `format`, through rank 0 (see [`crate::write_zarr`]).
+    ///
+    /// # Errors
+    /// As [`crate::write_zarr`].
+    pub fn write_zarr<C: Communicator>(
+        &self,
+        comm: &C,
+        path: &std::path::Path,
+        group: &str,
+        replace: bool,
+        format: flacarray_zarr::ZarrFormat,
+    ) -> Result<()> {
+        write_zarr(comm, self.local(), path, group, replace, format)
+    }
 }

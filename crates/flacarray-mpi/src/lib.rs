@@ -25,26 +25,43 @@
 //! same order. When one rank fails, every rank returns an error (the others an
 //! [`Error::OtherRank`]), so no rank is left waiting.
 //!
+//! # Modules
+//!
+//! Dependencies point one way, from the leaves at the top to the I/O at the bottom:
+//!
+//! | module | holds | uses |
+//! |---|---|---|
+//! | `error` | [`Error`], [`MpioAction`] | — |
+//! | `plan` | the row plan: [`split_rows`], [`check_dist`], rows and byte starts per rank, the checks of a read's `mpi_dist` and keep mask | `error` |
+//! | `protocol` | the wire format of the messages between ranks (array headers, distributions, file targets, read options) | `error` |
+//! | `transfer` | [`send_bytes`], [`receive_bytes`], [`broadcast_bytes`], [`agree`] | `error` |
+//! | `concat` | concatenation of compressed arrays along axis 0 | `error` |
+//! | `array` | [`DistFlacArray`], the ranks' agreement on the global shape | `plan`, `protocol`, `transfer` |
+//! | `mpio` | parallel HDF5 through MPI-IO (feature `mpio`) | `array`, `plan`, `protocol`, `transfer` |
+//! | `io` | reads and writes through rank 0, [`write_hdf5`] / [`read_hdf5`] (dispatching to `mpio` with the feature) | `array`, `concat`, `plan`, `protocol`, `transfer`, `mpio` |
+//!
 //! MPI can be initialised once per process: tests of this crate are examples run
 //! under `mpirun` (`scripts/mpi-tests.sh`).
 #![forbid(unsafe_code)]
 
 mod array;
-mod dist;
+mod concat;
 mod error;
 mod io;
 #[cfg(feature = "mpio")]
 mod mpio;
+mod plan;
+mod protocol;
 mod transfer;
 
 pub use array::DistFlacArray;
-pub use dist::{check_dist, split_rows};
-pub use error::{Error, Result};
+pub use error::{Error, MpioAction, Result};
 /// The Zarr format to write ([`write_zarr`]).
 pub use flacarray_zarr::ZarrFormat;
 pub use io::{read_hdf5, read_store, read_zarr, write_hdf5, write_store, write_zarr};
 #[cfg(feature = "mpio")]
 pub use mpio::{read_hdf5_mpio, write_hdf5_mpio};
+pub use plan::{check_dist, split_rows};
 pub use transfer::{MAX_MESSAGE_BYTES, TAG, agree, broadcast_bytes, receive_bytes, send_bytes};
 
 /// Whether HDF5 files are read and written through MPI-IO by every rank (cargo

@@ -21,10 +21,11 @@ use mpi::raw::AsRaw;
 use mpi::topology::Communicator;
 use mpi::traits::CommunicatorCollectives;
 
-use crate::array::DistFlacArray;
-use crate::error::{Error, Result};
-use crate::io::{plan_rows, writable_props};
-use crate::transfer::{Dec, Enc, MAX_MESSAGE_BYTES, agree, broadcast_bytes, rank_size};
+use crate::array::{DistFlacArray, GlobalProps, writable_props};
+use crate::error::{Error, MpioAction, Result};
+use crate::plan::{nonempty, plan_read, rows_of};
+use crate::protocol::{decode_read_options, decode_target, encode_read_options, encode_target};
+use crate::transfer::{MAX_MESSAGE_BYTES, agree, broadcast_bytes, rank_size};
 
 /// Opens `path` on every rank through MPI-IO, for writing (created if missing, other
 /// content kept) or for reading.
@@ -40,16 +41,14 @@ where
     } else {
         builder.open(path)
     };
-    opened.map_err(|e| {
-        Error::Message(format!(
-            "{}: {} through MPI-IO: {e}",
-            path.display(),
-            if write {
-                "opening for writing"
-            } else {
-                "opening"
-            }
-        ))
+    opened.map_err(|source| Error::Mpio {
+        path: path.to_owned(),
+        action: if write {
+            MpioAction::OpenForWriting
+        } else {
+            MpioAction::Open
+        },
+        source,
     })
 }
 
@@ -61,25 +60,25 @@ fn to_i64(v: impl Iterator<Item = u64>) -> Result<Vec<i64>> {
 /// Collective: rank 0's `path`, `group` and `replace` on every rank (the rank-0
 /// semantics of [`write_hdf5`](crate::write_hdf5) and [`read_hdf5`](crate::read_hdf5)).
 /// A path that is not UTF-8 is sent in its lossy UTF-8 form.
-pub(crate) fn from_rank_0<C: Communicator>(
+pub(crate) fn target_from_rank_0<C: Communicator>(
     comm: &C,
     path: &Path,
     group: &str,
     replace: bool,
 ) -> Result<(PathBuf, String, bool)> {
-    let mut e = Enc::default();
-    e.str(&path.to_string_lossy());
-    e.str(group);
-    e.u64(u64::from(replace));
-    let got = broadcast_bytes(comm, 0, e.0, MAX_MESSAGE_BYTES)?;
-    let mut d = Dec::new(&got);
-    Ok((PathBuf::from(d.str()?), d.str()?, d.u64()? == 1))
+    let got = broadcast_bytes(
+        comm,
+        0,
+        encode_target(path, group, replace),
+        MAX_MESSAGE_BYTES,
+    )?;
+    decode_target(&got)
 }
 
 /// This rank's part: its rows of the tables (starts shifted to global offsets) and
 /// its bytes.
 fn write_part(w: &GroupWriter, fa: &FlacArray, first_row: usize, byte_offset: u64) -> Result<()> {
-    let rows = fa.leading_shape().first().copied().unwrap_or(0);
+    let rows = rows_of(fa);
     let starts = to_i64(fa.stream_starts().iter().map(|&s| s + byte_offset))?;
     let nbytes = to_i64(fa.stream_nbytes().iter().copied())?;
     let (offsets, gains) = match fa.scaling() {
@@ -111,7 +110,7 @@ fn write_part(w: &GroupWriter, fa: &FlacArray, first_row: usize, byte_offset: u6
 /// 64-bit integers wraps), so the value does not depend on the number of ranks.
 fn global_checksums<C: Communicator>(
     comm: &C,
-    props: &crate::array::GlobalProps,
+    props: &GlobalProps,
     local: Option<&FlacArray>,
     first_row: usize,
     byte_offset: u64,
@@ -132,7 +131,7 @@ fn global_checksums<C: Communicator>(
         dtype: props.dtype,
         leading_shape: props.global_leading_shape(),
         stream_size: props.stream_size,
-        total_bytes: props.nbytes.iter().sum(),
+        total_bytes: props.total_bytes(),
     };
     Checksums {
         dtype: props.dtype,
@@ -163,9 +162,8 @@ where
 {
     let (rank, _) = rank_size(comm);
     let props = writable_props(comm, local)?;
-    let first_row: usize = props.rows[..rank].iter().sum();
-    let byte_offset: u64 = props.nbytes[..rank].iter().sum();
-    let total: u64 = props.nbytes.iter().sum();
+    let (first_row, byte_offset) = props.start_of(rank);
+    let total = props.total_bytes();
     let compressed_len = usize::try_from(total)
         .map_err(|_| Error::InvalidArgument(format!("{total} compressed bytes")))?;
     let file = open_file(comm, path, true);
@@ -180,7 +178,7 @@ where
     let writer =
         create_layout(&file, group, &layout, WriteOptions { replace }).map_err(Error::from);
     let mut writer = agree(comm, writer)?;
-    let local = local.filter(|fa| fa.leading_shape().first().copied().unwrap_or(0) > 0);
+    let local = nonempty(local);
     writer.set_checksums(global_checksums(
         comm,
         &props,
@@ -196,9 +194,11 @@ where
     // The group attributes last (written by every rank with the same values, as HDF5
     // requires of metadata in parallel).
     agree(comm, writer.finish().map_err(Error::from))?;
-    let flushed = file
-        .flush()
-        .map_err(|e| Error::Message(format!("{}: flushing: {e}", path.display())));
+    let flushed = file.flush().map_err(|source| Error::Mpio {
+        path: path.to_owned(),
+        action: MpioAction::Flush,
+        source,
+    });
     agree(comm, flushed)
 }
 
@@ -224,33 +224,14 @@ where
 {
     let (rank, size) = rank_size(comm);
     // Rank 0's options for everybody.
-    let mut e = Enc::default();
-    e.u64(u64::from(no_flatten));
-    match keep {
-        Some(k) => {
-            e.u64(1);
-            e.usizes(&k.iter().map(|&b| usize::from(b)).collect::<Vec<_>>());
-        }
-        None => e.u64(0),
-    }
-    match mpi_dist {
-        Some(d) => {
-            e.u64(1);
-            e.usizes(&d.iter().flat_map(|&(a, b)| [a, b]).collect::<Vec<_>>());
-        }
-        None => e.u64(0),
-    }
-    let got = broadcast_bytes(comm, 0, e.0, MAX_MESSAGE_BYTES)?;
-    let mut d = Dec::new(&got);
-    let no_flatten = d.u64()? == 1;
-    let keep: Option<Vec<bool>> = match d.u64()? {
-        1 => Some(d.usizes()?.iter().map(|&v| v == 1).collect()),
-        _ => None,
-    };
-    let mpi_dist: Option<Vec<(usize, usize)>> = match d.u64()? {
-        1 => Some(d.usizes()?.chunks_exact(2).map(|c| (c[0], c[1])).collect()),
-        _ => None,
-    };
+    let got = broadcast_bytes(
+        comm,
+        0,
+        encode_read_options(keep, mpi_dist, no_flatten),
+        MAX_MESSAGE_BYTES,
+    )?;
+    let opts = decode_read_options(&got)?;
+    let (keep, mpi_dist) = (opts.keep.as_deref(), opts.mpi_dist.as_deref());
 
     let file = open_file(comm, path, false);
     let file = agree(comm, file)?;
@@ -259,14 +240,14 @@ where
     let plan = store
         .metadata()
         .map_err(Error::from)
-        .and_then(|meta| plan_rows(&meta, keep.as_deref(), mpi_dist.as_deref(), size))
+        .and_then(|meta| plan_read(&meta, keep, mpi_dist, size))
         .map(|dist| dist[rank]);
     let (a, b) = agree(comm, plan)?;
     let local = if a == b {
         Ok(None)
     } else {
-        read_flacarray_rows(&store, a..b, keep.as_deref(), no_flatten)
-            .map(|fa| (fa.leading_shape().first().copied().unwrap_or(0) > 0).then_some(fa))
+        read_flacarray_rows(&store, a..b, keep, opts.no_flatten)
+            .map(|fa| (rows_of(&fa) > 0).then_some(fa))
             .map_err(Error::from)
     };
     let local = agree(comm, local)?;
