@@ -16,7 +16,7 @@ use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
 use crate::array::{FlacArray, FlacArrayParts, ReadOptions, Selection};
 use crate::codec::CompressOptions;
 use crate::dtype::{DType, DecodedArray, Element, StreamScaling};
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Result, stream_name};
 use crate::integrity::{self, ATTR_CHECKSUMS, Checksums, StoredChecksums};
 use crate::select::{index_tuples, kept_streams};
 use crate::validate;
@@ -333,6 +333,28 @@ fn check_streams(
         sum = sum.wrapping_add(integrity::stream_hash(i, bytes));
     }
     if sum != c.streams {
+        // The sum cannot say which stream changed. A changed byte almost always breaks
+        // a frame's CRC-16 too, so walk each stream's frames (no decoding, nothing
+        // allocated) to name the damaged stream; only a change that keeps every CRC
+        // valid (streams swapped or moved) is reported as the checksum mismatch.
+        for (i, (&s, &b)) in starts.iter().zip(nbytes).enumerate() {
+            let lo = usize_of(s)?;
+            let hi = usize_of(b)?.saturating_add(lo);
+            let Some(bytes) = compressed.get(lo..hi) else {
+                continue;
+            };
+            let stream = stream_name(i, &meta.leading_shape);
+            match flacarray_flac::count_samples(bytes) {
+                Err(source) => return Err(CoreError::Flac { stream, source }),
+                Ok(n) if n != meta.stream_size as u64 => {
+                    return Err(CoreError::Corrupt(format!(
+                        "stream {stream}: holds {n} samples, the array says {}",
+                        meta.stream_size
+                    )));
+                }
+                Ok(_) => {}
+            }
+        }
         return Err(CoreError::Corrupt(format!(
             "attribute {ATTR_CHECKSUMS}: the bytes of the {} streams do not match the \
              checksum written with them (a stream was changed, or streams were swapped \
