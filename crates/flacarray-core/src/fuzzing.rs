@@ -136,9 +136,7 @@ impl FlacArrayReader for HostileStore {
         let per = meta.streams_per_row();
         let n_rows = meta.leading_shape.first().copied().unwrap_or(0);
         if rows.start > rows.end || rows.end > n_rows {
-            return Err(CoreError::Index(format!(
-                "rows {rows:?} outside 0..{n_rows}"
-            )));
+            return Err(CoreError::Index(format!("rows {rows:?} outside 0..{n_rows}")));
         }
         // A reader asks for rows only after `check_meta`; a harness bug otherwise.
         validate::check_meta(meta)?;
@@ -194,16 +192,10 @@ pub fn fuzz_read(data: &[u8]) {
         assert_eq!(fa.stream_size(), meta.stream_size);
         if let Ok(sel) = fa.decompress(&ReadOptions::default()) {
             let n: usize = meta.leading_shape.iter().product();
-            assert_eq!(
-                sel.array.shape().iter().product::<usize>(),
-                n * meta.stream_size
-            );
+            assert_eq!(sel.array.shape().iter().product::<usize>(), n * meta.stream_size);
         }
     }
-    let n = meta
-        .leading_shape
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d));
+    let n = meta.leading_shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
     // A keep mask costs one bool per stream: only for shapes the bytes can hold.
     if let Some(n) = n.filter(|&n| n <= data.len()) {
         let keep: Vec<bool> = (0..n)

@@ -133,12 +133,7 @@ fn hand_made_hostile_inputs() {
     let one = seeds().remove(4);
     let bytes = &one[18 + 16..];
     let words = [0u32, bytes.len() as u32, 0, 0];
-    for (lead, size) in [
-        (60_000u16, 10u64),
-        (1, 1 << 40),
-        (1, 1 << 62),
-        (1, u64::MAX),
-    ] {
+    for (lead, size) in [(60_000u16, 10u64), (1, 1 << 40), (1, 1 << 62), (1, u64::MAX)] {
         let input = HostileStore::encode(DType::Int32, false, &[lead], size, &words, bytes);
         let store = HostileStore::parse(&input).unwrap();
         let err = flacarray_core::read_flacarray(&store, None, true).unwrap_err();
@@ -152,12 +147,7 @@ fn hand_made_hostile_inputs() {
 
 #[test]
 fn fuzz_replay() {
-    let env = |k: &str, d: u64| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
+    let env = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
     let iters = env("FUZZ_ITERS", 3000);
     let until = Instant::now() + Duration::from_secs(env("FUZZ_SECS", 20));
     let seeds = seeds();
