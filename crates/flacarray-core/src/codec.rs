@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use flacarray_flac::{Decoder, Encoder, EncoderConfig};
+use flacarray_flac::{Decoder, Encoder, EncoderConfig, FrameSizes};
 use flacarray_quant::{
     Precision, QuantFloat, QuantSpec, Quanta, dequantize_stream, quantize_stream,
 };
@@ -246,6 +246,8 @@ pub(crate) fn compress(
 
     with_threads(opts.threads, || {
         let wave = rayon::current_num_threads().max(1) * CHUNKS_PER_THREAD;
+        // Fewer streams than threads leave threads idle: split each stream's frames.
+        let split = n_streams < rayon::current_num_threads();
         let mut out = Encoded {
             bytes: Vec::new(),
             starts: Vec::with_capacity(n_streams),
@@ -267,7 +269,9 @@ pub(crate) fn compress(
                         })
                     },
                     |w, r| match w {
-                        Ok(w) => encode_chunk(input, &spec, r.clone(), stream_size, leading, w),
+                        Ok(w) => {
+                            encode_chunk(input, &spec, r.clone(), stream_size, leading, w, split)
+                        }
                         Err(e) => Err(CoreError::InvalidArgument(e.to_string())),
                     },
                 )
@@ -351,6 +355,7 @@ fn encode_chunk(
     ss: usize,
     leading: &[usize],
     w: &mut EncWorker,
+    split: bool,
 ) -> Result<ChunkOut> {
     let mut c = ChunkOut {
         bytes: Vec::new(),
@@ -364,13 +369,12 @@ fn encode_chunk(
             source: e,
         };
         let n = match input {
-            InputRef::I32(x) => w
-                .enc
-                .encode_into(&x[span], &mut c.bytes)
-                .map_err(flac_err)?,
+            InputRef::I32(x) => {
+                encode_ints(&mut w.enc, &x[span], split, &mut c.bytes).map_err(flac_err)?
+            }
             InputRef::I64(x) => {
                 split_i64(&x[span], &mut w.ints);
-                w.enc.encode_into(&w.ints, &mut c.bytes).map_err(flac_err)?
+                encode_ints(&mut w.enc, &w.ints, split, &mut c.bytes).map_err(flac_err)?
             }
             InputRef::F32(x) => {
                 let Spec::F32(s) = spec else {
@@ -381,7 +385,7 @@ fn encode_chunk(
                 w.ints.resize(ss, 0);
                 let p = quantize_one(&x[span], s, g, leading, &mut w.ints)?;
                 c.params.push((f64::from(p.0), f64::from(p.1)));
-                w.enc.encode_into(&w.ints, &mut c.bytes).map_err(flac_err)?
+                encode_ints(&mut w.enc, &w.ints, split, &mut c.bytes).map_err(flac_err)?
             }
             InputRef::F64(x) => {
                 let Spec::F64(s) = spec else {
@@ -393,12 +397,147 @@ fn encode_chunk(
                 let p = quantize_one(&x[span], s, g, leading, &mut w.wide)?;
                 c.params.push(p);
                 split_i64(&w.wide, &mut w.ints);
-                w.enc.encode_into(&w.ints, &mut c.bytes).map_err(flac_err)?
+                encode_ints(&mut w.enc, &w.ints, split, &mut c.bytes).map_err(flac_err)?
             }
         };
         c.nbytes.push(n as u64);
     }
     Ok(c)
+}
+
+/// Frames per part when one stream is split across threads: enough that a part's
+/// own task, output buffer and encoder setup cost little against encoding 64 blocks
+/// (256 Ki samples at the default block size).
+///
+/// Unit tests use 4 so that streams of a few dozen frames take the parallel path.
+const MIN_PART_FRAMES: usize = if cfg!(test) { 4 } else { 64 };
+/// Parts per thread of a split stream, to even out parts that compress at
+/// different speeds.
+const PARTS_PER_THREAD: usize = 4;
+
+/// How many frames each part of a stream of `frames` frames gets, or `None` when the
+/// stream is too short to be worth splitting over the current pool.
+fn part_frames(frames: usize) -> Option<usize> {
+    let threads = rayon::current_num_threads();
+    if threads < 2 || frames < 2 * MIN_PART_FRAMES {
+        return None;
+    }
+    let parts = (frames / MIN_PART_FRAMES).min(threads * PARTS_PER_THREAD);
+    Some(frames.div_ceil(parts))
+}
+
+/// Appends one FLAC stream of `ints` to `out`; returns its length in bytes. With
+/// `split`, runs of frames are encoded in parallel and joined after one stream
+/// header: frames are independent and numbered from the run's first frame, so the
+/// bytes are exactly those of the serial encoder whatever the thread count.
+fn encode_ints(
+    enc: &mut Encoder,
+    ints: &[i32],
+    split: bool,
+    out: &mut Vec<u8>,
+) -> flacarray_flac::Result<usize> {
+    let channels = enc.config().channels as usize;
+    let bs = enc.block_size() as usize;
+    let samples = ints.len() / channels;
+    let per = match (split, part_frames(samples.div_ceil(bs))) {
+        (true, Some(per)) if !enc.config().md5 => per,
+        _ => return enc.encode_into(ints, out),
+    };
+    let cfg = enc.config().clone();
+    let parts: Vec<flacarray_flac::Result<(Vec<u8>, FrameSizes)>> = ints
+        .par_chunks(per * bs * channels)
+        .enumerate()
+        .map_init(
+            || Encoder::new(cfg.clone()),
+            |e, (p, x)| {
+                let e = e.as_mut().map_err(|e| e.clone())?;
+                let mut bytes = Vec::new();
+                let sizes = e.encode_frames_into(x, (p * per) as u64, &mut bytes)?;
+                Ok((bytes, sizes))
+            },
+        )
+        .collect();
+    let parts: Vec<(Vec<u8>, FrameSizes)> =
+        parts.into_iter().collect::<flacarray_flac::Result<_>>()?;
+    let sizes = parts.iter().fold(FrameSizes::NONE, |a, (_, s)| a.merge(*s));
+    let start = out.len();
+    enc.write_stream_header(samples as u64, sizes, out)?;
+    out.reserve(parts.iter().map(|(b, _)| b.len()).sum());
+    for (b, _) in &parts {
+        out.extend_from_slice(b);
+    }
+    Ok(out.len() - start)
+}
+
+/// Decodes samples `range` of a stream of `ss` samples per channel into `out`. With
+/// `split` and the whole stream asked for, runs of frames are decoded in parallel
+/// from frame starts found by scanning ([`flacarray_flac::locate_frame`]); each run
+/// must end exactly where the next was found (a sync pattern can occur by chance
+/// inside frame data) and every frame's CRC-16 is checked. Any doubt falls back to
+/// the serial decoder, whose result or error is authoritative.
+fn decode_ints(
+    dec: &mut Decoder,
+    bytes: &[u8],
+    ss: u64,
+    range: Range<u64>,
+    split: bool,
+    out: &mut [i32],
+) -> flacarray_flac::Result<()> {
+    if split
+        && range == (0..ss)
+        && let Some(per) = split_plan(bytes, ss)
+        && decode_parts(bytes, ss, per, out)
+    {
+        return Ok(());
+    }
+    dec.decode_range_into(bytes, ss, range, out).map(|_| ())
+}
+
+/// Frames per part (and the block size and channel count) for decoding a whole
+/// stream in parallel, or `None` when it should be decoded serially.
+fn split_plan(bytes: &[u8], ss: u64) -> Option<(usize, usize, usize)> {
+    let info = flacarray_flac::read_stream_info(bytes).ok()?;
+    if info.min_block_size != info.max_block_size || info.total_samples != ss {
+        return None;
+    }
+    let bs = info.max_block_size as usize;
+    let frames = usize::try_from(ss).ok()?.div_ceil(bs.max(1));
+    Some((part_frames(frames)?, bs, info.channels as usize))
+}
+
+/// Decodes the parts of a whole stream in parallel into disjoint slices of `out`;
+/// `false` when a frame start was not found or a part did not end where the next
+/// begins (`out` then holds garbage and the caller decodes serially).
+fn decode_parts(
+    bytes: &[u8],
+    ss: u64,
+    (per, bs, channels): (usize, usize, usize),
+    out: &mut [i32],
+) -> bool {
+    let part_len = per * bs * channels;
+    if out.len() as u64 != ss.saturating_mul(channels as u64) {
+        return false;
+    }
+    let n_parts = out.len().div_ceil(part_len);
+    let starts: Option<Vec<usize>> = (0..n_parts)
+        .into_par_iter()
+        .map(|p| {
+            flacarray_flac::locate_frame(bytes, (p * per) as u64)
+                .ok()
+                .flatten()
+        })
+        .collect();
+    let Some(starts) = starts else {
+        return false;
+    };
+    out.par_chunks_mut(part_len)
+        .enumerate()
+        .map_init(Decoder::new, |d, (p, o)| {
+            let end = starts.get(p + 1).copied().unwrap_or(bytes.len());
+            d.decode_frames_into(bytes, ss, starts[p], (p * per) as u64, o)
+                .is_ok_and(|e| e == end)
+        })
+        .all(|ok| ok)
 }
 
 /// Quantizes one stream with its rule; errors name the stream by leading index.
@@ -535,18 +674,17 @@ pub(crate) fn decode(
     let r64 = range.start as u64..range.end as u64;
     let ss = src.stream_size as u64;
     let v0 = src.version == 0;
+    // Fewer streams than threads leave threads idle: split each stream's frames.
+    let split = sel.len() < rayon::current_num_threads();
     match out {
         OutputMut::I32(o) => run(src, sel, len, o, |w, g, bytes, o| {
-            w.dec
-                .decode_range_into(bytes, ss, r64.clone(), o)
-                .map(|_| ())
+            decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, o)
                 .map_err(|e| flac_err(src, g, e))
         }),
         OutputMut::I64(o) => run(src, sel, len, o, |w, g, bytes, o| {
             if v0 {
                 w.ints.resize(len, 0);
-                w.dec
-                    .decode_range_into(bytes, ss, r64.clone(), &mut w.ints)
+                decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
                     .map_err(|e| flac_err(src, g, e))?;
                 let StreamScaling::I64Offsets(offs) = src.scaling else {
                     return Err(CoreError::Corrupt(
@@ -564,8 +702,7 @@ pub(crate) fn decode(
                 }
             } else {
                 w.ints.resize(2 * len, 0);
-                w.dec
-                    .decode_range_into(bytes, ss, r64.clone(), &mut w.ints)
+                decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
                     .map_err(|e| flac_err(src, g, e))?;
                 join_i64(&w.ints, o);
             }
@@ -578,8 +715,7 @@ pub(crate) fn decode(
                 ));
             };
             w.ints.resize(len, 0);
-            w.dec
-                .decode_range_into(bytes, ss, r64.clone(), &mut w.ints)
+            decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
                 .map_err(|e| flac_err(src, g, e))?;
             let r = if v0 {
                 flacarray_quant::v0::dequantize_into(
@@ -602,8 +738,7 @@ pub(crate) fn decode(
             };
             let r = if v0 {
                 w.ints.resize(len, 0);
-                w.dec
-                    .decode_range_into(bytes, ss, r64.clone(), &mut w.ints)
+                decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
                     .map_err(|e| flac_err(src, g, e))?;
                 flacarray_quant::v0::dequantize_into(
                     &w.ints,
@@ -615,8 +750,7 @@ pub(crate) fn decode(
             } else {
                 w.ints.resize(2 * len, 0);
                 w.wide.resize(len, 0);
-                w.dec
-                    .decode_range_into(bytes, ss, r64.clone(), &mut w.ints)
+                decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
                     .map_err(|e| flac_err(src, g, e))?;
                 join_i64(&w.ints, &mut w.wide);
                 dequantize_stream(&w.wide, offsets[g], gains[g], o)
@@ -651,4 +785,195 @@ fn run<T: Send>(
         })
         .collect();
     results.into_iter().collect()
+}
+
+#[cfg(test)]
+mod split_tests {
+    use super::*;
+
+    fn noise(n: usize, seed: u64) -> Vec<i64> {
+        let mut x = seed;
+        (0..n)
+            .map(|i| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                // A smooth part plus noise, so LPC, fixed and verbatim frames all occur.
+                let wave = ((i as f64) * 0.01).sin() * 1e6;
+                wave as i64 + ((x >> 40) as i64 - (1 << 23))
+            })
+            .collect()
+    }
+
+    fn source<'a>(e: &'a Encoded, ss: usize, leading: &'a [usize], dtype: DType) -> Source<'a> {
+        Source {
+            bytes: &e.bytes,
+            starts: &e.starts,
+            nbytes: &e.nbytes,
+            stream_size: ss,
+            leading,
+            dtype,
+            scaling: &e.scaling,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn split_streams_are_byte_identical_and_decode_for_any_thread_count() {
+        for ss in [40_000usize, 70_001] {
+            for n_streams in [1usize, 2] {
+                let leading = [n_streams];
+                let raw = noise(ss * n_streams, ss as u64);
+                let i32s: Vec<i32> = raw.iter().map(|&v| v as i32).collect();
+                let i64s: Vec<i64> = raw.iter().map(|&v| v * 1000 + 7).collect();
+                let f32s: Vec<f32> = raw.iter().map(|&v| v as f32 * 1e-3).collect();
+                let f64s: Vec<f64> = raw.iter().map(|&v| v as f64 * 1e-3).collect();
+                let inputs = [
+                    (InputRef::I32(&i32s), DType::Int32),
+                    (InputRef::I64(&i64s), DType::Int64),
+                    (InputRef::F32(&f32s), DType::Float32),
+                    (InputRef::F64(&f64s), DType::Float64),
+                ];
+                for (input, dtype) in inputs {
+                    let is_float = matches!(dtype, DType::Float32 | DType::Float64);
+                    for level in [0u8, 5, 8] {
+                        let opts = |t| CompressOptions {
+                            level,
+                            threads: Some(t),
+                            quanta: is_float.then_some(QuantaOption::Scalar(1e-3)),
+                            ..Default::default()
+                        };
+                        let one = compress(input, ss, &leading, &opts(1))
+                            .unwrap_or_else(|e| panic!("{e}"));
+                        let src1 = source(&one, ss, &leading, dtype);
+                        let mut want = vec![0f64; ss * n_streams];
+                        let mut got = want.clone();
+                        for t in [1usize, 2, 3, 4] {
+                            let what = format!(
+                                "ss {ss} streams {n_streams} {dtype} level {level} threads {t}"
+                            );
+                            let par = compress(input, ss, &leading, &opts(t))
+                                .unwrap_or_else(|e| panic!("{what}: {e}"));
+                            assert!(par == one, "{what}: bytes differ");
+                            let sel: Vec<usize> = (0..n_streams).collect();
+                            let into = |o: &mut Vec<f64>, threads| {
+                                with_threads(Some(threads), || {
+                                    decode_f64(&src1, &sel, ss, dtype, o)
+                                })
+                                .and_then(|r| r)
+                                .unwrap_or_else(|e| panic!("{what}: {e}"));
+                            };
+                            if t == 1 {
+                                into(&mut want, 1);
+                            }
+                            into(&mut got, t);
+                            assert!(got == want, "{what}: decoded values differ");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decodes everything as the source's dtype and widens it to f64 for comparing.
+    fn decode_f64(
+        src: &Source<'_>,
+        sel: &[usize],
+        ss: usize,
+        dtype: DType,
+        o: &mut [f64],
+    ) -> Result<()> {
+        let n = o.len();
+        match dtype {
+            DType::Int32 => {
+                let mut v = vec![0i32; n];
+                decode(src, sel, 0..ss, OutputMut::I32(&mut v))?;
+                o.iter_mut().zip(v).for_each(|(o, v)| *o = f64::from(v));
+            }
+            DType::Int64 => {
+                let mut v = vec![0i64; n];
+                decode(src, sel, 0..ss, OutputMut::I64(&mut v))?;
+                o.iter_mut().zip(v).for_each(|(o, v)| *o = v as f64);
+            }
+            DType::Float32 => {
+                let mut v = vec![0f32; n];
+                decode(src, sel, 0..ss, OutputMut::F32(&mut v))?;
+                o.iter_mut().zip(v).for_each(|(o, v)| *o = f64::from(v));
+            }
+            DType::Float64 => decode(src, sel, 0..ss, OutputMut::F64(o))?,
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_planted_sync_pattern_falls_back_to_the_serial_decoder() {
+        // Level 0 (blocks of 1152) on full-range noise: verbatim frames, whose 32-bit
+        // samples sit byte-aligned after a 6-byte frame header and a subframe header.
+        let bs = 1152;
+        let ss = 40 * bs + 500;
+        let mut x: Vec<i32> = noise(ss, 9)
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| (v as i32) ^ ((i as i32).wrapping_mul(0x9E37_79B9u32 as i32)))
+            .collect();
+        let opts = CompressOptions {
+            level: 0,
+            threads: Some(1),
+            ..Default::default()
+        };
+        let leading = [1usize];
+        let clean =
+            compress(InputRef::I32(&x), ss, &leading, &opts).unwrap_or_else(|e| panic!("{e}"));
+        // With 2 threads, parts of 6 frames start at frames 6, 12, ...: copy frame 12's
+        // header into the last samples of frame 11, after the scan's starting estimate.
+        let k = 12u64;
+        let real = flacarray_flac::locate_frame(&clean.bytes, k)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("frame {k} not found"));
+        let h = &clean.bytes[real..real + 8];
+        let at = 12 * bs - 4;
+        x[at] = i32::from_be_bytes([h[0], h[1], h[2], h[3]]);
+        x[at + 1] = i32::from_be_bytes([h[4], h[5], h[6], h[7]]);
+        let hostile =
+            compress(InputRef::I32(&x), ss, &leading, &opts).unwrap_or_else(|e| panic!("{e}"));
+        let found = flacarray_flac::locate_frame(&hostile.bytes, k)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("frame {k} not found"));
+        assert!(
+            found < real,
+            "the planted header at {found} is found first (real frame at {real})"
+        );
+        let plan = with_threads(Some(2), || split_plan(&hostile.bytes, ss as u64))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plan, Some((6, bs, 1)));
+        let mut out = vec![0i32; ss];
+        let parts_ok = with_threads(Some(2), || {
+            decode_parts(&hostile.bytes, ss as u64, (6, bs, 1), &mut out)
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            !parts_ok,
+            "the parallel decode must notice the false frame start"
+        );
+        let src = source(&hostile, ss, &leading, DType::Int32);
+        let mut got = vec![0i32; ss];
+        with_threads(Some(2), || {
+            decode(&src, &[0], 0..ss, OutputMut::I32(&mut got))
+        })
+        .and_then(|r| r)
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(got == x, "the fallback decodes exactly");
+        // A corrupted byte is an error, in parallel as serially.
+        let mut bad = hostile.clone();
+        let mid = bad.bytes.len() / 2;
+        bad.bytes[mid] ^= 0x10;
+        let src = source(&bad, ss, &leading, DType::Int32);
+        for t in [1usize, 2] {
+            let r = with_threads(Some(t), || {
+                decode(&src, &[0], 0..ss, OutputMut::I32(&mut got))
+            })
+            .and_then(|r| r);
+            assert!(r.is_err(), "threads {t}: corruption undetected");
+        }
+    }
 }

@@ -264,9 +264,9 @@ impl Decoder {
         stream: &[u8],
         stream_size: Option<u64>,
         range: Option<Range<u64>>,
-        mut out: Out<'_>,
+        out: Out<'_>,
     ) -> Result<StreamInfo> {
-        let (info, mut pos) = parse_header(stream)?;
+        let (info, pos) = parse_header(stream)?;
         check_info(&info)?;
         let recorded = (info.total_samples != 0).then_some(info.total_samples);
         if let (Some(want), Some(found)) = (stream_size, recorded)
@@ -299,7 +299,6 @@ impl Decoder {
         // Without a known length the frames decide it; the checks against it below
         // are then vacuous.
         let stream_size = known.unwrap_or(u64::MAX);
-        let channels = info.channels as usize;
         if let Out::Slice(s) = &out {
             let want = (range.end - range.start).checked_mul(info.channels.into());
             if want != Some(s.len() as u64) {
@@ -311,11 +310,107 @@ impl Decoder {
                 )));
             }
         }
+        self.frames(
+            stream,
+            &info,
+            pos,
+            (0, None),
+            stream_size,
+            known,
+            range,
+            out,
+        )?;
+        Ok(info)
+    }
+
+    /// Decodes a run of frames of a fixed-block-size stream: the frames from frame
+    /// `first_frame`, which starts at byte `at` (see [`locate_frame`]), into `out`,
+    /// which receives the `out.len() / channels` samples per channel from sample
+    /// `first_frame * block_size` on. The stream must hold `stream_size` samples per
+    /// channel. Returns the byte offset just past the last frame decoded; every
+    /// frame's number, block size and CRC-16 are checked.
+    ///
+    /// Parts of a stream decoded this way (on several threads, say) are the whole
+    /// stream exactly when each part ends where the next one starts and the last one
+    /// ends at the end of the stream; a caller that located the starts by scanning
+    /// must check that, since a sync pattern can occur inside frame data.
+    ///
+    /// ```
+    /// use flacarray_flac::{Decoder, locate_frame};
+    /// let x: Vec<i32> = (0..10_000).map(|i| i % 77).collect();
+    /// let bytes = flacarray_flac::encode(&x, &Default::default())?; // blocks of 4096
+    /// let at = locate_frame(&bytes, 2)?.expect("frame 2 exists");
+    /// let mut tail = vec![0; 10_000 - 2 * 4096];
+    /// let end = Decoder::new().decode_frames_into(&bytes, 10_000, at, 2, &mut tail)?;
+    /// assert_eq!((end, &tail[..]), (bytes.len(), &x[2 * 4096..]));
+    /// # Ok::<(), flacarray_flac::Error>(())
+    /// ```
+    pub fn decode_frames_into(
+        &mut self,
+        stream: &[u8],
+        stream_size: u64,
+        at: usize,
+        first_frame: u64,
+        out: &mut [i32],
+    ) -> Result<usize> {
+        let (info, first_at) = parse_header(stream)?;
+        check_info(&info)?;
+        let bs = fixed_block_size(&info).ok_or_else(|| {
+            Error::InvalidArgument("frame runs need a fixed-block-size stream".into())
+        })?;
+        if info.total_samples != 0 && info.total_samples != stream_size {
+            return Err(Error::SampleCount {
+                expected: stream_size,
+                found: info.total_samples,
+            });
+        }
+        let channels = u64::from(info.channels);
+        let start = first_frame.checked_mul(u64::from(bs));
+        let end = start.and_then(|s| s.checked_add(out.len() as u64 / channels));
+        let (Some(start), Some(end)) = (start, end) else {
+            return Err(Error::InvalidArgument("frame run out of range".into()));
+        };
+        if end > stream_size || !(out.len() as u64).is_multiple_of(channels) || at < first_at {
+            return Err(Error::InvalidArgument(format!(
+                "frame run from frame {first_frame} ({} values at byte {at}) does not fit \
+                 a stream of {stream_size} samples x {channels} channels",
+                out.len()
+            )));
+        }
+        self.frames(
+            stream,
+            &info,
+            at,
+            (first_frame, Some(bs)),
+            stream_size,
+            Some(stream_size),
+            start..end,
+            Out::Slice(out),
+        )
+    }
+
+    /// Decodes the frames from byte `pos`, the first numbered `frame0.0` (with block
+    /// size `frame0.1` already known for a part that starts mid-stream); returns the
+    /// offset past the last frame read.
+    #[allow(clippy::too_many_arguments)]
+    fn frames(
+        &mut self,
+        stream: &[u8],
+        info: &StreamInfo,
+        mut pos: usize,
+        frame0: (u64, Option<u32>),
+        stream_size: u64,
+        known: Option<u64>,
+        range: Range<u64>,
+        mut out: Out<'_>,
+    ) -> Result<usize> {
+        let info = *info;
+        let channels = info.channels as usize;
         let whole_tail = range.end == stream_size;
-        let mut sample: u64 = 0;
-        let mut frame: u64 = 0;
+        let mut frame: u64 = frame0.0;
+        let mut sample: u64 = frame0.1.map_or(0, |bs| frame * u64::from(bs));
         // Block size of the frames of a fixed-strategy stream; only the last may differ.
-        let mut fixed_bs: Option<u32> = None;
+        let mut fixed_bs: Option<u32> = frame0.1;
         let mut ended_short = false;
         while pos < stream.len() && (sample < range.end || whole_tail) {
             let hdr = parse_frame_header(&stream[pos..], pos, info.bits_per_sample, frame)?;
@@ -372,7 +467,7 @@ impl Decoder {
                 offset: pos,
             });
         }
-        Ok(info)
+        Ok(pos)
     }
 
     /// Decodes the frame at `pos` into the channel buffers; returns the offset just
@@ -496,6 +591,83 @@ impl Decoder {
             i64::from(self.chan[ch][i])
         }
     }
+}
+
+/// The block size of a stream whose STREAMINFO promises one block size for every
+/// frame but the last (minimum equal to maximum), as fixed-strategy encoders write.
+fn fixed_block_size(info: &StreamInfo) -> Option<u32> {
+    (info.min_block_size == info.max_block_size && info.min_block_size >= 16)
+        .then_some(info.max_block_size)
+}
+
+/// Bytes scanned forward from one estimated position before giving up; a frame of
+/// 4096 32-bit samples holds at most about 16 KiB plus headers, so several frames
+/// fit in this window.
+const SCAN_WINDOW: usize = 1 << 18;
+
+/// Finds the byte offset of frame `k` of a fixed-block-size stream that records its
+/// length: the first offset from an estimate (`k / n_frames` of the way through the
+/// frame bytes) that holds a sync code, a frame header with a valid CRC-8 and the
+/// frame number `k`. Returns `Ok(None)` when the stream has no such frame within a
+/// bounded scan or is not a fixed-block-size stream with a recorded length.
+///
+/// A sync pattern with a valid header can occur by chance inside frame data, so the
+/// answer is a candidate: [`Decoder::decode_frames_into`] then checks that the frames
+/// before it end exactly there.
+pub fn locate_frame(stream: &[u8], k: u64) -> Result<Option<usize>> {
+    let (info, first) = parse_header(stream)?;
+    let Some(bs) = fixed_block_size(&info) else {
+        return Ok(None);
+    };
+    let n_frames = info.total_samples.div_ceil(u64::from(bs));
+    if k >= n_frames || first >= stream.len() {
+        return Ok(None);
+    }
+    if k == 0 {
+        return Ok(Some(first));
+    }
+    let span = (stream.len() - first) as u64;
+    // The estimate is below `span`, which is a `usize`.
+    #[allow(clippy::cast_possible_truncation)]
+    let mut est = first + (u128::from(span) * u128::from(k) / u128::from(n_frames)) as usize;
+    let avg = (stream.len() - first) / usize::try_from(n_frames).unwrap_or(usize::MAX).max(1);
+    // Each retry starts further back; after a few the estimate is the frame start.
+    for back in 0..8u32 {
+        let stop = est
+            .saturating_add(SCAN_WINDOW)
+            .min(stream.len().saturating_sub(1));
+        let mut i = est;
+        let mut overshoot = None;
+        while i < stop {
+            if stream[i] == 0xFF
+                && stream[i + 1] == 0xF8
+                && let Ok(h) = parse_frame_header(&stream[i..], i, info.bits_per_sample, k)
+                && !h.variable
+            {
+                if h.number == k {
+                    return Ok(Some(i));
+                }
+                if h.number > k {
+                    overshoot = Some(h.number - k);
+                    break;
+                }
+            }
+            i += 1;
+        }
+        let Some(by) = overshoot else {
+            return Ok(None);
+        };
+        if est == first {
+            return Ok(None);
+        }
+        let by = usize::try_from(by).unwrap_or(usize::MAX);
+        let step = by
+            .saturating_add(1)
+            .saturating_mul(avg)
+            .saturating_mul(1 << back);
+        est = est.saturating_sub(step).max(first);
+    }
+    Ok(None)
 }
 
 /// Checks a frame header against STREAMINFO and the frames before it.

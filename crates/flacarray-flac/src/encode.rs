@@ -318,6 +318,12 @@ impl Encoder {
         &self.config
     }
 
+    /// Samples per channel in every frame but a stream's last (the level's block size
+    /// unless the configuration overrides it).
+    pub fn block_size(&self) -> u32 {
+        self.preset.block_size
+    }
+
     /// Appends one complete FLAC stream holding `interleaved` (length a multiple of
     /// the channel count) to `out`; returns the number of bytes appended.
     pub fn encode_into(&mut self, interleaved: &[i32], out: &mut Vec<u8>) -> Result<usize> {

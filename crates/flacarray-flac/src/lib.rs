@@ -31,7 +31,9 @@ mod lpc;
 mod metadata;
 mod rice;
 
-pub use decode::{Decoded, Decoder, count_samples, decode, decode_range, decode_to_end};
+pub use decode::{
+    Decoded, Decoder, count_samples, decode, decode_range, decode_to_end, locate_frame,
+};
 pub use encode::{
     Apodization, Encoder, EncoderConfig, FrameSizes, LevelPreset, StereoMode, encode,
     max_encoded_len,

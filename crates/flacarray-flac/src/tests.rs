@@ -2,7 +2,7 @@
 
 use crate::{
     Decoder, Encoder, EncoderConfig, Error, FrameSizes, count_samples, decode, decode_range,
-    decode_to_end, encode, read_stream_info,
+    decode_to_end, encode, locate_frame, read_stream_info,
 };
 
 fn lcg(seed: &mut u64) -> u64 {
@@ -275,4 +275,89 @@ fn frame_ranges_concatenate_to_the_whole_stream() {
     })
     .unwrap_or_else(|e| panic!("{e}"));
     assert!(md5.encode_frames_into(&[1, 2], 0, &mut Vec::new()).is_err());
+}
+
+#[test]
+fn frames_are_located_and_decoded_from_any_start() {
+    for channels in [1u32, 2] {
+        for level in [0u8, 5] {
+            let cfg = EncoderConfig {
+                level,
+                channels,
+                ..Default::default()
+            };
+            let block = cfg.validate().map(|p| p.block_size as usize).unwrap_or(0);
+            let (_, x) = signals(21 * block / 2 * channels as usize).swap_remove(5);
+            let ch = channels as usize;
+            let n = x.len() / ch;
+            let whole = encode(&x, &cfg).unwrap_or_default();
+            // The true frame starts: the header length plus the sizes of the frames before.
+            let mut enc = Encoder::new(cfg.clone()).unwrap_or_else(|e| panic!("{e}"));
+            let mut head = Vec::new();
+            enc.write_stream_header(n as u64, FrameSizes::NONE, &mut head)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut starts = vec![head.len()];
+            for (f, blk) in x.chunks(block * ch).enumerate() {
+                let mut b = Vec::new();
+                enc.encode_frames_into(blk, f as u64, &mut b)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                starts.push(starts[f] + b.len());
+            }
+            let frames = n.div_ceil(block);
+            assert_eq!(starts[frames], whole.len());
+            for k in 0..frames {
+                let at = locate_frame(&whole, k as u64).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(
+                    at,
+                    Some(starts[k]),
+                    "channels {channels} level {level} frame {k}"
+                );
+                // Decode frames k..k+3 (or to the end) from there.
+                let last = (k + 3).min(frames);
+                let hi = (last * block).min(n);
+                let mut out = vec![0; (hi - k * block) * ch];
+                let end = Decoder::new()
+                    .decode_frames_into(&whole, n as u64, starts[k], k as u64, &mut out)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(end, starts[last]);
+                assert!(out[..] == x[k * block * ch..hi * ch]);
+            }
+            assert_eq!(locate_frame(&whole, frames as u64).ok(), Some(None));
+            // A run that starts at the wrong byte, claims the wrong frame number or
+            // asks for more samples than the stream holds is an error.
+            let mut out = vec![0; block * ch];
+            let mut d = Decoder::new();
+            assert!(
+                d.decode_frames_into(&whole, n as u64, starts[1] + 1, 1, &mut out)
+                    .is_err()
+            );
+            assert!(
+                d.decode_frames_into(&whole, n as u64, starts[1], 2, &mut out)
+                    .is_err()
+            );
+            assert!(
+                d.decode_frames_into(&whole, n as u64 - 1, starts[1], 1, &mut out)
+                    .is_err()
+            );
+            let mut big = vec![0; (n + 1) * ch];
+            assert!(
+                d.decode_frames_into(&whole, n as u64, starts[0], 0, &mut big)
+                    .is_err()
+            );
+            // Truncated and corrupted streams: errors or no frame found, never a panic.
+            for cut in [0, 3, 20, 42, whole.len() / 2, whole.len() - 1] {
+                let _ = locate_frame(&whole[..cut], 5);
+                let _ = d.decode_frames_into(&whole[..cut], n as u64, starts[1], 1, &mut out);
+            }
+            let mut bad = whole.clone();
+            for i in (starts[2]..starts[5]).step_by(7) {
+                bad[i] = 0xFF;
+            }
+            let _ = locate_frame(&bad, 3);
+            assert!(
+                d.decode_frames_into(&bad, n as u64, starts[2], 2, &mut out)
+                    .is_err()
+            );
+        }
+    }
 }
