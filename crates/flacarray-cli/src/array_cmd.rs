@@ -568,6 +568,7 @@ pub fn decode_with_progress(
 /// # Errors
 /// As [`decompress_selection`], or the output cannot be written.
 pub fn decompress(args: &DecompressArgs, out: &mut dyn Write) -> Result<()> {
+    crate::output::set_sync(args.sync);
     let to_stdout = args.output.as_os_str() == "-";
     let target = if to_stdout {
         None

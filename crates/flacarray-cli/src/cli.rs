@@ -147,6 +147,9 @@ pub struct DecompressArgs {
     /// Replace an existing output file.
     #[arg(long, short)]
     pub force: bool,
+    /// Flush the output to the storage device (fsync) before renaming it into place.
+    #[arg(long)]
+    pub sync: bool,
     /// Threads and progress.
     #[command(flatten)]
     pub common: CommonArgs,

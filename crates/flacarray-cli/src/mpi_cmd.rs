@@ -237,6 +237,7 @@ fn decompress(
     out: &mut dyn Write,
 ) -> Result<()> {
     let (rank, size) = rank_size(world);
+    crate::output::set_sync(args.sync);
     if args.select.is_some() || args.output.as_os_str() == "-" {
         return on_rank_0(world, |o| array_cmd::decompress(args, o), out);
     }

@@ -454,7 +454,7 @@ pub fn write_slab_at(path: &Path, offset: u64, arr: &DecodedArray) -> Result<()>
             .into_inner()
             .map_err(|e| e.into_error())
             .context("cannot write")?;
-        file.sync_all().context("cannot write")
+        crate::output::sync_if_asked(&file).context("cannot write")
     })()
     .with_context(|| path.display().to_string())
 }
@@ -472,7 +472,7 @@ pub fn write_file(path: &Path, arr: &DecodedArray) -> Result<()> {
             .into_inner()
             .map_err(|e| e.into_error())
             .context("cannot write")?;
-        file.sync_all().context("cannot write")?;
+        crate::output::sync_if_asked(&file).context("cannot write")?;
         Ok(())
     })
 }

@@ -13,6 +13,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, anyhow};
 
@@ -161,6 +162,30 @@ pub fn temp_path_for(target: &Path) -> Result<PathBuf> {
     Ok(target.with_file_name(tmp_name))
 }
 
+/// Whether outputs are flushed to the storage device before the rename (`--sync`).
+static SYNC: AtomicBool = AtomicBool::new(false);
+
+/// Asks every later output of this process to be flushed to the storage device
+/// (`fsync`) before it is renamed into place. Off by default, like numpy's `np.save`,
+/// gzip and zstd: the rename alone already guarantees that readers see the old file
+/// or the whole new one; `fsync` adds durability across a power loss at a cost (about
+/// 0.03 s for a 64 MB output here, a large share of a fast decompress).
+pub fn set_sync(on: bool) {
+    SYNC.store(on, Ordering::Relaxed);
+}
+
+/// Flushes `file` to the storage device if [`set_sync`] asked for it.
+///
+/// # Errors
+/// The `fsync` failure.
+pub fn sync_if_asked(file: &File) -> std::io::Result<()> {
+    if SYNC.load(Ordering::Relaxed) {
+        file.sync_all()
+    } else {
+        Ok(())
+    }
+}
+
 /// Writes `data` to `target` through a temporary file and a rename.
 ///
 /// # Errors
@@ -180,7 +205,7 @@ pub fn write_atomic(target: &Path, data: &[u8]) -> Result<()> {
     })?;
     guard.armed = true;
     file.write_all(data)
-        .and_then(|()| file.sync_all())
+        .and_then(|()| sync_if_asked(&file))
         .with_context(|| format!("{}: cannot write {}", target.display(), tmp.display()))?;
     drop(file);
     fs::rename(&tmp, target).with_context(|| format!("{}: cannot write", target.display()))?;
