@@ -261,6 +261,9 @@ pub struct EncodeArgs {
     /// Compression level, 0 (fastest) to 8 (smallest), with libFLAC's meaning.
     #[arg(long, default_value_t = 5, value_parser = value_parser!(u8).range(0..=8))]
     pub level: u8,
+    /// Replace an existing output file.
+    #[arg(long, short)]
+    pub force: bool,
 }
 
 /// Arguments of `flacarray stream decode`.
@@ -280,6 +283,9 @@ pub struct DecodeArgs {
     /// decoded to its last frame; if both are known they must agree.
     #[arg(long, value_name = "N")]
     pub stream_size: Option<u64>,
+    /// Replace an existing output file.
+    #[arg(long, short)]
+    pub force: bool,
 }
 
 /// Arguments of `flacarray stream demo`.

@@ -3,7 +3,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use flacarray_flac::{EncoderConfig, StreamInfo};
@@ -48,10 +48,25 @@ pub fn encode_raw(raw_bytes: &[u8], channels: u32, level: u8) -> Result<Vec<u8>>
 /// The input cannot be read or encoded, or the output cannot be written; the message
 /// names the file.
 pub fn encode_file(args: &EncodeArgs) -> Result<()> {
+    let target = checked_output(&args.output, &args.input, args.force)?;
     let input = read_input(&args.input)?;
     let flac = encode_raw(&input, args.channels, args.level)
         .with_context(|| args.input.display().to_string())?;
-    write_atomic(&args.output, &flac)
+    write_atomic(&target, &flac)
+}
+
+/// The file to write for `output` under the same rules as `decompress` (see
+/// [`crate::outcheck`]): a symbolic link's target, never the input, never a FIFO or
+/// device, an existing file only with `--force`.
+fn checked_output(output: &Path, input: &Path, force: bool) -> Result<PathBuf> {
+    let resolved = crate::outcheck::resolve_output(output)?;
+    crate::outcheck::check_output(
+        &resolved,
+        &[input],
+        crate::outcheck::OutputKind::File,
+        force,
+    )?;
+    Ok(resolved)
 }
 
 /// Decides how many samples per channel the stream must hold: STREAMINFO's
@@ -144,8 +159,9 @@ pub fn decode_to_raw(
 /// The input cannot be read or decoded, or the output cannot be written; the message
 /// names the file.
 pub fn decode_file(args: &DecodeArgs) -> Result<()> {
+    let target = checked_output(&args.output, &args.input, args.force)?;
     let input = read_input(&args.input)?;
-    with_temp_path(&args.output, |tmp| {
+    with_temp_path(&target, |tmp| {
         let file = File::create_new(tmp)
             .with_context(|| format!("cannot create temporary file {}", tmp.display()))?;
         let mut w = BufWriter::with_capacity(1 << 20, file);

@@ -94,6 +94,7 @@ fn encode(files: &Files, raw: &[u8], channels: u32, level: u8) -> PathBuf {
     let out = flacarray(&[
         "stream",
         "encode",
+        "--force",
         s(&input),
         s(&flac),
         "--channels",
@@ -115,7 +116,13 @@ fn round_trip_mono_and_stereo_at_several_levels() {
         assert_eq!(&bytes[..4], b"fLaC");
         assert!(bytes.len() < raw.len(), "no compression: {}", bytes.len());
         let back = files.path("back.raw");
-        assert_ok(&flacarray(&["stream", "decode", s(&flac), s(&back)]));
+        assert_ok(&flacarray(&[
+            "stream",
+            "decode",
+            "--force",
+            s(&flac),
+            s(&back),
+        ]));
         assert_eq!(
             std::fs::read(&back).expect("read back"),
             raw,
@@ -145,7 +152,15 @@ fn sample_slices_equal_byte_ranges() {
         ];
         for (slice, a, b) in cases {
             let back = files.path("slice.raw");
-            let out = flacarray(&["stream", "decode", s(&flac), s(&back), "--samples", slice]);
+            let out = flacarray(&[
+                "stream",
+                "decode",
+                "--force",
+                s(&flac),
+                s(&back),
+                "--samples",
+                slice,
+            ]);
             assert_ok(&out);
             assert_eq!(
                 std::fs::read(&back).expect("read slice"),
@@ -156,7 +171,14 @@ fn sample_slices_equal_byte_ranges() {
         // The `=` form and a reversed slice (empty, as in Python).
         let back = files.path("slice2.raw");
         let arg = "--samples=-3:-5";
-        assert_ok(&flacarray(&["stream", "decode", s(&flac), s(&back), arg]));
+        assert_ok(&flacarray(&[
+            "stream",
+            "decode",
+            "--force",
+            s(&flac),
+            s(&back),
+            arg,
+        ]));
         assert_eq!(std::fs::read(&back).expect("read"), b"");
     }
 }
@@ -167,13 +189,29 @@ fn slice_out_of_range_is_an_error() {
     let flac = encode(&files, &raw_signal(1000, 1), 1, 5);
     let back = files.path("back.raw");
     for slice in ["0:1001", "1001:", "-1001:"] {
-        let out = flacarray(&["stream", "decode", s(&flac), s(&back), "--samples", slice]);
+        let out = flacarray(&[
+            "stream",
+            "decode",
+            "--force",
+            s(&flac),
+            s(&back),
+            "--samples",
+            slice,
+        ]);
         assert_fails_with(&out, "out of range");
         assert!(!back.exists());
     }
     // A step, or no colon, is a usage error.
     for slice in ["0:10:2", "10"] {
-        let out = flacarray(&["stream", "decode", s(&flac), s(&back), "--samples", slice]);
+        let out = flacarray(&[
+            "stream",
+            "decode",
+            "--force",
+            s(&flac),
+            s(&back),
+            "--samples",
+            slice,
+        ]);
         assert_eq!(out.status.code(), Some(2), "{slice}: {}", stderr(&out));
     }
 }
@@ -188,7 +226,7 @@ fn truncated_and_corrupted_flac_fail_with_one_line() {
 
     for cut in [0, 3, 20, 42, 50, good.len() / 2, good.len() - 1] {
         let bad = files.write("bad.flac", &good[..cut]);
-        let out = flacarray(&["stream", "decode", s(&bad), s(&back)]);
+        let out = flacarray(&["stream", "decode", "--force", s(&bad), s(&back)]);
         assert_fails_with(&out, "bad.flac");
         assert!(!back.exists(), "cut {cut}: partial output left");
     }
@@ -196,12 +234,12 @@ fn truncated_and_corrupted_flac_fail_with_one_line() {
         let mut bytes = good.clone();
         bytes[at] ^= 0x10;
         let bad = files.write("bad.flac", &bytes);
-        let out = flacarray(&["stream", "decode", s(&bad), s(&back)]);
+        let out = flacarray(&["stream", "decode", "--force", s(&bad), s(&back)]);
         assert_fails_with(&out, "bad.flac");
     }
     let not_flac = files.write("bad.flac", b"RIFF....WAVEfmt this is not a FLAC file");
     assert_fails_with(
-        &flacarray(&["stream", "decode", s(&not_flac), s(&back)]),
+        &flacarray(&["stream", "decode", "--force", s(&not_flac), s(&back)]),
         "fLaC",
     );
     assert_eq!(files.names(), ["bad.flac", "in.raw", "out.flac"]);
@@ -212,16 +250,24 @@ fn raw_length_not_a_multiple_of_the_sample_frame_fails() {
     let files = Files::new();
     let flac = files.path("out.flac");
     let odd = files.write("odd.raw", &[1, 2, 3, 4, 5, 6]);
-    let out = flacarray(&["stream", "encode", s(&odd), s(&flac)]);
+    let out = flacarray(&["stream", "encode", "--force", s(&odd), s(&flac)]);
     assert_fails_with(&out, "odd.raw");
     assert_fails_with(&out, "not a multiple of 4");
     // 12 bytes are three mono samples but not whole stereo pairs.
     let twelve = files.write("twelve.raw", &[0; 12]);
-    let out = flacarray(&["stream", "encode", s(&twelve), s(&flac), "--channels", "2"]);
+    let out = flacarray(&[
+        "stream",
+        "encode",
+        "--force",
+        s(&twelve),
+        s(&flac),
+        "--channels",
+        "2",
+    ]);
     assert_fails_with(&out, "not a multiple of 8");
     let empty = files.write("empty.raw", &[]);
     assert_fails_with(
-        &flacarray(&["stream", "encode", s(&empty), s(&flac)]),
+        &flacarray(&["stream", "encode", "--force", s(&empty), s(&flac)]),
         "empty",
     );
     assert!(!flac.exists());
@@ -232,7 +278,13 @@ fn raw_length_not_a_multiple_of_the_sample_frame_fails() {
 fn missing_input_fails_naming_the_file() {
     let files = Files::new();
     let missing = files.path("nope.raw");
-    let out = flacarray(&["stream", "encode", s(&missing), s(&files.path("x.flac"))]);
+    let out = flacarray(&[
+        "stream",
+        "encode",
+        "--force",
+        s(&missing),
+        s(&files.path("x.flac")),
+    ]);
     assert_fails_with(&out, "nope.raw");
 }
 
@@ -242,10 +294,34 @@ fn usage_errors_exit_2() {
     let input = files.write("in.raw", &[0; 16]);
     let flac = files.path("out.flac");
     for args in [
-        vec!["stream", "encode", s(&input), s(&flac), "--level", "9"],
-        vec!["stream", "encode", s(&input), s(&flac), "--level", "-1"],
-        vec!["stream", "encode", s(&input), s(&flac), "--channels", "3"],
-        vec!["stream", "encode", s(&input)],
+        vec![
+            "stream",
+            "encode",
+            "--force",
+            s(&input),
+            s(&flac),
+            "--level",
+            "9",
+        ],
+        vec![
+            "stream",
+            "encode",
+            "--force",
+            s(&input),
+            s(&flac),
+            "--level",
+            "-1",
+        ],
+        vec![
+            "stream",
+            "encode",
+            "--force",
+            s(&input),
+            s(&flac),
+            "--channels",
+            "3",
+        ],
+        vec!["stream", "encode", "--force", s(&input)],
         vec!["stream", "frobnicate"],
         vec!["stream", "demo", "--streams", "0"],
         vec!["demo", "--streams", "0"],
@@ -266,7 +342,7 @@ fn failed_run_leaves_existing_output_unchanged() {
     let target = files.write("keep.flac", &previous);
     let odd = files.write("odd.raw", &[0; 7]);
     assert_fails_with(
-        &flacarray(&["stream", "encode", s(&odd), s(&target)]),
+        &flacarray(&["stream", "encode", "--force", s(&odd), s(&target)]),
         "odd.raw",
     );
     assert_eq!(std::fs::read(&target).expect("read"), previous);
@@ -280,7 +356,7 @@ fn failed_run_leaves_existing_output_unchanged() {
     let bad = files.write("bad.flac", &bytes);
     let keep_raw = files.write("keep.raw", &previous);
     assert_fails_with(
-        &flacarray(&["stream", "decode", s(&bad), s(&keep_raw)]),
+        &flacarray(&["stream", "decode", "--force", s(&bad), s(&keep_raw)]),
         "bad.flac",
     );
     assert_eq!(std::fs::read(&keep_raw).expect("read"), previous);
@@ -297,7 +373,13 @@ fn failed_run_leaves_existing_output_unchanged() {
     );
 
     // A successful run replaces it.
-    assert_ok(&flacarray(&["stream", "decode", s(&flac), s(&keep_raw)]));
+    assert_ok(&flacarray(&[
+        "stream",
+        "decode",
+        "--force",
+        s(&flac),
+        s(&keep_raw),
+    ]));
     assert_eq!(std::fs::read(&keep_raw).expect("read"), raw);
 }
 
@@ -314,12 +396,19 @@ fn unrecorded_length_decodes_to_the_end() {
     let back = files.path("back.raw");
 
     // Without --stream-size the stream is decoded to its last frame.
-    assert_ok(&flacarray(&["stream", "decode", s(&old), s(&back)]));
+    assert_ok(&flacarray(&[
+        "stream",
+        "decode",
+        "--force",
+        s(&old),
+        s(&back),
+    ]));
     assert_eq!(std::fs::read(&back).expect("read"), raw);
 
     assert_ok(&flacarray(&[
         "stream",
         "decode",
+        "--force",
         s(&old),
         s(&back),
         "--stream-size",
@@ -330,6 +419,7 @@ fn unrecorded_length_decodes_to_the_end() {
     assert_ok(&flacarray(&[
         "stream",
         "decode",
+        "--force",
         s(&old),
         s(&back),
         "--stream-size",
@@ -346,6 +436,7 @@ fn unrecorded_length_decodes_to_the_end() {
     let out = flacarray(&[
         "stream",
         "decode",
+        "--force",
         s(&old),
         s(&back),
         "--stream-size",
@@ -357,6 +448,7 @@ fn unrecorded_length_decodes_to_the_end() {
     let out = flacarray(&[
         "stream",
         "decode",
+        "--force",
         s(&flac),
         s(&back),
         "--stream-size",

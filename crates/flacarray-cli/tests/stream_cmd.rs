@@ -129,7 +129,15 @@ fn binary_decodes_unrecorded_length_to_the_end() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(std::fs::read(&back).expect("read"), to_raw(&samples));
-    let out = flacarray(&["stream", "decode", s(&input), s(&back), "--samples", "-5:"]);
+    let out = flacarray(&[
+        "stream",
+        "decode",
+        "--force",
+        s(&input),
+        s(&back),
+        "--samples",
+        "-5:",
+    ]);
     assert!(
         out.status.success(),
         "{}",
@@ -179,4 +187,72 @@ fn failing_writer_stops_decoding_with_its_error() {
     let flac = encode(&[1, 2, 3], 1, 5);
     let e = decode_to_writer(&flac, None, None, &mut Full).expect_err("sink fails");
     assert!(e.to_string().contains("disk full"), "{e}");
+}
+
+/// `stream encode` and `stream decode` follow the output rules of `decompress`: never
+/// the input (however named), never a FIFO, an existing file only with `--force`, a
+/// symbolic link written through.
+#[test]
+fn stream_outputs_follow_the_output_rules() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let samples: Vec<i32> = (0..20_000).map(|i| (i * 13) % 777 - 300).collect();
+    let flac = encode(&samples, 1, 5);
+    let input = dir.path().join("in.flac");
+    std::fs::write(&input, &flac).expect("write");
+
+    // The input as output, by its name and through a symbolic link: refused, unchanged.
+    let link = dir.path().join("link.flac");
+    std::os::unix::fs::symlink(&input, &link).expect("symlink");
+    for out_path in [&input, &link] {
+        let out = flacarray(&["stream", "decode", "--force", s(&input), s(out_path)]);
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("refusing to overwrite an input"), "{err}");
+        assert_eq!(std::fs::read(&input).expect("read"), flac);
+    }
+
+    // An existing output needs --force; with it the file is replaced.
+    let back = dir.path().join("back.raw");
+    std::fs::write(&back, b"old").expect("write");
+    let out = flacarray(&["stream", "decode", s(&input), s(&back)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("use --force"));
+    assert_eq!(std::fs::read(&back).expect("read"), b"old");
+    let out = flacarray(&["stream", "decode", "--force", s(&input), s(&back)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let want: Vec<u8> = samples.iter().flat_map(|v| v.to_le_bytes()).collect();
+    assert_eq!(std::fs::read(&back).expect("read"), want);
+
+    // A link to a new name is written through: the link stays a link.
+    let target = dir.path().join("target.raw");
+    let via = dir.path().join("via.raw");
+    std::os::unix::fs::symlink(&target, &via).expect("symlink");
+    let out = flacarray(&["stream", "decode", s(&input), s(&via)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::symlink_metadata(&via)
+            .expect("meta")
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read(&target).expect("read"), want);
+
+    // A FIFO is refused without blocking (nothing opens it).
+    let fifo = dir.path().join("pipe.flac");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|st| st.success()) {
+        let raw = dir.path().join("in.raw");
+        std::fs::write(&raw, &want).expect("write");
+        let out = flacarray(&["stream", "encode", "--force", s(&raw), s(&fifo)]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("is a FIFO"));
+    }
 }
