@@ -402,7 +402,7 @@ mod tests {
 
     #[test]
     fn int64_channels_follow_flacarray() {
-        // Values and channels from SPEC section 2.3.
+        // 64-bit values travel as two 32-bit channels: low word first, then high word (docs/format.md, "Channels").
         let v = [
             7 * (1i64 << 32) + 5,
             -1,

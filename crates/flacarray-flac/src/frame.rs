@@ -281,8 +281,9 @@ mod tests {
 
     #[test]
     fn header_matches_libflac_bytes() {
-        // First frame header of a level-5 mono 32-bit stream written by libFLAC, as
-        // recorded in SPEC section 2.2, except that we code the rate as "STREAMINFO".
+        // First frame header of a level-5 mono 32-bit stream as libFLAC writes it for
+        // flacarray 0.4.1 (sync, block size code for 4096, 32 bits), except that we code
+        // the sample rate as "from STREAMINFO".
         let mut out = Vec::new();
         write_frame_header(&mut out, 4096, ChannelMode::Independent(1), 32, 0);
         assert_eq!(&out[..5], &[0xFF, 0xF8, 0xC0, 0x0E, 0x00]);

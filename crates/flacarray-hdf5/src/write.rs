@@ -31,7 +31,7 @@ pub struct WriteOptions {
 ///
 /// `group_path` is relative to `parent`, or absolute (starting with `/`) from the file
 /// root; `"/"` is the root group and `""` is `parent` itself. Missing groups along the
-/// path are created. The layout is the one flacarray 0.4.1 writes (SPEC §3.1):
+/// path are created. The layout is the one flacarray 0.4.1 writes (`docs/format.md`):
 ///
 /// * group attributes `flacarray_format_version` = `"1"`,
 ///   `flacarray_software_version` (the array's, or [`SOFTWARE_VERSION`]) and

@@ -1,4 +1,4 @@
-//! Writing: the layout of SPEC §3.1, round trips at the root and in nested groups,
+//! Writing: the format-1 layout of `docs/format.md`, round trips at the root and in nested groups,
 //! user attributes left alone, `replace`, and refusal of inconsistent input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
