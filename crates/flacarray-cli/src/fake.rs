@@ -1,5 +1,5 @@
 //! Synthetic detector timestreams for `flacarray demo` and `flacarray bench`, shaped
-//! like flacarray's `demo.create_fake_data` (SPEC 4.5): per stream a DC offset, two
+//! like flacarray's `demo.create_fake_data`: per stream a DC offset, two
 //! sines scaled by a random factor, white noise, plus a slow drift.
 //!
 //! The values do not reproduce numpy's random streams (the generator is

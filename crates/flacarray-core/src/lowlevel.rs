@@ -1,5 +1,5 @@
 //! Low-level functions mirroring flacarray 0.4.1's `array_compress`,
-//! `array_decompress` and `array_decompress_slice` (SPEC 4.2).
+//! `array_decompress` and `array_decompress_slice`.
 
 use ndarray::{ArrayBase, ArrayD, ArrayViewD, Data, Dimension, IxDyn};
 

@@ -6,7 +6,7 @@ use crate::error::{CoreError, Result, fmt_index, unravel};
 
 /// A range of samples along the stream axis, with Python slice semantics (step 1).
 ///
-/// Our decision (SPEC "Our decisions" 6), unlike 0.4.1 which ignores the slice when a
+/// Our decision, unlike 0.4.1 which ignores the slice when a
 /// bound is `None` or negative:
 /// * `start: None` is 0, `stop: None` is the stream size;
 /// * a negative bound counts from the end (`-n` is `stream_size - n`), clamped at 0;

@@ -169,7 +169,7 @@ fn usize_of(v: u64) -> Result<usize> {
 ///
 /// Without `keep` the whole byte array is read in one call and the result has the
 /// stored leading shape; a single stream (leading shape `(1,)`) reports shape `(N,)`
-/// unless `no_flatten` (0.4.1 and SPEC 3.1). With `keep` (C order over the stored
+/// unless `no_flatten` (as 0.4.1 does). With `keep` (C order over the stored
 /// leading shape) only the kept streams' bytes are read, consecutive streams in one
 /// call, and the result has leading shape `(n_kept,)`, reported 1-d when exactly one
 /// stream is kept unless `no_flatten`. A mask that keeps nothing gives an array of

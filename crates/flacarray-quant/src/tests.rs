@@ -23,7 +23,7 @@ fn q64(x: &[f64], q: f64) -> Result<(crate::StreamParams<f64>, Vec<i64>), QuantE
 
 #[test]
 fn spec_example_mid_range_snaps_toward_zero() {
-    // SPEC 1.3: mid-range -10.455 with q = 0.1 gives n = -104 and off = -10.4.
+    // flacarray 0.4.1's offset snap: mid-range -10.455 with q = 0.1 gives n = -104 and off = -10.4.
     let (p, ints) = q64(&[-10.455, -10.455], 0.1).unwrap();
     assert_eq!(p.offset, 0.1 * -104.0);
     assert_eq!(p.gain, 1.0 / 0.1);

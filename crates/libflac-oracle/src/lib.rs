@@ -732,7 +732,7 @@ mod tests {
         );
         let sizes: Vec<u32> = decoded.frames.iter().map(|f| f.block_size).collect();
         assert_eq!(sizes, [4096, 904]);
-        // First frame header as flacarray 0.4.1 writes it (SPEC 2.2), after the
+        // First frame header as flacarray 0.4.1 writes it, after the
         // 4 + 38 byte STREAMINFO and the 4 + 40 byte VORBIS_COMMENT.
         assert_eq!(&bytes[86..91], &[0xFF, 0xF8, 0xC9, 0x0E, 0x00]);
     }
