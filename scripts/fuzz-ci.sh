@@ -4,7 +4,8 @@
 # Always: the stable replay of the whole-array reader target (seeds plus random
 # mutations, FUZZ_SECS seconds, default 45) and the decoder's regression inputs, in the
 # test profile (opt-level 2 with overflow checks and debug assertions: the build that
-# `cargo test --workspace` already made, so nothing is compiled again).
+# `cargo test --workspace` already made; `--workspace` keeps cargo's feature
+# unification the same, so nothing is compiled again).
 # When cargo-fuzz is installed: each cargo-fuzz target for FUZZ_SECS seconds too
 # (RUSTC_BOOTSTRAP lets the stable compiler take cargo-fuzz's -Z flags; see
 # fuzz/README.md).
@@ -14,8 +15,8 @@ secs="${FUZZ_SECS:-45}"
 
 echo "== fuzz_replay (stable, ${secs} s)"
 FUZZ_SECS="$secs" FUZZ_ITERS="${FUZZ_ITERS:-100000000}" \
-    cargo test -p flacarray-core --test fuzz_replay -- --nocapture
-cargo test -p flacarray-flac --test hostile fuzz_regressions
+    cargo test --workspace --test fuzz_replay -- --nocapture
+cargo test --workspace --test hostile fuzz_regressions
 
 if cargo fuzz --version >/dev/null 2>&1; then
     for target in decode read_store; do
