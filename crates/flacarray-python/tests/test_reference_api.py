@@ -357,3 +357,36 @@ def test_module_layout():
     from flacarray_rs.hdf5_utils import H5File, have_hdf5  # noqa: F401
     from flacarray_rs.mpi import MPI, use_mpi  # noqa: F401
     assert F.array.FlacArray is F.FlacArray
+
+
+def test_float_to_int_without_quanta_spreads_the_range(ref):
+    """With neither quanta nor precision, 0.4.1 spreads each stream's range over the
+    integers (float32); ours uses the same gains, keeps constant streams, and for
+    float64 (garbage in 0.4.1) stays within half a step."""
+    rng = np.random.default_rng(11)
+    scale = np.array([[1.0], [10.0], [0.01]])
+    dc = np.array([[5.0], [-100.0], [0.0]])
+    d32 = (rng.normal(size=(3, 1000)) * scale + dc).astype(np.float32)
+    i, o, g = futils.float_to_int(d32)
+    ri, ro, rg = ref.utils.float_to_int(d32)
+    assert i.dtype == np.int32 and g.shape == (3,)
+    np.testing.assert_allclose(g, rg, rtol=1e-6)
+    # The integers use the range: the extreme of every stream is near 2**31 / 1.01.
+    assert np.all(np.abs(i).max(axis=-1) > 2**31 / 1.02)
+    back = futils.int_to_float(i, o, g)
+    bound = 0.5 / g + 4 * np.finfo(np.float32).eps * np.abs(d32).max(axis=-1)
+    assert np.all(np.abs(back - d32).max(axis=-1) <= bound)
+
+    d64 = rng.normal(size=(2, 500)) * 3.0 + 1e3
+    i, o, g = futils.float_to_int(d64)
+    assert i.dtype == np.int64
+    back = futils.int_to_float(i, o, g)
+    assert np.all(np.abs(back - d64).max(axis=-1) <= 0.5 / g + 1e-12 * 1e3)
+
+    const = np.full((2, 50), 3.3, dtype=np.float32)
+    i, o, g = futils.float_to_int(const)
+    np.testing.assert_allclose(futils.int_to_float(i, o, g), const, rtol=1e-6)
+    one = d32[1]
+    i, o, g = futils.float_to_int(one)
+    assert g.shape == (1,)
+    assert np.abs(futils.int_to_float(i, o, g) - one).max() <= 0.5 / g[0] + 1e-4

@@ -138,14 +138,43 @@ def precision_arg(precision, leading_shape):
     return p
 
 
+def _full_range_quanta(data):
+    """The quanta flacarray 0.4.1 derives when ``float_to_int`` gets neither quanta nor
+    precision: each stream's half range around its mid-range, spread over the integer
+    range with 1% to spare, ``1.01 * max|x - mid| / (2**31 - 1)`` for float32.
+
+    For float64 0.4.1 divides by ``2**63 - 1``, which overflows its offset rounding and
+    returns garbage; here the divisor is ``2**52``, so every integer stays exact in a
+    float64 product. A constant stream (zero range) gets a quanta far below its value,
+    ``|value| * 2**-20`` (or 1 for zeros), so it is kept to within that, where 0.4.1
+    rounds it to an integer.
+    """
+    if data.size == 0 or data.ndim == 0:
+        return None
+    lo = data.min(axis=-1).astype(np.float64)
+    hi = data.max(axis=-1).astype(np.float64)
+    mid = 0.5 * (lo + hi)
+    amp = np.maximum(hi - mid, mid - lo)
+    top = float(2**31 - 1) if data.dtype == np.dtype(np.float32) else float(2**52)
+    with np.errstate(invalid="ignore", over="ignore"):
+        q = 1.01 * amp / top
+        constant = np.abs(mid) * 2.0**-20
+        q = np.where(q > 0, q, np.where(constant > 0, constant, 1.0))
+    # NaN or infinite data leave q non-finite; the engine then names the stream.
+    if data.ndim == 1:
+        return float(q)
+    return q
+
+
 @function_timer
 def float_to_int(data, quanta=None, precision=None):
     """Quantize float data stream by stream (the last axis is the stream axis).
 
-    float32 data becomes int32 and float64 becomes int64.  Exactly one of ``quanta``
+    float32 data becomes int32 and float64 becomes int64.  At most one of ``quanta``
     (the value of one integer step; scalar or one per stream with the leading shape)
     or ``precision`` (significant digits relative to each stream's standard
-    deviation; scalar or per stream) must be given.  NaN, infinity and values whose
+    deviation; scalar or per stream) may be given; with neither, each stream's full
+    range is spread over the integer range as in flacarray 0.4.1.  NaN, infinity and values whose
     integer would overflow raise :class:`FlacArrayError` (a ``ValueError``) naming the
     stream.
 
@@ -158,12 +187,9 @@ def float_to_int(data, quanta=None, precision=None):
         raise FlacArrayError("Cannot specify both quanta and precision")
     if data.dtype != np.dtype(np.float32) and data.dtype != np.dtype(np.float64):
         raise ValueError("Only float32 and float64 data are supported")
-    if quanta is None and precision is None:
-        raise FlacArrayError(
-            "float_to_int requires either quanta or precision (flacarray_rs has no "
-            "automatic quanta)"
-        )
     leading_shape = data.shape[:-1]
+    if quanta is None and precision is None:
+        quanta = _full_range_quanta(data)
     q = quanta_arg(quanta, leading_shape)
     p = precision_arg(precision, leading_shape)
     ints, offsets, gains = _native.float_to_int(
