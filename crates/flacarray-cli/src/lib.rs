@@ -107,10 +107,10 @@ pub fn fmt_g(x: f64) -> String {
     }
 }
 
-/// The error of a process whose failure another process has already reported (the
-/// other MPI ranks, when rank 0 prints the error line): exit status 1, no message.
+/// The error of a process whose failure has already been reported (by MPI rank 0,
+/// for every rank): no message, exit status `.0`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reported;
+pub struct Reported(pub u8);
 
 impl std::fmt::Display for Reported {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -119,6 +119,25 @@ impl std::fmt::Display for Reported {
 }
 
 impl std::error::Error for Reported {}
+
+/// Reports a failed command: one line on stderr (nothing for a closed output pipe,
+/// whose reader has what it wanted, or for an error already [`Reported`]), and the
+/// exit status: 0 for the closed pipe, 2 for a [`UsageError`], else 1.
+#[must_use]
+pub fn report(err: &anyhow::Error) -> u8 {
+    if let Some(r) = err.downcast_ref::<Reported>() {
+        return r.0;
+    }
+    if is_broken_pipe(err) {
+        return 0;
+    }
+    eprintln!("flacarray: error: {}", one_line(err));
+    if err.downcast_ref::<UsageError>().is_some() {
+        2
+    } else {
+        1
+    }
+}
 
 /// Runs `f` on a rayon pool of `threads` workers (`None`: the global pool), so that
 /// array-layer calls without a thread option honour `--threads` too.

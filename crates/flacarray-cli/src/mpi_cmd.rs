@@ -53,8 +53,7 @@ pub fn launched_by_mpirun() -> bool {
 /// Runs one command line on every rank of `MPI_COMM_WORLD`.
 ///
 /// # Errors
-/// On rank 0, the command's error; on the other ranks [`crate::Reported`] (rank 0
-/// prints the one error line).
+/// [`crate::Reported`] on every rank, once rank 0 has printed the one error line.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     let universe =
         flacarray_mpi::mpi::initialize().ok_or_else(|| anyhow!("MPI is already initialised"))?;
@@ -67,9 +66,18 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         command if root => crate::run_serial(command, out),
         _ => Ok(()),
     };
+    // Rank 0 prints its error line before any rank leaves: mpirun ends the whole job
+    // as soon as one rank exits non-zero, which could cut rank 0 off before it
+    // printed. Errors are agreed collectively, so every rank reaches the barrier.
+    let code = match &res {
+        Err(e) if root => crate::report(e),
+        Err(_) => 1,
+        Ok(()) => 0,
+    };
+    world.barrier();
     match res {
-        Err(_) if !root => Err(anyhow::Error::new(crate::Reported)),
-        other => other,
+        Ok(()) => Ok(()),
+        Err(_) => Err(anyhow::Error::new(crate::Reported(code))),
     }
 }
 

@@ -118,8 +118,15 @@ pub(crate) fn unravel(flat: usize, leading: &[usize]) -> Vec<usize> {
     idx
 }
 
-/// Formats flat stream number `flat` as its leading index tuple.
-pub(crate) fn stream_name(flat: usize, leading: &[usize]) -> String {
+/// Formats flat stream number `flat` (C order over `leading`) as its leading index
+/// tuple, the way every message of this project names a stream.
+///
+/// ```
+/// assert_eq!(flacarray_core::stream_name(5, &[2, 3]), "(1, 2)");
+/// assert_eq!(flacarray_core::stream_name(4, &[7]), "(4,)");
+/// ```
+#[must_use]
+pub fn stream_name(flat: usize, leading: &[usize]) -> String {
     fmt_index(&unravel(flat, leading))
 }
 

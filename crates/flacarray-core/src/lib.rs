@@ -66,7 +66,7 @@ pub use codec::{CompressOptions, PrecisionOption, QuantaOption};
 pub use dtype::{DType, DecodedArray, Element, StreamScaling};
 #[doc(hidden)]
 pub use dtype::{InputRef, OutputMut};
-pub use error::{CoreError, Result};
+pub use error::{CoreError, Result, stream_name};
 pub use lowlevel::{
     Compressed, DecompressOptions, StreamsRef, array_compress, array_decompress,
     array_decompress_slice,

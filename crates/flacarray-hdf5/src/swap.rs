@@ -27,11 +27,12 @@ use std::path::Path;
 
 use flacarray_core::{FlacArray, FlacArrayWriter};
 use hdf5::types::{TypeDescriptor, VarLenAscii, VarLenUnicode};
-use hdf5::{Group, H5Type, LocationType};
+use hdf5::{Group, H5Type};
 
 use crate::error::{Ctx, Error, Result};
 use crate::names::{ALL_ARRAYS, ALL_GROUP_ATTRS, ATTR_FORMAT_VERSION};
 use crate::store::Hdf5Store;
+use crate::write::child_group;
 
 /// Name prefix of the temporary groups [`write_file_swapped`] creates at the file root.
 pub const TEMP_GROUP_PREFIX: &str = ".flacarray-tmp-";
@@ -95,22 +96,10 @@ fn existing(file: &hdf5::File, path: &Path, group: &str) -> Result<Option<Existi
         .as_group()
         .map_err(|e| not_group(format!("opening the root group failed: {e}")))?;
     for comp in group.split('/').filter(|c| !c.is_empty()) {
-        if !cur.link_exists(comp) {
-            return Ok(None);
+        match child_group(&cur, comp, &not_group)? {
+            Some(g) => cur = g,
+            None => return Ok(None),
         }
-        match cur.loc_type_by_name(comp) {
-            Ok(LocationType::Group) => {}
-            Ok(other) => {
-                return Err(not_group(format!(
-                    "{comp:?} in {} is a {other:?}, not a group",
-                    cur.name()
-                )));
-            }
-            Err(e) => return Err(not_group(format!("inspecting {comp:?} failed: {e}"))),
-        }
-        cur = cur
-            .group(comp)
-            .map_err(|e| not_group(format!("opening {comp:?} failed: {e}")))?;
     }
     let has_version = cur
         .attr_names()

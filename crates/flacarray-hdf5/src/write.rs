@@ -405,27 +405,39 @@ pub(crate) fn create_groups(parent: &Group, group_path: &str) -> Result<Group> {
                 "group path {group_path:?}: components '.' and '..' are not supported"
             )));
         }
-        if cur.link_exists(comp) {
-            match cur.loc_type_by_name(comp) {
-                Ok(LocationType::Group) => {}
-                Ok(other) => {
-                    return Err(not_group(format!(
-                        "{comp:?} in {} is a {other:?}, not a group",
-                        cur.name()
-                    )));
-                }
-                Err(e) => return Err(not_group(format!("inspecting {comp:?} failed: {e}"))),
-            }
-            cur = cur
-                .group(comp)
-                .map_err(|e| not_group(format!("opening {comp:?} failed: {e}")))?;
-        } else {
-            cur = cur
+        cur = match child_group(&cur, comp, &not_group)? {
+            Some(g) => g,
+            None => cur
                 .create_group(comp)
-                .map_err(|e| not_group(format!("creating {comp:?} failed: {e}")))?;
-        }
+                .map_err(|e| not_group(format!("creating {comp:?} failed: {e}")))?,
+        };
     }
     Ok(cur)
+}
+
+/// Opens the group `comp` directly below `cur`: `None` when no such link exists, an
+/// error (made by `not_group`) when the link is not a group or cannot be opened.
+pub(crate) fn child_group(
+    cur: &Group,
+    comp: &str,
+    not_group: &impl Fn(String) -> Error,
+) -> Result<Option<Group>> {
+    if !cur.link_exists(comp) {
+        return Ok(None);
+    }
+    match cur.loc_type_by_name(comp) {
+        Ok(LocationType::Group) => {}
+        Ok(other) => {
+            return Err(not_group(format!(
+                "{comp:?} in {} is a {other:?}, not a group",
+                cur.name()
+            )));
+        }
+        Err(e) => return Err(not_group(format!("inspecting {comp:?} failed: {e}"))),
+    }
+    cur.group(comp)
+        .map(Some)
+        .map_err(|e| not_group(format!("opening {comp:?} failed: {e}")))
 }
 
 /// Refuses (or, with `replace`, removes) a FlacArray already in `group`.

@@ -426,7 +426,10 @@ where
             flacarray_quant::QuantError::NonFinite { stream, .. }
             | flacarray_quant::QuantError::Overflow { stream, .. }
             | flacarray_quant::QuantError::InvalidQuanta { stream, .. } => {
-                format!("stream {}: {e}", fmt_tuple(&unravel(*stream, &lead)))
+                format!(
+                    "stream {}: {e}",
+                    flacarray_core::stream_name(*stream, &lead)
+                )
             }
             _ => e.to_string(),
         };
@@ -435,31 +438,6 @@ where
     let ints =
         ArrayD::from_shape_vec(IxDyn(&shape), qd.ints).map_err(|e| arg_err(py, e.to_string()))?;
     Ok((ints, qd.offsets, qd.gains))
-}
-
-fn unravel(flat: usize, leading: &[usize]) -> Vec<usize> {
-    let mut idx = vec![0; leading.len()];
-    let mut rest = flat;
-    for (i, &n) in leading.iter().enumerate().rev() {
-        if n > 0 {
-            idx[i] = rest % n;
-            rest /= n;
-        }
-    }
-    idx
-}
-
-fn fmt_tuple(idx: &[usize]) -> String {
-    match idx {
-        [one] => format!("({one},)"),
-        _ => format!(
-            "({})",
-            idx.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
 }
 
 /// Reconstructs floats from quantized integers of shape `(..., stream_size)` with
