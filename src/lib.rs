@@ -14,12 +14,11 @@
 //!   (`flacarray-mpi`).
 
 pub use flacarray_core::{
-    CompressOptions, Compressed, CoreError, DType, DecodedArray, DecompressOptions, Element,
-    FlacArray, FlacArrayParts, FlacArrayReader, FlacArrayWriter, Index, MemoryStore,
-    PrecisionOption, QuantaOption, ReadOptions, SampleSlice, Selection, SelectionShape, StoredMeta,
-    StreamScaling, StreamTable, StreamsRef, array_compress, array_decompress,
-    array_decompress_slice, parse_index, read_array, read_flacarray, read_flacarray_rows,
-    write_array,
+    CompressOptions, Compressed, DType, DecodedArray, DecompressOptions, Element, Error, FlacArray,
+    FlacArrayParts, FlacArrayReader, FlacArrayWriter, Index, MemoryStore, PrecisionOption,
+    QuantaOption, ReadOptions, SampleSlice, Selection, SelectionShape, StoredMeta, StreamScaling,
+    StreamTable, StreamsRef, array_compress, array_decompress, array_decompress_slice, parse_index,
+    read_array, read_flacarray, read_flacarray_rows, write_array,
 };
 
 /// The FLAC stream codec (crate `flacarray-flac`).

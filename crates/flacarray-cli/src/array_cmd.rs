@@ -295,9 +295,9 @@ pub(crate) fn output_store(args: &CompressArgs) -> Store {
 }
 
 /// A compression error in the user's terms: numbers in `%g` style.
-fn compress_error(e: flacarray_core::CoreError) -> anyhow::Error {
+fn compress_error(e: flacarray_core::Error) -> anyhow::Error {
     use crate::fmt_g;
-    use flacarray_core::CoreError;
+    use flacarray_core::Error as CoreError;
     match e {
         CoreError::Overflow {
             stream,
@@ -536,7 +536,7 @@ fn decode_blocks<T: flacarray_core::Element>(
         lo = hi;
     }
     ArrayD::from_shape_vec(IxDyn(&shape), out)
-        .map_err(|e| flacarray_core::CoreError::InvalidArgument(e.to_string()))
+        .map_err(|e| flacarray_core::Error::InvalidArgument(e.to_string()))
 }
 
 /// Decodes samples `stream_slice` of every stream of `fa`, a block of streams at a

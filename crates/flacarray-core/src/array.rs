@@ -4,7 +4,7 @@ use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
 
 use crate::codec::{self, CompressOptions, Source, with_threads};
 use crate::dtype::{DType, DecodedArray, Element, StreamScaling};
-use crate::error::{CoreError, Result, fmt_index};
+use crate::error::{Error, Result, fmt_index};
 use crate::select::{Index, SampleSlice, index_tuples, kept_streams, parse_index, resolve_key};
 
 /// A compressed array: the concatenated FLAC streams of every 1-d slice along the last
@@ -28,7 +28,7 @@ use crate::select::{Index, SampleSlice, index_tuples, kept_streams, parse_index,
 /// for (a, b) in data.iter().zip(back.iter()) {
 ///     assert!((a - b).abs() <= 0.5e-4 + 1e-6);
 /// }
-/// # Ok::<(), flacarray_core::CoreError>(())
+/// # Ok::<(), flacarray_core::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlacArray {
@@ -121,9 +121,9 @@ impl FlacArray {
     /// view) is copied to C order first rather than rejected (0.4.1 raises there).
     ///
     /// # Errors
-    /// * [`CoreError::InvalidArgument`]: a 0-d or zero-size array, a bad level, both or
+    /// * [`Error::InvalidArgument`]: a 0-d or zero-size array, a bad level, both or
     ///   neither of quanta/precision for floats, a per-stream option of the wrong length;
-    /// * [`CoreError::NonFinite`], [`CoreError::Overflow`], [`CoreError::InvalidQuanta`]:
+    /// * [`Error::NonFinite`], [`Error::Overflow`], [`Error::InvalidQuanta`]:
     ///   a stream cannot be quantized (the message names it, e.g. `stream (1, 2)`).
     pub fn from_array<T, S, D>(arr: &ArrayBase<S, D>, opts: &CompressOptions) -> Result<Self>
     where
@@ -133,12 +133,12 @@ impl FlacArray {
     {
         let shape = arr.shape();
         let Some((&stream_size, lead)) = shape.split_last() else {
-            return Err(CoreError::InvalidArgument(
+            return Err(Error::InvalidArgument(
                 "cannot compress a 0-dimensional array".into(),
             ));
         };
         if arr.is_empty() {
-            return Err(CoreError::InvalidArgument(format!(
+            return Err(Error::InvalidArgument(format!(
                 "cannot compress a zero-sized array (shape {})",
                 fmt_index(shape)
             )));
@@ -147,7 +147,7 @@ impl FlacArray {
         let leading_shape = if one_d { vec![1] } else { lead.to_vec() };
         let std = arr.as_standard_layout();
         let data = std.as_slice().ok_or_else(|| {
-            CoreError::InvalidArgument("array could not be laid out in C order".into())
+            Error::InvalidArgument("array could not be laid out in C order".into())
         })?;
         let enc = codec::compress(T::input(data), stream_size, &leading_shape, opts)?;
         Ok(Self {
@@ -167,20 +167,20 @@ impl FlacArray {
     /// count, byte ranges inside the buffer, parameters matching the dtype).
     ///
     /// # Errors
-    /// [`CoreError::Corrupt`] or [`CoreError::InvalidArgument`] describing the mismatch.
+    /// [`Error::Corrupt`] or [`Error::InvalidArgument`] describing the mismatch.
     pub fn from_parts(p: FlacArrayParts) -> Result<Self> {
         if p.leading_shape.is_empty() {
-            return Err(CoreError::InvalidArgument(
+            return Err(Error::InvalidArgument(
                 "the leading shape needs at least one axis".into(),
             ));
         }
         if p.stream_size == 0 {
-            return Err(CoreError::InvalidArgument(
+            return Err(Error::InvalidArgument(
                 "stream size must be positive".into(),
             ));
         }
         if p.format_version > 1 {
-            return Err(CoreError::Unsupported(format!(
+            return Err(Error::Unsupported(format!(
                 "flacarray format version {}",
                 p.format_version
             )));
@@ -320,7 +320,7 @@ impl FlacArray {
     /// stream and without `no_flatten`, gives `(N,)`.
     ///
     /// # Errors
-    /// [`CoreError::Flac`] (naming the stream) when a stream does not decode.
+    /// [`Error::Flac`] (naming the stream) when a stream does not decode.
     pub fn to_array(&self) -> Result<DecodedArray> {
         Ok(self.decompress(&ReadOptions::default())?.array)
     }
@@ -328,7 +328,7 @@ impl FlacArray {
     /// [`FlacArray::to_array`] as `ArrayD<T>`.
     ///
     /// # Errors
-    /// As [`FlacArray::to_array`]; [`CoreError::InvalidArgument`] when `T` is not the
+    /// As [`FlacArray::to_array`]; [`Error::InvalidArgument`] when `T` is not the
     /// stored type.
     pub fn to_array_typed<T: Element>(&self) -> Result<ArrayD<T>> {
         self.to_array()?.into_array()
@@ -391,12 +391,12 @@ impl FlacArray {
     /// assert_eq!(v.shape(), &[2, 3]);
     /// assert_eq!(v.as_slice().unwrap(), &[47, 48, 49, 10247, 10248, 10249]);
     /// assert_eq!(sel.indices, Some(vec![vec![0, 0], vec![1, 2]]));
-    /// # Ok::<(), flacarray_core::CoreError>(())
+    /// # Ok::<(), flacarray_core::Error>(())
     /// ```
     ///
     /// # Errors
-    /// [`CoreError::InvalidArgument`] for a keep mask of the wrong length,
-    /// [`CoreError::Index`] for a slice stop beyond the stream, [`CoreError::Flac`]
+    /// [`Error::InvalidArgument`] for a keep mask of the wrong length,
+    /// [`Error::Index`] for a slice stop beyond the stream, [`Error::Flac`]
     /// when a stream does not decode.
     pub fn decompress(&self, opts: &ReadOptions<'_>) -> Result<Selection> {
         let plan = self.plan(opts)?;
@@ -416,7 +416,7 @@ impl FlacArray {
         let mut buf = vec![T::default(); plan.streams.len() * plan.range.len()];
         self.decode_streams(&plan.streams, plan.range.clone(), &mut buf, threads)?;
         ArrayD::from_shape_vec(IxDyn(&plan.shape), buf)
-            .map_err(|e| CoreError::InvalidArgument(e.to_string()))
+            .map_err(|e| Error::InvalidArgument(e.to_string()))
     }
 
     /// Decodes samples `range` of the flat streams `streams` into `out` (row after row).
@@ -438,7 +438,7 @@ impl FlacArray {
     /// selection's shape.
     ///
     /// # Errors
-    /// As [`FlacArray::decompress`]; [`CoreError::InvalidArgument`] for a buffer of
+    /// As [`FlacArray::decompress`]; [`Error::InvalidArgument`] for a buffer of
     /// the wrong type or length.
     pub fn decompress_into<T: Element>(
         &self,
@@ -470,12 +470,12 @@ impl FlacArray {
     /// let e = fa.get(&[Index::Int(-1), Index::Int(0), Index::Int(-1)])?.into_array::<i64>()?;
     /// assert_eq!(e.ndim(), 0);
     /// assert_eq!(e[[]], 2019);
-    /// # Ok::<(), flacarray_core::CoreError>(())
+    /// # Ok::<(), flacarray_core::Error>(())
     /// ```
     ///
     /// # Errors
-    /// [`CoreError::Index`] for too many indices or an integer out of range,
-    /// [`CoreError::InvalidArgument`] for a zero step.
+    /// [`Error::Index`] for too many indices or an integer out of range,
+    /// [`Error::InvalidArgument`] for a zero step.
     pub fn get(&self, key: &[Index]) -> Result<DecodedArray> {
         Ok(match self.dtype {
             DType::Int32 => DecodedArray::Int32(self.get_typed::<i32>(key)?),
@@ -496,11 +496,11 @@ impl FlacArray {
     /// [`FlacArray::get`] as `ArrayD<T>`.
     ///
     /// # Errors
-    /// As [`FlacArray::get`]; [`CoreError::InvalidArgument`] when `T` is not the
+    /// As [`FlacArray::get`]; [`Error::InvalidArgument`] when `T` is not the
     /// stored type.
     pub fn get_typed<T: Element>(&self, key: &[Index]) -> Result<ArrayD<T>> {
         if T::DTYPE != self.dtype {
-            return Err(CoreError::InvalidArgument(format!(
+            return Err(Error::InvalidArgument(format!(
                 "the array holds {}, not {}",
                 self.dtype,
                 T::DTYPE
@@ -511,7 +511,7 @@ impl FlacArray {
         let (sample_axis, lead_axes) = r
             .axes
             .split_last()
-            .ok_or_else(|| CoreError::Index("empty shape".into()))?;
+            .ok_or_else(|| Error::Index("empty shape".into()))?;
         // Streams in C order over the selected leading positions. A 1-d array's
         // implicit leading axis `(1,)` selects stream 0.
         let mut streams = vec![0usize];
@@ -531,9 +531,8 @@ impl FlacArray {
             let first = sample_axis.start;
             let last = first + sample_axis.step * (n_out as i64 - 1);
             let (lo, hi) = (first.min(last), first.max(last));
-            let lo = usize::try_from(lo).map_err(|_| CoreError::Index("negative sample".into()))?;
-            let hi =
-                usize::try_from(hi).map_err(|_| CoreError::Index("negative sample".into()))? + 1;
+            let lo = usize::try_from(lo).map_err(|_| Error::Index("negative sample".into()))?;
+            let hi = usize::try_from(hi).map_err(|_| Error::Index("negative sample".into()))? + 1;
             if sample_axis.step == 1 {
                 self.decode_streams(&streams, lo..hi, &mut out, None)?;
             } else {
@@ -548,7 +547,7 @@ impl FlacArray {
             }
         }
         ArrayD::from_shape_vec(IxDyn(&r.shape), out)
-            .map_err(|e| CoreError::InvalidArgument(e.to_string()))
+            .map_err(|e| Error::InvalidArgument(e.to_string()))
     }
 
     /// A new array holding only the kept streams (no decoding: the bytes are copied).
@@ -556,11 +555,11 @@ impl FlacArray {
     /// and `no_flatten` is false, as 0.4.1's `read_hdf5(keep=...)`.
     ///
     /// # Errors
-    /// [`CoreError::InvalidArgument`] for a mask of the wrong length or no kept stream.
+    /// [`Error::InvalidArgument`] for a mask of the wrong length or no kept stream.
     pub fn keep_streams(&self, keep: &[bool], no_flatten: bool) -> Result<Self> {
         let streams = kept_streams(keep, &self.leading_shape)?;
         if streams.is_empty() {
-            return Err(CoreError::InvalidArgument(
+            return Err(Error::InvalidArgument(
                 "the keep mask keeps no stream".into(),
             ));
         }

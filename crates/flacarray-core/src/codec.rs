@@ -16,7 +16,7 @@ use flacarray_quant::{
 use rayon::prelude::*;
 
 use crate::dtype::{DType, InputRef, OutputMut, StreamScaling};
-use crate::error::{CoreError, Result, from_quant, stream_name};
+use crate::error::{Error, Result, from_quant, stream_name};
 
 /// How the quanta of float streams is chosen (one of the two is required for float
 /// data, and neither may be given for integer data).
@@ -87,16 +87,14 @@ pub(crate) fn with_threads<R: Send>(
         return Ok(f());
     };
     if n == 0 {
-        return Err(CoreError::InvalidArgument(
-            "threads must be at least 1".into(),
-        ));
+        return Err(Error::InvalidArgument("threads must be at least 1".into()));
     }
     static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
     let pool = {
         let mut map = POOLS
             .get_or_init(|| Mutex::new(HashMap::new()))
             .lock()
-            .map_err(|_| CoreError::InvalidArgument("thread pool cache poisoned".into()))?;
+            .map_err(|_| Error::InvalidArgument("thread pool cache poisoned".into()))?;
         match map.get(&n) {
             Some(p) => Arc::clone(p),
             None => {
@@ -104,7 +102,7 @@ pub(crate) fn with_threads<R: Send>(
                     rayon::ThreadPoolBuilder::new()
                         .num_threads(n)
                         .build()
-                        .map_err(|e| CoreError::InvalidArgument(format!("thread pool: {e}")))?,
+                        .map_err(|e| Error::InvalidArgument(format!("thread pool: {e}")))?,
                 );
                 map.insert(n, Arc::clone(&p));
                 p
@@ -187,20 +185,20 @@ pub(crate) fn compress(
         InputRef::F64(x) => x.len(),
     };
     if stream_size == 0 || n_values == 0 {
-        return Err(CoreError::InvalidArgument(
+        return Err(Error::InvalidArgument(
             "cannot compress a zero-sized array".into(),
         ));
     }
     let n_streams = n_values / stream_size;
     if n_streams * stream_size != n_values || leading.iter().product::<usize>() != n_streams {
-        return Err(CoreError::InvalidArgument(format!(
+        return Err(Error::InvalidArgument(format!(
             "{n_values} values do not form the leading shape {leading:?} of streams of \
              {stream_size}"
         )));
     }
     let is_float = matches!(input, InputRef::F32(_) | InputRef::F64(_));
     if !is_float && (opts.quanta.is_some() || opts.precision.is_some()) {
-        return Err(CoreError::InvalidArgument(
+        return Err(Error::InvalidArgument(
             "quanta and precision apply to float data only".into(),
         ));
     }
@@ -236,7 +234,7 @@ pub(crate) fn compress(
         ..EncoderConfig::default()
     };
     // Validate the configuration once, on the caller's thread.
-    Encoder::new(cfg.clone()).map_err(|e| CoreError::InvalidArgument(e.to_string()))?;
+    Encoder::new(cfg.clone()).map_err(|e| Error::InvalidArgument(e.to_string()))?;
 
     let per_chunk = (CHUNK_SAMPLES / stream_size).clamp(1, n_streams);
     let chunks: Vec<Range<usize>> = (0..n_streams)
@@ -272,7 +270,7 @@ pub(crate) fn compress(
                         Ok(w) => {
                             encode_chunk(input, &spec, r.clone(), stream_size, leading, w, split)
                         }
-                        Err(e) => Err(CoreError::InvalidArgument(e.to_string())),
+                        Err(e) => Err(Error::InvalidArgument(e.to_string())),
                     },
                 )
                 .collect();
@@ -331,8 +329,8 @@ fn float_spec<'a, T: Copy>(
         }
     };
     QuantSpec::from_options(quanta, precision).map_err(|e| match e {
-        flacarray_quant::QuantError::InvalidArgument(m) => CoreError::InvalidArgument(m),
-        other => CoreError::Quant(other),
+        flacarray_quant::Error::InvalidArgument(m) => Error::InvalidArgument(m),
+        other => Error::Quant(other),
     })
 }
 
@@ -340,7 +338,7 @@ fn check_per_stream(what: &str, len: usize, n: usize) -> Result<()> {
     if len == n {
         Ok(())
     } else {
-        Err(CoreError::InvalidArgument(format!(
+        Err(Error::InvalidArgument(format!(
             "per-stream {what} has {len} entries for {n} streams"
         )))
     }
@@ -364,7 +362,7 @@ fn encode_chunk(
     };
     for g in r {
         let span = g * ss..(g + 1) * ss;
-        let flac_err = |e| CoreError::Flac {
+        let flac_err = |e| Error::Flac {
             stream: stream_name(g, leading),
             source: e,
         };
@@ -378,7 +376,7 @@ fn encode_chunk(
             }
             InputRef::F32(x) => {
                 let Spec::F32(s) = spec else {
-                    return Err(CoreError::InvalidArgument(
+                    return Err(Error::InvalidArgument(
                         "missing float32 quantization".into(),
                     ));
                 };
@@ -389,7 +387,7 @@ fn encode_chunk(
             }
             InputRef::F64(x) => {
                 let Spec::F64(s) = spec else {
-                    return Err(CoreError::InvalidArgument(
+                    return Err(Error::InvalidArgument(
                         "missing float64 quantization".into(),
                     ));
                 };
@@ -549,7 +547,7 @@ fn quantize_one<T: QuantFloat>(
     out: &mut [T::Int],
 ) -> Result<(T, T)> {
     let s = spec.stream(g).ok_or_else(|| {
-        CoreError::InvalidArgument(format!(
+        Error::InvalidArgument(format!(
             "no quanta or precision for stream {}",
             stream_name(g, leading)
         ))
@@ -578,24 +576,24 @@ impl<'a> Source<'a> {
     pub(crate) fn check(&self) -> Result<()> {
         let n = self.starts.len();
         if self.nbytes.len() != n {
-            return Err(CoreError::Corrupt(format!(
+            return Err(Error::Corrupt(format!(
                 "{n} stream starts but {} byte counts",
                 self.nbytes.len()
             )));
         }
         if self.leading.iter().product::<usize>() != n {
-            return Err(CoreError::Corrupt(format!(
+            return Err(Error::Corrupt(format!(
                 "{n} streams do not fill the leading shape {:?}",
                 self.leading
             )));
         }
         self.scaling
             .check(self.dtype, self.version, n)
-            .map_err(|e| CoreError::Corrupt(e.to_string()))?;
+            .map_err(|e| Error::Corrupt(e.to_string()))?;
         let total = self.bytes.len() as u64;
         for (g, (&s, &b)) in self.starts.iter().zip(self.nbytes).enumerate() {
             if s.checked_add(b).is_none_or(|end| end > total) {
-                return Err(CoreError::Corrupt(format!(
+                return Err(Error::Corrupt(format!(
                     "stream {}: bytes {s}..{s}+{b} lie outside the {total} compressed bytes",
                     stream_name(g, self.leading)
                 )));
@@ -640,7 +638,7 @@ pub(crate) fn decode(
         OutputMut::F64(o) => o.len(),
     };
     if have != want {
-        return Err(CoreError::InvalidArgument(format!(
+        return Err(Error::InvalidArgument(format!(
             "output buffer holds {have} values, {want} are needed"
         )));
     }
@@ -651,19 +649,19 @@ pub(crate) fn decode(
         OutputMut::F64(_) => DType::Float64,
     };
     if out_dtype != src.dtype {
-        return Err(CoreError::InvalidArgument(format!(
+        return Err(Error::InvalidArgument(format!(
             "output buffer is {out_dtype}, the data is {}",
             src.dtype
         )));
     }
     if let Some(&g) = sel.iter().find(|&&g| g >= src.starts.len()) {
-        return Err(CoreError::Index(format!(
+        return Err(Error::Index(format!(
             "stream {g} out of range for {} streams",
             src.starts.len()
         )));
     }
     if range.end > src.stream_size {
-        return Err(CoreError::Index(format!(
+        return Err(Error::Index(format!(
             "sample range {}..{} outside streams of {}",
             range.start, range.end, src.stream_size
         )));
@@ -687,14 +685,12 @@ pub(crate) fn decode(
                 decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
                     .map_err(|e| flac_err(src, g, e))?;
                 let StreamScaling::I64Offsets(offs) = src.scaling else {
-                    return Err(CoreError::Corrupt(
-                        "format 0 int64 data without offsets".into(),
-                    ));
+                    return Err(Error::Corrupt("format 0 int64 data without offsets".into()));
                 };
                 let off = offs[g];
                 for (o, &i) in o.iter_mut().zip(&w.ints) {
                     *o = off.checked_add(i64::from(i)).ok_or_else(|| {
-                        CoreError::Corrupt(format!(
+                        Error::Corrupt(format!(
                             "stream {}: offset {off} plus a sample overflows int64",
                             stream_name(g, src.leading)
                         ))
@@ -710,7 +706,7 @@ pub(crate) fn decode(
         }),
         OutputMut::F32(o) => run(src, sel, len, o, |w, g, bytes, o| {
             let StreamScaling::F32 { offsets, gains } = src.scaling else {
-                return Err(CoreError::Corrupt(
+                return Err(Error::Corrupt(
                     "float32 data without float32 offsets/gains".into(),
                 ));
             };
@@ -732,7 +728,7 @@ pub(crate) fn decode(
         }),
         OutputMut::F64(o) => run(src, sel, len, o, |w, g, bytes, o| {
             let StreamScaling::F64 { offsets, gains } = src.scaling else {
-                return Err(CoreError::Corrupt(
+                return Err(Error::Corrupt(
                     "float64 data without float64 offsets/gains".into(),
                 ));
             };
@@ -760,8 +756,8 @@ pub(crate) fn decode(
     }
 }
 
-fn flac_err(src: &Source<'_>, g: usize, e: flacarray_flac::Error) -> CoreError {
-    CoreError::Flac {
+fn flac_err(src: &Source<'_>, g: usize, e: flacarray_flac::Error) -> Error {
+    Error::Flac {
         stream: stream_name(g, src.leading),
         source: e,
     }

@@ -2,7 +2,7 @@
 
 use ndarray::ArrayD;
 
-use crate::error::{CoreError, Result};
+use crate::error::{Error, Result};
 
 /// The four element types flacarray stores.
 ///
@@ -39,14 +39,14 @@ impl DType {
     /// Parses numpy's name (the inverse of [`DType::name`]).
     ///
     /// # Errors
-    /// [`CoreError::Unsupported`] for any other name.
+    /// [`Error::Unsupported`] for any other name.
     pub fn from_name(name: &str) -> Result<Self> {
         match name {
             "int32" => Ok(Self::Int32),
             "int64" => Ok(Self::Int64),
             "float32" => Ok(Self::Float32),
             "float64" => Ok(Self::Float64),
-            other => Err(CoreError::Unsupported(format!(
+            other => Err(Error::Unsupported(format!(
                 "data type {other}: flacarray stores int32, int64, float32 and float64"
             ))),
         }
@@ -157,7 +157,7 @@ impl StreamScaling {
     /// streams, and that offsets and gains have the same length.
     ///
     /// # Errors
-    /// [`CoreError::InvalidArgument`] describing the mismatch.
+    /// [`Error::InvalidArgument`] describing the mismatch.
     pub fn check(&self, dtype: DType, version: u32, n_streams: usize) -> Result<()> {
         let ok = match (self, dtype) {
             (Self::None, DType::Int32) => true,
@@ -167,7 +167,7 @@ impl StreamScaling {
             _ => false,
         };
         if !ok {
-            return Err(CoreError::InvalidArgument(format!(
+            return Err(Error::InvalidArgument(format!(
                 "stream parameters {} do not fit {dtype} data in format {version}",
                 self.kind()
             )));
@@ -179,7 +179,7 @@ impl StreamScaling {
             Self::I64Offsets(o) => (o.len(), o.len()),
         };
         if lens != (n_streams, n_streams) {
-            return Err(CoreError::InvalidArgument(format!(
+            return Err(Error::InvalidArgument(format!(
                 "{} offsets and {} gains for {n_streams} streams",
                 lens.0, lens.1
             )));
@@ -242,7 +242,7 @@ impl DecodedArray {
     /// let back = fa.to_array()?;
     /// assert_eq!(back.as_array::<i64>().unwrap(), &a.into_dyn());
     /// assert!(back.as_array::<i32>().is_none());
-    /// # Ok::<(), flacarray_core::CoreError>(())
+    /// # Ok::<(), flacarray_core::Error>(())
     /// ```
     #[must_use]
     pub fn as_array<T: Element>(&self) -> Option<&ArrayD<T>> {
@@ -252,11 +252,11 @@ impl DecodedArray {
     /// Consumes `self` into `ArrayD<T>`.
     ///
     /// # Errors
-    /// [`CoreError::InvalidArgument`] when `T` is not the element type.
+    /// [`Error::InvalidArgument`] when `T` is not the element type.
     pub fn into_array<T: Element>(self) -> Result<ArrayD<T>> {
         let have = self.dtype();
         T::from_decoded(self).map_err(|_| {
-            CoreError::InvalidArgument(format!("the array holds {have}, not {}", T::DTYPE))
+            Error::InvalidArgument(format!("the array holds {have}, not {}", T::DTYPE))
         })
     }
 }

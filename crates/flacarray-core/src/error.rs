@@ -1,21 +1,21 @@
 //! The error type of this crate.
 
-use flacarray_quant::QuantError;
+use flacarray_quant::Error as QuantError;
 
 /// Why building, decoding, selecting from or storing a [`crate::FlacArray`] failed.
 ///
-/// Variants are grouped by cause: the caller's mistake ([`CoreError::InvalidArgument`],
-/// [`CoreError::Index`]), data that cannot be compressed ([`CoreError::NonFinite`],
-/// [`CoreError::Overflow`], [`CoreError::InvalidQuanta`]), stored bytes or tables that
-/// are inconsistent ([`CoreError::Corrupt`], [`CoreError::Flac`]) and storage
-/// failures reported by a backend ([`CoreError::Store`]).
+/// Variants are grouped by cause: the caller's mistake ([`Error::InvalidArgument`],
+/// [`Error::Index`]), data that cannot be compressed ([`Error::NonFinite`],
+/// [`Error::Overflow`], [`Error::InvalidQuanta`]), stored bytes or tables that
+/// are inconsistent ([`Error::Corrupt`], [`Error::Flac`]) and storage
+/// failures reported by a backend ([`Error::Store`]).
 ///
 /// Every per-stream error names the stream by its index over the leading shape, as
 /// Python prints a tuple: `stream (1, 2)` in a `(3, 4, N)` array, `stream (0,)` for a
 /// one-dimensional array.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum CoreError {
+pub enum Error {
     /// An argument is out of range or arguments do not fit together.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
@@ -91,8 +91,8 @@ pub enum CoreError {
     Store(String),
 }
 
-/// `Result` with [`CoreError`].
-pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Formats a leading index the way Python prints a tuple: `(3,)`, `(1, 2)`.
 pub(crate) fn fmt_index(idx: &[usize]) -> String {
@@ -131,10 +131,10 @@ pub fn stream_name(flat: usize, leading: &[usize]) -> String {
 }
 
 /// Re-labels a quantization error of flat stream `flat` with its leading index.
-pub(crate) fn from_quant(e: QuantError, flat: usize, leading: &[usize]) -> CoreError {
+pub(crate) fn from_quant(e: QuantError, flat: usize, leading: &[usize]) -> Error {
     let stream = stream_name(flat, leading);
     match e {
-        QuantError::NonFinite { index, value, .. } => CoreError::NonFinite {
+        QuantError::NonFinite { index, value, .. } => Error::NonFinite {
             stream,
             sample: index,
             value,
@@ -145,18 +145,18 @@ pub(crate) fn from_quant(e: QuantError, flat: usize, leading: &[usize]) -> CoreE
             min_quanta,
             bits,
             ..
-        } => CoreError::Overflow {
+        } => Error::Overflow {
             stream,
             value,
             quanta,
             min_quanta,
             bits,
         },
-        QuantError::InvalidQuanta { quanta, reason, .. } => CoreError::InvalidQuanta {
+        QuantError::InvalidQuanta { quanta, reason, .. } => Error::InvalidQuanta {
             stream,
             quanta,
             reason,
         },
-        other => CoreError::Quant(other),
+        other => Error::Quant(other),
     }
 }

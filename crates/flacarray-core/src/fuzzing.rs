@@ -26,7 +26,7 @@ use std::ops::Range;
 
 use crate::array::ReadOptions;
 use crate::dtype::{DType, StreamScaling};
-use crate::error::{CoreError, Result};
+use crate::error::{Error, Result};
 use crate::select::SampleSlice;
 use crate::store::{
     FlacArrayReader, StoredMeta, StreamTable, read_array, read_flacarray, read_flacarray_rows,
@@ -126,7 +126,7 @@ impl HostileStore {
 }
 
 impl FlacArrayReader for HostileStore {
-    type Error = CoreError;
+    type Error = Error;
 
     fn metadata(&self) -> Result<StoredMeta> {
         Ok(self.meta.clone())
@@ -136,9 +136,7 @@ impl FlacArrayReader for HostileStore {
         let per = meta.streams_per_row();
         let n_rows = meta.leading_shape.first().copied().unwrap_or(0);
         if rows.start > rows.end || rows.end > n_rows {
-            return Err(CoreError::Index(format!(
-                "rows {rows:?} outside 0..{n_rows}"
-            )));
+            return Err(Error::Index(format!("rows {rows:?} outside 0..{n_rows}")));
         }
         // A reader asks for rows only after `check_meta`; a harness bug otherwise.
         validate::check_meta(meta)?;
@@ -170,11 +168,11 @@ impl FlacArrayReader for HostileStore {
     }
 
     fn read_bytes(&self, start: u64, out: &mut [u8]) -> Result<()> {
-        let s = usize::try_from(start).map_err(|_| CoreError::Store("start".into()))?;
+        let s = usize::try_from(start).map_err(|_| Error::Store("start".into()))?;
         let src = s
             .checked_add(out.len())
             .and_then(|e| self.bytes.get(s..e))
-            .ok_or_else(|| CoreError::Store(format!("bytes {s}+{} outside", out.len())))?;
+            .ok_or_else(|| Error::Store(format!("bytes {s}+{} outside", out.len())))?;
         out.copy_from_slice(src);
         Ok(())
     }

@@ -40,7 +40,7 @@
 //! // numpy indexing: last stream of each row, reversed samples.
 //! let v = fa.select("..., -1, ::-1")?.into_array::<f64>()?;
 //! assert_eq!(v.shape(), &[2, 5000]);
-//! # Ok::<(), flacarray_core::CoreError>(())
+//! # Ok::<(), flacarray_core::Error>(())
 //! ```
 #![forbid(unsafe_code)]
 
@@ -66,7 +66,7 @@ pub use codec::{CompressOptions, PrecisionOption, QuantaOption};
 pub use dtype::{DType, DecodedArray, Element, StreamScaling};
 #[doc(hidden)]
 pub use dtype::{InputRef, OutputMut};
-pub use error::{CoreError, Result, stream_name};
+pub use error::{Error, Result, stream_name};
 pub use lowlevel::{
     Compressed, DecompressOptions, StreamsRef, array_compress, array_decompress,
     array_decompress_slice,

@@ -6,7 +6,7 @@ use ndarray::{ArrayBase, ArrayD, ArrayViewD, Data, Dimension, IxDyn};
 use crate::array::FlacArray;
 use crate::codec::{self, CompressOptions, Source, with_threads};
 use crate::dtype::{DType, DecodedArray, Element, StreamScaling};
-use crate::error::{CoreError, Result};
+use crate::error::{Error, Result};
 use crate::select::{index_tuples, kept_streams};
 
 /// What [`array_compress`] returns: 0.4.1's `(compressed, starts, nbytes, offsets,
@@ -40,7 +40,7 @@ pub struct Compressed {
 /// };
 /// let back = array_decompress(&src, &DecompressOptions::default())?;
 /// assert_eq!(back.as_array::<i32>().unwrap(), &a.into_dyn());
-/// # Ok::<(), flacarray_core::CoreError>(())
+/// # Ok::<(), flacarray_core::Error>(())
 /// ```
 ///
 /// # Errors
@@ -59,11 +59,10 @@ where
             .into_iter()
             .map(|x| {
                 i64::try_from(x)
-                    .map_err(|_| CoreError::InvalidArgument("byte offset overflows i64".into()))
+                    .map_err(|_| Error::InvalidArgument("byte offset overflows i64".into()))
             })
             .collect::<Result<_>>()?;
-        ArrayD::from_shape_vec(IxDyn(&lead), v)
-            .map_err(|e| CoreError::InvalidArgument(e.to_string()))
+        ArrayD::from_shape_vec(IxDyn(&lead), v).map_err(|e| Error::InvalidArgument(e.to_string()))
     };
     Ok(Compressed {
         compressed: p.compressed,
@@ -109,7 +108,7 @@ pub struct DecompressOptions {
 fn to_u64s(a: &ArrayViewD<'_, i64>, what: &str) -> Result<Vec<u64>> {
     a.iter()
         .map(|&v| {
-            u64::try_from(v).map_err(|_| CoreError::Corrupt(format!("negative stream {what} {v}")))
+            u64::try_from(v).map_err(|_| Error::Corrupt(format!("negative stream {what} {v}")))
         })
         .collect()
 }
@@ -123,8 +122,8 @@ fn to_u64s(a: &ArrayViewD<'_, i64>, what: &str) -> Result<Vec<u64>> {
 /// `compressed` bytes with streams to decode are an error (0.4.1 returns zeros).
 ///
 /// # Errors
-/// [`CoreError::InvalidArgument`] for inconsistent arguments, [`CoreError::Corrupt`]
-/// for a table outside the bytes, [`CoreError::Flac`] for a stream that does not decode.
+/// [`Error::InvalidArgument`] for inconsistent arguments, [`Error::Corrupt`]
+/// for a table outside the bytes, [`Error::Flac`] for a stream that does not decode.
 pub fn array_decompress(src: &StreamsRef<'_>, opts: &DecompressOptions) -> Result<DecodedArray> {
     Ok(array_decompress_slice(src, None, opts)?.0)
 }
@@ -142,7 +141,7 @@ pub fn array_decompress_slice(
     opts: &DecompressOptions,
 ) -> Result<(DecodedArray, Option<Vec<Vec<usize>>>)> {
     if src.starts.shape() != src.nbytes.shape() {
-        return Err(CoreError::InvalidArgument(format!(
+        return Err(Error::InvalidArgument(format!(
             "starts shape {:?} differs from nbytes shape {:?}",
             src.starts.shape(),
             src.nbytes.shape()
@@ -160,7 +159,7 @@ pub fn array_decompress_slice(
         (StreamScaling::F64 { .. }, true) => (DType::Float64, 1),
         (StreamScaling::I64Offsets(_), false) => (DType::Int64, 0),
         _ => {
-            return Err(CoreError::InvalidArgument(
+            return Err(Error::InvalidArgument(
                 "offsets/gains do not match is_int64 (float32 data is 1-channel, float64 \
                  2-channel)"
                     .into(),
@@ -169,15 +168,13 @@ pub fn array_decompress_slice(
     };
     let ss = src.stream_size;
     let first = usize::try_from(opts.first_stream_sample.unwrap_or(0))
-        .map_err(|_| CoreError::Index("first sample too large".into()))?;
+        .map_err(|_| Error::Index("first sample too large".into()))?;
     let last = match opts.last_stream_sample {
         None => ss,
-        Some(l) => {
-            usize::try_from(l).map_err(|_| CoreError::Index("last sample too large".into()))?
-        }
+        Some(l) => usize::try_from(l).map_err(|_| Error::Index("last sample too large".into()))?,
     };
     if ss == 0 || last > ss || first >= last {
-        return Err(CoreError::Index(format!(
+        return Err(Error::Index(format!(
             "sample range {first}..{last} is not a non-empty range inside streams of {ss}"
         )));
     }
@@ -262,5 +259,5 @@ fn decode_typed<T: Element>(
     with_threads(threads, || {
         codec::decode(src, streams, range, T::output(&mut buf))
     })??;
-    ArrayD::from_shape_vec(IxDyn(shape), buf).map_err(|e| CoreError::InvalidArgument(e.to_string()))
+    ArrayD::from_shape_vec(IxDyn(shape), buf).map_err(|e| Error::InvalidArgument(e.to_string()))
 }

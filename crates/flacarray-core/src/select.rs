@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use crate::error::{CoreError, Result, fmt_index, unravel};
+use crate::error::{Error, Result, fmt_index, unravel};
 
 /// A range of samples along the stream axis, with Python slice semantics (step 1).
 ///
@@ -21,7 +21,7 @@ use crate::error::{CoreError, Result, fmt_index, unravel};
 /// assert_eq!(SampleSlice::new(Some(5), Some(-5)).resolve(100)?, 5..95);
 /// assert_eq!(SampleSlice::new(Some(50), Some(20)).resolve(100)?, 50..50);
 /// assert!(SampleSlice::new(Some(0), Some(101)).resolve(100).is_err());
-/// # Ok::<(), flacarray_core::CoreError>(())
+/// # Ok::<(), flacarray_core::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SampleSlice {
@@ -47,15 +47,15 @@ impl SampleSlice {
     /// The sample range this slice selects in a stream of `n` samples.
     ///
     /// # Errors
-    /// [`CoreError::Index`] when `stop` exceeds `n`.
+    /// [`Error::Index`] when `stop` exceeds `n`.
     pub fn resolve(&self, n: usize) -> Result<Range<usize>> {
-        let n_i = i64::try_from(n).map_err(|_| CoreError::Index("stream too long".into()))?;
+        let n_i = i64::try_from(n).map_err(|_| Error::Index("stream too long".into()))?;
         let norm = |v: i64| -> i64 { if v < 0 { (v + n_i).max(0) } else { v } };
         let stop = match self.stop {
             None => n_i,
             Some(s) => {
                 if s > n_i {
-                    return Err(CoreError::Index(format!(
+                    return Err(Error::Index(format!(
                         "stream slice stop {s} is beyond the stream size {n}"
                     )));
                 }
@@ -133,9 +133,7 @@ fn slice_indices(
 ) -> Result<AxisSel> {
     let step = step.unwrap_or(1);
     if step == 0 {
-        return Err(CoreError::InvalidArgument(
-            "slice step cannot be zero".into(),
-        ));
+        return Err(Error::InvalidArgument("slice step cannot be zero".into()));
     }
     let (lower, upper) = if step > 0 { (0, n) } else { (-1, n - 1) };
     let clamp = |v: Option<i64>, default: i64| -> i64 {
@@ -180,12 +178,12 @@ pub(crate) fn resolve_key(key: &[Index], shape: &[usize]) -> Result<Resolved> {
         .count();
     let n_ell = key.iter().filter(|k| matches!(k, Index::Ellipsis)).count();
     if n_ell > 1 {
-        return Err(CoreError::Index(
+        return Err(Error::Index(
             "an index can only have a single ellipsis ('...')".into(),
         ));
     }
     if n_real > ndim {
-        return Err(CoreError::Index(format!(
+        return Err(Error::Index(format!(
             "too many indices for array: array is {ndim}-dimensional, but {n_real} were indexed"
         )));
     }
@@ -209,10 +207,10 @@ pub(crate) fn resolve_key(key: &[Index], shape: &[usize]) -> Result<Resolved> {
             Index::Int(i) => {
                 let ax = axes.len();
                 let n = shape[ax];
-                let n_i = i64::try_from(n).map_err(|_| CoreError::Index("axis too long".into()))?;
+                let n_i = i64::try_from(n).map_err(|_| Error::Index("axis too long".into()))?;
                 let j = if i < 0 { i + n_i } else { i };
                 if j < 0 || j >= n_i {
-                    return Err(CoreError::Index(format!(
+                    return Err(Error::Index(format!(
                         "index {i} is out of bounds for axis {ax} with size {n}"
                     )));
                 }
@@ -225,7 +223,7 @@ pub(crate) fn resolve_key(key: &[Index], shape: &[usize]) -> Result<Resolved> {
             }
             Index::Slice { start, stop, step } => {
                 let n = shape[axes.len()];
-                let n_i = i64::try_from(n).map_err(|_| CoreError::Index("axis too long".into()))?;
+                let n_i = i64::try_from(n).map_err(|_| Error::Index("axis too long".into()))?;
                 let a = slice_indices(start, stop, step, n_i)?;
                 out_shape.push(a.len);
                 axes.push(a);
@@ -252,11 +250,11 @@ pub(crate) fn resolve_key(key: &[Index], shape: &[usize]) -> Result<Resolved> {
 /// ]);
 /// assert_eq!(parse_index("[..., -1]")?, vec![Index::Ellipsis, Index::Int(-1)]);
 /// assert!(parse_index("1:2:3:4").is_err());
-/// # Ok::<(), flacarray_core::CoreError>(())
+/// # Ok::<(), flacarray_core::Error>(())
 /// ```
 ///
 /// # Errors
-/// [`CoreError::InvalidArgument`] for anything that is not basic indexing.
+/// [`Error::InvalidArgument`] for anything that is not basic indexing.
 pub fn parse_index(text: &str) -> Result<Vec<Index>> {
     let mut t = text.trim();
     if let Some(inner) = t.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
@@ -271,7 +269,7 @@ pub fn parse_index(text: &str) -> Result<Vec<Index>> {
         parts.pop();
     }
     let bad =
-        |p: &str| CoreError::InvalidArgument(format!("cannot parse index item {p:?} in {text:?}"));
+        |p: &str| Error::InvalidArgument(format!("cannot parse index item {p:?} in {text:?}"));
     let num = |p: &str| -> Result<Option<i64>> {
         let p = p.trim();
         if p.is_empty() || p == "None" {
@@ -305,7 +303,7 @@ pub fn parse_index(text: &str) -> Result<Vec<Index>> {
 pub(crate) fn kept_streams(keep: &[bool], leading: &[usize]) -> Result<Vec<usize>> {
     let n: usize = leading.iter().product();
     if keep.len() != n {
-        return Err(CoreError::InvalidArgument(format!(
+        return Err(Error::InvalidArgument(format!(
             "keep mask has {} entries, the leading shape {} has {n} streams",
             keep.len(),
             fmt_index(leading)

@@ -16,7 +16,7 @@ use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
 use crate::array::{FlacArray, FlacArrayParts, ReadOptions, Selection};
 use crate::codec::CompressOptions;
 use crate::dtype::{DType, DecodedArray, Element, StreamScaling};
-use crate::error::{CoreError, Result, stream_name};
+use crate::error::{Error, Result, stream_name};
 use crate::integrity::{self, ATTR_CHECKSUMS, Checksums, StoredChecksums};
 use crate::select::{index_tuples, kept_streams};
 use crate::validate;
@@ -64,8 +64,8 @@ pub struct StreamTable {
 
 /// Writes a compressed array to storage.
 pub trait FlacArrayWriter {
-    /// The backend's error; it must be able to carry a [`CoreError`].
-    type Error: From<CoreError>;
+    /// The backend's error; it must be able to carry a [`Error`].
+    type Error: From<Error>;
 
     /// Stores `arr` (format 1): its leading shape, stream size, dtype, the stream
     /// table and the compressed bytes. A 1-d array is stored with leading shape `(1,)`.
@@ -77,8 +77,8 @@ pub trait FlacArrayWriter {
 
 /// Reads a compressed array from storage, piece by piece.
 pub trait FlacArrayReader {
-    /// The backend's error; it must be able to carry a [`CoreError`].
-    type Error: From<CoreError>;
+    /// The backend's error; it must be able to carry a [`Error`].
+    type Error: From<Error>;
 
     /// The group's metadata.
     ///
@@ -120,12 +120,12 @@ fn applicable_checksums(meta: &StoredMeta, s: &StoredChecksums) -> Result<Option
         return Ok(None);
     };
     let c = Checksums::parse(attr)
-        .map_err(|e| CoreError::Corrupt(format!("attribute {ATTR_CHECKSUMS}: {e}")))?;
+        .map_err(|e| Error::Corrupt(format!("attribute {ATTR_CHECKSUMS}: {e}")))?;
     if s.software_version.as_deref() != Some(c.writer.as_str()) {
         return Ok(None);
     }
     if c.dtype != meta.dtype {
-        return Err(CoreError::Corrupt(format!(
+        return Err(Error::Corrupt(format!(
             "attribute {ATTR_CHECKSUMS}: the array was written as {} but its tables now \
              make it {} (stream_offsets or stream_gains deleted or changed)",
             c.dtype, meta.dtype
@@ -134,8 +134,8 @@ fn applicable_checksums(meta: &StoredMeta, s: &StoredChecksums) -> Result<Option
     Ok(Some(c))
 }
 
-fn table_mismatch() -> CoreError {
-    CoreError::Corrupt(format!(
+fn table_mismatch() -> Error {
+    Error::Corrupt(format!(
         "attribute {ATTR_CHECKSUMS}: the stream table (starts, byte counts, offsets, gains, \
          shape, stream size) does not match the checksum written with it"
     ))
@@ -162,7 +162,7 @@ where
 
 fn usize_of(v: u64) -> Result<usize> {
     usize::try_from(v)
-        .map_err(|_| CoreError::Corrupt(format!("byte offset {v} does not fit in memory")))
+        .map_err(|_| Error::Corrupt(format!("byte offset {v} does not fit in memory")))
 }
 
 /// Reads a stored array, or only its kept streams, without decoding anything.
@@ -176,8 +176,8 @@ fn usize_of(v: u64) -> Result<usize> {
 /// leading shape `(0,)` (0.4.1 raises there without MPI).
 ///
 /// # Errors
-/// [`CoreError::InvalidArgument`] when `keep` has the wrong length;
-/// [`CoreError::Corrupt`] for a table inconsistent with the bytes; backend errors.
+/// [`Error::InvalidArgument`] when `keep` has the wrong length;
+/// [`Error::Corrupt`] for a table inconsistent with the bytes; backend errors.
 pub fn read_flacarray<R>(
     reader: &R,
     keep: Option<&[bool]>,
@@ -199,7 +199,7 @@ where
 /// an empty array.
 ///
 /// # Errors
-/// As [`read_flacarray`]; [`CoreError::Index`] for rows outside the leading shape.
+/// As [`read_flacarray`]; [`Error::Index`] for rows outside the leading shape.
 pub fn read_flacarray_rows<R>(
     reader: &R,
     rows: Range<usize>,
@@ -223,10 +223,10 @@ fn read_rows<R>(
 where
     R: FlacArrayReader + ?Sized,
 {
-    validate::check_meta(meta).map_err(CoreError::from)?;
+    validate::check_meta(meta).map_err(Error::from)?;
     let n_rows = meta.leading_shape.first().copied().unwrap_or(0);
     if rows.start > rows.end || rows.end > n_rows {
-        return Err(CoreError::Index(format!("rows {rows:?} outside 0..{n_rows}")).into());
+        return Err(Error::Index(format!("rows {rows:?} outside 0..{n_rows}")).into());
     }
     let per = meta.streams_per_row();
     let first = rows.start * per;
@@ -329,7 +329,7 @@ fn check_streams(
         let bytes = usize_of(b)?
             .checked_add(lo)
             .and_then(|hi| compressed.get(lo..hi))
-            .ok_or_else(|| CoreError::Corrupt("stream bytes outside the buffer".into()))?;
+            .ok_or_else(|| Error::Corrupt("stream bytes outside the buffer".into()))?;
         sum = sum.wrapping_add(integrity::stream_hash(i, bytes));
     }
     if sum != c.streams {
@@ -345,9 +345,9 @@ fn check_streams(
             };
             let stream = stream_name(i, &meta.leading_shape);
             match flacarray_flac::count_samples(bytes) {
-                Err(source) => return Err(CoreError::Flac { stream, source }),
+                Err(source) => return Err(Error::Flac { stream, source }),
                 Ok(n) if n != meta.stream_size as u64 => {
-                    return Err(CoreError::Corrupt(format!(
+                    return Err(Error::Corrupt(format!(
                         "stream {stream}: holds {n} samples, the array says {}",
                         meta.stream_size
                     )));
@@ -355,7 +355,7 @@ fn check_streams(
                 Ok(_) => {}
             }
         }
-        return Err(CoreError::Corrupt(format!(
+        return Err(Error::Corrupt(format!(
             "attribute {ATTR_CHECKSUMS}: the bytes of the {} streams do not match the \
              checksum written with them (a stream was changed, or streams were swapped \
              or moved)",
@@ -369,7 +369,7 @@ fn check_streams(
 /// ([`crate::validate`]).
 fn check_table(meta: &StoredMeta, t: &StreamTable, first: usize, n: usize) -> Result<()> {
     if t.starts.len() != n {
-        return Err(CoreError::Corrupt(format!(
+        return Err(Error::Corrupt(format!(
             "stream table has {} starts and {} byte counts for {n} streams",
             t.starts.len(),
             t.nbytes.len()
@@ -417,7 +417,7 @@ where
 }
 
 fn empty(dtype: DType, shape: &[usize]) -> Result<DecodedArray> {
-    let e = |e: ndarray::ShapeError| CoreError::InvalidArgument(e.to_string());
+    let e = |e: ndarray::ShapeError| Error::InvalidArgument(e.to_string());
     Ok(match dtype {
         DType::Int32 => {
             DecodedArray::Int32(ArrayD::from_shape_vec(IxDyn(shape), Vec::new()).map_err(e)?)
@@ -448,7 +448,7 @@ fn empty(dtype: DType, shape: &[usize]) -> Result<DecodedArray> {
 /// // Streams 1 and 2 are adjacent: one read of just their bytes.
 /// assert_eq!(store.read_calls(), 1);
 /// assert!(store.bytes_read() < store.stored_bytes());
-/// # Ok::<(), flacarray_core::CoreError>(())
+/// # Ok::<(), flacarray_core::Error>(())
 /// ```
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
@@ -467,10 +467,10 @@ impl MemoryStore {
     /// A store holding the given pieces as they are (for example format-0 data).
     ///
     /// # Errors
-    /// [`CoreError::Corrupt`] when the table does not fit the metadata and bytes.
+    /// [`Error::Corrupt`] when the table does not fit the metadata and bytes.
     pub fn from_parts(meta: StoredMeta, table: StreamTable, bytes: Vec<u8>) -> Result<Self> {
         if meta.total_bytes != bytes.len() as u64 {
-            return Err(CoreError::Corrupt(format!(
+            return Err(Error::Corrupt(format!(
                 "metadata says {} bytes, {} given",
                 meta.total_bytes,
                 bytes.len()
@@ -511,12 +511,12 @@ impl MemoryStore {
     fn content(&self) -> Result<&(StoredMeta, StreamTable, Vec<u8>)> {
         self.content
             .as_ref()
-            .ok_or_else(|| CoreError::Store("the memory store does not contain a FlacArray".into()))
+            .ok_or_else(|| Error::Store("the memory store does not contain a FlacArray".into()))
     }
 }
 
 impl FlacArrayWriter for MemoryStore {
-    type Error = CoreError;
+    type Error = Error;
 
     fn write(&mut self, arr: &FlacArray) -> Result<()> {
         let meta = StoredMeta {
@@ -538,7 +538,7 @@ impl FlacArrayWriter for MemoryStore {
 }
 
 impl FlacArrayReader for MemoryStore {
-    type Error = CoreError;
+    type Error = Error;
 
     fn metadata(&self) -> Result<StoredMeta> {
         Ok(self.content()?.0.clone())
@@ -549,9 +549,7 @@ impl FlacArrayReader for MemoryStore {
         let per = meta.streams_per_row();
         let n_rows = meta.leading_shape.first().copied().unwrap_or(0);
         if rows.start > rows.end || rows.end > n_rows {
-            return Err(CoreError::Index(format!(
-                "rows {rows:?} outside 0..{n_rows}"
-            )));
+            return Err(Error::Index(format!("rows {rows:?} outside 0..{n_rows}")));
         }
         let sel: Vec<usize> = (rows.start * per..rows.end * per).collect();
         Ok(StreamTable {
@@ -568,7 +566,7 @@ impl FlacArrayReader for MemoryStore {
             .checked_add(out.len())
             .and_then(|e| bytes.get(s..e))
             .ok_or_else(|| {
-                CoreError::Store(format!("bytes {s}+{} outside {}", out.len(), bytes.len()))
+                Error::Store(format!("bytes {s}+{} outside {}", out.len(), bytes.len()))
             })?;
         out.copy_from_slice(src);
         self.bytes_read

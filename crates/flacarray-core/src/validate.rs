@@ -17,7 +17,7 @@
 //! tuple (`stream (1, 2)`). Backends prefix the file or store and the group.
 
 use crate::dtype::{DType, StreamScaling};
-use crate::error::{CoreError, stream_name};
+use crate::error::{Error, stream_name};
 use crate::layout::{
     ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS, ATTR_STREAM_SIZE,
 };
@@ -75,9 +75,9 @@ impl std::fmt::Display for Invalid {
     }
 }
 
-impl From<Invalid> for CoreError {
+impl From<Invalid> for Error {
     fn from(e: Invalid) -> Self {
-        CoreError::Corrupt(e.to_string())
+        Error::Corrupt(e.to_string())
     }
 }
 
@@ -212,7 +212,7 @@ pub fn check_table(meta: &StoredMeta, t: &StreamTable, first: usize) -> Result<(
             invalid(
                 ARR_OFFSETS,
                 match e {
-                    CoreError::InvalidArgument(m) => m,
+                    Error::InvalidArgument(m) => m,
                     other => other.to_string(),
                 },
             )

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 use flacarray_core::{
-    CompressOptions, CoreError, DType, FlacArray, Index, PrecisionOption, QuantaOption,
-    ReadOptions, SampleSlice, StreamScaling, parse_index,
+    CompressOptions, DType, Error, FlacArray, Index, PrecisionOption, QuantaOption, ReadOptions,
+    SampleSlice, StreamScaling, parse_index,
 };
 use ndarray::{Array1, Array2, Array3, arr0};
 
@@ -25,7 +25,7 @@ fn ramp3() -> Array3<i32> {
 fn zero_size_and_zero_dim_arrays() {
     let e = FlacArray::from_array(&Array2::<i32>::zeros((0, 5)), &CompressOptions::default())
         .unwrap_err();
-    assert!(matches!(e, CoreError::InvalidArgument(_)), "{e}");
+    assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
     assert!(e.to_string().contains("zero-sized"), "{e}");
     let e = FlacArray::from_array(&Array2::<f32>::zeros((3, 0)), &q(1.0)).unwrap_err();
     assert!(e.to_string().contains("zero-sized"), "{e}");
@@ -38,7 +38,7 @@ fn nan_and_inf_name_the_stream() {
     let mut a = Array3::<f32>::from_shape_fn((2, 3, 10), |(i, j, k)| (i + j + k) as f32 * 0.1);
     a[[1, 2, 4]] = f32::NAN;
     let e = FlacArray::from_array(&a, &q(1e-3)).unwrap_err();
-    assert!(matches!(e, CoreError::NonFinite { sample: 4, .. }), "{e:?}");
+    assert!(matches!(e, Error::NonFinite { sample: 4, .. }), "{e:?}");
     assert!(e.to_string().contains("stream (1, 2)"), "{e}");
     let mut b = Array1::<f64>::linspace(0.0, 1.0, 50);
     b[7] = f64::NEG_INFINITY;
@@ -63,7 +63,7 @@ fn overflow_names_the_stream_and_the_smallest_quanta() {
     let mut a = Array2::<f32>::zeros((3, 20));
     a[[1, 3]] = 1e6;
     let e = FlacArray::from_array(&a, &q(1e-6)).unwrap_err();
-    let CoreError::Overflow {
+    let Error::Overflow {
         stream,
         min_quanta,
         bits,
@@ -133,7 +133,7 @@ fn quanta_and_precision_rules() {
     );
     let e = FlacArray::from_array(&f, &q(0.0)).unwrap_err();
     assert!(
-        matches!(e, CoreError::InvalidQuanta { .. }) && e.to_string().contains("stream (0,)"),
+        matches!(e, Error::InvalidQuanta { .. }) && e.to_string().contains("stream (0,)"),
         "{e}"
     );
     let e = FlacArray::from_array(&f, &q(-1.0)).unwrap_err();
@@ -151,7 +151,7 @@ fn bad_level_and_threads() {
         },
     )
     .unwrap_err();
-    assert!(matches!(e, CoreError::InvalidArgument(_)), "{e}");
+    assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
     let e = FlacArray::from_array(
         &a,
         &CompressOptions {
@@ -172,7 +172,7 @@ fn corrupt_stream_bytes_name_the_stream() {
     p.compressed[s] ^= 0x10;
     let bad = FlacArray::from_parts(p).unwrap();
     let e = bad.to_array().unwrap_err();
-    assert!(matches!(e, CoreError::Flac { .. }), "{e:?}");
+    assert!(matches!(e, Error::Flac { .. }), "{e:?}");
     assert!(e.to_string().contains("stream (1, 0)"), "{e}");
     // Other streams still decode on their own.
     let keep = [true, true, true, false, true, true];
@@ -193,7 +193,7 @@ fn inconsistent_parts_are_rejected() {
     p.nbytes[5] += 1;
     let e = FlacArray::from_parts(p).unwrap_err();
     assert!(
-        matches!(e, CoreError::Corrupt(_)) && e.to_string().contains("stream (1, 2)"),
+        matches!(e, Error::Corrupt(_)) && e.to_string().contains("stream (1, 2)"),
         "{e}"
     );
     let mut p = good.clone();
@@ -214,7 +214,7 @@ fn inconsistent_parts_are_rejected() {
     p.format_version = 2;
     assert!(matches!(
         FlacArray::from_parts(p).unwrap_err(),
-        CoreError::Unsupported(_)
+        Error::Unsupported(_)
     ));
 }
 
@@ -235,7 +235,7 @@ fn selection_errors() {
             ..Default::default()
         })
         .unwrap_err();
-    assert!(matches!(e, CoreError::Index(_)), "{e}");
+    assert!(matches!(e, Error::Index(_)), "{e}");
     let e = fa
         .get(&[Index::Int(0), Index::Int(0), Index::Int(0), Index::Int(0)])
         .unwrap_err();

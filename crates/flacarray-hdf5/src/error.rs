@@ -92,7 +92,7 @@ pub enum Error {
     /// An error of the array layer (decoding, selection, ...) while reading or
     /// writing through [`Hdf5Store`](crate::Hdf5Store).
     #[error(transparent)]
-    Core(flacarray_core::CoreError),
+    Core(flacarray_core::Error),
 }
 
 /// Result with this crate's [`Error`].

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use flacarray_core::integrity::{Checksums, StoredChecksums};
 use flacarray_core::{
-    CoreError, DType, FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamScaling,
-    StreamTable,
+    DType, Error as CoreError, FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta,
+    StreamScaling, StreamTable,
 };
 
 use crate::error::{Error, Result};

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use flacarray_core::CoreError;
+use flacarray_core::Error as CoreError;
 
 /// Why a distributed operation failed.
 ///

@@ -12,7 +12,7 @@
 //! code written against flacarray 0.4.1 catches them whichever it expected.
 
 use flacarray_core::{
-    CompressOptions, CoreError, DType, FlacArray, FlacArrayParts, Index, PrecisionOption,
+    CompressOptions, DType, Error as CoreError, FlacArray, FlacArrayParts, Index, PrecisionOption,
     QuantaOption, ReadOptions, SampleSlice, StreamScaling,
 };
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
@@ -423,9 +423,9 @@ where
     let qd = r.map_err(|e| {
         // Name the stream by its leading index, as the core engine does.
         let msg = match &e {
-            flacarray_quant::QuantError::NonFinite { stream, .. }
-            | flacarray_quant::QuantError::Overflow { stream, .. }
-            | flacarray_quant::QuantError::InvalidQuanta { stream, .. } => {
+            flacarray_quant::Error::NonFinite { stream, .. }
+            | flacarray_quant::Error::Overflow { stream, .. }
+            | flacarray_quant::Error::InvalidQuanta { stream, .. } => {
                 format!(
                     "stream {}: {e}",
                     flacarray_core::stream_name(*stream, &lead)

@@ -6,7 +6,7 @@
 /// `first_stream + k` for its `k`-th stream.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum QuantError {
+pub enum Error {
     /// A sample is NaN or infinite. flacarray 0.4.1 rejects NaN for the whole array
     /// and turns infinities into garbage; we reject both and say where.
     #[error("stream {stream}: sample {index} is {value}; NaN and infinity cannot be quantized")]
@@ -56,5 +56,5 @@ pub enum QuantError {
     InvalidArgument(String),
 }
 
-/// `Result` with [`QuantError`].
-pub type Result<T, E = QuantError> = std::result::Result<T, E>;
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -37,7 +37,7 @@
 //! bad[1500] = f64::NAN;
 //! let err = quantize(&bad, 1000, &spec).unwrap_err();
 //! assert!(err.to_string().contains("stream 1: sample 500"));
-//! # Ok::<(), flacarray_quant::QuantError>(())
+//! # Ok::<(), flacarray_quant::Error>(())
 //! ```
 #![forbid(unsafe_code)]
 #![warn(
@@ -55,7 +55,7 @@ mod spec;
 mod stats;
 pub mod v0;
 
-pub use error::{QuantError, Result};
+pub use error::{Error, Result};
 pub use float::QuantFloat;
 pub use quant::{
     Quantized, StreamParams, dequantize, dequantize_into, dequantize_stream, quantize,

@@ -38,7 +38,7 @@
 //! * If `smin + smax` overflows `T`, the mid-range is computed in `f64` instead (0.4.1
 //!   produces an infinite offset and garbage).
 
-use crate::error::{QuantError, Result};
+use crate::error::{Error, Result};
 use crate::float::QuantFloat;
 use crate::spec::{QuantSpec, StreamSpec};
 use crate::stats::{numpy_std, precision_quanta};
@@ -111,13 +111,13 @@ fn scale<T: QuantFloat>(smin: T, smax: T, mid: T, q: T) -> Scaled<T> {
 }
 
 /// The error for a stream holding NaN or infinity: the first such sample.
-fn non_finite<T: QuantFloat>(x: &[T], stream: usize) -> QuantError {
+fn non_finite<T: QuantFloat>(x: &[T], stream: usize) -> Error {
     let (index, value) = x
         .iter()
         .enumerate()
         .find(|(_, v)| !v.is_finite())
         .map_or((0, f64::NAN), |(i, v)| (i, v.to_f64()));
-    QuantError::NonFinite {
+    Error::NonFinite {
         stream,
         index,
         value,
@@ -176,12 +176,12 @@ fn min_fitting_quanta<T: QuantFloat>(smin: T, smax: T, mid: T, failed: T) -> T {
 /// let mut back = [0.0; 2];
 /// dequantize_stream(&ints, p.offset, p.gain, &mut back)?;
 /// assert!((back[0] - x[0]).abs() <= 0.05 + 1e-12);
-/// # Ok::<(), flacarray_quant::QuantError>(())
+/// # Ok::<(), flacarray_quant::Error>(())
 /// ```
 ///
 /// # Errors
-/// [`QuantError::NonFinite`], [`QuantError::Overflow`], [`QuantError::InvalidQuanta`],
-/// or [`QuantError::InvalidArgument`] for an empty stream or a length mismatch. On
+/// [`Error::NonFinite`], [`Error::Overflow`], [`Error::InvalidQuanta`],
+/// or [`Error::InvalidArgument`] for an empty stream or a length mismatch. On
 /// error `out` is left unchanged.
 pub fn quantize_stream<T: QuantFloat>(
     x: &[T],
@@ -190,12 +190,10 @@ pub fn quantize_stream<T: QuantFloat>(
     out: &mut [T::Int],
 ) -> Result<StreamParams<T>> {
     if x.is_empty() {
-        return Err(QuantError::InvalidArgument(format!(
-            "stream {stream} is empty"
-        )));
+        return Err(Error::InvalidArgument(format!("stream {stream} is empty")));
     }
     if out.len() != x.len() {
-        return Err(QuantError::InvalidArgument(format!(
+        return Err(Error::InvalidArgument(format!(
             "stream {stream}: output length {} != input length {}",
             out.len(),
             x.len()
@@ -208,7 +206,7 @@ pub fn quantize_stream<T: QuantFloat>(
     let q = match spec {
         StreamSpec::Quanta(q) => {
             if !(q > T::ZERO && q.is_finite()) {
-                return Err(QuantError::InvalidQuanta {
+                return Err(Error::InvalidQuanta {
                     stream,
                     quanta: q.to_f64(),
                     reason: "a quanta must be positive and finite",
@@ -228,7 +226,7 @@ pub fn quantize_stream<T: QuantFloat>(
             }
             let q = precision_quanta(numpy_std(x), digits, per_stream);
             if !(q > T::ZERO && q.is_finite()) {
-                return Err(QuantError::InvalidQuanta {
+                return Err(Error::InvalidQuanta {
                     stream,
                     quanta: q.to_f64(),
                     reason: "the precision gives a zero or non-finite quanta for this \
@@ -242,7 +240,7 @@ pub fn quantize_stream<T: QuantFloat>(
     let mid = mid_range(smin, smax);
     let s = scale(smin, smax, mid, q);
     if !s.gain.is_finite() {
-        return Err(QuantError::InvalidQuanta {
+        return Err(Error::InvalidQuanta {
             stream,
             quanta: q.to_f64(),
             reason: "the quanta is so small that its inverse overflows the data type",
@@ -250,7 +248,7 @@ pub fn quantize_stream<T: QuantFloat>(
     }
     if !s.fits() {
         let value = if s.p_hi < T::LIMIT { smin } else { smax };
-        return Err(QuantError::Overflow {
+        return Err(Error::Overflow {
             stream,
             value: value.to_f64(),
             quanta: q.to_f64(),
@@ -268,12 +266,12 @@ pub fn quantize_stream<T: QuantFloat>(
 /// Number of streams in `len` values of `stream_size` each.
 pub(crate) fn stream_count(len: usize, stream_size: usize) -> Result<usize> {
     if stream_size == 0 {
-        return Err(QuantError::InvalidArgument(
+        return Err(Error::InvalidArgument(
             "stream_size must be positive".into(),
         ));
     }
     if !len.is_multiple_of(stream_size) {
-        return Err(QuantError::InvalidArgument(format!(
+        return Err(Error::InvalidArgument(format!(
             "{len} values are not a whole number of streams of {stream_size}"
         )));
     }
@@ -285,7 +283,7 @@ pub(crate) fn check_len(what: &str, len: usize, n: usize) -> Result<()> {
     if len == n {
         Ok(())
     } else {
-        Err(QuantError::InvalidArgument(format!(
+        Err(Error::InvalidArgument(format!(
             "{what} has length {len}, expected {n}"
         )))
     }
@@ -299,7 +297,7 @@ pub(crate) fn check_len(what: &str, len: usize, n: usize) -> Result<()> {
 ///
 /// # Errors
 /// As [`quantize_stream`], for the first failing stream; also
-/// [`QuantError::InvalidArgument`] when lengths do not match or a per-stream spec
+/// [`Error::InvalidArgument`] when lengths do not match or a per-stream spec
 /// has fewer than `first_stream + n_streams` entries. Zero streams is not an error.
 /// On error the output buffers hold the results of the streams before the failing
 /// one.
@@ -318,11 +316,11 @@ pub fn quantize_streams_into<T: QuantFloat>(
     check_len("gains", gains.len(), n)?;
     let end = first_stream
         .checked_add(n)
-        .ok_or_else(|| QuantError::InvalidArgument("stream index overflows".into()))?;
+        .ok_or_else(|| Error::InvalidArgument("stream index overflows".into()))?;
     if let Some(len) = spec.per_stream_len()
         && len < end
     {
-        return Err(QuantError::InvalidArgument(format!(
+        return Err(Error::InvalidArgument(format!(
             "per-stream quanta/precision has {len} entries, streams {first_stream}..{end} \
              were requested"
         )));
@@ -333,7 +331,7 @@ pub fn quantize_streams_into<T: QuantFloat>(
     let params = offsets.iter_mut().zip(gains.iter_mut());
     for (stream, ((x, o), (off, gain))) in (first_stream..).zip(streams.zip(params)) {
         let s = spec.stream(stream).ok_or_else(|| {
-            QuantError::InvalidArgument(format!("no quanta or precision for stream {stream}"))
+            Error::InvalidArgument(format!("no quanta or precision for stream {stream}"))
         })?;
         let p = quantize_stream(x, s, stream, o)?;
         *off = p.offset;
@@ -376,7 +374,7 @@ pub fn quantize_into<T: QuantFloat>(
 /// for (a, b) in data.iter().zip(&back) {
 ///     assert!((a - b).abs() <= 0.5e-4 + 1e-6);
 /// }
-/// # Ok::<(), flacarray_quant::QuantError>(())
+/// # Ok::<(), flacarray_quant::Error>(())
 /// ```
 ///
 /// # Errors
@@ -407,7 +405,7 @@ pub fn quantize<T: QuantFloat>(
 /// computed in `f64`, each operation rounded in `T` (no fused multiply-add), as 0.4.1.
 ///
 /// # Errors
-/// [`QuantError::InvalidArgument`] when `out` and `ints` differ in length.
+/// [`Error::InvalidArgument`] when `out` and `ints` differ in length.
 pub fn dequantize_stream<T: QuantFloat>(
     ints: &[T::Int],
     offset: T,
@@ -424,7 +422,7 @@ pub fn dequantize_stream<T: QuantFloat>(
 /// length as `ints`), with one offset and gain per stream.
 ///
 /// # Errors
-/// [`QuantError::InvalidArgument`] when the lengths do not match.
+/// [`Error::InvalidArgument`] when the lengths do not match.
 pub fn dequantize_into<T: QuantFloat>(
     ints: &[T::Int],
     stream_size: usize,

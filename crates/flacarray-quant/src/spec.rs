@@ -1,6 +1,6 @@
 //! How the quanta of each stream is chosen.
 
-use crate::error::{QuantError, Result};
+use crate::error::{Error, Result};
 
 /// An explicit quanta: the value of one integer step.
 ///
@@ -70,7 +70,7 @@ impl<'a, T: Copy> QuantSpec<'a, T> {
     /// Builds a spec from the two optional arguments of the Python API.
     ///
     /// # Errors
-    /// [`QuantError::InvalidArgument`] when both or neither are given.
+    /// [`Error::InvalidArgument`] when both or neither are given.
     pub fn from_options(
         quanta: Option<Quanta<'a, T>>,
         precision: Option<Precision<'a>>,
@@ -78,10 +78,10 @@ impl<'a, T: Copy> QuantSpec<'a, T> {
         match (quanta, precision) {
             (Some(q), None) => Ok(Self::Quanta(q)),
             (None, Some(p)) => Ok(Self::Precision(p)),
-            (Some(_), Some(_)) => Err(QuantError::InvalidArgument(
+            (Some(_), Some(_)) => Err(Error::InvalidArgument(
                 "give either a quanta or a precision, not both".into(),
             )),
-            (None, None) => Err(QuantError::InvalidArgument(
+            (None, None) => Err(Error::InvalidArgument(
                 "quantizing float data requires either a quanta or a precision".into(),
             )),
         }

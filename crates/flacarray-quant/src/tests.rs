@@ -7,16 +7,16 @@
 
 use crate::quant::{dequantize_stream, quantize_stream};
 use crate::{
-    Precision, QuantError, QuantSpec, Quanta, StreamSpec, dequantize, quantize, quantize_into,
+    Error, Precision, QuantSpec, Quanta, StreamSpec, dequantize, quantize, quantize_into,
     quantize_streams_into, v0,
 };
 
-fn q32(x: &[f32], q: f32) -> Result<(crate::StreamParams<f32>, Vec<i32>), QuantError> {
+fn q32(x: &[f32], q: f32) -> Result<(crate::StreamParams<f32>, Vec<i32>), Error> {
     let mut out = vec![0; x.len()];
     quantize_stream(x, StreamSpec::Quanta(q), 0, &mut out).map(|p| (p, out))
 }
 
-fn q64(x: &[f64], q: f64) -> Result<(crate::StreamParams<f64>, Vec<i64>), QuantError> {
+fn q64(x: &[f64], q: f64) -> Result<(crate::StreamParams<f64>, Vec<i64>), Error> {
     let mut out = vec![0; x.len()];
     quantize_stream(x, StreamSpec::Quanta(q), 0, &mut out).map(|p| (p, out))
 }
@@ -95,7 +95,7 @@ fn f32_overflow_boundary() {
     // [-2^31 - 256, 2^31]: off = -128 and 2^31 + 128 rounds to 2^31 in f32: overflow
     // (0.4.1 would store INT32_MIN there).
     let err = q32(&[-2_147_483_904.0, 2_147_483_648.0], 1.0).unwrap_err();
-    let QuantError::Overflow {
+    let Error::Overflow {
         stream,
         value,
         quanta,
@@ -127,7 +127,7 @@ fn products_exactly_at_minus_two_pow_bits_fit() {
     assert_eq!(ints, [i32::MIN, 2_147_483_520]);
     // With the top at 3 * 2^31, off = 0 and p_hi = 2^31 + 64 rounds to 2^31: overflow.
     let err = q32(&[-6_442_450_944.0, 6_442_450_944.0], 3.0).unwrap_err();
-    assert!(matches!(err, QuantError::Overflow { value, .. } if value == 6_442_450_944.0));
+    assert!(matches!(err, Error::Overflow { value, .. } if value == 6_442_450_944.0));
 
     // f64: x = [-3 * 2^63, 3 * 2^63 - 4096], q = 3: off = 3 * -682 = -2046, gain =
     // (2^54 - 1) / 3 * 2^-54, p_lo = -(2^63 - 512) -> -2^63 (tie to even): i64::MIN;
@@ -147,7 +147,7 @@ fn non_finite_is_an_error_naming_stream_and_sample() {
     let err = quantize(&data, 10, &spec).unwrap_err();
     assert_eq!(
         err,
-        QuantError::NonFinite {
+        Error::NonFinite {
             stream: 1,
             index: 7,
             value: f64::INFINITY
@@ -156,17 +156,17 @@ fn non_finite_is_an_error_naming_stream_and_sample() {
     data[17] = 1.0;
     data[20] = f32::NAN;
     let err = quantize(&data, 10, &spec).unwrap_err();
-    assert!(matches!(err, QuantError::NonFinite { stream: 2, index: 0, value } if value.is_nan()));
+    assert!(matches!(err, Error::NonFinite { stream: 2, index: 0, value } if value.is_nan()));
     // NaN in the first element of a stream, and in the remainder after the lanes.
     let mut x = vec![0.5_f64; 19];
     x[18] = f64::NAN;
     assert!(matches!(
         q64(&x, 0.1).unwrap_err(),
-        QuantError::NonFinite { index: 18, .. }
+        Error::NonFinite { index: 18, .. }
     ));
     assert!(matches!(
         q64(&[f64::NEG_INFINITY], 0.1).unwrap_err(),
-        QuantError::NonFinite { index: 0, .. }
+        Error::NonFinite { index: 0, .. }
     ));
 }
 
@@ -175,14 +175,14 @@ fn invalid_quanta() {
     for q in [0.0_f32, -1.0, f32::NAN, f32::INFINITY, -0.0] {
         let err = q32(&[1.0, 2.0], q).unwrap_err();
         assert!(
-            matches!(err, QuantError::InvalidQuanta { stream: 0, .. }),
+            matches!(err, Error::InvalidQuanta { stream: 0, .. }),
             "{q}: {err:?}"
         );
     }
     // A subnormal quanta whose inverse overflows f32.
     let err = q32(&[1.0, 2.0], 1e-45).unwrap_err();
     assert!(
-        matches!(err, QuantError::InvalidQuanta { reason, .. } if reason.contains("inverse")),
+        matches!(err, Error::InvalidQuanta { reason, .. } if reason.contains("inverse")),
         "{err:?}"
     );
 }
@@ -211,7 +211,7 @@ fn precision_zero_or_infinite_quanta_is_an_error() {
     )
     .unwrap_err();
     assert!(
-        matches!(err, QuantError::InvalidQuanta { stream: 0, .. }),
+        matches!(err, Error::InvalidQuanta { stream: 0, .. }),
         "{err:?}"
     );
     // The squared deviations overflow f32: std is infinite.
@@ -222,7 +222,7 @@ fn precision_zero_or_infinite_quanta_is_an_error() {
     )
     .unwrap_err();
     assert!(
-        matches!(err, QuantError::InvalidQuanta { stream: 0, .. }),
+        matches!(err, Error::InvalidQuanta { stream: 0, .. }),
         "{err:?}"
     );
 }
@@ -249,7 +249,7 @@ fn per_stream_specs_and_first_stream() {
     assert!(
         matches!(
             err,
-            QuantError::NonFinite {
+            Error::NonFinite {
                 stream: 2,
                 index: 0,
                 ..
@@ -260,7 +260,7 @@ fn per_stream_specs_and_first_stream() {
     // Too short a per-stream spec.
     let err = quantize_streams_into(&data[2..], 2, &spec, 2, &mut out, &mut offs, &mut gains)
         .unwrap_err();
-    assert!(matches!(err, QuantError::InvalidArgument(_)), "{err:?}");
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
     // quantize_into wants exactly one entry per stream.
     let (mut out6, mut o3, mut g3) = ([0_i64; 6], [0.0; 3], [0.0; 3]);
     let long = QuantSpec::Quanta(Quanta::PerStream(&[0.5, 0.5, 0.5, 0.5]));
@@ -272,11 +272,11 @@ fn argument_errors() {
     let spec = QuantSpec::Quanta(Quanta::Scalar(0.5_f32));
     assert!(matches!(
         quantize(&[1.0_f32; 6], 0, &spec),
-        Err(QuantError::InvalidArgument(_))
+        Err(Error::InvalidArgument(_))
     ));
     assert!(matches!(
         quantize(&[1.0_f32; 7], 2, &spec),
-        Err(QuantError::InvalidArgument(_))
+        Err(Error::InvalidArgument(_))
     ));
     // Zero streams is fine at this level.
     let q = quantize(&[] as &[f32], 4, &spec).unwrap();

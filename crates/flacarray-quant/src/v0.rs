@@ -12,7 +12,7 @@
 //! its own files bit for bit (fixtures in `fixtures/python-reference-v0`).
 //! flacarray 0.4.1 itself reads only the `int32` and `float32` files.
 
-use crate::error::{QuantError, Result};
+use crate::error::{Error, Result};
 use crate::float::QuantFloat;
 use crate::quant::{check_len, stream_count};
 
@@ -23,11 +23,11 @@ use crate::quant::{check_len, stream_count};
 /// let ints = [0_i32, 1, -2];
 /// let out: Vec<f64> = flacarray_quant::v0::dequantize(&ints, 3, &[1.5], &[4.0])?;
 /// assert_eq!(out, [1.5, 1.75, 1.0]);
-/// # Ok::<(), flacarray_quant::QuantError>(())
+/// # Ok::<(), flacarray_quant::Error>(())
 /// ```
 ///
 /// # Errors
-/// [`QuantError::InvalidArgument`] when the lengths do not match.
+/// [`Error::InvalidArgument`] when the lengths do not match.
 pub fn dequantize_into<T: QuantFloat>(
     ints: &[i32],
     stream_size: usize,
@@ -67,7 +67,7 @@ pub fn dequantize<T: QuantFloat>(
 /// Reconstructs format-0 `int64` streams: `offset + i` with exact 64-bit addition.
 ///
 /// # Errors
-/// [`QuantError::InvalidArgument`] when the lengths do not match, or when a sum
+/// [`Error::InvalidArgument`] when the lengths do not match, or when a sum
 /// overflows `i64` (impossible for data 0.2.x wrote; the error names the stream).
 pub fn add_offsets_i64_into(
     ints: &[i32],
@@ -89,7 +89,7 @@ pub fn add_offsets_i64_into(
             overflow |= ovf;
         }
         if overflow {
-            return Err(QuantError::InvalidArgument(format!(
+            return Err(Error::InvalidArgument(format!(
                 "stream {stream}: offset {off} plus a sample overflows int64"
             )));
         }
@@ -102,7 +102,7 @@ pub fn add_offsets_i64_into(
 /// ```
 /// let out = flacarray_quant::v0::add_offsets_i64(&[-1, 0, 5], 3, &[1 << 40])?;
 /// assert_eq!(out, [(1 << 40) - 1, 1 << 40, (1 << 40) + 5]);
-/// # Ok::<(), flacarray_quant::QuantError>(())
+/// # Ok::<(), flacarray_quant::Error>(())
 /// ```
 ///
 /// # Errors

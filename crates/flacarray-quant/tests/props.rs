@@ -8,7 +8,7 @@
 )]
 
 use flacarray_quant::{
-    Precision, QuantError, QuantSpec, Quanta, StreamSpec, dequantize, quantize, quantize_stream,
+    Error, Precision, QuantSpec, Quanta, StreamSpec, dequantize, quantize, quantize_stream,
     quantize_streams_into,
 };
 use proptest::prelude::*;
@@ -154,7 +154,7 @@ proptest! {
             }
             Some(first_bad) => {
                 let err = ours.unwrap_err();
-                let QuantError::Overflow { stream, min_quanta, bits, .. } = err else {
+                let Error::Overflow { stream, min_quanta, bits, .. } = err else {
                     panic!("{err:?}");
                 };
                 prop_assert_eq!((stream, bits), (first_bad, 32));
@@ -200,7 +200,7 @@ proptest! {
             }
         } else {
             let err = ours.unwrap_err();
-            let QuantError::Overflow { stream, min_quanta, bits, .. } = err else {
+            let Error::Overflow { stream, min_quanta, bits, .. } = err else {
                 panic!("{err:?}");
             };
             prop_assert_eq!(bits, 64);
@@ -240,7 +240,7 @@ proptest! {
             }
             None => {
                 let err = ours.unwrap_err();
-                let QuantError::Overflow { stream: 7, min_quanta, .. } = err else { panic!("{err:?}") };
+                let Error::Overflow { stream: 7, min_quanta, .. } = err else { panic!("{err:?}") };
                 prop_assert!(replica_f64(&x, min_quanta).unwrap().is_some());
                 let below = f64::from_bits(min_quanta.to_bits() - 1);
                 prop_assert!(replica_f64(&x, below).unwrap().is_none());
@@ -260,12 +260,12 @@ proptest! {
         let bad = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY][kind];
         data[at] = bad;
         let err = quantize(&data, len, &QuantSpec::Quanta(Quanta::Scalar(1e-2))).unwrap_err();
-        let QuantError::NonFinite { stream, index, value } = err else { panic!("{err:?}") };
+        let Error::NonFinite { stream, index, value } = err else { panic!("{err:?}") };
         prop_assert_eq!((stream, index), (at / len, at % len));
         prop_assert_eq!(value.to_bits(), f64::from(bad).to_bits());
         // The precision path checks first as well.
         let err = quantize(&data, len, &QuantSpec::Precision(Precision::Scalar(3))).unwrap_err();
-        let is_non_finite = matches!(err, QuantError::NonFinite { .. });
+        let is_non_finite = matches!(err, Error::NonFinite { .. });
         prop_assert!(is_non_finite);
     }
 
@@ -291,8 +291,8 @@ proptest! {
             // Only the non-constant stream can fail (e.g. a single sample with all
             // others equal is not possible here, but a too-fine precision is).
             Err(e) => {
-                let about_stream_1 = matches!(e, QuantError::Overflow { stream: 1, .. }
-                    | QuantError::InvalidQuanta { stream: 1, .. });
+                let about_stream_1 = matches!(e, Error::Overflow { stream: 1, .. }
+                    | Error::InvalidQuanta { stream: 1, .. });
                 prop_assert!(about_stream_1 || len == 1, "{:?}", e);
             }
         }

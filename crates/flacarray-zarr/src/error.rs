@@ -96,11 +96,11 @@ pub enum Error {
     /// An error of the array layer (decoding, selection, ...) while reading or
     /// writing through [`ZarrStore`](crate::ZarrStore).
     #[error(transparent)]
-    Core(flacarray_core::CoreError),
+    Core(flacarray_core::Error),
 }
 
-impl From<flacarray_core::CoreError> for Error {
-    fn from(e: flacarray_core::CoreError) -> Self {
+impl From<flacarray_core::Error> for Error {
+    fn from(e: flacarray_core::Error) -> Self {
         Error::Core(e)
     }
 }
