@@ -66,7 +66,9 @@ pub use codec::{CompressOptions, PrecisionOption, QuantaOption};
 pub use dtype::{DType, DecodedArray, Element, StreamScaling};
 #[doc(hidden)]
 pub use dtype::{InputRef, OutputMut};
-pub use error::{Error, Result, stream_name};
+pub use error::{Error, Result, StoreError, stream_name};
+/// The quantizer, whose [`quant::Error`] is the cause inside [`Error::Quantize`].
+pub use flacarray_quant as quant;
 pub use lowlevel::{
     Compressed, DecompressOptions, StreamsRef, array_compress, array_decompress,
     array_decompress_slice,
