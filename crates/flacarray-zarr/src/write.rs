@@ -230,7 +230,7 @@ impl Target<'_> {
             DType::Int32 | DType::Float32 => "1",
             DType::Int64 | DType::Float64 => "2",
         };
-        attrs.insert(ATTR_FORMAT_VERSION.to_owned(), json!(FORMAT_VERSION));
+        attrs.insert(ATTR_FORMAT_VERSION.to_owned(), json!(FORMAT_VERSION.to_string()));
         attrs.insert(ATTR_SOFTWARE_VERSION.to_owned(), json!(SOFTWARE_VERSION));
         attrs.insert(ATTR_FLAC_CHANNELS.to_owned(), json!(channels));
         attrs.insert(
