@@ -2,6 +2,8 @@
 
 use flacarray_quant::Error as QuantError;
 
+use crate::place::Place;
+
 /// Why building, decoding, selecting from or storing a [`crate::FlacArray`] failed.
 ///
 /// Variants are grouped by cause: the caller's mistake ([`Error::InvalidArgument`],
@@ -57,6 +59,60 @@ pub enum Error {
     #[error("quantization: {0}")]
     Quant(QuantError),
 
+    /// A stored group holds something that is not a valid flacarray layout: a missing
+    /// or mistyped array or attribute, byte ranges outside `compressed`, and so on.
+    #[error("{place}: {object}: {reason}")]
+    CorruptGroup {
+        /// The file and group.
+        place: Place,
+        /// The array or attribute concerned, e.g. `dataset stream_starts`.
+        object: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A stored group holds a layout this project does not know (for example an
+    /// unknown format version).
+    #[error("{place}: {object}: unsupported: {reason}")]
+    UnsupportedGroup {
+        /// The file and group.
+        place: Place,
+        /// The array or attribute concerned.
+        object: String,
+        /// What is not supported.
+        reason: String,
+    },
+
+    /// The group has no `flacarray_format_version` attribute, so holds no FlacArray.
+    #[error(
+        "{place}: attribute flacarray_format_version: missing, \
+         the group does not contain a FlacArray"
+    )]
+    NotFlacArray {
+        /// The file and group.
+        place: Place,
+    },
+
+    /// The file or the requested group does not exist, or is not a group.
+    #[error("{place}: {reason}")]
+    GroupNotFound {
+        /// The file and the group path that was asked for.
+        place: Place,
+        /// Why it could not be opened.
+        reason: String,
+    },
+
+    /// Writing would overwrite a FlacArray (or one of its arrays) already in the group.
+    #[error("{place}: {object}: already exists (a FlacArray is stored here); {hint}")]
+    AlreadyExists {
+        /// The file and group.
+        place: Place,
+        /// The object found in the way.
+        object: String,
+        /// How the backend's caller allows overwriting.
+        hint: &'static str,
+    },
+
     /// A storage backend failed; the cause is the backend's own error.
     #[error("storage: {0}")]
     Store(#[source] StoreError),
@@ -66,6 +122,19 @@ pub enum Error {
 pub type StoreError = std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>;
 
 impl Error {
+    /// The file and group a stored-layout error names, if it is one.
+    #[must_use]
+    pub fn place(&self) -> Option<&Place> {
+        match self {
+            Error::CorruptGroup { place, .. }
+            | Error::UnsupportedGroup { place, .. }
+            | Error::NotFlacArray { place }
+            | Error::GroupNotFound { place, .. }
+            | Error::AlreadyExists { place, .. } => Some(place),
+            _ => None,
+        }
+    }
+
     /// A storage failure with the backend's typed error as its cause.
     pub fn store(e: impl std::error::Error + Send + Sync + 'static) -> Self {
         Error::Store(std::sync::Arc::new(e))

@@ -59,6 +59,7 @@ pub mod fuzzing;
 
 pub mod integrity;
 pub mod layout;
+pub mod place;
 pub mod validate;
 
 pub use array::{FlacArray, FlacArrayParts, ReadOptions, Selection, SelectionShape};
@@ -73,6 +74,7 @@ pub use lowlevel::{
     Compressed, DecompressOptions, StreamsRef, array_compress, array_decompress,
     array_decompress_slice,
 };
+pub use place::Place;
 pub use select::{Index, SampleSlice, parse_index};
 pub use store::{
     FlacArrayReader, FlacArrayWriter, MemoryStore, StoredMeta, StreamTable, read_array,

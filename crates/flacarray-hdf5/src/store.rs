@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 
 use flacarray_core::integrity::{Checksums, StoredChecksums};
 use flacarray_core::{
-    DType, Error as CoreError, FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta,
-    StreamScaling, StreamTable,
+    DType, FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamScaling, StreamTable,
 };
 
 use crate::error::{Error, Result};
 use crate::read::{Opened, Table, core_meta, open, open_group, read_range, read_table};
 use crate::stored::{Dtype, Gains, Offsets, StoredArray};
 use crate::write::{WriteOptions, write_group_with};
+use flacarray_core::Place;
 
 /// One flacarray group of an HDF5 file, readable and writable through
 /// [`flacarray_core::read_array`], [`flacarray_core::read_flacarray`] and
@@ -59,8 +59,7 @@ impl std::fmt::Debug for Hdf5Store {
 
 fn file_error(path: &Path, action: &'static str, source: hdf5::Error) -> Error {
     Error::Hdf5 {
-        file: path.display().to_string(),
-        group: "/".to_owned(),
+        place: Place::new(path.display().to_string(), "/".to_owned()),
         object: "file".to_owned(),
         action,
         source,
@@ -172,13 +171,16 @@ impl FlacArrayReader for Hdf5Store {
         let s = usize::try_from(start).map_err(|_| bad())?;
         let e = s.checked_add(out.len()).ok_or_else(bad)?;
         if e > o.meta.compressed_len {
-            return Err(o.ctx.corrupt(
-                "dataset compressed",
-                format!(
-                    "bytes {s}..{e} lie outside compressed ({} bytes)",
-                    o.meta.compressed_len
-                ),
-            ));
+            return Err(o
+                .ctx
+                .corrupt(
+                    "dataset compressed",
+                    format!(
+                        "bytes {s}..{e} lie outside compressed ({} bytes)",
+                        o.meta.compressed_len
+                    ),
+                )
+                .into());
         }
         let mut buf = Vec::with_capacity(out.len());
         read_range(&o.ctx, &o.compressed, (s, e), &mut buf)?;
@@ -250,11 +252,5 @@ impl FlacArrayWriter for Hdf5Store {
         self.file
             .flush()
             .map_err(|e| file_error(&self.path, "flushing", e))
-    }
-}
-
-impl From<CoreError> for Error {
-    fn from(e: CoreError) -> Self {
-        Error::Core(e)
     }
 }

@@ -9,9 +9,10 @@ use flacarray_core::integrity::StoredChecksums;
 use flacarray_core::{FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamTable};
 use zarrs::filesystem::FilesystemStore;
 
-use crate::error::{Ctx, Error, Result};
+use crate::error::{Ctx, Error, Result, ZarrAt};
 use crate::read::{Loaded, load, node_path};
 use crate::write::{DEFAULT_COMPRESSED_CHUNK, Target, ZarrFormat};
+use flacarray_core::Place;
 
 /// One flacarray group of a Zarr directory store (format v3 or v2), readable and
 /// writable through [`flacarray_core::read_array`], [`flacarray_core::read_flacarray`]
@@ -64,10 +65,7 @@ impl std::fmt::Debug for ZarrStore {
 }
 
 fn ctx_of(path: &Path, node: &str) -> Ctx {
-    Ctx {
-        store: path.display().to_string(),
-        group: node.to_owned(),
-    }
+    Place::new(path.display().to_string(), node)
 }
 
 impl ZarrStore {
@@ -88,7 +86,7 @@ impl ZarrStore {
         let node = node_path(group);
         let ctx = ctx_of(path, &node);
         if !path.is_dir() {
-            return Err(ctx.not_found("the store directory does not exist"));
+            return Err(ctx.not_found("the store directory does not exist").into());
         }
         let store = FilesystemStore::new(path).map_err(|e| ctx.zarr("store", "opening")(e))?;
         let this = Self {
@@ -185,7 +183,7 @@ impl FlacArrayReader for ZarrStore {
         if rows.start > rows.end || hi > l.starts.len() {
             return Err(Error::InvalidArgument(format!(
                 "{}: group {}: rows {}..{} outside the leading shape {:?}",
-                l.ctx.store, l.ctx.group, rows.start, rows.end, meta.leading_shape
+                l.ctx.file, l.ctx.group, rows.start, rows.end, meta.leading_shape
             )));
         }
         let sel: Vec<usize> = (lo..hi).collect();

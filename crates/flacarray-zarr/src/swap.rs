@@ -22,10 +22,11 @@ use std::path::{Path, PathBuf};
 use flacarray_core::{FlacArray, FlacArrayWriter};
 use serde_json::{Map, Value, json};
 
-use crate::error::{Ctx, Error, Result};
+use crate::error::{Ctx, Error, REPLACE_HINT, Result};
 use crate::names::{ALL_ARRAYS, ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION};
 use crate::store::ZarrStore;
 use crate::write::ZarrFormat;
+use flacarray_core::Place;
 
 /// The flacarray attributes of a group.
 const FLAC_ATTRS: [&str; 3] = [
@@ -38,8 +39,7 @@ fn io_err(ctx: &Ctx, object: &str, action: &'static str) -> impl FnOnce(std::io:
     let ctx = ctx.clone();
     let object = object.to_owned();
     move |source| Error::Zarr {
-        store: ctx.store,
-        group: ctx.group,
+        place: ctx,
         object,
         action,
         source: Box::new(source),
@@ -129,7 +129,7 @@ fn read_json(path: &Path, ctx: &Ctx) -> Result<Option<Map<String, Value>>> {
     };
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(m)) => Ok(Some(m)),
-        _ => Err(ctx.corrupt(label, "not a JSON object")),
+        _ => Err(ctx.corrupt(label, "not a JSON object").into()),
     }
 }
 
@@ -203,20 +203,19 @@ pub fn write_store_swapped(
     format: ZarrFormat,
 ) -> Result<()> {
     let node = format!("/{}", group.trim_matches('/'));
-    let ctx = Ctx {
-        store: store.display().to_string(),
-        group: node.clone(),
-    };
+    let ctx = Place::new(store.display().to_string(), node.clone());
     if let Some(found) = group_format(store)
         && found != format
     {
-        return Err(ctx.unsupported(
-            "group metadata",
-            format!(
-                "the store is in Zarr format {found:?}; writing format {format:?} into it \
+        return Err(ctx
+            .unsupported(
+                "group metadata",
+                format!(
+                    "the store is in Zarr format {found:?}; writing format {format:?} into it \
                  would mix both"
-            ),
-        ));
+                ),
+            )
+            .into());
     }
     remove_stale_temporaries(store);
     let dir = node_dir(store, &node);
@@ -238,21 +237,15 @@ pub fn write_store_swapped(
     };
     if let Some(object) = first {
         if !replace {
-            return Err(Error::AlreadyExists {
-                store: ctx.store,
-                group: ctx.group,
-                object,
-            });
+            return Err(ctx.already_exists(object, REPLACE_HINT).into());
         }
         if !has_version {
-            return Err(Error::GroupNotFound {
-                store: ctx.store,
-                group: ctx.group,
-                reason: format!(
+            return Err(ctx
+                .not_found(format!(
                     "{object} is not part of a FlacArray (the group has no \
                      {ATTR_FORMAT_VERSION} attribute) and is not replaced; remove it first"
-                ),
-            });
+                ))
+                .into());
         }
     }
 
