@@ -86,4 +86,16 @@ impl Place {
             hint,
         }
     }
+
+    /// The length of a 1-d array of shape `shape`, or [`Error::CorruptGroup`] naming
+    /// `object` when the array has another number of dimensions.
+    ///
+    /// # Errors
+    /// As described.
+    pub fn one_dim<T: Copy + fmt::Debug>(&self, object: &str, shape: &[T]) -> Result<T, Error> {
+        match shape {
+            [len] => Ok(*len),
+            _ => Err(self.corrupt(object, format!("must be 1-d, found shape {shape:?}"))),
+        }
+    }
 }

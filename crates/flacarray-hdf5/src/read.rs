@@ -538,15 +538,7 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
             )
             .into());
     }
-    let comp_shape = compressed.shape();
-    let [compressed_len] = comp_shape[..] else {
-        return Err(ctx
-            .corrupt(
-                comp_label,
-                format!("must be 1-d, found shape {comp_shape:?}"),
-            )
-            .into());
-    };
+    let compressed_len = ctx.one_dim(&comp_label, &compressed.shape())?;
 
     let offsets_type = match &offsets {
         None => None,

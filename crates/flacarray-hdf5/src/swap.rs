@@ -268,12 +268,9 @@ fn copy_attr(src: &Group, dst: &Group, ctx: &Ctx, name: &str) -> Result<()> {
 mod tests {
     use super::{TEMP_GROUP_PREFIX, write_file_swapped};
     use crate::Hdf5Store;
-    use flacarray_core::{CompressOptions, FlacArray, read_flacarray};
+    use flacarray_core::read_flacarray;
 
-    fn arr(seed: i32) -> FlacArray {
-        let a = ndarray::Array2::from_shape_fn((2, 300), |(i, j)| (i * 1000 + j) as i32 * seed);
-        FlacArray::from_array(&a, &CompressOptions::default()).expect("compress")
-    }
+    use flacarray_testkit::seeded_array as arr;
 
     #[test]
     fn replace_keeps_the_groups_other_content_and_leaves_no_temporary() {

@@ -225,14 +225,7 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
             )
             .into());
     }
-    let [compressed_len] = compressed.shape()[..] else {
-        return Err(ctx
-            .corrupt(
-                comp_label,
-                format!("must be 1-d, found shape {:?}", compressed.shape()),
-            )
-            .into());
-    };
+    let compressed_len = ctx.one_dim(&comp_label, compressed.shape())?;
     check_plausible_length(store, ctx, node, compressed_len)?;
     let float_name = |label: &str, a: &ZArray| -> Result<&'static str> {
         let dt = a.data_type();

@@ -315,12 +315,9 @@ pub fn write_store_swapped(
 mod tests {
     use super::write_store_swapped;
     use crate::{ZarrFormat, ZarrStore};
-    use flacarray_core::{CompressOptions, FlacArray, read_flacarray};
+    use flacarray_core::read_flacarray;
 
-    fn arr(seed: i32) -> FlacArray {
-        let a = ndarray::Array2::from_shape_fn((2, 300), |(i, j)| (i * 1000 + j) as i32 * seed);
-        FlacArray::from_array(&a, &CompressOptions::default()).expect("compress")
-    }
+    use flacarray_testkit::seeded_array as arr;
 
     #[test]
     fn replace_in_both_formats_leaves_no_temporary() {
