@@ -7,8 +7,10 @@
 //! `data.h5: group /flac: dataset stream_starts: stream 3 starts at byte 900 ...`.
 
 use std::fmt;
+use std::ops::Range;
 
-use crate::Error;
+use crate::layout::{ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION};
+use crate::{Error, StoredMeta};
 
 /// The file (or store directory) and the group inside it that an error concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,5 +99,73 @@ impl Place {
             [len] => Ok(*len),
             _ => Err(self.corrupt(object, format!("must be 1-d, found shape {shape:?}"))),
         }
+    }
+
+    /// The format version of the group from its `flacarray_format_version` attribute:
+    /// `shown` is the value as stored (for the message), `int` its integer reading
+    /// (`None` when it is not an integer).
+    ///
+    /// # Errors
+    /// [`Error::UnsupportedGroup`] for any version other than 0 and 1.
+    pub fn format_version(&self, shown: &dyn fmt::Display, int: Option<i64>) -> Result<u32, Error> {
+        match int {
+            Some(0) => Ok(0),
+            Some(1) => Ok(1),
+            _ => Err(self.unsupported(
+                format!("attribute {ATTR_FORMAT_VERSION}"),
+                format!("format version {shown} (this reader knows 0 and 1)"),
+            )),
+        }
+    }
+
+    /// FLAC channels per stream of a group of format `version` from its
+    /// `flac_channels` attribute: `None` when absent, else the value as stored (for
+    /// the message) and its integer reading. Format 0 has no attribute and means 1.
+    ///
+    /// # Errors
+    /// [`Error::CorruptGroup`] when format 1 lacks the attribute or the value is not
+    /// one the format allows.
+    pub fn flac_channels(
+        &self,
+        version: u32,
+        found: Option<(&dyn fmt::Display, Option<i64>)>,
+    ) -> Result<u32, Error> {
+        let label = format!("attribute {ATTR_FLAC_CHANNELS}");
+        match (version, found) {
+            (0, None) => Ok(1),
+            (_, None) => Err(self.corrupt(label, "missing (format 1 requires it)")),
+            (0 | 1, Some((_, Some(1)))) => Ok(1),
+            (1, Some((_, Some(2)))) => Ok(2),
+            (v, Some((shown, _))) => Err(self.corrupt(
+                label,
+                format!(
+                    "value {shown} (format {v} allows {})",
+                    if v == 0 { "1" } else { "1 or 2" }
+                ),
+            )),
+        }
+    }
+
+    /// The flat stream numbers of leading rows `rows` of a group described by `meta`
+    /// whose stream table holds `n_streams` entries.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the rows are reversed or outside the table.
+    pub fn row_streams(
+        &self,
+        meta: &StoredMeta,
+        rows: Range<usize>,
+        n_streams: usize,
+    ) -> Result<Range<usize>, Error> {
+        let per_row = meta.streams_per_row();
+        let lo = rows.start.saturating_mul(per_row);
+        let hi = rows.end.saturating_mul(per_row);
+        if rows.start > rows.end || hi > n_streams {
+            return Err(Error::InvalidArgument(format!(
+                "{self}: rows {}..{} outside the leading shape {:?}",
+                rows.start, rows.end, meta.leading_shape
+            )));
+        }
+        Ok(lo..hi)
     }
 }

@@ -416,18 +416,7 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
     let version_label = format!("attribute {ATTR_FORMAT_VERSION}");
     let version = attr::read_scalar(group, &ctx, &version_label, ATTR_FORMAT_VERSION)?
         .ok_or_else(|| Error::from(ctx.not_flacarray()))?;
-    let format_version = match version.as_int() {
-        Some(0) => 0,
-        Some(1) => 1,
-        _ => {
-            return Err(ctx
-                .unsupported(
-                    version_label,
-                    format!("format version {version} (this reader knows 0 and 1)"),
-                )
-                .into());
-        }
-    };
+    let format_version = ctx.format_version(&version, version.as_int())?;
 
     let software_version = attr::read_scalar(
         group,
@@ -447,29 +436,12 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
 
     let channels_label = format!("attribute {ATTR_FLAC_CHANNELS}");
     let channels = attr::read_scalar(group, &ctx, &channels_label, ATTR_FLAC_CHANNELS)?;
-    let flac_channels = match (format_version, channels) {
-        (0, None) => 1,
-        (_, None) => {
-            return Err(ctx
-                .corrupt(channels_label, "missing (format 1 requires it)")
-                .into());
-        }
-        (v, Some(c)) => match (v, c.as_int()) {
-            (0, Some(1)) | (1, Some(1)) => 1,
-            (1, Some(2)) => 2,
-            _ => {
-                return Err(ctx
-                    .corrupt(
-                        channels_label,
-                        format!(
-                            "value {c} (format {v} allows {})",
-                            if v == 0 { "1" } else { "1 or 2" }
-                        ),
-                    )
-                    .into());
-            }
-        },
-    };
+    let flac_channels = ctx.flac_channels(
+        format_version,
+        channels
+            .as_ref()
+            .map(|c| (c as &dyn std::fmt::Display, c.as_int())),
+    )?;
 
     let starts = open_dataset(group, &ctx, ARR_STARTS)?
         .ok_or_else(|| ctx.corrupt(format!("dataset {ARR_STARTS}"), "missing"))?;

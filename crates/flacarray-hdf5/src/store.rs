@@ -144,16 +144,8 @@ impl FlacArrayReader for Hdf5Store {
 
     fn read_stream_table(&self, meta: &StoredMeta, rows: Range<usize>) -> Result<StreamTable> {
         let (o, t) = self.load()?;
-        let per_row = meta.streams_per_row();
-        let lo = rows.start.saturating_mul(per_row);
-        let hi = rows.end.saturating_mul(per_row);
-        if rows.start > rows.end || hi > t.starts.len() {
-            return Err(Error::InvalidArgument(format!(
-                "{}: group {}: rows {}..{} outside the leading shape {:?}",
-                o.ctx.file, o.ctx.group, rows.start, rows.end, meta.leading_shape
-            )));
-        }
-        t.to_core(&o.ctx, lo..hi)
+        let streams = o.ctx.row_streams(meta, rows, t.starts.len())?;
+        t.to_core(&o.ctx, streams)
     }
 
     fn checksums(&self) -> Result<StoredChecksums> {

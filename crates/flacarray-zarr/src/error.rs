@@ -17,6 +17,15 @@ pub type ZarrsError = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A layout error naming the store and group, or an error of the array layer
+    /// (decoding, selection, ...) while reading or writing through
+    /// [`ZarrStore`](crate::ZarrStore).
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    /// The caller passed something inconsistent (a row range outside the array, a
+    /// format-0 array to write, ...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
     /// zarrs (metadata, codecs or the filesystem store) reported an error.
     #[error("{place}: {object}: {action} failed: {source}")]
     Zarr {
@@ -30,22 +39,13 @@ pub enum Error {
         #[source]
         source: ZarrsError,
     },
-    /// The caller passed something inconsistent (a row range outside the array, a
-    /// format-0 array to write, ...).
-    #[error("invalid argument: {0}")]
-    InvalidArgument(String),
-    /// A layout error naming the store and group, or an error of the array layer
-    /// (decoding, selection, ...) while reading or writing through
-    /// [`ZarrStore`](crate::ZarrStore).
-    #[error(transparent)]
-    Core(#[from] CoreError),
 }
-
-/// Result with this crate's [`Error`].
-pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Where an object lives: the store and group every error names.
 pub(crate) type Ctx = Place;
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The hint of [`flacarray_core::Error::AlreadyExists`] for this crate's writers.
 pub(crate) const REPLACE_HINT: &str = "create the store with replace = true to overwrite it";

@@ -105,22 +105,10 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
     let group = require_group(store, ctx, node)?;
     let attrs = group.attributes();
 
-    let version_label = format!("attribute {ATTR_FORMAT_VERSION}");
     let version = attrs
         .get(ATTR_FORMAT_VERSION)
         .ok_or_else(|| Error::from(ctx.not_flacarray()))?;
-    let format_version: u32 = match json_int(version) {
-        Some(0) => 0,
-        Some(1) => 1,
-        _ => {
-            return Err(ctx
-                .unsupported(
-                    version_label,
-                    format!("format version {version} (this reader knows 0 and 1)"),
-                )
-                .into());
-        }
-    };
+    let format_version = ctx.format_version(version, json_int(version))?;
     let software_version = attrs.get(ATTR_SOFTWARE_VERSION).map(|v| match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -130,30 +118,12 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
         Value::String(s) => s.clone(),
         other => other.to_string(),
     });
-    let channels_label = format!("attribute {ATTR_FLAC_CHANNELS}");
-    let flac_channels: u32 = match (format_version, attrs.get(ATTR_FLAC_CHANNELS)) {
-        (0, None) => 1,
-        (_, None) => {
-            return Err(ctx
-                .corrupt(channels_label, "missing (format 1 requires it)")
-                .into());
-        }
-        (v, Some(c)) => match (v, json_int(c)) {
-            (0 | 1, Some(1)) => 1,
-            (1, Some(2)) => 2,
-            _ => {
-                return Err(ctx
-                    .corrupt(
-                        channels_label,
-                        format!(
-                            "value {c} (format {v} allows {})",
-                            if v == 0 { "1" } else { "1 or 2" }
-                        ),
-                    )
-                    .into());
-            }
-        },
-    };
+    let flac_channels = ctx.flac_channels(
+        format_version,
+        attrs
+            .get(ATTR_FLAC_CHANNELS)
+            .map(|c| (c as &dyn std::fmt::Display, json_int(c))),
+    )?;
 
     let required = |name: &str| -> Result<ZArray> {
         open_array(store, ctx, node, name)?

@@ -177,19 +177,11 @@ impl FlacArrayReader for ZarrStore {
 
     fn read_stream_table(&self, meta: &StoredMeta, rows: Range<usize>) -> Result<StreamTable> {
         let l = self.load()?;
-        let per_row = meta.streams_per_row();
-        let lo = rows.start.saturating_mul(per_row);
-        let hi = rows.end.saturating_mul(per_row);
-        if rows.start > rows.end || hi > l.starts.len() {
-            return Err(Error::InvalidArgument(format!(
-                "{}: group {}: rows {}..{} outside the leading shape {:?}",
-                l.ctx.file, l.ctx.group, rows.start, rows.end, meta.leading_shape
-            )));
-        }
-        let sel: Vec<usize> = (lo..hi).collect();
+        let streams = l.ctx.row_streams(meta, rows, l.starts.len())?;
+        let sel: Vec<usize> = streams.clone().collect();
         Ok(StreamTable {
-            starts: l.starts[lo..hi].to_vec(),
-            nbytes: l.nbytes[lo..hi].to_vec(),
+            starts: l.starts[streams.clone()].to_vec(),
+            nbytes: l.nbytes[streams].to_vec(),
             scaling: l.scaling.select(&sel),
         })
     }
