@@ -84,7 +84,7 @@ pub(crate) struct Opened {
 /// Reads and checks the metadata of the flacarray group `group`.
 ///
 /// Checks: the format version (1 or 0; anything else is
-/// [`Error::Unsupported`]), `flac_channels` (format 1: 1 or 2), that
+/// [`UnsupportedGroup`](flacarray_core::Error::UnsupportedGroup)), `flac_channels` (format 1: 1 or 2), that
 /// `stream_starts`, `stream_bytes` and `compressed` exist with integer, integer and
 /// uint8 types, that `stream_starts` has at least one axis and `stream_bytes`,
 /// `stream_offsets` and `stream_gains` its shape, that `stream_size` is a positive
@@ -92,8 +92,8 @@ pub(crate) struct Opened {
 /// ([`StoredArray::dtype`]).
 ///
 /// # Errors
-/// [`Error::NotFlacArray`] when the version attribute is missing; otherwise
-/// [`Error::Corrupt`], [`Error::Unsupported`] or [`Error::Hdf5`], naming the file,
+/// [`NotFlacArray`](flacarray_core::Error::NotFlacArray) when the version attribute is missing; otherwise
+/// [`CorruptGroup`](flacarray_core::Error::CorruptGroup), [`UnsupportedGroup`](flacarray_core::Error::UnsupportedGroup) or [`Error::Hdf5`], naming the file,
 /// the group and the object.
 pub fn read_meta(group: &Group) -> Result<Meta> {
     open(group).map(|o| o.meta)
@@ -102,7 +102,7 @@ pub fn read_meta(group: &Group) -> Result<Meta> {
 /// Opens `group_path` in the file at `path` (read-only) and reads its metadata.
 ///
 /// # Errors
-/// As [`read_meta`], plus [`Error::Hdf5`] / [`Error::GroupNotFound`] when the file
+/// As [`read_meta`], plus [`Error::Hdf5`] / [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when the file
 /// or the group cannot be opened.
 pub fn read_file_meta(path: impl AsRef<Path>, group_path: &str) -> Result<Meta> {
     let (_file, group) = open_file_group(path.as_ref(), group_path)?;
@@ -124,7 +124,7 @@ pub fn read_file_meta(path: impl AsRef<Path>, group_path: &str) -> Result<Meta> 
 ///   offsets and gains.
 ///
 /// # Errors
-/// As [`read_meta`]; [`Error::Corrupt`] for a negative start or length or a range
+/// As [`read_meta`]; [`CorruptGroup`](flacarray_core::Error::CorruptGroup) for a negative start or length or a range
 /// outside `compressed`; [`Error::InvalidArgument`] when `keep` has the wrong length.
 pub fn read_group(group: &Group, keep: Option<&[bool]>) -> Result<StoredArray> {
     let o = open(group)?;
@@ -363,7 +363,7 @@ pub fn read_file(
 /// Opens a file read-only and one of its groups (`"/"` for the root).
 ///
 /// # Errors
-/// [`Error::Hdf5`] when the file cannot be opened, [`Error::GroupNotFound`] when the
+/// [`Error::Hdf5`] when the file cannot be opened, [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when the
 /// group does not exist or is not a group.
 pub fn open_file_group(path: &Path, group_path: &str) -> Result<(hdf5::File, Group)> {
     let file = hdf5::File::open(path).map_err(|source| Error::Hdf5 {

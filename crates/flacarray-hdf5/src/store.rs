@@ -70,7 +70,7 @@ impl Hdf5Store {
     /// Opens the group `group` of an existing file for reading.
     ///
     /// # Errors
-    /// [`Error::Hdf5`] when the file cannot be opened; [`Error::GroupNotFound`];
+    /// [`Error::Hdf5`] when the file cannot be opened; [`GroupNotFound`](flacarray_core::Error::GroupNotFound);
     /// the checks of [`read_meta`](crate::read_meta) and of the per-stream tables.
     pub fn open(path: &Path, group: &str) -> Result<Self> {
         let file = hdf5::File::open(path).map_err(|e| file_error(path, "opening", e))?;
@@ -79,7 +79,7 @@ impl Hdf5Store {
 
     /// Opens (or creates) the file for writing into group `group` (created if
     /// missing). With `replace`, a FlacArray already in the group is replaced;
-    /// otherwise writing there is an [`Error::AlreadyExists`]. An existing file keeps
+    /// otherwise writing there is an [`AlreadyExists`](flacarray_core::Error::AlreadyExists). An existing file keeps
     /// its other content.
     ///
     /// # Errors

@@ -120,8 +120,8 @@ fn existing(file: &hdf5::File, path: &Path, group: &str) -> Result<Option<Existi
 /// and attributes are kept.
 ///
 /// # Errors
-/// [`Error::AlreadyExists`] when the group holds a FlacArray (or one of its
-/// datasets) and `replace` is false; [`Error::GroupNotFound`] when a path component is
+/// [`AlreadyExists`](flacarray_core::Error::AlreadyExists) when the group holds a FlacArray (or one of its
+/// datasets) and `replace` is false; [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when a path component is
 /// not a group, or, with `replace`, when the group holds a dataset of a FlacArray's
 /// name but no `flacarray_format_version` (it is not a FlacArray and is never
 /// deleted); any error of the write, after which the old array is intact.

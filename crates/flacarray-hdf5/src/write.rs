@@ -21,7 +21,7 @@ use flacarray_core::Place;
 pub struct WriteOptions {
     /// Overwrite a FlacArray already stored in the target group (its datasets and its
     /// three group attributes are removed first; other attributes stay). When false,
-    /// writing into a group that holds one is an [`Error::AlreadyExists`].
+    /// writing into a group that holds one is an [`AlreadyExists`](flacarray_core::Error::AlreadyExists).
     ///
     /// The new array is checked before anything is removed, but the replacement is
     /// not atomic: if HDF5 fails after the removal, the group holds neither array.
@@ -47,9 +47,9 @@ pub struct WriteOptions {
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] when `arr` is inconsistent ([`StoredArray::validate`])
-/// or is not format 1; [`Error::AlreadyExists`] when the group already holds a
+/// or is not format 1; [`AlreadyExists`](flacarray_core::Error::AlreadyExists) when the group already holds a
 /// FlacArray (or one of its datasets) and `opts.replace` is false;
-/// [`Error::GroupNotFound`] when a path component is not a group; [`Error::Hdf5`].
+/// [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when a path component is not a group; [`Error::Hdf5`].
 pub fn write_group(
     parent: &Group,
     group_path: &str,

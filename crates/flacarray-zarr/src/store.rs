@@ -77,9 +77,9 @@ impl ZarrStore {
     /// zarr-python uses (zstd, Blosc, gzip).
     ///
     /// # Errors
-    /// [`Error::GroupNotFound`] when the store or group does not exist;
-    /// [`Error::NotFlacArray`] when the group has no `flacarray_format_version`;
-    /// [`Error::Corrupt`] / [`Error::Unsupported`] / [`Error::Zarr`] for missing or
+    /// [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when the store or group does not exist;
+    /// [`NotFlacArray`](flacarray_core::Error::NotFlacArray) when the group has no `flacarray_format_version`;
+    /// [`CorruptGroup`](flacarray_core::Error::CorruptGroup) / [`UnsupportedGroup`](flacarray_core::Error::UnsupportedGroup) / [`Error::Zarr`] for missing or
     /// inconsistent arrays and attributes. Every one names the store, the group and
     /// the array or attribute.
     pub fn open(path: &Path, group: &str) -> Result<Self> {
@@ -106,7 +106,7 @@ impl ZarrStore {
     /// Opens (or creates) the directory store at `path` for writing into group
     /// `group` (created if missing, with any missing parent groups) in Zarr `format`.
     /// With `replace`, a FlacArray already in the group is replaced; otherwise
-    /// writing there is an [`Error::AlreadyExists`]. The store's other content and
+    /// writing there is an [`AlreadyExists`](flacarray_core::Error::AlreadyExists). The store's other content and
     /// the group's other attributes are kept.
     ///
     /// # Errors

@@ -190,10 +190,10 @@ fn write_attrs(dir: &Path, format: ZarrFormat, attrs: Map<String, Value>, ctx: &
 /// attributes are kept.
 ///
 /// # Errors
-/// [`Error::AlreadyExists`] when the group holds a FlacArray (or one of its arrays)
-/// and `replace` is false; [`Error::GroupNotFound`] when, with `replace`, the group
+/// [`AlreadyExists`](flacarray_core::Error::AlreadyExists) when the group holds a FlacArray (or one of its arrays)
+/// and `replace` is false; [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when, with `replace`, the group
 /// holds an array of a FlacArray's name but no `flacarray_format_version` (it is not
-/// a FlacArray and is never deleted); [`Error::Unsupported`] when the store is in the
+/// a FlacArray and is never deleted); [`UnsupportedGroup`](flacarray_core::Error::UnsupportedGroup) when the store is in the
 /// other Zarr format; any error of the write, after which the old array is intact.
 pub fn write_store_swapped(
     store: &Path,
