@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use flacarray_cli::slice::SampleSlice;
+use flacarray_core::SampleSlice;
 use flacarray_cli::stream::decode_to_writer;
 use flacarray_flac::EncoderConfig;
 
