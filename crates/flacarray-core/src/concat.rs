@@ -31,7 +31,6 @@ use crate::error::{Error, Result};
 pub struct Concat {
     first: Option<Head>,
     rows: usize,
-    parts: usize,
     compressed: Vec<u8>,
     starts: Vec<u64>,
     nbytes: Vec<u64>,
@@ -46,7 +45,6 @@ struct Head {
     stream_size: usize,
     format_version: u32,
     trailing: Vec<usize>,
-    one_d: bool,
 }
 
 impl Concat {
@@ -81,14 +79,12 @@ impl Concat {
             stream_size: part.stream_size(),
             format_version: part.format_version(),
             trailing: lead[1..].to_vec(),
-            one_d: part.is_one_d(),
         };
         if let Some(first) = &self.first {
             let differ = |what: &str, a: String, b: String| {
                 Err(Error::InvalidArgument(format!(
-                    "cannot concatenate part {} along axis 0: its {what} is {b}, the first \
-                     part's is {a}",
-                    self.parts
+                    "cannot concatenate along axis 0 a part whose {what} is {b} after one \
+                     whose {what} is {a}"
                 )))
             };
             if first.dtype != head.dtype {
@@ -137,13 +133,13 @@ impl Concat {
         self.nbytes.extend_from_slice(part.stream_nbytes());
         self.compressed.extend_from_slice(part.compressed());
         self.rows += lead[0];
-        self.parts += 1;
         self.first.get_or_insert(head);
         Ok(())
     }
 
-    /// The concatenated array, checked by [`FlacArray::from_parts`]. A single 1-d
-    /// part stays 1-d; otherwise the leading shape is `(rows, trailing...)`.
+    /// The concatenated array, checked by [`FlacArray::from_parts`]. Its leading shape
+    /// is `(rows, trailing...)`, never reported 1-d (a single 1-d part of `N` samples
+    /// gives `(1, N)`).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] when no part was pushed.
@@ -156,7 +152,7 @@ impl Concat {
         let mut leading_shape = vec![self.rows];
         leading_shape.extend_from_slice(&head.trailing);
         FlacArray::from_parts(FlacArrayParts {
-            one_d: self.parts == 1 && head.one_d,
+            one_d: false,
             leading_shape,
             stream_size: head.stream_size,
             dtype: head.dtype,
@@ -377,7 +373,8 @@ mod tests {
         let a = FlacArray::from_array(&Array1::from_iter(0..40i32), &o).unwrap();
         let b = FlacArray::from_array(&Array1::from_iter(40..80i32), &o).unwrap();
         let single = FlacArray::concat(std::slice::from_ref(&a)).unwrap();
-        assert_eq!(single, a);
+        assert_eq!(single.shape(), vec![1, 40]);
+        assert_eq!(single.compressed(), a.compressed());
         let c = FlacArray::concat(&[a, b]).unwrap();
         assert_eq!(c.shape(), vec![2, 40]);
         let v = c.to_array_typed::<i32>().unwrap();
