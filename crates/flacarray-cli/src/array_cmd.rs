@@ -606,7 +606,10 @@ mod tests {
         };
         let p = crate::progress::bar(true, Some(111), "test");
         let fa = compress_with_progress(&data, &opts, &p).expect("compress");
-        assert_eq!(fa, FlacArray::from_decoded(&data, &opts, None).expect("plain"));
+        assert_eq!(
+            fa,
+            FlacArray::from_decoded(&data, &opts, None).expect("plain")
+        );
         assert_eq!(p.position(), 111);
         for slice in [SampleSlice::FULL, SampleSlice::new(Some(-150), Some(390))] {
             let p = crate::progress::bar(true, None, "test");

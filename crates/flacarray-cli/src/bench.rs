@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use flacarray_core::synth::timestreams;
 use flacarray_core::{
-    CompressOptions, DecodedArray, FlacArray, PrecisionOption, QuantaOption, ReadOptions,
-    fmt_shape,
+    CompressOptions, DecodedArray, FlacArray, PrecisionOption, QuantaOption, ReadOptions, fmt_shape,
 };
 use serde_json::json;
 

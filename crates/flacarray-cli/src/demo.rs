@@ -96,7 +96,10 @@ pub fn make_cases(streams: usize, samples: usize, seed: u64) -> Vec<Case> {
         rng.next_u64() as i32
     });
     for mut row in noise.rows_mut() {
-        row.iter_mut().take(2).zip([i32::MIN, i32::MAX]).for_each(|(v, x)| *v = x);
+        row.iter_mut()
+            .take(2)
+            .zip([i32::MIN, i32::MAX])
+            .for_each(|(v, x)| *v = x);
     }
     vec![
         Case {
@@ -307,7 +310,13 @@ mod tests {
         let DecodedArray::Int64(c64) = &a[1].data else {
             panic!("int64 case");
         };
-        let high: Vec<i64> = c64.outer_iter().next().expect("row").iter().map(|v| v >> 32).collect();
+        let high: Vec<i64> = c64
+            .outer_iter()
+            .next()
+            .expect("row")
+            .iter()
+            .map(|v| v >> 32)
+            .collect();
         assert!(high.iter().all(|&h| h == 0 || h == 1));
         assert!(high.contains(&0) && high.contains(&1));
         assert_ne!(make_cases(3, 1000, 6)[0].data, a[0].data);

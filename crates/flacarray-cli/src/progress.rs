@@ -54,8 +54,7 @@ pub struct Progress {
 
 impl Progress {
     fn maybe_show(&self) {
-        if self.visible && !self.shown.load(Ordering::Relaxed) && self.pb.elapsed() >= SHOW_AFTER
-        {
+        if self.visible && !self.shown.load(Ordering::Relaxed) && self.pb.elapsed() >= SHOW_AFTER {
             // Only the thread that flips the flag switches the draw target.
             if !self.shown.swap(true, Ordering::Relaxed) {
                 self.pb.set_draw_target(ProgressDrawTarget::stderr());

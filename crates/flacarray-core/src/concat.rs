@@ -215,11 +215,23 @@ fn extend(
 ) -> std::result::Result<StreamScaling, (StreamScaling, Error)> {
     match (&mut acc, src) {
         (StreamScaling::None, StreamScaling::None) => {}
-        (StreamScaling::F32 { offsets, gains }, StreamScaling::F32 { offsets: o, gains: g }) => {
+        (
+            StreamScaling::F32 { offsets, gains },
+            StreamScaling::F32 {
+                offsets: o,
+                gains: g,
+            },
+        ) => {
             offsets.extend_from_slice(o);
             gains.extend_from_slice(g);
         }
-        (StreamScaling::F64 { offsets, gains }, StreamScaling::F64 { offsets: o, gains: g }) => {
+        (
+            StreamScaling::F64 { offsets, gains },
+            StreamScaling::F64 {
+                offsets: o,
+                gains: g,
+            },
+        ) => {
             offsets.extend_from_slice(o);
             gains.extend_from_slice(g);
         }
@@ -287,12 +299,18 @@ mod tests {
         let ai = a.mapv(|v| (v * 1e3) as i32);
         check(
             FlacArray::from_array(&ai, &plain).unwrap(),
-            blocks.iter().map(|r| rows(&ai, r.clone(), &plain)).collect(),
+            blocks
+                .iter()
+                .map(|r| rows(&ai, r.clone(), &plain))
+                .collect(),
         );
         let al = a.mapv(|v| (v * 1e9) as i64);
         check(
             FlacArray::from_array(&al, &plain).unwrap(),
-            blocks.iter().map(|r| rows(&al, r.clone(), &plain)).collect(),
+            blocks
+                .iter()
+                .map(|r| rows(&al, r.clone(), &plain))
+                .collect(),
         );
         let af = a.mapv(|v| v as f32);
         check(

@@ -40,7 +40,11 @@ fn compress_progress_adds_up_to_the_streams_and_changes_no_byte() {
         .unwrap();
         assert_eq!(fa, plain, "threads {threads}");
         let calls = calls.into_inner().unwrap();
-        assert_eq!(calls.iter().sum::<usize>(), 42, "threads {threads}: {calls:?}");
+        assert_eq!(
+            calls.iter().sum::<usize>(),
+            42,
+            "threads {threads}: {calls:?}"
+        );
         assert!(calls.iter().all(|&n| n > 0), "{calls:?}");
     }
     // The dtype-dispatching form reports the same total.

@@ -97,12 +97,11 @@ fn assemble<C: Communicator>(
             }
         } else {
             match receive_rows(comm, r) {
-                Ok((p, b)) if err.is_none() => FlacArray::from_parts(FlacArrayParts {
-                    compressed: b,
-                    ..p
-                })
-                .and_then(|fa| global.push(&fa))
-                .map_err(Error::from),
+                Ok((p, b)) if err.is_none() => {
+                    FlacArray::from_parts(FlacArrayParts { compressed: b, ..p })
+                        .and_then(|fa| global.push(&fa))
+                        .map_err(Error::from)
+                }
                 Ok(_) => Ok(()),
                 Err(e) => Err(e),
             }
