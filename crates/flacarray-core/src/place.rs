@@ -45,7 +45,7 @@ impl Place {
     #[must_use]
     pub fn corrupt(&self, object: impl Into<String>, reason: impl Into<String>) -> Error {
         Error::CorruptGroup {
-            place: self.clone(),
+            place: Box::new(self.clone()),
             object: object.into(),
             reason: reason.into(),
         }
@@ -55,7 +55,7 @@ impl Place {
     #[must_use]
     pub fn unsupported(&self, object: impl Into<String>, reason: impl Into<String>) -> Error {
         Error::UnsupportedGroup {
-            place: self.clone(),
+            place: Box::new(self.clone()),
             object: object.into(),
             reason: reason.into(),
         }
@@ -65,7 +65,7 @@ impl Place {
     #[must_use]
     pub fn not_found(&self, reason: impl Into<String>) -> Error {
         Error::GroupNotFound {
-            place: self.clone(),
+            place: Box::new(self.clone()),
             reason: reason.into(),
         }
     }
@@ -74,7 +74,7 @@ impl Place {
     #[must_use]
     pub fn not_flacarray(&self) -> Error {
         Error::NotFlacArray {
-            place: self.clone(),
+            place: Box::new(self.clone()),
         }
     }
 
@@ -83,7 +83,7 @@ impl Place {
     #[must_use]
     pub fn already_exists(&self, object: impl Into<String>, hint: &'static str) -> Error {
         Error::AlreadyExists {
-            place: self.clone(),
+            place: Box::new(self.clone()),
             object: object.into(),
             hint,
         }
