@@ -298,12 +298,7 @@ pub(crate) fn core_meta(ctx: &Ctx, m: &Meta) -> Result<StoredMeta> {
 
 /// A refusal of the core's validator, as this crate's error naming file and group.
 pub(crate) fn invalid(ctx: &Ctx, e: validate::Invalid) -> Error {
-    let object = if e.object == ATTR_STREAM_SIZE {
-        format!("dataset {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}")
-    } else {
-        format!("dataset {}", e.object)
-    };
-    ctx.corrupt(object, e.reason).into()
+    ctx.invalid("dataset", e).into()
 }
 
 impl Table {

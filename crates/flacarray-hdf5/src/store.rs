@@ -49,11 +49,12 @@ pub struct Hdf5Store {
 
 impl std::fmt::Debug for Hdf5Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hdf5Store")
-            .field("path", &self.path)
-            .field("group", &self.group)
-            .field("replace", &self.replace)
-            .finish_non_exhaustive()
+        // The loaded tables stay out: they can hold millions of entries.
+        let (path, group, replace) = (&self.path, &self.group, self.replace);
+        write!(
+            f,
+            "Hdf5Store {{ path: {path:?}, group: {group:?}, replace: {replace}, .. }}"
+        )
     }
 }
 

@@ -1,8 +1,9 @@
 //! Test support shared by the integration tests of the workspace (a dev-dependency
 //! only, never published): the reference fixtures under `fixtures/` (cases written by
 //! Python flacarray, each a folder with a `case.json`), `.npy` files, bit-exact
-//! comparison of decoded arrays, and the numpy-style reference selection that reads
-//! are checked against.
+//! comparison of decoded arrays, the numpy-style reference selection that reads
+//! are checked against, and the running of the reference Python package
+//! ([`python`], [`run_python`]).
 //!
 //! Every function panics with a message naming the file on any problem: these are
 //! test helpers, where a panic is the failure report.
@@ -14,6 +15,7 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use flacarray_core::{DType, DecodedArray};
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
@@ -340,4 +342,63 @@ pub fn seeded_array(seed: i32) -> flacarray_core::FlacArray {
     let a = ndarray::Array2::from_shape_fn((2, 300), |(i, j)| (i * 1000 + j) as i32 * seed);
     flacarray_core::FlacArray::from_array(&a, &flacarray_core::CompressOptions::default())
         .expect("compress the seeded test array")
+}
+
+/// The helper module of the Python interop scripts (`interop.py`: `same`,
+/// `check_group`, `python_arrays`), written next to each script by [`run_python`].
+pub const INTEROP_PY: &str = include_str!("../python/interop.py");
+
+/// The interpreter named by `$var` (default: `default`, relative to the workspace
+/// root, a venv made by `scripts/python-venv.sh`), if it can `import {imports}`.
+///
+/// When it cannot, the test is skipped with a note on stderr, unless
+/// `FLACARRAY_REQUIRE_PYTHON=1` (set by `scripts/test.sh`, so in CI): then a missing
+/// reference package is a failure and this panics.
+#[must_use]
+pub fn python(var: &str, default: &str, imports: &str) -> Option<PathBuf> {
+    let py = std::env::var_os(var).map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .join(default)
+        },
+        PathBuf::from,
+    );
+    let ok = Command::new(&py)
+        .args(["-c", &format!("import {imports}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        Some(py)
+    } else if std::env::var_os("FLACARRAY_REQUIRE_PYTHON").is_some_and(|v| v == "1") {
+        panic!(
+            "FLACARRAY_REQUIRE_PYTHON=1 but `{} -c \"import {imports}\"` failed; \
+             run scripts/python-venv.sh",
+            py.display()
+        );
+    } else {
+        eprintln!(
+            "NOTE: skipping a Python interop test: `{} -c \"import {imports}\"` failed. \
+             Run scripts/python-venv.sh or set {var}.",
+            py.display()
+        );
+        None
+    }
+}
+
+/// Runs `script` (saved as `dir/<name>`, next to [`INTEROP_PY`] as `dir/interop.py`)
+/// with `args`; returns its stdout, panicking with both streams when it fails.
+pub fn run_python(py: &Path, dir: &Path, name: &str, script: &str, args: &[&str]) -> String {
+    std::fs::write(dir.join("interop.py"), INTEROP_PY).unwrap();
+    let file = dir.join(name);
+    std::fs::write(&file, script).unwrap();
+    let out = Command::new(py).arg(&file).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{} {name} failed:\nstdout: {stdout}\nstderr: {stderr}",
+        py.display()
+    );
+    stdout
 }

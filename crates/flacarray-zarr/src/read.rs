@@ -487,12 +487,7 @@ fn check_node(ctx: &Ctx, label: &str, path: &std::path::Path, depth: usize) -> R
 
 /// A refusal of the core's validator, as this crate's error naming store and group.
 pub(crate) fn invalid(ctx: &Ctx, e: validate::Invalid) -> Error {
-    let object = if e.object == ATTR_STREAM_SIZE {
-        format!("array {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}")
-    } else {
-        format!("array {}", e.object)
-    };
-    ctx.corrupt(object, e.reason).into()
+    ctx.invalid("array", e).into()
 }
 
 /// Reads a whole array as `T` (missing chunks read as the fill value).
