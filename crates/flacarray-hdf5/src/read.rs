@@ -454,23 +454,7 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
         &starts_label,
         &descriptor(&ctx, &starts_label, &starts)?,
     )?;
-    let leading_shape = starts.shape();
-    if leading_shape.is_empty() {
-        return Err(ctx
-            .corrupt(
-                starts_label,
-                "is a scalar; it must have at least one axis (the leading shape)",
-            )
-            .into());
-    }
-    if n_streams(&leading_shape).is_none() {
-        return Err(ctx
-            .corrupt(
-                starts_label,
-                format!("shape {leading_shape:?} has more elements than fit in memory"),
-            )
-            .into());
-    }
+    let leading_shape = validate::leading_shape(&starts.shape()).map_err(|e| invalid(&ctx, e))?;
 
     // stream_size attribute of stream_starts: a positive integer.
     let size_label = format!("dataset {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}");

@@ -194,10 +194,7 @@ fn v0_keep_and_slice_reads_match_reference() {
 
 #[test]
 fn all_false_keep_reads_nothing() {
-    let case = hdf5_cases("python-reference")
-        .into_iter()
-        .find(|c| c.name() == "i32_3d_keep_slice_h5")
-        .unwrap();
+    let case = flacarray_testkit::case("python-reference", "i32_3d_keep_slice_h5");
     let arr = read_file(case.h5(), "/flac", Some(&[false; 6])).unwrap();
     assert_eq!(arr.leading_shape, vec![0]);
     assert!(arr.starts.is_empty() && arr.nbytes.is_empty() && arr.compressed.is_empty());
@@ -210,10 +207,7 @@ fn all_false_keep_reads_nothing() {
 
 #[test]
 fn float_keep_reads_select_offsets_and_gains() {
-    let case = hdf5_cases("python-reference")
-        .into_iter()
-        .find(|c| c.name() == "f64_3d_q1e-15_l0_h5")
-        .unwrap();
+    let case = flacarray_testkit::case("python-reference", "f64_3d_q1e-15_l0_h5");
     let full = read_file(case.h5(), "/flac", None).unwrap();
     let mask = [false, true, true, false];
     let kept = read_file(case.h5(), "/flac", Some(&mask)).unwrap();

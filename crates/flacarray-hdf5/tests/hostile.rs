@@ -6,17 +6,12 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::hdf5_cases;
 use flacarray_hdf5::hdf5::types::{FixedAscii, VarLenUnicode};
 use flacarray_hdf5::{Error, hdf5, read_file, read_file_meta};
 
 /// Copies a fixture file into `dir` under a distinctive name.
 fn copy_fixture(dir: &Path, case: &str, new_name: &str) -> PathBuf {
-    let src = hdf5_cases("python-reference")
-        .into_iter()
-        .find(|c| c.name() == case)
-        .unwrap()
-        .h5();
+    let src = flacarray_testkit::case("python-reference", case).h5();
     let dst = dir.join(new_name);
     std::fs::copy(src, &dst).unwrap();
     dst

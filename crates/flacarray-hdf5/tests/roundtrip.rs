@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{decode_all, hdf5_cases};
+use common::decode_all;
 use flacarray_hdf5::hdf5::dataset::Layout;
 use flacarray_hdf5::hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenUnicode};
 use flacarray_hdf5::{
@@ -21,10 +21,7 @@ const SOURCES: [(&str, &str); 4] = [
 ];
 
 fn source(name: &str, group: &str) -> StoredArray {
-    let case = hdf5_cases("python-reference")
-        .into_iter()
-        .find(|c| c.name() == name)
-        .unwrap();
+    let case = flacarray_testkit::case("python-reference", name);
     read_file(case.h5(), group, None).unwrap()
 }
 

@@ -140,6 +140,14 @@ pub fn cases(sub: &str, file: &str) -> Vec<Case> {
     out
 }
 
+/// The case `fixtures/<sub>/<name>`.
+#[must_use]
+pub fn case(sub: &str, name: &str) -> Case {
+    let dir = fixtures(sub).join(name);
+    let json = json(&dir.join("case.json"));
+    Case { dir, json }
+}
+
 /// Shape and values of a `.npy` file.
 #[must_use]
 pub fn npy<T: npyz::Deserialize>(path: &Path) -> (Vec<usize>, Vec<T>) {

@@ -169,10 +169,7 @@ fn v0_zarr_fixtures_match_the_reference() {
 /// `stream_starts = [0]` has no chunk at all, and the reader takes it as 0.
 #[test]
 fn missing_fill_value_chunks_read_as_zero() {
-    let case = zarr_cases("python-reference")
-        .into_iter()
-        .find(|c| c.name() == "i64_1d_l8_zarr3")
-        .unwrap();
+    let case = flacarray_testkit::case("python-reference", "i64_1d_l8_zarr3");
     let files = files_under(&case.zarr());
     assert!(
         files.iter().any(|f| f == "stream_starts/zarr.json"),
