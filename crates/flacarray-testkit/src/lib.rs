@@ -17,7 +17,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use flacarray_core::{DType, DecodedArray};
+use flacarray_core::{
+    DType, DecodedArray, FlacArrayReader, ReadOptions, SampleSlice, read_array, read_flacarray,
+};
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use serde_json::Value;
 
@@ -409,4 +411,128 @@ pub fn run_python(py: &Path, dir: &Path, name: &str, script: &str, args: &[&str]
         py.display()
     );
     stdout
+}
+
+/// A read's `expected_keep_indices`: the leading index of every kept stream.
+#[must_use]
+pub fn index_tuples(v: &Value) -> Vec<Vec<usize>> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            t.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| usize::try_from(v.as_u64().unwrap()).unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+/// Counts of [`check_reference_reads`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadsChecked {
+    /// Reads compared.
+    pub reads: usize,
+    /// Of those, full reads (no keep mask, no sample slice, no key).
+    pub full: usize,
+}
+
+/// Replays every read the reference recorded in `reads` (a case's `case.json`) for
+/// `group` against `store` and compares with the reference's output (`.npy` files
+/// under `case_dir`), bit for bit: `[key]` reads through [`read_flacarray`] and
+/// `FlacArray::select`; keep-mask and sample-slice reads through [`read_array`], the
+/// in-memory path (read everything, then select) agreeing, and the kept indices when
+/// asked. `v0` marks flacarray 0.2.4 output ([`flatten_v0`]); slices that 0.4.1 ignores
+/// (a `None` or negative bound, its quirk 1) are compared with [`reference_decoded`].
+pub fn check_reference_reads<R>(
+    store: &R,
+    case_dir: &Path,
+    reads: &[Value],
+    group: &str,
+    v0: bool,
+    what: &str,
+) -> ReadsChecked
+where
+    R: FlacArrayReader,
+    R::Error: std::fmt::Display,
+{
+    let meta = store.metadata().unwrap_or_else(|e| panic!("{what}: {e}"));
+    let (dtype, ss) = (meta.dtype, meta.stream_size);
+    let whole = |no_flatten| {
+        read_array(
+            store,
+            &ReadOptions {
+                no_flatten,
+                ..Default::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+        .array
+    };
+    // The same values in global shape, for computing the quirk reads.
+    let global = whole(true);
+    let mut done = ReadsChecked::default();
+    for (k, read) in reads.iter().enumerate() {
+        if read["group"].as_str() != Some(group) {
+            continue;
+        }
+        let what = format!("{what}: read {k} ({})", read["function"]);
+        let expected_file = case_dir.join(read["expected"].as_str().unwrap());
+        let no_flatten = read["no_flatten"].as_bool().unwrap_or(false);
+        if let Some(key) = read["key"].as_str() {
+            let fa = read_flacarray(store, None, no_flatten).unwrap_or_else(|e| panic!("{e}"));
+            let ours = fa.select(key).unwrap();
+            assert_same(&ours, &npy_decoded(&expected_file, dtype), &what);
+            done.reads += 1;
+            continue;
+        }
+        let keep: Option<Vec<bool>> = (!read["keep"].is_null()).then(|| flat_bools(&read["keep"]));
+        let (slice, quirk) = match read["stream_slice"].as_array() {
+            None => (SampleSlice::FULL, false),
+            Some(b) => {
+                let s = SampleSlice::new(b[0].as_i64(), b[1].as_i64());
+                // 0.4.1 ignores a slice with a None or negative bound (quirk 1).
+                let quirk = b
+                    .iter()
+                    .any(|v| v.is_null() || v.as_i64().is_some_and(|x| x < 0));
+                (s, quirk)
+            }
+        };
+        let opts = ReadOptions {
+            keep: keep.as_deref(),
+            stream_slice: slice,
+            keep_indices: read["keep_indices"].as_bool().unwrap_or(false),
+            no_flatten,
+            threads: None,
+        };
+        let sel = read_array(store, &opts).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let want = if quirk {
+            reference_decoded(
+                &global,
+                keep.as_deref(),
+                slice.resolve(ss).unwrap(),
+                no_flatten,
+            )
+        } else if v0 {
+            flatten_v0(npy_decoded(&expected_file, dtype), &sel.array)
+        } else {
+            npy_decoded(&expected_file, dtype)
+        };
+        assert_same(&sel.array, &want, &what);
+        if keep.is_none() && read["stream_slice"].is_null() {
+            assert_same(&whole(false), &want, &format!("{what}: full read"));
+            done.full += 1;
+        }
+        if opts.keep_indices {
+            let exp = index_tuples(&read["expected_keep_indices"]);
+            assert_eq!(sel.indices.as_ref().unwrap(), &exp, "{what}: indices");
+        }
+        // The in-memory path (read everything, then select) agrees.
+        let fa = read_flacarray(store, None, no_flatten).unwrap_or_else(|e| panic!("{e}"));
+        let again = fa.decompress(&opts).unwrap();
+        assert_same(&again.array, &sel.array, &format!("{what}: in-memory"));
+        done.reads += 1;
+    }
+    done
 }
