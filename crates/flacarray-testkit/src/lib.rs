@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use flacarray_core::{
-    DType, DecodedArray, FlacArrayReader, ReadOptions, SampleSlice, read_array, read_flacarray,
+    DType, DecodedArray, FlacArrayReader, ReadOptions, SampleSlice, Selection, read_array,
+    read_flacarray,
 };
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use serde_json::Value;
@@ -535,4 +536,17 @@ where
         done.reads += 1;
     }
     done
+}
+
+/// [`read_array`] of every sample of the streams whose `keep` entry is true.
+pub fn read_kept<R>(store: &R, keep: &[bool]) -> Selection
+where
+    R: FlacArrayReader,
+    R::Error: std::fmt::Display,
+{
+    let opts = ReadOptions {
+        keep: Some(keep),
+        ..Default::default()
+    };
+    read_array(store, &opts).unwrap_or_else(|e| panic!("keep-mask read: {e}"))
 }
