@@ -550,3 +550,10 @@ where
     };
     read_array(store, &opts).unwrap_or_else(|e| panic!("keep-mask read: {e}"))
 }
+
+/// Asserts that `text` (typically an error message) contains `needle`, showing the
+/// whole text when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "{needle:?} not in: {text}");
+}
