@@ -17,10 +17,9 @@ mod common;
 use std::path::Path;
 
 use common::{Values, decode_all, npy_bits};
+use flacarray_core::{DType, StreamScaling};
 use flacarray_flac::EncoderConfig;
-use flacarray_hdf5::{
-    Dtype, Gains, Offsets, StoredArray, WriteOptions, hdf5, read_file, read_file_meta, write_file,
-};
+use flacarray_hdf5::{StoredArray, WriteOptions, hdf5, read_file, read_file_meta, write_file};
 use flacarray_quant::{Precision, QuantSpec, Quanta};
 use flacarray_testkit::{python, run_python};
 use serde_json::json;
@@ -78,13 +77,12 @@ fn build() -> Vec<Written> {
     out.push(Written {
         group: "/",
         arr: StoredArray::new(
-            Dtype::Int32,
+            DType::Int32,
             vec![2, 3],
             ss as u64,
             starts,
             nbytes,
-            None,
-            None,
+            StreamScaling::None,
             comp,
         )
         .unwrap(),
@@ -105,13 +103,12 @@ fn build() -> Vec<Written> {
     out.push(Written {
         group: "/i64",
         arr: StoredArray::new(
-            Dtype::Int64,
+            DType::Int64,
             vec![3],
             ss as u64,
             starts,
             nbytes,
-            None,
-            None,
+            StreamScaling::None,
             comp,
         )
         .unwrap(),
@@ -131,13 +128,15 @@ fn build() -> Vec<Written> {
     out.push(Written {
         group: "/f32",
         arr: StoredArray::new(
-            Dtype::Float32,
+            DType::Float32,
             vec![2],
             ss as u64,
             starts,
             nbytes,
-            Some(Offsets::F32(q.offsets)),
-            Some(Gains::F32(q.gains)),
+            StreamScaling::F32 {
+                offsets: q.offsets,
+                gains: q.gains,
+            },
             comp,
         )
         .unwrap(),
@@ -156,13 +155,15 @@ fn build() -> Vec<Written> {
     out.push(Written {
         group: "/deep/er/f64",
         arr: StoredArray::new(
-            Dtype::Float64,
+            DType::Float64,
             vec![4],
             ss as u64,
             starts,
             nbytes,
-            Some(Offsets::F64(q.offsets)),
-            Some(Gains::F64(q.gains)),
+            StreamScaling::F64 {
+                offsets: q.offsets,
+                gains: q.gains,
+            },
             comp,
         )
         .unwrap(),
@@ -177,13 +178,12 @@ fn build() -> Vec<Written> {
     out.push(Written {
         group: "/single",
         arr: StoredArray::new(
-            Dtype::Int32,
+            DType::Int32,
             vec![1],
             ss as u64,
             starts,
             nbytes,
-            None,
-            None,
+            StreamScaling::None,
             comp,
         )
         .unwrap(),
@@ -281,10 +281,10 @@ fn python_flacarray_reads_rust_files_and_rust_reads_python_files() {
     // Rust reads what Python wrote and matches what Python read back.
     let py_h5 = d.join("python.h5");
     for (name, dtype) in [
-        ("i32", Dtype::Int32),
-        ("i64", Dtype::Int64),
-        ("f32", Dtype::Float32),
-        ("f64", Dtype::Float64),
+        ("i32", DType::Int32),
+        ("i64", DType::Int64),
+        ("f32", DType::Float32),
+        ("f64", DType::Float64),
     ] {
         let group = format!("/py/{name}");
         let meta = read_file_meta(&py_h5, &group).unwrap();
