@@ -4,7 +4,9 @@
 //! (a run of `stream_size` values along the last axis) concatenated in `compressed`,
 //! with per-stream byte offsets, lengths and (float data) offsets and gains. This
 //! crate moves that content between HDF5 files and [`StoredArray`], the
-//! storage-level view, without decoding anything:
+//! storage-level view (its element type and offsets/gains are the core's
+//! [`DType`](flacarray_core::DType) and [`StreamScaling`](flacarray_core::StreamScaling)),
+//! without decoding anything:
 //!
 //! * [`write_group`] / [`write_file`] write format 1 exactly as flacarray 0.4.1 lays
 //!   it out (group attributes as scalar variable-length UTF-8 strings, contiguous
