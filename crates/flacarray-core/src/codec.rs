@@ -473,22 +473,71 @@ fn encode_ints(
 /// must end exactly where the next was found (a sync pattern can occur by chance
 /// inside frame data) and every frame's CRC-16 is checked. Any doubt falls back to
 /// the serial decoder, whose result or error is authoritative.
+///
+/// With `piece = Some(k)`, `bytes` is a stream piece (see [`decode_pieces`]) decoded
+/// into `frames` first; `Ok(false)` when it does not decode exactly.
+#[allow(clippy::too_many_arguments)]
 fn decode_ints(
     dec: &mut Decoder,
+    frames: &mut Vec<i32>,
     bytes: &[u8],
     ss: u64,
     range: Range<u64>,
     split: bool,
+    piece: Option<u64>,
     out: &mut [i32],
-) -> flacarray_flac::Result<()> {
+) -> flacarray_flac::Result<bool> {
+    if let Some(k) = piece {
+        return Ok(decode_piece(dec, frames, bytes, ss, range, k, out).is_some());
+    }
     if split
         && range == (0..ss)
         && let Some(per) = split_plan(bytes, ss)
         && decode_parts(bytes, ss, per, out)
     {
-        return Ok(());
+        return Ok(true);
     }
-    dec.decode_range_into(bytes, ss, range, out).map(|_| ())
+    dec.decode_range_into(bytes, ss, range, out).map(|_| true)
+}
+
+/// Decodes samples `range` out of a piece holding the stream header and the frames
+/// from frame `k` on; `None` unless every frame decodes (CRC-16 included) and the
+/// last one needed ends exactly at the end of the piece.
+fn decode_piece(
+    dec: &mut Decoder,
+    frames: &mut Vec<i32>,
+    bytes: &[u8],
+    ss: u64,
+    range: Range<u64>,
+    k: u64,
+    out: &mut [i32],
+) -> Option<()> {
+    let (info, first) = flacarray_flac::read_stream_header(bytes).ok()?;
+    let channels = usize::try_from(info.channels).ok()?;
+    let s0 = k.checked_mul(u64::from(info.max_block_size))?;
+    if range.start < s0 || range.end > ss {
+        return None;
+    }
+    // Samples from the piece's first frame to the end of the range, per channel; at
+    // most the range plus one block, since the piece starts at the range's frame.
+    let skip = usize::try_from(range.start - s0)
+        .ok()?
+        .checked_mul(channels)?;
+    let n = usize::try_from(range.end - s0)
+        .ok()?
+        .checked_mul(channels)?;
+    if out.len() != n - skip {
+        return None;
+    }
+    frames.resize(n, 0);
+    let end = dec
+        .decode_frames_into(bytes, ss, first, k, &mut frames[..n])
+        .ok()?;
+    if end != bytes.len() {
+        return None;
+    }
+    out.copy_from_slice(&frames[skip..n]);
+    Some(())
 }
 
 /// Frames per part (and the block size and channel count) for decoding a whole
@@ -618,6 +667,8 @@ struct DecWorker {
     dec: Decoder,
     ints: Vec<i32>,
     wide: Vec<i64>,
+    /// The whole frames around a range decoded from a stream piece.
+    frames: Vec<i32>,
 }
 
 /// Decodes samples `range` of the streams `sel` (flat indices, in output order) into
@@ -629,6 +680,24 @@ pub(crate) fn decode(
     range: Range<usize>,
     out: OutputMut<'_>,
 ) -> Result<()> {
+    decode_pieces(src, None, sel, range, out).map(|_| ())
+}
+
+/// [`decode`] where some streams' bytes are only a piece of the stream:
+/// `pieces[g] = Some(k)` says that stream `g`'s bytes are its header followed by the
+/// frames from frame `k` up to the end of the frame holding sample `range.end - 1`
+/// (see `crate::ranged`). Returns, per output row, whether it was decoded: a piece
+/// that does not decode exactly (a frame that fails its CRC-16, a run that does not
+/// end at the end of the piece: a sync pattern inside frame data can make a piece
+/// start or end at a false frame) leaves its row unwritten and `false`, for the
+/// caller to decode the whole stream instead. Errors of whole streams are errors.
+pub(crate) fn decode_pieces(
+    src: &Source<'_>,
+    pieces: Option<&[Option<u64>]>,
+    sel: &[usize],
+    range: Range<usize>,
+    out: OutputMut<'_>,
+) -> Result<Vec<bool>> {
     let len = range.len();
     let want = sel.len() * len;
     let have = match &out {
@@ -666,8 +735,13 @@ pub(crate) fn decode(
             range.start, range.end, src.stream_size
         )));
     }
+    if pieces.is_some_and(|p| p.len() != src.starts.len()) {
+        return Err(Error::InvalidArgument(
+            "one piece entry per stream is needed".into(),
+        ));
+    }
     if want == 0 {
-        return Ok(());
+        return Ok(vec![true; sel.len()]);
     }
     let r64 = range.start as u64..range.end as u64;
     let ss = src.stream_size as u64;
@@ -675,15 +749,36 @@ pub(crate) fn decode(
     // Fewer streams than threads leave threads idle: split each stream's frames.
     let split = sel.len() < rayon::current_num_threads();
     match out {
-        OutputMut::I32(o) => run(src, sel, len, o, |w, g, bytes, o| {
-            decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, o)
-                .map_err(|e| flac_err(src, g, e))
+        OutputMut::I32(o) => run(src, pieces, sel, len, o, |w, g, piece, bytes, o| {
+            decode_ints(
+                &mut w.dec,
+                &mut w.frames,
+                bytes,
+                ss,
+                r64.clone(),
+                split,
+                piece,
+                o,
+            )
+            .map_err(|e| flac_err(src, g, e))
         }),
-        OutputMut::I64(o) => run(src, sel, len, o, |w, g, bytes, o| {
+        OutputMut::I64(o) => run(src, pieces, sel, len, o, |w, g, piece, bytes, o| {
             if v0 {
                 w.ints.resize(len, 0);
-                decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
-                    .map_err(|e| flac_err(src, g, e))?;
+                if !decode_ints(
+                    &mut w.dec,
+                    &mut w.frames,
+                    bytes,
+                    ss,
+                    r64.clone(),
+                    split,
+                    piece,
+                    &mut w.ints,
+                )
+                .map_err(|e| flac_err(src, g, e))?
+                {
+                    return Ok(false);
+                }
                 let StreamScaling::I64Offsets(offs) = src.scaling else {
                     return Err(Error::Corrupt("format 0 int64 data without offsets".into()));
                 };
@@ -698,21 +793,45 @@ pub(crate) fn decode(
                 }
             } else {
                 w.ints.resize(2 * len, 0);
-                decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
-                    .map_err(|e| flac_err(src, g, e))?;
+                if !decode_ints(
+                    &mut w.dec,
+                    &mut w.frames,
+                    bytes,
+                    ss,
+                    r64.clone(),
+                    split,
+                    piece,
+                    &mut w.ints,
+                )
+                .map_err(|e| flac_err(src, g, e))?
+                {
+                    return Ok(false);
+                }
                 join_i64(&w.ints, o);
             }
-            Ok(())
+            Ok(true)
         }),
-        OutputMut::F32(o) => run(src, sel, len, o, |w, g, bytes, o| {
+        OutputMut::F32(o) => run(src, pieces, sel, len, o, |w, g, piece, bytes, o| {
             let StreamScaling::F32 { offsets, gains } = src.scaling else {
                 return Err(Error::Corrupt(
                     "float32 data without float32 offsets/gains".into(),
                 ));
             };
             w.ints.resize(len, 0);
-            decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
-                .map_err(|e| flac_err(src, g, e))?;
+            if !decode_ints(
+                &mut w.dec,
+                &mut w.frames,
+                bytes,
+                ss,
+                r64.clone(),
+                split,
+                piece,
+                &mut w.ints,
+            )
+            .map_err(|e| flac_err(src, g, e))?
+            {
+                return Ok(false);
+            }
             let r = if v0 {
                 flacarray_quant::v0::dequantize_into(
                     &w.ints,
@@ -724,9 +843,9 @@ pub(crate) fn decode(
             } else {
                 dequantize_stream(&w.ints, offsets[g], gains[g], o)
             };
-            r.map_err(|e| from_quant(e, g, src.leading))
+            r.map(|()| true).map_err(|e| from_quant(e, g, src.leading))
         }),
-        OutputMut::F64(o) => run(src, sel, len, o, |w, g, bytes, o| {
+        OutputMut::F64(o) => run(src, pieces, sel, len, o, |w, g, piece, bytes, o| {
             let StreamScaling::F64 { offsets, gains } = src.scaling else {
                 return Err(Error::Corrupt(
                     "float64 data without float64 offsets/gains".into(),
@@ -734,8 +853,20 @@ pub(crate) fn decode(
             };
             let r = if v0 {
                 w.ints.resize(len, 0);
-                decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
-                    .map_err(|e| flac_err(src, g, e))?;
+                if !decode_ints(
+                    &mut w.dec,
+                    &mut w.frames,
+                    bytes,
+                    ss,
+                    r64.clone(),
+                    split,
+                    piece,
+                    &mut w.ints,
+                )
+                .map_err(|e| flac_err(src, g, e))?
+                {
+                    return Ok(false);
+                }
                 flacarray_quant::v0::dequantize_into(
                     &w.ints,
                     len,
@@ -746,12 +877,24 @@ pub(crate) fn decode(
             } else {
                 w.ints.resize(2 * len, 0);
                 w.wide.resize(len, 0);
-                decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
-                    .map_err(|e| flac_err(src, g, e))?;
+                if !decode_ints(
+                    &mut w.dec,
+                    &mut w.frames,
+                    bytes,
+                    ss,
+                    r64.clone(),
+                    split,
+                    piece,
+                    &mut w.ints,
+                )
+                .map_err(|e| flac_err(src, g, e))?
+                {
+                    return Ok(false);
+                }
                 join_i64(&w.ints, &mut w.wide);
                 dequantize_stream(&w.wide, offsets[g], gains[g], o)
             };
-            r.map_err(|e| from_quant(e, g, src.leading))
+            r.map(|()| true).map_err(|e| from_quant(e, g, src.leading))
         }),
     }
 }
@@ -768,16 +911,18 @@ fn flac_err(src: &Source<'_>, g: usize, e: flacarray_flac::Error) -> Error {
 /// The first error in stream order is returned, so errors do not depend on scheduling.
 fn run<T: Send>(
     src: &Source<'_>,
+    pieces: Option<&[Option<u64>]>,
     sel: &[usize],
     len: usize,
     out: &mut [T],
-    kernel: impl Fn(&mut DecWorker, usize, &[u8], &mut [T]) -> Result<()> + Sync,
-) -> Result<()> {
-    let results: Vec<Result<()>> = out
+    kernel: impl Fn(&mut DecWorker, usize, Option<u64>, &[u8], &mut [T]) -> Result<bool> + Sync,
+) -> Result<Vec<bool>> {
+    let results: Vec<Result<bool>> = out
         .par_chunks_mut(len)
         .zip(sel.par_iter())
         .map_init(DecWorker::default, |w, (o, &g)| {
-            kernel(w, g, src.stream_bytes(g), o)
+            let piece = pieces.and_then(|p| p.get(g).copied().flatten());
+            kernel(w, g, piece, src.stream_bytes(g), o)
         })
         .collect();
     results.into_iter().collect()

@@ -49,6 +49,7 @@ mod codec;
 mod dtype;
 mod error;
 mod lowlevel;
+mod ranged;
 mod select;
 mod store;
 

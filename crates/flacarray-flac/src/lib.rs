@@ -39,6 +39,8 @@ pub use encode::{
     max_encoded_len,
 };
 pub use error::{Error, Result};
+pub use frame::{FrameStart, find_frame_header};
+pub use metadata::read_stream_header;
 pub use metadata::{StreamInfo, read_stream_info};
 
 /// Smallest bits per sample this codec accepts (RFC 9639 allows 4 to 32).
