@@ -587,6 +587,103 @@ fn decode_parts(
         .all(|ok| ok)
 }
 
+/// Samples per channel decoded at a time when a whole stream is converted to another
+/// type on the fly: 256 KiB of `i32` per channel, whatever the stream's length.
+const CONVERT_SAMPLES: usize = 1 << 16;
+
+/// Decodes a whole fixed-block-size stream into `out` (one `T` per sample), a chunk
+/// of whole frames at a time through `scratch`, each chunk converted by `conv`; with
+/// `split`, parts of the stream on several threads as in [`decode_parts`]. `false`
+/// on any doubt or error (`out` then holds garbage and the caller decodes the usual
+/// way, whose result or error is authoritative).
+fn decode_converted<T: Send>(
+    dec: &mut Decoder,
+    scratch: &mut Vec<i32>,
+    bytes: &[u8],
+    ss: u64,
+    split: bool,
+    out: &mut [T],
+    conv: &(impl Fn(&[i32], &mut [T]) -> bool + Sync),
+) -> bool {
+    let Ok((info, first)) = flacarray_flac::read_stream_header(bytes) else {
+        return false;
+    };
+    let bs = info.max_block_size as usize;
+    if info.min_block_size != info.max_block_size || bs < 16 || out.len() as u64 != ss {
+        return false;
+    }
+    let run = Run {
+        bytes,
+        ss,
+        bs,
+        channels: info.channels as usize,
+    };
+    if split && let Some((per, _, _)) = split_plan(bytes, ss) {
+        let n_parts = out.len().div_ceil(per * bs);
+        let starts: Option<Vec<usize>> = (0..n_parts)
+            .into_par_iter()
+            .map(|p| {
+                flacarray_flac::locate_frame(bytes, (p * per) as u64)
+                    .ok()
+                    .flatten()
+            })
+            .collect();
+        if let Some(starts) = starts {
+            return out
+                .par_chunks_mut(per * bs)
+                .enumerate()
+                .map_init(
+                    || (Decoder::new(), Vec::new()),
+                    |(d, s), (p, o)| {
+                        let end = starts.get(p + 1).copied().unwrap_or(bytes.len());
+                        run.frames(d, s, starts[p], (p * per) as u64, o, conv) == Some(end)
+                    },
+                )
+                .all(|ok| ok);
+        }
+    }
+    run.frames(dec, scratch, first, 0, out, conv) == Some(bytes.len())
+}
+
+/// A run of frames of one fixed-block-size stream, decoded chunk by chunk.
+struct Run<'a> {
+    bytes: &'a [u8],
+    ss: u64,
+    bs: usize,
+    channels: usize,
+}
+
+impl Run<'_> {
+    /// Decodes the frames from frame `frame` at byte `at` into `out` (one `T` per
+    /// sample, `out` ending at a frame boundary or the stream's end); returns the
+    /// offset past the last frame.
+    fn frames<T>(
+        &self,
+        dec: &mut Decoder,
+        scratch: &mut Vec<i32>,
+        mut at: usize,
+        mut frame: u64,
+        out: &mut [T],
+        conv: &impl Fn(&[i32], &mut [T]) -> bool,
+    ) -> Option<usize> {
+        let step = (CONVERT_SAMPLES / self.bs).max(1);
+        for c in out.chunks_mut(step * self.bs) {
+            let n = c.len() * self.channels;
+            if scratch.len() < n {
+                scratch.resize(n, 0);
+            }
+            at = dec
+                .decode_frames_into(self.bytes, self.ss, at, frame, &mut scratch[..n])
+                .ok()?;
+            if !conv(&scratch[..n], c) {
+                return None;
+            }
+            frame += step as u64;
+        }
+        Some(at)
+    }
+}
+
 /// Quantizes one stream with its rule; errors name the stream by leading index.
 fn quantize_one<T: QuantFloat>(
     x: &[T],
@@ -748,6 +845,11 @@ pub(crate) fn decode_pieces(
     let v0 = src.version == 0;
     // Fewer streams than threads leave threads idle: split each stream's frames.
     let split = sel.len() < rayon::current_num_threads();
+    // Whole long streams converted to another type are decoded a chunk of frames at
+    // a time, so no integer copy of the stream is held (format 1 only).
+    let chunked = |piece: Option<u64>| {
+        piece.is_none() && !v0 && r64 == (0..ss) && len > CONVERT_SAMPLES
+    };
     match out {
         OutputMut::I32(o) => run(src, pieces, sel, len, o, |w, g, piece, bytes, o| {
             decode_ints(
@@ -792,6 +894,14 @@ pub(crate) fn decode_pieces(
                     })?;
                 }
             } else {
+                if chunked(piece)
+                    && decode_converted(&mut w.dec, &mut w.frames, bytes, ss, split, o, &|i, c| {
+                        join_i64(i, c);
+                        true
+                    })
+                {
+                    return Ok(true);
+                }
                 w.ints.resize(2 * len, 0);
                 if !decode_ints(
                     &mut w.dec,
@@ -817,6 +927,14 @@ pub(crate) fn decode_pieces(
                     "float32 data without float32 offsets/gains".into(),
                 ));
             };
+            let (off, gain) = (offsets[g], gains[g]);
+            if chunked(piece)
+                && decode_converted(&mut w.dec, &mut w.frames, bytes, ss, split, o, &|i, c| {
+                    dequantize_stream(i, off, gain, c).is_ok()
+                })
+            {
+                return Ok(true);
+            }
             w.ints.resize(len, 0);
             if !decode_ints(
                 &mut w.dec,
@@ -875,6 +993,20 @@ pub(crate) fn decode_pieces(
                     o,
                 )
             } else {
+                let (off, gain) = (offsets[g], gains[g]);
+                if chunked(piece)
+                    && decode_converted(&mut w.dec, &mut w.frames, bytes, ss, split, o, &|i, c| {
+                        // Through a small stack buffer: the join needs `i64`s.
+                        let mut wide = [0i64; 256];
+                        i.chunks(2 * wide.len()).zip(c.chunks_mut(wide.len())).all(|(i, c)| {
+                            let w = &mut wide[..c.len()];
+                            join_i64(i, w);
+                            dequantize_stream(w, off, gain, c).is_ok()
+                        })
+                    })
+                {
+                    return Ok(true);
+                }
                 w.ints.resize(2 * len, 0);
                 w.wide.resize(len, 0);
                 if !decode_ints(
