@@ -283,7 +283,13 @@ pub(crate) fn compress(
                     out.nbytes.push(n);
                     pos += n;
                 }
-                out.bytes.extend_from_slice(&c.bytes);
+                if out.bytes.is_empty() {
+                    // The first chunk (the only one of a single stream) is kept as
+                    // it is rather than copied.
+                    out.bytes = c.bytes;
+                } else {
+                    out.bytes.extend_from_slice(&c.bytes);
+                }
                 params.extend_from_slice(&c.params);
             }
         }
@@ -461,8 +467,9 @@ fn encode_ints(
     let start = out.len();
     enc.write_stream_header(samples as u64, sizes, out)?;
     out.reserve(parts.iter().map(|(b, _)| b.len()).sum());
-    for (b, _) in &parts {
-        out.extend_from_slice(b);
+    // Each part is freed once copied, so the stream is held about once, not twice.
+    for (b, _) in parts {
+        out.extend_from_slice(&b);
     }
     Ok(out.len() - start)
 }
@@ -847,9 +854,8 @@ pub(crate) fn decode_pieces(
     let split = sel.len() < rayon::current_num_threads();
     // Whole long streams converted to another type are decoded a chunk of frames at
     // a time, so no integer copy of the stream is held (format 1 only).
-    let chunked = |piece: Option<u64>| {
-        piece.is_none() && !v0 && r64 == (0..ss) && len > CONVERT_SAMPLES
-    };
+    let chunked =
+        |piece: Option<u64>| piece.is_none() && !v0 && r64 == (0..ss) && len > CONVERT_SAMPLES;
     match out {
         OutputMut::I32(o) => run(src, pieces, sel, len, o, |w, g, piece, bytes, o| {
             decode_ints(
@@ -998,11 +1004,13 @@ pub(crate) fn decode_pieces(
                     && decode_converted(&mut w.dec, &mut w.frames, bytes, ss, split, o, &|i, c| {
                         // Through a small stack buffer: the join needs `i64`s.
                         let mut wide = [0i64; 256];
-                        i.chunks(2 * wide.len()).zip(c.chunks_mut(wide.len())).all(|(i, c)| {
-                            let w = &mut wide[..c.len()];
-                            join_i64(i, w);
-                            dequantize_stream(w, off, gain, c).is_ok()
-                        })
+                        i.chunks(2 * wide.len())
+                            .zip(c.chunks_mut(wide.len()))
+                            .all(|(i, c)| {
+                                let w = &mut wide[..c.len()];
+                                join_i64(i, w);
+                                dequantize_stream(w, off, gain, c).is_ok()
+                            })
                     })
                 {
                     return Ok(true);
