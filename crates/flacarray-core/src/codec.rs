@@ -171,12 +171,29 @@ fn join_i64(pairs: &[i32], out: &mut [i64]) {
     }
 }
 
+/// A streams-done hook, for a progress display: called from any worker thread with
+/// the number of streams just finished. The calls of one operation add up to its
+/// number of streams (none are reported for a stream that failed).
+pub type Progress<'a> = &'a (dyn Fn(usize) + Sync);
+
 /// Compresses `input` (`n_streams * stream_size` values in C order) stream by stream.
+#[cfg(test)]
 pub(crate) fn compress(
     input: InputRef<'_>,
     stream_size: usize,
     leading: &[usize],
     opts: &CompressOptions,
+) -> Result<Encoded> {
+    compress_progress(input, stream_size, leading, opts, None)
+}
+
+/// [`compress`], reporting each chunk of streams to `progress` once it is encoded.
+pub(crate) fn compress_progress(
+    input: InputRef<'_>,
+    stream_size: usize,
+    leading: &[usize],
+    opts: &CompressOptions,
+    progress: Option<Progress<'_>>,
 ) -> Result<Encoded> {
     let n_values = match input {
         InputRef::I32(x) => x.len(),
@@ -268,7 +285,19 @@ pub(crate) fn compress(
                     },
                     |w, r| match w {
                         Ok(w) => {
-                            encode_chunk(input, &spec, r.clone(), stream_size, leading, w, split)
+                            let c = encode_chunk(
+                                input,
+                                &spec,
+                                r.clone(),
+                                stream_size,
+                                leading,
+                                w,
+                                split,
+                            )?;
+                            if let Some(p) = progress {
+                                p(r.len());
+                            }
+                            Ok(c)
                         }
                         Err(e) => Err(Error::InvalidArgument(e.to_string())),
                     },
@@ -784,10 +813,21 @@ pub(crate) fn decode(
     range: Range<usize>,
     out: OutputMut<'_>,
 ) -> Result<()> {
-    decode_pieces(src, None, sel, range, out).map(|_| ())
+    decode_progress(src, sel, range, out, None)
 }
 
-/// [`decode`] where some streams' bytes are only a piece of the stream:
+/// [`decode`], reporting every stream to `progress` once it is decoded.
+pub(crate) fn decode_progress(
+    src: &Source<'_>,
+    sel: &[usize],
+    range: Range<usize>,
+    out: OutputMut<'_>,
+    progress: Option<Progress<'_>>,
+) -> Result<()> {
+    decode_pieces(src, None, sel, range, out, progress).map(|_| ())
+}
+
+/// [`decode_progress`] where some streams' bytes are only a piece of the stream:
 /// `pieces[g] = Some(k)` says that stream `g`'s bytes are its header followed by the
 /// frames from frame `k` up to the end of the frame holding sample `range.end - 1`
 /// (see `crate::ranged`). Returns, per output row, whether it was decoded: a piece
@@ -801,6 +841,7 @@ pub(crate) fn decode_pieces(
     sel: &[usize],
     range: Range<usize>,
     out: OutputMut<'_>,
+    progress: Option<Progress<'_>>,
 ) -> Result<Vec<bool>> {
     let len = range.len();
     let want = sel.len() * len;
@@ -845,6 +886,10 @@ pub(crate) fn decode_pieces(
         ));
     }
     if want == 0 {
+        // An empty sample range: every stream is done without decoding.
+        if let Some(p) = progress.filter(|_| !sel.is_empty()) {
+            p(sel.len());
+        }
         return Ok(vec![true; sel.len()]);
     }
     let r64 = range.start as u64..range.end as u64;
@@ -857,23 +902,15 @@ pub(crate) fn decode_pieces(
     let chunked =
         |piece: Option<u64>| piece.is_none() && !v0 && r64 == (0..ss) && len > CONVERT_SAMPLES;
     match out {
-        OutputMut::I32(o) => run(src, pieces, sel, len, o, |w, g, piece, bytes, o| {
-            decode_ints(
-                &mut w.dec,
-                &mut w.frames,
-                bytes,
-                ss,
-                r64.clone(),
-                split,
-                piece,
-                o,
-            )
-            .map_err(|e| flac_err(src, g, e))
-        }),
-        OutputMut::I64(o) => run(src, pieces, sel, len, o, |w, g, piece, bytes, o| {
-            if v0 {
-                w.ints.resize(len, 0);
-                if !decode_ints(
+        OutputMut::I32(o) => run(
+            src,
+            pieces,
+            sel,
+            len,
+            o,
+            progress,
+            |w, g, piece, bytes, o| {
+                decode_ints(
                     &mut w.dec,
                     &mut w.frames,
                     bytes,
@@ -881,142 +918,106 @@ pub(crate) fn decode_pieces(
                     r64.clone(),
                     split,
                     piece,
-                    &mut w.ints,
+                    o,
                 )
-                .map_err(|e| flac_err(src, g, e))?
-                {
-                    return Ok(false);
+                .map_err(|e| flac_err(src, g, e))
+            },
+        ),
+        OutputMut::I64(o) => run(
+            src,
+            pieces,
+            sel,
+            len,
+            o,
+            progress,
+            |w, g, piece, bytes, o| {
+                if v0 {
+                    w.ints.resize(len, 0);
+                    if !decode_ints(
+                        &mut w.dec,
+                        &mut w.frames,
+                        bytes,
+                        ss,
+                        r64.clone(),
+                        split,
+                        piece,
+                        &mut w.ints,
+                    )
+                    .map_err(|e| flac_err(src, g, e))?
+                    {
+                        return Ok(false);
+                    }
+                    let StreamScaling::I64Offsets(offs) = src.scaling else {
+                        return Err(Error::Corrupt("format 0 int64 data without offsets".into()));
+                    };
+                    let off = offs[g];
+                    for (o, &i) in o.iter_mut().zip(&w.ints) {
+                        *o = off.checked_add(i64::from(i)).ok_or_else(|| {
+                            Error::Corrupt(format!(
+                                "stream {}: offset {off} plus a sample overflows int64",
+                                stream_name(g, src.leading)
+                            ))
+                        })?;
+                    }
+                } else {
+                    if chunked(piece)
+                        && decode_converted(
+                            &mut w.dec,
+                            &mut w.frames,
+                            bytes,
+                            ss,
+                            split,
+                            o,
+                            &|i, c| {
+                                join_i64(i, c);
+                                true
+                            },
+                        )
+                    {
+                        return Ok(true);
+                    }
+                    w.ints.resize(2 * len, 0);
+                    if !decode_ints(
+                        &mut w.dec,
+                        &mut w.frames,
+                        bytes,
+                        ss,
+                        r64.clone(),
+                        split,
+                        piece,
+                        &mut w.ints,
+                    )
+                    .map_err(|e| flac_err(src, g, e))?
+                    {
+                        return Ok(false);
+                    }
+                    join_i64(&w.ints, o);
                 }
-                let StreamScaling::I64Offsets(offs) = src.scaling else {
-                    return Err(Error::Corrupt("format 0 int64 data without offsets".into()));
+                Ok(true)
+            },
+        ),
+        OutputMut::F32(o) => run(
+            src,
+            pieces,
+            sel,
+            len,
+            o,
+            progress,
+            |w, g, piece, bytes, o| {
+                let StreamScaling::F32 { offsets, gains } = src.scaling else {
+                    return Err(Error::Corrupt(
+                        "float32 data without float32 offsets/gains".into(),
+                    ));
                 };
-                let off = offs[g];
-                for (o, &i) in o.iter_mut().zip(&w.ints) {
-                    *o = off.checked_add(i64::from(i)).ok_or_else(|| {
-                        Error::Corrupt(format!(
-                            "stream {}: offset {off} plus a sample overflows int64",
-                            stream_name(g, src.leading)
-                        ))
-                    })?;
-                }
-            } else {
-                if chunked(piece)
-                    && decode_converted(&mut w.dec, &mut w.frames, bytes, ss, split, o, &|i, c| {
-                        join_i64(i, c);
-                        true
-                    })
-                {
-                    return Ok(true);
-                }
-                w.ints.resize(2 * len, 0);
-                if !decode_ints(
-                    &mut w.dec,
-                    &mut w.frames,
-                    bytes,
-                    ss,
-                    r64.clone(),
-                    split,
-                    piece,
-                    &mut w.ints,
-                )
-                .map_err(|e| flac_err(src, g, e))?
-                {
-                    return Ok(false);
-                }
-                join_i64(&w.ints, o);
-            }
-            Ok(true)
-        }),
-        OutputMut::F32(o) => run(src, pieces, sel, len, o, |w, g, piece, bytes, o| {
-            let StreamScaling::F32 { offsets, gains } = src.scaling else {
-                return Err(Error::Corrupt(
-                    "float32 data without float32 offsets/gains".into(),
-                ));
-            };
-            let (off, gain) = (offsets[g], gains[g]);
-            if chunked(piece)
-                && decode_converted(&mut w.dec, &mut w.frames, bytes, ss, split, o, &|i, c| {
-                    dequantize_stream(i, off, gain, c).is_ok()
-                })
-            {
-                return Ok(true);
-            }
-            w.ints.resize(len, 0);
-            if !decode_ints(
-                &mut w.dec,
-                &mut w.frames,
-                bytes,
-                ss,
-                r64.clone(),
-                split,
-                piece,
-                &mut w.ints,
-            )
-            .map_err(|e| flac_err(src, g, e))?
-            {
-                return Ok(false);
-            }
-            let r = if v0 {
-                flacarray_quant::v0::dequantize_into(
-                    &w.ints,
-                    len,
-                    &offsets[g..=g],
-                    &gains[g..=g],
-                    o,
-                )
-            } else {
-                dequantize_stream(&w.ints, offsets[g], gains[g], o)
-            };
-            r.map(|()| true).map_err(|e| from_quant(e, g, src.leading))
-        }),
-        OutputMut::F64(o) => run(src, pieces, sel, len, o, |w, g, piece, bytes, o| {
-            let StreamScaling::F64 { offsets, gains } = src.scaling else {
-                return Err(Error::Corrupt(
-                    "float64 data without float64 offsets/gains".into(),
-                ));
-            };
-            let r = if v0 {
-                w.ints.resize(len, 0);
-                if !decode_ints(
-                    &mut w.dec,
-                    &mut w.frames,
-                    bytes,
-                    ss,
-                    r64.clone(),
-                    split,
-                    piece,
-                    &mut w.ints,
-                )
-                .map_err(|e| flac_err(src, g, e))?
-                {
-                    return Ok(false);
-                }
-                flacarray_quant::v0::dequantize_into(
-                    &w.ints,
-                    len,
-                    &offsets[g..=g],
-                    &gains[g..=g],
-                    o,
-                )
-            } else {
                 let (off, gain) = (offsets[g], gains[g]);
                 if chunked(piece)
                     && decode_converted(&mut w.dec, &mut w.frames, bytes, ss, split, o, &|i, c| {
-                        // Through a small stack buffer: the join needs `i64`s.
-                        let mut wide = [0i64; 256];
-                        i.chunks(2 * wide.len())
-                            .zip(c.chunks_mut(wide.len()))
-                            .all(|(i, c)| {
-                                let w = &mut wide[..c.len()];
-                                join_i64(i, w);
-                                dequantize_stream(w, off, gain, c).is_ok()
-                            })
+                        dequantize_stream(i, off, gain, c).is_ok()
                     })
                 {
                     return Ok(true);
                 }
-                w.ints.resize(2 * len, 0);
-                w.wide.resize(len, 0);
+                w.ints.resize(len, 0);
                 if !decode_ints(
                     &mut w.dec,
                     &mut w.frames,
@@ -1031,11 +1032,103 @@ pub(crate) fn decode_pieces(
                 {
                     return Ok(false);
                 }
-                join_i64(&w.ints, &mut w.wide);
-                dequantize_stream(&w.wide, offsets[g], gains[g], o)
-            };
-            r.map(|()| true).map_err(|e| from_quant(e, g, src.leading))
-        }),
+                let r = if v0 {
+                    flacarray_quant::v0::dequantize_into(
+                        &w.ints,
+                        len,
+                        &offsets[g..=g],
+                        &gains[g..=g],
+                        o,
+                    )
+                } else {
+                    dequantize_stream(&w.ints, offsets[g], gains[g], o)
+                };
+                r.map(|()| true).map_err(|e| from_quant(e, g, src.leading))
+            },
+        ),
+        OutputMut::F64(o) => run(
+            src,
+            pieces,
+            sel,
+            len,
+            o,
+            progress,
+            |w, g, piece, bytes, o| {
+                let StreamScaling::F64 { offsets, gains } = src.scaling else {
+                    return Err(Error::Corrupt(
+                        "float64 data without float64 offsets/gains".into(),
+                    ));
+                };
+                let r = if v0 {
+                    w.ints.resize(len, 0);
+                    if !decode_ints(
+                        &mut w.dec,
+                        &mut w.frames,
+                        bytes,
+                        ss,
+                        r64.clone(),
+                        split,
+                        piece,
+                        &mut w.ints,
+                    )
+                    .map_err(|e| flac_err(src, g, e))?
+                    {
+                        return Ok(false);
+                    }
+                    flacarray_quant::v0::dequantize_into(
+                        &w.ints,
+                        len,
+                        &offsets[g..=g],
+                        &gains[g..=g],
+                        o,
+                    )
+                } else {
+                    let (off, gain) = (offsets[g], gains[g]);
+                    if chunked(piece)
+                        && decode_converted(
+                            &mut w.dec,
+                            &mut w.frames,
+                            bytes,
+                            ss,
+                            split,
+                            o,
+                            &|i, c| {
+                                // Through a small stack buffer: the join needs `i64`s.
+                                let mut wide = [0i64; 256];
+                                i.chunks(2 * wide.len()).zip(c.chunks_mut(wide.len())).all(
+                                    |(i, c)| {
+                                        let w = &mut wide[..c.len()];
+                                        join_i64(i, w);
+                                        dequantize_stream(w, off, gain, c).is_ok()
+                                    },
+                                )
+                            },
+                        )
+                    {
+                        return Ok(true);
+                    }
+                    w.ints.resize(2 * len, 0);
+                    w.wide.resize(len, 0);
+                    if !decode_ints(
+                        &mut w.dec,
+                        &mut w.frames,
+                        bytes,
+                        ss,
+                        r64.clone(),
+                        split,
+                        piece,
+                        &mut w.ints,
+                    )
+                    .map_err(|e| flac_err(src, g, e))?
+                    {
+                        return Ok(false);
+                    }
+                    join_i64(&w.ints, &mut w.wide);
+                    dequantize_stream(&w.wide, offsets[g], gains[g], o)
+                };
+                r.map(|()| true).map_err(|e| from_quant(e, g, src.leading))
+            },
+        ),
     }
 }
 
@@ -1055,6 +1148,7 @@ fn run<T: Send>(
     sel: &[usize],
     len: usize,
     out: &mut [T],
+    progress: Option<Progress<'_>>,
     kernel: impl Fn(&mut DecWorker, usize, Option<u64>, &[u8], &mut [T]) -> Result<bool> + Sync,
 ) -> Result<Vec<bool>> {
     let results: Vec<Result<bool>> = out
@@ -1062,7 +1156,11 @@ fn run<T: Send>(
         .zip(sel.par_iter())
         .map_init(DecWorker::default, |w, (o, &g)| {
             let piece = pieces.and_then(|p| p.get(g).copied().flatten());
-            kernel(w, g, piece, src.stream_bytes(g), o)
+            let done = kernel(w, g, piece, src.stream_bytes(g), o)?;
+            if let Some(p) = progress {
+                p(1);
+            }
+            Ok(done)
         })
         .collect();
     results.into_iter().collect()

@@ -587,6 +587,7 @@ impl RangeCtx<'_> {
                 &sel,
                 self.range.clone(),
                 T::output(&mut out),
+                None,
             )
         })
         .and_then(|r| r)?;
