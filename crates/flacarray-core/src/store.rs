@@ -428,7 +428,10 @@ fn check_table(meta: &StoredMeta, t: &StreamTable, first: usize, n: usize) -> Re
 
 /// Reads and decodes a stored array (0.4.1's `read_array`): keep mask, sample slice,
 /// kept indices and `no_flatten` as in [`ReadOptions`]. Only the kept streams' bytes
-/// are read and only the frames covering the slice are decoded. An all-false mask
+/// are read and only the frames covering the slice are decoded; a slice of at most a
+/// quarter of the stream reads only each kept stream's header and the frames holding
+/// the slice, found by a few small reads (the recorded stream checksum is then not
+/// checked, each frame's CRC-16 is). An all-false mask
 /// returns an empty `(0, n_samples)` array without reading any bytes.
 ///
 /// # Errors
