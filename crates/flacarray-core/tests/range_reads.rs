@@ -1,6 +1,13 @@
 //! Sample-range reads through the storage traits read only the frames the range
 //! needs, and give exactly the values of a full decode (or its error).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
 use flacarray_core::{
     CompressOptions, DecodedArray, FlacArrayReader, MemoryStore, QuantaOption, ReadOptions,
     SampleSlice, StoredMeta, StreamTable, read_array, write_array,

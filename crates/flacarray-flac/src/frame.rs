@@ -341,13 +341,7 @@ pub fn find_frame_header(bytes: &[u8], from: usize, info: &StreamInfo) -> Option
     let mut i = from;
     while i + 1 < bytes.len() {
         // The fixed-strategy sync code is the 16 bits 0xFFF8.
-        let Some(j) = bytes[i..bytes.len() - 1]
-            .iter()
-            .position(|&b| b == 0xFF)
-            .map(|j| i + j)
-        else {
-            return None;
-        };
+        let j = i + bytes[i..bytes.len() - 1].iter().position(|&b| b == 0xFF)?;
         if bytes[j + 1] == 0xF8
             && let Ok(h) = parse_frame_header(&bytes[j..], j, info.bits_per_sample, 0)
             && !h.variable

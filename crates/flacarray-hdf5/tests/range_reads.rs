@@ -2,6 +2,13 @@
 //! of the stream's bytes (counted by a wrapper around the store), and its values
 //! equal the full decode.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
 use std::cell::Cell;
 use std::ops::Range;
 
