@@ -93,9 +93,9 @@ pub fn compress_options(
     shape: &[usize],
 ) -> Result<CompressOptions> {
     let leading = leading_of(shape);
-    let given = args.quanta.is_some()
+    let given = args.quant.quanta.is_some()
         || args.quanta_file.is_some()
-        || args.precision.is_some()
+        || args.quant.precision.is_some()
         || args.precision_file.is_some();
     let input = args.input.display();
     if dtype.is_float() && !given {
@@ -111,7 +111,7 @@ pub fn compress_options(
         ))
         .into());
     }
-    let quanta = if let Some(q) = args.quanta {
+    let quanta = if let Some(q) = args.quant.quanta {
         Some(QuantaOption::Scalar(q))
     } else if let Some(p) = &args.quanta_file {
         Some(QuantaOption::PerStream(per_stream(
@@ -122,7 +122,7 @@ pub fn compress_options(
     } else {
         None
     };
-    let precision = if let Some(p) = args.precision {
+    let precision = if let Some(p) = args.quant.precision {
         Some(PrecisionOption::Scalar(p))
     } else if let Some(p) = &args.precision_file {
         let values = per_stream(&npy::read_f64(p)?, &leading, p)?;
@@ -477,7 +477,7 @@ pub fn decompress_selection(
     args: &DecompressArgs,
     progress: &mut progress::Progress,
 ) -> Result<DecodedArray> {
-    let store = Store::for_path(&args.input, &args.group);
+    let store = Store::for_path(&args.store.input, &args.store.group);
     let threads = args.common.threads();
     if let Some(expr) = &args.select {
         let key = parse_index(expr).map_err(|e| anyhow!("--select {expr:?}: {e}"))?;
@@ -574,7 +574,7 @@ pub fn decompress(args: &DecompressArgs, out: &mut dyn Write) -> Result<()> {
         None
     } else {
         let resolved = crate::outcheck::resolve_output(&args.output)?;
-        let mut inputs: Vec<&std::path::Path> = vec![&args.input];
+        let mut inputs: Vec<&std::path::Path> = vec![&args.store.input];
         inputs.extend(args.keep.as_deref());
         crate::outcheck::check_output(
             &resolved,
@@ -599,7 +599,7 @@ pub fn decompress(args: &DecompressArgs, out: &mut dyn Write) -> Result<()> {
         writeln!(
             out,
             "{} -> {}: {} {}",
-            Store::for_path(&args.input, &args.group).describe(),
+            Store::for_path(&args.store.input, &args.store.group).describe(),
             args.output.display(),
             arr.dtype(),
             fmt_shape(arr.shape())
@@ -624,7 +624,7 @@ pub fn levels_for_block_size(block: u32) -> &'static str {
 /// # Errors
 /// The store cannot be read or its first stream has no valid STREAMINFO.
 pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
-    let store = Store::for_path(&args.input, &args.group);
+    let store = Store::for_path(&args.store.input, &args.store.group);
     let info = store.read_info()?;
     let meta = &info.meta;
     let nbytes = &info.table.nbytes;
@@ -770,7 +770,7 @@ pub fn verify_array(fa: &FlacArray, quiet: bool, threads: Option<usize>) -> Resu
 /// # Errors
 /// As [`verify_store`].
 pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
-    let store = Store::for_path(&args.input, &args.group);
+    let store = Store::for_path(&args.store.input, &args.store.group);
     let r = verify_store(&store, args.common.quiet, args.common.threads())?;
     writeln!(
         out,

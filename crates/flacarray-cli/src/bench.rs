@@ -136,7 +136,7 @@ pub fn run(args: &BenchArgs) -> Result<BenchReport> {
         }
     };
     let dtype = data.dtype();
-    let given = args.quanta.is_some() || args.precision.is_some();
+    let given = args.quant.quanta.is_some() || args.quant.precision.is_some();
     if dtype.is_float() && !given && default_quanta.is_none() {
         bail!("{source}: {dtype} data needs --quanta or --precision");
     }
@@ -148,15 +148,16 @@ pub fn run(args: &BenchArgs) -> Result<BenchReport> {
     let opts = CompressOptions {
         level: args.level,
         quanta: args
+            .quant
             .quanta
-            .or(if args.precision.is_none() {
+            .or(if args.quant.precision.is_none() {
                 default_quanta
             } else {
                 None
             })
             .filter(|_| dtype.is_float())
             .map(QuantaOption::Scalar),
-        precision: args.precision.map(PrecisionOption::Scalar),
+        precision: args.quant.precision.map(PrecisionOption::Scalar),
         threads: args.common.threads(),
         ..CompressOptions::default()
     };

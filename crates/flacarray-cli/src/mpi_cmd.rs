@@ -253,7 +253,7 @@ fn decompress(
     // (a symbolic link's target; see `outcheck`).
     let checked = if rank == 0 {
         crate::outcheck::resolve_output(&args.output).and_then(|r| {
-            let mut inputs = vec![args.input.as_path()];
+            let mut inputs = vec![args.store.input.as_path()];
             inputs.extend(args.keep.as_deref());
             crate::outcheck::check_output(
                 &r,
@@ -267,7 +267,7 @@ fn decompress(
         Ok(PathBuf::new())
     };
     let target = agree_on(world, checked)?;
-    let store = Store::for_path(&args.input, &args.group);
+    let store = Store::for_path(&args.store.input, &args.store.group);
     // The mask matters on rank 0 only (it reads and distributes the kept streams).
     let keep = if rank == 0 {
         array_cmd::keep_mask(args, &store)
@@ -307,7 +307,7 @@ fn decompress(
     let per_row: usize = lead.get(1..).map_or(1, |m| m.iter().product());
     let (first_row, _) = dist.mpi_dist()[rank];
     let elem = dtype_size(dist.dtype());
-    let header = npy::header_bytes(npy::descr(dist.dtype()), &shape);
+    let header = npy::header(dist.dtype(), &shape)?;
     let offset = header.len() as u64 + (first_row * per_row * len) as u64 * elem;
 
     let local = dist
@@ -381,7 +381,7 @@ fn decompress(
 
 fn verify(world: &SimpleCommunicator, args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
     let (rank, size) = rank_size(world);
-    let store = Store::for_path(&args.input, &args.group);
+    let store = Store::for_path(&args.store.input, &args.store.group);
     let dist = match &store {
         Store::Hdf5 { path, group } => {
             flacarray_mpi::read_hdf5(world, path, group, None, None, true)

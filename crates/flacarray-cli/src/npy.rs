@@ -1,10 +1,10 @@
 //! Reading and writing numpy `.npy` files of the four element types flacarray stores
-//! (`int32`, `int64`, `float32`, `float64`) and boolean masks.
+//! (`int32`, `int64`, `float32`, `float64`) and boolean masks, through [`npyz`].
 //!
-//! The data section is read with one `read_exact` straight into the typed buffer when
-//! the file's byte order is the machine's (the common case), so a large input is read
-//! once and not copied; other byte orders go through [`npyz`]'s element reader.
-//! Fortran-ordered files are accepted and laid out in C order.
+//! Any byte order and Fortran order are read (and laid out in C order); files are
+//! written little-endian in C order. Before npyz sees a header, [`prescan`] checks the
+//! header's length and shape against the file size: npyz allocates the header text
+//! from its length field and multiplies the dimensions unchecked.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -13,16 +13,19 @@ use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
 use flacarray_core::{DType, DecodedArray};
-use ndarray::{ArrayD, IxDyn, ShapeBuilder};
-use npyz::{Deserialize, Endianness, NpyHeader, Order, TypeChar};
+use ndarray::{ArrayD, Axis, IxDyn, ShapeBuilder, Slice};
+use npyz::{Deserialize, NpyFile, NpyHeader, Order, Serialize, TypeChar, TypeWrite, WriterBuilder};
+
+type Npy = NpyFile<BufReader<File>>;
 
 /// The dtype and shape of an `.npy` file, from its header only.
 ///
 /// # Errors
 /// As [`read_array`].
 pub fn peek(path: &Path) -> Result<(DType, Vec<usize>)> {
-    let o = open_npy(path).with_context(|| path.display().to_string())?;
-    Ok((o.dtype, o.shape))
+    let (npy, dtype, shape) = open(path).with_context(|| path.display().to_string())?;
+    drop(npy);
+    Ok((dtype, shape))
 }
 
 /// Reads an `.npy` file of `int32`, `int64`, `float32` or `float64` values.
@@ -31,65 +34,75 @@ pub fn peek(path: &Path) -> Result<(DType, Vec<usize>)> {
 /// The file cannot be read, is not a valid `.npy` file, or holds another dtype; the
 /// message names the file.
 pub fn read_array(path: &Path) -> Result<DecodedArray> {
-    open_npy(path)
-        .and_then(read_opened)
-        .with_context(|| path.display().to_string())
+    read(path, None)
 }
 
-/// An `.npy` file opened past its header: the reader at the first data byte, the
-/// header and what follows from it.
-struct Opened {
-    reader: BufReader<File>,
-    header: NpyHeader,
-    dtype: DType,
-    /// Bytes per element.
-    bytes: usize,
-    /// Stored in the machine's byte order (the data can be read as is).
-    native: bool,
-    shape: Vec<usize>,
+/// Reads rows `rows` of the first axis of an `.npy` array (a 1-d array is one row:
+/// `0..1` reads it whole). In a C-order file only those rows' bytes are read,
+/// after one seek; a Fortran-order file is read whole and sliced. Each MPI rank of
+/// `flacarray compress` reads its own rows this way.
+///
+/// # Errors
+/// As [`read_array`]; also when `rows` is not inside the first axis.
+pub fn read_rows(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
+    read(path, Some(rows))
 }
 
-fn open_npy(path: &Path) -> Result<Opened> {
+/// Rows `rows` (all without) of an `.npy` file of one of the four stored types.
+fn read(path: &Path, rows: Option<Range<usize>>) -> Result<DecodedArray> {
+    (|| -> Result<DecodedArray> {
+        let (npy, dtype, shape) = open(path)?;
+        Ok(match dtype {
+            DType::Int32 => DecodedArray::Int32(typed(npy, shape, rows)?),
+            DType::Int64 => DecodedArray::Int64(typed(npy, shape, rows)?),
+            DType::Float32 => DecodedArray::Float32(typed(npy, shape, rows)?),
+            DType::Float64 => DecodedArray::Float64(typed(npy, shape, rows)?),
+        })
+    })()
+    .with_context(|| path.display().to_string())
+}
+
+/// Opens an `.npy` file of one of the four stored types past its header.
+fn open(path: &Path) -> Result<(Npy, DType, Vec<usize>)> {
+    let (npy, shape) = open_any(path)?;
+    let npyz::DType::Plain(ts) = npy.dtype() else {
+        bail!("structured or array dtypes are not supported");
+    };
+    let dtype = match (ts.type_char(), ts.num_bytes()) {
+        (TypeChar::Int, Some(4)) => DType::Int32,
+        (TypeChar::Int, Some(8)) => DType::Int64,
+        (TypeChar::Float, Some(4)) => DType::Float32,
+        (TypeChar::Float, Some(8)) => DType::Float64,
+        _ => bail!(
+            "dtype {ts} is not supported (flacarray stores int32, int64, float32 and float64)"
+        ),
+    };
+    Ok((npy, dtype, shape))
+}
+
+/// Opens an `.npy` file of any dtype past its header, once [`prescan`] and the
+/// element size have shown that the data section fits in the file.
+fn open_any(path: &Path) -> Result<(Npy, Vec<usize>)> {
     let mut file = File::open(path).context("cannot open")?;
     let file_len = file.metadata().context("cannot read its size")?.len();
     prescan(&mut file, file_len)?;
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let header = NpyHeader::from_reader(&mut reader).context("not a valid .npy file")?;
-    let npyz::DType::Plain(ts) = header.dtype() else {
-        bail!("structured or array dtypes are not supported");
-    };
-    let bytes = ts.num_bytes().unwrap_or(0);
-    let dtype = match (ts.type_char(), bytes) {
-        (TypeChar::Int, 4) => DType::Int32,
-        (TypeChar::Int, 8) => DType::Int64,
-        (TypeChar::Float, 4) => DType::Float32,
-        (TypeChar::Float, 8) => DType::Float64,
-        _ => bail!(
-            "dtype {ts} is not supported (flacarray stores int32, int64, float32 and float64)"
-        ),
-    };
-    let shape: Vec<usize> = header
+    let data_start = reader.stream_position().context("cannot seek")?;
+    let bytes = header.dtype().num_bytes().unwrap_or(usize::MAX);
+    check_data_size(header.shape(), bytes, data_start, file_len)?;
+    let shape = header
         .shape()
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| anyhow!("dimension {d} too large")))
         .collect::<Result<_>>()?;
-    let data_start = reader.stream_position().context("cannot seek")?;
-    check_data_size(header.shape(), bytes, data_start, file_len)?;
-    Ok(Opened {
-        reader,
-        dtype,
-        bytes,
-        native: ts.endianness() == Endianness::of_machine(),
-        header,
-        shape,
-    })
+    Ok((NpyFile::with_header(header, reader), shape))
 }
 
-/// Reads the header's `shape` before npyz parses it (npyz multiplies the dimensions
-/// without checking for overflow) and checks that the elements, at one byte each at
-/// least, fit in the file: afterwards no product of dimensions can overflow `u64`.
-/// A header this cannot parse is left to npyz, which reports it. Leaves the file at
-/// its start.
+/// Reads the header's length and `shape` before npyz parses them and checks that the
+/// header, and the elements at one byte each at least, fit in the file: afterwards no
+/// product of dimensions can overflow `u64`. A header this cannot parse is left to
+/// npyz, which reports it. Leaves the file at its start.
 fn prescan(file: &mut File, file_len: u64) -> Result<()> {
     let mut pre = [0u8; 12];
     let n = file.read(&mut pre).context("cannot read")?;
@@ -99,10 +112,7 @@ fn prescan(file: &mut File, file_len: u64) -> Result<()> {
             u64::from(u32::from_le_bytes([pre[8], pre[9], pre[10], pre[11]])),
             12,
         ),
-        _ => {
-            file.seek(SeekFrom::Start(0)).context("cannot seek")?;
-            return Ok(());
-        }
+        _ => return file.rewind().context("cannot seek"),
     };
     if start + len > file_len {
         bail!("not a valid .npy file: the header is longer than the file");
@@ -111,12 +121,11 @@ fn prescan(file: &mut File, file_len: u64) -> Result<()> {
     // Bounded by the file size, checked above.
     let mut text = vec![0u8; usize::try_from(len).context("header too large")?];
     file.read_exact(&mut text).context("cannot read")?;
-    file.seek(SeekFrom::Start(0)).context("cannot seek")?;
-    let text = String::from_utf8_lossy(&text);
-    let Some(shape) = shape_of_header(&text) else {
-        return Ok(());
-    };
-    check_data_size(&shape, 1, start + len, file_len)
+    file.rewind().context("cannot seek")?;
+    match shape_of_header(&String::from_utf8_lossy(&text)) {
+        Some(shape) => check_data_size(&shape, 1, start + len, file_len),
+        None => Ok(()),
+    }
 }
 
 /// The integers of the `'shape': (...)` tuple of a header dictionary.
@@ -154,39 +163,15 @@ fn check_data_size(shape: &[u64], elem_bytes: usize, data_start: u64, file_len: 
     }
 }
 
-/// The whole data section of an opened file.
-fn read_opened(o: Opened) -> Result<DecodedArray> {
-    let Opened {
-        reader,
-        header,
-        dtype,
-        native,
-        shape,
-        ..
-    } = o;
-    let order = header.order();
-    Ok(match dtype {
-        DType::Int32 => DecodedArray::Int32(typed(header, reader, &shape, order, native)?),
-        DType::Int64 => DecodedArray::Int64(typed(header, reader, &shape, order, native)?),
-        DType::Float32 => DecodedArray::Float32(typed(header, reader, &shape, order, native)?),
-        DType::Float64 => DecodedArray::Float64(typed(header, reader, &shape, order, native)?),
-    })
-}
-
-/// Reads rows `rows` of the first axis of an `.npy` array (a 1-d array is one row:
-/// `0..1` reads it whole). For a C-order file in the machine's byte order only those
-/// rows' bytes are read, after one seek; other layouts are read whole and sliced.
-/// Each MPI rank of `flacarray compress` reads its own rows this way.
-///
-/// # Errors
-/// As [`read_array`]; also when `rows` is not inside the first axis.
-pub fn read_rows(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
-    read_rows_inner(path, rows).with_context(|| path.display().to_string())
-}
-
-fn read_rows_inner(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
-    let mut o = open_npy(path)?;
-    let n_rows = if o.shape.len() < 2 { 1 } else { o.shape[0] };
+/// Rows `rows` of the first axis (all without, or of a 0-d or 1-d array) as `T`, in
+/// C order.
+fn typed<T: Deserialize + Clone>(
+    npy: Npy,
+    mut shape: Vec<usize>,
+    rows: Option<Range<usize>>,
+) -> Result<ArrayD<T>> {
+    let n_rows = if shape.len() < 2 { 1 } else { shape[0] };
+    let rows = rows.unwrap_or(0..n_rows);
     if rows.start > rows.end || rows.end > n_rows {
         bail!(
             "rows {}..{} are outside the {n_rows} rows",
@@ -194,86 +179,40 @@ fn read_rows_inner(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
             rows.end
         );
     }
-    if o.shape.len() < 2 {
-        return read_opened(o);
+    let order = npy.order();
+    let descr = npy.dtype().descr();
+    let mut data = npy
+        .data::<T>()
+        .map_err(|e| anyhow!("cannot read dtype {descr}: {e}"))?;
+    if shape.len() < 2 || order == Order::Fortran {
+        let v = data.collect::<std::io::Result<Vec<T>>>();
+        let v = v.context("file is shorter than its header says")?;
+        let a = match order {
+            Order::C => ArrayD::from_shape_vec(IxDyn(&shape), v),
+            Order::Fortran => ArrayD::from_shape_vec(IxDyn(&shape).f(), v),
+        }
+        .context("data does not fit the shape")?;
+        let a = if shape.len() < 2 {
+            a
+        } else {
+            a.slice_axis(Axis(0), Slice::from(rows)).to_owned()
+        };
+        return Ok(a.as_standard_layout().into_owned());
     }
-    if !o.native || o.header.order() != Order::C {
-        return Ok(match read_opened(o)? {
-            DecodedArray::Int32(a) => DecodedArray::Int32(take_rows(&a, &rows)),
-            DecodedArray::Int64(a) => DecodedArray::Int64(take_rows(&a, &rows)),
-            DecodedArray::Float32(a) => DecodedArray::Float32(take_rows(&a, &rows)),
-            DecodedArray::Float64(a) => DecodedArray::Float64(take_rows(&a, &rows)),
-        });
-    }
-    let data_start = o.reader.stream_position().context("cannot seek")?;
-    // `open_npy` checked that the whole data section fits the file, so no product of
-    // dimensions below overflows.
-    let row_elems: usize = o.shape[1..].iter().product();
-    // Inside the file (checked when opened), so the offset fits u64.
-    let skip = (rows.start * row_elems * o.bytes) as u64;
-    o.reader
-        .seek(SeekFrom::Start(data_start + skip))
+    // `open_any` checked the whole data section against the file size: no product of
+    // dimensions below overflows, and the rows lie inside the file.
+    let row_elems: usize = shape[1..].iter().product();
+    data.seek_to((rows.start * row_elems) as u64)
         .context("cannot seek")?;
-    let mut shape = o.shape.clone();
+    let v = data
+        .take(rows.len() * row_elems)
+        .collect::<std::io::Result<Vec<T>>>();
     shape[0] = rows.len();
-    let n = rows.len() * row_elems;
-    let r = &mut o.reader;
-    Ok(match o.dtype {
-        DType::Int32 => DecodedArray::Int32(c_order(read_native(r, n)?, &shape)?),
-        DType::Int64 => DecodedArray::Int64(c_order(read_native(r, n)?, &shape)?),
-        DType::Float32 => DecodedArray::Float32(c_order(read_native(r, n)?, &shape)?),
-        DType::Float64 => DecodedArray::Float64(c_order(read_native(r, n)?, &shape)?),
-    })
-}
-
-fn c_order<T>(v: Vec<T>, shape: &[usize]) -> Result<ArrayD<T>> {
-    ArrayD::from_shape_vec(IxDyn(shape), v).context("data does not fit the shape")
-}
-
-fn take_rows<T: Clone>(a: &ArrayD<T>, rows: &Range<usize>) -> ArrayD<T> {
-    a.slice_axis(ndarray::Axis(0), ndarray::Slice::from(rows.clone()))
-        .to_owned()
-}
-
-/// `n` elements in the machine's byte order, read straight into the typed buffer.
-fn read_native<T: bytemuck::Pod>(reader: &mut impl Read, n: usize) -> Result<Vec<T>> {
-    let mut v = vec![T::zeroed(); n];
-    reader
-        .read_exact(bytemuck::cast_slice_mut(&mut v))
-        .context("file is shorter than its header says")?;
-    Ok(v)
-}
-
-/// Reads the data section as `T` and shapes it (C order).
-fn typed<T>(
-    header: NpyHeader,
-    mut reader: impl Read,
-    shape: &[usize],
-    order: Order,
-    native: bool,
-) -> Result<ArrayD<T>>
-where
-    T: bytemuck::Pod + Deserialize + Clone,
-{
-    // `open_npy` checked the element count against the file size.
-    let n: usize = shape.iter().product();
-    let data: Vec<T> = if native {
-        read_native(&mut reader, n)?
-    } else {
-        npyz::NpyFile::with_header(header, reader)
-            .into_vec::<T>()
-            .context("cannot read the data")?
-    };
-    let arr = match order {
-        Order::C => ArrayD::from_shape_vec(IxDyn(shape), data),
-        Order::Fortran => ArrayD::from_shape_vec(IxDyn(shape).f(), data),
-    }
-    .context("data does not fit the shape")?;
-    Ok(if arr.is_standard_layout() {
-        arr
-    } else {
-        arr.as_standard_layout().into_owned()
-    })
+    ArrayD::from_shape_vec(
+        IxDyn(&shape),
+        v.context("file is shorter than its header says")?,
+    )
+    .context("data does not fit the shape")
 }
 
 /// Reads an `.npy` file of booleans (a keep mask).
@@ -281,34 +220,9 @@ where
 /// # Errors
 /// As [`read_array`]; also when the dtype is not `bool`.
 pub fn read_bool(path: &Path) -> Result<ArrayD<bool>> {
-    (|| -> Result<ArrayD<bool>> {
-        let mut file = File::open(path).context("cannot open")?;
-        let file_len = file.metadata().context("cannot read its size")?.len();
-        prescan(&mut file, file_len)?;
-        let mut reader = BufReader::new(file);
-        let header = NpyHeader::from_reader(&mut reader).context("not a valid .npy file")?;
-        let data_start = reader.stream_position().context("cannot seek")?;
-        // Booleans are one byte each; other dtypes are refused below.
-        check_data_size(header.shape(), 1, data_start, file_len)?;
-        let npy = npyz::NpyFile::with_header(header, reader);
-        let shape: Vec<usize> = npy
-            .shape()
-            .iter()
-            .map(|&d| usize::try_from(d).map_err(|_| anyhow!("dimension {d} too large")))
-            .collect::<Result<_>>()?;
-        let order = npy.order();
-        let dtype = npy.dtype().descr();
-        let data = npy
-            .into_vec::<bool>()
-            .map_err(|e| anyhow!("expected a bool array, got dtype {dtype}: {e}"))?;
-        let arr = match order {
-            Order::C => ArrayD::from_shape_vec(IxDyn(&shape), data),
-            Order::Fortran => ArrayD::from_shape_vec(IxDyn(&shape).f(), data),
-        }
-        .context("data does not fit the shape")?;
-        Ok(arr.as_standard_layout().into_owned())
-    })()
-    .with_context(|| path.display().to_string())
+    open_any(path)
+        .and_then(|(npy, shape)| typed(npy, shape, None))
+        .with_context(|| path.display().to_string())
 }
 
 /// Reads an `.npy` file of numbers of any of the four stored types as `f64` (for
@@ -326,50 +240,6 @@ pub fn read_f64(path: &Path) -> Result<ArrayD<f64>> {
     })
 }
 
-/// The `.npy` header of a C-order array: magic, version, header length and the
-/// dictionary padded with spaces to a multiple of 64 bytes ending in a newline.
-/// Version 1.0 (16-bit length) when the dictionary fits 65535 bytes, version 2.0
-/// (32-bit length) otherwise, as numpy writes them.
-#[must_use]
-pub fn header_bytes(descr: &str, shape: &[usize]) -> Vec<u8> {
-    let shape_text = match shape {
-        [one] => format!("({one},)"),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_text}, }}");
-    let padded = |preamble: usize| {
-        // The preamble, the dictionary and a newline, to a multiple of 64.
-        let unpadded = preamble + dict.len() + 1;
-        let pad = (64 - unpadded % 64) % 64;
-        let mut d = dict.clone();
-        d.extend(std::iter::repeat_n(' ', pad));
-        d.push('\n');
-        d
-    };
-    let v1 = padded(10);
-    let mut out = Vec::new();
-    if let Ok(len) = u16::try_from(v1.len()) {
-        out.extend_from_slice(b"\x93NUMPY\x01\x00");
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(v1.as_bytes());
-    } else {
-        let v2 = padded(12);
-        // A dictionary of 4 GiB would need 10^8 axes; numpy allows 64.
-        let len = u32::try_from(v2.len()).unwrap_or(u32::MAX);
-        out.extend_from_slice(b"\x93NUMPY\x02\x00");
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(v2.as_bytes());
-    }
-    out
-}
-
 /// The numpy little-endian type string of a dtype (`<i4`, `<i8`, `<f4`, `<f8`).
 #[must_use]
 pub fn descr(dtype: DType) -> &'static str {
@@ -381,52 +251,101 @@ pub fn descr(dtype: DType) -> &'static str {
     }
 }
 
+/// The most dimensions written: numpy's own limit (`NPY_MAXDIMS`). npyz cannot write
+/// the header of more than about 3000 (it keeps version 1.0, whose length is 16-bit).
+const MAX_DIMS: usize = 64;
+
+/// An npyz writer of a little-endian C-order array of `shape` to `out`; it writes the
+/// header at once.
+fn writer<T: Serialize, W: Write>(out: W, shape: &[usize]) -> Result<npyz::NpyWriter<T, W>>
+where
+    T: flacarray_core::Element,
+{
+    if shape.len() > MAX_DIMS {
+        bail!(
+            "{} dimensions: an .npy file holds at most {MAX_DIMS}",
+            shape.len()
+        );
+    }
+    let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let dtype = npyz::DType::Plain(descr(T::DTYPE).parse().context("type string")?);
+    npyz::WriteOptions::new()
+        .dtype(dtype)
+        .shape(&shape)
+        .writer(out)
+        .begin_nd()
+        .context("cannot write")
+}
+
+/// The `.npy` header of a little-endian C-order array of `dtype` and `shape`.
+///
+/// # Errors
+/// More than 64 dimensions.
+pub fn header(dtype: DType, shape: &[usize]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    // Dropped before any element: npyz reports the missing ones only from `finish`.
+    match dtype {
+        DType::Int32 => drop(writer::<i32, _>(&mut out, shape)?),
+        DType::Int64 => drop(writer::<i64, _>(&mut out, shape)?),
+        DType::Float32 => drop(writer::<f32, _>(&mut out, shape)?),
+        DType::Float64 => drop(writer::<f64, _>(&mut out, shape)?),
+    }
+    Ok(out)
+}
+
 /// Writes `arr` as a little-endian C-order `.npy` file to `out`.
 ///
 /// # Errors
-/// Any I/O error.
-pub fn write_to(out: &mut dyn Write, arr: &DecodedArray) -> std::io::Result<()> {
-    out.write_all(&header_bytes(descr(arr.dtype()), arr.shape()))?;
+/// Any I/O error; more than 64 dimensions.
+pub fn write_to(out: &mut dyn Write, arr: &DecodedArray) -> Result<()> {
+    if std::env::var_os("NPY_SLOW").is_some() {
+        return match arr {
+            DecodedArray::Int32(a) => write_all(out, a),
+            DecodedArray::Int64(a) => write_all(out, a),
+            DecodedArray::Float32(a) => write_all(out, a),
+            DecodedArray::Float64(a) => write_all(out, a),
+        };
+    }
+    out.write_all(&header(arr.dtype(), arr.shape())?)
+        .context("cannot write")?;
+    write_data(out, arr).context("cannot write")
+}
+
+fn write_all<T: Serialize + flacarray_core::Element>(
+    out: &mut dyn Write,
+    a: &ArrayD<T>,
+) -> Result<()> {
+    let mut w = writer::<T, _>(out, a.shape())?;
+    for v in a {
+        w.push(v).context("cannot write")?;
+    }
+    w.finish().context("cannot write")
+}
+
+/// The elements of `arr`, little-endian in C order (an `.npy` data section).
+fn write_data(out: &mut dyn Write, arr: &DecodedArray) -> std::io::Result<()> {
     match arr {
-        DecodedArray::Int32(a) => write_data(out, a),
-        DecodedArray::Int64(a) => write_data(out, a),
-        DecodedArray::Float32(a) => write_data(out, a),
-        DecodedArray::Float64(a) => write_data(out, a),
+        DecodedArray::Int32(a) => data(out, a),
+        DecodedArray::Int64(a) => data(out, a),
+        DecodedArray::Float32(a) => data(out, a),
+        DecodedArray::Float64(a) => data(out, a),
     }
 }
 
-/// Little-endian byte form of the four element types.
-trait LeBytes: bytemuck::Pod {
-    /// Appends the little-endian bytes.
-    fn put_le(self, out: &mut Vec<u8>);
-}
-
-macro_rules! le_bytes {
-    ($($t:ty),*) => {$(
-        impl LeBytes for $t {
-            fn put_le(self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&self.to_le_bytes());
-            }
-        }
-    )*};
-}
-le_bytes!(i32, i64, f32, f64);
-
-fn write_data<T: LeBytes>(out: &mut dyn Write, a: &ArrayD<T>) -> std::io::Result<()> {
+fn data<T>(out: &mut dyn Write, a: &ArrayD<T>) -> std::io::Result<()>
+where
+    T: Serialize + flacarray_core::Element + bytemuck::Pod,
+{
     if cfg!(target_endian = "little")
         && let Some(s) = a.as_slice()
     {
         return out.write_all(bytemuck::cast_slice(s));
     }
-    let mut buf = Vec::with_capacity(1 << 16);
-    for &v in a {
-        v.put_le(&mut buf);
-        if buf.len() >= 1 << 16 {
-            out.write_all(&buf)?;
-            buf.clear();
-        }
-    }
-    out.write_all(&buf)
+    let dtype = npyz::DType::Plain(descr(T::DTYPE).parse().map_err(std::io::Error::other)?);
+    let w = T::writer(&dtype).map_err(std::io::Error::other)?;
+    let mut out = BufWriter::new(out);
+    a.iter().try_for_each(|v| w.write_one(&mut out, v))?;
+    out.flush()
 }
 
 /// Writes the elements of `arr` (C order, little-endian, no header) at byte `offset`
@@ -443,18 +362,8 @@ pub fn write_slab_at(path: &Path, offset: u64, arr: &DecodedArray) -> Result<()>
             .context("cannot open for writing")?;
         file.seek(SeekFrom::Start(offset)).context("cannot seek")?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
-        match arr {
-            DecodedArray::Int32(a) => write_data(&mut w, a),
-            DecodedArray::Int64(a) => write_data(&mut w, a),
-            DecodedArray::Float32(a) => write_data(&mut w, a),
-            DecodedArray::Float64(a) => write_data(&mut w, a),
-        }
-        .context("cannot write")?;
-        let file = w
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .context("cannot write")?;
-        crate::output::sync_if_asked(&file).context("cannot write")
+        write_data(&mut w, arr).context("cannot write")?;
+        finish(w)
     })()
     .with_context(|| path.display().to_string())
 }
@@ -467,47 +376,41 @@ pub fn write_file(path: &Path, arr: &DecodedArray) -> Result<()> {
     crate::output::with_temp_path(path, |tmp| {
         let file = File::create_new(tmp).context("cannot create")?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
-        write_to(&mut w, arr).context("cannot write")?;
-        let file = w
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .context("cannot write")?;
-        crate::output::sync_if_asked(&file).context("cannot write")?;
-        Ok(())
+        write_to(&mut w, arr)?;
+        finish(w)
     })
+}
+
+/// Flushes `w` and, when asked, syncs the file to the storage device.
+fn finish(w: BufWriter<File>) -> Result<()> {
+    let file = w
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .context("cannot write")?;
+    crate::output::sync_if_asked(&file).context("cannot write")
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{header_bytes, read_array, read_bool, read_rows, write_file, write_slab_at};
-    use flacarray_core::DecodedArray;
+    use super::{header, read_array, read_bool, read_rows, write_file, write_slab_at};
+    use flacarray_core::{DType, DecodedArray};
     use ndarray::{ArrayD, IxDyn};
 
     #[test]
     fn header_is_aligned_and_parsable() {
-        let h = header_bytes("<f4", &[3, 4]);
+        let h = header(DType::Float32, &[3, 4]).expect("header");
         assert_eq!(h.len() % 64, 0);
         assert_eq!(h.last(), Some(&b'\n'));
         let parsed = npyz::NpyHeader::from_reader(&h[..]).expect("parses");
         assert_eq!(parsed.shape(), &[3, 4]);
-        let h1 = header_bytes("<i8", &[7]);
+        assert_eq!(parsed.dtype().descr(), "'<f4'");
+        let h1 = header(DType::Int64, &[7]).expect("header");
         let parsed = npyz::NpyHeader::from_reader(&h1[..]).expect("parses");
         assert_eq!(parsed.shape(), &[7]);
-    }
-
-    #[test]
-    fn long_header_uses_version_2() {
-        // 30000 axes of length 1: the dictionary exceeds 65535 bytes.
-        let shape = vec![1usize; 30_000];
-        let h = header_bytes("<f8", &shape);
-        assert_eq!(&h[6..8], &[2, 0]);
-        assert_eq!(h.len() % 64, 0);
-        let len = u32::from_le_bytes([h[8], h[9], h[10], h[11]]) as usize;
-        assert_eq!(len + 12, h.len());
-        let parsed = npyz::NpyHeader::from_reader(&h[..]).expect("parses");
-        assert_eq!(parsed.shape().len(), 30_000);
-        // A short one stays version 1.
-        assert_eq!(&header_bytes("<f8", &[2, 3])[6..8], &[1, 0]);
+        // numpy's limit of 64 dimensions (npyz cannot write thousands).
+        assert!(header(DType::Float64, &[1; 64]).is_ok());
+        let e = header(DType::Float64, &[1; 65]).expect_err("too many");
+        assert!(format!("{e:#}").contains("65 dimensions"), "{e:#}");
     }
 
     #[test]
@@ -588,10 +491,7 @@ mod tests {
         }
         std::fs::write(&p, bytes).expect("write");
         let got = read_array(&p).expect("read");
-        assert_eq!(
-            super::peek(&p).expect("header"),
-            (flacarray_core::DType::Int32, vec![2, 3])
-        );
+        assert_eq!(super::peek(&p).expect("header"), (DType::Int32, vec![2, 3]));
         let want = ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![0, 1, 2, 3, 4, 5]).expect("shape");
         assert_eq!(got, DecodedArray::Int32(want));
 
@@ -634,7 +534,7 @@ mod tests {
         assert_eq!(read_rows(&p, 0..1).expect("row"), one);
 
         // Slabs written at their offsets make the whole file.
-        let h = header_bytes("<f4", &[5, 2, 3]);
+        let h = header(DType::Float32, &[5, 2, 3]).expect("header");
         std::fs::write(&t, &h).expect("header");
         std::fs::OpenOptions::new()
             .write(true)
