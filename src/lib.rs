@@ -21,6 +21,9 @@ pub use flacarray_core::{
     read_array, read_flacarray, read_flacarray_rows, write_array,
 };
 
+/// The names of the stored layout's attributes and datasets, shared by every backend.
+pub use flacarray_core::layout;
+
 /// The FLAC stream codec (crate `flacarray-flac`).
 pub use flacarray_flac as flac;
 

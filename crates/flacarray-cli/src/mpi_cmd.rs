@@ -22,11 +22,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
-use flacarray_core::DecodedArray;
-use flacarray_mpi::mpi::collective::SystemOperation;
-use flacarray_mpi::mpi::topology::SimpleCommunicator;
-use flacarray_mpi::mpi::traits::{Communicator, CommunicatorCollectives};
-use flacarray_mpi::{
+use flacarray::DecodedArray;
+use flacarray::mpi::mpi::collective::SystemOperation;
+use flacarray::mpi::mpi::topology::SimpleCommunicator;
+use flacarray::mpi::mpi::traits::{Communicator, CommunicatorCollectives};
+use flacarray::mpi::{
     DistFlacArray, Error as MpiError, MAX_MESSAGE_BYTES, agree, broadcast_bytes, split_rows,
 };
 
@@ -56,7 +56,7 @@ pub fn launched_by_mpirun() -> bool {
 /// [`crate::Reported`] on every rank, once rank 0 has printed the one error line.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     let universe =
-        flacarray_mpi::mpi::initialize().ok_or_else(|| anyhow!("MPI is already initialised"))?;
+        flacarray::mpi::mpi::initialize().ok_or_else(|| anyhow!("MPI is already initialised"))?;
     let world = universe.world();
     let root = world.rank() == 0;
     let res = match cli.command {
@@ -283,10 +283,10 @@ fn decompress(
     }
     let dist = match &store {
         Store::Hdf5 { path, group } => {
-            flacarray_mpi::read_hdf5(world, path, group, keep.as_deref(), None, args.no_flatten)
+            flacarray::mpi::read_hdf5(world, path, group, keep.as_deref(), None, args.no_flatten)
         }
         Store::Zarr { path, group, .. } => {
-            flacarray_mpi::read_zarr(world, path, group, keep.as_deref(), None, args.no_flatten)
+            flacarray::mpi::read_zarr(world, path, group, keep.as_deref(), None, args.no_flatten)
         }
     }
     .map_err(|e| store_err(&store, e))?;
@@ -384,10 +384,10 @@ fn verify(world: &SimpleCommunicator, args: &VerifyArgs, out: &mut dyn Write) ->
     let store = Store::for_path(&args.store.input, &args.store.group);
     let dist = match &store {
         Store::Hdf5 { path, group } => {
-            flacarray_mpi::read_hdf5(world, path, group, None, None, true)
+            flacarray::mpi::read_hdf5(world, path, group, None, None, true)
         }
         Store::Zarr { path, group, .. } => {
-            flacarray_mpi::read_zarr(world, path, group, None, None, true)
+            flacarray::mpi::read_zarr(world, path, group, None, None, true)
         }
     }
     .map_err(|e| store_err(&store, e))?;

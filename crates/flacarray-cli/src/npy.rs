@@ -12,7 +12,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
-use flacarray_core::{DType, DecodedArray};
+use flacarray::{DType, DecodedArray, Element};
 use ndarray::{ArrayD, Axis, IxDyn, ShapeBuilder, Slice};
 use npyz::{Deserialize, NpyFile, NpyHeader, Order, Serialize, TypeChar, TypeWrite, WriterBuilder};
 
@@ -259,7 +259,7 @@ const MAX_DIMS: usize = 64;
 /// header at once.
 fn writer<T: Serialize, W: Write>(out: W, shape: &[usize]) -> Result<npyz::NpyWriter<T, W>>
 where
-    T: flacarray_core::Element,
+    T: Element,
 {
     if shape.len() > MAX_DIMS {
         bail!(
@@ -311,10 +311,7 @@ pub fn write_to(out: &mut dyn Write, arr: &DecodedArray) -> Result<()> {
     write_data(out, arr).context("cannot write")
 }
 
-fn write_all<T: Serialize + flacarray_core::Element>(
-    out: &mut dyn Write,
-    a: &ArrayD<T>,
-) -> Result<()> {
+fn write_all<T: Serialize + Element>(out: &mut dyn Write, a: &ArrayD<T>) -> Result<()> {
     let mut w = writer::<T, _>(out, a.shape())?;
     for v in a {
         w.push(v).context("cannot write")?;
@@ -334,7 +331,7 @@ fn write_data(out: &mut dyn Write, arr: &DecodedArray) -> std::io::Result<()> {
 
 fn data<T>(out: &mut dyn Write, a: &ArrayD<T>) -> std::io::Result<()>
 where
-    T: Serialize + flacarray_core::Element + bytemuck::Pod,
+    T: Serialize + Element + bytemuck::Pod,
 {
     if cfg!(target_endian = "little")
         && let Some(s) = a.as_slice()
@@ -393,7 +390,7 @@ fn finish(w: BufWriter<File>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::{header, read_array, read_bool, read_rows, write_file, write_slab_at};
-    use flacarray_core::{DType, DecodedArray};
+    use flacarray::{DType, DecodedArray};
     use ndarray::{ArrayD, IxDyn};
 
     #[test]

@@ -13,11 +13,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use flacarray_core::{
+use flacarray::hdf5::{self, Hdf5Store};
+use flacarray::zarr::{self, ZarrFormat, ZarrStore};
+use flacarray::{
     DType, FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamTable, read_flacarray,
 };
-use flacarray_hdf5::Hdf5Store;
-use flacarray_zarr::{ZarrFormat, ZarrStore};
 
 /// A storage location of one FlacArray.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,18 +64,18 @@ enum Opened {
 
 /// Adds the file and group to an error of the array layer (the backends' own errors
 /// already name them).
-fn hdf5_err(store: &Store, e: flacarray_hdf5::Error) -> anyhow::Error {
+fn hdf5_err(store: &Store, e: hdf5::Error) -> anyhow::Error {
     match e {
-        flacarray_hdf5::Error::Core(c) => anyhow::Error::new(c).context(store.describe()),
-        flacarray_hdf5::Error::AlreadyExists { object, .. } => already_exists(store, &object),
+        hdf5::Error::Core(c) => anyhow::Error::new(c).context(store.describe()),
+        hdf5::Error::AlreadyExists { object, .. } => already_exists(store, &object),
         other => anyhow::Error::new(other),
     }
 }
 
-fn zarr_err(store: &Store, e: flacarray_zarr::Error) -> anyhow::Error {
+fn zarr_err(store: &Store, e: zarr::Error) -> anyhow::Error {
     match e {
-        flacarray_zarr::Error::Core(c) => anyhow::Error::new(c).context(store.describe()),
-        flacarray_zarr::Error::AlreadyExists { object, .. } => already_exists(store, &object),
+        zarr::Error::Core(c) => anyhow::Error::new(c).context(store.describe()),
+        zarr::Error::AlreadyExists { object, .. } => already_exists(store, &object),
         other => anyhow::Error::new(other),
     }
 }
@@ -83,7 +83,7 @@ fn zarr_err(store: &Store, e: flacarray_zarr::Error) -> anyhow::Error {
 /// The backends' "already exists" in the command's terms: `--force`, and a FlacArray
 /// claimed only when the group is marked as one.
 fn already_exists(store: &Store, object: &str) -> anyhow::Error {
-    if object.contains(flacarray_core::layout::ATTR_FORMAT_VERSION) {
+    if object.contains(flacarray::layout::ATTR_FORMAT_VERSION) {
         anyhow!(
             "{}: a FlacArray already exists there; use --force to replace it",
             store.describe()
@@ -259,7 +259,7 @@ impl Store {
     /// Writes `fa` (format 1). A new file or store is written to a temporary name and
     /// renamed when complete. In an existing one the new array is written under a
     /// temporary name and swapped into the group when complete
-    /// ([`flacarray_hdf5::write_file_swapped`], [`flacarray_zarr::write_store_swapped`]),
+    /// ([`hdf5::write_file_swapped`], [`zarr::write_store_swapped`]),
     /// so the old array stays readable until then. An array already stored in the group
     /// is replaced only with `force`, and only if it is a FlacArray.
     ///
@@ -277,10 +277,11 @@ impl Store {
             return crate::output::with_temp_path(path, |p| self.write_at(p, fa, force));
         }
         match self {
-            Self::Hdf5 { group, .. } => flacarray_hdf5::write_file_swapped(path, group, fa, force)
-                .map_err(|e| hdf5_err(self, e)),
+            Self::Hdf5 { group, .. } => {
+                hdf5::write_file_swapped(path, group, fa, force).map_err(|e| hdf5_err(self, e))
+            }
             Self::Zarr { group, format, .. } => {
-                flacarray_zarr::write_store_swapped(path, group, fa, force, *format)
+                zarr::write_store_swapped(path, group, fa, force, *format)
                     .map_err(|e| zarr_err(self, e))
             }
         }
@@ -318,7 +319,7 @@ fn normalize_group(group: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{Store, normalize_group};
-    use flacarray_core::{CompressOptions, FlacArray, QuantaOption};
+    use flacarray::{CompressOptions, FlacArray, QuantaOption};
     use std::path::Path;
 
     #[test]

@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use flacarray_flac::{EncoderConfig, StreamInfo};
+use flacarray::flac::{self, EncoderConfig, StreamInfo};
 
 use crate::cli::{DecodeArgs, EncodeArgs};
 use crate::output::{with_temp_path, write_atomic};
@@ -38,7 +38,7 @@ pub fn encode_raw(raw_bytes: &[u8], channels: u32, level: u8) -> Result<Vec<u8>>
         bits_per_sample: 32,
         ..EncoderConfig::default()
     };
-    Ok(flacarray_flac::encode(&samples, &config)?)
+    Ok(flac::encode(&samples, &config)?)
 }
 
 /// Runs `flacarray stream encode`.
@@ -107,14 +107,14 @@ pub fn decode_to_writer<W: Write>(
     given_stream_size: Option<u64>,
     out: &mut W,
 ) -> Result<u64> {
-    let info = flacarray_flac::read_stream_info(flac)?;
+    let info = flac::read_stream_info(flac)?;
     let mut n = stream_size(&info, given_stream_size)?;
     let range = match samples {
         None => None,
         Some(slice) => {
             let total = match n {
                 Some(total) => total,
-                None => flacarray_flac::count_samples(flac)?,
+                None => flac::count_samples(flac)?,
             };
             n = Some(total);
             Some(slice.resolve(total).map_err(anyhow::Error::msg)?)
@@ -122,7 +122,7 @@ pub fn decode_to_writer<W: Write>(
     };
     let mut bytes: Vec<u8> = Vec::new();
     let mut written = 0u64;
-    flacarray_flac::Decoder::new().decode_with(flac, n, range, |frame| {
+    flac::Decoder::new().decode_with(flac, n, range, |frame| {
         bytes.clear();
         bytes.reserve(frame.len() * raw::SAMPLE_BYTES);
         for v in frame {
@@ -189,7 +189,7 @@ mod tests {
             let samples = ramp(5000, i32::try_from(channels).expect("small"));
             let bytes = raw::to_bytes(&samples);
             let flac = encode_raw(&bytes, channels, 5).expect("encode");
-            let info = flacarray_flac::read_stream_info(&flac).expect("info");
+            let info = flacarray::flac::read_stream_info(&flac).expect("info");
             assert_eq!(info.channels, channels);
             assert_eq!(info.total_samples, 5000);
             assert_eq!(info.bits_per_sample, 32);
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn stream_size_rules() {
         let flac = encode_raw(&raw::to_bytes(&ramp(10, 1)), 1, 5).expect("encode");
-        let mut info = flacarray_flac::read_stream_info(&flac).expect("info");
+        let mut info = flacarray::flac::read_stream_info(&flac).expect("info");
         assert_eq!(stream_size(&info, None).expect("recorded"), Some(10));
         assert_eq!(stream_size(&info, Some(10)).expect("agrees"), Some(10));
         let e = stream_size(&info, Some(11)).expect_err("disagrees");
