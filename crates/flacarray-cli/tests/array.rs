@@ -123,6 +123,18 @@ fn round_trip_all_dtypes_and_ranks() {
     }
 }
 
+/// A bool `.npy` file of `shape` (the `--keep` masks).
+fn write_mask(path: &Path, shape: &[u64], values: impl IntoIterator<Item = bool>) {
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(shape)
+        .writer(std::fs::File::create(path).unwrap())
+        .begin_nd()
+        .unwrap();
+    w.extend(values).unwrap();
+    w.finish().unwrap();
+}
+
 fn int_fixture(d: &Dir) -> (ArrayD<i32>, PathBuf) {
     let a = values(&[2, 3, 700]).mapv(|x| (x * 1000.0).round() as i32);
     let input = d.npy("in.npy", &DecodedArray::Int32(a.clone()));
@@ -178,14 +190,7 @@ fn keep_samples_and_select_match_numpy_slicing() {
         p(&keep_path),
     ]);
     assert_fails(&r, 1, &["keep.npy", "(2, 3)"]);
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(&[2, 3])
-        .writer(std::fs::File::create(&keep_path).unwrap())
-        .begin_nd()
-        .unwrap();
-    w.extend(keep.iter().copied()).unwrap();
-    w.finish().unwrap();
+    write_mask(&keep_path, &[2, 3], keep.iter().copied());
     let got = decompress_i32(&h5, &out, &["--keep", p(&keep_path), "--samples", "10:20"]);
     assert_eq!(got.shape(), &[2, 10]);
     assert_eq!(got.slice(s![0, ..]), a.slice(s![0, 1, 10..20]));
@@ -195,14 +200,7 @@ fn keep_samples_and_select_match_numpy_slicing() {
     let mut one = ArrayD::from_elem(IxDyn(&[2, 3]), false);
     one[[1, 0]] = true;
     let one_path = d.path("one.npy");
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(&[2, 3])
-        .writer(std::fs::File::create(&one_path).unwrap())
-        .begin_nd()
-        .unwrap();
-    w.extend(one.iter().copied()).unwrap();
-    w.finish().unwrap();
+    write_mask(&one_path, &[2, 3], one.iter().copied());
     let got = decompress_i32(&h5, &out, &["--keep", p(&one_path), "--samples", "-50:"]);
     assert_eq!(got.shape(), &[50]);
     assert_eq!(got, a.slice(s![1, 0, 650..]).into_dyn());
@@ -564,14 +562,7 @@ fn zarr_stores_v3_and_v2() {
         let sel = decompress_i32(&store, &back, &["--select", "1, ::-1, 100:200"]);
         assert_eq!(sel, a.slice(s![1, ..;-1, 100..200]).into_dyn(), "{name}");
         let keep = d.path("keep.npy");
-        let mut w = npyz::WriteOptions::new()
-            .default_dtype()
-            .shape(&[2, 3])
-            .writer(std::fs::File::create(&keep).unwrap())
-            .begin_nd()
-            .unwrap();
-        w.extend([false, true, false, false, false, true]).unwrap();
-        w.finish().unwrap();
+        write_mask(&keep, &[2, 3], [false, true, false, false, false, true]);
         let kept = decompress_i32(&store, &back, &["--keep", p(&keep), "--samples", "-10:"]);
         assert_eq!(kept.shape(), &[2, 10]);
         assert_eq!(kept.slice(s![0, ..]), a.slice(s![0, 1, 690..]), "{name}");

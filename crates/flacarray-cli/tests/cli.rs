@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::{Dir as Files, assert_fails, assert_ok, flacarray, p as s, stderr};
 
@@ -336,65 +336,33 @@ fn unrecorded_length_decodes_to_the_end() {
     let old = files.write("old.flac", &bytes);
     let back = files.path("back.raw");
 
+    let decode = |input: &Path, extra: &[&str]| {
+        let mut args = vec!["stream", "decode", "--force", s(input), s(&back)];
+        args.extend(extra);
+        flacarray(&args)
+    };
     // Without --stream-size the stream is decoded to its last frame.
-    assert_ok(&flacarray(&[
-        "stream",
-        "decode",
-        "--force",
-        s(&old),
-        s(&back),
-    ]));
+    assert_ok(&decode(&old, &[]));
     assert_eq!(std::fs::read(&back).expect("read"), raw);
 
-    assert_ok(&flacarray(&[
-        "stream",
-        "decode",
-        "--force",
-        s(&old),
-        s(&back),
-        "--stream-size",
-        "5000",
-    ]));
+    assert_ok(&decode(&old, &["--stream-size", "5000"]));
     assert_eq!(std::fs::read(&back).expect("read"), raw);
 
-    assert_ok(&flacarray(&[
-        "stream",
-        "decode",
-        "--force",
-        s(&old),
-        s(&back),
-        "--stream-size",
-        "5000",
-        "--samples",
-        "4000:4100",
-    ]));
+    assert_ok(&decode(
+        &old,
+        &["--stream-size", "5000", "--samples", "4000:4100"],
+    ));
     assert_eq!(
         std::fs::read(&back).expect("read"),
         &raw[4000 * 4..4100 * 4]
     );
 
     // A wrong size is caught by the decoder.
-    let out = flacarray(&[
-        "stream",
-        "decode",
-        "--force",
-        s(&old),
-        s(&back),
-        "--stream-size",
-        "5001",
-    ]);
+    let out = decode(&old, &["--stream-size", "5001"]);
     assert_fails(&out, 1, &["old.flac"]);
 
     // With the length recorded, a disagreeing --stream-size is an error.
-    let out = flacarray(&[
-        "stream",
-        "decode",
-        "--force",
-        s(&flac),
-        s(&back),
-        "--stream-size",
-        "4999",
-    ]);
+    let out = decode(&flac, &["--stream-size", "4999"]);
     assert_fails(&out, 1, &["disagrees"]);
 }
 

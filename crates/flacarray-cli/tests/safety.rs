@@ -6,7 +6,7 @@ mod common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Dir, assert_fails, assert_ok, bin, flacarray, is_symlink, p, stderr};
@@ -361,6 +361,16 @@ fn messages_name_the_flag_and_use_short_numbers() {
     assert!(f.group("x").unwrap().link_exists("compressed"));
 }
 
+/// Runs two commands at the same time; their outputs.
+fn at_once(a: &[&str], b: &[&str]) -> (Output, Output) {
+    let spawn = |args: &[&str]| bin().args(args).stderr(Stdio::piped()).spawn().unwrap();
+    let (c1, c2) = (spawn(a), spawn(b));
+    (
+        c1.wait_with_output().unwrap(),
+        c2.wait_with_output().unwrap(),
+    )
+}
+
 /// Both processes succeed and both groups are intact, or the loser fails cleanly.
 #[test]
 fn concurrent_writers_keep_both_groups() {
@@ -373,19 +383,9 @@ fn concurrent_writers_keep_both_groups() {
     for round in 0..4 {
         // Two groups into one new HDF5 file.
         let h5 = d.path(&format!("r{round}.h5"));
-        let c1 = bin()
-            .args(["compress", p(&na), p(&h5), "--group", "g1", "-q"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let c2 = bin()
-            .args(["compress", p(&nb), p(&h5), "--group", "g2", "-q"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (r1, r2) = (
-            c1.wait_with_output().unwrap(),
-            c2.wait_with_output().unwrap(),
+        let (r1, r2) = at_once(
+            &["compress", p(&na), p(&h5), "--group", "g1", "-q"],
+            &["compress", p(&nb), p(&h5), "--group", "g2", "-q"],
         );
         assert_ok(&r1);
         assert_ok(&r2);
@@ -401,19 +401,9 @@ fn concurrent_writers_keep_both_groups() {
             "s",
             "-q",
         ]));
-        let c1 = bin()
-            .args(["compress", p(&na), p(&z), "--group", "s", "-q", "--force"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let c2 = bin()
-            .args(["compress", p(&nb), p(&z), "--group", "s", "-q", "--force"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (r1, r2) = (
-            c1.wait_with_output().unwrap(),
-            c2.wait_with_output().unwrap(),
+        let (r1, r2) = at_once(
+            &["compress", p(&na), p(&z), "--group", "s", "-q", "--force"],
+            &["compress", p(&nb), p(&z), "--group", "s", "-q", "--force"],
         );
         assert_ok(&r1);
         assert_ok(&r2);
