@@ -5,6 +5,12 @@
 //! written little-endian in C order. Before npyz sees a header, [`prescan`] checks the
 //! header's length and shape against the file size: npyz allocates the header text
 //! from its length field and multiplies the dimensions unchecked.
+//!
+//! npyz reads and writes one element at a time; for the common case, data in the
+//! machine's byte order, the data section is instead read with one `read_exact` into
+//! the typed buffer and written with one `write_all` of it (npyz still writes the
+//! header). Measured on a 64 MiB int32 array, element by element made `flacarray
+//! decompress` about 2x and `flacarray compress --level 0` about 1.35x slower.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
@@ -16,16 +22,24 @@ use flacarray::{DType, DecodedArray, Element};
 use ndarray::{ArrayD, Axis, IxDyn, ShapeBuilder, Slice};
 use npyz::{Deserialize, NpyFile, NpyHeader, Order, Serialize, TypeChar, TypeWrite, WriterBuilder};
 
-type Npy = NpyFile<BufReader<File>>;
+/// An `.npy` file opened past its header.
+struct Opened {
+    header: NpyHeader,
+    /// At the first data byte.
+    reader: BufReader<File>,
+    shape: Vec<usize>,
+}
+
+/// Reads `n` elements in the machine's byte order straight into the typed buffer.
+type FastRead<T> = fn(&mut BufReader<File>, usize) -> Result<Vec<T>>;
 
 /// The dtype and shape of an `.npy` file, from its header only.
 ///
 /// # Errors
 /// As [`read_array`].
 pub fn peek(path: &Path) -> Result<(DType, Vec<usize>)> {
-    let (npy, dtype, shape) = open(path).with_context(|| path.display().to_string())?;
-    drop(npy);
-    Ok((dtype, shape))
+    let (o, dtype) = open(path).with_context(|| path.display().to_string())?;
+    Ok((dtype, o.shape))
 }
 
 /// Reads an `.npy` file of `int32`, `int64`, `float32` or `float64` values.
@@ -51,21 +65,21 @@ pub fn read_rows(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
 /// Rows `rows` (all without) of an `.npy` file of one of the four stored types.
 fn read(path: &Path, rows: Option<Range<usize>>) -> Result<DecodedArray> {
     (|| -> Result<DecodedArray> {
-        let (npy, dtype, shape) = open(path)?;
+        let (o, dtype) = open(path)?;
         Ok(match dtype {
-            DType::Int32 => DecodedArray::Int32(typed(npy, shape, rows)?),
-            DType::Int64 => DecodedArray::Int64(typed(npy, shape, rows)?),
-            DType::Float32 => DecodedArray::Float32(typed(npy, shape, rows)?),
-            DType::Float64 => DecodedArray::Float64(typed(npy, shape, rows)?),
+            DType::Int32 => DecodedArray::Int32(typed(o, rows, Some(read_native))?),
+            DType::Int64 => DecodedArray::Int64(typed(o, rows, Some(read_native))?),
+            DType::Float32 => DecodedArray::Float32(typed(o, rows, Some(read_native))?),
+            DType::Float64 => DecodedArray::Float64(typed(o, rows, Some(read_native))?),
         })
     })()
     .with_context(|| path.display().to_string())
 }
 
 /// Opens an `.npy` file of one of the four stored types past its header.
-fn open(path: &Path) -> Result<(Npy, DType, Vec<usize>)> {
-    let (npy, shape) = open_any(path)?;
-    let npyz::DType::Plain(ts) = npy.dtype() else {
+fn open(path: &Path) -> Result<(Opened, DType)> {
+    let o = open_any(path)?;
+    let npyz::DType::Plain(ts) = o.header.dtype() else {
         bail!("structured or array dtypes are not supported");
     };
     let dtype = match (ts.type_char(), ts.num_bytes()) {
@@ -77,12 +91,12 @@ fn open(path: &Path) -> Result<(Npy, DType, Vec<usize>)> {
             "dtype {ts} is not supported (flacarray stores int32, int64, float32 and float64)"
         ),
     };
-    Ok((npy, dtype, shape))
+    Ok((o, dtype))
 }
 
 /// Opens an `.npy` file of any dtype past its header, once [`prescan`] and the
 /// element size have shown that the data section fits in the file.
-fn open_any(path: &Path) -> Result<(Npy, Vec<usize>)> {
+fn open_any(path: &Path) -> Result<Opened> {
     let mut file = File::open(path).context("cannot open")?;
     let file_len = file.metadata().context("cannot read its size")?.len();
     prescan(&mut file, file_len)?;
@@ -96,7 +110,11 @@ fn open_any(path: &Path) -> Result<(Npy, Vec<usize>)> {
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| anyhow!("dimension {d} too large")))
         .collect::<Result<_>>()?;
-    Ok((NpyFile::with_header(header, reader), shape))
+    Ok(Opened {
+        header,
+        reader,
+        shape,
+    })
 }
 
 /// Reads the header's length and `shape` before npyz parses them and checks that the
@@ -164,12 +182,18 @@ fn check_data_size(shape: &[u64], elem_bytes: usize, data_start: u64, file_len: 
 }
 
 /// Rows `rows` of the first axis (all without, or of a 0-d or 1-d array) as `T`, in
-/// C order.
+/// C order: through `fast` when given and the file is in the machine's byte order,
+/// else through npyz's element reader.
 fn typed<T: Deserialize + Clone>(
-    npy: Npy,
-    mut shape: Vec<usize>,
+    o: Opened,
     rows: Option<Range<usize>>,
+    fast: Option<FastRead<T>>,
 ) -> Result<ArrayD<T>> {
+    let Opened {
+        header,
+        mut reader,
+        mut shape,
+    } = o;
     let n_rows = if shape.len() < 2 { 1 } else { shape[0] };
     let rows = rows.unwrap_or(0..n_rows);
     if rows.start > rows.end || rows.end > n_rows {
@@ -179,40 +203,58 @@ fn typed<T: Deserialize + Clone>(
             rows.end
         );
     }
-    let order = npy.order();
-    let descr = npy.dtype().descr();
-    let mut data = npy
-        .data::<T>()
-        .map_err(|e| anyhow!("cannot read dtype {descr}: {e}"))?;
-    if shape.len() < 2 || order == Order::Fortran {
-        let v = data.collect::<std::io::Result<Vec<T>>>();
-        let v = v.context("file is shorter than its header says")?;
-        let a = match order {
-            Order::C => ArrayD::from_shape_vec(IxDyn(&shape), v),
-            Order::Fortran => ArrayD::from_shape_vec(IxDyn(&shape).f(), v),
-        }
-        .context("data does not fit the shape")?;
-        let a = if shape.len() < 2 {
-            a
-        } else {
-            a.slice_axis(Axis(0), Slice::from(rows)).to_owned()
-        };
-        return Ok(a.as_standard_layout().into_owned());
-    }
     // `open_any` checked the whole data section against the file size: no product of
-    // dimensions below overflows, and the rows lie inside the file.
-    let row_elems: usize = shape[1..].iter().product();
-    data.seek_to((rows.start * row_elems) as u64)
+    // dimensions below overflows, and the rows' bytes lie inside the file.
+    let order = header.order();
+    let whole = shape.len() < 2 || order == Order::Fortran;
+    let row_elems: usize = shape.iter().skip(usize::from(!whole)).product();
+    let (skip, n) = if whole {
+        (0, row_elems)
+    } else {
+        (rows.start * row_elems, rows.len() * row_elems)
+    };
+    let item = header.dtype().num_bytes().unwrap_or(0);
+    reader
+        .seek_relative((skip * item) as i64)
         .context("cannot seek")?;
-    let v = data
-        .take(rows.len() * row_elems)
-        .collect::<std::io::Result<Vec<T>>>();
-    shape[0] = rows.len();
-    ArrayD::from_shape_vec(
-        IxDyn(&shape),
-        v.context("file is shorter than its header says")?,
-    )
-    .context("data does not fit the shape")
+    let native = matches!(header.dtype(), npyz::DType::Plain(ts)
+        if ts.endianness() == npyz::Endianness::of_machine());
+    let v = match fast {
+        Some(read) if native => read(&mut reader, n)?,
+        _ => {
+            let descr = header.dtype().descr();
+            NpyFile::with_header(header, reader)
+                .data::<T>()
+                .map_err(|e| anyhow!("cannot read dtype {descr}: {e}"))?
+                .take(n)
+                .collect::<std::io::Result<Vec<T>>>()
+                .context("file is shorter than its header says")?
+        }
+    };
+    if !whole {
+        shape[0] = rows.len();
+        return ArrayD::from_shape_vec(IxDyn(&shape), v).context("data does not fit the shape");
+    }
+    let a = match order {
+        Order::C => ArrayD::from_shape_vec(IxDyn(&shape), v),
+        Order::Fortran => ArrayD::from_shape_vec(IxDyn(&shape).f(), v),
+    }
+    .context("data does not fit the shape")?;
+    let a = if shape.len() < 2 {
+        a
+    } else {
+        a.slice_axis(Axis(0), Slice::from(rows)).to_owned()
+    };
+    Ok(a.as_standard_layout().into_owned())
+}
+
+/// `n` elements in the machine's byte order, read straight into the typed buffer.
+fn read_native<T: bytemuck::Pod>(reader: &mut BufReader<File>, n: usize) -> Result<Vec<T>> {
+    let mut v = vec![T::zeroed(); n];
+    reader
+        .read_exact(bytemuck::cast_slice_mut(&mut v))
+        .context("file is shorter than its header says")?;
+    Ok(v)
 }
 
 /// Reads an `.npy` file of booleans (a keep mask).
@@ -221,7 +263,7 @@ fn typed<T: Deserialize + Clone>(
 /// As [`read_array`]; also when the dtype is not `bool`.
 pub fn read_bool(path: &Path) -> Result<ArrayD<bool>> {
     open_any(path)
-        .and_then(|(npy, shape)| typed(npy, shape, None))
+        .and_then(|o| typed(o, None, None))
         .with_context(|| path.display().to_string())
 }
 
@@ -298,25 +340,9 @@ pub fn header(dtype: DType, shape: &[usize]) -> Result<Vec<u8>> {
 /// # Errors
 /// Any I/O error; more than 64 dimensions.
 pub fn write_to(out: &mut dyn Write, arr: &DecodedArray) -> Result<()> {
-    if std::env::var_os("NPY_SLOW").is_some() {
-        return match arr {
-            DecodedArray::Int32(a) => write_all(out, a),
-            DecodedArray::Int64(a) => write_all(out, a),
-            DecodedArray::Float32(a) => write_all(out, a),
-            DecodedArray::Float64(a) => write_all(out, a),
-        };
-    }
     out.write_all(&header(arr.dtype(), arr.shape())?)
         .context("cannot write")?;
     write_data(out, arr).context("cannot write")
-}
-
-fn write_all<T: Serialize + Element>(out: &mut dyn Write, a: &ArrayD<T>) -> Result<()> {
-    let mut w = writer::<T, _>(out, a.shape())?;
-    for v in a {
-        w.push(v).context("cannot write")?;
-    }
-    w.finish().context("cannot write")
 }
 
 /// The elements of `arr`, little-endian in C order (an `.npy` data section).
@@ -500,6 +526,39 @@ mod tests {
         );
         let e = read_array(&q).expect_err("bool is not a data dtype");
         assert!(format!("{e:#}").contains("b.npy"), "{e:#}");
+    }
+
+    #[test]
+    fn big_endian_rows_are_read_by_npyz_after_a_seek() {
+        let dir = tempfile::tempdir().expect("dir");
+        let p = dir.path().join("be.npy");
+        // A (3, 2) big-endian C-order float64 array [[0, 1], [2, 3], [4, 5]] * 0.5.
+        let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+        let dict = format!(
+            "{:<117}\n",
+            "{'descr': '>f8', 'fortran_order': False, 'shape': (3, 2), }"
+        );
+        bytes.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+        bytes.extend_from_slice(dict.as_bytes());
+        for v in 0..6 {
+            bytes.extend_from_slice(&(f64::from(v) * 0.5).to_be_bytes());
+        }
+        std::fs::write(&p, bytes).expect("write");
+        let want = |rows: &[f64]| {
+            let n = rows.len() / 2;
+            DecodedArray::Float64(
+                ArrayD::from_shape_vec(IxDyn(&[n, 2]), rows.to_vec()).expect("shape"),
+            )
+        };
+        assert_eq!(
+            read_rows(&p, 1..3).expect("rows"),
+            want(&[1.0, 1.5, 2.0, 2.5])
+        );
+        assert_eq!(read_rows(&p, 0..1).expect("rows"), want(&[0.0, 0.5]));
+        assert_eq!(
+            read_array(&p).expect("all"),
+            want(&[0.0, 0.5, 1.0, 1.5, 2.0, 2.5])
+        );
     }
 
     #[test]
