@@ -27,7 +27,11 @@ fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn remove_path(path: &Path) -> std::io::Result<()> {
+/// Removes a file, or a directory with its content (a Zarr store).
+///
+/// # Errors
+/// The removal's.
+pub fn remove_path(path: &Path) -> std::io::Result<()> {
     if path.is_dir() {
         fs::remove_dir_all(path)
     } else {
@@ -232,12 +236,7 @@ where
     // A stale temporary file of a killed run with the same process id would make
     // `create_new` fail; it is ours to remove.
     if tmp.exists() {
-        if tmp.is_dir() {
-            fs::remove_dir_all(&tmp)
-        } else {
-            fs::remove_file(&tmp)
-        }
-        .with_context(|| {
+        remove_path(&tmp).with_context(|| {
             format!(
                 "{}: cannot remove stale {}",
                 target.display(),

@@ -256,6 +256,23 @@ impl Store {
         }
     }
 
+    /// The group holding the array (absolute, `/` for the root).
+    #[must_use]
+    pub fn group(&self) -> &str {
+        match self {
+            Self::Hdf5 { group, .. } | Self::Zarr { group, .. } => group,
+        }
+    }
+
+    /// The kind of output this store is for [`crate::outcheck`].
+    #[must_use]
+    pub fn output_kind(&self) -> crate::outcheck::OutputKind {
+        match self {
+            Self::Hdf5 { .. } => crate::outcheck::OutputKind::Hdf5,
+            Self::Zarr { .. } => crate::outcheck::OutputKind::Zarr,
+        }
+    }
+
     /// Writes `fa` (format 1). A new file or store is written to a temporary name and
     /// renamed when complete. In an existing one the new array is written under a
     /// temporary name and swapped into the group when complete

@@ -59,14 +59,7 @@ pub fn encode_file(args: &EncodeArgs) -> Result<()> {
 /// [`crate::outcheck`]): a symbolic link's target, never the input, never a FIFO or
 /// device, an existing file only with `--force`.
 fn checked_output(output: &Path, input: &Path, force: bool) -> Result<PathBuf> {
-    let resolved = crate::outcheck::resolve_output(output)?;
-    crate::outcheck::check_output(
-        &resolved,
-        &[input],
-        crate::outcheck::OutputKind::File,
-        force,
-    )?;
-    Ok(resolved)
+    crate::outcheck::checked(output, &[input], crate::outcheck::OutputKind::File, force)
 }
 
 /// Decides how many samples per channel the stream must hold: STREAMINFO's
