@@ -293,16 +293,25 @@ pub fn descr(dtype: DType) -> &'static str {
     }
 }
 
-/// The most dimensions written: numpy's own limit (`NPY_MAXDIMS`). npyz cannot write
-/// the header of more than about 3000 (it keeps version 1.0, whose length is 16-bit).
+/// The most dimensions written: numpy's own limit (`NPY_MAXDIMS`). npyz 0.8 panics on
+/// a header longer than 65535 bytes (thousands of dimensions): it keeps version 1.0,
+/// whose length field is 16-bit.
 const MAX_DIMS: usize = 64;
 
-/// An npyz writer of a little-endian C-order array of `shape` to `out`; it writes the
-/// header at once.
-fn writer<T: Serialize, W: Write>(out: W, shape: &[usize]) -> Result<npyz::NpyWriter<T, W>>
-where
-    T: Element,
-{
+/// The `.npy` header of a little-endian C-order array of `dtype` and `shape`.
+///
+/// # Errors
+/// More than 64 dimensions.
+pub fn header(dtype: DType, shape: &[usize]) -> Result<Vec<u8>> {
+    match dtype {
+        DType::Int32 => header_of::<i32>(shape),
+        DType::Int64 => header_of::<i64>(shape),
+        DType::Float32 => header_of::<f32>(shape),
+        DType::Float64 => header_of::<f64>(shape),
+    }
+}
+
+fn header_of<T: Serialize + Element>(shape: &[usize]) -> Result<Vec<u8>> {
     if shape.len() > MAX_DIMS {
         bail!(
             "{} dimensions: an .npy file holds at most {MAX_DIMS}",
@@ -311,27 +320,17 @@ where
     }
     let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
     let dtype = npyz::DType::Plain(descr(T::DTYPE).parse().context("type string")?);
-    npyz::WriteOptions::new()
-        .dtype(dtype)
-        .shape(&shape)
-        .writer(out)
-        .begin_nd()
-        .context("cannot write")
-}
-
-/// The `.npy` header of a little-endian C-order array of `dtype` and `shape`.
-///
-/// # Errors
-/// More than 64 dimensions.
-pub fn header(dtype: DType, shape: &[usize]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    // Dropped before any element: npyz reports the missing ones only from `finish`.
-    match dtype {
-        DType::Int32 => drop(writer::<i32, _>(&mut out, shape)?),
-        DType::Int64 => drop(writer::<i64, _>(&mut out, shape)?),
-        DType::Float32 => drop(writer::<f32, _>(&mut out, shape)?),
-        DType::Float64 => drop(writer::<f64, _>(&mut out, shape)?),
-    }
+    // npyz writes the header when the writer begins; dropped before any element, the
+    // writer reports the missing ones only from `finish`, which is not called.
+    drop(
+        npyz::WriteOptions::<T>::new()
+            .dtype(dtype)
+            .shape(&shape)
+            .writer(&mut out)
+            .begin_nd()
+            .context("cannot write")?,
+    );
     Ok(out)
 }
 
