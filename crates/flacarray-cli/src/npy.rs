@@ -2,7 +2,7 @@
 //! (`int32`, `int64`, `float32`, `float64`) and boolean masks, through [`npyz`].
 //!
 //! Any byte order and Fortran order are read (and laid out in C order); files are
-//! written little-endian in C order. Before npyz sees a header, [`prescan`] checks the
+//! written little-endian in C order. Before npyz sees a header, `prescan` checks the
 //! header's length and shape against the file size: npyz allocates the header text
 //! from its length field and multiplies the dimensions unchecked.
 //!
