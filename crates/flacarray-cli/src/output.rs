@@ -75,9 +75,9 @@ struct TempFile {
 }
 
 impl TempFile {
-    fn new(path: PathBuf, armed: bool) -> Self {
+    fn new(path: PathBuf) -> Self {
         pending().push(path.clone());
-        Self { path, armed }
+        Self { path, armed: true }
     }
 }
 
@@ -197,24 +197,13 @@ pub fn sync_if_asked(file: &File) -> std::io::Result<()> {
 /// Any I/O failure, with the file name in the message. On error no temporary file is
 /// left and an existing `target` is untouched.
 pub fn write_atomic(target: &Path, data: &[u8]) -> Result<()> {
-    let tmp = temp_path_for(target)?;
-    remove_stale_temps(target);
-    let mut guard = TempFile::new(tmp.clone(), false);
-    let mut file = File::create_new(&tmp).with_context(|| {
-        format!(
-            "{}: cannot create temporary file {}",
-            target.display(),
-            tmp.display()
-        )
-    })?;
-    guard.armed = true;
-    file.write_all(data)
-        .and_then(|()| sync_if_asked(&file))
-        .with_context(|| format!("{}: cannot write {}", target.display(), tmp.display()))?;
-    drop(file);
-    fs::rename(&tmp, target).with_context(|| format!("{}: cannot write", target.display()))?;
-    guard.armed = false;
-    Ok(())
+    with_temp_path(target, |tmp| {
+        let mut file = File::create_new(tmp)
+            .with_context(|| format!("cannot create temporary file {}", tmp.display()))?;
+        file.write_all(data)
+            .and_then(|()| sync_if_asked(&file))
+            .with_context(|| format!("cannot write {}", tmp.display()))
+    })
 }
 
 /// Runs `write` on a temporary path beside `target` (which does not exist when `write`
@@ -232,7 +221,7 @@ where
 {
     let tmp = temp_path_for(target)?;
     remove_stale_temps(target);
-    let mut guard = TempFile::new(tmp.clone(), true);
+    let mut guard = TempFile::new(tmp.clone());
     // A stale temporary file of a killed run with the same process id would make
     // `create_new` fail; it is ours to remove.
     if tmp.exists() {
