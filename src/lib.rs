@@ -17,8 +17,8 @@ pub use flacarray_core::{
     CompressOptions, Compressed, DType, DecodedArray, DecompressOptions, Element, Error, FlacArray,
     FlacArrayParts, FlacArrayReader, FlacArrayWriter, Index, MemoryStore, PrecisionOption,
     QuantaOption, ReadOptions, SampleSlice, Selection, SelectionShape, StoredMeta, StreamScaling,
-    StreamTable, StreamsRef, array_compress, array_decompress, array_decompress_slice, parse_index,
-    read_array, read_flacarray, read_flacarray_rows, write_array,
+    StreamTable, StreamsRef, array_compress, array_decompress, array_decompress_slice, fmt_shape,
+    parse_index, read_array, read_flacarray, read_flacarray_rows, write_array,
 };
 
 /// The names of the stored layout's attributes and datasets, shared by every backend.

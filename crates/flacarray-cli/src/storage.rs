@@ -66,16 +66,26 @@ enum Opened {
 /// already name them).
 fn hdf5_err(store: &Store, e: hdf5::Error) -> anyhow::Error {
     match e {
-        hdf5::Error::Core(c) => anyhow::Error::new(c).context(store.describe()),
-        hdf5::Error::AlreadyExists { object, .. } => already_exists(store, &object),
+        hdf5::Error::Core(flacarray::Error::AlreadyExists { object, .. }) => {
+            already_exists(store, &object)
+        }
+        // Layout errors name the file and group already.
+        hdf5::Error::Core(c) if c.place().is_none() => {
+            anyhow::Error::new(c).context(store.describe())
+        }
         other => anyhow::Error::new(other),
     }
 }
 
 fn zarr_err(store: &Store, e: zarr::Error) -> anyhow::Error {
     match e {
-        zarr::Error::Core(c) => anyhow::Error::new(c).context(store.describe()),
-        zarr::Error::AlreadyExists { object, .. } => already_exists(store, &object),
+        zarr::Error::Core(flacarray::Error::AlreadyExists { object, .. }) => {
+            already_exists(store, &object)
+        }
+        // Layout errors name the file and group already.
+        zarr::Error::Core(c) if c.place().is_none() => {
+            anyhow::Error::new(c).context(store.describe())
+        }
         other => anyhow::Error::new(other),
     }
 }

@@ -11,7 +11,7 @@ use flacarray::flac::{self, EncoderConfig, StreamInfo};
 use crate::cli::{DecodeArgs, EncodeArgs};
 use crate::output::{with_temp_path, write_atomic};
 use crate::raw;
-use crate::slice::SampleSlice;
+use flacarray::SampleSlice;
 
 /// Reads a whole input file, naming it in the error.
 ///
@@ -110,7 +110,8 @@ pub fn decode_to_writer<W: Write>(
                 None => flac::count_samples(flac)?,
             };
             n = Some(total);
-            Some(slice.resolve(total).map_err(anyhow::Error::msg)?)
+            let r = slice.resolve_strict(usize::try_from(total)?)?;
+            Some(r.start as u64..r.end as u64)
         }
     };
     let mut bytes: Vec<u8> = Vec::new();

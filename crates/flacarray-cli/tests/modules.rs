@@ -346,8 +346,8 @@ mod output {
 }
 
 mod stream {
+    use flacarray::SampleSlice;
     use flacarray_cli::raw;
-    use flacarray_cli::slice::SampleSlice;
     use flacarray_cli::stream::{decode_to_raw, encode_raw, stream_size};
 
     fn ramp(n: i32, channels: i32) -> Vec<i32> {

@@ -8,8 +8,8 @@ use std::io::Write;
 use std::process::Command;
 
 use common::{flacarray, p as s};
+use flacarray::SampleSlice;
 use flacarray::flac::EncoderConfig;
-use flacarray_cli::slice::SampleSlice;
 use flacarray_cli::stream::decode_to_writer;
 
 /// Zeroes STREAMINFO's total_samples (bits 108..144 of the block that starts at byte
