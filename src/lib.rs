@@ -24,6 +24,12 @@ pub use flacarray_core::{
 /// The names of the stored layout's attributes and datasets, shared by every backend.
 pub use flacarray_core::layout;
 
+/// Quantization of floats to integers and back (crate `flacarray-quant`).
+pub use flacarray_core::quant;
+
+/// Synthetic detector timestreams for demos, benchmarks and tests.
+pub use flacarray_core::synth;
+
 /// The FLAC stream codec (crate `flacarray-flac`).
 pub use flacarray_flac as flac;
 

@@ -3,12 +3,12 @@
 use std::io::Write;
 
 use anyhow::{Context, Result, anyhow, bail};
-pub use flacarray_core::fmt_shape;
-use flacarray_core::{
+pub use flacarray::fmt_shape;
+use flacarray::zarr::ZarrFormat;
+use flacarray::{
     CompressOptions, DType, DecodedArray, FlacArray, PrecisionOption, QuantaOption, ReadOptions,
     SampleSlice, parse_index,
 };
-use flacarray_zarr::ZarrFormat;
 use ndarray::ArrayD;
 use serde_json::json;
 
@@ -144,7 +144,7 @@ pub fn compress_with_progress(
     data: &DecodedArray,
     opts: &CompressOptions,
     progress: &progress::Progress,
-) -> flacarray_core::Result<FlacArray> {
+) -> Result<FlacArray, flacarray::Error> {
     FlacArray::from_decoded(data, opts, Some(&|n| progress.inc(n as u64)))
 }
 
@@ -159,10 +159,10 @@ pub(crate) fn output_store(args: &CompressArgs) -> Store {
 }
 
 /// A compression error in the user's terms: numbers in `%g` style.
-fn compress_error(e: flacarray_core::Error) -> anyhow::Error {
+fn compress_error(e: flacarray::Error) -> anyhow::Error {
     use crate::fmt_g;
-    use flacarray_core::Error as CoreError;
-    use flacarray_core::quant::Error as QuantError;
+    use flacarray::Error as CoreError;
+    use flacarray::quant::Error as QuantError;
     match e {
         CoreError::Quantize {
             stream,
@@ -369,7 +369,7 @@ pub fn decode_with_progress(
     stream_slice: SampleSlice,
     threads: Option<usize>,
     progress: &progress::Progress,
-) -> flacarray_core::Result<DecodedArray> {
+) -> Result<DecodedArray, flacarray::Error> {
     progress.set_length(fa.n_streams() as u64);
     let read = ReadOptions {
         stream_slice,
@@ -453,7 +453,7 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
     let mean = nbytes.iter().sum::<u64>() as f64 / n.max(1) as f64;
     let input_bytes = (n * meta.stream_size) as u64 * dtype_size(meta.dtype);
     let ratio = input_bytes as f64 / meta.total_bytes.max(1) as f64;
-    let si = flacarray_flac::read_stream_info(&info.first_stream)
+    let si = flacarray::flac::read_stream_info(&info.first_stream)
         .map_err(|e| anyhow!("{}: stream 0: STREAMINFO: {e}", store.describe()))?;
     // A single stream is reported 1-d, as it reads back.
     let shape = if meta.leading_shape == [1] {
@@ -595,7 +595,7 @@ pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::{compress_with_progress, decode_with_progress};
-    use flacarray_core::{
+    use flacarray::{
         CompressOptions, DecodedArray, FlacArray, QuantaOption, ReadOptions, SampleSlice,
     };
     use ndarray::{ArrayD, IxDyn};

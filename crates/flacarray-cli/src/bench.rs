@@ -1,7 +1,7 @@
 //! `flacarray bench`: in-memory compression and decompression speed and ratio.
 //!
 //! The input is an `.npy` file or generated float32 timestreams
-//! ([`flacarray_core::synth::timestreams`]; quanta 1e-4 unless `--quanta`/`--precision`). Each
+//! ([`flacarray::synth::timestreams`]; quanta 1e-4 unless `--quanta`/`--precision`). Each
 //! step runs `--repeat` times; the best (shortest) time is reported, in MB/s of
 //! uncompressed data (10^6 bytes per second). No file is written.
 //!
@@ -14,8 +14,8 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use flacarray_core::synth::timestreams;
-use flacarray_core::{
+use flacarray::synth::timestreams;
+use flacarray::{
     CompressOptions, DecodedArray, FlacArray, PrecisionOption, QuantaOption, ReadOptions, fmt_shape,
 };
 use serde_json::json;

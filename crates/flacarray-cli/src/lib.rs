@@ -12,7 +12,7 @@
 //! - [`storage`]: where an array is stored (HDF5 file or Zarr store, and group);
 //! - [`array_cmd`]: `compress`, `decompress`, `info` and `verify`;
 //! - [`arraydemo`] and [`bench`](mod@bench): `demo` and `bench` (synthetic data from
-//!   [`flacarray_core::synth`]);
+//!   [`flacarray::synth`]);
 //! - [`progress`]: the progress display on stderr;
 //! - `mpi_cmd` (cargo feature `mpi`): `compress`, `decompress` and `verify` on all the
 //!   ranks of an `mpirun` launch.
