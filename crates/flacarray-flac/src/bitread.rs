@@ -146,53 +146,59 @@ impl<'a> BitReader<'a> {
     /// The fast loop loads 64 bits once and decodes every code that lies wholly inside
     /// them (4-5 codes for typical parameters), so the load latency is paid once per
     /// word rather than once per sample.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn read_rice(&mut self, k: u32, out: &mut [i32]) -> Result<()> {
         debug_assert!(k <= 30);
         let data = self.data;
         let n = out.len();
+        let k1 = k + 1;
+        let mut pos = self.pos;
         let mut i = 0usize;
         let mut too_big = 0u64;
         while i < n {
-            let byte = self.pos >> 3;
-            let mut decoded = false;
+            let byte = pos >> 3;
+            let start = i;
             if let Some(chunk) = data.get(byte..byte + 8) {
                 let mut word = [0u8; 8];
                 word.copy_from_slice(chunk);
-                let skip = (self.pos & 7) as u32;
+                let skip = (pos & 7) as u32;
                 let mut w = u64::from_be_bytes(word) << skip;
                 // Valid bits in `w` (at least 57); capped at 63 so no shift reaches 64.
-                let mut avail = (64 - skip).min(63);
-                loop {
+                let full = (64 - skip).min(63);
+                let mut avail = full;
+                // The loop-carried chain is w -> leading_zeros -> shift by the code's
+                // length; the value itself is formed off that chain.
+                while i < n {
                     let lz = w.leading_zeros();
-                    let len = lz + 1 + k;
+                    let len = lz + k1;
                     if len > avail {
                         break;
                     }
                     // `t` starts with the code's stop bit followed by its k low bits, so
                     // `t >> (63 - k)` is `2^k + low`.
                     let t = w << lz;
-                    let folded = (u64::from(lz) << k) + (t >> (63 - k)) - (1u64 << k);
+                    let folded = (u64::from(lz) << k)
+                        .wrapping_add(t >> (63 - k))
+                        .wrapping_sub(1u64 << k);
                     too_big |= folded >> 32;
                     out[i] = unfold(folded);
-                    w = t << 1 << k;
+                    w <<= len;
                     avail -= len;
-                    self.pos += len as usize;
                     i += 1;
-                    decoded = true;
-                    if i == n {
-                        break;
-                    }
                 }
+                pos += (full - avail) as usize;
             }
-            if !decoded {
+            if i == start {
                 // A code longer than a fresh word holds, or the last bytes of the data.
+                self.pos = pos;
                 let folded = self.read_rice_slow(k)?;
+                pos = self.pos;
                 too_big |= folded >> 32;
                 out[i] = unfold(folded);
                 i += 1;
             }
         }
+        self.pos = pos;
         if too_big != 0 {
             return Err(Error::Corrupt {
                 what: "residual exceeds 32 bits",

@@ -511,7 +511,7 @@ impl Decoder {
                 if self.chan[c].len() < n {
                     self.chan[c].resize(n, 0);
                 }
-                decode_subframe(&mut r, bps, &mut self.chan[c][..n], pos)?;
+                crate::simd::decode_subframe(&mut r, bps, &mut self.chan[c][..n], pos)?;
             }
         }
         r.align();
@@ -775,8 +775,10 @@ fn subframe_header(r: &mut BitReader<'_>, bps: u32, pos: usize) -> Result<(u32, 
     Ok((kind, wasted))
 }
 
-/// Decodes one subframe of at most 32 bits per sample into `out`.
-fn decode_subframe(r: &mut BitReader<'_>, bps: u32, out: &mut [i32], pos: usize) -> Result<()> {
+/// Decodes one subframe of at most 32 bits per sample into `out`. Called through
+/// [`crate::simd::decode_subframe`], which compiles it once per CPU level.
+#[inline(always)]
+pub(crate) fn decode_subframe_impl(r: &mut BitReader<'_>, bps: u32, out: &mut [i32], pos: usize) -> Result<()> {
     let (kind, wasted) = subframe_header(r, bps, pos)?;
     let sbps = bps - wasted;
     let n = out.len();
@@ -937,6 +939,7 @@ fn fixed_prediction(order: usize, hist: &[i64]) -> i64 {
 }
 
 /// LPC precision, shift and coefficients (RFC 9639 section 9.2.6).
+#[inline(always)]
 fn read_lpc_params(r: &mut BitReader<'_>, order: usize, pos: usize) -> Result<([i32; 32], u32)> {
     let precision = r.read_u32(4, "LPC precision").map_err(at(pos))? + 1;
     if precision == 16 {
@@ -956,6 +959,7 @@ fn read_lpc_params(r: &mut BitReader<'_>, order: usize, pos: usize) -> Result<([
 
 /// Reads the residual of a subframe with `n` samples and predictor `order` into
 /// `out` (`n - order` values).
+#[inline(always)]
 fn read_residual(
     r: &mut BitReader<'_>,
     n: usize,
@@ -1007,6 +1011,7 @@ fn read_residual(
 /// rest residuals. Samples and residuals are i32 and the order-4 predictor sums
 /// terms of at most 6 * 2^31, so i64 arithmetic cannot overflow; a result outside
 /// i32 is corrupt data.
+#[inline(always)]
 fn restore_fixed(order: usize, buf: &mut [i32]) -> std::result::Result<(), &'static str> {
     // Out-of-range results are recorded in `ok` instead of returning from inside the
     // loop, which keeps the loop branch-free; the subframe is rejected afterwards.
@@ -1063,6 +1068,7 @@ fn restore_fixed(order: usize, buf: &mut [i32]) -> std::result::Result<(), &'sta
 /// 32, so each product is below 2^46 and a sum of 32 of them below 2^51: i64 holds
 /// it exactly. The order is dispatched to a const-generic loop so that the
 /// coefficient loop unrolls.
+#[inline(always)]
 fn restore_lpc(
     coefs: &[i32],
     shift: u32,
