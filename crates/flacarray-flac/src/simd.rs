@@ -104,5 +104,17 @@ dispatched! {
         bps: u32,
         out: &mut [i32],
         pos: usize,
-    ) -> crate::error::Result<()> = crate::decode::decode_subframe_impl;
+        defer: bool,
+    ) -> crate::error::Result<Option<crate::decode::Lpc>> = crate::decode::decode_subframe_impl;
+}
+
+dispatched! {
+    /// Four LPC subframes restored together (see `decode::restore_lpc_x4_impl`).
+    pub(crate) fn restore_lpc_x4(
+        t: &mut [[i32; 4]],
+        params: &[crate::decode::Lpc; 4],
+        c: &[[i32; 4]; crate::decode::MAX_JOINT_ORDER],
+        shift: u32,
+        order: usize,
+    ) -> [bool; 4] = crate::decode::restore_lpc_x4_impl;
 }
