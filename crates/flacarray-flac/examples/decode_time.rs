@@ -62,7 +62,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             assert_eq!(out, sig.samples, "round trip of {}", sig.name);
         }
         let mbs = sig.samples.len() as f64 * 4.0 / 1e6 / (t / 1e3);
-        println!("{:<20} {mode} {t:.3} ms {mbs:.0} MB/s bytes {}", sig.name, bytes.len());
+        println!(
+            "{:<20} {mode} {t:.3} ms {mbs:.0} MB/s bytes {}",
+            sig.name,
+            bytes.len()
+        );
     }
     Ok(())
 }

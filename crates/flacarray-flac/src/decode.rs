@@ -47,10 +47,10 @@ const BATCH: usize = 4;
 /// The parameters of an LPC subframe whose restore is deferred.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Lpc {
-    order: usize,
-    coefs: [i32; 32],
-    shift: u32,
-    wasted: u32,
+    pub order: usize,
+    pub coefs: [i32; 32],
+    pub shift: u32,
+    pub wasted: u32,
 }
 
 /// A frame read but not yet restored and handed out.
@@ -623,7 +623,14 @@ impl Decoder {
             }
             params[k] = Some(l);
         }
-        let params = params.map(|p| p.unwrap_or(Lpc { order: 1, coefs: [0; 32], shift: 0, wasted: 0 }));
+        let params = params.map(|p| {
+            p.unwrap_or(Lpc {
+                order: 1,
+                coefs: [0; 32],
+                shift: 0,
+                wasted: 0,
+            })
+        });
         let (coefs, shift, order) = joint_coefs(&params)?;
         if self.lanes.len() < n {
             self.lanes.resize(n, [0; 4]);
@@ -1429,7 +1436,7 @@ fn joint_n<const N: usize>(
 /// it exactly. The order is dispatched to a const-generic loop so that the
 /// coefficient loop unrolls.
 #[inline(always)]
-fn restore_lpc(
+pub(crate) fn restore_lpc(
     coefs: &[i32],
     shift: u32,
     buf: &mut [i32],

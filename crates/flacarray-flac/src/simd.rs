@@ -43,9 +43,13 @@ fn cpu_has_v3() -> bool {
 
 /// The first decision: the environment variable, then the CPU.
 fn decide() -> u8 {
-    let forced = std::env::var_os("FLACARRAY_FORCE_SCALAR")
-        .is_some_and(|v| !v.is_empty() && v != "0");
-    if !forced && cpu_has_v3() { V3 } else { PORTABLE }
+    let forced =
+        std::env::var_os("FLACARRAY_FORCE_SCALAR").is_some_and(|v| !v.is_empty() && v != "0");
+    if !forced && cpu_has_v3() {
+        V3
+    } else {
+        PORTABLE
+    }
 }
 
 #[inline(always)]
