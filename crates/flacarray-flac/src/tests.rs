@@ -397,8 +397,12 @@ fn joint_lpc_restore_matches_one_by_one() {
             }
             for (i, v) in buf.iter_mut().enumerate() {
                 let r = lcg(&mut seed);
-                *v = if extreme && r % 3 == 0 {
-                    if r % 2 == 0 { i32::MAX } else { i32::MIN }
+                *v = if extreme && r.is_multiple_of(3) {
+                    if r.is_multiple_of(2) {
+                        i32::MAX
+                    } else {
+                        i32::MIN
+                    }
                 } else if i < p.order {
                     (r as i32) >> (r % 24)
                 } else {
