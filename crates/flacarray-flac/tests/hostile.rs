@@ -440,14 +440,17 @@ fn crc16(data: &[u8]) -> u16 {
 /// A mono 32-bit stream of one frame of `n` samples (2..=256) whose single subframe is
 /// written by `subframe`; all headers and CRCs are valid.
 fn one_frame_stream(n: u32, subframe: impl FnOnce(&mut Bits) + 'static) -> Vec<u8> {
-    let subframe: Box<dyn FnOnce(&mut Bits)> = Box::new(subframe);
+    let subframe: Subframe = Box::new(subframe);
     frames_stream(n, vec![subframe]).0
 }
+
+/// Writes one subframe.
+type Subframe = Box<dyn FnOnce(&mut Bits)>;
 
 /// A mono 32-bit stream of one frame of `n` samples (2..=256) per subframe writer
 /// (at most 128 frames), all headers and CRCs valid; also returns each frame's
 /// byte offset.
-fn frames_stream(n: u32, subframes: Vec<Box<dyn FnOnce(&mut Bits)>>) -> (Vec<u8>, Vec<usize>) {
+fn frames_stream(n: u32, subframes: Vec<Subframe>) -> (Vec<u8>, Vec<usize>) {
     let count = subframes.len() as u64;
     let mut info = Bits::default();
     info.put(1, 1); // last metadata block
@@ -495,15 +498,12 @@ fn frames_stream(n: u32, subframes: Vec<Box<dyn FnOnce(&mut Bits)>>) -> (Vec<u8>
 #[test]
 fn errors_come_in_frame_order() {
     let n = 64u32;
-    let good =
-        |k: i32| -> Box<dyn FnOnce(&mut Bits)> { Box::new(lpc_subframe(n, &[k, k], &[1, 0], 0)) };
-    let bad = || -> Box<dyn FnOnce(&mut Bits)> {
-        Box::new(lpc_subframe(n, &[i32::MAX, i32::MAX], &[16383, 0], 0))
-    };
+    let good = |k: i32| -> Subframe { Box::new(lpc_subframe(n, &[k, k], &[1, 0], 0)) };
+    let bad = || -> Subframe { Box::new(lpc_subframe(n, &[i32::MAX, i32::MAX], &[16383, 0], 0)) };
     for bad_at in 0..6usize {
         for scalar in [false, true] {
             flacarray_flac::force_scalar(scalar);
-            let frames: Vec<Box<dyn FnOnce(&mut Bits)>> = (0..8)
+            let frames: Vec<Subframe> = (0..8)
                 .map(|f| {
                     if f == bad_at {
                         bad()
