@@ -122,3 +122,13 @@ dispatched! {
         order: usize,
     ) -> [bool; 4] = crate::decode::restore_lpc_x4_impl;
 }
+
+dispatched! {
+    /// One frame encoded (see `Encoder::encode_frame_body`).
+    pub(crate) fn encode_frame(
+        enc: &mut crate::encode::Encoder,
+        blk: &[i32],
+        number: u64,
+        out: &mut Vec<u8>,
+    ) -> () = crate::encode::Encoder::encode_frame_body;
+}

@@ -472,3 +472,43 @@ fn joint_coefs_refuses_what_could_overflow() {
     assert_eq!([c[0][0], c[1][0], c[2][0]], [0, -4, 12]);
     assert_eq!([c[0][1], c[1][1], c[2][1]], [3, 4, 5]);
 }
+
+/// The LPC residual from 32-bit operands equals the general one whenever the samples
+/// are i32 values, at every order and at the extremes of the range.
+#[test]
+fn narrow_lpc_residual_matches_wide() {
+    use crate::lpc::residual;
+    let mut seed = 99u64;
+    for order in 1..=32usize {
+        for trial in 0..20 {
+            let n = order + 1 + (lcg(&mut seed) % 300) as usize;
+            let x: Vec<i64> = (0..n)
+                .map(|_| {
+                    let r = lcg(&mut seed);
+                    match trial % 4 {
+                        0 => i64::from(r as i32),
+                        1 => i64::from(if r.is_multiple_of(2) {
+                            i32::MAX
+                        } else {
+                            i32::MIN
+                        }),
+                        _ => i64::from((r as i32) >> (r % 31)),
+                    }
+                })
+                .collect();
+            let precision = 1 + (lcg(&mut seed) % 15) as u32;
+            let half = 1i64 << (precision - 1);
+            let coefs: Vec<i32> = (0..order)
+                .map(|_| ((lcg(&mut seed) as i64).rem_euclid(2 * half) - half) as i32)
+                .collect();
+            let shift = (lcg(&mut seed) % 16) as u32;
+            let (mut a, mut b) = (vec![0i32; n - order], vec![0i32; n - order]);
+            let ok_a = residual(&x, &coefs, shift, false, &mut a);
+            let ok_b = residual(&x, &coefs, shift, true, &mut b);
+            assert_eq!(ok_a, ok_b, "order {order} trial {trial}");
+            if ok_a {
+                assert_eq!(a, b, "order {order} trial {trial}");
+            }
+        }
+    }
+}
