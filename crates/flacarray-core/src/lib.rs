@@ -7,6 +7,11 @@
 //!   ([`FlacArray::decompress`], [`FlacArray::decompress_into`]), or numpy basic
 //!   indexing ([`FlacArray::get`], [`FlacArray::select`], [`parse_index`]). Only the
 //!   streams and frames a selection needs are decoded.
+//! * Progress hooks ([`FlacArray::from_array_with_progress`],
+//!   [`FlacArray::decompress_with_progress`]), a contiguous stream-range decode
+//!   ([`FlacArray::decompress_streams`]) and concatenation along axis 0 ([`Concat`],
+//!   [`FlacArray::concat`]), for tools that show progress or assemble row blocks.
+//! * [`synth`]: deterministic synthetic timestreams for demos, benchmarks and tests.
 //! * [`array_compress`], [`array_decompress`], [`array_decompress_slice`]: 0.4.1's
 //!   low-level functions.
 //! * [`FlacArrayWriter`] / [`FlacArrayReader`]: what a storage backend implements;
@@ -46,6 +51,7 @@
 
 mod array;
 mod codec;
+mod concat;
 mod dtype;
 mod error;
 mod lowlevel;
@@ -59,10 +65,12 @@ pub mod fuzzing;
 
 pub mod integrity;
 pub mod layout;
+pub mod synth;
 pub mod validate;
 
-pub use array::{FlacArray, FlacArrayParts, ReadOptions, Selection, SelectionShape};
-pub use codec::{CompressOptions, PrecisionOption, QuantaOption};
+pub use array::{FlacArray, FlacArrayParts, ReadOptions, Selection, SelectionShape, fmt_shape};
+pub use codec::{CompressOptions, PrecisionOption, Progress, QuantaOption};
+pub use concat::Concat;
 pub use dtype::{DType, DecodedArray, Element, StreamScaling};
 #[doc(hidden)]
 pub use dtype::{InputRef, OutputMut};
