@@ -27,7 +27,7 @@ pub struct Decoder {
     /// channels): slot `k` holds the `k`-th frame of [`Decoder::pend`].
     slots: Vec<[Vec<i32>; 2]>,
     /// Frames whose bits are read but whose LPC subframes are not restored yet; they
-    /// are restored together, four subframes at a time (see [`restore_lpc_x4`]).
+    /// are restored together, four subframes at a time (see [`restore_lpc_x4_impl`]).
     pend: Vec<Pending>,
     /// Transposed samples of four subframes restored together.
     lanes: Vec<[i32; 4]>,
@@ -1298,7 +1298,7 @@ fn restore_fixed(order: usize, buf: &mut [i32]) -> std::result::Result<(), &'sta
 /// above use up to 12, the format allows 32) are restored one by one.
 pub(crate) const MAX_JOINT_ORDER: usize = 12;
 
-/// The common form of four LPC predictors for [`restore_lpc_x4`]: coefficients
+/// The common form of four LPC predictors for [`restore_lpc_x4_impl`]: coefficients
 /// `c[j][lane]` multiplying `x[i - order + j]` (zero where a lane's own order is
 /// lower), all scaled to the largest shift `s` of the four, and the common order.
 ///
