@@ -162,13 +162,18 @@ pub(crate) fn output_store(args: &CompressArgs) -> Store {
 fn compress_error(e: flacarray_core::Error) -> anyhow::Error {
     use crate::fmt_g;
     use flacarray_core::Error as CoreError;
+    use flacarray_core::quant::Error as QuantError;
     match e {
-        CoreError::Overflow {
+        CoreError::Quantize {
             stream,
-            value,
-            quanta,
-            min_quanta,
-            bits,
+            source:
+                QuantError::Overflow {
+                    value,
+                    quanta,
+                    min_quanta,
+                    bits,
+                    ..
+                },
         } => anyhow!(
             "stream {stream}: value {} does not fit in a {bits}-bit integer with quanta {}; \
              the smallest quanta that fits this stream is {}",
@@ -176,14 +181,16 @@ fn compress_error(e: flacarray_core::Error) -> anyhow::Error {
             fmt_g(quanta),
             fmt_g(min_quanta)
         ),
-        CoreError::InvalidQuanta {
+        CoreError::Quantize {
             stream,
-            quanta,
-            reason,
+            source: QuantError::InvalidQuanta { quanta, reason, .. },
         } => anyhow!(
             "stream {stream}: quanta {} cannot be used: {reason}",
             fmt_g(quanta)
         ),
+        // The message already names the stream by its leading index; the quantizer's
+        // cause (by flat number) would only repeat it.
+        other @ CoreError::Quantize { .. } => anyhow!("{other}"),
         other => anyhow::Error::new(other),
     }
 }

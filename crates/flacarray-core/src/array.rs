@@ -123,8 +123,7 @@ impl FlacArray {
     /// # Errors
     /// * [`Error::InvalidArgument`]: a 0-d or zero-size array, a bad level, both or
     ///   neither of quanta/precision for floats, a per-stream option of the wrong length;
-    /// * [`Error::NonFinite`], [`Error::Overflow`], [`Error::InvalidQuanta`]:
-    ///   a stream cannot be quantized (the message names it, e.g. `stream (1, 2)`).
+    /// * [`Error::Quantize`]: a stream cannot be quantized (the message names it, e.g. `stream (1, 2)`).
     pub fn from_array<T, S, D>(arr: &ArrayBase<S, D>, opts: &CompressOptions) -> Result<Self>
     where
         T: Element,

@@ -65,6 +65,7 @@ pub mod fuzzing;
 
 pub mod integrity;
 pub mod layout;
+pub mod place;
 pub mod synth;
 pub mod validate;
 
@@ -74,11 +75,14 @@ pub use concat::Concat;
 pub use dtype::{DType, DecodedArray, Element, StreamScaling};
 #[doc(hidden)]
 pub use dtype::{InputRef, OutputMut};
-pub use error::{Error, Result, stream_name};
+pub use error::{Error, Result, StoreError, stream_name};
+/// The quantizer, whose [`quant::Error`] is the cause inside [`Error::Quantize`].
+pub use flacarray_quant as quant;
 pub use lowlevel::{
     Compressed, DecompressOptions, StreamsRef, array_compress, array_decompress,
     array_decompress_slice,
 };
+pub use place::Place;
 pub use select::{Index, SampleSlice, parse_index};
 pub use store::{
     FlacArrayReader, FlacArrayWriter, MemoryStore, StoredMeta, StreamTable, read_array,
