@@ -17,9 +17,18 @@ pub use flacarray_core::{
     CompressOptions, Compressed, DType, DecodedArray, DecompressOptions, Element, Error, FlacArray,
     FlacArrayParts, FlacArrayReader, FlacArrayWriter, Index, MemoryStore, PrecisionOption,
     QuantaOption, ReadOptions, SampleSlice, Selection, SelectionShape, StoredMeta, StreamScaling,
-    StreamTable, StreamsRef, array_compress, array_decompress, array_decompress_slice, parse_index,
-    read_array, read_flacarray, read_flacarray_rows, write_array,
+    StreamTable, StreamsRef, array_compress, array_decompress, array_decompress_slice, fmt_shape,
+    parse_index, read_array, read_flacarray, read_flacarray_rows, write_array,
 };
+
+/// The names of the stored layout's attributes and datasets, shared by every backend.
+pub use flacarray_core::layout;
+
+/// Quantization of floats to integers and back (crate `flacarray-quant`).
+pub use flacarray_core::quant;
+
+/// Synthetic detector timestreams for demos, benchmarks and tests.
+pub use flacarray_core::synth;
 
 /// The FLAC stream codec (crate `flacarray-flac`).
 pub use flacarray_flac as flac;

@@ -55,6 +55,7 @@ mod concat;
 mod dtype;
 mod error;
 mod lowlevel;
+mod ranged;
 mod select;
 mod store;
 
