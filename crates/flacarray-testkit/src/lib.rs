@@ -17,9 +17,12 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use std::cell::Cell;
+
+use flacarray_core::integrity::StoredChecksums;
 use flacarray_core::{
-    DType, DecodedArray, FlacArrayReader, ReadOptions, SampleSlice, Selection, read_array,
-    read_flacarray,
+    CompressOptions, DType, DecodedArray, FlacArrayReader, QuantaOption, ReadOptions, SampleSlice,
+    Selection, StoredMeta, StreamTable, read_array, read_flacarray,
 };
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use serde_json::Value;
@@ -556,4 +559,100 @@ where
 #[track_caller]
 pub fn assert_contains(text: &str, needle: &str) {
     assert!(text.contains(needle), "{needle:?} not in: {text}");
+}
+
+/// A reader that counts the bytes it is asked for ([`check_range_reads`]).
+pub struct Counting<R> {
+    /// The reader counted.
+    pub inner: R,
+    /// Bytes of `compressed` asked for so far.
+    pub bytes: Cell<u64>,
+}
+
+impl<R: FlacArrayReader> FlacArrayReader for Counting<R> {
+    type Error = R::Error;
+    fn metadata(&self) -> Result<StoredMeta, R::Error> {
+        self.inner.metadata()
+    }
+    fn read_stream_table(
+        &self,
+        m: &StoredMeta,
+        rows: Range<usize>,
+    ) -> Result<StreamTable, R::Error> {
+        self.inner.read_stream_table(m, rows)
+    }
+    fn read_bytes(&self, start: u64, out: &mut [u8]) -> Result<(), R::Error> {
+        self.bytes.set(self.bytes.get() + out.len() as u64);
+        self.inner.read_bytes(start, out)
+    }
+    fn checksums(&self) -> Result<StoredChecksums, R::Error> {
+        self.inner.checksums()
+    }
+}
+
+/// Two float32 timestreams of `n` samples (drift, a tone and white noise) for
+/// [`check_range_reads`]; [`range_read_options`] quantizes them.
+#[must_use]
+pub fn long_signal(n: usize) -> ndarray::Array2<f32> {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    ndarray::Array2::from_shape_fn((2, n), |(r, i)| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let t = i as f64;
+        let noise = ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.4;
+        (1.0 + r as f64 + 0.2 * (t * 1e-3).sin() + noise) as f32
+    })
+}
+
+/// The compression of [`long_signal`] in the range-read tests: quanta 1e-4.
+#[must_use]
+pub fn range_read_options() -> CompressOptions {
+    CompressOptions {
+        quanta: Some(QuantaOption::Scalar(1e-4)),
+        ..Default::default()
+    }
+}
+
+/// With `store` holding [`long_signal`] (written with [`range_read_options`]): a 1%
+/// sample range of the second stream, at the start, the middle and the end, equals
+/// the full decode's samples and fetches at most 3% of that stream's bytes.
+pub fn check_range_reads<R: FlacArrayReader>(store: R)
+where
+    R::Error: std::fmt::Debug,
+{
+    let store = Counting {
+        inner: store,
+        bytes: Cell::new(0),
+    };
+    let meta = store.metadata().unwrap();
+    let n = meta.stream_size;
+    let full = read_array(&store, &ReadOptions::default()).unwrap().array;
+    let full = full.as_array::<f32>().unwrap().clone();
+    let total = store.bytes.get();
+    assert_eq!(total, meta.total_bytes);
+    for start in [0, 250_001, n - n / 100] {
+        store.bytes.set(0);
+        let keep = [false, true];
+        let sel = read_array(
+            &store,
+            &ReadOptions {
+                keep: Some(&keep),
+                stream_slice: SampleSlice::new(Some(start as i64), Some((start + n / 100) as i64)),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .array;
+        let got = sel.as_array::<f32>().unwrap();
+        let row: Vec<f32> = full.index_axis(Axis(0), 1).iter().copied().collect();
+        assert_eq!(got.as_slice().unwrap(), &row[start..start + n / 100]);
+        // One stream of the two is kept: its bytes are half the total.
+        let read = store.bytes.get();
+        assert!(
+            read * 100 <= total / 2 * 3,
+            "1% from {start}: read {read} of the stream's {} bytes",
+            total / 2
+        );
+    }
 }
