@@ -1,29 +1,21 @@
-//! A 1% sample range of a long stream read through this backend fetches at most 3%
-//! of the stream's bytes (counted by a wrapper around the store), and its values
-//! equal the full decode.
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    reason = "tests"
-)]
+//! A 1% sample range of a long stream read through `ZarrStore` (v3 and v2 stores)
+//! fetches at most 3% of the stream's bytes, and its values equal the full decode
+//! (`flacarray_testkit::check_range_reads`).
+#![allow(clippy::unwrap_used, reason = "tests")]
 
 use flacarray_core::write_array;
 use flacarray_testkit::{check_range_reads, long_signal, range_read_options};
+use flacarray_zarr::{ZarrFormat, ZarrStore};
 
 #[test]
 fn a_one_percent_range_reads_at_most_three_percent_of_the_stream() {
-    let dir = tempfile::tempdir().unwrap();
     let a = long_signal(1_000_000);
-    for (name, format) in [
-        ("v3.zarr", flacarray_zarr::ZarrFormat::V3),
-        ("v2.zarr", flacarray_zarr::ZarrFormat::V2),
-    ] {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, format) in [("v3.zarr", ZarrFormat::V3), ("v2.zarr", ZarrFormat::V2)] {
         let path = dir.path().join(name);
-        let mut w = flacarray_zarr::ZarrStore::create(&path, "/g", false, format).unwrap();
+        let mut w = ZarrStore::create(&path, "/g", false, format).unwrap();
         write_array(&mut w, &a, &range_read_options()).unwrap();
         drop(w);
-        check_range_reads(flacarray_zarr::ZarrStore::open(&path, "/g").unwrap());
+        check_range_reads(ZarrStore::open(&path, "/g").unwrap());
     }
 }
