@@ -239,9 +239,8 @@ pub fn stream_demo_cases(streams: usize, samples: usize, seed: u64) -> Vec<Case>
         1e-4,
     );
     // The low 32 bits, as a signed bit pattern.
-    let mut noise = Array2::<i32>::from_shape_simple_fn((streams, samples), || {
-        rng.next_u64() as i32
-    });
+    let mut noise =
+        Array2::<i32>::from_shape_simple_fn((streams, samples), || rng.next_u64() as i32);
     for mut row in noise.rows_mut() {
         row.iter_mut()
             .zip([i32::MIN, i32::MAX])
@@ -253,9 +252,15 @@ pub fn stream_demo_cases(streams: usize, samples: usize, seed: u64) -> Vec<Case>
         opts: CompressOptions::default(),
     };
     vec![
-        case("detector int32", DecodedArray::Int32(c32.mapv(|v| v as i32))),
+        case(
+            "detector int32",
+            DecodedArray::Int32(c32.mapv(|v| v as i32)),
+        ),
         case("detector int64", DecodedArray::Int64(c64)),
-        case("full-range noise int32", DecodedArray::Int32(noise.into_dyn())),
+        case(
+            "full-range noise int32",
+            DecodedArray::Int32(noise.into_dyn()),
+        ),
     ]
 }
 
@@ -577,8 +582,12 @@ mod tests {
             offsets: vec![0.0; 2],
             gains: vec![10.0; 2],
         };
-        let c = compare(&DecodedArray::Float64(f), &DecodedArray::Float64(g), &scaling)
-            .expect("same shape");
+        let c = compare(
+            &DecodedArray::Float64(f),
+            &DecodedArray::Float64(g),
+            &scaling,
+        )
+        .expect("same shape");
         assert_eq!((c.error, c.bad_streams), (0.25, vec![1]));
         assert!((c.bound - 0.05).abs() < 1e-9, "{}", c.bound);
         let err = compare(
@@ -587,7 +596,10 @@ mod tests {
             &StreamScaling::None,
         )
         .expect_err("dtypes differ");
-        assert!(err.to_string().contains("int32 read back as int64"), "{err}");
+        assert!(
+            err.to_string().contains("int32 read back as int64"),
+            "{err}"
+        );
     }
 
     /// Spins until this process has been charged `ms` more CPU time (or panics after
