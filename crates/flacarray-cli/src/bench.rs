@@ -257,7 +257,7 @@ mod tests {
         s.push(ms(4), None);
         assert_eq!(s.cpu, None);
         s.push(ms(8), Some(ms(1)));
-        assert_eq!((s.cpu, s.wall.len(), s.mb_s(4_000_000)), (None, 3, 1000.0));
+        assert_eq!((s.wall.len(), s.mb_s(4_000_000), s.cpu), (3, 1000.0, None));
     }
 
     #[test]
