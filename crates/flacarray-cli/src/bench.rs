@@ -11,7 +11,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use flacarray::synth::{timed, timestreams};
+use flacarray::synth::{Timings, timestreams};
 use flacarray::{
     CompressOptions, DecodedArray, FlacArray, PrecisionOption, QuantaOption, ReadOptions, fmt_shape,
 };
@@ -21,44 +21,6 @@ use crate::cli::BenchArgs;
 use crate::npy;
 use crate::progress::{self, Progress};
 
-/// Throughput in MB/s (10^6 bytes per second); a zero time counts as 1 ns.
-#[must_use]
-pub fn mb_per_s(bytes: u64, t: Duration) -> f64 {
-    bytes as f64 / 1e6 / t.as_secs_f64().max(1e-9)
-}
-
-/// The wall and CPU times of every run of one step.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Times {
-    /// Wall times.
-    pub wall: Vec<Duration>,
-    /// CPU times (all threads), dropped once the system fails to tell one.
-    pub cpu: Option<Vec<Duration>>,
-}
-
-impl Times {
-    fn push(&mut self, wall: Duration, cpu: Option<Duration>) {
-        self.wall.push(wall);
-        match (self.cpu.as_mut(), cpu) {
-            (Some(v), Some(c)) => v.push(c),
-            _ => self.cpu = None,
-        }
-    }
-
-    /// MB/s of `bytes` in the best wall time.
-    #[must_use]
-    pub fn mb_s(&self, bytes: u64) -> f64 {
-        mb_per_s(bytes, self.wall.iter().copied().min().unwrap_or_default())
-    }
-
-    /// MB/s of `bytes` per CPU-second in the run with the least CPU time.
-    #[must_use]
-    pub fn cpu_mb_s(&self, bytes: u64) -> Option<f64> {
-        let best = self.cpu.as_deref()?.iter().copied().min();
-        Some(mb_per_s(bytes, best.unwrap_or_default()))
-    }
-}
-
 /// What a round trip measured.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
@@ -67,9 +29,9 @@ pub struct Run {
     /// Compressed bytes.
     pub compressed_bytes: u64,
     /// Compression times.
-    pub compress: Times,
+    pub compress: Timings,
     /// Decompression times.
-    pub decompress: Times,
+    pub decompress: Timings,
 }
 
 impl Run {
@@ -94,30 +56,19 @@ pub fn round_trip<D>(
     mut decompress: impl FnMut(&FlacArray) -> Result<D>,
 ) -> Result<(Run, FlacArray, D)> {
     let width = if input.dtype().is_64bit() { 8 } else { 4 };
-    let times = || Times {
-        wall: Vec::new(),
-        cpu: Some(Vec::new()),
-    };
-    let (mut compress_times, mut decompress_times) = (times(), times());
+    let (mut compress_times, mut decompress_times) = (Timings::default(), Timings::default());
     p.phase("compressing");
-    let (mut fa, wall, cpu) = timed(&mut compress);
-    compress_times.push(wall, cpu);
+    let mut fa = compress_times.time(&mut compress)?;
     p.inc(1);
     for _ in 1..repeat {
-        let (f, wall, cpu) = timed(&mut compress);
-        fa = Ok(f?);
-        compress_times.push(wall, cpu);
+        fa = compress_times.time(&mut compress)?;
         p.inc(1);
     }
-    let fa = fa?;
     p.phase("decompressing");
-    let (mut out, wall, cpu) = timed(|| decompress(&fa));
-    decompress_times.push(wall, cpu);
+    let mut out = decompress_times.time(|| decompress(&fa))?;
     p.inc(1);
     for _ in 1..repeat {
-        let (d, wall, cpu) = timed(|| decompress(&fa));
-        out = Ok(d?);
-        decompress_times.push(wall, cpu);
+        out = decompress_times.time(|| decompress(&fa))?;
         p.inc(1);
     }
     let run = Run {
@@ -126,7 +77,7 @@ pub fn round_trip<D>(
         compress: compress_times,
         decompress: decompress_times,
     };
-    Ok((run, fa, out?))
+    Ok((run, fa, out))
 }
 
 /// Writes `rows` as a table: the first cell left-aligned and the middle ones
@@ -242,23 +193,7 @@ pub fn run_and_print(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Duration, Times, table};
-
-    #[test]
-    fn missing_cpu_reading_drops_the_series() {
-        let ms = Duration::from_millis;
-        let mut s = Times {
-            wall: vec![],
-            cpu: Some(vec![ms(3)]),
-        };
-        s.push(ms(5), Some(ms(2)));
-        assert_eq!(s.cpu, Some(vec![ms(3), ms(2)]));
-        assert_eq!(s.cpu_mb_s(2_000_000), Some(1000.0));
-        s.push(ms(4), None);
-        assert_eq!(s.cpu, None);
-        s.push(ms(8), Some(ms(1)));
-        assert_eq!((s.wall.len(), s.mb_s(4_000_000), s.cpu), (3, 1000.0, None));
-    }
+    use super::table;
 
     #[test]
     fn table_aligns_first_left_middle_right() {

@@ -415,12 +415,73 @@ pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration, Option<Duration>) {
     (v, wall, cpu)
 }
 
+/// Wall and process CPU times of the repeated runs of one step, for throughputs of the
+/// best run (MB/s: 10^6 bytes per second; a zero time counts as 1 ns).
+///
+/// ```
+/// let mut t = flacarray_core::synth::Timings::default();
+/// assert_eq!(t.time(|| 6 * 7), 42);
+/// assert_eq!(t.wall.len(), 1);
+/// assert!(t.mb_s(1000) > 0.0);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timings {
+    /// Wall times.
+    pub wall: Vec<Duration>,
+    /// CPU times (all threads), `None` once the system failed to tell one.
+    pub cpu: Option<Vec<Duration>>,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Self {
+            wall: Vec::new(),
+            cpu: Some(Vec::new()),
+        }
+    }
+}
+
+impl Timings {
+    /// Runs `f` through [`timed`], records its times and returns its result.
+    pub fn time<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        let (v, wall, cpu) = timed(f);
+        self.push(wall, cpu);
+        v
+    }
+
+    /// Records one run; a missing CPU reading drops the CPU series.
+    pub fn push(&mut self, wall: Duration, cpu: Option<Duration>) {
+        self.wall.push(wall);
+        match (self.cpu.as_mut(), cpu) {
+            (Some(v), Some(c)) => v.push(c),
+            _ => self.cpu = None,
+        }
+    }
+
+    /// MB/s of `bytes` in the best wall time.
+    #[must_use]
+    pub fn mb_s(&self, bytes: u64) -> f64 {
+        mb_per_s(bytes, self.wall.iter().min())
+    }
+
+    /// MB/s of `bytes` per CPU-second in the run with the least CPU time.
+    #[must_use]
+    pub fn cpu_mb_s(&self, bytes: u64) -> Option<f64> {
+        Some(mb_per_s(bytes, self.cpu.as_deref()?.iter().min()))
+    }
+}
+
+fn mb_per_s(bytes: u64, t: Option<&Duration>) -> f64 {
+    let secs = t.map_or(0.0, Duration::as_secs_f64);
+    bytes as f64 / 1e6 / secs.max(1e-9)
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, Instant};
 
     use super::{
-        SplitMix64, array_demo_cases, compare, detector_signal, process_cpu_time,
+        SplitMix64, Timings, array_demo_cases, compare, detector_signal, process_cpu_time,
         stream_demo_cases, timed, timestreams,
     };
     use crate::{CompressOptions, DecodedArray, FlacArray, ReadOptions, StreamScaling};
@@ -630,5 +691,21 @@ mod tests {
             cpu >= Duration::from_millis(30),
             "{cpu:?} of CPU for 30 ms of work ({wall:?} wall)"
         );
+    }
+
+    #[test]
+    fn missing_cpu_reading_drops_the_series() {
+        let ms = Duration::from_millis;
+        let mut s = Timings {
+            wall: vec![],
+            cpu: Some(vec![ms(3)]),
+        };
+        s.push(ms(5), Some(ms(2)));
+        assert_eq!(s.cpu, Some(vec![ms(3), ms(2)]));
+        assert_eq!(s.cpu_mb_s(2_000_000), Some(1000.0));
+        s.push(ms(4), None);
+        assert_eq!(s.cpu, None);
+        s.push(ms(8), Some(ms(1)));
+        assert_eq!((s.wall.len(), s.mb_s(4_000_000), s.cpu), (3, 1000.0, None));
     }
 }
