@@ -16,27 +16,23 @@ const SHOW_AFTER: Duration = Duration::from_secs(1);
 /// A progress bar over `len` units (streams, cases), or a spinner when `len` is `None`.
 #[must_use]
 pub fn bar(quiet: bool, len: Option<u64>, message: &str) -> Progress {
-    let visible = !quiet && std::io::stderr().is_terminal();
-    let pb = match len {
-        Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::hidden()),
-        None => ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden()),
-    };
+    let pb = ProgressBar::with_draw_target(len, ProgressDrawTarget::hidden());
     set_style(&pb, len.is_some());
     pb.set_message(message.to_owned());
-    Progress {
-        pb,
-        visible,
-        shown: AtomicBool::new(false),
-    }
+    let visible = !quiet && std::io::stderr().is_terminal();
+    let shown = AtomicBool::new(false);
+    Progress { pb, visible, shown }
 }
 
 fn set_style(pb: &ProgressBar, counted: bool) {
-    let style = if counted {
-        ProgressStyle::with_template("{msg:>12} [{elapsed_precise}] {wide_bar} {pos}/{len} ({eta})")
+    let tail = if counted {
+        "{wide_bar} {pos}/{len} ({eta})"
     } else {
-        ProgressStyle::with_template("{msg:>12} [{elapsed_precise}] {spinner}")
+        "{spinner}"
     };
-    if let Ok(style) = style {
+    if let Ok(style) =
+        ProgressStyle::with_template(&format!("{{msg:>12}} [{{elapsed_precise}}] {tail}"))
+    {
         pb.set_style(style);
     }
 }
@@ -54,12 +50,11 @@ pub struct Progress {
 
 impl Progress {
     fn maybe_show(&self) {
-        if self.visible && !self.shown.load(Ordering::Relaxed) && self.pb.elapsed() >= SHOW_AFTER {
-            // Only the thread that flips the flag switches the draw target.
-            if !self.shown.swap(true, Ordering::Relaxed) {
-                self.pb.set_draw_target(ProgressDrawTarget::stderr());
-                self.pb.enable_steady_tick(Duration::from_millis(200));
-            }
+        let due = self.visible && self.pb.elapsed() >= SHOW_AFTER;
+        // Only the thread that flips the flag switches the draw target.
+        if due && !self.shown.load(Ordering::Relaxed) && !self.shown.swap(true, Ordering::Relaxed) {
+            self.pb.set_draw_target(ProgressDrawTarget::stderr());
+            self.pb.enable_steady_tick(Duration::from_millis(200));
         }
     }
 
