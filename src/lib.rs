@@ -10,6 +10,7 @@
 //! - [`hdf5`] (feature `hdf5`, on by default): flacarray's HDF5 layout (`flacarray-hdf5`);
 //! - [`zarr`] (feature `zarr`, on by default): the same layout in Zarr v2/v3 directory
 //!   stores (`flacarray-zarr`);
+//! - [`npy`]: numpy `.npy` files in and out, checked against hostile headers;
 //! - `mpi` (feature `mpi`, off by default): arrays split over MPI ranks along axis 0
 //!   (`flacarray-mpi`).
 
@@ -41,6 +42,8 @@ pub use flacarray_hdf5 as hdf5;
 /// feature `zarr`).
 #[cfg(feature = "zarr")]
 pub use flacarray_zarr as zarr;
+
+pub mod npy;
 
 /// The MPI-distributed FlacArray (crate `flacarray-mpi`; cargo feature `mpi`).
 #[cfg(feature = "mpi")]

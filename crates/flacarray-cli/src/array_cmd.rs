@@ -240,7 +240,8 @@ pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
     inputs.extend(args.precision_file.as_deref());
     crate::outcheck::check_output(&resolved, &inputs, kind, args.force)?;
     // Check the options against the header before reading the data.
-    let named = |e: anyhow::Error| {
+    let named = |e: flacarray::npy::Error| {
+        let e = anyhow::Error::new(e);
         if spooled.is_some() {
             anyhow!(
                 "{}",
