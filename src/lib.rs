@@ -11,6 +11,8 @@
 //! - [`zarr`] (feature `zarr`, on by default): the same layout in Zarr v2/v3 directory
 //!   stores (`flacarray-zarr`);
 //! - [`npy`]: numpy `.npy` files in and out, checked against hostile headers;
+//! - [`store`] (features `hdf5` and `zarr`): a flacarray group in an HDF5 file or a
+//!   Zarr store, chosen from the path;
 //! - `mpi` (feature `mpi`, off by default): arrays split over MPI ranks along axis 0
 //!   (`flacarray-mpi`).
 
@@ -44,6 +46,9 @@ pub use flacarray_hdf5 as hdf5;
 pub use flacarray_zarr as zarr;
 
 pub mod npy;
+
+#[cfg(all(feature = "hdf5", feature = "zarr"))]
+pub mod store;
 
 /// The MPI-distributed FlacArray (crate `flacarray-mpi`; cargo feature `mpi`).
 #[cfg(feature = "mpi")]

@@ -179,7 +179,9 @@ fn open_any(path: &Path) -> Result<Opened> {
     let shape = header
         .shape()
         .iter()
-        .map(|&d| usize::try_from(d).map_err(|_| Error::Invalid(format!("dimension {d} too large"))))
+        .map(|&d| {
+            usize::try_from(d).map_err(|_| Error::Invalid(format!("dimension {d} too large")))
+        })
         .collect::<Result<_>>()?;
     Ok(Opened {
         header,

@@ -2,8 +2,8 @@
 //! booleans, row reads and slab writes.
 #![allow(clippy::unwrap_used)]
 
-use flacarray::{DType, DecodedArray};
 use flacarray::npy::{create_file, header, read_array, read_bool, read_rows, write_slab_at};
+use flacarray::{DType, DecodedArray};
 use ndarray::{ArrayD, IxDyn};
 
 #[test]
@@ -136,9 +136,7 @@ fn big_endian_rows_are_read_by_npyz_after_a_seek() {
     std::fs::write(&p, bytes).expect("write");
     let want = |rows: &[f64]| {
         let n = rows.len() / 2;
-        DecodedArray::Float64(
-            ArrayD::from_shape_vec(IxDyn(&[n, 2]), rows.to_vec()).expect("shape"),
-        )
+        DecodedArray::Float64(ArrayD::from_shape_vec(IxDyn(&[n, 2]), rows.to_vec()).expect("shape"))
     };
     assert_eq!(
         read_rows(&p, 1..3).expect("rows"),

@@ -228,10 +228,7 @@ pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
     let mut store_args = args.clone();
     store_args.output = resolved.clone();
     let store = output_store(&store_args);
-    let kind = match store {
-        Store::Hdf5 { .. } => crate::outcheck::OutputKind::Hdf5,
-        Store::Zarr { .. } => crate::outcheck::OutputKind::Zarr,
-    };
+    let kind = crate::outcheck::OutputKind::of(&store);
     if spooled.is_none() {
         crate::outcheck::check_input(&args.input)?;
     }
@@ -270,7 +267,7 @@ pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
         .map_err(compress_error)
         .with_context(|| args.input.display().to_string())?;
     p.phase("writing");
-    store.write(&fa, args.force)?;
+    crate::storage::write(&store, &fa, args.force)?;
     p.finish();
     if !args.common.quiet {
         let input_bytes = data.shape().iter().product::<usize>() as u64 * dtype_size(data.dtype());

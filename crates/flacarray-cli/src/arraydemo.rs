@@ -192,7 +192,7 @@ pub fn run_case(case: &DemoCase, path: &Path) -> Result<DemoReport> {
     let store = Store::for_path(path, case.group);
     let t0 = Instant::now();
     let fa = FlacArray::from_decoded(&case.data, &case.opts, None).with_context(|| case.name)?;
-    store.write(&fa, true)?;
+    crate::storage::write(&store, &fa, true)?;
     let compress_time = t0.elapsed();
     let t1 = Instant::now();
     let back = store.read(None, false)?;
