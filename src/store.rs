@@ -34,7 +34,8 @@ use std::path::{Path, PathBuf};
 use crate::hdf5::{self, Hdf5Store};
 use crate::zarr::{self, ZarrFormat, ZarrStore};
 use crate::{
-    DType, FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamTable, read_flacarray,
+    DType, DecodedArray, FlacArray, FlacArrayReader, FlacArrayWriter, ReadOptions, StoredMeta,
+    StreamTable, read_array, read_flacarray,
 };
 
 /// What went wrong with a stored array. Messages are whole and name the file (and
@@ -152,6 +153,73 @@ pub struct StoredInfo {
     pub software_version: Option<String>,
     /// The FLAC bytes of the first stream.
     pub first_stream: Vec<u8>,
+}
+
+/// A stored array's figures, computed from [`StoredInfo`] (what `flacarray info`
+/// prints).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// The shape it reads back as (a single stream is 1-d).
+    pub shape: Vec<usize>,
+    /// Number of streams.
+    pub n_streams: usize,
+    /// Bytes of the uncompressed values.
+    pub input_bytes: u64,
+    /// `input_bytes` over the compressed bytes.
+    pub ratio: f64,
+    /// Smallest compressed stream, in bytes (0 without streams).
+    pub min_stream_bytes: u64,
+    /// Mean compressed stream size, in bytes.
+    pub mean_stream_bytes: f64,
+    /// Largest compressed stream, in bytes.
+    pub max_stream_bytes: u64,
+    /// The first stream's STREAMINFO.
+    pub stream_info: crate::flac::StreamInfo,
+}
+
+/// Which compression levels a FLAC block size comes from (flacarray's encoder uses
+/// libFLAC's presets: 1152 samples for levels 0-2, 4096 for 3-8).
+#[must_use]
+pub fn levels_for_block_size(block: u32) -> &'static str {
+    match block {
+        1152 => "0-2",
+        4096 => "3-8",
+        _ => "unknown",
+    }
+}
+
+impl StoredInfo {
+    /// The figures of the stored array.
+    ///
+    /// # Errors
+    /// The first stream has no valid STREAMINFO.
+    pub fn summary(&self) -> Result<Summary, crate::flac::Error> {
+        let meta = &self.meta;
+        let nbytes = &self.table.nbytes;
+        let n = nbytes.len();
+        let (min, max) = nbytes
+            .iter()
+            .fold((u64::MAX, 0), |(lo, hi), &b| (lo.min(b), hi.max(b)));
+        let elem: u64 = if meta.dtype.is_64bit() { 8 } else { 4 };
+        let input_bytes = (n * meta.stream_size) as u64 * elem;
+        let shape = if meta.leading_shape == [1] {
+            vec![meta.stream_size]
+        } else {
+            let mut s = meta.leading_shape.clone();
+            s.push(meta.stream_size);
+            s
+        };
+        Ok(Summary {
+            shape,
+            n_streams: n,
+            input_bytes,
+            ratio: input_bytes as f64 / meta.total_bytes.max(1) as f64,
+            min_stream_bytes: min.min(max),
+            mean_stream_bytes: nbytes.iter().sum::<u64>() as f64 / n.max(1) as f64,
+            max_stream_bytes: max,
+            stream_info: crate::flac::read_stream_info(&self.first_stream)?,
+        })
+    }
 }
 
 /// An opened store of either backend.
@@ -352,6 +420,19 @@ impl Store {
             Opened::Hdf5(h) => read_flacarray(&h, keep, no_flatten).map_err(|e| self.hdf5_err(e)),
             Opened::Zarr(z) => read_flacarray(&z, keep, no_flatten).map_err(|e| self.zarr_err(e)),
         }
+    }
+
+    /// Decodes the selection `opts` asks for through [`read_array`]: a short sample
+    /// range reads only the bytes of the FLAC frames that hold it.
+    ///
+    /// # Errors
+    /// As [`Store::read`]; a stream that does not decode.
+    pub fn read_selection(&self, opts: &ReadOptions<'_>) -> Result<DecodedArray> {
+        let sel = match self.open()? {
+            Opened::Hdf5(h) => read_array(&h, opts).map_err(|e| self.hdf5_err(e))?,
+            Opened::Zarr(z) => read_array(&z, opts).map_err(|e| self.zarr_err(e))?,
+        };
+        Ok(sel.array)
     }
 
     /// Metadata, stream table and first stream of the stored array.

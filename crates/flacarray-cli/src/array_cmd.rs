@@ -352,6 +352,18 @@ pub fn decompress_selection(
         let range = resolve(n)?.resolve(n)?;
         return Ok(DecodedArray::empty(dtype, &[0, range.len()])?);
     }
+    if args.samples.is_some() {
+        // Only the frames holding the samples are read (whole streams for a long range).
+        let (_, n, _) = store.meta()?;
+        let read = ReadOptions {
+            keep: keep.as_deref(),
+            stream_slice: resolve(n)?,
+            no_flatten: args.no_flatten,
+            threads,
+            ..ReadOptions::default()
+        };
+        return Ok(store.read_selection(&read)?);
+    }
     let fa = store.read(keep.as_deref(), args.no_flatten)?;
     let stream_slice = resolve(fa.stream_size())?;
     decode_with_progress(&fa, stream_slice, threads, progress).with_context(|| store.describe())
@@ -423,16 +435,7 @@ pub fn decompress(args: &DecompressArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// Which compression levels a FLAC block size comes from (flacarray's encoder uses
-/// libFLAC's presets: 1152 samples for levels 0-2, 4096 for 3-8).
-#[must_use]
-pub fn levels_for_block_size(block: u32) -> &'static str {
-    match block {
-        1152 => "0-2",
-        4096 => "3-8",
-        _ => "unknown",
-    }
-}
+pub use flacarray::store::levels_for_block_size;
 
 /// `flacarray info`.
 ///
@@ -442,30 +445,23 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
     let store = Store::for_path(&args.store.input, &args.store.group);
     let info = store.read_info()?;
     let meta = &info.meta;
-    let nbytes = &info.table.nbytes;
-    let n = nbytes.len();
-    let (min, max) = nbytes
-        .iter()
-        .fold((u64::MAX, 0), |(lo, hi), &b| (lo.min(b), hi.max(b)));
-    let min = min.min(max);
-    let mean = nbytes.iter().sum::<u64>() as f64 / n.max(1) as f64;
-    let input_bytes = (n * meta.stream_size) as u64 * dtype_size(meta.dtype);
-    let ratio = input_bytes as f64 / meta.total_bytes.max(1) as f64;
-    let si = flacarray::flac::read_stream_info(&info.first_stream)
+    let sum = info
+        .summary()
         .map_err(|e| anyhow!("{}: stream 0: STREAMINFO: {e}", store.describe()))?;
-    // A single stream is reported 1-d, as it reads back.
-    let shape = if meta.leading_shape == [1] {
-        vec![meta.stream_size]
-    } else {
-        let mut s = meta.leading_shape.clone();
-        s.push(meta.stream_size);
-        s
-    };
-    let (path, group) = match &store {
-        Store::Hdf5 { path, group } | Store::Zarr { path, group, .. } => {
-            (path.display().to_string(), group.clone())
-        }
-    };
+    let (si, shape, n, input_bytes, ratio) = (
+        &sum.stream_info,
+        &sum.shape,
+        sum.n_streams,
+        sum.input_bytes,
+        sum.ratio,
+    );
+    let (min, mean, max) = (
+        sum.min_stream_bytes,
+        sum.mean_stream_bytes,
+        sum.max_stream_bytes,
+    );
+    let nbytes = &info.table.nbytes;
+    let (path, group) = (store.path().display().to_string(), store.group());
     if args.json {
         let v = json!({
             "file": path,
@@ -504,7 +500,7 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         info.software_version.as_deref().unwrap_or("unknown")
     )?;
     writeln!(out, "dtype:            {}", meta.dtype)?;
-    writeln!(out, "shape:            {}", fmt_shape(&shape))?;
+    writeln!(out, "shape:            {}", fmt_shape(shape))?;
     writeln!(out, "streams:          {n} of {} samples", meta.stream_size)?;
     writeln!(out, "input bytes:      {input_bytes}")?;
     writeln!(out, "compressed bytes: {}", meta.total_bytes)?;
@@ -528,16 +524,7 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// What `flacarray verify` checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VerifyReport {
-    /// Streams decoded.
-    pub streams: usize,
-    /// Samples decoded (per channel), all streams.
-    pub samples: u64,
-    /// Compressed bytes of those streams.
-    pub bytes: u64,
-}
+pub use flacarray::verify::VerifyReport;
 
 /// Decodes every stream of the stored array, a block of streams at a time.
 ///
@@ -554,22 +541,10 @@ pub fn verify_store(store: &Store, quiet: bool, threads: Option<usize>) -> Resul
 /// # Errors
 /// The first stream that does not decode (to exactly `stream_size` samples).
 pub fn verify_array(fa: &FlacArray, quiet: bool, threads: Option<usize>) -> Result<VerifyReport> {
-    let n = fa.n_streams();
-    let p = progress::bar(quiet, Some(n as u64), "verifying");
-    // 1% of the streams at a time: the progress moves and the decoded values held at
-    // once stay a hundredth of the array.
-    let block = n.div_ceil(100).max(1);
-    for lo in (0..n).step_by(block) {
-        let hi = (lo + block).min(n);
-        fa.decompress_streams(lo..hi, SampleSlice::FULL, threads)?;
-        p.inc((hi - lo) as u64);
-    }
+    let p = progress::bar(quiet, Some(fa.n_streams() as u64), "verifying");
+    let r = flacarray::verify::verify(fa, threads, &|n| p.inc(n as u64))?;
     p.finish();
-    Ok(VerifyReport {
-        streams: n,
-        samples: (n * fa.stream_size()) as u64,
-        bytes: fa.stream_nbytes().iter().sum(),
-    })
+    Ok(r)
 }
 
 /// `flacarray verify`.
