@@ -86,14 +86,14 @@ pub enum Error {
         place: String,
         /// The cause.
         #[source]
-        source: crate::Error,
+        source: Box<crate::Error>,
     },
     /// An error of the HDF5 backend (its messages name the file and group).
     #[error(transparent)]
-    Hdf5(hdf5::Error),
+    Hdf5(Box<hdf5::Error>),
     /// An error of the Zarr backend (its messages name the store and group).
     #[error(transparent)]
-    Zarr(zarr::Error),
+    Zarr(Box<zarr::Error>),
 }
 
 impl Error {
@@ -346,22 +346,26 @@ impl Store {
     /// does not give them.
     fn hdf5_err(&self, e: hdf5::Error) -> Error {
         match e {
-            hdf5::Error::Core(c) => self.core_err(c).unwrap_or_else(|c| Error::Hdf5(c.into())),
-            other => Error::Hdf5(other),
+            hdf5::Error::Core(c) => self
+                .core_err(c)
+                .unwrap_or_else(|c| Error::Hdf5(Box::new((*c).into()))),
+            other => Error::Hdf5(Box::new(other)),
         }
     }
 
     /// As [`Store::hdf5_err`] for the Zarr backend.
     fn zarr_err(&self, e: zarr::Error) -> Error {
         match e {
-            zarr::Error::Core(c) => self.core_err(c).unwrap_or_else(|c| Error::Zarr(c.into())),
-            other => Error::Zarr(other),
+            zarr::Error::Core(c) => self
+                .core_err(c)
+                .unwrap_or_else(|c| Error::Zarr(Box::new((*c).into()))),
+            other => Error::Zarr(Box::new(other)),
         }
     }
 
     /// The array layer's error in this module's terms, or back (`Err`) when it names
     /// its file and group already.
-    fn core_err(&self, c: crate::Error) -> Result<Error, crate::Error> {
+    fn core_err(&self, c: crate::Error) -> Result<Error, Box<crate::Error>> {
         match c {
             crate::Error::AlreadyExists { object, .. } => Ok(Error::AlreadyExists {
                 place: self.describe(),
@@ -369,9 +373,9 @@ impl Store {
             }),
             c if c.place().is_none() => Ok(Error::Core {
                 place: self.describe(),
-                source: c,
+                source: Box::new(c),
             }),
-            c => Err(c),
+            c => Err(Box::new(c)),
         }
     }
 
