@@ -13,6 +13,7 @@
 //! - [`npy`]: numpy `.npy` files in and out, checked against hostile headers;
 //! - [`store`] (features `hdf5` and `zarr`): a flacarray group in an HDF5 file or a
 //!   Zarr store, chosen from the path;
+//! - [`options`]: per-stream quanta and precisions checked against the data;
 //! - [`verify`]: decoding every stream of an array as a check;
 //! - `mpi` (feature `mpi`, off by default): arrays split over MPI ranks along axis 0
 //!   (`flacarray-mpi`).
@@ -47,6 +48,7 @@ pub use flacarray_hdf5 as hdf5;
 pub use flacarray_zarr as zarr;
 
 pub mod npy;
+pub mod options;
 pub mod verify;
 
 #[cfg(all(feature = "hdf5", feature = "zarr"))]

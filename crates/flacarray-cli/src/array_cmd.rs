@@ -9,7 +9,6 @@ use flacarray::{
     CompressOptions, DType, DecodedArray, FlacArray, PrecisionOption, QuantaOption, ReadOptions,
     SampleSlice, parse_index,
 };
-use ndarray::ArrayD;
 use serde_json::json;
 
 use crate::cli::{CompressArgs, DecompressArgs, InfoArgs, VerifyArgs};
@@ -23,33 +22,7 @@ pub fn dtype_size(d: DType) -> u64 {
     if d.is_64bit() { 8 } else { 4 }
 }
 
-/// The leading shape flacarray uses for an array of `shape`: all but the last axis,
-/// `(1,)` for one-dimensional data.
-fn leading_of(shape: &[usize]) -> Vec<usize> {
-    match shape.split_last() {
-        Some((_, [])) | None => vec![1],
-        Some((_, lead)) => lead.to_vec(),
-    }
-}
-
-/// Checks that a per-stream file has the leading shape (a 1-d input also accepts a
-/// scalar or a single value) and returns its values in C order.
-fn per_stream<T: Clone>(
-    arr: &ArrayD<T>,
-    leading: &[usize],
-    path: &std::path::Path,
-) -> Result<Vec<T>> {
-    let ok = arr.shape() == leading || (leading == [1] && arr.len() == 1);
-    if !ok {
-        bail!(
-            "{}: shape {} does not match the input's leading shape {}",
-            path.display(),
-            fmt_shape(arr.shape()),
-            fmt_shape(leading)
-        );
-    }
-    Ok(arr.iter().cloned().collect())
-}
+use flacarray::options::{leading_of, per_stream, precisions};
 
 /// The compression options of `flacarray compress` for data of `dtype` and `shape`.
 ///
@@ -83,29 +56,19 @@ pub fn compress_options(
     let quanta = if let Some(q) = args.quant.quanta {
         Some(QuantaOption::Scalar(q))
     } else if let Some(p) = &args.quanta_file {
-        Some(QuantaOption::PerStream(per_stream(
-            &npy::read_f64(p)?,
-            &leading,
-            p,
-        )?))
+        let values = per_stream(&npy::read_f64(p)?, &leading);
+        Some(QuantaOption::PerStream(
+            values.with_context(|| p.display().to_string())?,
+        ))
     } else {
         None
     };
     let precision = if let Some(p) = args.quant.precision {
         Some(PrecisionOption::Scalar(p))
     } else if let Some(p) = &args.precision_file {
-        let values = per_stream(&npy::read_f64(p)?, &leading, p)?;
-        let ints = values
-            .iter()
-            .map(|&v| {
-                if v.fract() == 0.0 && v >= f64::from(i32::MIN) && v <= f64::from(i32::MAX) {
-                    // Checked above: an integer inside the i32 range.
-                    Ok(v as i32)
-                } else {
-                    Err(anyhow!("{}: precision {v} is not an integer", p.display()))
-                }
-            })
-            .collect::<Result<Vec<i32>>>()?;
+        let values = per_stream(&npy::read_f64(p)?, &leading);
+        let ints = values.and_then(|v| precisions(&v));
+        let ints = ints.with_context(|| p.display().to_string())?;
         Some(PrecisionOption::PerStream(ints))
     } else {
         None
@@ -119,21 +82,8 @@ pub fn compress_options(
     })
 }
 
-/// Splits a per-stream option to the streams `lo..hi`. An option too short for them
-/// becomes empty, which the array layer rejects as having the wrong length.
 #[cfg(feature = "mpi")]
-pub(crate) fn sub_options(opts: &CompressOptions, lo: usize, hi: usize) -> CompressOptions {
-    let mut o = opts.clone();
-    if let Some(QuantaOption::PerStream(v)) = &opts.quanta {
-        let part = v.get(lo..hi).map(<[f64]>::to_vec).unwrap_or_default();
-        o.quanta = Some(QuantaOption::PerStream(part));
-    }
-    if let Some(PrecisionOption::PerStream(v)) = &opts.precision {
-        let part = v.get(lo..hi).map(<[i32]>::to_vec).unwrap_or_default();
-        o.precision = Some(PrecisionOption::PerStream(part));
-    }
-    o
-}
+pub(crate) use flacarray::options::sub_options;
 
 /// Compresses `data`, advancing `progress` by the streams done (the library reports
 /// them as its workers finish; the bytes do not depend on it).
