@@ -77,3 +77,85 @@ fn hdf5_round_trip_with_keep() {
         assert!((x - y).abs() <= 0.5e-4 + 1e-6);
     }
 }
+
+#[test]
+fn errors_name_the_file_and_group() {
+    let dir = tempfile::tempdir().expect("dir");
+    let missing = dir.path().join("missing.h5");
+    let e = Store::for_path(&missing, "/").meta().expect_err("missing");
+    assert_eq!(
+        e.to_string(),
+        format!("{}: no such file or directory", missing.display())
+    );
+    let text = dir.path().join("text.h5");
+    std::fs::write(&text, b"not hdf5 at all").expect("write");
+    let e = Store::for_path(&text, "/")
+        .read(None, false)
+        .expect_err("text");
+    assert_eq!(
+        e.to_string(),
+        format!("{}: not an HDF5 file", text.display())
+    );
+    let a = ndarray::Array2::from_shape_fn((2, 64), |(i, j)| (i * 64 + j) as i32);
+    let fa = FlacArray::from_array(&a, &CompressOptions::default()).expect("compress");
+    let store = Store::for_path(&dir.path().join("a.zarr"), "g");
+    store.write(&fa, false).expect("write");
+    let e = store.write(&fa, false).expect_err("exists");
+    assert!(e.is_existing_flacarray(), "{e}");
+    assert_eq!(
+        e.to_string(),
+        format!("{}: a FlacArray already exists there", store.describe())
+    );
+}
+
+#[test]
+fn ranged_selection_equals_full_decode_and_summary_counts() {
+    use flacarray::{ReadOptions, SampleSlice};
+    let dir = tempfile::tempdir().expect("dir");
+    let a = ndarray::Array3::from_shape_fn((2, 3, 20_000), |(i, j, k)| {
+        ((i * 7 + j) as f64 * 100.0 + (k as f64 * 0.01).sin() * 1000.0) as i64
+    });
+    let fa = FlacArray::from_array(&a, &CompressOptions::default()).expect("compress");
+    for name in ["r.h5", "r.zarr"] {
+        let store = Store::for_path(&dir.path().join(name), "/");
+        store.write(&fa, false).expect("write");
+        let keep = [true, false, true, true, false, false];
+        for slice in [
+            SampleSlice::new(Some(5000), Some(5100)),
+            SampleSlice::new(Some(-3), None),
+            SampleSlice::FULL,
+        ] {
+            for k in [None, Some(&keep[..])] {
+                let opts = ReadOptions {
+                    keep: k,
+                    stream_slice: slice,
+                    ..ReadOptions::default()
+                };
+                let got = store.read_selection(&opts).expect("ranged");
+                let whole = store.read(k, false).expect("read");
+                let sub = ReadOptions {
+                    stream_slice: slice,
+                    ..ReadOptions::default()
+                };
+                assert_eq!(got, whole.decompress(&sub).expect("decode").array, "{name}");
+            }
+        }
+        let info = store.read_info().expect("info");
+        let s = info.summary().expect("summary");
+        assert_eq!(s.shape, vec![2, 3, 20_000]);
+        assert_eq!(s.n_streams, 6);
+        assert_eq!(s.input_bytes, 6 * 20_000 * 8);
+        let sizes = fa.stream_nbytes();
+        assert_eq!(s.min_stream_bytes, *sizes.iter().min().expect("six"));
+        assert_eq!(s.max_stream_bytes, *sizes.iter().max().expect("six"));
+        assert_eq!(
+            s.ratio,
+            (6 * 20_000 * 8) as f64 / sizes.iter().sum::<u64>() as f64
+        );
+        assert_eq!(s.stream_info.channels, 2);
+        assert_eq!(
+            flacarray::store::levels_for_block_size(s.stream_info.max_block_size),
+            "3-8"
+        );
+    }
+}
