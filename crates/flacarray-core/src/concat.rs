@@ -112,21 +112,14 @@ impl Concat {
                 );
             }
         }
-        let scaling = match (self.scaling.take(), part.scaling()) {
-            (None, s) => {
-                let mut own = s.clone();
+        match &mut self.scaling {
+            None => {
+                let mut own = part.scaling().clone();
                 reserve(&mut own, self.capacity.0);
-                own
+                self.scaling = Some(own);
             }
-            (Some(acc), s) => match extend(acc, s) {
-                Ok(acc) => acc,
-                Err((acc, e)) => {
-                    self.scaling = Some(acc);
-                    return Err(e);
-                }
-            },
-        };
-        self.scaling = Some(scaling);
+            Some(acc) => extend(acc, part.scaling())?,
+        }
         let base = self.compressed.len() as u64;
         self.starts
             .extend(part.stream_starts().iter().map(|&s| s + base));
@@ -208,15 +201,9 @@ fn reserve(s: &mut StreamScaling, n: usize) {
 }
 
 /// Appends `src`'s parameters to `acc`; parameters of another kind are an error
-/// (and `acc` comes back unchanged).
-// A private helper called once per concatenated array, never in a loop over samples:
-// the size of the returned pair costs nothing measurable.
-#[allow(clippy::result_large_err)]
-fn extend(
-    mut acc: StreamScaling,
-    src: &StreamScaling,
-) -> std::result::Result<StreamScaling, (StreamScaling, Error)> {
-    match (&mut acc, src) {
+/// (and leave `acc` unchanged).
+fn extend(acc: &mut StreamScaling, src: &StreamScaling) -> Result<()> {
+    match (&mut *acc, src) {
         (StreamScaling::None, StreamScaling::None) => {}
         (
             StreamScaling::F32 { offsets, gains },
@@ -251,10 +238,10 @@ fn extend(
                 s.kind(),
                 a.kind()
             ));
-            return Err((acc, e));
+            return Err(e);
         }
     }
-    Ok(acc)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -376,14 +363,11 @@ mod tests {
         assert!(e.to_string().contains("format version is 0"), "{e}");
         assert!(Concat::new().finish().is_err());
         // The scaling arm on its own: parameters of another kind are refused.
-        let (back, e) = extend(
-            StreamScaling::F32 {
-                offsets: vec![1.0],
-                gains: vec![2.0],
-            },
-            &StreamScaling::None,
-        )
-        .unwrap_err();
+        let mut back = StreamScaling::F32 {
+            offsets: vec![1.0],
+            gains: vec![2.0],
+        };
+        let e = extend(&mut back, &StreamScaling::None).unwrap_err();
         assert!(e.to_string().contains("none"), "{e}");
         assert_eq!(back.len(), Some(1));
     }

@@ -153,6 +153,39 @@ impl StreamScaling {
         }
     }
 
+    /// The parameters of the streams `range` (flat indices), in order.
+    ///
+    /// # Panics
+    /// When `range` is outside the streams described.
+    #[must_use]
+    pub fn range(&self, range: std::ops::Range<usize>) -> Self {
+        match self {
+            Self::None => Self::None,
+            Self::F32 { offsets, gains } => Self::F32 {
+                offsets: offsets[range.clone()].to_vec(),
+                gains: gains[range].to_vec(),
+            },
+            Self::F64 { offsets, gains } => Self::F64 {
+                offsets: offsets[range.clone()].to_vec(),
+                gains: gains[range].to_vec(),
+            },
+            Self::I64Offsets(o) => Self::I64Offsets(o[range].to_vec()),
+        }
+    }
+
+    /// The numpy types of the stored `stream_offsets` and `stream_gains` arrays these
+    /// parameters are (`None` for an absent array): what
+    /// [`crate::layout::infer_dtype`] reads the dtype from.
+    #[must_use]
+    pub fn stored_types(&self) -> (Option<&'static str>, Option<&'static str>) {
+        match self {
+            Self::None => (None, None),
+            Self::F32 { .. } => (Some("float32"), Some("float32")),
+            Self::F64 { .. } => (Some("float64"), Some("float64")),
+            Self::I64Offsets(_) => (Some("int64"), None),
+        }
+    }
+
     /// Checks that the parameters fit `dtype` in format `version` and `n_streams`
     /// streams, and that offsets and gains have the same length.
     ///

@@ -63,8 +63,8 @@ pub enum Error {
     /// or mistyped array or attribute, byte ranges outside `compressed`, and so on.
     #[error("{place}: {object}: {reason}")]
     CorruptGroup {
-        /// The file and group.
-        place: Place,
+        /// The file and group (boxed: it keeps every [`Error`] small).
+        place: Box<Place>,
         /// The array or attribute concerned, e.g. `dataset stream_starts`.
         object: String,
         /// What is wrong with it.
@@ -75,8 +75,8 @@ pub enum Error {
     /// unknown format version).
     #[error("{place}: {object}: unsupported: {reason}")]
     UnsupportedGroup {
-        /// The file and group.
-        place: Place,
+        /// The file and group (boxed: it keeps every [`Error`] small).
+        place: Box<Place>,
         /// The array or attribute concerned.
         object: String,
         /// What is not supported.
@@ -89,15 +89,16 @@ pub enum Error {
          the group does not contain a FlacArray"
     )]
     NotFlacArray {
-        /// The file and group.
-        place: Place,
+        /// The file and group (boxed: it keeps every [`Error`] small).
+        place: Box<Place>,
     },
 
     /// The file or the requested group does not exist, or is not a group.
     #[error("{place}: {reason}")]
     GroupNotFound {
-        /// The file and the group path that was asked for.
-        place: Place,
+        /// The file and the group path that was asked for (boxed: it keeps every
+        /// [`Error`] small).
+        place: Box<Place>,
         /// Why it could not be opened.
         reason: String,
     },
@@ -105,8 +106,8 @@ pub enum Error {
     /// Writing would overwrite a FlacArray (or one of its arrays) already in the group.
     #[error("{place}: {object}: already exists (a FlacArray is stored here); {hint}")]
     AlreadyExists {
-        /// The file and group.
-        place: Place,
+        /// The file and group (boxed: it keeps every [`Error`] small).
+        place: Box<Place>,
         /// The object found in the way.
         object: String,
         /// How the backend's caller allows overwriting.
@@ -130,7 +131,7 @@ impl Error {
             | Error::UnsupportedGroup { place, .. }
             | Error::NotFlacArray { place }
             | Error::GroupNotFound { place, .. }
-            | Error::AlreadyExists { place, .. } => Some(place),
+            | Error::AlreadyExists { place, .. } => Some(place.as_ref()),
             _ => None,
         }
     }

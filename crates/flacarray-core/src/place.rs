@@ -9,7 +9,8 @@
 use std::fmt;
 use std::ops::Range;
 
-use crate::layout::{ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION};
+use crate::layout::{ARR_STARTS, ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_STREAM_SIZE};
+use crate::validate::Invalid;
 use crate::{Error, StoredMeta};
 
 /// The file (or store directory) and the group inside it that an error concerns.
@@ -45,7 +46,7 @@ impl Place {
     #[must_use]
     pub fn corrupt(&self, object: impl Into<String>, reason: impl Into<String>) -> Error {
         Error::CorruptGroup {
-            place: self.clone(),
+            place: Box::new(self.clone()),
             object: object.into(),
             reason: reason.into(),
         }
@@ -55,7 +56,7 @@ impl Place {
     #[must_use]
     pub fn unsupported(&self, object: impl Into<String>, reason: impl Into<String>) -> Error {
         Error::UnsupportedGroup {
-            place: self.clone(),
+            place: Box::new(self.clone()),
             object: object.into(),
             reason: reason.into(),
         }
@@ -65,7 +66,7 @@ impl Place {
     #[must_use]
     pub fn not_found(&self, reason: impl Into<String>) -> Error {
         Error::GroupNotFound {
-            place: self.clone(),
+            place: Box::new(self.clone()),
             reason: reason.into(),
         }
     }
@@ -74,7 +75,7 @@ impl Place {
     #[must_use]
     pub fn not_flacarray(&self) -> Error {
         Error::NotFlacArray {
-            place: self.clone(),
+            place: Box::new(self.clone()),
         }
     }
 
@@ -83,10 +84,24 @@ impl Place {
     #[must_use]
     pub fn already_exists(&self, object: impl Into<String>, hint: &'static str) -> Error {
         Error::AlreadyExists {
-            place: self.clone(),
+            place: Box::new(self.clone()),
             object: object.into(),
             hint,
         }
+    }
+
+    /// A refusal of the core's validator ([`crate::validate`]) as
+    /// [`Error::CorruptGroup`] naming the stored object: `kind` is the backend's word
+    /// for an array (`dataset` in HDF5, `array` in Zarr); `stream_size`, an attribute
+    /// of `stream_starts`, is named as such.
+    #[must_use]
+    pub fn invalid(&self, kind: &str, e: Invalid) -> Error {
+        let object = if e.object == ATTR_STREAM_SIZE {
+            format!("{kind} {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}")
+        } else {
+            format!("{kind} {}", e.object)
+        };
+        self.corrupt(object, e.reason)
     }
 
     /// The length of a 1-d array of shape `shape`, or [`Error::CorruptGroup`] naming

@@ -123,31 +123,15 @@ pub fn check_output(n_streams: usize, samples: usize, dtype: DType) -> Result<()
 /// # Errors
 /// The first inconsistency found.
 pub fn check_meta(meta: &StoredMeta) -> Result<(), Invalid> {
-    if meta.leading_shape.is_empty() {
-        return Err(invalid(
-            ARR_STARTS,
-            "is a scalar; it must have at least one axis (the leading shape)".into(),
-        ));
-    }
+    let n = leading_shape(&meta.leading_shape)?
+        .iter()
+        .product::<usize>();
     if meta.format_version > 1 {
         return Err(invalid(
             ARR_STARTS,
             format!("format version {} is unknown", meta.format_version),
         ));
     }
-    let Some(n) = meta
-        .leading_shape
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-    else {
-        return Err(invalid(
-            ARR_STARTS,
-            format!(
-                "shape {:?} has more elements than fit in memory",
-                meta.leading_shape
-            ),
-        ));
-    };
     if meta.stream_size == 0 {
         return Err(invalid(
             ATTR_STREAM_SIZE,
@@ -181,6 +165,39 @@ pub fn check_meta(meta: &StoredMeta) -> Result<(), Invalid> {
         ));
     }
     check_output(n, meta.stream_size, meta.dtype)
+}
+
+/// The leading shape of a group from the shape of its `stream_starts` array, as the
+/// backend reports it (`usize` in HDF5, `u64` in Zarr): at least one axis, and a
+/// number of streams that fits in memory addressing.
+///
+/// # Errors
+/// [`Invalid`] naming `stream_starts` when the array is a scalar or too large.
+pub fn leading_shape<T>(shape: &[T]) -> Result<Vec<usize>, Invalid>
+where
+    T: Copy + std::fmt::Debug + TryInto<usize>,
+{
+    if shape.is_empty() {
+        return Err(invalid(
+            ARR_STARTS,
+            "is a scalar; it must have at least one axis (the leading shape)".into(),
+        ));
+    }
+    shape
+        .iter()
+        .map(|&d| d.try_into().ok())
+        .collect::<Option<Vec<usize>>>()
+        .filter(|dims| {
+            dims.iter()
+                .try_fold(1usize, |a, &d| a.checked_mul(d))
+                .is_some()
+        })
+        .ok_or_else(|| {
+            invalid(
+                ARR_STARTS,
+                format!("shape {shape:?} has more elements than fit in memory"),
+            )
+        })
 }
 
 /// Checks a table of `table.starts.len()` streams, the first being flat stream `first`

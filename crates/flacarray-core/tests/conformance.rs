@@ -20,28 +20,14 @@ fn keep_reads_only_the_kept_bytes() {
     store.reset_counters();
     // Streams 1, 2 (adjacent: one read) and 5 (a second read).
     let keep = [false, true, true, false, false, true];
-    let sel = read_array(
-        &store,
-        &ReadOptions {
-            keep: Some(&keep),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let sel = flacarray_testkit::read_kept(&store, &keep);
     assert_eq!(sel.array.shape(), &[3, 2000]);
     assert_eq!(store.read_calls(), 2);
     assert_eq!(store.bytes_read(), nb[1] + nb[2] + nb[5]);
     // An all-false mask reads no bytes and gives (0, n).
     store.reset_counters();
     let none = [false; 6];
-    let sel = read_array(
-        &store,
-        &ReadOptions {
-            keep: Some(&none),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let sel = flacarray_testkit::read_kept(&store, &none);
     assert_eq!(sel.array.shape(), &[0, 2000]);
     assert_eq!(store.bytes_read(), 0);
 }

@@ -203,18 +203,7 @@ fn ll_case(name: &str) {
         let (arr, idx) = array_decompress_slice(&theirs, Some(&keep), &opts).unwrap();
         let exp = npy_decoded(&dir.join(read["expected"].as_str().unwrap()), dtype);
         assert_same(&arr, &exp, &format!("{name} slice read"));
-        let want: Vec<Vec<usize>> = read["expected_keep_indices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|t| {
-                t.as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|v| v.as_u64().unwrap() as usize)
-                    .collect()
-            })
-            .collect();
+        let want = flacarray_testkit::index_tuples(&read["expected_keep_indices"]);
         assert_eq!(idx.unwrap(), want, "{name}: keep indices");
     }
 }

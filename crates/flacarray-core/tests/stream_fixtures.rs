@@ -6,13 +6,11 @@
 
 mod common;
 
-use common::{
-    assert_same, fixtures, flat_bools, flatten_v0, json, npy, npy_decoded, reference_decoded,
-};
+use common::{assert_same, fixtures, flatten_v0, json, npy, npy_decoded};
 use flacarray_core::{
-    DType, MemoryStore, ReadOptions, SampleSlice, StoredMeta, StreamScaling, StreamTable,
-    read_array, read_flacarray,
+    DType, MemoryStore, ReadOptions, StoredMeta, StreamScaling, StreamTable, read_array,
 };
+use flacarray_testkit::check_reference_reads;
 use std::path::Path;
 
 fn store_for(gdir: &Path, meta: &serde_json::Value) -> MemoryStore {
@@ -67,10 +65,6 @@ fn store_for(gdir: &Path, meta: &serde_json::Value) -> MemoryStore {
     .unwrap()
 }
 
-fn opt_i64(v: &serde_json::Value) -> Option<i64> {
-    v.as_i64()
-}
-
 #[test]
 fn every_fixture_group_decodes_to_the_reference() {
     let index = json(&fixtures("flac-streams").join("index.json"));
@@ -89,7 +83,6 @@ fn every_fixture_group_decodes_to_the_reference() {
         let dtype = DType::from_name(meta["dtype"].as_str().unwrap()).unwrap();
         let store = store_for(&gdir, &meta);
         let group = meta["group"].as_str().unwrap();
-        let ss = meta["stream_size"].as_u64().unwrap() as usize;
 
         // The full read (keep None, no slice) equals the reference's full read.
         let full = read_array(&store, &ReadOptions::default()).unwrap().array;
@@ -102,87 +95,9 @@ fn every_fixture_group_decodes_to_the_reference() {
             full_exp = flatten_v0(full_exp, &full);
         }
         assert_same(&full, &full_exp, &format!("{path}: full read"));
-        // The same values in global shape, for computing the quirk reads.
-        let global = read_array(
-            &store,
-            &ReadOptions {
-                no_flatten: true,
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .array;
         groups += 1;
-
-        for (k, read) in case["reads"].as_array().unwrap().iter().enumerate() {
-            if read["group"].as_str() != Some(group) {
-                continue;
-            }
-            let what = format!("{path}: read {k} ({})", read["function"]);
-            let expected_file = case_dir.join(read["expected"].as_str().unwrap());
-            let no_flatten = read["no_flatten"].as_bool().unwrap_or(false);
-            if let Some(key) = read["key"].as_str() {
-                let fa = read_flacarray(&store, None, no_flatten).unwrap();
-                let ours = fa.select(key).unwrap();
-                assert_same(&ours, &npy_decoded(&expected_file, dtype), &what);
-                reads += 1;
-                continue;
-            }
-            let keep: Option<Vec<bool>> =
-                (!read["keep"].is_null()).then(|| flat_bools(&read["keep"]));
-            let (slice, quirk) = match read["stream_slice"].as_array() {
-                None => (SampleSlice::FULL, false),
-                Some(b) => {
-                    let s = SampleSlice::new(opt_i64(&b[0]), opt_i64(&b[1]));
-                    // 0.4.1 ignores a slice with a None or negative bound (quirk 1).
-                    let quirk = b
-                        .iter()
-                        .any(|v| v.is_null() || v.as_i64().is_some_and(|x| x < 0));
-                    (s, quirk)
-                }
-            };
-            let opts = ReadOptions {
-                keep: keep.as_deref(),
-                stream_slice: slice,
-                keep_indices: read["keep_indices"].as_bool().unwrap_or(false),
-                no_flatten,
-                threads: None,
-            };
-            let sel = read_array(&store, &opts).unwrap();
-            let want = if quirk {
-                reference_decoded(
-                    &global,
-                    keep.as_deref(),
-                    slice.resolve(ss).unwrap(),
-                    no_flatten,
-                )
-            } else if v0 {
-                flatten_v0(npy_decoded(&expected_file, dtype), &sel.array)
-            } else {
-                npy_decoded(&expected_file, dtype)
-            };
-            assert_same(&sel.array, &want, &what);
-            if opts.keep_indices {
-                let exp: Vec<Vec<usize>> = read["expected_keep_indices"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|t| {
-                        t.as_array()
-                            .unwrap()
-                            .iter()
-                            .map(|v| v.as_u64().unwrap() as usize)
-                            .collect()
-                    })
-                    .collect();
-                assert_eq!(sel.indices.as_ref().unwrap(), &exp, "{what}: indices");
-            }
-            // The in-memory path (read everything, then select) agrees.
-            let fa = read_flacarray(&store, None, no_flatten).unwrap();
-            let again = fa.decompress(&opts).unwrap();
-            assert_same(&again.array, &sel.array, &format!("{what}: in-memory"));
-            reads += 1;
-        }
+        let reads_of_case = case["reads"].as_array().unwrap();
+        reads += check_reference_reads(&store, &case_dir, reads_of_case, group, v0, path).reads;
     }
     assert_eq!(
         groups,

@@ -4,7 +4,9 @@
 //! (a run of `stream_size` values along the last axis) concatenated in `compressed`,
 //! with per-stream byte offsets, lengths and (float data) offsets and gains. This
 //! crate moves that content between HDF5 files and [`StoredArray`], the
-//! storage-level view, without decoding anything:
+//! storage-level view (its element type and offsets/gains are the core's
+//! [`DType`](flacarray_core::DType) and [`StreamScaling`](flacarray_core::StreamScaling)),
+//! without decoding anything:
 //!
 //! * [`write_group`] / [`write_file`] write format 1 exactly as flacarray 0.4.1 lays
 //!   it out (group attributes as scalar variable-length UTF-8 strings, contiguous
@@ -20,7 +22,8 @@
 //! attribute, never a panic.
 //!
 //! ```
-//! use flacarray_hdf5::{read_file, write_file, Dtype, StoredArray, WriteOptions};
+//! use flacarray_core::{DType, StreamScaling};
+//! use flacarray_hdf5::{read_file, write_file, StoredArray, WriteOptions};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
@@ -29,7 +32,7 @@
 //! // (the reader refuses streams shorter than the smallest FLAC stream, 52 bytes).
 //! let bytes: Vec<u8> = (0..130).map(|i| i as u8).collect();
 //! let arr = StoredArray::new(
-//!     Dtype::Int32, vec![2], 10, vec![0, 60], vec![60, 70], None, None, bytes.clone(),
+//!     DType::Int32, vec![2], 10, vec![0, 60], vec![60, 70], StreamScaling::None, bytes.clone(),
 //! )?;
 //! write_file(&path, "/detector/a", &arr, WriteOptions::default())?;
 //! assert_eq!(read_file(&path, "/detector/a", None)?, arr);
@@ -63,7 +66,7 @@ mod write;
 pub use error::{Error, Result};
 pub use read::{Meta, open_file_group, read_file, read_file_meta, read_group, read_meta};
 pub use store::Hdf5Store;
-pub use stored::{Dtype, FORMAT_VERSION, Gains, Offsets, SOFTWARE_VERSION, StoredArray};
+pub use stored::{FORMAT_VERSION, SOFTWARE_VERSION, StoredArray};
 pub use swap::{TEMP_GROUP_PREFIX, remove_temporary_groups, write_file_swapped};
 pub use write::{GroupLayout, GroupWriter, WriteOptions, create_layout, write_file, write_group};
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 use hdf5::{Dataset, Group, H5Type, LocationType};
 
-use flacarray_core::{StoredMeta, StreamScaling, StreamTable, validate};
+use flacarray_core::{DType, StoredMeta, StreamScaling, StreamTable, validate};
 
 use crate::attr::{self, Scalar};
 use crate::error::{Ctx, Error, H5At, Result, ctx_of};
@@ -14,7 +14,7 @@ use crate::names::{
     ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS, ATTR_FLAC_CHANNELS,
     ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
 };
-use crate::stored::{Dtype, Gains, Offsets, StoredArray, check_range, infer_dtype, n_streams};
+use crate::stored::{StoredArray, check_range, n_streams};
 use flacarray_core::Place;
 
 /// For datasets whose storage size says nothing about their element count (chunked,
@@ -43,7 +43,7 @@ pub struct Meta {
     /// Samples per stream.
     pub stream_size: u64,
     /// The element type the group decodes to.
-    pub dtype: Dtype,
+    pub dtype: DType,
     /// Length of the `compressed` dataset in bytes.
     pub compressed_len: usize,
 }
@@ -75,7 +75,6 @@ pub(crate) struct Opened {
     offsets: Option<Dataset>,
     gains: Option<Dataset>,
     offsets_type: Option<&'static str>,
-    gains_type: Option<&'static str>,
     pub(crate) compressed: Dataset,
     /// The group attribute `flacarray_rs_checksums`, if present.
     pub(crate) checksums: Option<String>,
@@ -148,8 +147,7 @@ pub fn read_group(group: &Group, keep: Option<&[bool]>) -> Result<StoredArray> {
         starts,
         nbytes,
         ranges,
-        offsets,
-        gains,
+        scaling,
     } = read_table(&o)?;
 
     let base = StoredArray {
@@ -160,8 +158,7 @@ pub fn read_group(group: &Group, keep: Option<&[bool]>) -> Result<StoredArray> {
         stream_size: meta.stream_size,
         starts,
         nbytes,
-        offsets,
-        gains,
+        scaling,
         compressed: Vec::new(),
     };
 
@@ -207,12 +204,12 @@ pub fn read_group(group: &Group, keep: Option<&[bool]>) -> Result<StoredArray> {
         read_range(ctx, &o.compressed, range, &mut compressed)?;
     }
 
+    let kept_streams: Vec<usize> = (0..n).filter(|&i| mask[i]).collect();
     Ok(StoredArray {
         leading_shape: vec![kept.len()],
         starts: new_starts,
         nbytes: new_nbytes,
-        offsets: base.offsets.as_ref().map(|v| v.select(mask)),
-        gains: base.gains.as_ref().map(|v| v.select(mask)),
+        scaling: base.scaling.select(&kept_streams),
         compressed,
         ..base
     })
@@ -225,8 +222,8 @@ pub(crate) struct Table {
     pub(crate) nbytes: Vec<i64>,
     /// `[start, end)` of every stream in `compressed`.
     pub(crate) ranges: Vec<(usize, usize)>,
-    pub(crate) offsets: Option<Offsets>,
-    pub(crate) gains: Option<Gains>,
+    /// `stream_offsets` and `stream_gains`.
+    pub(crate) scaling: StreamScaling,
 }
 
 /// Reads `stream_starts`, `stream_bytes`, `stream_offsets` and `stream_gains` whole
@@ -255,26 +252,36 @@ pub(crate) fn read_table(o: &Opened) -> Result<Table> {
     }
 
     // The types were checked by `open` (`numeric_name`, then `infer_dtype`).
-    let offsets = match (&o.offsets, o.offsets_type) {
-        (Some(ds), Some("int64")) => Some(Offsets::I64(read_all(ctx, ARR_OFFSETS, ds, n)?)),
-        (Some(ds), Some("float32")) => Some(Offsets::F32(read_all(ctx, ARR_OFFSETS, ds, n)?)),
-        (Some(ds), _) => Some(Offsets::F64(read_all(ctx, ARR_OFFSETS, ds, n)?)),
-        (None, _) => None,
-    };
-    let gains = match (&o.gains, o.gains_type) {
-        (Some(ds), Some("float32")) => Some(Gains::F32(read_all(ctx, ARR_GAINS, ds, n)?)),
-        (Some(ds), _) => Some(Gains::F64(read_all(ctx, ARR_GAINS, ds, n)?)),
-        (None, _) => None,
+    let scaling = match (&o.offsets, o.offsets_type, &o.gains) {
+        (None, _, None) => StreamScaling::None,
+        (Some(od), Some("int64"), None) => {
+            StreamScaling::I64Offsets(read_all(ctx, ARR_OFFSETS, od, n)?)
+        }
+        (Some(od), Some("float32"), Some(gd)) => StreamScaling::F32 {
+            offsets: read_all(ctx, ARR_OFFSETS, od, n)?,
+            gains: read_all(ctx, ARR_GAINS, gd, n)?,
+        },
+        (Some(od), Some("float64"), Some(gd)) => StreamScaling::F64 {
+            offsets: read_all(ctx, ARR_OFFSETS, od, n)?,
+            gains: read_all(ctx, ARR_GAINS, gd, n)?,
+        },
+        _ => {
+            return Err(ctx
+                .corrupt(
+                    format!("dataset {ARR_OFFSETS}"),
+                    "offsets and gains do not match",
+                )
+                .into());
+        }
     };
 
     let table = Table {
         starts,
         nbytes,
         ranges,
-        offsets,
-        gains,
+        scaling,
     };
-    let core = table.to_core(ctx, 0..n)?;
+    let core = table.to_core(0..n);
     validate::check_table(&core_meta(ctx, meta)?, &core, 0).map_err(|e| invalid(ctx, e))?;
     Ok(table)
 }
@@ -289,7 +296,7 @@ pub(crate) fn core_meta(ctx: &Ctx, m: &Meta) -> Result<StoredMeta> {
     })?;
     Ok(StoredMeta {
         format_version: m.format_version,
-        dtype: m.dtype.into(),
+        dtype: m.dtype,
         leading_shape: m.leading_shape.clone(),
         stream_size,
         total_bytes: m.compressed_len as u64,
@@ -298,41 +305,15 @@ pub(crate) fn core_meta(ctx: &Ctx, m: &Meta) -> Result<StoredMeta> {
 
 /// A refusal of the core's validator, as this crate's error naming file and group.
 pub(crate) fn invalid(ctx: &Ctx, e: validate::Invalid) -> Error {
-    let object = if e.object == ATTR_STREAM_SIZE {
-        format!("dataset {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}")
-    } else {
-        format!("dataset {}", e.object)
-    };
-    ctx.corrupt(object, e.reason).into()
+    ctx.invalid("dataset", e).into()
 }
 
 impl Table {
     /// Streams `range` (flat indices) as the core's table. Starts and lengths were
     /// checked non-negative by [`read_table`].
-    pub(crate) fn to_core(&self, ctx: &Ctx, range: std::ops::Range<usize>) -> Result<StreamTable> {
+    pub(crate) fn to_core(&self, range: std::ops::Range<usize>) -> StreamTable {
         let (lo, hi) = (range.start, range.end);
-        let scaling = match (&self.offsets, &self.gains) {
-            (None, None) => StreamScaling::None,
-            (Some(Offsets::F32(off)), Some(Gains::F32(g))) => StreamScaling::F32 {
-                offsets: off[lo..hi].to_vec(),
-                gains: g[lo..hi].to_vec(),
-            },
-            (Some(Offsets::F64(off)), Some(Gains::F64(g))) => StreamScaling::F64 {
-                offsets: off[lo..hi].to_vec(),
-                gains: g[lo..hi].to_vec(),
-            },
-            (Some(Offsets::I64(off)), None) => StreamScaling::I64Offsets(off[lo..hi].to_vec()),
-            // `open` accepts only the combinations above (`infer_dtype`).
-            _ => {
-                return Err(ctx
-                    .corrupt(
-                        format!("dataset {ARR_OFFSETS}"),
-                        "offsets and gains do not match",
-                    )
-                    .into());
-            }
-        };
-        Ok(StreamTable {
+        StreamTable {
             starts: self.starts[lo..hi]
                 .iter()
                 .map(|&x| x.unsigned_abs())
@@ -341,8 +322,8 @@ impl Table {
                 .iter()
                 .map(|&x| x.unsigned_abs())
                 .collect(),
-            scaling,
-        })
+            scaling: self.scaling.range(lo..hi),
+        }
     }
 }
 
@@ -459,23 +440,7 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
         &starts_label,
         &descriptor(&ctx, &starts_label, &starts)?,
     )?;
-    let leading_shape = starts.shape();
-    if leading_shape.is_empty() {
-        return Err(ctx
-            .corrupt(
-                starts_label,
-                "is a scalar; it must have at least one axis (the leading shape)",
-            )
-            .into());
-    }
-    if n_streams(&leading_shape).is_none() {
-        return Err(ctx
-            .corrupt(
-                starts_label,
-                format!("shape {leading_shape:?} has more elements than fit in memory"),
-            )
-            .into());
-    }
+    let leading_shape = validate::leading_shape(&starts.shape()).map_err(|e| invalid(&ctx, e))?;
 
     // stream_size attribute of stream_starts: a positive integer.
     let size_label = format!("dataset {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}");
@@ -528,8 +493,13 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
             Some(numeric_name(&ctx, &label, &descriptor(&ctx, &label, ds)?)?)
         }
     };
-    let dtype = infer_dtype(format_version, flac_channels, offsets_type, gains_type)
-        .map_err(|reason| ctx.corrupt(format!("datasets {ARR_OFFSETS}/{ARR_GAINS}"), reason))?;
+    let dtype = flacarray_core::layout::infer_dtype(
+        format_version,
+        flac_channels,
+        offsets_type,
+        gains_type,
+    )
+    .map_err(|reason| ctx.corrupt(format!("datasets {ARR_OFFSETS}/{ARR_GAINS}"), reason))?;
 
     let meta = Meta {
         file: ctx.file.clone(),
@@ -551,7 +521,6 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
         offsets,
         gains,
         offsets_type,
-        gains_type,
         compressed,
         checksums,
     })

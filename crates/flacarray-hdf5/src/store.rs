@@ -8,12 +8,12 @@ use std::path::{Path, PathBuf};
 use flacarray_core::integrity::{Checksums, StoredChecksums};
 use flacarray_core::layout::ARR_COMPRESSED;
 use flacarray_core::{
-    DType, FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamScaling, StreamTable,
+    FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamScaling, StreamTable,
 };
 
 use crate::error::{Error, H5At, Result};
 use crate::read::{Opened, Table, core_meta, open, open_group, read_table};
-use crate::stored::{Dtype, Gains, Offsets, StoredArray};
+use crate::stored::StoredArray;
 use crate::write::{WriteOptions, write_group_with};
 use flacarray_core::Place;
 
@@ -51,11 +51,12 @@ pub struct Hdf5Store {
 
 impl std::fmt::Debug for Hdf5Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hdf5Store")
-            .field("path", &self.path)
-            .field("group", &self.group)
-            .field("replace", &self.replace)
-            .finish_non_exhaustive()
+        // The loaded tables stay out: they can hold millions of entries.
+        let (path, group, replace) = (&self.path, &self.group, self.replace);
+        write!(
+            f,
+            "Hdf5Store {{ path: {path:?}, group: {group:?}, replace: {replace}, .. }}"
+        )
     }
 }
 
@@ -153,7 +154,7 @@ impl FlacArrayReader for Hdf5Store {
     fn read_stream_table(&self, meta: &StoredMeta, rows: Range<usize>) -> Result<StreamTable> {
         let (o, t) = self.load()?;
         let streams = o.ctx.row_streams(meta, rows, t.starts.len())?;
-        t.to_core(&o.ctx, streams)
+        Ok(t.to_core(streams))
     }
 
     fn checksums(&self) -> Result<StoredChecksums> {
@@ -225,33 +226,18 @@ impl FlacArrayWriter for Hdf5Store {
                 .map(|&x| i64::try_from(x).map_err(|_| too_big()))
                 .collect()
         };
-        let (dtype, offsets, gains) = match arr.scaling() {
-            StreamScaling::None if arr.dtype() == DType::Int32 => (Dtype::Int32, None, None),
-            StreamScaling::None => (Dtype::Int64, None, None),
-            StreamScaling::F32 { offsets, gains } => (
-                Dtype::Float32,
-                Some(Offsets::F32(offsets.clone())),
-                Some(Gains::F32(gains.clone())),
-            ),
-            StreamScaling::F64 { offsets, gains } => (
-                Dtype::Float64,
-                Some(Offsets::F64(offsets.clone())),
-                Some(Gains::F64(gains.clone())),
-            ),
-            StreamScaling::I64Offsets(_) => {
-                return Err(Error::InvalidArgument(
-                    "format-0 int64 offsets cannot be written".to_owned(),
-                ));
-            }
-        };
+        if let StreamScaling::I64Offsets(_) = arr.scaling() {
+            return Err(Error::InvalidArgument(
+                "format-0 int64 offsets cannot be written".to_owned(),
+            ));
+        }
         let stored = StoredArray::new(
-            dtype,
+            arr.dtype(),
             arr.leading_shape().to_vec(),
             arr.stream_size() as u64,
             to_i64(arr.stream_starts())?,
             to_i64(arr.stream_nbytes())?,
-            offsets,
-            gains,
+            arr.scaling().clone(),
             arr.compressed().to_vec(),
         )?;
         self.loaded = OnceCell::new();

@@ -1,182 +1,15 @@
 //! The storage-level content of a flacarray group, independent of HDF5.
 
+use flacarray_core::{DType, StreamScaling};
+
 use crate::error::{Error, Result};
 
 pub use flacarray_core::layout::{FORMAT_VERSION, SOFTWARE_VERSION};
 
-/// The element type of the array a group holds. Nothing stores it directly: it follows
-/// from `flac_channels` and the datasets present (see [`StoredArray::dtype`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Dtype {
-    /// 32-bit signed integers.
-    Int32,
-    /// 64-bit signed integers.
-    Int64,
-    /// 32-bit floats.
-    Float32,
-    /// 64-bit floats.
-    Float64,
-}
-
-impl Dtype {
-    /// The numpy name: `"int32"`, `"int64"`, `"float32"` or `"float64"`.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Int32 => "int32",
-            Self::Int64 => "int64",
-            Self::Float32 => "float32",
-            Self::Float64 => "float64",
-        }
-    }
-
-    /// Whether this is a float type (stored with offsets and gains).
-    #[must_use]
-    pub const fn is_float(self) -> bool {
-        matches!(self, Self::Float32 | Self::Float64)
-    }
-
-    /// The FLAC channel count format 1 uses for this type: 1 for 32-bit, 2 for 64-bit.
-    #[must_use]
-    pub const fn v1_channels(self) -> u32 {
-        match self {
-            Self::Int32 | Self::Float32 => 1,
-            Self::Int64 | Self::Float64 => 2,
-        }
-    }
-}
-
-impl From<flacarray_core::DType> for Dtype {
-    fn from(d: flacarray_core::DType) -> Self {
-        match d {
-            flacarray_core::DType::Int32 => Self::Int32,
-            flacarray_core::DType::Int64 => Self::Int64,
-            flacarray_core::DType::Float32 => Self::Float32,
-            flacarray_core::DType::Float64 => Self::Float64,
-        }
-    }
-}
-
-impl From<Dtype> for flacarray_core::DType {
-    fn from(d: Dtype) -> Self {
-        match d {
-            Dtype::Int32 => Self::Int32,
-            Dtype::Int64 => Self::Int64,
-            Dtype::Float32 => Self::Float32,
-            Dtype::Float64 => Self::Float64,
-        }
-    }
-}
-
-impl std::fmt::Display for Dtype {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// Per-stream offsets (`stream_offsets`), one per stream in C order over the leading
-/// shape.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Offsets {
-    /// Offsets of float32 data.
-    F32(Vec<f32>),
-    /// Offsets of float64 data.
-    F64(Vec<f64>),
-    /// Offsets of int64 data in format 0 (format 1 stores int64 losslessly without).
-    I64(Vec<i64>),
-}
-
-impl Offsets {
-    /// Number of offsets.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        match self {
-            Self::F32(v) => v.len(),
-            Self::F64(v) => v.len(),
-            Self::I64(v) => v.len(),
-        }
-    }
-
-    /// Whether there are none.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The HDF5/numpy type name of the values.
-    #[must_use]
-    pub const fn type_name(&self) -> &'static str {
-        match self {
-            Self::F32(_) => "float32",
-            Self::F64(_) => "float64",
-            Self::I64(_) => "int64",
-        }
-    }
-
-    /// The offsets of the streams whose `keep` entry is true, in order.
-    pub(crate) fn select(&self, keep: &[bool]) -> Self {
-        match self {
-            Self::F32(v) => Self::F32(select(v, keep)),
-            Self::F64(v) => Self::F64(select(v, keep)),
-            Self::I64(v) => Self::I64(select(v, keep)),
-        }
-    }
-}
-
-/// Per-stream gains (`stream_gains`, the inverse of the quanta), float data only.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Gains {
-    /// Gains of float32 data.
-    F32(Vec<f32>),
-    /// Gains of float64 data.
-    F64(Vec<f64>),
-}
-
-impl Gains {
-    /// Number of gains.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        match self {
-            Self::F32(v) => v.len(),
-            Self::F64(v) => v.len(),
-        }
-    }
-
-    /// Whether there are none.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The HDF5/numpy type name of the values.
-    #[must_use]
-    pub const fn type_name(&self) -> &'static str {
-        match self {
-            Self::F32(_) => "float32",
-            Self::F64(_) => "float64",
-        }
-    }
-
-    /// The gains of the streams whose `keep` entry is true, in order.
-    pub(crate) fn select(&self, keep: &[bool]) -> Self {
-        match self {
-            Self::F32(v) => Self::F32(select(v, keep)),
-            Self::F64(v) => Self::F64(select(v, keep)),
-        }
-    }
-}
-
-fn select<T: Copy>(v: &[T], keep: &[bool]) -> Vec<T> {
-    v.iter()
-        .zip(keep)
-        .filter_map(|(&x, &k)| k.then_some(x))
-        .collect()
-}
-
 /// Exactly what a flacarray group holds (format 1, or format 0 when read from an old
 /// file), without the HDF5 wrapping.
 ///
-/// Per-stream vectors (`starts`, `nbytes`, offsets, gains) are in C order over
+/// Per-stream vectors (`starts`, `nbytes`, the scaling) are in C order over
 /// [`leading_shape`](Self::leading_shape), the shape of the array without its last
 /// axis (`[1]` for a 1-d array).
 #[derive(Debug, Clone, PartialEq)]
@@ -198,10 +31,9 @@ pub struct StoredArray {
     pub starts: Vec<i64>,
     /// Byte length of each stream.
     pub nbytes: Vec<i64>,
-    /// `stream_offsets`, if present.
-    pub offsets: Option<Offsets>,
-    /// `stream_gains`, if present.
-    pub gains: Option<Gains>,
+    /// `stream_offsets` and `stream_gains`: [`StreamScaling::None`] when both are
+    /// absent (integer data), [`StreamScaling::I64Offsets`] for format-0 int64 data.
+    pub scaling: StreamScaling,
     /// FLAC bytes of the streams. After a selective read
     /// ([`read_group`](crate::read_group) with a keep mask) only the kept streams'
     /// bytes, back to back, with `starts` rebased into this buffer.
@@ -214,33 +46,30 @@ impl StoredArray {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] when the parts disagree (see [`validate`](Self::validate)).
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
-        dtype: Dtype,
+        dtype: DType,
         leading_shape: Vec<usize>,
         stream_size: u64,
         starts: Vec<i64>,
         nbytes: Vec<i64>,
-        offsets: Option<Offsets>,
-        gains: Option<Gains>,
+        scaling: StreamScaling,
         compressed: Vec<u8>,
     ) -> Result<Self> {
         let arr = Self {
             format_version: FORMAT_VERSION,
             software_version: Some(SOFTWARE_VERSION.to_owned()),
-            flac_channels: dtype.v1_channels(),
+            flac_channels: dtype.channels(FORMAT_VERSION),
             leading_shape,
             stream_size,
             starts,
             nbytes,
-            offsets,
-            gains,
+            scaling,
             compressed,
         };
         let got = arr.validate()?;
         if got != dtype {
             return Err(Error::InvalidArgument(format!(
-                "dtype {dtype} asked for, but the offsets and gains given make it {got}"
+                "dtype {dtype} asked for, but the scaling given makes it {got}"
             )));
         }
         Ok(arr)
@@ -264,14 +93,10 @@ impl StoredArray {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for any other combination, naming what was found.
-    pub fn dtype(&self) -> Result<Dtype> {
-        infer_dtype(
-            self.format_version,
-            self.flac_channels,
-            self.offsets.as_ref().map(Offsets::type_name),
-            self.gains.as_ref().map(Gains::type_name),
-        )
-        .map_err(Error::InvalidArgument)
+    pub fn dtype(&self) -> Result<DType> {
+        let (offsets, gains) = self.scaling.stored_types();
+        flacarray_core::layout::infer_dtype(self.format_version, self.flac_channels, offsets, gains)
+            .map_err(Error::InvalidArgument)
     }
 
     /// Checks that the parts agree and returns the dtype: known format version,
@@ -281,7 +106,7 @@ impl StoredArray {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] naming the first problem found.
-    pub fn validate(&self) -> Result<Dtype> {
+    pub fn validate(&self) -> Result<DType> {
         let bad = |msg: String| Err(Error::InvalidArgument(msg));
         if self.format_version > 1 {
             return bad(format!(
@@ -297,18 +122,21 @@ impl StoredArray {
             return bad("stream_size is 0".into());
         }
         let n = self.n_streams()?;
-        for (name, len) in [
-            ("starts", self.starts.len()),
-            ("nbytes", self.nbytes.len()),
-            ("offsets", self.offsets.as_ref().map_or(n, Offsets::len)),
-            ("gains", self.gains.as_ref().map_or(n, Gains::len)),
-        ] {
+        for (name, len) in [("starts", self.starts.len()), ("nbytes", self.nbytes.len())] {
             if len != n {
                 return bad(format!(
                     "{name} has {len} entries for {n} streams (leading shape {:?})",
                     self.leading_shape
                 ));
             }
+        }
+        // Offsets and gains: one of each per stream.
+        if let Err(e) = self.scaling.check(dtype, self.format_version, n) {
+            let msg = match e {
+                flacarray_core::Error::InvalidArgument(m) => m,
+                other => other.to_string(),
+            };
+            return bad(format!("{msg} (leading shape {:?})", self.leading_shape));
         }
         let total = self.compressed.len();
         for (i, (&s, &b)) in self.starts.iter().zip(&self.nbytes).enumerate() {
@@ -342,18 +170,6 @@ pub(crate) fn check_range(
     }
 }
 
-/// The dtype rules ([`flacarray_core::layout::infer_dtype`]) in this crate's type, for
-/// [`StoredArray::dtype`] and the reader. `offsets` and `gains` are the type names of
-/// the datasets present.
-pub(crate) fn infer_dtype(
-    version: u32,
-    channels: u32,
-    offsets: Option<&str>,
-    gains: Option<&str>,
-) -> std::result::Result<Dtype, String> {
-    flacarray_core::layout::infer_dtype(version, channels, offsets, gains).map(Dtype::from)
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "tests")]
 mod tests {
@@ -383,13 +199,7 @@ mod tests {
     }
 
     #[test]
-    fn names_and_channels() {
-        let all = [Dtype::Int32, Dtype::Int64, Dtype::Float32, Dtype::Float64];
-        let names: Vec<_> = all.iter().map(ToString::to_string).collect();
-        assert_eq!(names, ["int32", "int64", "float32", "float64"]);
-        let ch: Vec<_> = all.iter().map(|d| d.v1_channels()).collect();
-        assert_eq!(ch, [1, 2, 1, 2]);
-        assert_eq!(all.map(Dtype::is_float), [false, false, true, true]);
+    fn stream_counts() {
         assert!(SOFTWARE_VERSION.starts_with("flacarray-rs "));
         assert_eq!(n_streams(&[2, 3, 4]), Some(24));
         assert_eq!(n_streams(&[usize::MAX, 2]), None);

@@ -13,8 +13,9 @@ use crate::names::{
     ALL_ARRAYS, ALL_GROUP_ATTRS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS,
     ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
 };
-use crate::stored::{Dtype, FORMAT_VERSION, Gains, Offsets, SOFTWARE_VERSION, StoredArray};
+use crate::stored::{FORMAT_VERSION, SOFTWARE_VERSION, StoredArray};
 use flacarray_core::Place;
+use flacarray_core::{DType, StreamScaling};
 
 /// Options of [`write_group`] and [`write_file`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -75,10 +76,10 @@ pub(crate) fn write_group_with(
             arr.format_version
         )));
     }
-    if dtype.v1_channels() != arr.flac_channels {
+    let channels = dtype.channels(FORMAT_VERSION);
+    if channels != arr.flac_channels {
         return Err(Error::InvalidArgument(format!(
-            "{dtype} data needs {} FLAC channel(s), the array says {}",
-            dtype.v1_channels(),
+            "{dtype} data needs {channels} FLAC channel(s), the array says {}",
             arr.flac_channels
         )));
     }
@@ -94,13 +95,7 @@ pub(crate) fn write_group_with(
         w.set_checksums(c);
     }
     let rows = arr.leading_shape.first().copied().unwrap_or(1);
-    w.write_rows(
-        0..rows,
-        &arr.starts,
-        &arr.nbytes,
-        arr.offsets.as_ref(),
-        arr.gains.as_ref(),
-    )?;
+    w.write_rows(0..rows, &arr.starts, &arr.nbytes, &arr.scaling)?;
     w.write_bytes(0, &arr.compressed)?;
     w.finish()
 }
@@ -110,7 +105,7 @@ pub(crate) fn write_group_with(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupLayout {
     /// Element type of the array (decides `flac_channels` and the float datasets).
-    pub dtype: Dtype,
+    pub dtype: DType,
     /// The array shape without its last axis (`[1]` for one stream).
     pub leading_shape: Vec<usize>,
     /// Samples per stream.
@@ -185,12 +180,12 @@ pub fn create_layout(
         .map_err(ctx.h5(&size_label, "writing"))?;
     let nbytes = new_dataset::<i64>(&group, &ctx, ARR_NBYTES, shape)?;
     let (offsets, gains) = match layout.dtype {
-        Dtype::Int32 | Dtype::Int64 => (None, None),
-        Dtype::Float32 => (
+        DType::Int32 | DType::Int64 => (None, None),
+        DType::Float32 => (
             Some(new_dataset::<f32>(&group, &ctx, ARR_OFFSETS, shape)?),
             Some(new_dataset::<f32>(&group, &ctx, ARR_GAINS, shape)?),
         ),
-        Dtype::Float64 => (
+        DType::Float64 => (
             Some(new_dataset::<f64>(&group, &ctx, ARR_OFFSETS, shape)?),
             Some(new_dataset::<f64>(&group, &ctx, ARR_GAINS, shape)?),
         ),
@@ -234,7 +229,7 @@ impl GroupWriter {
     }
 
     /// Writes rows `rows` of axis 0 of the per-stream tables: `starts`, `nbytes` and
-    /// (float data) `offsets` and `gains` hold the streams of those rows in C order,
+    /// `scaling` (offsets and gains of float data) hold the streams of those rows in C order,
     /// `starts` as byte offsets into the **whole** `compressed` dataset.
     ///
     /// # Errors
@@ -246,8 +241,7 @@ impl GroupWriter {
         rows: Range<usize>,
         starts: &[i64],
         nbytes: &[i64],
-        offsets: Option<&Offsets>,
-        gains: Option<&Gains>,
+        scaling: &StreamScaling,
     ) -> Result<()> {
         let lead = &self.layout.leading_shape;
         let total_rows = lead.first().copied().unwrap_or(1);
@@ -267,17 +261,25 @@ impl GroupWriter {
         write_rows_of(&self.starts, ctx, ARR_STARTS, &rows, &shape, starts)?;
         write_rows_of(&self.nbytes, ctx, ARR_NBYTES, &rows, &shape, nbytes)?;
         let float_tables = (self.offsets.as_ref(), self.gains.as_ref());
-        match (float_tables, offsets, gains) {
-            ((None, None), None, None) => Ok(()),
-            ((Some(o), Some(g)), Some(Offsets::F32(ov)), Some(Gains::F32(gv)))
-                if self.layout.dtype == Dtype::Float32 =>
-            {
+        match (float_tables, scaling) {
+            ((None, None), StreamScaling::None) => Ok(()),
+            (
+                (Some(o), Some(g)),
+                StreamScaling::F32 {
+                    offsets: ov,
+                    gains: gv,
+                },
+            ) if self.layout.dtype == DType::Float32 => {
                 write_rows_of(o, ctx, ARR_OFFSETS, &rows, &shape, ov)?;
                 write_rows_of(g, ctx, ARR_GAINS, &rows, &shape, gv)
             }
-            ((Some(o), Some(g)), Some(Offsets::F64(ov)), Some(Gains::F64(gv)))
-                if self.layout.dtype == Dtype::Float64 =>
-            {
+            (
+                (Some(o), Some(g)),
+                StreamScaling::F64 {
+                    offsets: ov,
+                    gains: gv,
+                },
+            ) if self.layout.dtype == DType::Float64 => {
                 write_rows_of(o, ctx, ARR_OFFSETS, &rows, &shape, ov)?;
                 write_rows_of(g, ctx, ARR_GAINS, &rows, &shape, gv)
             }
@@ -338,7 +340,7 @@ impl GroupWriter {
         let software = vlen("software version", software)?;
         let channels = vlen(
             "channel count",
-            &self.layout.dtype.v1_channels().to_string(),
+            &self.layout.dtype.channels(FORMAT_VERSION).to_string(),
         )?;
         for (name, value) in [
             (ATTR_FORMAT_VERSION, &version),

@@ -7,7 +7,8 @@
 mod common;
 
 use common::{Case, decode_all, decode_range, flat_bools, hdf5_cases, npy_bits};
-use flacarray_hdf5::{Dtype, StoredArray, read_file, read_file_meta};
+use flacarray_core::{DType, StreamScaling};
+use flacarray_hdf5::{StoredArray, read_file, read_file_meta};
 use serde_json::Value;
 
 /// Groups in the format-1 HDF5 fixtures (20 single-group cases + 2 level sweeps of 9).
@@ -35,7 +36,7 @@ fn check_meta(case: &Case, group: &str, format_version: u32) -> StoredArray {
     shape.push(case.stream_size());
     assert_eq!(meta.shape(), shape);
     let expected_channels = if format_version == 1 {
-        meta.dtype.v1_channels()
+        meta.dtype.channels(1)
     } else {
         1
     };
@@ -194,14 +195,11 @@ fn v0_keep_and_slice_reads_match_reference() {
 
 #[test]
 fn all_false_keep_reads_nothing() {
-    let case = hdf5_cases("python-reference")
-        .into_iter()
-        .find(|c| c.name() == "i32_3d_keep_slice_h5")
-        .unwrap();
+    let case = flacarray_testkit::case("python-reference", "i32_3d_keep_slice_h5");
     let arr = read_file(case.h5(), "/flac", Some(&[false; 6])).unwrap();
     assert_eq!(arr.leading_shape, vec![0]);
     assert!(arr.starts.is_empty() && arr.nbytes.is_empty() && arr.compressed.is_empty());
-    assert_eq!(arr.dtype().unwrap(), Dtype::Int32);
+    assert_eq!(arr.dtype().unwrap(), DType::Int32);
     // A mask of the wrong length is the caller's error.
     let err = read_file(case.h5(), "/flac", Some(&[true; 5])).unwrap_err();
     assert!(err.to_string().contains("5 entries"), "{err}");
@@ -210,24 +208,24 @@ fn all_false_keep_reads_nothing() {
 
 #[test]
 fn float_keep_reads_select_offsets_and_gains() {
-    let case = hdf5_cases("python-reference")
-        .into_iter()
-        .find(|c| c.name() == "f64_3d_q1e-15_l0_h5")
-        .unwrap();
+    let case = flacarray_testkit::case("python-reference", "f64_3d_q1e-15_l0_h5");
     let full = read_file(case.h5(), "/flac", None).unwrap();
     let mask = [false, true, true, false];
     let kept = read_file(case.h5(), "/flac", Some(&mask)).unwrap();
-    let (Some(flacarray_hdf5::Offsets::F64(fo)), Some(flacarray_hdf5::Offsets::F64(ko))) =
-        (&full.offsets, &kept.offsets)
+    let (
+        StreamScaling::F64 {
+            offsets: fo,
+            gains: fg,
+        },
+        StreamScaling::F64 {
+            offsets: ko,
+            gains: kg,
+        },
+    ) = (&full.scaling, &kept.scaling)
     else {
-        panic!("float64 offsets")
+        panic!("float64 offsets and gains")
     };
     assert_eq!(ko, &fo[1..3]);
-    let (Some(flacarray_hdf5::Gains::F64(fg)), Some(flacarray_hdf5::Gains::F64(kg))) =
-        (&full.gains, &kept.gains)
-    else {
-        panic!("float64 gains")
-    };
     assert_eq!(kg, &fg[1..3]);
     // Adjacent kept streams are merged into one read: the bytes are one slice.
     let s = full.starts[1] as usize;

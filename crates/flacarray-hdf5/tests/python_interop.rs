@@ -14,50 +14,18 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use common::{Values, decode_all, npy_bits};
+use flacarray_core::{DType, StreamScaling};
 use flacarray_flac::EncoderConfig;
-use flacarray_hdf5::{
-    Dtype, Gains, Offsets, StoredArray, WriteOptions, hdf5, read_file, read_file_meta, write_file,
-};
+use flacarray_hdf5::{StoredArray, WriteOptions, hdf5, read_file, read_file_meta, write_file};
 use flacarray_quant::{Precision, QuantSpec, Quanta};
+use flacarray_testkit::{python, run_python};
 use serde_json::json;
 
-fn python() -> PathBuf {
-    std::env::var_os("FLACARRAY_PYTHON").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-interop/bin/python"),
-        PathBuf::from,
-    )
-}
-
-/// The interpreter, if it can import flacarray and h5py.
-fn usable_python() -> Option<PathBuf> {
-    let py = python();
-    let ok = Command::new(&py)
-        .args(["-c", "import flacarray, h5py, numpy"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        Some(py)
-    } else if std::env::var_os("FLACARRAY_REQUIRE_PYTHON").is_some_and(|v| v == "1") {
-        // scripts/test.sh (and so CI) sets this: there a missing reference package is
-        // a failure, not a reason to skip.
-        panic!(
-            "FLACARRAY_REQUIRE_PYTHON=1 but `{} -c \"import flacarray, h5py, numpy\"` failed; \
-             run scripts/python-venv.sh",
-            py.display()
-        );
-    } else {
-        eprintln!(
-            "NOTE: skipping the Python interop test: `{} -c \"import flacarray, h5py\"` \
-             failed. Run scripts/python-venv.sh or set FLACARRAY_PYTHON.",
-            py.display()
-        );
-        None
-    }
-}
+/// What the interpreter must import for these tests to run.
+const IMPORTS: &str = "flacarray, h5py, numpy";
 
 /// Encodes `ints` (one or two channels interleaved) stream by stream.
 fn pack(streams: &[Vec<i32>], channels: u32, level: u8) -> (Vec<i64>, Vec<i64>, Vec<u8>) {
@@ -109,13 +77,12 @@ fn build() -> Vec<Written> {
     out.push(Written {
         group: "/",
         arr: StoredArray::new(
-            Dtype::Int32,
+            DType::Int32,
             vec![2, 3],
             ss as u64,
             starts,
             nbytes,
-            None,
-            None,
+            StreamScaling::None,
             comp,
         )
         .unwrap(),
@@ -136,13 +103,12 @@ fn build() -> Vec<Written> {
     out.push(Written {
         group: "/i64",
         arr: StoredArray::new(
-            Dtype::Int64,
+            DType::Int64,
             vec![3],
             ss as u64,
             starts,
             nbytes,
-            None,
-            None,
+            StreamScaling::None,
             comp,
         )
         .unwrap(),
@@ -162,13 +128,15 @@ fn build() -> Vec<Written> {
     out.push(Written {
         group: "/f32",
         arr: StoredArray::new(
-            Dtype::Float32,
+            DType::Float32,
             vec![2],
             ss as u64,
             starts,
             nbytes,
-            Some(Offsets::F32(q.offsets)),
-            Some(Gains::F32(q.gains)),
+            StreamScaling::F32 {
+                offsets: q.offsets,
+                gains: q.gains,
+            },
             comp,
         )
         .unwrap(),
@@ -187,13 +155,15 @@ fn build() -> Vec<Written> {
     out.push(Written {
         group: "/deep/er/f64",
         arr: StoredArray::new(
-            Dtype::Float64,
+            DType::Float64,
             vec![4],
             ss as u64,
             starts,
             nbytes,
-            Some(Offsets::F64(q.offsets)),
-            Some(Gains::F64(q.gains)),
+            StreamScaling::F64 {
+                offsets: q.offsets,
+                gains: q.gains,
+            },
             comp,
         )
         .unwrap(),
@@ -208,13 +178,12 @@ fn build() -> Vec<Written> {
     out.push(Written {
         group: "/single",
         arr: StoredArray::new(
-            Dtype::Int32,
+            DType::Int32,
             vec![1],
             ss as u64,
             starts,
             nbytes,
-            None,
-            None,
+            StreamScaling::None,
             comp,
         )
         .unwrap(),
@@ -246,54 +215,26 @@ import json, sys
 import h5py, numpy as np
 import flacarray
 from flacarray.hdf5 import read_array, write_array
+import interop
 
 d = sys.argv[1]
 manifest = json.load(open(f"{d}/manifest.json"))
-checks = 0
-def same(a, b, what):
-    global checks
-    a = np.ascontiguousarray(a)
-    b = np.ascontiguousarray(b)
-    if a.dtype != b.dtype or a.shape != b.shape:
-        sys.exit(f"{what}: dtype/shape {a.dtype}{a.shape} != {b.dtype}{b.shape}")
-    if a.tobytes() != b.tobytes():
-        bad = int(np.flatnonzero(a.reshape(-1).view(np.uint8) != b.reshape(-1).view(np.uint8))[0])
-        sys.exit(f"{what}: values differ (first differing byte {bad})")
-    checks += 1
-
 with h5py.File(f"{d}/rust.h5", "r") as f:
     for e in manifest:
         g = f[e["group"]]
-        expected = np.load(f"{d}/{e['npy']}").reshape(e["shape"])
-        same(read_array(g), expected, f"read_array {e['group']}")
-        same(flacarray.FlacArray.read_hdf5(g).to_array(), expected, f"read_hdf5 {e['group']}")
-        lead = tuple(e["shape"][:-1]) if len(e["shape"]) > 1 else (1,)
-        keep = np.zeros(lead, dtype=bool)
-        keep.reshape(-1)[::2] = True
-        got = read_array(g, keep=keep)
-        want = expected.reshape((-1, e["shape"][-1]))[keep.reshape(-1)]
-        if want.shape[0] == 1:
-            want = want.reshape(-1)
-        same(got, want, f"read_array keep {e['group']}")
+        interop.check_group(g, e, d, read_array, flacarray.FlacArray.read_hdf5, "read_hdf5")
         if e["group"] == "/f32":
             assert g.attrs["units"] == "K", "user attribute lost"
             assert g.attrs["flacarray_format_version"] == "1"
 
 # Python writes all four dtypes; Rust reads them back.
-rng = np.random.default_rng(5)
-arrays = {
-    "/py/i32": (rng.integers(-2**31, 2**31, size=(3, 700)).astype(np.int32), {}),
-    "/py/i64": ((np.cumsum(rng.integers(-1000, 1000, size=(2, 3, 400)), axis=-1) + 2**45).astype(np.int64), {}),
-    "/py/f32": (rng.normal(size=(4, 900)).astype(np.float32), {"quanta": 1e-4}),
-    "/py/f64": (rng.normal(size=(2, 1100)) * 1e3, {"precision": 5}),
-}
 with h5py.File(f"{d}/python.h5", "w") as f:
-    for name, (arr, kw) in arrays.items():
-        g = f.require_group(name)
+    for name, (arr, kw) in interop.python_arrays(np.random.default_rng(5)).items():
+        g = f.require_group(f"/py/{name}")
         write_array(arr, g, level=5, **kw)
         back = read_array(g)
-        np.save(f"{d}/py_{name.split('/')[-1]}.npy", back.reshape(-1))
-print(f"OK {checks}")
+        np.save(f"{d}/py_{name}.npy", back.reshape(-1))
+print(f"OK {interop.checks}")
 "#;
 
 #[test]
@@ -301,7 +242,7 @@ fn python_flacarray_reads_rust_files_and_rust_reads_python_files() {
     let _one = ONE_AT_A_TIME
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let Some(py) = usable_python() else {
+    let Some(py) = python("FLACARRAY_PYTHON", ".venv-interop/bin/python", IMPORTS) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -333,33 +274,17 @@ fn python_flacarray_reads_rust_files_and_rust_reads_python_files() {
         serde_json::to_string(&manifest).unwrap(),
     )
     .unwrap();
-    std::fs::write(d.join("check.py"), PY_SCRIPT).unwrap();
-
-    let out = Command::new(&py)
-        .arg(d.join("check.py"))
-        .arg(d)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "python failed:\nstdout: {stdout}\nstderr: {stderr}"
-    );
+    let stdout = run_python(&py, d, "check.py", PY_SCRIPT, &[d.to_str().unwrap()]);
     // 3 comparisons per group.
-    assert_eq!(
-        stdout.trim(),
-        format!("OK {}", 3 * written.len()),
-        "{stderr}"
-    );
+    assert_eq!(stdout.trim(), format!("OK {}", 3 * written.len()));
 
     // Rust reads what Python wrote and matches what Python read back.
     let py_h5 = d.join("python.h5");
     for (name, dtype) in [
-        ("i32", Dtype::Int32),
-        ("i64", Dtype::Int64),
-        ("f32", Dtype::Float32),
-        ("f64", Dtype::Float64),
+        ("i32", DType::Int32),
+        ("i64", DType::Int64),
+        ("f32", DType::Float32),
+        ("f64", DType::Float64),
     ] {
         let group = format!("/py/{name}");
         let meta = read_file_meta(&py_h5, &group).unwrap();
@@ -416,22 +341,12 @@ fn rust_reads_python_written_matrix_bit_for_bit() {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     use flacarray_core::{DecodedArray, ReadOptions, read_array};
     use flacarray_hdf5::Hdf5Store;
-    let Some(py) = usable_python() else {
+    let Some(py) = python("FLACARRAY_PYTHON", ".venv-interop/bin/python", IMPORTS) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("matrix.py"), PY_MATRIX).unwrap();
-    let out = Command::new(&py)
-        .arg(d.join("matrix.py"))
-        .arg(d)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_python(&py, d, "matrix.py", PY_MATRIX, &[d.to_str().unwrap()]);
     let cases: Vec<serde_json::Value> =
         serde_json::from_slice(&std::fs::read(d.join("matrix.json")).unwrap()).unwrap();
     assert_eq!(cases.len(), 36);

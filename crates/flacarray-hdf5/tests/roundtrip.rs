@@ -4,12 +4,13 @@
 
 mod common;
 
-use common::{decode_all, hdf5_cases};
+use common::decode_all;
+use flacarray_core::{DType, StreamScaling};
 use flacarray_hdf5::hdf5::dataset::Layout;
 use flacarray_hdf5::hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenUnicode};
 use flacarray_hdf5::{
-    Dtype, Error, Gains, Offsets, SOFTWARE_VERSION, StoredArray, WriteOptions, hdf5, read_file,
-    read_group, write_file, write_group,
+    Error, SOFTWARE_VERSION, StoredArray, WriteOptions, hdf5, read_file, read_group, write_file,
+    write_group,
 };
 
 /// One fixture per dtype: (case, group).
@@ -21,10 +22,7 @@ const SOURCES: [(&str, &str); 4] = [
 ];
 
 fn source(name: &str, group: &str) -> StoredArray {
-    let case = hdf5_cases("python-reference")
-        .into_iter()
-        .find(|c| c.name() == name)
-        .unwrap();
+    let case = flacarray_testkit::case("python-reference", name);
     read_file(case.h5(), group, None).unwrap()
 }
 
@@ -61,8 +59,8 @@ fn check_layout(group: &hdf5::Group, arr: &StoredArray) {
         arr.software_version.clone()
     );
     let float = match arr.dtype().unwrap() {
-        Dtype::Float32 => Some(FloatSize::U4),
-        Dtype::Float64 => Some(FloatSize::U8),
+        DType::Float32 => Some(FloatSize::U4),
+        DType::Float64 => Some(FloatSize::U8),
         _ => None,
     };
     let mut expect = vec![
@@ -244,13 +242,15 @@ fn empty_and_single_stream_arrays_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("small.h5");
     let empty = StoredArray::new(
-        Dtype::Float32,
+        DType::Float32,
         vec![0, 3],
         10,
         vec![],
         vec![],
-        Some(Offsets::F32(vec![])),
-        Some(Gains::F32(vec![])),
+        StreamScaling::F32 {
+            offsets: vec![],
+            gains: vec![],
+        },
         vec![],
     )
     .unwrap();
@@ -266,13 +266,12 @@ fn empty_and_single_stream_arrays_round_trip() {
     let signal: Vec<i32> = (0..1000).map(|i| (i * 37) % 101 - 50).collect();
     let bytes = flacarray_flac::encode(&signal, &flacarray_flac::EncoderConfig::default()).unwrap();
     let one = StoredArray::new(
-        Dtype::Int32,
+        DType::Int32,
         vec![1],
         1000,
         vec![0],
         vec![bytes.len() as i64],
-        None,
-        None,
+        StreamScaling::None,
         bytes,
     )
     .unwrap();
@@ -312,24 +311,26 @@ fn inconsistent_arrays_are_refused() {
     a.flac_channels = 3;
     invalid(&a, "no known dtype");
     let mut a = good.clone();
-    a.offsets = Some(Offsets::F64(vec![0.0; 4]));
+    a.scaling = StreamScaling::F64 {
+        offsets: vec![0.0; 4],
+        gains: vec![1.0; 4],
+    };
     invalid(&a, "no known dtype");
     let mut a = good.clone();
     a.leading_shape = vec![];
     invalid(&a, "leading shape");
     // int64 offsets exist only in format 0.
     let mut a = good.clone();
-    a.offsets = Some(Offsets::I64(vec![0; 4]));
+    a.scaling = StreamScaling::I64Offsets(vec![0; 4]);
     invalid(&a, "no known dtype");
     assert!(
         StoredArray::new(
-            Dtype::Float32,
+            DType::Float32,
             vec![1],
             5,
             vec![0],
             vec![0],
-            None,
-            None,
+            StreamScaling::None,
             vec![]
         )
         .is_err()
@@ -386,21 +387,11 @@ fn layout_filled_in_parts_equals_whole_write() {
         let cut = rows - 1;
         for r in [cut..rows, 0..cut] {
             let (lo, hi) = (r.start * per_row, r.end * per_row);
-            let part_offsets = arr.offsets.as_ref().map(|o| match o {
-                Offsets::F32(v) => Offsets::F32(v[lo..hi].to_vec()),
-                Offsets::F64(v) => Offsets::F64(v[lo..hi].to_vec()),
-                Offsets::I64(v) => Offsets::I64(v[lo..hi].to_vec()),
-            });
-            let part_gains = arr.gains.as_ref().map(|g| match g {
-                Gains::F32(v) => Gains::F32(v[lo..hi].to_vec()),
-                Gains::F64(v) => Gains::F64(v[lo..hi].to_vec()),
-            });
             w.write_rows(
                 r.clone(),
                 &arr.starts[lo..hi],
                 &arr.nbytes[lo..hi],
-                part_offsets.as_ref(),
-                part_gains.as_ref(),
+                &arr.scaling.range(lo..hi),
             )
             .unwrap();
         }
@@ -410,7 +401,10 @@ fn layout_filled_in_parts_equals_whole_write() {
         }
         // Out of range and mistyped parts are refused.
         assert!(w.write_bytes(n, &[0]).is_err());
-        assert!(w.write_rows(0..rows + 1, &[], &[], None, None).is_err());
+        assert!(
+            w.write_rows(0..rows + 1, &[], &[], &StreamScaling::None)
+                .is_err()
+        );
         w.finish().unwrap();
         drop(file);
 

@@ -12,10 +12,8 @@
 use std::path::{Path, PathBuf};
 
 use flacarray_core::integrity::{Checksums, header_hash};
-use flacarray_core::{FlacArray, FlacArrayReader, StoredMeta, StreamScaling, read_flacarray_rows};
-use flacarray_hdf5::{
-    Gains, GroupLayout, GroupWriter, Hdf5Store, Offsets, WriteOptions, create_layout, hdf5,
-};
+use flacarray_core::{FlacArray, FlacArrayReader, StoredMeta, read_flacarray_rows};
+use flacarray_hdf5::{GroupLayout, GroupWriter, Hdf5Store, WriteOptions, create_layout, hdf5};
 use mpi::ffi::MPI_Comm;
 use mpi::raw::AsRaw;
 use mpi::topology::Communicator;
@@ -81,24 +79,7 @@ fn write_part(w: &GroupWriter, fa: &FlacArray, first_row: usize, byte_offset: u6
     let rows = rows_of(fa);
     let starts = to_i64(fa.stream_starts().iter().map(|&s| s + byte_offset))?;
     let nbytes = to_i64(fa.stream_nbytes().iter().copied())?;
-    let (offsets, gains) = match fa.scaling() {
-        StreamScaling::F32 { offsets, gains } => (
-            Some(Offsets::F32(offsets.clone())),
-            Some(Gains::F32(gains.clone())),
-        ),
-        StreamScaling::F64 { offsets, gains } => (
-            Some(Offsets::F64(offsets.clone())),
-            Some(Gains::F64(gains.clone())),
-        ),
-        _ => (None, None),
-    };
-    w.write_rows(
-        first_row..first_row + rows,
-        &starts,
-        &nbytes,
-        offsets.as_ref(),
-        gains.as_ref(),
-    )?;
+    w.write_rows(first_row..first_row + rows, &starts, &nbytes, fa.scaling())?;
     let at = usize::try_from(byte_offset)
         .map_err(|_| Error::InvalidArgument(format!("byte offset {byte_offset} too large")))?;
     w.write_bytes(at, fa.compressed())?;
@@ -169,7 +150,7 @@ where
     let file = open_file(comm, path, true);
     let file = agree(comm, file)?;
     let layout = GroupLayout {
-        dtype: props.dtype.into(),
+        dtype: props.dtype,
         leading_shape: props.global_leading_shape(),
         stream_size: props.stream_size as u64,
         compressed_len,

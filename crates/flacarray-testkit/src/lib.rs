@@ -1,8 +1,9 @@
 //! Test support shared by the integration tests of the workspace (a dev-dependency
 //! only, never published): the reference fixtures under `fixtures/` (cases written by
 //! Python flacarray, each a folder with a `case.json`), `.npy` files, bit-exact
-//! comparison of decoded arrays, and the numpy-style reference selection that reads
-//! are checked against.
+//! comparison of decoded arrays, the numpy-style reference selection that reads
+//! are checked against, and the running of the reference Python package
+//! ([`python`], [`run_python`]).
 //!
 //! Every function panics with a message naming the file on any problem: these are
 //! test helpers, where a panic is the failure report.
@@ -14,8 +15,15 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
-use flacarray_core::{DType, DecodedArray};
+use std::cell::Cell;
+
+use flacarray_core::integrity::StoredChecksums;
+use flacarray_core::{
+    CompressOptions, DType, DecodedArray, FlacArrayReader, QuantaOption, ReadOptions, SampleSlice,
+    Selection, StoredMeta, StreamTable, read_array, read_flacarray,
+};
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use serde_json::Value;
 
@@ -136,6 +144,14 @@ pub fn cases(sub: &str, file: &str) -> Vec<Case> {
     }
     out.sort_by_key(Case::name);
     out
+}
+
+/// The case `fixtures/<sub>/<name>`.
+#[must_use]
+pub fn case(sub: &str, name: &str) -> Case {
+    let dir = fixtures(sub).join(name);
+    let json = json(&dir.join("case.json"));
+    Case { dir, json }
 }
 
 /// Shape and values of a `.npy` file.
@@ -340,4 +356,303 @@ pub fn seeded_array(seed: i32) -> flacarray_core::FlacArray {
     let a = ndarray::Array2::from_shape_fn((2, 300), |(i, j)| (i * 1000 + j) as i32 * seed);
     flacarray_core::FlacArray::from_array(&a, &flacarray_core::CompressOptions::default())
         .expect("compress the seeded test array")
+}
+
+/// The helper module of the Python interop scripts (`interop.py`: `same`,
+/// `check_group`, `python_arrays`), written next to each script by [`run_python`].
+pub const INTEROP_PY: &str = include_str!("../python/interop.py");
+
+/// The interpreter named by `$var` (default: `default`, relative to the workspace
+/// root, a venv made by `scripts/python-venv.sh`), if it can `import {imports}`.
+///
+/// When it cannot, the test is skipped with a note on stderr, unless
+/// `FLACARRAY_REQUIRE_PYTHON=1` (set by `scripts/test.sh`, so in CI): then a missing
+/// reference package is a failure and this panics.
+#[must_use]
+pub fn python(var: &str, default: &str, imports: &str) -> Option<PathBuf> {
+    let py = std::env::var_os(var).map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .join(default)
+        },
+        PathBuf::from,
+    );
+    let ok = Command::new(&py)
+        .args(["-c", &format!("import {imports}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        Some(py)
+    } else if std::env::var_os("FLACARRAY_REQUIRE_PYTHON").is_some_and(|v| v == "1") {
+        panic!(
+            "FLACARRAY_REQUIRE_PYTHON=1 but `{} -c \"import {imports}\"` failed; \
+             run scripts/python-venv.sh",
+            py.display()
+        );
+    } else {
+        eprintln!(
+            "NOTE: skipping a Python interop test: `{} -c \"import {imports}\"` failed. \
+             Run scripts/python-venv.sh or set {var}.",
+            py.display()
+        );
+        None
+    }
+}
+
+/// Runs `script` (saved as `dir/<name>`, next to [`INTEROP_PY`] as `dir/interop.py`)
+/// with `args`; returns its stdout, panicking with both streams when it fails.
+pub fn run_python(py: &Path, dir: &Path, name: &str, script: &str, args: &[&str]) -> String {
+    std::fs::write(dir.join("interop.py"), INTEROP_PY).unwrap();
+    let file = dir.join(name);
+    std::fs::write(&file, script).unwrap();
+    let out = Command::new(py).arg(&file).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{} {name} failed:\nstdout: {stdout}\nstderr: {stderr}",
+        py.display()
+    );
+    stdout
+}
+
+/// A read's `expected_keep_indices`: the leading index of every kept stream.
+#[must_use]
+pub fn index_tuples(v: &Value) -> Vec<Vec<usize>> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            t.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| usize::try_from(v.as_u64().unwrap()).unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+/// Counts of [`check_reference_reads`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadsChecked {
+    /// Reads compared.
+    pub reads: usize,
+    /// Of those, full reads (no keep mask, no sample slice, no key).
+    pub full: usize,
+}
+
+/// Replays every read the reference recorded in `reads` (a case's `case.json`) for
+/// `group` against `store` and compares with the reference's output (`.npy` files
+/// under `case_dir`), bit for bit: `[key]` reads through [`read_flacarray`] and
+/// `FlacArray::select`; keep-mask and sample-slice reads through [`read_array`], the
+/// in-memory path (read everything, then select) agreeing, and the kept indices when
+/// asked. `v0` marks flacarray 0.2.4 output ([`flatten_v0`]); slices that 0.4.1 ignores
+/// (a `None` or negative bound, its quirk 1) are compared with [`reference_decoded`].
+pub fn check_reference_reads<R>(
+    store: &R,
+    case_dir: &Path,
+    reads: &[Value],
+    group: &str,
+    v0: bool,
+    what: &str,
+) -> ReadsChecked
+where
+    R: FlacArrayReader,
+    R::Error: std::fmt::Display,
+{
+    let meta = store.metadata().unwrap_or_else(|e| panic!("{what}: {e}"));
+    let (dtype, ss) = (meta.dtype, meta.stream_size);
+    let whole = |no_flatten| {
+        read_array(
+            store,
+            &ReadOptions {
+                no_flatten,
+                ..Default::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
+        .array
+    };
+    // The same values in global shape, for computing the quirk reads.
+    let global = whole(true);
+    let mut done = ReadsChecked::default();
+    for (k, read) in reads.iter().enumerate() {
+        if read["group"].as_str() != Some(group) {
+            continue;
+        }
+        let what = format!("{what}: read {k} ({})", read["function"]);
+        let expected_file = case_dir.join(read["expected"].as_str().unwrap());
+        let no_flatten = read["no_flatten"].as_bool().unwrap_or(false);
+        if let Some(key) = read["key"].as_str() {
+            let fa = read_flacarray(store, None, no_flatten).unwrap_or_else(|e| panic!("{e}"));
+            let ours = fa.select(key).unwrap();
+            assert_same(&ours, &npy_decoded(&expected_file, dtype), &what);
+            done.reads += 1;
+            continue;
+        }
+        let keep: Option<Vec<bool>> = (!read["keep"].is_null()).then(|| flat_bools(&read["keep"]));
+        let (slice, quirk) = match read["stream_slice"].as_array() {
+            None => (SampleSlice::FULL, false),
+            Some(b) => {
+                let s = SampleSlice::new(b[0].as_i64(), b[1].as_i64());
+                // 0.4.1 ignores a slice with a None or negative bound (quirk 1).
+                let quirk = b
+                    .iter()
+                    .any(|v| v.is_null() || v.as_i64().is_some_and(|x| x < 0));
+                (s, quirk)
+            }
+        };
+        let opts = ReadOptions {
+            keep: keep.as_deref(),
+            stream_slice: slice,
+            keep_indices: read["keep_indices"].as_bool().unwrap_or(false),
+            no_flatten,
+            threads: None,
+        };
+        let sel = read_array(store, &opts).unwrap_or_else(|e| panic!("{what}: {e}"));
+        let want = if quirk {
+            reference_decoded(
+                &global,
+                keep.as_deref(),
+                slice.resolve(ss).unwrap(),
+                no_flatten,
+            )
+        } else if v0 {
+            flatten_v0(npy_decoded(&expected_file, dtype), &sel.array)
+        } else {
+            npy_decoded(&expected_file, dtype)
+        };
+        assert_same(&sel.array, &want, &what);
+        if keep.is_none() && read["stream_slice"].is_null() {
+            assert_same(&whole(false), &want, &format!("{what}: full read"));
+            done.full += 1;
+        }
+        if opts.keep_indices {
+            let exp = index_tuples(&read["expected_keep_indices"]);
+            assert_eq!(sel.indices.as_ref().unwrap(), &exp, "{what}: indices");
+        }
+        // The in-memory path (read everything, then select) agrees.
+        let fa = read_flacarray(store, None, no_flatten).unwrap_or_else(|e| panic!("{e}"));
+        let again = fa.decompress(&opts).unwrap();
+        assert_same(&again.array, &sel.array, &format!("{what}: in-memory"));
+        done.reads += 1;
+    }
+    done
+}
+
+/// [`read_array`] of every sample of the streams whose `keep` entry is true.
+pub fn read_kept<R>(store: &R, keep: &[bool]) -> Selection
+where
+    R: FlacArrayReader,
+    R::Error: std::fmt::Display,
+{
+    let opts = ReadOptions {
+        keep: Some(keep),
+        ..Default::default()
+    };
+    read_array(store, &opts).unwrap_or_else(|e| panic!("keep-mask read: {e}"))
+}
+
+/// Asserts that `text` (typically an error message) contains `needle`, showing the
+/// whole text when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "{needle:?} not in: {text}");
+}
+
+/// A reader that counts the bytes it is asked for ([`check_range_reads`]).
+pub struct Counting<R> {
+    /// The reader counted.
+    pub inner: R,
+    /// Bytes of `compressed` asked for so far.
+    pub bytes: Cell<u64>,
+}
+
+impl<R: FlacArrayReader> FlacArrayReader for Counting<R> {
+    type Error = R::Error;
+    fn metadata(&self) -> Result<StoredMeta, R::Error> {
+        self.inner.metadata()
+    }
+    fn read_stream_table(
+        &self,
+        m: &StoredMeta,
+        rows: Range<usize>,
+    ) -> Result<StreamTable, R::Error> {
+        self.inner.read_stream_table(m, rows)
+    }
+    fn read_bytes(&self, start: u64, out: &mut [u8]) -> Result<(), R::Error> {
+        self.bytes.set(self.bytes.get() + out.len() as u64);
+        self.inner.read_bytes(start, out)
+    }
+    fn checksums(&self) -> Result<StoredChecksums, R::Error> {
+        self.inner.checksums()
+    }
+}
+
+/// Two float32 timestreams of `n` samples (drift, a tone and white noise) for
+/// [`check_range_reads`]; [`range_read_options`] quantizes them.
+#[must_use]
+pub fn long_signal(n: usize) -> ndarray::Array2<f32> {
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    ndarray::Array2::from_shape_fn((2, n), |(r, i)| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let t = i as f64;
+        let noise = ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.4;
+        (1.0 + r as f64 + 0.2 * (t * 1e-3).sin() + noise) as f32
+    })
+}
+
+/// The compression of [`long_signal`] in the range-read tests: quanta 1e-4.
+#[must_use]
+pub fn range_read_options() -> CompressOptions {
+    CompressOptions {
+        quanta: Some(QuantaOption::Scalar(1e-4)),
+        ..Default::default()
+    }
+}
+
+/// With `store` holding [`long_signal`] (written with [`range_read_options`]): a 1%
+/// sample range of the second stream, at the start, the middle and the end, equals
+/// the full decode's samples and fetches at most 3% of that stream's bytes.
+pub fn check_range_reads<R: FlacArrayReader>(store: R)
+where
+    R::Error: std::fmt::Debug,
+{
+    let store = Counting {
+        inner: store,
+        bytes: Cell::new(0),
+    };
+    let meta = store.metadata().unwrap();
+    let n = meta.stream_size;
+    let full = read_array(&store, &ReadOptions::default()).unwrap().array;
+    let full = full.as_array::<f32>().unwrap().clone();
+    let total = store.bytes.get();
+    assert_eq!(total, meta.total_bytes);
+    for start in [0, 250_001, n - n / 100] {
+        store.bytes.set(0);
+        let keep = [false, true];
+        let sel = read_array(
+            &store,
+            &ReadOptions {
+                keep: Some(&keep),
+                stream_slice: SampleSlice::new(Some(start as i64), Some((start + n / 100) as i64)),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+        .array;
+        let got = sel.as_array::<f32>().unwrap();
+        let row: Vec<f32> = full.index_axis(Axis(0), 1).iter().copied().collect();
+        assert_eq!(got.as_slice().unwrap(), &row[start..start + n / 100]);
+        // One stream of the two is kept: its bytes are half the total.
+        let read = store.bytes.get();
+        assert!(
+            read * 100 <= total / 2 * 3,
+            "1% from {start}: read {read} of the stream's {} bytes",
+            total / 2
+        );
+    }
 }

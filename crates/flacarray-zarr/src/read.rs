@@ -139,28 +139,7 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
     let starts_label = format!("array {ARR_STARTS}");
     require_integer(ctx, &starts_label, &starts_arr)?;
     let leading_u64 = starts_arr.shape().to_vec();
-    if leading_u64.is_empty() {
-        return Err(ctx
-            .corrupt(
-                starts_label,
-                "is a scalar; it must have at least one axis (the leading shape)",
-            )
-            .into());
-    }
-    let leading_shape: Vec<usize> = leading_u64
-        .iter()
-        .map(|&d| usize::try_from(d).ok())
-        .collect::<Option<_>>()
-        .ok_or_else(|| ctx.corrupt(&starts_label, format!("shape {leading_u64:?} too large")))?;
-    leading_shape
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| {
-            ctx.corrupt(
-                &starts_label,
-                format!("shape {leading_shape:?} has more elements than fit in memory"),
-            )
-        })?;
+    let leading_shape = validate::leading_shape(&leading_u64).map_err(|e| invalid(ctx, e))?;
 
     // stream_size: a positive JSON integer in the attributes of stream_starts.
     let size_label = format!("array {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}");
@@ -487,12 +466,7 @@ fn check_node(ctx: &Ctx, label: &str, path: &std::path::Path, depth: usize) -> R
 
 /// A refusal of the core's validator, as this crate's error naming store and group.
 pub(crate) fn invalid(ctx: &Ctx, e: validate::Invalid) -> Error {
-    let object = if e.object == ATTR_STREAM_SIZE {
-        format!("array {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}")
-    } else {
-        format!("array {}", e.object)
-    };
-    ctx.corrupt(object, e.reason).into()
+    ctx.invalid("array", e).into()
 }
 
 /// Reads a whole array as `T` (missing chunks read as the fill value).

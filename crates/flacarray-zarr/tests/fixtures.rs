@@ -6,11 +6,9 @@
 
 mod common;
 
-use common::{
-    Case, assert_same, files_under, flat_bools, flatten_v0, npy_decoded, reference_decoded,
-    zarr_cases,
-};
-use flacarray_core::{FlacArrayReader, ReadOptions, SampleSlice, read_array, read_flacarray};
+use common::{Case, files_under, zarr_cases};
+use flacarray_core::FlacArrayReader;
+use flacarray_testkit::check_reference_reads;
 use flacarray_zarr::ZarrStore;
 use serde_json::Value;
 
@@ -62,89 +60,9 @@ fn check_all(sub: &str, format_version: u32) -> (usize, usize, usize) {
                 v2 += 1;
             }
 
-            let full = read_array(&store, &ReadOptions::default())
-                .unwrap_or_else(|e| panic!("{what}: {e}"))
-                .array;
-            let global = read_array(
-                &store,
-                &ReadOptions {
-                    no_flatten: true,
-                    ..Default::default()
-                },
-            )
-            .unwrap()
-            .array;
-            let mut compared_full = 0;
-            for (k, read) in case.reads().iter().enumerate() {
-                if read["group"].as_str() != Some(group.as_str()) {
-                    continue;
-                }
-                let what = format!("{what}: read {k} ({})", read["function"]);
-                let expected_file = case.dir.join(read["expected"].as_str().unwrap());
-                let no_flatten = read["no_flatten"].as_bool().unwrap_or(false);
-                if let Some(key) = read["key"].as_str() {
-                    let fa = read_flacarray(&store, None, no_flatten).unwrap();
-                    let ours = fa.select(key).unwrap();
-                    assert_same(&ours, &npy_decoded(&expected_file, dtype), &what);
-                    reads += 1;
-                    continue;
-                }
-                let keep: Option<Vec<bool>> =
-                    (!read["keep"].is_null()).then(|| flat_bools(&read["keep"]));
-                let (slice, quirk) = match read["stream_slice"].as_array() {
-                    None => (SampleSlice::FULL, false),
-                    Some(b) => {
-                        let s = SampleSlice::new(b[0].as_i64(), b[1].as_i64());
-                        // 0.4.1 ignores a slice with a None or negative bound (quirk 1).
-                        let quirk = b
-                            .iter()
-                            .any(|v| v.is_null() || v.as_i64().is_some_and(|x| x < 0));
-                        (s, quirk)
-                    }
-                };
-                let opts = ReadOptions {
-                    keep: keep.as_deref(),
-                    stream_slice: slice,
-                    keep_indices: read["keep_indices"].as_bool().unwrap_or(false),
-                    no_flatten,
-                    threads: None,
-                };
-                let sel = read_array(&store, &opts).unwrap_or_else(|e| panic!("{what}: {e}"));
-                let want = if quirk {
-                    reference_decoded(
-                        &global,
-                        keep.as_deref(),
-                        slice.resolve(ss).unwrap(),
-                        no_flatten,
-                    )
-                } else if v0 {
-                    flatten_v0(npy_decoded(&expected_file, dtype), &sel.array)
-                } else {
-                    npy_decoded(&expected_file, dtype)
-                };
-                assert_same(&sel.array, &want, &what);
-                if keep.is_none() && read["stream_slice"].is_null() {
-                    assert_same(&full, &want, &format!("{what}: full read"));
-                    compared_full += 1;
-                }
-                if opts.keep_indices {
-                    let exp: Vec<Vec<usize>> = read["expected_keep_indices"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|t| {
-                            t.as_array()
-                                .unwrap()
-                                .iter()
-                                .map(|v| v.as_u64().unwrap() as usize)
-                                .collect()
-                        })
-                        .collect();
-                    assert_eq!(sel.indices.as_ref().unwrap(), &exp, "{what}: indices");
-                }
-                reads += 1;
-            }
-            assert!(compared_full > 0, "{what}: no full read to compare with");
+            let done = check_reference_reads(&store, &case.dir, &case.reads(), &group, v0, &what);
+            assert!(done.full > 0, "{what}: no full read to compare with");
+            reads += done.reads;
             groups += 1;
         }
     }
@@ -169,10 +87,7 @@ fn v0_zarr_fixtures_match_the_reference() {
 /// `stream_starts = [0]` has no chunk at all, and the reader takes it as 0.
 #[test]
 fn missing_fill_value_chunks_read_as_zero() {
-    let case = zarr_cases("python-reference")
-        .into_iter()
-        .find(|c| c.name() == "i64_1d_l8_zarr3")
-        .unwrap();
+    let case = flacarray_testkit::case("python-reference", "i64_1d_l8_zarr3");
     let files = files_under(&case.zarr());
     assert!(
         files.iter().any(|f| f == "stream_starts/zarr.json"),

@@ -15,70 +15,25 @@
 //! flacarray and zarr 3) and `$FLACARRAY_PYTHON_ZARR2` (default
 //! `.venv-interop-zarr2/bin/python`, flacarray and zarr 2), made by
 //! `scripts/python-venv.sh`. A test is skipped, with a note on stderr, only when its
-//! interpreter is missing.
+//! interpreter cannot import them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use common::{assert_same, npy, write_npy};
 use flacarray_core::{
     CompressOptions, DType, DecodedArray, FlacArrayReader, PrecisionOption, QuantaOption,
     ReadOptions, conformance, read_array, write_array,
 };
+use flacarray_testkit::{python, run_python};
 use flacarray_zarr::{ZarrFormat, ZarrStore};
 use ndarray::{ArrayD, IxDyn};
 use serde_json::json;
 
-fn interpreter(var: &str, default: &str) -> PathBuf {
-    std::env::var_os(var).map_or_else(
-        || {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../..")
-                .join(default)
-        },
-        PathBuf::from,
-    )
-}
-
-/// The interpreter, unless it is missing (then a note on stderr).
-fn python(var: &str, default: &str) -> Option<PathBuf> {
-    let py = interpreter(var, default);
-    if py.exists() {
-        Some(py)
-    } else if std::env::var_os("FLACARRAY_REQUIRE_PYTHON").is_some_and(|v| v == "1") {
-        // scripts/test.sh (and so CI) sets this: there a missing reference package is
-        // a failure, not a reason to skip.
-        panic!(
-            "FLACARRAY_REQUIRE_PYTHON=1 but {} does not exist; run scripts/python-venv.sh",
-            py.display()
-        );
-    } else {
-        eprintln!(
-            "NOTE: skipping a Python interop test: {} does not exist. Run \
-             scripts/python-venv.sh or set {var}.",
-            py.display()
-        );
-        None
-    }
-}
-
-/// Runs `script` with `args`; returns stdout, panicking with both streams on failure.
-fn run(py: &Path, script: &str, dir: &Path, args: &[&str]) -> String {
-    let file = dir.join("script.py");
-    std::fs::write(&file, script).unwrap();
-    let out = Command::new(py).arg(&file).args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{} failed:\nstdout: {stdout}\nstderr: {stderr}",
-        py.display()
-    );
-    stdout
-}
+/// What each interpreter must import for these tests to run.
+const IMPORTS: &str = "flacarray, zarr, numpy";
 
 struct Group {
     name: &'static str,
@@ -201,40 +156,19 @@ fn write_rust_store(
 
 const READ_RUST: &str = r#"
 import json, sys
-import numpy as np
 import zarr
 import flacarray
 from flacarray.zarr import read_array
+import interop
 
 d, store = sys.argv[1], sys.argv[2]
 manifest = json.load(open(f"{d}/manifest_{store}.json"))
-checks = 0
-def same(a, b, what):
-    global checks
-    a = np.ascontiguousarray(a)
-    b = np.ascontiguousarray(b)
-    if a.dtype != b.dtype or a.shape != b.shape:
-        sys.exit(f"{what}: dtype/shape {a.dtype}{a.shape} != {b.dtype}{b.shape}")
-    if a.tobytes() != b.tobytes():
-        sys.exit(f"{what}: values differ")
-    checks += 1
-
 for e in manifest:
     path = e["group"].strip("/")
     g = zarr.open_group(store=f"{d}/{store}", mode="r", path=path) if path else zarr.open_group(store=f"{d}/{store}", mode="r")
     assert g.attrs["flacarray_format_version"] == "1"
-    expected = np.load(f"{d}/{e['npy']}").reshape(e["shape"])
-    same(read_array(g), expected, f"read_array {e['group']}")
-    same(flacarray.FlacArray.read_zarr(g).to_array(), expected, f"read_zarr {e['group']}")
-    lead = tuple(e["shape"][:-1]) if len(e["shape"]) > 1 else (1,)
-    keep = np.zeros(lead, dtype=bool)
-    keep.reshape(-1)[::2] = True
-    got = read_array(g, keep=keep)
-    want = expected.reshape((-1, e["shape"][-1]))[keep.reshape(-1)]
-    if want.shape[0] == 1:
-        want = want.reshape(-1)
-    same(got, want, f"read_array keep {e['group']}")
-print(f"OK {checks} zarr {zarr.__version__}")
+    interop.check_group(g, e, d, read_array, flacarray.FlacArray.read_zarr, "read_zarr")
+print(f"OK {interop.checks} zarr {zarr.__version__}")
 "#;
 
 const WRITE_PY: &str = r#"
@@ -242,17 +176,13 @@ import sys
 import numpy as np
 import zarr
 from flacarray.zarr import read_array, write_array
+import interop
 
 d, store = sys.argv[1], sys.argv[2]
 rng = np.random.default_rng(5)
-arrays = {
-    "i32": (rng.integers(-2**31, 2**31, size=(3, 700)).astype(np.int32), {}),
-    "i64": ((np.cumsum(rng.integers(-1000, 1000, size=(2, 3, 400)), axis=-1) + 2**45).astype(np.int64), {}),
-    "f32": (rng.normal(size=(4, 900)).astype(np.float32), {"quanta": 1e-4}),
-    "f64": (rng.normal(size=(2, 1100)) * 1e3, {"precision": 5}),
-    # Large enough for zarr-python to split `compressed` into several chunks.
-    "big": (rng.integers(-2**31, 2**31, size=(8, 200000)).astype(np.int32), {}),
-}
+arrays = interop.python_arrays(rng)
+# Large enough for zarr-python to split `compressed` into several chunks.
+arrays["big"] = (rng.integers(-2**31, 2**31, size=(8, 200000)).astype(np.int32), {})
 root = zarr.open_group(store=f"{d}/{store}", mode="w")
 py = root.require_group("py")
 for name, (arr, kw) in arrays.items():
@@ -319,15 +249,7 @@ fn rust_reads_python(d: &Path, store: &str, gzip: bool) -> usize {
         // A keep-mask read: the first and last streams.
         let n = zs.metadata().unwrap().n_streams();
         let keep: Vec<bool> = (0..n).map(|i| i == 0 || i == n - 1).collect();
-        let kept = read_array(
-            &zs,
-            &ReadOptions {
-                keep: Some(&keep),
-                ..Default::default()
-            },
-        )
-        .unwrap()
-        .array;
+        let kept = flacarray_testkit::read_kept(&zs, &keep).array;
         let (_, want_bits) = common::bits(&want);
         let (kept_shape, kept_bits) = common::bits(&kept);
         let ss = *want.shape().last().unwrap();
@@ -351,7 +273,7 @@ fn rust_reads_python(d: &Path, store: &str, gzip: bool) -> usize {
 
 #[test]
 fn python_zarr3_reads_rust_stores_and_rust_reads_python_stores() {
-    let Some(py) = python("FLACARRAY_PYTHON", ".venv-interop/bin/python") else {
+    let Some(py) = python("FLACARRAY_PYTHON", ".venv-interop/bin/python", IMPORTS) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -367,14 +289,26 @@ fn python_zarr3_reads_rust_stores_and_rust_reads_python_stores() {
             serde_json::to_string(&manifest).unwrap(),
         )
         .unwrap();
-        let out = run(&py, READ_RUST, d, &[d.to_str().unwrap(), store]);
+        let out = run_python(
+            &py,
+            d,
+            "read_rust.py",
+            READ_RUST,
+            &[d.to_str().unwrap(), store],
+        );
         assert!(
             out.trim()
                 .starts_with(&format!("OK {} zarr 3.", 3 * manifest.len())),
             "{store}: {out}"
         );
     }
-    let out = run(&py, WRITE_PY, d, &[d.to_str().unwrap(), "python_v3.zarr"]);
+    let out = run_python(
+        &py,
+        d,
+        "write.py",
+        WRITE_PY,
+        &[d.to_str().unwrap(), "python_v3.zarr"],
+    );
     assert!(out.starts_with("OK 3."), "{out}");
     assert!(d.join("python_v3.zarr/py/i32/zarr.json").is_file());
     let chunked = rust_reads_python(d, "python_v3.zarr", true);
@@ -388,7 +322,11 @@ fn python_zarr3_reads_rust_stores_and_rust_reads_python_stores() {
 
 #[test]
 fn python_zarr2_reads_rust_v2_stores_and_rust_reads_zarr2_stores() {
-    let Some(py) = python("FLACARRAY_PYTHON_ZARR2", ".venv-interop-zarr2/bin/python") else {
+    let Some(py) = python(
+        "FLACARRAY_PYTHON_ZARR2",
+        ".venv-interop-zarr2/bin/python",
+        IMPORTS,
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -400,13 +338,25 @@ fn python_zarr2_reads_rust_v2_stores_and_rust_reads_zarr2_stores() {
         serde_json::to_string(&manifest).unwrap(),
     )
     .unwrap();
-    let out = run(&py, READ_RUST, d, &[d.to_str().unwrap(), store]);
+    let out = run_python(
+        &py,
+        d,
+        "read_rust.py",
+        READ_RUST,
+        &[d.to_str().unwrap(), store],
+    );
     assert!(
         out.trim()
             .starts_with(&format!("OK {} zarr 2.", 3 * manifest.len())),
         "{out}"
     );
-    let out = run(&py, WRITE_PY, d, &[d.to_str().unwrap(), "python_v2.zarr"]);
+    let out = run_python(
+        &py,
+        d,
+        "write.py",
+        WRITE_PY,
+        &[d.to_str().unwrap(), "python_v2.zarr"],
+    );
     assert!(out.starts_with("OK 2."), "{out}");
     assert!(d.join("python_v2.zarr/py/i32/.zgroup").is_file());
     assert!(d.join("python_v2.zarr/py/i32/compressed/.zarray").is_file());

@@ -12,7 +12,8 @@
 use std::ops::Range;
 use std::path::Path;
 
-use flacarray_hdf5::{Dtype, Gains, Offsets, StoredArray};
+use flacarray_core::{DType, StreamScaling};
+use flacarray_hdf5::StoredArray;
 
 pub use flacarray_testkit::{Case, fixtures, flat_bools};
 
@@ -88,10 +89,10 @@ pub fn decode_range(arr: &StoredArray, range: Range<u64>) -> Values {
     let ss = arr.stream_size;
     let len = usize::try_from(range.end - range.start).unwrap();
     let mut out = match dtype {
-        Dtype::Int32 => Values::I32(Vec::new()),
-        Dtype::Int64 => Values::I64(Vec::new()),
-        Dtype::Float32 => Values::F32(Vec::new()),
-        Dtype::Float64 => Values::F64(Vec::new()),
+        DType::Int32 => Values::I32(Vec::new()),
+        DType::Int64 => Values::I64(Vec::new()),
+        DType::Float32 => Values::F32(Vec::new()),
+        DType::Float64 => Values::F64(Vec::new()),
     };
     for i in 0..n {
         let dec = flacarray_flac::decode_range(stream_bytes(arr, i), ss, range.clone())
@@ -112,13 +113,16 @@ pub fn decode_range(arr: &StoredArray, range: Range<u64>) -> Values {
             (_, Values::I32(v)) => v.extend_from_slice(&samples),
             (1, Values::I64(v)) => v.extend(wide()),
             (0, Values::I64(v)) => {
-                let Some(Offsets::I64(off)) = &arr.offsets else {
+                let StreamScaling::I64Offsets(off) = &arr.scaling else {
                     panic!("v0 int64 without int64 offsets")
                 };
                 v.extend(flacarray_quant::v0::add_offsets_i64(&samples, len, &[off[i]]).unwrap());
             }
             (version, Values::F32(v)) => {
-                let (Some(Offsets::F32(off)), Some(Gains::F32(gain))) = (&arr.offsets, &arr.gains)
+                let StreamScaling::F32 {
+                    offsets: off,
+                    gains: gain,
+                } = &arr.scaling
                 else {
                     panic!("float32 without float32 offsets/gains")
                 };
@@ -133,7 +137,10 @@ pub fn decode_range(arr: &StoredArray, range: Range<u64>) -> Values {
                 v.extend(o);
             }
             (version, Values::F64(v)) => {
-                let (Some(Offsets::F64(off)), Some(Gains::F64(gain))) = (&arr.offsets, &arr.gains)
+                let StreamScaling::F64 {
+                    offsets: off,
+                    gains: gain,
+                } = &arr.scaling
                 else {
                     panic!("float64 without float64 offsets/gains")
                 };
