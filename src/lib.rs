@@ -10,6 +10,11 @@
 //! - [`hdf5`] (feature `hdf5`, on by default): flacarray's HDF5 layout (`flacarray-hdf5`);
 //! - [`zarr`] (feature `zarr`, on by default): the same layout in Zarr v2/v3 directory
 //!   stores (`flacarray-zarr`);
+//! - [`npy`]: numpy `.npy` files in and out, checked against hostile headers;
+//! - [`store`] (features `hdf5` and `zarr`): a flacarray group in an HDF5 file or a
+//!   Zarr store, chosen from the path;
+//! - [`options`]: per-stream quanta and precisions checked against the data;
+//! - [`verify`]: decoding every stream of an array as a check;
 //! - `mpi` (feature `mpi`, off by default): arrays split over MPI ranks along axis 0
 //!   (`flacarray-mpi`).
 
@@ -41,6 +46,13 @@ pub use flacarray_hdf5 as hdf5;
 /// feature `zarr`).
 #[cfg(feature = "zarr")]
 pub use flacarray_zarr as zarr;
+
+pub mod npy;
+pub mod options;
+pub mod verify;
+
+#[cfg(all(feature = "hdf5", feature = "zarr"))]
+pub mod store;
 
 /// The MPI-distributed FlacArray (crate `flacarray-mpi`; cargo feature `mpi`).
 #[cfg(feature = "mpi")]

@@ -9,7 +9,6 @@ use flacarray::{
     CompressOptions, DType, DecodedArray, FlacArray, PrecisionOption, QuantaOption, ReadOptions,
     SampleSlice, parse_index,
 };
-use ndarray::ArrayD;
 use serde_json::json;
 
 use crate::cli::{CompressArgs, DecompressArgs, InfoArgs, VerifyArgs};
@@ -23,33 +22,7 @@ pub fn dtype_size(d: DType) -> u64 {
     if d.is_64bit() { 8 } else { 4 }
 }
 
-/// The leading shape flacarray uses for an array of `shape`: all but the last axis,
-/// `(1,)` for one-dimensional data.
-fn leading_of(shape: &[usize]) -> Vec<usize> {
-    match shape.split_last() {
-        Some((_, [])) | None => vec![1],
-        Some((_, lead)) => lead.to_vec(),
-    }
-}
-
-/// Checks that a per-stream file has the leading shape (a 1-d input also accepts a
-/// scalar or a single value) and returns its values in C order.
-fn per_stream<T: Clone>(
-    arr: &ArrayD<T>,
-    leading: &[usize],
-    path: &std::path::Path,
-) -> Result<Vec<T>> {
-    let ok = arr.shape() == leading || (leading == [1] && arr.len() == 1);
-    if !ok {
-        bail!(
-            "{}: shape {} does not match the input's leading shape {}",
-            path.display(),
-            fmt_shape(arr.shape()),
-            fmt_shape(leading)
-        );
-    }
-    Ok(arr.iter().cloned().collect())
-}
+use flacarray::options::{leading_of, per_stream, precisions};
 
 /// The compression options of `flacarray compress` for data of `dtype` and `shape`.
 ///
@@ -83,29 +56,19 @@ pub fn compress_options(
     let quanta = if let Some(q) = args.quant.quanta {
         Some(QuantaOption::Scalar(q))
     } else if let Some(p) = &args.quanta_file {
-        Some(QuantaOption::PerStream(per_stream(
-            &npy::read_f64(p)?,
-            &leading,
-            p,
-        )?))
+        let values = per_stream(&npy::read_f64(p)?, &leading);
+        Some(QuantaOption::PerStream(
+            values.with_context(|| p.display().to_string())?,
+        ))
     } else {
         None
     };
     let precision = if let Some(p) = args.quant.precision {
         Some(PrecisionOption::Scalar(p))
     } else if let Some(p) = &args.precision_file {
-        let values = per_stream(&npy::read_f64(p)?, &leading, p)?;
-        let ints = values
-            .iter()
-            .map(|&v| {
-                if v.fract() == 0.0 && v >= f64::from(i32::MIN) && v <= f64::from(i32::MAX) {
-                    // Checked above: an integer inside the i32 range.
-                    Ok(v as i32)
-                } else {
-                    Err(anyhow!("{}: precision {v} is not an integer", p.display()))
-                }
-            })
-            .collect::<Result<Vec<i32>>>()?;
+        let values = per_stream(&npy::read_f64(p)?, &leading);
+        let ints = values.and_then(|v| precisions(&v));
+        let ints = ints.with_context(|| p.display().to_string())?;
         Some(PrecisionOption::PerStream(ints))
     } else {
         None
@@ -119,21 +82,8 @@ pub fn compress_options(
     })
 }
 
-/// Splits a per-stream option to the streams `lo..hi`. An option too short for them
-/// becomes empty, which the array layer rejects as having the wrong length.
 #[cfg(feature = "mpi")]
-pub(crate) fn sub_options(opts: &CompressOptions, lo: usize, hi: usize) -> CompressOptions {
-    let mut o = opts.clone();
-    if let Some(QuantaOption::PerStream(v)) = &opts.quanta {
-        let part = v.get(lo..hi).map(<[f64]>::to_vec).unwrap_or_default();
-        o.quanta = Some(QuantaOption::PerStream(part));
-    }
-    if let Some(PrecisionOption::PerStream(v)) = &opts.precision {
-        let part = v.get(lo..hi).map(<[i32]>::to_vec).unwrap_or_default();
-        o.precision = Some(PrecisionOption::PerStream(part));
-    }
-    o
-}
+pub(crate) use flacarray::options::sub_options;
 
 /// Compresses `data`, advancing `progress` by the streams done (the library reports
 /// them as its workers finish; the bytes do not depend on it).
@@ -228,10 +178,7 @@ pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
     let mut store_args = args.clone();
     store_args.output = resolved.clone();
     let store = output_store(&store_args);
-    let kind = match store {
-        Store::Hdf5 { .. } => crate::outcheck::OutputKind::Hdf5,
-        Store::Zarr { .. } => crate::outcheck::OutputKind::Zarr,
-    };
+    let kind = crate::outcheck::OutputKind::of(&store);
     if spooled.is_none() {
         crate::outcheck::check_input(&args.input)?;
     }
@@ -240,7 +187,8 @@ pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
     inputs.extend(args.precision_file.as_deref());
     crate::outcheck::check_output(&resolved, &inputs, kind, args.force)?;
     // Check the options against the header before reading the data.
-    let named = |e: anyhow::Error| {
+    let named = |e: flacarray::npy::Error| {
+        let e = anyhow::Error::new(e);
         if spooled.is_some() {
             anyhow!(
                 "{}",
@@ -269,7 +217,7 @@ pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
         .map_err(compress_error)
         .with_context(|| args.input.display().to_string())?;
     p.phase("writing");
-    store.write(&fa, args.force)?;
+    crate::storage::write(&store, &fa, args.force)?;
     p.finish();
     if !args.common.quiet {
         let input_bytes = data.shape().iter().product::<usize>() as u64 * dtype_size(data.dtype());
@@ -354,6 +302,18 @@ pub fn decompress_selection(
         let range = resolve(n)?.resolve(n)?;
         return Ok(DecodedArray::empty(dtype, &[0, range.len()])?);
     }
+    if args.samples.is_some() {
+        // Only the frames holding the samples are read (whole streams for a long range).
+        let (_, n, _) = store.meta()?;
+        let read = ReadOptions {
+            keep: keep.as_deref(),
+            stream_slice: resolve(n)?,
+            no_flatten: args.no_flatten,
+            threads,
+            ..ReadOptions::default()
+        };
+        return Ok(store.read_selection(&read)?);
+    }
     let fa = store.read(keep.as_deref(), args.no_flatten)?;
     let stream_slice = resolve(fa.stream_size())?;
     decode_with_progress(&fa, stream_slice, threads, progress).with_context(|| store.describe())
@@ -425,16 +385,7 @@ pub fn decompress(args: &DecompressArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// Which compression levels a FLAC block size comes from (flacarray's encoder uses
-/// libFLAC's presets: 1152 samples for levels 0-2, 4096 for 3-8).
-#[must_use]
-pub fn levels_for_block_size(block: u32) -> &'static str {
-    match block {
-        1152 => "0-2",
-        4096 => "3-8",
-        _ => "unknown",
-    }
-}
+pub use flacarray::store::levels_for_block_size;
 
 /// `flacarray info`.
 ///
@@ -444,30 +395,23 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
     let store = Store::for_path(&args.store.input, &args.store.group);
     let info = store.read_info()?;
     let meta = &info.meta;
-    let nbytes = &info.table.nbytes;
-    let n = nbytes.len();
-    let (min, max) = nbytes
-        .iter()
-        .fold((u64::MAX, 0), |(lo, hi), &b| (lo.min(b), hi.max(b)));
-    let min = min.min(max);
-    let mean = nbytes.iter().sum::<u64>() as f64 / n.max(1) as f64;
-    let input_bytes = (n * meta.stream_size) as u64 * dtype_size(meta.dtype);
-    let ratio = input_bytes as f64 / meta.total_bytes.max(1) as f64;
-    let si = flacarray::flac::read_stream_info(&info.first_stream)
+    let sum = info
+        .summary()
         .map_err(|e| anyhow!("{}: stream 0: STREAMINFO: {e}", store.describe()))?;
-    // A single stream is reported 1-d, as it reads back.
-    let shape = if meta.leading_shape == [1] {
-        vec![meta.stream_size]
-    } else {
-        let mut s = meta.leading_shape.clone();
-        s.push(meta.stream_size);
-        s
-    };
-    let (path, group) = match &store {
-        Store::Hdf5 { path, group } | Store::Zarr { path, group, .. } => {
-            (path.display().to_string(), group.clone())
-        }
-    };
+    let (si, shape, n, input_bytes, ratio) = (
+        &sum.stream_info,
+        &sum.shape,
+        sum.n_streams,
+        sum.input_bytes,
+        sum.ratio,
+    );
+    let (min, mean, max) = (
+        sum.min_stream_bytes,
+        sum.mean_stream_bytes,
+        sum.max_stream_bytes,
+    );
+    let nbytes = &info.table.nbytes;
+    let (path, group) = (store.path().display().to_string(), store.group());
     if args.json {
         let v = json!({
             "file": path,
@@ -506,7 +450,7 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         info.software_version.as_deref().unwrap_or("unknown")
     )?;
     writeln!(out, "dtype:            {}", meta.dtype)?;
-    writeln!(out, "shape:            {}", fmt_shape(&shape))?;
+    writeln!(out, "shape:            {}", fmt_shape(shape))?;
     writeln!(out, "streams:          {n} of {} samples", meta.stream_size)?;
     writeln!(out, "input bytes:      {input_bytes}")?;
     writeln!(out, "compressed bytes: {}", meta.total_bytes)?;
@@ -530,16 +474,7 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// What `flacarray verify` checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VerifyReport {
-    /// Streams decoded.
-    pub streams: usize,
-    /// Samples decoded (per channel), all streams.
-    pub samples: u64,
-    /// Compressed bytes of those streams.
-    pub bytes: u64,
-}
+pub use flacarray::verify::VerifyReport;
 
 /// Decodes every stream of the stored array, a block of streams at a time.
 ///
@@ -556,22 +491,10 @@ pub fn verify_store(store: &Store, quiet: bool, threads: Option<usize>) -> Resul
 /// # Errors
 /// The first stream that does not decode (to exactly `stream_size` samples).
 pub fn verify_array(fa: &FlacArray, quiet: bool, threads: Option<usize>) -> Result<VerifyReport> {
-    let n = fa.n_streams();
-    let p = progress::bar(quiet, Some(n as u64), "verifying");
-    // 1% of the streams at a time: the progress moves and the decoded values held at
-    // once stay a hundredth of the array.
-    let block = n.div_ceil(100).max(1);
-    for lo in (0..n).step_by(block) {
-        let hi = (lo + block).min(n);
-        fa.decompress_streams(lo..hi, SampleSlice::FULL, threads)?;
-        p.inc((hi - lo) as u64);
-    }
+    let p = progress::bar(quiet, Some(fa.n_streams() as u64), "verifying");
+    let r = flacarray::verify::verify(fa, threads, &|n| p.inc(n as u64))?;
     p.finish();
-    Ok(VerifyReport {
-        streams: n,
-        samples: (n * fa.stream_size()) as u64,
-        bytes: fa.stream_nbytes().iter().sum(),
-    })
+    Ok(r)
 }
 
 /// `flacarray verify`.

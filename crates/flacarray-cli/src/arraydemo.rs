@@ -49,7 +49,7 @@ pub fn run_and_print(args: &ArrayDemoArgs, out: &mut dyn Write) -> Result<()> {
         };
         let compress = || {
             let fa = FlacArray::from_decoded(&case.data, &opts, None).context(case.name)?;
-            store.write(&fa, true)?;
+            crate::storage::write(&store, &fa, true)?;
             Ok(fa)
         };
         let decompress = |_: &FlacArray| {

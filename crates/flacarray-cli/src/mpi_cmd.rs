@@ -152,7 +152,12 @@ fn compress(world: &SimpleCommunicator, args: &CompressArgs, out: &mut dyn Write
         let mut inputs = vec![args.input.as_path()];
         inputs.extend(args.quanta_file.as_deref());
         inputs.extend(args.precision_file.as_deref());
-        crate::outcheck::checked(&args.output, &inputs, store.output_kind(), args.force)
+        crate::outcheck::checked(
+            &args.output,
+            &inputs,
+            crate::outcheck::OutputKind::of(&store),
+            args.force,
+        )
     });
     agree_on(world, checked.transpose())?;
     let header = (|| {

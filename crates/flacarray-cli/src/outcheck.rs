@@ -12,7 +12,6 @@
 //! - the directory that will hold the output must exist.
 
 use std::fs;
-use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
@@ -28,6 +27,17 @@ pub enum OutputKind {
     Hdf5,
     /// A Zarr directory store a group is added to (created when missing).
     Zarr,
+}
+
+impl OutputKind {
+    /// The kind of output `store` is.
+    #[must_use]
+    pub fn of(store: &crate::storage::Store) -> Self {
+        match store {
+            crate::storage::Store::Hdf5 { .. } => Self::Hdf5,
+            crate::storage::Store::Zarr { .. } => Self::Zarr,
+        }
+    }
 }
 
 /// The path `output` names once symbolic links are followed: the link's target for a
@@ -70,30 +80,7 @@ pub fn is_zarr_store(dir: &Path) -> bool {
     dir.join("zarr.json").is_file() || dir.join(".zgroup").is_file()
 }
 
-/// Whether the file starts with the HDF5 signature (at byte 0 or after a user block
-/// of 512, 1024, 2048, ... bytes).
-#[must_use]
-pub fn looks_like_hdf5(path: &Path) -> bool {
-    const SIG: &[u8; 8] = b"\x89HDF\r\n\x1a\n";
-    let Ok(mut f) = fs::File::open(path) else {
-        return false;
-    };
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut at = 0u64;
-    let mut buf = [0u8; 8];
-    while at + 8 <= len {
-        if std::io::Seek::seek(&mut f, std::io::SeekFrom::Start(at)).is_err()
-            || f.read_exact(&mut buf).is_err()
-        {
-            return false;
-        }
-        if &buf == SIG {
-            return true;
-        }
-        at = if at == 0 { 512 } else { at * 2 };
-    }
-    false
-}
+pub use flacarray::store::looks_like_hdf5;
 
 /// Checks `output` (already resolved by [`resolve_output`]) against the rules of this
 /// module. `inputs` are the files or stores the command reads.
