@@ -16,6 +16,7 @@ use flacarray_quant::{
 use rayon::prelude::*;
 
 use crate::dtype::{DType, InputRef, OutputMut, StreamScaling};
+use crate::nonfinite::{NonFinite, Run, fill_stream};
 use crate::error::{Error, Result, from_quant, stream_name};
 
 /// How the quanta of float streams is chosen (one of the two is required for float
@@ -62,6 +63,12 @@ pub struct CompressOptions {
     /// Default `true`: libFLAC (so flacarray 0.4.1) decodes them, and they save
     /// about 1.7% on `int64` data with small values.
     pub escape_coding: bool,
+    /// Keep NaN and ±inf in float data instead of refusing them: their positions and
+    /// values are recorded per stream and the gaps filled before quantization
+    /// ([`crate::NonFinite`]). An array that holds any is written in format 2, which
+    /// flacarray 0.4.1 refuses. Default `false`: a non-finite sample is an error
+    /// naming its stream.
+    pub keep_nonfinite: bool,
 }
 
 impl Default for CompressOptions {
@@ -72,6 +79,7 @@ impl Default for CompressOptions {
             precision: None,
             threads: None,
             escape_coding: true,
+            keep_nonfinite: false,
         }
     }
 }
@@ -126,13 +134,23 @@ pub(crate) struct Encoded {
     pub starts: Vec<u64>,
     pub nbytes: Vec<u64>,
     pub scaling: StreamScaling,
+    /// Kept non-finite samples (only when some stream has any).
+    pub nonfinite: Option<NonFinite>,
 }
 
-/// Per-worker state: the encoder and the integer scratch of one stream.
-struct EncWorker {
-    enc: Encoder,
+/// Per-worker state: the encoder and the scratch of one stream.
+#[derive(Default)]
+struct Scratch {
     ints: Vec<i32>,
     wide: Vec<i64>,
+    fill32: Vec<f32>,
+    fill64: Vec<f64>,
+}
+
+/// Per-worker state: the encoder and the scratch of one stream.
+struct EncWorker {
+    enc: Encoder,
+    s: Scratch,
 }
 
 /// One chunk's output: its streams' bytes back to back, their lengths and their
@@ -141,6 +159,10 @@ struct ChunkOut {
     bytes: Vec<u8>,
     nbytes: Vec<u64>,
     params: Vec<(f64, f64)>,
+    /// Non-finite runs of the chunk's streams and their count per stream (with
+    /// `keep_nonfinite` only).
+    runs: Vec<Run>,
+    run_counts: Vec<usize>,
 }
 
 /// The quantization rule of a float call, in the data type.
@@ -251,7 +273,10 @@ pub(crate) fn compress(
             starts: Vec::with_capacity(n_streams),
             nbytes: Vec::with_capacity(n_streams),
             scaling: StreamScaling::None,
+            nonfinite: None,
         };
+        let mut runs = Vec::new();
+        let mut run_counts = Vec::new();
         let mut params: Vec<(f64, f64)> = Vec::with_capacity(if is_float { n_streams } else { 0 });
         // Waves bound the memory held in unconcatenated chunk buffers to
         // `wave * CHUNK_SAMPLES` samples' worth of bytes, whatever the array size.
@@ -262,14 +287,18 @@ pub(crate) fn compress(
                     || {
                         Encoder::new(cfg.clone()).map(|enc| EncWorker {
                             enc,
-                            ints: Vec::new(),
-                            wide: Vec::new(),
+                            s: Scratch::default(),
                         })
                     },
                     |w, r| match w {
-                        Ok(w) => {
-                            encode_chunk(input, &spec, r.clone(), stream_size, leading, w, split)
-                        }
+                        Ok(w) => encode_chunk(
+                            input,
+                            &spec,
+                            r.clone(),
+                            (stream_size, leading),
+                            w,
+                            (split, opts.keep_nonfinite),
+                        ),
                         Err(e) => Err(Error::InvalidArgument(e.to_string())),
                     },
                 )
@@ -285,6 +314,8 @@ pub(crate) fn compress(
                 }
                 out.bytes.extend_from_slice(&c.bytes);
                 params.extend_from_slice(&c.params);
+                runs.extend_from_slice(&c.runs);
+                run_counts.extend_from_slice(&c.run_counts);
             }
         }
         #[allow(clippy::cast_possible_truncation)]
@@ -300,6 +331,13 @@ pub(crate) fn compress(
                 },
                 DType::Int32 | DType::Int64 => StreamScaling::None,
             };
+        }
+        if !runs.is_empty() {
+            out.nonfinite = Some(NonFinite::from_counts(
+                &run_counts,
+                runs,
+                dtype == DType::Float64,
+            ));
         }
         Ok(out)
     })?
@@ -350,16 +388,18 @@ fn encode_chunk(
     input: InputRef<'_>,
     spec: &Spec<'_>,
     r: Range<usize>,
-    ss: usize,
-    leading: &[usize],
+    (ss, leading): (usize, &[usize]),
     w: &mut EncWorker,
-    split: bool,
+    (split, keep): (bool, bool),
 ) -> Result<ChunkOut> {
     let mut c = ChunkOut {
         bytes: Vec::new(),
         nbytes: Vec::with_capacity(r.len()),
         params: Vec::new(),
+        runs: Vec::new(),
+        run_counts: Vec::new(),
     };
+    let s = &mut w.s;
     for g in r {
         let span = g * ss..(g + 1) * ss;
         let flac_err = |e| Error::Flac {
@@ -371,31 +411,47 @@ fn encode_chunk(
                 encode_ints(&mut w.enc, &x[span], split, &mut c.bytes).map_err(flac_err)?
             }
             InputRef::I64(x) => {
-                split_i64(&x[span], &mut w.ints);
-                encode_ints(&mut w.enc, &w.ints, split, &mut c.bytes).map_err(flac_err)?
+                split_i64(&x[span], &mut s.ints);
+                encode_ints(&mut w.enc, &s.ints, split, &mut c.bytes).map_err(flac_err)?
             }
             InputRef::F32(x) => {
-                let Spec::F32(s) = spec else {
+                let Spec::F32(q) = spec else {
                     return Err(Error::InvalidArgument(
                         "missing float32 quantization".into(),
                     ));
                 };
-                w.ints.resize(ss, 0);
-                let p = quantize_one(&x[span], s, g, leading, &mut w.ints)?;
+                let mut x = &x[span];
+                if keep {
+                    let n = fill_stream(x, &mut s.fill32, &mut c.runs);
+                    c.run_counts.push(n);
+                    if n > 0 {
+                        x = &s.fill32;
+                    }
+                }
+                s.ints.resize(ss, 0);
+                let p = quantize_one(x, q, g, leading, &mut s.ints)?;
                 c.params.push((f64::from(p.0), f64::from(p.1)));
-                encode_ints(&mut w.enc, &w.ints, split, &mut c.bytes).map_err(flac_err)?
+                encode_ints(&mut w.enc, &s.ints, split, &mut c.bytes).map_err(flac_err)?
             }
             InputRef::F64(x) => {
-                let Spec::F64(s) = spec else {
+                let Spec::F64(q) = spec else {
                     return Err(Error::InvalidArgument(
                         "missing float64 quantization".into(),
                     ));
                 };
-                w.wide.resize(ss, 0);
-                let p = quantize_one(&x[span], s, g, leading, &mut w.wide)?;
+                let mut x = &x[span];
+                if keep {
+                    let n = fill_stream(x, &mut s.fill64, &mut c.runs);
+                    c.run_counts.push(n);
+                    if n > 0 {
+                        x = &s.fill64;
+                    }
+                }
+                s.wide.resize(ss, 0);
+                let p = quantize_one(x, q, g, leading, &mut s.wide)?;
                 c.params.push(p);
-                split_i64(&w.wide, &mut w.ints);
-                encode_ints(&mut w.enc, &w.ints, split, &mut c.bytes).map_err(flac_err)?
+                split_i64(&s.wide, &mut s.ints);
+                encode_ints(&mut w.enc, &s.ints, split, &mut c.bytes).map_err(flac_err)?
             }
         };
         c.nbytes.push(n as u64);
@@ -568,6 +624,8 @@ pub(crate) struct Source<'a> {
     pub dtype: DType,
     pub scaling: &'a StreamScaling,
     pub version: u32,
+    /// Kept non-finite samples, written over the decoded values.
+    pub nonfinite: Option<&'a NonFinite>,
 }
 
 impl<'a> Source<'a> {
@@ -724,7 +782,11 @@ pub(crate) fn decode(
             } else {
                 dequantize_stream(&w.ints, offsets[g], gains[g], o)
             };
-            r.map_err(|e| from_quant(e, g, src.leading))
+            r.map_err(|e| from_quant(e, g, src.leading))?;
+            if let Some(nf) = src.nonfinite {
+                nf.apply(g, &range, o);
+            }
+            Ok(())
         }),
         OutputMut::F64(o) => run(src, sel, len, o, |w, g, bytes, o| {
             let StreamScaling::F64 { offsets, gains } = src.scaling else {
@@ -751,7 +813,11 @@ pub(crate) fn decode(
                 join_i64(&w.ints, &mut w.wide);
                 dequantize_stream(&w.wide, offsets[g], gains[g], o)
             };
-            r.map_err(|e| from_quant(e, g, src.leading))
+            r.map_err(|e| from_quant(e, g, src.leading))?;
+            if let Some(nf) = src.nonfinite {
+                nf.apply(g, &range, o);
+            }
+            Ok(())
         }),
     }
 }
@@ -811,6 +877,7 @@ mod split_tests {
             dtype,
             scaling: &e.scaling,
             version: 1,
+            nonfinite: e.nonfinite.as_ref(),
         }
     }
 

@@ -48,7 +48,9 @@ mod array;
 mod codec;
 mod dtype;
 mod error;
+mod logical;
 mod lowlevel;
+mod nonfinite;
 mod select;
 mod store;
 
@@ -67,6 +69,8 @@ pub use dtype::{DType, DecodedArray, Element, StreamScaling};
 #[doc(hidden)]
 pub use dtype::{InputRef, OutputMut};
 pub use error::{Error, Result, stream_name};
+pub use logical::{LogicalArray, LogicalDType, Value};
+pub use nonfinite::{NonFinite, NonFiniteFlag, Run};
 pub use lowlevel::{
     Compressed, DecompressOptions, StreamsRef, array_compress, array_decompress,
     array_decompress_slice,
