@@ -16,8 +16,8 @@ use flacarray_quant::{
 use rayon::prelude::*;
 
 use crate::dtype::{DType, InputRef, OutputMut, StreamScaling};
-use crate::nonfinite::{NonFinite, Run, fill_stream};
 use crate::error::{Error, Result, from_quant, stream_name};
+use crate::nonfinite::{NonFinite, Run, fill_stream};
 
 /// How the quanta of float streams is chosen (one of the two is required for float
 /// data, and neither may be given for integer data).

@@ -304,7 +304,15 @@ pub enum OutputMut<'a> {
 /// Every array constructor and typed decoder of this crate is generic over it, so an
 /// unsupported element type (`u16`, `bool`, ...) is a compile-time error.
 pub trait Element:
-    crate::logical::Value + sealed::Sealed + Copy + Default + Send + Sync + std::fmt::Debug + PartialEq + 'static
+    crate::logical::Value
+    + sealed::Sealed
+    + Copy
+    + Default
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + PartialEq
+    + 'static
 {
     /// The runtime tag of the type.
     const DTYPE: DType;

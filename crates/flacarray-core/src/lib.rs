@@ -70,13 +70,13 @@ pub use dtype::{DType, DecodedArray, Element, StreamScaling};
 pub use dtype::{InputRef, OutputMut};
 pub use error::{Error, Result, stream_name};
 pub use logical::{LogicalArray, LogicalDType, Value};
-pub use nonfinite::{NonFinite, NonFiniteFlag, Run};
 pub use lowlevel::{
     Compressed, DecompressOptions, StreamsRef, array_compress, array_decompress,
     array_decompress_slice,
 };
+pub use nonfinite::{NonFinite, NonFiniteFlag, Run};
 pub use select::{Index, SampleSlice, parse_index};
 pub use store::{
-    FlacArrayReader, FlacArrayWriter, MemoryStore, StoredMeta, StreamTable, read_array,
-    read_flacarray, read_flacarray_rows, write_array,
+    FlacArrayReader, FlacArrayWriter, MemoryStore, StoredExtension, StoredMeta, StreamTable,
+    read_array, read_flacarray, read_flacarray_rows, write_array,
 };

@@ -348,10 +348,18 @@ fn converted<T>(_: &[T]) -> Option<InputRef<'_>> {
     None
 }
 
-impl_value!(i32, Int32, i32, |x| x, |s| Some(s), |x| Some(InputRef::I32(x)));
-impl_value!(i64, Int64, i64, |x| x, |s| Some(s), |x| Some(InputRef::I64(x)));
-impl_value!(f32, Float32, f32, |x| x, |s| Some(s), |x| Some(InputRef::F32(x)));
-impl_value!(f64, Float64, f64, |x| x, |s| Some(s), |x| Some(InputRef::F64(x)));
+impl_value!(i32, Int32, i32, |x| x, |s| Some(s), |x| Some(
+    InputRef::I32(x)
+));
+impl_value!(i64, Int64, i64, |x| x, |s| Some(s), |x| Some(
+    InputRef::I64(x)
+));
+impl_value!(f32, Float32, f32, |x| x, |s| Some(s), |x| Some(
+    InputRef::F32(x)
+));
+impl_value!(f64, Float64, f64, |x| x, |s| Some(s), |x| Some(
+    InputRef::F64(x)
+));
 impl_value!(
     bool,
     Bool,
@@ -364,11 +372,46 @@ impl_value!(
     },
     converted
 );
-impl_value!(i8, Int8, i32, |x| i32::from(x), |s| Self::try_from(s).ok(), converted);
-impl_value!(i16, Int16, i32, |x| i32::from(x), |s| Self::try_from(s).ok(), converted);
-impl_value!(u8, Uint8, i32, |x| i32::from(x), |s| Self::try_from(s).ok(), converted);
-impl_value!(u16, Uint16, i32, |x| i32::from(x), |s| Self::try_from(s).ok(), converted);
-impl_value!(u32, Uint32, i64, |x| i64::from(x), |s| Self::try_from(s).ok(), converted);
+impl_value!(
+    i8,
+    Int8,
+    i32,
+    |x| i32::from(x),
+    |s| Self::try_from(s).ok(),
+    converted
+);
+impl_value!(
+    i16,
+    Int16,
+    i32,
+    |x| i32::from(x),
+    |s| Self::try_from(s).ok(),
+    converted
+);
+impl_value!(
+    u8,
+    Uint8,
+    i32,
+    |x| i32::from(x),
+    |s| Self::try_from(s).ok(),
+    converted
+);
+impl_value!(
+    u16,
+    Uint16,
+    i32,
+    |x| i32::from(x),
+    |s| Self::try_from(s).ok(),
+    converted
+);
+impl_value!(
+    u32,
+    Uint32,
+    i64,
+    |x| i64::from(x),
+    |s| Self::try_from(s).ok(),
+    converted
+);
 // The same 64 bits: values at or above 2^63 are stored as negative int64.
 impl_value!(
     u64,
@@ -434,15 +477,22 @@ mod tests {
     fn out_of_range_stored_values_are_refused() {
         let a = ndarray::arr1(&[0_i32, 1, 2]).into_dyn();
         let e = LogicalArray::from_decoded(DecodedArray::Int32(a.clone()), LogicalDType::Bool);
-        assert!(matches!(e, Err(Error::Corrupt(ref m)) if m.contains("2")), "{e:?}");
+        assert!(
+            matches!(e, Err(Error::Corrupt(ref m)) if m.contains("2")),
+            "{e:?}"
+        );
         let b = LogicalArray::from_decoded(DecodedArray::Int32(a), LogicalDType::Uint8)
             .and_then(LogicalArray::into_array::<u8>)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(b.as_slice(), Some(&[0_u8, 1, 2][..]));
         let neg = ndarray::arr1(&[-1_i32]).into_dyn();
-        assert!(LogicalArray::from_decoded(DecodedArray::Int32(neg), LogicalDType::Uint16).is_err());
+        assert!(
+            LogicalArray::from_decoded(DecodedArray::Int32(neg), LogicalDType::Uint16).is_err()
+        );
         let big = ndarray::arr1(&[1_i64 << 32]).into_dyn();
-        assert!(LogicalArray::from_decoded(DecodedArray::Int64(big), LogicalDType::Uint32).is_err());
+        assert!(
+            LogicalArray::from_decoded(DecodedArray::Int64(big), LogicalDType::Uint32).is_err()
+        );
         let wrong = ndarray::arr1(&[1_i64]).into_dyn();
         assert!(matches!(
             LogicalArray::from_decoded(DecodedArray::Int64(wrong), LogicalDType::Uint8),
@@ -454,7 +504,10 @@ mod tests {
     fn float16_nan_payloads_survive_the_float32_path() {
         for bits in [0x7e00_u16, 0x7c01, 0xfd55, 0x7c00, 0xfc00, 0x3c00, 0x0001] {
             let h = f16::from_bits(bits);
-            assert_eq!(f16::from_stored(h.to_stored()).map(f16::to_bits), Some(bits));
+            assert_eq!(
+                f16::from_stored(h.to_stored()).map(f16::to_bits),
+                Some(bits)
+            );
         }
     }
 }

@@ -389,9 +389,9 @@ impl NonFinite {
                     let start = usize::try_from(gap)
                         .ok()
                         .and_then(|gap| end.checked_add(gap));
-                    let stop = start.zip(usize::try_from(len).ok()).and_then(|(s, l)| {
-                        s.checked_add(l).filter(|&e| e <= stream_size && l > 0)
-                    });
+                    let stop = start
+                        .zip(usize::try_from(len).ok())
+                        .and_then(|(s, l)| s.checked_add(l).filter(|&e| e <= stream_size && l > 0));
                     let (Some(start), Some(stop)) = (start, stop) else {
                         return Err(corrupt(format!(
                             "stream {}: a run of {len} samples {gap} after sample {end} does \
@@ -456,7 +456,9 @@ impl NonFinite {
             )));
         }
         if self.float64 != float64 {
-            return Err(corrupt("the table's float width does not match the data".into()));
+            return Err(corrupt(
+                "the table's float width does not match the data".into(),
+            ));
         }
         for g in 0..n_streams {
             let mut end = 0;

@@ -15,9 +15,12 @@ use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
 
 use crate::array::{FlacArray, FlacArrayParts, ReadOptions, Selection};
 use crate::codec::CompressOptions;
-use crate::dtype::{DType, DecodedArray, Element, StreamScaling};
+use crate::dtype::{DType, DecodedArray, StreamScaling};
 use crate::error::{Error, Result, stream_name};
 use crate::integrity::{self, ATTR_CHECKSUMS, Checksums, StoredChecksums};
+use crate::layout::{ARR_NONFINITE_FLAGS, ATTR_DTYPE};
+use crate::logical::LogicalDType;
+use crate::nonfinite::NonFinite;
 use crate::select::{index_tuples, kept_streams};
 use crate::validate;
 
@@ -111,6 +114,80 @@ pub trait FlacArrayReader {
     fn checksums(&self) -> Result<StoredChecksums, Self::Error> {
         Ok(StoredChecksums::default())
     }
+
+    /// What the group stores beyond flacarray 0.4.1's layout
+    /// ([`crate::layout::ATTR_DTYPE`], [`crate::layout::ARR_NONFINITE_FLAGS`] and
+    /// [`crate::layout::ARR_NONFINITE_RUNS`]); the default has none of it. A backend
+    /// that does not implement this must refuse format 2 in [`Self::metadata`].
+    ///
+    /// # Errors
+    /// Whatever the backend reports.
+    fn extension(&self, meta: &StoredMeta) -> Result<StoredExtension, Self::Error> {
+        let _ = meta;
+        Ok(StoredExtension::default())
+    }
+}
+
+/// The stored form of what a group holds beyond flacarray 0.4.1's layout, as a
+/// backend reads it (checked by the reader, see [`FlacArray::with_extension`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredExtension {
+    /// The group attribute [`crate::layout::ATTR_DTYPE`], when present.
+    pub dtype: Option<String>,
+    /// The arrays [`crate::layout::ARR_NONFINITE_FLAGS`] (one flag per stream of the
+    /// whole stored leading shape, C order) and [`crate::layout::ARR_NONFINITE_RUNS`],
+    /// when present.
+    pub nonfinite: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl StoredExtension {
+    /// What `arr` stores beyond flacarray 0.4.1's layout, for a writer: the recorded
+    /// type (only when it is not the stored type) and the non-finite flags and runs.
+    #[must_use]
+    pub fn of(arr: &FlacArray) -> Self {
+        let logical = arr.logical_dtype();
+        Self {
+            dtype: (!logical.is_stored()).then(|| logical.name().to_string()),
+            nonfinite: arr
+                .nonfinite()
+                .map(|nf| (nf.flags(arr.stream_size()), nf.encode())),
+        }
+    }
+
+    /// Applies it to `fa`, whose streams are the flat streams `streams` of the stored
+    /// leading shape in `meta`.
+    fn apply(self, fa: FlacArray, meta: &StoredMeta, streams: &[usize]) -> Result<FlacArray> {
+        if self == Self::default() {
+            return Ok(fa);
+        }
+        let logical = match &self.dtype {
+            None => LogicalDType::from(meta.dtype),
+            Some(name) => LogicalDType::from_name(name).map_err(|_| {
+                Error::Corrupt(format!("attribute {ATTR_DTYPE}: unknown type {name:?}"))
+            })?,
+        };
+        let nonfinite = match self.nonfinite {
+            None => None,
+            Some((flags, runs)) => {
+                if flags.len() != meta.n_streams() {
+                    return Err(Error::Corrupt(format!(
+                        "{ARR_NONFINITE_FLAGS}: {} flags for {} streams",
+                        flags.len(),
+                        meta.n_streams()
+                    )));
+                }
+                let all = NonFinite::decode(
+                    &flags,
+                    &runs,
+                    meta.stream_size,
+                    &meta.leading_shape,
+                    meta.dtype == DType::Float64,
+                )?;
+                Some(all.select(streams))
+            }
+        };
+        fa.with_extension(logical, nonfinite)
+    }
 }
 
 /// The recorded checksums that apply to this group: `None` without the attribute or
@@ -152,7 +229,7 @@ pub fn write_array<W, T, S, D>(
 ) -> Result<(), W::Error>
 where
     W: FlacArrayWriter + ?Sized,
-    T: Element,
+    T: crate::logical::Value,
     S: Data<Elem = T>,
     D: Dimension,
 {
@@ -301,7 +378,8 @@ where
     } else {
         table.scaling.select(&streams)
     };
-    Ok(FlacArray::from_parts(FlacArrayParts {
+    let flat: Vec<usize> = streams.iter().map(|&i| first + i).collect();
+    let fa = FlacArray::from_parts(FlacArrayParts {
         leading_shape: leading,
         stream_size: meta.stream_size,
         one_d,
@@ -311,7 +389,8 @@ where
         nbytes,
         scaling,
         format_version: meta.format_version,
-    })?)
+    })?;
+    Ok(reader.extension(meta)?.apply(fa, meta, &flat)?)
 }
 
 /// Checks every stream's bytes (all streams read, in stream order) against the
@@ -453,6 +532,7 @@ fn empty(dtype: DType, shape: &[usize]) -> Result<DecodedArray> {
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
     content: Option<(StoredMeta, StreamTable, Vec<u8>)>,
+    ext: StoredExtension,
     bytes_read: Cell<u64>,
     read_calls: Cell<usize>,
 }
@@ -482,6 +562,14 @@ impl MemoryStore {
             content: Some((meta, table, bytes)),
             ..Self::default()
         })
+    }
+
+    /// The store with `ext` as what it holds beyond 0.4.1's layout (as written, not
+    /// checked until read).
+    #[must_use]
+    pub fn with_extension(mut self, ext: StoredExtension) -> Self {
+        self.ext = ext;
+        self
     }
 
     /// Total bytes read by [`FlacArrayReader::read_bytes`] so far.
@@ -532,6 +620,7 @@ impl FlacArrayWriter for MemoryStore {
             scaling: arr.scaling().clone(),
         };
         self.content = Some((meta, table, arr.compressed().to_vec()));
+        self.ext = StoredExtension::of(arr);
         self.reset_counters();
         Ok(())
     }
@@ -542,6 +631,10 @@ impl FlacArrayReader for MemoryStore {
 
     fn metadata(&self) -> Result<StoredMeta> {
         Ok(self.content()?.0.clone())
+    }
+
+    fn extension(&self, _meta: &StoredMeta) -> Result<StoredExtension> {
+        Ok(self.ext.clone())
     }
 
     fn read_stream_table(&self, meta: &StoredMeta, rows: Range<usize>) -> Result<StreamTable> {

@@ -56,7 +56,11 @@ fn check_lossless<T: Value>(x: &[T], want_version: impl Fn(&[T]) -> u32) {
     let stored = LogicalArray::from_decoded(fa.to_array().unwrap(), T::LOGICAL).unwrap();
     assert_eq!(stored.into_array::<T>().unwrap(), a, "{what}");
     // A selection in the logical type.
-    let key = if shape.len() == 3 { "1, ::-1, 2:9" } else { "1:" };
+    let key = if shape.len() == 3 {
+        "1, ::-1, 2:9"
+    } else {
+        "1:"
+    };
     let sel = fa.select_values(key).unwrap();
     assert_eq!(sel.dtype(), T::LOGICAL);
     let want = if shape.len() == 3 {
@@ -113,7 +117,13 @@ fn small_integers_round_trip_in_format_1() {
 
 #[test]
 fn uint64_is_lossless_and_needs_format_2_only_above_2_63() {
-    let v = |x: &[u64]| if x.iter().any(|&v| v >= 1 << 63) { 2 } else { 1 };
+    let v = |x: &[u64]| {
+        if x.iter().any(|&v| v >= 1 << 63) {
+            2
+        } else {
+            1
+        }
+    };
     for x in int_patterns(u64::MIN, u64::MAX, |b| b) {
         check_lossless(&x, v);
     }
@@ -132,8 +142,19 @@ fn float16_goes_through_float32_and_rounds_back() {
     let vals: Vec<f16> = (0..6000)
         .map(|i| f16::from_f32(((i as f32) * 0.01).sin() * 100.0 + (r.next() % 7) as f32))
         .collect();
-    let extremes = vec![f16::MIN, f16::MAX, f16::MIN_POSITIVE, f16::ZERO, f16::NEG_ONE, f16::ONE];
-    for (x, q) in [(vals, 0.01), (extremes, 1.0), (vec![f16::from_f32(3.5); 60], 0.1)] {
+    let extremes = vec![
+        f16::MIN,
+        f16::MAX,
+        f16::MIN_POSITIVE,
+        f16::ZERO,
+        f16::NEG_ONE,
+        f16::ONE,
+    ];
+    for (x, q) in [
+        (vals, 0.01),
+        (extremes, 1.0),
+        (vec![f16::from_f32(3.5); 60], 0.1),
+    ] {
         let a = ArrayD::from_shape_vec(IxDyn(&[2, 3, x.len() / 6]), x.clone()).unwrap();
         let opts = CompressOptions {
             quanta: Some(QuantaOption::Scalar(q)),
@@ -184,7 +205,13 @@ fn nonfinite_patterns(n: usize) -> Vec<(&'static str, Vec<Option<f64>>)> {
     out.push((
         "alternating",
         (0..n)
-            .map(|i| if i % 2 == 0 { Some(f64::INFINITY) } else { base(i) })
+            .map(|i| {
+                if i % 2 == 0 {
+                    Some(f64::INFINITY)
+                } else {
+                    base(i)
+                }
+            })
             .collect(),
     ));
     let mut payload: Vec<_> = (0..n).map(base).collect();
@@ -253,7 +280,10 @@ fn nonfinite_samples_are_kept_bit_for_bit_on_request() {
         let back64 = fa64.to_array_typed::<f64>().unwrap();
         for (k, (&w, &g)) in f32s.iter().zip(&back32).enumerate() {
             if w.is_finite() {
-                assert!((w - g).abs() <= 0.5e-3 * 1.001 + 1e-6, "{name} f32 {k}: {w} {g}");
+                assert!(
+                    (w - g).abs() <= 0.5e-3 * 1.001 + 1e-6,
+                    "{name} f32 {k}: {w} {g}"
+                );
             } else {
                 assert_eq!(w.to_bits(), g.to_bits(), "{name} f32 sample {k}");
             }
@@ -305,7 +335,10 @@ fn nonfinite_samples_are_kept_bit_for_bit_on_request() {
                 ..opts.clone()
             };
             let e = FlacArray::from_array(&a32, &strict).unwrap_err();
-            assert!(matches!(e, Error::NonFinite { ref stream, .. } if stream == "(1,)"), "{e}");
+            assert!(
+                matches!(e, Error::NonFinite { ref stream, .. } if stream == "(1,)"),
+                "{e}"
+            );
         }
     }
 }
@@ -361,11 +394,26 @@ fn empty_shapes_on_every_axis() {
             quanta: Some(QuantaOption::Scalar(1e-3)),
             ..Default::default()
         };
-        check(FlacArray::from_array(&zeros(shape, 0_i32), &opts).unwrap(), LogicalDType::Int32);
-        check(FlacArray::from_array(&zeros(shape, 0_u8), &opts).unwrap(), LogicalDType::Uint8);
-        check(FlacArray::from_array(&zeros(shape, 0_u64), &opts).unwrap(), LogicalDType::Uint64);
-        check(FlacArray::from_array(&zeros(shape, false), &opts).unwrap(), LogicalDType::Bool);
-        check(FlacArray::from_array(&zeros(shape, 0_f64), &fopts).unwrap(), LogicalDType::Float64);
+        check(
+            FlacArray::from_array(&zeros(shape, 0_i32), &opts).unwrap(),
+            LogicalDType::Int32,
+        );
+        check(
+            FlacArray::from_array(&zeros(shape, 0_u8), &opts).unwrap(),
+            LogicalDType::Uint8,
+        );
+        check(
+            FlacArray::from_array(&zeros(shape, 0_u64), &opts).unwrap(),
+            LogicalDType::Uint64,
+        );
+        check(
+            FlacArray::from_array(&zeros(shape, false), &opts).unwrap(),
+            LogicalDType::Bool,
+        );
+        check(
+            FlacArray::from_array(&zeros(shape, 0_f64), &fopts).unwrap(),
+            LogicalDType::Float64,
+        );
         check(
             FlacArray::from_array(&zeros(shape, f16::ZERO), &fopts).unwrap(),
             LogicalDType::Float16,
@@ -381,8 +429,8 @@ fn hostile_extensions_are_refused() {
         ..Default::default()
     };
     let fa = FlacArray::from_array(&f, &q).unwrap();
-    let ints = FlacArray::from_array(&ndarray::arr2(&[[1_i32, 2]]), &CompressOptions::default())
-        .unwrap();
+    let ints =
+        FlacArray::from_array(&ndarray::arr2(&[[1_i32, 2]]), &CompressOptions::default()).unwrap();
     let err = |r: Result<FlacArray, Error>, want: &str| match r {
         Ok(_) => panic!("accepted, wanted {want}"),
         Err(e) => assert!(e.to_string().contains(want), "{e} (want {want})"),
@@ -446,4 +494,112 @@ fn hostile_extensions_are_refused() {
     p.format_version = 2;
     p.stream_size = 0;
     assert!(FlacArray::from_parts(p).is_err());
+}
+
+#[test]
+fn stored_extensions_round_trip_through_a_store() {
+    use flacarray_core::{
+        MemoryStore, StoredExtension, read_array, read_flacarray, read_flacarray_rows, write_array,
+    };
+    // uint8 (format 1 + recorded type), float64 with NaN (format 2), empty (format 2).
+    let u = ndarray::Array3::from_shape_fn((3, 2, 40), |(i, j, k)| (i * 80 + j * 40 + k) as u8);
+    let mut store = MemoryStore::new();
+    write_array(&mut store, &u, &CompressOptions::default()).unwrap();
+    let fa = read_flacarray(&store, None, false).unwrap();
+    assert_eq!(
+        (fa.format_version(), fa.logical_dtype()),
+        (1, LogicalDType::Uint8)
+    );
+    assert_eq!(fa.to_values_typed::<u8>().unwrap(), u.clone().into_dyn());
+
+    let mut f = ndarray::Array2::from_shape_fn((4, 300), |(i, k)| (i * 300 + k) as f64 * 0.5);
+    f[[1, 0]] = f64::NAN;
+    f[[3, 299]] = f64::NEG_INFINITY;
+    f.row_mut(2).fill(f64::INFINITY);
+    let opts = CompressOptions {
+        quanta: Some(QuantaOption::Scalar(0.25)),
+        keep_nonfinite: true,
+        ..Default::default()
+    };
+    write_array(&mut store, &f, &opts).unwrap();
+    let same = |a: &ArrayD<f64>, b: &ArrayD<f64>| {
+        a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()) && a.shape() == b.shape()
+    };
+    let all = read_flacarray(&store, None, false).unwrap();
+    assert_eq!(all.format_version(), 2);
+    assert!(same(
+        &all.to_array_typed::<f64>().unwrap(),
+        &f.clone().into_dyn()
+    ));
+    // Kept streams and MPI-style row slabs carry their own runs.
+    let keep = [false, true, false, true];
+    let sel = read_array(
+        &store,
+        &ReadOptions {
+            keep: Some(&keep),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .array
+    .into_array::<f64>()
+    .unwrap();
+    assert!(sel[[0, 0]].is_nan() && sel[[1, 299]] == f64::NEG_INFINITY);
+    assert_eq!(sel[[0, 1]], 150.5);
+    let slab = read_flacarray_rows(&store, 2..4, None, false).unwrap();
+    let s = slab.to_array_typed::<f64>().unwrap();
+    assert!((0..300).all(|k| s[[0, k]] == f64::INFINITY));
+    assert_eq!(s[[1, 299]], f64::NEG_INFINITY);
+
+    // Hostile extensions written next to good data are refused on read.
+    let good = StoredExtension::of(&all);
+    let (flags, runs) = good.nonfinite.clone().unwrap();
+    let hostile = [
+        (
+            Some("uint99".to_string()),
+            good.nonfinite.clone(),
+            "unknown type",
+        ),
+        (
+            Some("int8".to_string()),
+            good.nonfinite.clone(),
+            "not stored as",
+        ),
+        (
+            None,
+            Some((flags[..3].to_vec(), runs.clone())),
+            "3 flags for 4",
+        ),
+        (
+            None,
+            Some((flags.clone(), [&runs[..], &[0]].concat())),
+            "left after",
+        ),
+        (
+            None,
+            Some((flags.clone(), runs[..runs.len() - 1].to_vec())),
+            "ends inside",
+        ),
+    ];
+    for (dtype, nonfinite, want) in hostile {
+        let bad = std::mem::take(&mut store).with_extension(StoredExtension { dtype, nonfinite });
+        let e = read_flacarray(&bad, None, false).unwrap_err();
+        assert!(e.to_string().contains(want), "{e} (want {want})");
+        store = bad;
+    }
+
+    let empty = ndarray::Array3::<u16>::zeros((2, 0, 5));
+    write_array(&mut store, &empty, &CompressOptions::default()).unwrap();
+    let back = read_flacarray(&store, None, false).unwrap();
+    assert_eq!(back.shape(), vec![2, 0, 5]);
+    assert_eq!(back.to_values_typed::<u16>().unwrap(), empty.into_dyn());
+    let empty = ndarray::Array2::<f32>::zeros((3, 0));
+    let fq = CompressOptions {
+        quanta: Some(QuantaOption::Scalar(0.1)),
+        ..Default::default()
+    };
+    write_array(&mut store, &empty, &fq).unwrap();
+    let back = read_flacarray(&store, None, false).unwrap();
+    assert_eq!(back.shape(), vec![3, 0]);
+    assert_eq!(back.to_array_typed::<f32>().unwrap().shape(), &[3, 0]);
 }
