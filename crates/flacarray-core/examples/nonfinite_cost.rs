@@ -55,7 +55,7 @@ fn main() {
     let mut data = Array2::<f32>::zeros((STREAMS, SAMPLES));
     for mut row in data.rows_mut() {
         let mut walk = 0.0f64;
-        let phase = rng.unit() * 6.28;
+        let phase = rng.unit() * std::f64::consts::TAU;
         for (k, v) in row.iter_mut().enumerate() {
             walk += (rng.unit() - 0.5) * 0.02;
             let noise = (rng.unit() - 0.5) * 0.5;

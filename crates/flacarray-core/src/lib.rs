@@ -69,6 +69,8 @@ pub use dtype::{DType, DecodedArray, Element, StreamScaling};
 #[doc(hidden)]
 pub use dtype::{InputRef, OutputMut};
 pub use error::{Error, Result, stream_name};
+/// The `float16` element type ([`half::f16`]), stored through the float32 path.
+pub use half::f16;
 pub use logical::{LogicalArray, LogicalDType, Value};
 pub use lowlevel::{
     Compressed, DecompressOptions, StreamsRef, array_compress, array_decompress,

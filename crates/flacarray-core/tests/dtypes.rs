@@ -40,7 +40,7 @@ fn int_patterns<T: Value>(min: T, max: T, from_bits: impl Fn(u64) -> T) -> Vec<V
 /// Compresses `x` as (2, 3, len/6) when it divides, else 1-d; checks the exact round
 /// trip in the logical type, the widened stored values and the format version.
 fn check_lossless<T: Value>(x: &[T], want_version: impl Fn(&[T]) -> u32) {
-    let shape: Vec<usize> = if x.len() % 6 == 0 {
+    let shape: Vec<usize> = if x.len().is_multiple_of(6) {
         vec![2, 3, x.len() / 6]
     } else {
         vec![x.len()]
