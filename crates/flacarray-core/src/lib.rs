@@ -1,6 +1,9 @@
 //! `FlacArray`: N-dimensional `i32`/`i64`/`f32`/`f64` arrays compressed as one FLAC
 //! stream per 1-d slice along the last axis, the way Python's flacarray 0.4.1 stores
 //! them, with selective decoding, rayon parallelism and backend-neutral storage traits.
+//! `bool`, `i8`, `i16`, `u8`, `u16`, `u32`, `u64` and `f16` are carried by those four
+//! ([`LogicalDType`]); NaN and ±inf can be kept ([`NonFinite`]); arrays may have an
+//! axis of length 0.
 //!
 //! * [`FlacArray`]: build from any [`ndarray`] array ([`FlacArray::from_array`]),
 //!   decode everything ([`FlacArray::to_array`]), a keep mask and sample slice

@@ -464,7 +464,7 @@ mod tests {
     #[test]
     fn names_round_trip_and_stored_types() {
         for t in LogicalDType::ALL {
-            assert_eq!(LogicalDType::from_name(t.name()), Ok(t));
+            assert_eq!(LogicalDType::from_name(t.name()).ok(), Some(t));
         }
         assert!(LogicalDType::from_name("complex64").is_err());
         assert_eq!(LogicalDType::Uint32.stored(), DType::Int64);

@@ -335,10 +335,7 @@ fn nonfinite_samples_are_kept_bit_for_bit_on_request() {
                 ..opts.clone()
             };
             let e = FlacArray::from_array(&a32, &strict).unwrap_err();
-            assert!(
-                matches!(e, Error::NonFinite { ref stream, .. } if stream == "(1,)"),
-                "{e}"
-            );
+            assert!(e.to_string().starts_with("stream (1,): "), "{e}");
         }
     }
 }
