@@ -109,39 +109,60 @@ fn is_nonfinite_bits(bits: u64, float64: bool) -> bool {
     }
 }
 
+/// The index of the first non-finite sample of `x` at or after `from` (`x.len()` when
+/// none). Blocks are tested without an early exit so that the test vectorizes; this
+/// scan is most of what keeping NaN costs on a stream without any.
+fn first_nonfinite<T: NfFloat>(x: &[T], from: usize) -> usize {
+    const BLOCK: usize = 128;
+    let mut i = from;
+    while i < x.len() {
+        let end = (i + BLOCK).min(x.len());
+        let block = &x[i..end];
+        if block.iter().fold(false, |any, v| any | !v.finite()) {
+            return i + block.iter().position(|v| !v.finite()).unwrap_or(0);
+        }
+        i = end;
+    }
+    x.len()
+}
+
 /// Copies `x` into `fill` with every non-finite sample replaced (see the module
 /// documentation) and appends its runs to `runs`; returns the number of runs. `fill`
 /// is left untouched (and 0 returned) when every sample is finite.
 pub(crate) fn fill_stream<T: NfFloat>(x: &[T], fill: &mut Vec<T>, runs: &mut Vec<Run>) -> usize {
-    let Some(first_bad) = x.iter().position(|v| !v.finite()) else {
+    let first_bad = first_nonfinite(x, 0);
+    if first_bad == x.len() {
         return 0;
-    };
+    }
     let before = runs.len();
     fill.clear();
-    fill.extend_from_slice(x);
+    fill.reserve(x.len());
+    // A run at the start holds the first finite value (0 when there is none).
     let mut held = x.iter().copied().find(|v| v.finite()).unwrap_or(T::ZERO);
-    if first_bad > 0 {
-        held = x[first_bad - 1];
-    }
-    let mut i = first_bad;
-    while i < x.len() {
-        let v = x[i];
-        if v.finite() {
-            held = v;
-            i += 1;
-            continue;
+    let mut i = 0;
+    let mut bad = first_bad;
+    loop {
+        // Finite samples are copied as a block: the fill costs about a memcpy.
+        fill.extend_from_slice(&x[i..bad]);
+        if bad > i {
+            held = x[bad - 1];
         }
-        let bits = v.bits();
-        let start = i;
+        if bad == x.len() {
+            break;
+        }
+        let bits = x[bad].bits();
+        let start = bad;
+        i = bad;
         while i < x.len() && !x[i].finite() && x[i].bits() == bits {
-            fill[i] = held;
             i += 1;
         }
+        fill.resize(i, held);
         runs.push(Run {
             start,
             len: i - start,
             bits,
         });
+        bad = first_nonfinite(x, i);
     }
     runs.len() - before
 }
