@@ -575,3 +575,65 @@ where
     let z = ArrayD::<f64>::zeros(IxDyn(&[2, 3, 0]));
     check_extended(make, &z, &q, 2, "float64 (2, 3, 0)");
 }
+
+/// One array of each addition beyond flacarray 0.4.1, named, for interoperability
+/// tests: every carried type (format 1; `uint64` with values ≥ 2^63 in format 2),
+/// kept NaN/inf in float32 and float64 (format 2) and empty arrays (format 2).
+///
+/// # Panics
+/// Never for these inputs (the compression of fixed data).
+#[must_use]
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+pub fn extended_cases() -> Vec<(&'static str, FlacArray)> {
+    fn fa<T: Value>(a: &ArrayD<T>, o: &CompressOptions) -> FlacArray {
+        FlacArray::from_array(a, o).unwrap_or_else(|e| panic!("{e}"))
+    }
+    let ints = CompressOptions::default();
+    let q = CompressOptions {
+        quanta: Some(QuantaOption::Scalar(1e-3)),
+        ..CompressOptions::default()
+    };
+    let keep = CompressOptions {
+        keep_nonfinite: true,
+        ..q.clone()
+    };
+    let raw = synth_array::<i64>(&[3, 500], 21);
+    let mut nan = synth_array::<f32>(&[3, 500], 22);
+    nan[[0, 0]] = f32::NAN;
+    nan[[1, 250]] = f32::INFINITY;
+    nan[[2, 499]] = f32::NEG_INFINITY;
+    let mut inf = synth_array::<f64>(&[2, 400], 23);
+    for k in 100..140 {
+        inf[[1, k]] = f64::NAN;
+    }
+    vec![
+        ("bool", fa(&raw.mapv(|v| v & 1 == 1), &ints)),
+        ("int8", fa(&raw.mapv(|v| v as i8), &ints)),
+        ("int16", fa(&raw.mapv(|v| v as i16), &ints)),
+        ("uint8", fa(&raw.mapv(|v| v as u8), &ints)),
+        ("uint16", fa(&raw.mapv(|v| v as u16), &ints)),
+        ("uint32", fa(&raw.mapv(|v| v as u32), &ints)),
+        ("uint64_small", fa(&raw.mapv(|v| (v as u64) >> 1), &ints)),
+        (
+            "uint64_big",
+            fa(&raw.mapv(|v| (v as u64) | (1 << 63)), &ints),
+        ),
+        (
+            "float16",
+            fa(
+                &synth_array::<f32>(&[2, 600], 24).mapv(half::f16::from_f32),
+                &q,
+            ),
+        ),
+        ("float32_nan", fa(&nan, &keep)),
+        ("float64_nan", fa(&inf, &keep)),
+        (
+            "int32_empty_rows",
+            fa(&ArrayD::<i32>::zeros(IxDyn(&[0, 10])), &ints),
+        ),
+        (
+            "float32_empty_streams",
+            fa(&ArrayD::<f32>::zeros(IxDyn(&[4, 0])), &q),
+        ),
+    ]
+}

@@ -390,6 +390,13 @@ where
         scaling,
         format_version: meta.format_version,
     })?;
+    // In format 1 the additions are honoured only while this project's checksum record
+    // is current: flacarray 0.4.1 rewriting the group replaces the software version and
+    // the format version but leaves attributes and arrays it does not know, which then
+    // no longer describe the data.
+    if meta.format_version < 2 && recorded.is_none() {
+        return Ok(fa);
+    }
     Ok(reader.extension(meta)?.apply(fa, meta, &flat)?)
 }
 
@@ -533,6 +540,7 @@ fn empty(dtype: DType, shape: &[usize]) -> Result<DecodedArray> {
 pub struct MemoryStore {
     content: Option<(StoredMeta, StreamTable, Vec<u8>)>,
     ext: StoredExtension,
+    checksums: StoredChecksums,
     bytes_read: Cell<u64>,
     read_calls: Cell<usize>,
 }
@@ -603,6 +611,9 @@ impl MemoryStore {
     }
 }
 
+/// The writer name [`MemoryStore`] records with its checksums.
+const MEMORY_WRITER: &str = "flacarray-rs-memory";
+
 impl FlacArrayWriter for MemoryStore {
     type Error = Error;
 
@@ -621,6 +632,11 @@ impl FlacArrayWriter for MemoryStore {
         };
         self.content = Some((meta, table, arr.compressed().to_vec()));
         self.ext = StoredExtension::of(arr);
+        // Recorded as a file backend does, so that reads check them.
+        self.checksums = StoredChecksums {
+            attr: Some(Checksums::of(arr, MEMORY_WRITER).to_attr()),
+            software_version: Some(MEMORY_WRITER.to_string()),
+        };
         self.reset_counters();
         Ok(())
     }
@@ -635,6 +651,10 @@ impl FlacArrayReader for MemoryStore {
 
     fn extension(&self, _meta: &StoredMeta) -> Result<StoredExtension> {
         Ok(self.ext.clone())
+    }
+
+    fn checksums(&self) -> Result<StoredChecksums> {
+        Ok(self.checksums.clone())
     }
 
     fn read_stream_table(&self, meta: &StoredMeta, rows: Range<usize>) -> Result<StreamTable> {
