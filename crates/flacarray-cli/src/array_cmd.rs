@@ -3,12 +3,13 @@
 use std::io::Write;
 
 use anyhow::{Context, Result, anyhow, bail};
+pub use flacarray_core::fmt_shape;
 use flacarray_core::{
     CompressOptions, DType, DecodedArray, FlacArray, PrecisionOption, QuantaOption, ReadOptions,
-    SampleSlice, StreamScaling, parse_index,
+    SampleSlice, parse_index,
 };
 use flacarray_zarr::ZarrFormat;
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 use serde_json::json;
 
 use crate::cli::{CompressArgs, DecompressArgs, InfoArgs, VerifyArgs};
@@ -20,38 +21,6 @@ use crate::storage::Store;
 #[must_use]
 pub fn dtype_size(d: DType) -> u64 {
     if d.is_64bit() { 8 } else { 4 }
-}
-
-/// A shape as Python prints a tuple: `(3,)`, `(2, 5)`.
-#[must_use]
-pub fn fmt_shape(shape: &[usize]) -> String {
-    match shape {
-        [one] => format!("({one},)"),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// A header's shape (`u64` dimensions) as Python prints a tuple.
-#[must_use]
-pub fn fmt_shape_u64(shape: &[u64]) -> String {
-    match shape {
-        [one] => format!("({one},)"),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
 }
 
 /// The leading shape flacarray uses for an array of `shape`: all but the last axis,
@@ -150,24 +119,9 @@ pub fn compress_options(
     })
 }
 
-/// Compresses any of the four array types.
-///
-/// # Errors
-/// As [`FlacArray::from_array`].
-pub fn compress_array(
-    data: &DecodedArray,
-    opts: &CompressOptions,
-) -> flacarray_core::Result<FlacArray> {
-    match data {
-        DecodedArray::Int32(a) => FlacArray::from_array(a, opts),
-        DecodedArray::Int64(a) => FlacArray::from_array(a, opts),
-        DecodedArray::Float32(a) => FlacArray::from_array(a, opts),
-        DecodedArray::Float64(a) => FlacArray::from_array(a, opts),
-    }
-}
-
 /// Splits a per-stream option to the streams `lo..hi`. An option too short for them
 /// becomes empty, which the array layer rejects as having the wrong length.
+#[cfg(feature = "mpi")]
 pub(crate) fn sub_options(opts: &CompressOptions, lo: usize, hi: usize) -> CompressOptions {
     let mut o = opts.clone();
     if let Some(QuantaOption::PerStream(v)) = &opts.quanta {
@@ -181,107 +135,17 @@ pub(crate) fn sub_options(opts: &CompressOptions, lo: usize, hi: usize) -> Compr
     o
 }
 
-fn chunked<T: flacarray_core::Element>(
-    a: &ArrayD<T>,
-    opts: &CompressOptions,
-    progress: &mut progress::Progress,
-) -> flacarray_core::Result<FlacArray> {
-    let shape = a.shape();
-    if shape.len() < 2 {
-        let fa = FlacArray::from_array(a, opts)?;
-        progress.inc(1);
-        return Ok(fa);
-    }
-    let rows = shape[0];
-    let per_row: usize = shape[1..shape.len() - 1].iter().product();
-    let n_streams = rows * per_row;
-    // Enough streams per block to keep every worker busy, at most ~100 blocks.
-    let workers = opts
-        .threads
-        .unwrap_or_else(rayon::current_num_threads)
-        .max(1);
-    let block_streams = (8 * workers).max(n_streams.div_ceil(100));
-    let block_rows = block_streams.div_ceil(per_row.max(1)).max(1);
-    if block_rows >= rows {
-        let fa = FlacArray::from_array(a, opts)?;
-        progress.inc(n_streams as u64);
-        return Ok(fa);
-    }
-    let mut parts: Option<flacarray_core::FlacArrayParts> = None;
-    let mut r = 0;
-    while r < rows {
-        let end = (r + block_rows).min(rows);
-        let view = a.slice_axis(ndarray::Axis(0), ndarray::Slice::from(r..end));
-        let sub = FlacArray::from_array(&view, &sub_options(opts, r * per_row, end * per_row))?
-            .into_parts();
-        parts = Some(match parts {
-            None => sub,
-            Some(mut acc) => {
-                let base = acc.compressed.len() as u64;
-                acc.leading_shape[0] += sub.leading_shape[0];
-                acc.starts.extend(sub.starts.iter().map(|s| s + base));
-                acc.nbytes.extend(sub.nbytes);
-                acc.compressed.extend(sub.compressed);
-                acc.scaling = match (acc.scaling, sub.scaling) {
-                    (
-                        StreamScaling::F32 {
-                            mut offsets,
-                            mut gains,
-                        },
-                        StreamScaling::F32 {
-                            offsets: o,
-                            gains: g,
-                        },
-                    ) => {
-                        offsets.extend(o);
-                        gains.extend(g);
-                        StreamScaling::F32 { offsets, gains }
-                    }
-                    (
-                        StreamScaling::F64 {
-                            mut offsets,
-                            mut gains,
-                        },
-                        StreamScaling::F64 {
-                            offsets: o,
-                            gains: g,
-                        },
-                    ) => {
-                        offsets.extend(o);
-                        gains.extend(g);
-                        StreamScaling::F64 { offsets, gains }
-                    }
-                    (s, _) => s,
-                };
-                acc
-            }
-        });
-        progress.inc(((end - r) * per_row) as u64);
-        r = end;
-    }
-    match parts {
-        Some(p) => FlacArray::from_parts(p),
-        None => FlacArray::from_array(a, opts),
-    }
-}
-
-/// [`compress_array`] a block of rows (of the first axis) at a time, advancing
-/// `progress` by the streams done. The result is identical to [`compress_array`]'s:
-/// every stream is compressed on its own either way.
+/// Compresses `data`, advancing `progress` by the streams done (the library reports
+/// them as its workers finish; the bytes do not depend on it).
 ///
 /// # Errors
 /// As [`FlacArray::from_array`].
 pub fn compress_with_progress(
     data: &DecodedArray,
     opts: &CompressOptions,
-    progress: &mut progress::Progress,
+    progress: &progress::Progress,
 ) -> flacarray_core::Result<FlacArray> {
-    match data {
-        DecodedArray::Int32(a) => chunked(a, opts, progress),
-        DecodedArray::Int64(a) => chunked(a, opts, progress),
-        DecodedArray::Float32(a) => chunked(a, opts, progress),
-        DecodedArray::Float64(a) => chunked(a, opts, progress),
-    }
+    FlacArray::from_decoded(data, opts, Some(&|n| progress.inc(n as u64)))
 }
 
 /// The store `flacarray compress` writes to, in the Zarr format asked for.
@@ -298,13 +162,18 @@ pub(crate) fn output_store(args: &CompressArgs) -> Store {
 fn compress_error(e: flacarray_core::Error) -> anyhow::Error {
     use crate::fmt_g;
     use flacarray_core::Error as CoreError;
+    use flacarray_core::quant::Error as QuantError;
     match e {
-        CoreError::Overflow {
+        CoreError::Quantize {
             stream,
-            value,
-            quanta,
-            min_quanta,
-            bits,
+            source:
+                QuantError::Overflow {
+                    value,
+                    quanta,
+                    min_quanta,
+                    bits,
+                    ..
+                },
         } => anyhow!(
             "stream {stream}: value {} does not fit in a {bits}-bit integer with quanta {}; \
              the smallest quanta that fits this stream is {}",
@@ -312,14 +181,16 @@ fn compress_error(e: flacarray_core::Error) -> anyhow::Error {
             fmt_g(quanta),
             fmt_g(min_quanta)
         ),
-        CoreError::InvalidQuanta {
+        CoreError::Quantize {
             stream,
-            quanta,
-            reason,
+            source: QuantError::InvalidQuanta { quanta, reason, .. },
         } => anyhow!(
             "stream {stream}: quanta {} cannot be used: {reason}",
             fmt_g(quanta)
         ),
+        // The message already names the stream by its leading index; the quantizer's
+        // cause (by flat number) would only repeat it.
+        other @ CoreError::Quantize { .. } => anyhow!("{other}"),
         other => anyhow::Error::new(other),
     }
 }
@@ -393,8 +264,8 @@ pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
     }
     let data = npy::read_array(&input_path).map_err(named)?;
     let n_streams: usize = leading_of(data.shape()).iter().product();
-    let mut p = progress::bar(args.common.quiet, Some(n_streams as u64), "compressing");
-    let fa = compress_with_progress(&data, &opts, &mut p)
+    let p = progress::bar(args.common.quiet, Some(n_streams as u64), "compressing");
+    let fa = compress_with_progress(&data, &opts, &p)
         .map_err(compress_error)
         .with_context(|| args.input.display().to_string())?;
     p.phase("writing");
@@ -415,16 +286,6 @@ pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-fn empty(dtype: DType, shape: &[usize]) -> Result<DecodedArray> {
-    let s = IxDyn(shape);
-    Ok(match dtype {
-        DType::Int32 => DecodedArray::Int32(ArrayD::from_shape_vec(s, Vec::new())?),
-        DType::Int64 => DecodedArray::Int64(ArrayD::from_shape_vec(s, Vec::new())?),
-        DType::Float32 => DecodedArray::Float32(ArrayD::from_shape_vec(s, Vec::new())?),
-        DType::Float64 => DecodedArray::Float64(ArrayD::from_shape_vec(s, Vec::new())?),
-    })
 }
 
 /// The `--keep` mask of `flacarray decompress` in C order, checked against the stored
@@ -456,16 +317,14 @@ pub(crate) fn keep_mask(args: &DecompressArgs, store: &Store) -> Result<Option<V
 /// # Errors
 /// The slice does not fit the stream.
 pub(crate) fn sample_slice(args: &DecompressArgs, store: &Store, n: usize) -> Result<SampleSlice> {
-    Ok(match &args.samples {
-        None => SampleSlice::FULL,
-        Some(s) => {
-            let r = s
-                .resolve(n as u64)
-                .map_err(|e| anyhow!("{}: --samples {s}: {e}", store.describe()))?;
-            let to_i = |v: u64| i64::try_from(v).context("sample index too large");
-            SampleSlice::new(Some(to_i(r.start)?), Some(to_i(r.end)?))
-        }
-    })
+    let Some(s) = args.samples else {
+        return Ok(SampleSlice::FULL);
+    };
+    // Inside the stream the lenient and strict rules agree, so the slice itself is
+    // returned once the strict check has passed.
+    s.resolve_strict(n)
+        .map_err(|e| anyhow!("{}: --samples {s}: {e}", store.describe()))?;
+    Ok(s)
 }
 
 /// The selection `flacarray decompress` asks for.
@@ -475,7 +334,7 @@ pub(crate) fn sample_slice(args: &DecompressArgs, store: &Store, n: usize) -> Re
 /// decode; the message names the file and group (and the stream).
 pub fn decompress_selection(
     args: &DecompressArgs,
-    progress: &mut progress::Progress,
+    progress: &progress::Progress,
 ) -> Result<DecodedArray> {
     let store = Store::for_path(&args.input, &args.group);
     let threads = args.common.threads();
@@ -493,55 +352,15 @@ pub fn decompress_selection(
         // Nothing kept: an empty (0, samples) array, as read_array returns.
         let (_, n, dtype) = store.meta()?;
         let range = resolve(n)?.resolve(n)?;
-        return empty(dtype, &[0, range.len()]);
+        return Ok(DecodedArray::empty(dtype, &[0, range.len()])?);
     }
     let fa = store.read(keep.as_deref(), args.no_flatten)?;
     let stream_slice = resolve(fa.stream_size())?;
     decode_with_progress(&fa, stream_slice, threads, progress).with_context(|| store.describe())
 }
 
-fn decode_blocks<T: flacarray_core::Element>(
-    fa: &FlacArray,
-    stream_slice: SampleSlice,
-    threads: Option<usize>,
-    progress: &mut progress::Progress,
-) -> flacarray_core::Result<ArrayD<T>> {
-    let n = stream_slice.resolve(fa.stream_size())?.len();
-    let mut shape = fa.shape();
-    if let Some(last) = shape.last_mut() {
-        *last = n;
-    }
-    let streams = fa.n_streams();
-    progress.set_length(streams as u64);
-    let mut out = vec![T::default(); streams * n];
-    let workers = threads.unwrap_or_else(rayon::current_num_threads).max(1);
-    let block = (8 * workers).max(streams.div_ceil(100));
-    let mut keep = vec![false; streams];
-    let mut lo = 0;
-    while lo < streams {
-        let hi = (lo + block).min(streams);
-        keep[lo..hi].iter_mut().for_each(|k| *k = true);
-        fa.decompress_into(
-            &ReadOptions {
-                keep: Some(&keep),
-                stream_slice,
-                no_flatten: true,
-                threads,
-                ..ReadOptions::default()
-            },
-            &mut out[lo * n..hi * n],
-        )?;
-        keep[lo..hi].iter_mut().for_each(|k| *k = false);
-        progress.inc((hi - lo) as u64);
-        lo = hi;
-    }
-    ArrayD::from_shape_vec(IxDyn(&shape), out)
-        .map_err(|e| flacarray_core::Error::InvalidArgument(e.to_string()))
-}
-
-/// Decodes samples `stream_slice` of every stream of `fa`, a block of streams at a
-/// time, advancing `progress` by the streams done. The result equals
-/// [`FlacArray::decompress`] with the same slice (shape included).
+/// Decodes samples `stream_slice` of every stream of `fa`, advancing `progress` by
+/// the streams done. The result equals [`FlacArray::decompress`] with the same slice.
 ///
 /// # Errors
 /// As [`FlacArray::decompress`].
@@ -549,18 +368,16 @@ pub fn decode_with_progress(
     fa: &FlacArray,
     stream_slice: SampleSlice,
     threads: Option<usize>,
-    progress: &mut progress::Progress,
+    progress: &progress::Progress,
 ) -> flacarray_core::Result<DecodedArray> {
-    Ok(match fa.dtype() {
-        DType::Int32 => DecodedArray::Int32(decode_blocks(fa, stream_slice, threads, progress)?),
-        DType::Int64 => DecodedArray::Int64(decode_blocks(fa, stream_slice, threads, progress)?),
-        DType::Float32 => {
-            DecodedArray::Float32(decode_blocks(fa, stream_slice, threads, progress)?)
-        }
-        DType::Float64 => {
-            DecodedArray::Float64(decode_blocks(fa, stream_slice, threads, progress)?)
-        }
-    })
+    progress.set_length(fa.n_streams() as u64);
+    let read = ReadOptions {
+        stream_slice,
+        threads,
+        ..ReadOptions::default()
+    };
+    let sel = fa.decompress_with_progress(&read, &|n| progress.inc(n as u64))?;
+    Ok(sel.array)
 }
 
 /// `flacarray decompress`.
@@ -584,8 +401,8 @@ pub fn decompress(args: &DecompressArgs, out: &mut dyn Write) -> Result<()> {
         )?;
         Some(resolved)
     };
-    let mut p = progress::bar(args.common.quiet, None, "decompressing");
-    let arr = decompress_selection(args, &mut p)?;
+    let p = progress::bar(args.common.quiet, None, "decompressing");
+    let arr = decompress_selection(args, &p)?;
     p.phase("writing");
     match &target {
         Some(t) => npy::write_file(t, &arr)?,
@@ -740,22 +557,14 @@ pub fn verify_store(store: &Store, quiet: bool, threads: Option<usize>) -> Resul
 /// The first stream that does not decode (to exactly `stream_size` samples).
 pub fn verify_array(fa: &FlacArray, quiet: bool, threads: Option<usize>) -> Result<VerifyReport> {
     let n = fa.n_streams();
-    let mut p = progress::bar(quiet, Some(n as u64), "verifying");
+    let p = progress::bar(quiet, Some(n as u64), "verifying");
+    // 1% of the streams at a time: the progress moves and the decoded values held at
+    // once stay a hundredth of the array.
     let block = n.div_ceil(100).max(1);
-    let mut keep = vec![false; n];
-    let mut start = 0;
-    while start < n {
-        let end = (start + block).min(n);
-        keep[start..end].iter_mut().for_each(|k| *k = true);
-        fa.decompress(&ReadOptions {
-            keep: Some(&keep),
-            no_flatten: true,
-            threads,
-            ..ReadOptions::default()
-        })?;
-        keep[start..end].iter_mut().for_each(|k| *k = false);
-        p.inc((end - start) as u64);
-        start = end;
+    for lo in (0..n).step_by(block) {
+        let hi = (lo + block).min(n);
+        fa.decompress_streams(lo..hi, SampleSlice::FULL, threads)?;
+        p.inc((hi - lo) as u64);
     }
     p.finish();
     Ok(VerifyReport {
@@ -785,65 +594,39 @@ pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{compress_array, compress_with_progress, decode_with_progress};
+    use super::{compress_with_progress, decode_with_progress};
     use flacarray_core::{
-        CompressOptions, DecodedArray, PrecisionOption, QuantaOption, ReadOptions, SampleSlice,
+        CompressOptions, DecodedArray, FlacArray, QuantaOption, ReadOptions, SampleSlice,
     };
     use ndarray::{ArrayD, IxDyn};
 
     #[test]
-    fn block_compression_equals_whole_compression() {
+    fn progress_bars_count_every_stream_and_change_nothing() {
         let a = ArrayD::from_shape_fn(IxDyn(&[37, 3, 400]), |i| {
             (i[0] as f64) * 0.7 + (i[1] as f64) + ((i[2] * (i[0] + 1)) as f64 * 0.01).sin()
         });
-        let n: usize = 37 * 3;
-        for (data, opts) in [
-            (
-                DecodedArray::Float64(a.clone()),
-                CompressOptions {
-                    precision: Some(PrecisionOption::PerStream(
-                        (0..n).map(|i| 3 + (i % 4) as i32).collect(),
-                    )),
-                    threads: Some(1),
-                    ..CompressOptions::default()
-                },
-            ),
-            (
-                DecodedArray::Float32(a.mapv(|v| v as f32)),
-                CompressOptions {
-                    quanta: Some(QuantaOption::PerStream(
-                        (0..n).map(|i| 1e-3 * (1 + i % 3) as f64).collect(),
-                    )),
-                    threads: Some(1),
-                    ..CompressOptions::default()
-                },
-            ),
-            (
-                DecodedArray::Int64(a.mapv(|v| (v * 1e6) as i64)),
-                CompressOptions {
-                    threads: Some(1),
-                    ..CompressOptions::default()
-                },
-            ),
-        ] {
-            let mut p = crate::progress::bar(true, Some(n as u64), "test");
-            let blocks = compress_with_progress(&data, &opts, &mut p).expect("blocks");
-            let whole = compress_array(&data, &opts).expect("whole");
-            assert_eq!(blocks, whole);
-            p.finish();
-            // Block decoding equals whole decoding, with and without a sample slice.
-            for slice in [SampleSlice::FULL, SampleSlice::new(Some(-150), Some(390))] {
-                let mut p = crate::progress::bar(true, None, "test");
-                let got = decode_with_progress(&whole, slice, Some(1), &mut p).expect("blocks");
-                let want = whole
-                    .decompress(&ReadOptions {
-                        stream_slice: slice,
-                        ..ReadOptions::default()
-                    })
-                    .expect("whole")
-                    .array;
-                assert_eq!(got, want);
-            }
+        let data = DecodedArray::Float32(a.mapv(|v| v as f32));
+        let opts = CompressOptions {
+            quanta: Some(QuantaOption::Scalar(1e-3)),
+            threads: Some(2),
+            ..CompressOptions::default()
+        };
+        let p = crate::progress::bar(true, Some(111), "test");
+        let fa = compress_with_progress(&data, &opts, &p).expect("compress");
+        assert_eq!(
+            fa,
+            FlacArray::from_decoded(&data, &opts, None).expect("plain")
+        );
+        assert_eq!(p.position(), 111);
+        for slice in [SampleSlice::FULL, SampleSlice::new(Some(-150), Some(390))] {
+            let p = crate::progress::bar(true, None, "test");
+            let got = decode_with_progress(&fa, slice, Some(2), &p).expect("decode");
+            let read = ReadOptions {
+                stream_slice: slice,
+                ..ReadOptions::default()
+            };
+            assert_eq!(got, fa.decompress(&read).expect("whole").array);
+            assert_eq!(p.position(), 111);
         }
     }
 }

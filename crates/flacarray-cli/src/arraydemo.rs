@@ -1,7 +1,7 @@
 //! `flacarray demo`: realistic timestreams of all four dtypes through an HDF5 file.
 //!
 //! Four cases share one `(streams, samples)` set of synthetic detector timestreams
-//! ([`crate::fake::timestreams`], noise sigma 1):
+//! ([`flacarray_core::synth::timestreams`], noise sigma 1):
 //!
 //! - **float32, quanta 1e-4**;
 //! - **float64, precision 6** (quanta = std / 10^6 per stream);
@@ -19,12 +19,15 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use flacarray_core::{CompressOptions, DecodedArray, PrecisionOption, QuantaOption, StreamScaling};
-use ndarray::ArrayD;
+use flacarray_core::synth::timestreams;
+use flacarray_core::{
+    CompressOptions, DecodedArray, FlacArray, PrecisionOption, QuantaOption, StreamScaling,
+    fmt_shape,
+};
 
-use crate::array_cmd::{compress_array, dtype_size, fmt_shape};
+use crate::array_cmd::dtype_size;
+use crate::bench::mb_per_s;
 use crate::cli::ArrayDemoArgs;
-use crate::fake::timestreams;
 use crate::progress;
 use crate::storage::Store;
 
@@ -74,12 +77,6 @@ impl DemoReport {
     pub fn ok(&self) -> bool {
         self.max_error <= self.bound
     }
-}
-
-/// Throughput in MB/s (10^6 bytes per second).
-#[must_use]
-pub fn mb_per_s(bytes: u64, t: Duration) -> f64 {
-    bytes as f64 / 1e6 / t.as_secs_f64().max(1e-9)
 }
 
 /// The four cases for `(streams, samples)` data with seed `seed`.
@@ -132,18 +129,11 @@ pub fn make_cases(
     ]
 }
 
-fn max_abs_diff_f32(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| f64::from((x - y).abs()))
-        .fold(0.0, f64::max)
-}
-
-fn max_abs_diff_f64(a: &ArrayD<f64>, b: &ArrayD<f64>) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f64::max)
+/// Largest `|x - y|` and largest `|x|` over two arrays of values widened to `f64`.
+fn max_diff_and_abs(pairs: impl Iterator<Item = (f64, f64)>) -> (f64, f64) {
+    pairs.fold((0.0, 0.0), |(d, m), (x, y)| {
+        (f64::max(d, (x - y).abs()), f64::max(m, x.abs()))
+    })
 }
 
 /// Largest absolute difference between input and output, and the allowed bound:
@@ -180,18 +170,15 @@ pub fn compare(
             (a.iter().zip(b).filter(|(x, y)| x != y).count() as f64, 0.0)
         }
         (DecodedArray::Float32(a), DecodedArray::Float32(b)) => {
-            let max_abs = a.iter().map(|v| f64::from(v.abs())).fold(0.0, f64::max);
-            (
-                max_abs_diff_f32(a, b),
-                half_q * (1.0 + 1e-6) + 4.0 * f64::from(f32::EPSILON) * max_abs,
-            )
+            // f32 differences are exact in f64, so widening loses nothing.
+            let pairs = a.iter().zip(b).map(|(x, y)| (f64::from(*x), f64::from(*y)));
+            let (diff, max_abs) = max_diff_and_abs(pairs);
+            let eps = f64::from(f32::EPSILON);
+            (diff, half_q * (1.0 + 1e-6) + 4.0 * eps * max_abs)
         }
         (DecodedArray::Float64(a), DecodedArray::Float64(b)) => {
-            let max_abs = a.iter().map(|v| v.abs()).fold(0.0, f64::max);
-            (
-                max_abs_diff_f64(a, b),
-                half_q * (1.0 + 1e-12) + 4.0 * f64::EPSILON * max_abs,
-            )
+            let (diff, max_abs) = max_diff_and_abs(a.iter().zip(b).map(|(x, y)| (*x, *y)));
+            (diff, half_q * (1.0 + 1e-12) + 4.0 * f64::EPSILON * max_abs)
         }
         _ => bail!("{} read back as {}", input.dtype(), output.dtype()),
     })
@@ -204,7 +191,7 @@ pub fn compare(
 pub fn run_case(case: &DemoCase, path: &Path) -> Result<DemoReport> {
     let store = Store::for_path(path, case.group);
     let t0 = Instant::now();
-    let fa = compress_array(&case.data, &case.opts).with_context(|| case.name)?;
+    let fa = FlacArray::from_decoded(&case.data, &case.opts, None).with_context(|| case.name)?;
     store.write(&fa, true)?;
     let compress_time = t0.elapsed();
     let t1 = Instant::now();
@@ -285,7 +272,7 @@ pub fn run_and_print(args: &ArrayDemoArgs, out: &mut dyn Write) -> Result<()> {
         args.seed,
         args.common.threads(),
     );
-    let mut p = progress::bar(args.common.quiet, Some(cases.len() as u64), "demo");
+    let p = progress::bar(args.common.quiet, Some(cases.len() as u64), "demo");
     let mut reports = Vec::with_capacity(cases.len());
     for case in &cases {
         p.phase(case.name);

@@ -1,7 +1,7 @@
 //! `flacarray bench`: in-memory compression and decompression speed and ratio.
 //!
 //! The input is an `.npy` file or generated float32 timestreams
-//! ([`crate::fake::timestreams`]; quanta 1e-4 unless `--quanta`/`--precision`). Each
+//! ([`flacarray_core::synth::timestreams`]; quanta 1e-4 unless `--quanta`/`--precision`). Each
 //! step runs `--repeat` times; the best (shortest) time is reported, in MB/s of
 //! uncompressed data (10^6 bytes per second). No file is written.
 //!
@@ -14,15 +14,22 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use flacarray_core::{CompressOptions, DecodedArray, PrecisionOption, QuantaOption, ReadOptions};
+use flacarray_core::synth::timestreams;
+use flacarray_core::{
+    CompressOptions, DecodedArray, FlacArray, PrecisionOption, QuantaOption, ReadOptions, fmt_shape,
+};
 use serde_json::json;
 
-use crate::array_cmd::{compress_array, dtype_size, fmt_shape};
-use crate::arraydemo::mb_per_s;
+use crate::array_cmd::dtype_size;
 use crate::cli::BenchArgs;
-use crate::fake::timestreams;
 use crate::npy;
 use crate::progress;
+
+/// Throughput in MB/s (10^6 bytes per second); a zero time counts as 1 ns.
+#[must_use]
+pub fn mb_per_s(bytes: u64, t: Duration) -> f64 {
+    bytes as f64 / 1e6 / t.as_secs_f64().max(1e-9)
+}
 
 /// What a benchmark measured.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,13 +168,13 @@ pub fn run(args: &BenchArgs) -> Result<BenchReport> {
         ..CompressOptions::default()
     };
     let repeat = usize::try_from(args.repeat)?;
-    let mut p = progress::bar(args.common.quiet, Some(2 * repeat as u64), "bench");
+    let p = progress::bar(args.common.quiet, Some(2 * repeat as u64), "bench");
     let mut compress_times = Vec::with_capacity(repeat);
     let mut compress_cpu = Some(Vec::with_capacity(repeat));
     let mut fa = None;
     for _ in 0..repeat {
         p.phase("compressing");
-        let (f, wall, cpu) = timed(|| compress_array(&data, &opts));
+        let (f, wall, cpu) = timed(|| FlacArray::from_decoded(&data, &opts, None));
         let f = f.with_context(|| source.clone())?;
         compress_times.push(wall);
         push_cpu(&mut compress_cpu, cpu);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, value_parser};
 
-use crate::slice::SampleSlice;
+use flacarray_core::SampleSlice;
 
 /// `flacarray`: N-d arrays stored as concatenated FLAC streams.
 #[derive(Debug, Parser)]

@@ -5,15 +5,14 @@
 //! functions that unit tests call directly:
 //!
 //! - [`raw`]: little-endian, channel-interleaved signed 32-bit sample files;
-//! - [`slice`](mod@slice): the `--samples A:B` Python-style slice of the per-channel sample axis;
 //! - [`output`]: writing a file through a temporary name and an atomic rename;
 //! - [`stream`]: the `stream encode` and `stream decode` commands;
-//! - [`prng`] and [`demo`]: synthetic detector timestreams and the codec round-trip
-//!   demo (`stream demo`);
+//! - [`demo`]: the codec round-trip demo (`stream demo`);
 //! - [`npy`]: numpy `.npy` files in and out;
 //! - [`storage`]: where an array is stored (HDF5 file or Zarr store, and group);
 //! - [`array_cmd`]: `compress`, `decompress`, `info` and `verify`;
-//! - [`fake`], [`arraydemo`] and [`bench`](mod@bench): synthetic timestreams, `demo` and `bench`;
+//! - [`arraydemo`] and [`bench`](mod@bench): `demo` and `bench` (synthetic data from
+//!   [`flacarray_core::synth`]);
 //! - [`progress`]: the progress display on stderr;
 //! - `mpi_cmd` (cargo feature `mpi`): `compress`, `decompress` and `verify` on all the
 //!   ranks of an `mpirun` launch.
@@ -24,16 +23,13 @@ pub mod arraydemo;
 pub mod bench;
 pub mod cli;
 pub mod demo;
-pub mod fake;
 #[cfg(feature = "mpi")]
 pub mod mpi_cmd;
 pub mod npy;
 pub mod outcheck;
 pub mod output;
-pub mod prng;
 pub mod progress;
 pub mod raw;
-pub mod slice;
 pub mod storage;
 pub mod stream;
 

@@ -164,7 +164,7 @@ fn compress(world: &SimpleCommunicator, args: &CompressArgs, out: &mut dyn Write
             return Ok(None);
         }
         let data = npy::read_rows(&args.input, a..b)?;
-        let mut p = progress::bar(
+        let p = progress::bar(
             args.common.quiet || rank != 0,
             Some(((b - a) * per_row) as u64),
             "compressing",
@@ -172,7 +172,7 @@ fn compress(world: &SimpleCommunicator, args: &CompressArgs, out: &mut dyn Write
         let fa = array_cmd::compress_with_progress(
             &data,
             &array_cmd::sub_options(&opts, a * per_row, b * per_row),
-            &mut p,
+            &p,
         )
         .with_context(|| format!("{}: rows {a}..{b}", args.input.display()))?;
         p.finish();
@@ -313,8 +313,8 @@ fn decompress(
     let local = dist
         .local()
         .map(|fa| {
-            let mut p = progress::bar(args.common.quiet || rank != 0, None, "decompressing");
-            let arr = array_cmd::decode_with_progress(fa, slice, args.common.threads(), &mut p);
+            let p = progress::bar(args.common.quiet || rank != 0, None, "decompressing");
+            let arr = array_cmd::decode_with_progress(fa, slice, args.common.threads(), &p);
             p.finish();
             arr
         })

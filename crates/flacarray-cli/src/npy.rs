@@ -148,7 +148,7 @@ fn check_data_size(shape: &[u64], elem_bytes: usize, data_start: u64, file_len: 
         _ => bail!(
             "file is shorter than its header says: shape {} of {elem_bytes}-byte elements \
              needs {} data bytes, the file has {have}",
-            crate::array_cmd::fmt_shape_u64(shape),
+            flacarray_core::fmt_shape(shape),
             need.map_or_else(|| "more than 2^128".to_owned(), |n| n.to_string()),
         ),
     }

@@ -5,6 +5,7 @@
 //! appears only once its work has run for a second, so quick commands print nothing.
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -25,7 +26,7 @@ pub fn bar(quiet: bool, len: Option<u64>, message: &str) -> Progress {
     Progress {
         pb,
         visible,
-        shown: false,
+        shown: AtomicBool::new(false),
     }
 }
 
@@ -41,37 +42,48 @@ fn set_style(pb: &ProgressBar, counted: bool) {
 }
 
 /// A progress display that becomes visible once its work has run for a second.
+///
+/// Shared by reference (`&self` methods, `Sync`), so the library's worker threads can
+/// advance it through a progress hook.
 #[derive(Debug)]
 pub struct Progress {
     pb: ProgressBar,
     visible: bool,
-    shown: bool,
+    shown: AtomicBool,
 }
 
 impl Progress {
-    fn maybe_show(&mut self) {
-        if self.visible && !self.shown && self.pb.elapsed() >= SHOW_AFTER {
-            self.pb.set_draw_target(ProgressDrawTarget::stderr());
-            self.pb.enable_steady_tick(Duration::from_millis(200));
-            self.shown = true;
+    fn maybe_show(&self) {
+        if self.visible && !self.shown.load(Ordering::Relaxed) && self.pb.elapsed() >= SHOW_AFTER {
+            // Only the thread that flips the flag switches the draw target.
+            if !self.shown.swap(true, Ordering::Relaxed) {
+                self.pb.set_draw_target(ProgressDrawTarget::stderr());
+                self.pb.enable_steady_tick(Duration::from_millis(200));
+            }
         }
     }
 
     /// Advances by `n` units.
-    pub fn inc(&mut self, n: u64) {
+    pub fn inc(&self, n: u64) {
         self.maybe_show();
         self.pb.inc(n);
     }
 
+    /// Units done so far.
+    #[must_use]
+    pub fn position(&self) -> u64 {
+        self.pb.position()
+    }
+
     /// Turns a spinner into a bar over `len` units (once the amount of work is known).
-    pub fn set_length(&mut self, len: u64) {
+    pub fn set_length(&self, len: u64) {
         set_style(&self.pb, true);
         self.pb.set_length(len);
         self.pb.set_position(0);
     }
 
     /// Changes the message (the phase: reading, compressing, ...).
-    pub fn phase(&mut self, message: &str) {
+    pub fn phase(&self, message: &str) {
         self.maybe_show();
         self.pb.set_message(message.to_owned());
     }
@@ -84,15 +96,15 @@ impl Progress {
 
 #[cfg(test)]
 mod tests {
-    use super::bar;
+    use super::{Ordering, bar};
 
     #[test]
     fn quiet_bar_counts_without_drawing() {
-        let mut p = bar(true, Some(10), "testing");
+        let p = bar(true, Some(10), "testing");
         p.inc(3);
         p.inc(4);
         assert_eq!(p.pb.position(), 7);
-        assert!(!p.shown);
+        assert!(!p.shown.load(Ordering::Relaxed));
         p.set_length(20);
         p.inc(2);
         assert_eq!((p.pb.position(), p.pb.length()), (2, Some(20)));

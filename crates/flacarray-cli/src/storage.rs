@@ -66,16 +66,26 @@ enum Opened {
 /// already name them).
 fn hdf5_err(store: &Store, e: flacarray_hdf5::Error) -> anyhow::Error {
     match e {
-        flacarray_hdf5::Error::Core(c) => anyhow::Error::new(c).context(store.describe()),
-        flacarray_hdf5::Error::AlreadyExists { object, .. } => already_exists(store, &object),
+        flacarray_hdf5::Error::Core(flacarray_core::Error::AlreadyExists { object, .. }) => {
+            already_exists(store, &object)
+        }
+        // Layout errors name the file and group already.
+        flacarray_hdf5::Error::Core(c) if c.place().is_none() => {
+            anyhow::Error::new(c).context(store.describe())
+        }
         other => anyhow::Error::new(other),
     }
 }
 
 fn zarr_err(store: &Store, e: flacarray_zarr::Error) -> anyhow::Error {
     match e {
-        flacarray_zarr::Error::Core(c) => anyhow::Error::new(c).context(store.describe()),
-        flacarray_zarr::Error::AlreadyExists { object, .. } => already_exists(store, &object),
+        flacarray_zarr::Error::Core(flacarray_core::Error::AlreadyExists { object, .. }) => {
+            already_exists(store, &object)
+        }
+        // Layout errors name the file and group already.
+        flacarray_zarr::Error::Core(c) if c.place().is_none() => {
+            anyhow::Error::new(c).context(store.describe())
+        }
         other => anyhow::Error::new(other),
     }
 }

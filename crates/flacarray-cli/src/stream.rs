@@ -11,7 +11,7 @@ use flacarray_flac::{EncoderConfig, StreamInfo};
 use crate::cli::{DecodeArgs, EncodeArgs};
 use crate::output::{with_temp_path, write_atomic};
 use crate::raw;
-use crate::slice::SampleSlice;
+use flacarray_core::SampleSlice;
 
 /// Reads a whole input file, naming it in the error.
 ///
@@ -117,7 +117,8 @@ pub fn decode_to_writer<W: Write>(
                 None => flacarray_flac::count_samples(flac)?,
             };
             n = Some(total);
-            Some(slice.resolve(total).map_err(anyhow::Error::msg)?)
+            let r = slice.resolve_strict(usize::try_from(total)?)?;
+            Some(r.start as u64..r.end as u64)
         }
     };
     let mut bytes: Vec<u8> = Vec::new();
@@ -177,7 +178,7 @@ pub fn decode_file(args: &DecodeArgs) -> Result<()> {
 mod tests {
     use super::{decode_to_raw, encode_raw, stream_size};
     use crate::raw;
-    use crate::slice::SampleSlice;
+    use flacarray_core::SampleSlice;
 
     fn ramp(n: i32, channels: i32) -> Vec<i32> {
         (0..n * channels).map(|i| i * 7919 - 1_000_000).collect()

@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use flacarray_cli::slice::SampleSlice;
 use flacarray_cli::stream::decode_to_writer;
+use flacarray_core::SampleSlice;
 use flacarray_flac::EncoderConfig;
 
 fn flacarray(args: &[&str]) -> Output {

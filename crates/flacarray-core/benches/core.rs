@@ -3,35 +3,16 @@
 #![allow(missing_docs, clippy::unwrap_used, reason = "benchmark")]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use flacarray_core::synth::timestreams;
 use flacarray_core::{CompressOptions, FlacArray, QuantaOption, ReadOptions};
 use ndarray::Array2;
-use rand::{Rng, SeedableRng, rngs::StdRng};
 use std::time::Duration;
 
 const SHAPE: (usize, usize) = (100, 100_000);
 
-/// Like `create_fake_data(sigma=1)`: per-stream DC offset, two sines scaled per
-/// stream, slow drift, and unit Gaussian noise (Box-Muller).
+/// `create_fake_data(sigma=1)`-like float32 timestreams (the library's generator).
 fn fake_data() -> Array2<f32> {
-    let mut rng = StdRng::seed_from_u64(123_456_789);
-    let (rows, n) = SHAPE;
-    let f0 = 5.0 / n as f64;
-    let mut a = Array2::<f32>::zeros(SHAPE);
-    for r in 0..rows {
-        let dc = 5.0 * (rng.random::<f64>() - 0.5);
-        let scale = rng.random::<f64>();
-        for t in 0..n {
-            let tt = t as f64;
-            let wave = 2.0 * (2.0 * std::f64::consts::PI * 3.0 * f0 * tt).sin()
-                + 6.0 * (2.0 * std::f64::consts::PI * f0 * tt).sin();
-            let u1: f64 = rng.random::<f64>().max(1e-300);
-            let u2: f64 = rng.random();
-            let noise = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
-            let drift = 1e-5 * tt;
-            a[[r, t]] = (dc + scale * wave + drift + noise) as f32;
-        }
-    }
-    a
+    timestreams(SHAPE.0, SHAPE.1, 1.0, 123_456_789).mapv(|v| v as f32)
 }
 
 fn bench(c: &mut Criterion) {

@@ -2,7 +2,7 @@
 
 use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
 
-use crate::codec::{self, CompressOptions, Source, with_threads};
+use crate::codec::{self, CompressOptions, Progress, Source, with_threads};
 use crate::dtype::{DType, DecodedArray, Element, InputRef, StreamScaling};
 use crate::error::{Error, Result, fmt_index};
 use crate::logical::{LogicalArray, LogicalDType, Value};
@@ -136,10 +136,75 @@ impl FlacArray {
     /// # Errors
     /// * [`Error::InvalidArgument`]: a 0-d array, a bad level, both or neither of
     ///   quanta/precision for floats, a per-stream option of the wrong length;
-    /// * [`Error::NonFinite`] (without `opts.keep_nonfinite`), [`Error::Overflow`],
-    ///   [`Error::InvalidQuanta`]: a stream cannot be quantized (the message names it,
-    ///   e.g. `stream (1, 2)`).
+    /// * [`Error::Quantize`]: a stream cannot be quantized (the message names it, e.g.
+    ///   `stream (1, 2)`), for example a NaN without `opts.keep_nonfinite`.
     pub fn from_array<T, S, D>(arr: &ArrayBase<S, D>, opts: &CompressOptions) -> Result<Self>
+    where
+        T: Value,
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        Self::build(arr, opts, None)
+    }
+
+    /// [`FlacArray::from_array`], calling `progress` with the number of streams
+    /// encoded as they finish (from the worker threads, in chunks of streams; the
+    /// calls add up to [`FlacArray::n_streams`] on success). The bytes are those of
+    /// [`FlacArray::from_array`]: progress changes nothing but the calls.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use flacarray_core::{CompressOptions, FlacArray};
+    /// let a = ndarray::Array::from_shape_fn((4, 5, 100), |(i, j, k)| (i + j * k) as i32);
+    /// let done = AtomicUsize::new(0);
+    /// let opts = CompressOptions::default();
+    /// let fa = FlacArray::from_array_with_progress(&a, &opts, &|n| {
+    ///     done.fetch_add(n, Ordering::Relaxed);
+    /// })?;
+    /// assert_eq!(done.into_inner(), 20);
+    /// assert_eq!(fa, FlacArray::from_array(&a, &opts)?);
+    /// # Ok::<(), flacarray_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`FlacArray::from_array`].
+    pub fn from_array_with_progress<T, S, D>(
+        arr: &ArrayBase<S, D>,
+        opts: &CompressOptions,
+        progress: Progress<'_>,
+    ) -> Result<Self>
+    where
+        T: Value,
+        S: Data<Elem = T>,
+        D: Dimension,
+    {
+        Self::build(arr, opts, Some(progress))
+    }
+
+    /// Compresses any of the four array types ([`FlacArray::from_array`] on the
+    /// array inside), with an optional progress hook as
+    /// [`FlacArray::from_array_with_progress`].
+    ///
+    /// # Errors
+    /// As [`FlacArray::from_array`].
+    pub fn from_decoded(
+        data: &DecodedArray,
+        opts: &CompressOptions,
+        progress: Option<Progress<'_>>,
+    ) -> Result<Self> {
+        match data {
+            DecodedArray::Int32(a) => Self::build(a, opts, progress),
+            DecodedArray::Int64(a) => Self::build(a, opts, progress),
+            DecodedArray::Float32(a) => Self::build(a, opts, progress),
+            DecodedArray::Float64(a) => Self::build(a, opts, progress),
+        }
+    }
+
+    fn build<T, S, D>(
+        arr: &ArrayBase<S, D>,
+        opts: &CompressOptions,
+        progress: Option<Progress<'_>>,
+    ) -> Result<Self>
     where
         T: Value,
         S: Data<Elem = T>,
@@ -172,7 +237,7 @@ impl FlacArray {
         // uint64 values ≥ 2^63 are stored as negative int64: 0.4.1 would read them so.
         let beyond_v1 = T::LOGICAL == LogicalDType::Uint64
             && matches!(input, InputRef::I64(x) if x.iter().any(|&v| v < 0));
-        let enc = codec::compress(input, stream_size, &leading_shape, opts)?;
+        let enc = codec::compress_progress(input, stream_size, &leading_shape, opts, progress)?;
         let format_version = if beyond_v1 || enc.nonfinite.is_some() {
             2
         } else {
@@ -575,12 +640,49 @@ impl FlacArray {
     /// [`Error::Index`] for a slice stop beyond the stream, [`Error::Flac`]
     /// when a stream does not decode.
     pub fn decompress(&self, opts: &ReadOptions<'_>) -> Result<Selection> {
+        self.decompress_progress(opts, None)
+    }
+
+    /// [`FlacArray::decompress`], calling `progress` with the number of streams
+    /// decoded as they finish (from the worker threads; the calls add up to the
+    /// number of streams selected). The values do not depend on it.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use flacarray_core::{CompressOptions, FlacArray, ReadOptions};
+    /// let a = ndarray::Array::from_shape_fn((3, 7, 50), |(i, j, k)| (i * j + k) as i64);
+    /// let fa = FlacArray::from_array(&a, &CompressOptions::default())?;
+    /// let done = AtomicUsize::new(0);
+    /// let sel = fa.decompress_with_progress(&ReadOptions::default(), &|n| {
+    ///     done.fetch_add(n, Ordering::Relaxed);
+    /// })?;
+    /// assert_eq!(done.into_inner(), 21);
+    /// assert_eq!(sel.array.into_array::<i64>()?, a.into_dyn());
+    /// # Ok::<(), flacarray_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`FlacArray::decompress`].
+    pub fn decompress_with_progress(
+        &self,
+        opts: &ReadOptions<'_>,
+        progress: Progress<'_>,
+    ) -> Result<Selection> {
+        self.decompress_progress(opts, Some(progress))
+    }
+
+    fn decompress_progress(
+        &self,
+        opts: &ReadOptions<'_>,
+        progress: Option<Progress<'_>>,
+    ) -> Result<Selection> {
         let plan = self.plan(opts)?;
+        let t = opts.threads;
         let array = match self.dtype {
-            DType::Int32 => DecodedArray::Int32(self.run_plan::<i32>(&plan, opts.threads)?),
-            DType::Int64 => DecodedArray::Int64(self.run_plan::<i64>(&plan, opts.threads)?),
-            DType::Float32 => DecodedArray::Float32(self.run_plan::<f32>(&plan, opts.threads)?),
-            DType::Float64 => DecodedArray::Float64(self.run_plan::<f64>(&plan, opts.threads)?),
+            DType::Int32 => DecodedArray::Int32(self.run_plan::<i32>(&plan, t, progress)?),
+            DType::Int64 => DecodedArray::Int64(self.run_plan::<i64>(&plan, t, progress)?),
+            DType::Float32 => DecodedArray::Float32(self.run_plan::<f32>(&plan, t, progress)?),
+            DType::Float64 => DecodedArray::Float64(self.run_plan::<f64>(&plan, t, progress)?),
         };
         Ok(Selection {
             array,
@@ -588,11 +690,96 @@ impl FlacArray {
         })
     }
 
-    fn run_plan<T: Element>(&self, plan: &Plan, threads: Option<usize>) -> Result<ArrayD<T>> {
+    fn run_plan<T: Element>(
+        &self,
+        plan: &Plan,
+        threads: Option<usize>,
+        progress: Option<Progress<'_>>,
+    ) -> Result<ArrayD<T>> {
         let mut buf = vec![T::default(); plan.streams.len() * plan.range.len()];
-        self.decode_streams(&plan.streams, plan.range.clone(), &mut buf, threads)?;
+        let src = self.source();
+        with_threads(threads, || {
+            codec::decode_progress(
+                &src,
+                &plan.streams,
+                plan.range.clone(),
+                T::output(&mut buf),
+                progress,
+            )
+        })??;
         ArrayD::from_shape_vec(IxDyn(&plan.shape), buf)
             .map_err(|e| Error::InvalidArgument(e.to_string()))
+    }
+
+    /// Decodes the contiguous streams `streams` (flat C-order indices over the leading
+    /// shape: for an array of shape `(R, C, N)`, rows `a..b` are streams
+    /// `a*C..b*C`), samples `stream_slice` of each, as a `(streams.len(), n_samples)`
+    /// array. Only those streams are read.
+    ///
+    /// ```
+    /// use flacarray_core::{CompressOptions, FlacArray, SampleSlice};
+    /// let a = ndarray::Array::from_shape_fn((4, 30), |(i, k)| (i * 100 + k) as i32);
+    /// let fa = FlacArray::from_array(&a, &CompressOptions::default())?;
+    /// let v = fa.decompress_streams(1..3, SampleSlice::new(Some(-2), None), None)?;
+    /// assert_eq!(v.into_array::<i32>()?.into_raw_vec_and_offset().0, [128, 129, 228, 229]);
+    /// # Ok::<(), flacarray_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Index`] for streams beyond [`FlacArray::n_streams`] or a slice stop
+    /// beyond the stream; [`Error::Flac`] when a stream does not decode.
+    pub fn decompress_streams(
+        &self,
+        streams: std::ops::Range<usize>,
+        stream_slice: SampleSlice,
+        threads: Option<usize>,
+    ) -> Result<DecodedArray> {
+        fn typed<T: Element>(
+            fa: &FlacArray,
+            streams: std::ops::Range<usize>,
+            slice: SampleSlice,
+            threads: Option<usize>,
+        ) -> Result<DecodedArray> {
+            let n = slice.resolve(fa.stream_size)?.len();
+            let mut out = vec![T::default(); streams.len() * n];
+            let rows = streams.len();
+            fa.decompress_streams_into(streams, slice, &mut out, threads)?;
+            ArrayD::from_shape_vec(IxDyn(&[rows, n]), out)
+                .map(T::into_decoded)
+                .map_err(|e| Error::InvalidArgument(e.to_string()))
+        }
+        match self.dtype {
+            DType::Int32 => typed::<i32>(self, streams, stream_slice, threads),
+            DType::Int64 => typed::<i64>(self, streams, stream_slice, threads),
+            DType::Float32 => typed::<f32>(self, streams, stream_slice, threads),
+            DType::Float64 => typed::<f64>(self, streams, stream_slice, threads),
+        }
+    }
+
+    /// [`FlacArray::decompress_streams`] into a caller's buffer of exactly
+    /// `streams.len() × n_samples` values of the stored type, stream after stream.
+    ///
+    /// # Errors
+    /// As [`FlacArray::decompress_streams`]; [`Error::InvalidArgument`] for a buffer
+    /// of the wrong type or length.
+    pub fn decompress_streams_into<T: Element>(
+        &self,
+        streams: std::ops::Range<usize>,
+        stream_slice: SampleSlice,
+        out: &mut [T],
+        threads: Option<usize>,
+    ) -> Result<()> {
+        if streams.end > self.n_streams() {
+            return Err(Error::Index(format!(
+                "streams {}..{} out of range for {} streams",
+                streams.start,
+                streams.end,
+                self.n_streams()
+            )));
+        }
+        let range = stream_slice.resolve(self.stream_size)?;
+        let sel: Vec<usize> = streams.collect();
+        self.decode_streams(&sel, range, out, threads)
     }
 
     /// Decodes samples `range` of the flat streams `streams` into `out` (row after row).
@@ -775,5 +962,51 @@ impl std::fmt::Display for FlacArray {
             fmt_index(&self.shape()),
             self.compressed.len()
         )
+    }
+}
+
+impl DecodedArray {
+    /// An array of `dtype` and `shape` holding no value (one axis at least is 0).
+    ///
+    /// ```
+    /// use flacarray_core::{DType, DecodedArray};
+    /// let e = DecodedArray::empty(DType::Float32, &[0, 5])?;
+    /// assert_eq!((e.dtype(), e.shape()), (DType::Float32, &[0, 5][..]));
+    /// assert!(DecodedArray::empty(DType::Int32, &[2, 5]).is_err());
+    /// # Ok::<(), flacarray_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `shape` holds values.
+    pub fn empty(dtype: DType, shape: &[usize]) -> Result<Self> {
+        fn of<T: Element>(shape: &[usize]) -> Result<DecodedArray> {
+            ArrayD::from_shape_vec(IxDyn(shape), Vec::new())
+                .map(T::into_decoded)
+                .map_err(|e| Error::InvalidArgument(format!("empty array {shape:?}: {e}")))
+        }
+        match dtype {
+            DType::Int32 => of::<i32>(shape),
+            DType::Int64 => of::<i64>(shape),
+            DType::Float32 => of::<f32>(shape),
+            DType::Float64 => of::<f64>(shape),
+        }
+    }
+}
+
+/// A shape as Python prints a tuple: `(3,)`, `(2, 5)`, `()`.
+///
+/// ```
+/// assert_eq!(flacarray_core::fmt_shape(&[3]), "(3,)");
+/// assert_eq!(flacarray_core::fmt_shape(&[2_u64, 5]), "(2, 5)");
+/// assert_eq!(flacarray_core::fmt_shape::<usize>(&[]), "()");
+/// ```
+#[must_use]
+pub fn fmt_shape<T: std::fmt::Display>(shape: &[T]) -> String {
+    match shape {
+        [one] => format!("({one},)"),
+        _ => {
+            let parts: Vec<String> = shape.iter().map(ToString::to_string).collect();
+            format!("({})", parts.join(", "))
+        }
     }
 }

@@ -200,12 +200,29 @@ fn join_i64(pairs: &[i32], out: &mut [i64]) {
     }
 }
 
+/// A streams-done hook, for a progress display: called from any worker thread with
+/// the number of streams just finished. The calls of one operation add up to its
+/// number of streams (none are reported for a stream that failed).
+pub type Progress<'a> = &'a (dyn Fn(usize) + Sync);
+
 /// Compresses `input` (`n_streams * stream_size` values in C order) stream by stream.
+#[cfg(test)]
 pub(crate) fn compress(
     input: InputRef<'_>,
     stream_size: usize,
     leading: &[usize],
     opts: &CompressOptions,
+) -> Result<Encoded> {
+    compress_progress(input, stream_size, leading, opts, None)
+}
+
+/// [`compress`], reporting each chunk of streams to `progress` once it is encoded.
+pub(crate) fn compress_progress(
+    input: InputRef<'_>,
+    stream_size: usize,
+    leading: &[usize],
+    opts: &CompressOptions,
+    progress: Option<Progress<'_>>,
 ) -> Result<Encoded> {
     let n_values = match input {
         InputRef::I32(x) => x.len(),
@@ -298,14 +315,20 @@ pub(crate) fn compress(
                         })
                     },
                     |w, r| match w {
-                        Ok(w) => encode_chunk(
-                            input,
-                            &spec,
-                            r.clone(),
-                            (stream_size, leading),
-                            w,
-                            (split, opts.keep_nonfinite),
-                        ),
+                        Ok(w) => {
+                            let c = encode_chunk(
+                                input,
+                                &spec,
+                                r.clone(),
+                                (stream_size, leading),
+                                w,
+                                (split, opts.keep_nonfinite),
+                            )?;
+                            if let Some(p) = progress {
+                                p(r.len());
+                            }
+                            Ok(c)
+                        }
                         Err(e) => Err(Error::InvalidArgument(e.to_string())),
                     },
                 )
@@ -698,6 +721,17 @@ pub(crate) fn decode(
     range: Range<usize>,
     out: OutputMut<'_>,
 ) -> Result<()> {
+    decode_progress(src, sel, range, out, None)
+}
+
+/// [`decode`], reporting every stream to `progress` once it is decoded.
+pub(crate) fn decode_progress(
+    src: &Source<'_>,
+    sel: &[usize],
+    range: Range<usize>,
+    out: OutputMut<'_>,
+    progress: Option<Progress<'_>>,
+) -> Result<()> {
     let len = range.len();
     let want = sel.len() * len;
     let have = match &out {
@@ -736,6 +770,10 @@ pub(crate) fn decode(
         )));
     }
     if want == 0 {
+        // An empty sample range: every stream is done without decoding.
+        if let Some(p) = progress.filter(|_| !sel.is_empty()) {
+            p(sel.len());
+        }
         return Ok(());
     }
     let r64 = range.start as u64..range.end as u64;
@@ -744,11 +782,11 @@ pub(crate) fn decode(
     // Fewer streams than threads leave threads idle: split each stream's frames.
     let split = sel.len() < rayon::current_num_threads();
     match out {
-        OutputMut::I32(o) => run(src, sel, len, o, |w, g, bytes, o| {
+        OutputMut::I32(o) => run(src, sel, len, o, progress, |w, g, bytes, o| {
             decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, o)
                 .map_err(|e| flac_err(src, g, e))
         }),
-        OutputMut::I64(o) => run(src, sel, len, o, |w, g, bytes, o| {
+        OutputMut::I64(o) => run(src, sel, len, o, progress, |w, g, bytes, o| {
             if v0 {
                 w.ints.resize(len, 0);
                 decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
@@ -773,7 +811,7 @@ pub(crate) fn decode(
             }
             Ok(())
         }),
-        OutputMut::F32(o) => run(src, sel, len, o, |w, g, bytes, o| {
+        OutputMut::F32(o) => run(src, sel, len, o, progress, |w, g, bytes, o| {
             let StreamScaling::F32 { offsets, gains } = src.scaling else {
                 return Err(Error::Corrupt(
                     "float32 data without float32 offsets/gains".into(),
@@ -799,7 +837,7 @@ pub(crate) fn decode(
             }
             Ok(())
         }),
-        OutputMut::F64(o) => run(src, sel, len, o, |w, g, bytes, o| {
+        OutputMut::F64(o) => run(src, sel, len, o, progress, |w, g, bytes, o| {
             let StreamScaling::F64 { offsets, gains } = src.scaling else {
                 return Err(Error::Corrupt(
                     "float64 data without float64 offsets/gains".into(),
@@ -848,13 +886,18 @@ fn run<T: Send>(
     sel: &[usize],
     len: usize,
     out: &mut [T],
+    progress: Option<Progress<'_>>,
     kernel: impl Fn(&mut DecWorker, usize, &[u8], &mut [T]) -> Result<()> + Sync,
 ) -> Result<()> {
     let results: Vec<Result<()>> = out
         .par_chunks_mut(len)
         .zip(sel.par_iter())
         .map_init(DecWorker::default, |w, (o, &g)| {
-            kernel(w, g, src.stream_bytes(g), o)
+            kernel(w, g, src.stream_bytes(g), o)?;
+            if let Some(p) = progress {
+                p(1);
+            }
+            Ok(())
         })
         .collect();
     results.into_iter().collect()

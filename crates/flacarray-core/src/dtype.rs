@@ -187,7 +187,7 @@ impl StreamScaling {
         Ok(())
     }
 
-    fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Self::None => "(none)",
             Self::F32 { .. } => "float32 offsets/gains",

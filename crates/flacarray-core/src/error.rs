@@ -2,18 +2,19 @@
 
 use flacarray_quant::Error as QuantError;
 
+use crate::place::Place;
+
 /// Why building, decoding, selecting from or storing a [`crate::FlacArray`] failed.
 ///
 /// Variants are grouped by cause: the caller's mistake ([`Error::InvalidArgument`],
-/// [`Error::Index`]), data that cannot be compressed ([`Error::NonFinite`],
-/// [`Error::Overflow`], [`Error::InvalidQuanta`]), stored bytes or tables that
+/// [`Error::Index`]), data that cannot be compressed ([`Error::Quantize`]), stored bytes or tables that
 /// are inconsistent ([`Error::Corrupt`], [`Error::Flac`]) and storage
 /// failures reported by a backend ([`Error::Store`]).
 ///
 /// Every per-stream error names the stream by its index over the leading shape, as
 /// Python prints a tuple: `stream (1, 2)` in a `(3, 4, N)` array, `stream (0,)` for a
 /// one-dimensional array.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// An argument is out of range or arguments do not fit together.
@@ -28,44 +29,16 @@ pub enum Error {
     #[error("unsupported: {0}")]
     Unsupported(String),
 
-    /// A float sample is NaN or infinite.
-    #[error("stream {stream}: sample {sample} is {value}; NaN and infinity cannot be compressed")]
-    NonFinite {
+    /// A stream's samples cannot be quantized: a NaN or infinite sample, a value that
+    /// does not fit the integer type, or an unusable quanta. The cause is the
+    /// quantizer's error; the message names the stream by its leading index.
+    #[error("stream {stream}: {}", quant_detail(.source))]
+    Quantize {
         /// Leading index of the stream, formatted as a tuple.
         stream: String,
-        /// Index of the sample inside the stream.
-        sample: usize,
-        /// The value, widened to `f64`.
-        value: f64,
-    },
-
-    /// A float sample's quantized value does not fit the integer type.
-    #[error(
-        "stream {stream}: value {value} does not fit in a {bits}-bit integer with quanta \
-         {quanta}; the smallest quanta that fits this stream is {min_quanta}"
-    )]
-    Overflow {
-        /// Leading index of the stream, formatted as a tuple.
-        stream: String,
-        /// The offending value.
-        value: f64,
-        /// The quanta that was used.
-        quanta: f64,
-        /// The smallest quanta with which the stream quantizes.
-        min_quanta: f64,
-        /// 32 (`f32` data) or 64 (`f64` data).
-        bits: u32,
-    },
-
-    /// A quanta (given, or derived from a precision) cannot be used for a stream.
-    #[error("stream {stream}: quanta {quanta} cannot be used: {reason}")]
-    InvalidQuanta {
-        /// Leading index of the stream, formatted as a tuple.
-        stream: String,
-        /// The quanta.
-        quanta: f64,
-        /// Why.
-        reason: &'static str,
+        /// The quantizer's error (its `stream` field is the flat stream number).
+        #[source]
+        source: QuantError,
     },
 
     /// A stream's FLAC bytes could not be encoded or decoded.
@@ -86,9 +59,116 @@ pub enum Error {
     #[error("quantization: {0}")]
     Quant(QuantError),
 
-    /// A storage backend failed (the message is the backend's).
+    /// A stored group holds something that is not a valid flacarray layout: a missing
+    /// or mistyped array or attribute, byte ranges outside `compressed`, and so on.
+    #[error("{place}: {object}: {reason}")]
+    CorruptGroup {
+        /// The file and group.
+        place: Place,
+        /// The array or attribute concerned, e.g. `dataset stream_starts`.
+        object: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+
+    /// A stored group holds a layout this project does not know (for example an
+    /// unknown format version).
+    #[error("{place}: {object}: unsupported: {reason}")]
+    UnsupportedGroup {
+        /// The file and group.
+        place: Place,
+        /// The array or attribute concerned.
+        object: String,
+        /// What is not supported.
+        reason: String,
+    },
+
+    /// The group has no `flacarray_format_version` attribute, so holds no FlacArray.
+    #[error(
+        "{place}: attribute flacarray_format_version: missing, \
+         the group does not contain a FlacArray"
+    )]
+    NotFlacArray {
+        /// The file and group.
+        place: Place,
+    },
+
+    /// The file or the requested group does not exist, or is not a group.
+    #[error("{place}: {reason}")]
+    GroupNotFound {
+        /// The file and the group path that was asked for.
+        place: Place,
+        /// Why it could not be opened.
+        reason: String,
+    },
+
+    /// Writing would overwrite a FlacArray (or one of its arrays) already in the group.
+    #[error("{place}: {object}: already exists (a FlacArray is stored here); {hint}")]
+    AlreadyExists {
+        /// The file and group.
+        place: Place,
+        /// The object found in the way.
+        object: String,
+        /// How the backend's caller allows overwriting.
+        hint: &'static str,
+    },
+
+    /// A storage backend failed; the cause is the backend's own error.
     #[error("storage: {0}")]
-    Store(String),
+    Store(#[source] StoreError),
+}
+
+/// A storage backend's error, shared so that [`Error`] stays `Clone`.
+pub type StoreError = std::sync::Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+impl Error {
+    /// The file and group a stored-layout error names, if it is one.
+    #[must_use]
+    pub fn place(&self) -> Option<&Place> {
+        match self {
+            Error::CorruptGroup { place, .. }
+            | Error::UnsupportedGroup { place, .. }
+            | Error::NotFlacArray { place }
+            | Error::GroupNotFound { place, .. }
+            | Error::AlreadyExists { place, .. } => Some(place),
+            _ => None,
+        }
+    }
+
+    /// A storage failure with the backend's typed error as its cause.
+    pub fn store(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Store(std::sync::Arc::new(e))
+    }
+
+    /// A storage failure described only by a message (in-memory stores).
+    pub fn store_msg(msg: impl Into<String>) -> Self {
+        let msg: Box<dyn std::error::Error + Send + Sync> = msg.into().into();
+        Error::Store(std::sync::Arc::from(msg))
+    }
+}
+
+/// The quantizer's message without its flat stream number, which [`Error::Quantize`]
+/// replaces by the leading index.
+fn quant_detail(e: &QuantError) -> String {
+    match e {
+        QuantError::NonFinite { index, value, .. } => {
+            format!("sample {index} is {value}; NaN and infinity cannot be compressed")
+        }
+        QuantError::Overflow {
+            value,
+            quanta,
+            min_quanta,
+            bits,
+            ..
+        } => format!(
+            "value {value} does not fit in a {bits}-bit integer with quanta {quanta}; \
+             the smallest quanta that fits this stream is {min_quanta}"
+        ),
+        QuantError::InvalidQuanta { quanta, reason, .. } => {
+            format!("quanta {quanta} cannot be used: {reason}")
+        }
+        other => other.to_string(),
+    }
 }
 
 /// `Result` with [`Error`].
@@ -132,30 +212,12 @@ pub fn stream_name(flat: usize, leading: &[usize]) -> String {
 
 /// Re-labels a quantization error of flat stream `flat` with its leading index.
 pub(crate) fn from_quant(e: QuantError, flat: usize, leading: &[usize]) -> Error {
-    let stream = stream_name(flat, leading);
     match e {
-        QuantError::NonFinite { index, value, .. } => Error::NonFinite {
-            stream,
-            sample: index,
-            value,
-        },
-        QuantError::Overflow {
-            value,
-            quanta,
-            min_quanta,
-            bits,
-            ..
-        } => Error::Overflow {
-            stream,
-            value,
-            quanta,
-            min_quanta,
-            bits,
-        },
-        QuantError::InvalidQuanta { quanta, reason, .. } => Error::InvalidQuanta {
-            stream,
-            quanta,
-            reason,
+        QuantError::NonFinite { .. }
+        | QuantError::Overflow { .. }
+        | QuantError::InvalidQuanta { .. } => Error::Quantize {
+            stream: stream_name(flat, leading),
+            source: e,
         },
         other => Error::Quant(other),
     }

@@ -168,11 +168,11 @@ impl FlacArrayReader for HostileStore {
     }
 
     fn read_bytes(&self, start: u64, out: &mut [u8]) -> Result<()> {
-        let s = usize::try_from(start).map_err(|_| Error::Store("start".into()))?;
+        let s = usize::try_from(start).map_err(|_| Error::store_msg("start"))?;
         let src = s
             .checked_add(out.len())
             .and_then(|e| self.bytes.get(s..e))
-            .ok_or_else(|| Error::Store(format!("bytes {s}+{} outside", out.len())))?;
+            .ok_or_else(|| Error::store_msg(format!("bytes {s}+{} outside", out.len())))?;
         out.copy_from_slice(src);
         Ok(())
     }

@@ -4,6 +4,13 @@
 
 use crate::DType;
 
+/// The format version this project writes: stored as the string `"1"` in
+/// [`ATTR_FORMAT_VERSION`] (format 0, read only, stored the integer 0).
+pub const FORMAT_VERSION: u32 = 1;
+/// The value written to [`ATTR_SOFTWARE_VERSION`]: `"flacarray-rs "` and the version
+/// of this workspace. flacarray 0.4.1 stores the attribute but never interprets it.
+pub const SOFTWARE_VERSION: &str = concat!("flacarray-rs ", env!("CARGO_PKG_VERSION"));
+
 /// Group attribute: the format version (string `"1"`, or the integer 0 in format 0).
 pub const ATTR_FORMAT_VERSION: &str = "flacarray_format_version";
 /// Group attribute: the version of the software that wrote the group.

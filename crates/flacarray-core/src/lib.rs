@@ -10,6 +10,11 @@
 //!   ([`FlacArray::decompress`], [`FlacArray::decompress_into`]), or numpy basic
 //!   indexing ([`FlacArray::get`], [`FlacArray::select`], [`parse_index`]). Only the
 //!   streams and frames a selection needs are decoded.
+//! * Progress hooks ([`FlacArray::from_array_with_progress`],
+//!   [`FlacArray::decompress_with_progress`]), a contiguous stream-range decode
+//!   ([`FlacArray::decompress_streams`]) and concatenation along axis 0 ([`Concat`],
+//!   [`FlacArray::concat`]), for tools that show progress or assemble row blocks.
+//! * [`synth`]: deterministic synthetic timestreams for demos, benchmarks and tests.
 //! * [`array_compress`], [`array_decompress`], [`array_decompress_slice`]: 0.4.1's
 //!   low-level functions.
 //! * [`FlacArrayWriter`] / [`FlacArrayReader`]: what a storage backend implements;
@@ -49,6 +54,7 @@
 
 mod array;
 mod codec;
+mod concat;
 mod dtype;
 mod error;
 mod logical;
@@ -64,14 +70,19 @@ pub mod fuzzing;
 
 pub mod integrity;
 pub mod layout;
+pub mod place;
+pub mod synth;
 pub mod validate;
 
-pub use array::{FlacArray, FlacArrayParts, ReadOptions, Selection, SelectionShape};
-pub use codec::{CompressOptions, PrecisionOption, QuantaOption};
+pub use array::{FlacArray, FlacArrayParts, ReadOptions, Selection, SelectionShape, fmt_shape};
+pub use codec::{CompressOptions, PrecisionOption, Progress, QuantaOption};
+pub use concat::Concat;
 pub use dtype::{DType, DecodedArray, Element, StreamScaling};
 #[doc(hidden)]
 pub use dtype::{InputRef, OutputMut};
-pub use error::{Error, Result, stream_name};
+pub use error::{Error, Result, StoreError, stream_name};
+/// The quantizer, whose [`quant::Error`] is the cause inside [`Error::Quantize`].
+pub use flacarray_quant as quant;
 /// The `float16` element type ([`half::f16`]), stored through the float32 path.
 pub use half::f16;
 pub use logical::{LogicalArray, LogicalDType, Value};
@@ -80,6 +91,7 @@ pub use lowlevel::{
     array_decompress_slice,
 };
 pub use nonfinite::{NonFinite, NonFiniteFlag, Run};
+pub use place::Place;
 pub use select::{Index, SampleSlice, parse_index};
 pub use store::{
     FlacArrayReader, FlacArrayWriter, MemoryStore, StoredExtension, StoredMeta, StreamTable,

@@ -73,6 +73,94 @@ impl SampleSlice {
     }
 }
 
+impl SampleSlice {
+    /// Parses `A:B` as the command line writes a slice: either side may be empty, a
+    /// negative value counts from the end, a step (`A:B:C`) is refused.
+    ///
+    /// ```
+    /// use flacarray_core::SampleSlice;
+    /// assert_eq!(SampleSlice::parse("-10:")?, SampleSlice::new(Some(-10), None));
+    /// assert_eq!("3:7".parse::<SampleSlice>()?.to_string(), "3:7");
+    /// assert!(SampleSlice::parse("1:2:1").is_err());
+    /// # Ok::<(), flacarray_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] saying what is malformed: no colon, a step, or a
+    /// side that is not an integer.
+    pub fn parse(text: &str) -> Result<Self> {
+        let side = |t: &str, which: &str| -> Result<Option<i64>> {
+            let t = t.trim();
+            if t.is_empty() {
+                return Ok(None);
+            }
+            t.parse::<i64>().map(Some).map_err(|e| {
+                Error::InvalidArgument(format!("slice {which} {t:?} is not an integer: {e}"))
+            })
+        };
+        match text.split(':').collect::<Vec<_>>().as_slice() {
+            [start, stop] => Ok(Self::new(side(start, "start")?, side(stop, "stop")?)),
+            [_] => Err(Error::InvalidArgument(format!(
+                "expected a slice A:B, got {text:?}"
+            ))),
+            _ => Err(Error::InvalidArgument(format!(
+                "a step is not allowed in a sample slice, got {text:?}"
+            ))),
+        }
+    }
+
+    /// [`SampleSlice::resolve`] where every given bound must lie in `-n..=n`: a bound
+    /// outside the stream is an error rather than clamped (the command line's rule,
+    /// so a mistyped slice is noticed). Inside those bounds both rules agree.
+    ///
+    /// ```
+    /// use flacarray_core::SampleSlice;
+    /// assert_eq!(SampleSlice::new(Some(-3), None).resolve_strict(10)?, 7..10);
+    /// assert!(SampleSlice::new(Some(11), None).resolve_strict(10).is_err());
+    /// assert_eq!(SampleSlice::new(Some(11), None).resolve(10)?, 10..10);
+    /// # Ok::<(), flacarray_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Index`] naming the bound that lies outside the stream.
+    pub fn resolve_strict(&self, n: usize) -> Result<Range<usize>> {
+        let n_i = i64::try_from(n).map_err(|_| Error::Index("stream too long".into()))?;
+        for (which, v) in [("start", self.start), ("stop", self.stop)] {
+            // `n_i >= 0`, so `-n_i` cannot overflow.
+            if let Some(v) = v
+                && (v > n_i || v < -n_i)
+            {
+                return Err(Error::Index(format!(
+                    "sample slice {which} {v} is out of range for a stream of {n} samples"
+                )));
+            }
+        }
+        self.resolve(n)
+    }
+}
+
+impl std::str::FromStr for SampleSlice {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Self::parse(s)
+    }
+}
+
+impl std::fmt::Display for SampleSlice {
+    /// `A:B`, a missing bound left empty (`:7`, `-3:`, `:`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(a) = self.start {
+            write!(f, "{a}")?;
+        }
+        f.write_str(":")?;
+        if let Some(b) = self.stop {
+            write!(f, "{b}")?;
+        }
+        Ok(())
+    }
+}
+
 fn to_usize(v: i64) -> usize {
     usize::try_from(v).unwrap_or(0)
 }
@@ -325,6 +413,54 @@ pub(crate) fn index_tuples(flat: &[usize], leading: &[usize]) -> Vec<Vec<usize>>
 #[allow(clippy::unwrap_used, clippy::type_complexity, reason = "tests")]
 mod tests {
     use super::*;
+
+    fn s(text: &str) -> SampleSlice {
+        SampleSlice::parse(text).unwrap()
+    }
+
+    #[test]
+    fn sample_slice_parses_all_forms_and_prints_them_back() {
+        assert_eq!(s("3:7"), SampleSlice::new(Some(3), Some(7)));
+        assert_eq!(s(":7"), SampleSlice::new(None, Some(7)));
+        assert_eq!(s("-3:"), SampleSlice::new(Some(-3), None));
+        assert_eq!(s(" : "), SampleSlice::FULL);
+        assert_eq!(s("-3:-1").to_string(), "-3:-1");
+        assert_eq!(s(":").to_string(), ":");
+        for bad in ["5", "1:2:3", "1::", "a:3", "3:b", "1.5:2", ""] {
+            assert!(SampleSlice::parse(bad).is_err(), "{bad:?} must be rejected");
+        }
+        let e = SampleSlice::parse("1:2:1").unwrap_err().to_string();
+        assert!(e.contains("step"), "{e}");
+    }
+
+    #[test]
+    fn strict_resolve_agrees_inside_the_stream_and_refuses_outside() {
+        let n = 10;
+        for (text, want) in [
+            (":", 0..10),
+            ("2:5", 2..5),
+            ("-3:", 7..10),
+            (":-1", 0..9),
+            ("-10:-9", 0..1),
+            ("10:", 10..10),
+            ("5:5", 5..5),
+            ("7:3", 7..7),
+            ("0:10", 0..10),
+        ] {
+            assert_eq!(s(text).resolve_strict(n).unwrap(), want, "{text}");
+            assert_eq!(s(text).resolve(n).unwrap(), want, "{text}");
+        }
+        let e = s("0:11").resolve_strict(10).unwrap_err().to_string();
+        assert!(e.contains("stop 11") && e.contains("10 samples"), "{e}");
+        for bad in ["11:", "-11:", ":-11"] {
+            assert!(s(bad).resolve_strict(10).is_err(), "{bad}");
+        }
+        // The lenient rule clamps the same starts instead.
+        assert_eq!(s("11:").resolve(10).unwrap(), 10..10);
+        assert_eq!(s("-11:").resolve(10).unwrap(), 0..10);
+        assert!(s(&format!("{}:", i64::MIN)).resolve_strict(10).is_err());
+        assert!(s(&format!(":{}", i64::MAX)).resolve_strict(10).is_err());
+    }
 
     #[test]
     fn slice_indices_match_python() {

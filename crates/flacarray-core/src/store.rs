@@ -607,7 +607,7 @@ impl MemoryStore {
     fn content(&self) -> Result<&(StoredMeta, StreamTable, Vec<u8>)> {
         self.content
             .as_ref()
-            .ok_or_else(|| Error::Store("the memory store does not contain a FlacArray".into()))
+            .ok_or_else(|| Error::store_msg("the memory store does not contain a FlacArray"))
     }
 }
 
@@ -679,7 +679,7 @@ impl FlacArrayReader for MemoryStore {
             .checked_add(out.len())
             .and_then(|e| bytes.get(s..e))
             .ok_or_else(|| {
-                Error::Store(format!("bytes {s}+{} outside {}", out.len(), bytes.len()))
+                Error::store_msg(format!("bytes {s}+{} outside {}", out.len(), bytes.len()))
             })?;
         out.copy_from_slice(src);
         self.bytes_read

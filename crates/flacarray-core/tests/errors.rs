@@ -33,7 +33,16 @@ fn nan_and_inf_name_the_stream() {
     let mut a = Array3::<f32>::from_shape_fn((2, 3, 10), |(i, j, k)| (i + j + k) as f32 * 0.1);
     a[[1, 2, 4]] = f32::NAN;
     let e = FlacArray::from_array(&a, &q(1e-3)).unwrap_err();
-    assert!(matches!(e, Error::NonFinite { sample: 4, .. }), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::Quantize {
+                source: flacarray_quant::Error::NonFinite { index: 4, .. },
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(e.to_string().contains("stream (1, 2)"), "{e}");
     let mut b = Array1::<f64>::linspace(0.0, 1.0, 50);
     b[7] = f64::NEG_INFINITY;
@@ -58,11 +67,11 @@ fn overflow_names_the_stream_and_the_smallest_quanta() {
     let mut a = Array2::<f32>::zeros((3, 20));
     a[[1, 3]] = 1e6;
     let e = FlacArray::from_array(&a, &q(1e-6)).unwrap_err();
-    let Error::Overflow {
+    let Error::Quantize {
         stream,
-        min_quanta,
-        bits,
-        ..
+        source: flacarray_quant::Error::Overflow {
+            min_quanta, bits, ..
+        },
     } = &e
     else {
         panic!("{e:?}")
@@ -128,7 +137,13 @@ fn quanta_and_precision_rules() {
     );
     let e = FlacArray::from_array(&f, &q(0.0)).unwrap_err();
     assert!(
-        matches!(e, Error::InvalidQuanta { .. }) && e.to_string().contains("stream (0,)"),
+        matches!(
+            e,
+            Error::Quantize {
+                source: flacarray_quant::Error::InvalidQuanta { .. },
+                ..
+            }
+        ) && e.to_string().contains("stream (0,)"),
         "{e}"
     );
     let e = FlacArray::from_array(&f, &q(-1.0)).unwrap_err();

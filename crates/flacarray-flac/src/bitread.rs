@@ -83,7 +83,6 @@ impl<'a> BitReader<'a> {
     pub(crate) fn read_u32(&mut self, n: u32, what: &'static str) -> Result<u32> {
         debug_assert!(n <= 32);
         // `n <= 32`, so the value has at most 32 significant bits.
-        #[allow(clippy::cast_possible_truncation)]
         self.read(n, what).map(|v| v as u32)
     }
 
@@ -93,7 +92,6 @@ impl<'a> BitReader<'a> {
         debug_assert!((1..=57).contains(&n));
         let v = self.read(n, what)?;
         // Move the sign bit to bit 63 and shift back arithmetically to sign-extend.
-        #[allow(clippy::cast_possible_wrap)]
         Ok(((v << (64 - n)) as i64) >> (64 - n))
     }
 
@@ -219,11 +217,8 @@ impl<'a> BitReader<'a> {
 /// `too_big` accumulator) before any decoded value is returned.
 #[inline(always)]
 fn unfold(folded: u64) -> i32 {
-    #[allow(clippy::cast_possible_truncation)]
     let f = folded as u32;
-    #[allow(clippy::cast_possible_wrap)]
-    let v = ((f >> 1) as i32) ^ -((f & 1) as i32);
-    v
+    ((f >> 1) as i32) ^ -((f & 1) as i32)
 }
 
 #[cfg(test)]

@@ -31,7 +31,6 @@ impl<'a> BitWriter<'a> {
         if self.nbits >= 32 {
             self.nbits -= 32;
             // The top 32 of the pending bits are complete bytes.
-            #[allow(clippy::cast_possible_truncation)]
             let word = (self.acc >> self.nbits) as u32;
             self.out.extend_from_slice(&word.to_be_bytes());
         }
@@ -52,7 +51,6 @@ impl<'a> BitWriter<'a> {
     #[inline(always)]
     pub(crate) fn write_signed(&mut self, n: u32, v: i64) {
         // Reinterpreting as u64 keeps the two's-complement bit pattern; `write` masks it.
-        #[allow(clippy::cast_sign_loss)]
         self.write_wide(n, v as u64);
     }
 
@@ -71,7 +69,6 @@ impl<'a> BitWriter<'a> {
     pub(crate) fn write_rice(&mut self, k: u32, residuals: &[i32]) {
         for &r in residuals {
             // Zigzag: 0, -1, 1, -2, .. -> 0, 1, 2, 3, ..; fits in u32 for every i32.
-            #[allow(clippy::cast_sign_loss)]
             let f = ((r << 1) ^ (r >> 31)) as u32;
             let q = f >> k;
             if q <= 31 - k {
@@ -96,7 +93,6 @@ impl<'a> BitWriter<'a> {
         while self.nbits >= 8 {
             self.nbits -= 8;
             // The byte just below the pending bits.
-            #[allow(clippy::cast_possible_truncation)]
             self.out.push((self.acc >> self.nbits) as u8);
         }
     }

@@ -6,7 +6,6 @@ const fn crc8_table() -> [u8; 256] {
     let mut i = 0;
     while i < 256 {
         // `i < 256` so the cast keeps every bit.
-        #[allow(clippy::cast_possible_truncation)]
         let mut c = i as u8;
         let mut bit = 0;
         while bit < 8 {
@@ -33,7 +32,6 @@ const fn crc16_tables() -> [[u16; 256]; 16] {
     let mut i = 0;
     while i < 256 {
         // `i < 256`, so `i << 8` fits in 16 bits.
-        #[allow(clippy::cast_possible_truncation)]
         let mut c = (i as u16) << 8;
         let mut bit = 0;
         while bit < 8 {

@@ -439,7 +439,6 @@ impl Decoder {
                 let hi = range.end.min(sample + bs);
                 if lo < hi {
                     // Offsets are below `stream_size * channels`, which the output holds.
-                    #[allow(clippy::cast_possible_truncation)]
                     let (skip, n, at) = (
                         (lo - sample) as usize,
                         (hi - lo) as usize,
@@ -628,7 +627,6 @@ pub fn locate_frame(stream: &[u8], k: u64) -> Result<Option<usize>> {
     }
     let span = (stream.len() - first) as u64;
     // The estimate is below `span`, which is a `usize`.
-    #[allow(clippy::cast_possible_truncation)]
     let mut est = first + (u128::from(span) * u128::from(k) / u128::from(n_frames)) as usize;
     let avg = (stream.len() - first) / usize::try_from(n_frames).unwrap_or(usize::MAX).max(1);
     // Each retry starts further back; after a few the estimate is the frame start.
@@ -843,9 +841,7 @@ fn corrupt_here(r: &BitReader<'_>, pos: usize, what: &'static str) -> Error {
 #[inline(always)]
 fn narrow(v: i64) -> i32 {
     // Callers read at most 32 bits, sign-extended: within i32 by construction.
-    #[allow(clippy::cast_possible_truncation)]
-    let n = v as i32;
-    n
+    v as i32
 }
 
 /// Decodes one 33-bit side subframe into `out`; `res` is residual scratch.
@@ -1014,7 +1010,6 @@ fn restore_fixed(order: usize, buf: &mut [i32]) -> std::result::Result<(), &'sta
     let mut put = |slot: &mut i32, v: i64| {
         ok &= i64::from(v as i32) == v;
         // Wrapped values are discarded with the whole subframe when `ok` is false.
-        #[allow(clippy::cast_possible_truncation)]
         {
             *slot = v as i32;
         }
@@ -1108,7 +1103,6 @@ fn restore_lpc_n<const N: usize>(
         // Record an out-of-range sample without branching out of the hot loop; the
         // wrapped value is never returned because the whole subframe is rejected.
         ok &= i64::from(v as i32) == v;
-        #[allow(clippy::cast_possible_truncation)]
         {
             buf[i] = v as i32;
         }

@@ -481,7 +481,6 @@ impl Encoder {
         self.encode_frame(blk, number, out);
         // A frame is at most 2 channels x 65535 samples x 33 bits plus headers, far
         // below 2^32 bytes.
-        #[allow(clippy::cast_possible_truncation)]
         let size = (out.len() - at) as u32;
         FrameSizes {
             min: size,
@@ -715,7 +714,6 @@ impl Encoder {
                 .zip(&w[a..b])
             {
                 // Samples are below 2^33, exactly representable in f64.
-                #[allow(clippy::cast_precision_loss)]
                 {
                     *d = v as f64 * wv;
                 }
@@ -878,7 +876,6 @@ fn fixed_residual(x: &[i64], order: usize, res: &mut [i32]) -> bool {
         };
         ok &= lpc::fits_residual(e);
         // Only kept when `ok`; the range check makes the cast exact.
-        #[allow(clippy::cast_possible_truncation)]
         {
             *r = e as i32;
         }

@@ -151,13 +151,11 @@ pub(crate) fn quantize(lp: &[f64], precision: u32, q: &mut [i32]) -> Option<u32>
         let v = (carry.round() as i64).clamp(-qmax - 1, qmax);
         carry -= v as f64;
         // Clamped to the precision, which is at most 15 bits: fits i32.
-        #[allow(clippy::cast_possible_truncation)]
         {
             *out = v as i32;
         }
     }
     // `shift` is within 0..=15.
-    #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
     Some(shift as u32)
 }
 
@@ -204,7 +202,6 @@ fn residual_n<const N: usize>(x: &[i64], coefs: &[i32], shift: u32, res: &mut [i
             let e = x[i + N] - (acc >> shift);
             ok &= fits_residual(e);
             // Out-of-range values are never used: `ok` rejects the predictor.
-            #[allow(clippy::cast_possible_truncation)]
             {
                 res[i] = e as i32;
             }

@@ -103,7 +103,6 @@ fn parse_streaminfo(b: &[u8], offset: usize) -> Result<StreamInfo> {
     let packed = be(&b[10..18]);
     // Field widths: 20-bit rate, 3-bit channels-1, 5-bit bps-1, 36-bit total; each
     // masked field fits in u32 except the total.
-    #[allow(clippy::cast_possible_truncation)]
     let info = StreamInfo {
         min_block_size: be(&b[0..2]) as u32,
         max_block_size: be(&b[2..4]) as u32,
@@ -153,9 +152,7 @@ pub(crate) fn write_header(out: &mut Vec<u8>, info: &StreamInfo, vendor: Option<
         let body_len = 4 + v.len() + 4;
         out.push(0x80 | BLOCK_VORBIS_COMMENT);
         // The vendor string is bounded by the config validation (< 2^24 - 8 bytes).
-        #[allow(clippy::cast_possible_truncation)]
         out.extend_from_slice(&(body_len as u32).to_be_bytes()[1..]);
-        #[allow(clippy::cast_possible_truncation)]
         out.extend_from_slice(&(v.len() as u32).to_le_bytes());
         out.extend_from_slice(v.as_bytes());
         out.extend_from_slice(&0u32.to_le_bytes());
@@ -167,7 +164,6 @@ pub(crate) fn streaminfo_bytes(i: &StreamInfo) -> [u8; STREAMINFO_LEN] {
     let mut b = [0u8; STREAMINFO_LEN];
     // Every field was range-checked by the encoder config: block sizes < 2^16, frame
     // sizes < 2^24 (clamped to 0 otherwise by the caller), rate < 2^20, total < 2^36.
-    #[allow(clippy::cast_possible_truncation)]
     {
         b[0..2].copy_from_slice(&(i.min_block_size as u16).to_be_bytes());
         b[2..4].copy_from_slice(&(i.max_block_size as u16).to_be_bytes());

@@ -54,9 +54,7 @@ impl Default for Stats {
 #[inline(always)]
 fn fold(r: i32) -> u32 {
     // Zigzag; the bit pattern of the xor is the folded value.
-    #[allow(clippy::cast_sign_loss)]
-    let f = ((r << 1) ^ (r >> 31)) as u32;
-    f
+    ((r << 1) ^ (r >> 31)) as u32
 }
 
 /// Estimated bits for a partition of `len` folded values summing to `sum` coded with
@@ -161,7 +159,6 @@ pub(crate) fn choose(
                 let w = raw_width(stats.maxs[p]);
                 let esc_bits = 5 + len * u64::from(w);
                 // Parameter and raw width fit in u8 (at most 30 and 33).
-                #[allow(clippy::cast_possible_truncation)]
                 // The escape's 5-bit width field cannot say 32.
                 if limits.escapes && w <= 31 && esc_bits < bits {
                     params[p] = ESCAPE;

@@ -4,7 +4,7 @@
 use hdf5::Location;
 use hdf5::types::{FixedAscii, FixedUnicode, TypeDescriptor, VarLenAscii, VarLenUnicode};
 
-use crate::error::{Ctx, Result};
+use crate::error::{Ctx, H5At, Result};
 
 /// Longest fixed-length string read from an attribute (longer ones are truncated by
 /// HDF5's string conversion; version strings are a few bytes).
@@ -68,7 +68,9 @@ pub(crate) fn read_scalar(
         .get_shape()
         .map_err(ctx.h5(label, "reading the shape"))?;
     if !shape.is_empty() {
-        return Err(ctx.corrupt(label, format!("must be a scalar, found shape {shape:?}")));
+        return Err(ctx
+            .corrupt(label, format!("must be a scalar, found shape {shape:?}"))
+            .into());
     }
     let desc = attr
         .dtype()
@@ -104,10 +106,12 @@ pub(crate) fn read_scalar(
                 .to_owned(),
         ),
         other => {
-            return Err(ctx.corrupt(
-                label,
-                format!("must be an integer or a string, found HDF5 type {other}"),
-            ));
+            return Err(ctx
+                .corrupt(
+                    label,
+                    format!("must be an integer or a string, found HDF5 type {other}"),
+                )
+                .into());
         }
     };
     Ok(Some(value))

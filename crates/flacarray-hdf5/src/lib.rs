@@ -42,6 +42,13 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! This crate only makes the HDF5 calls: it fetches and writes attributes and bytes.
+//! What every backend does the same way lives in `flacarray-core`: the names and
+//! versions of the stored layout ([`flacarray_core::layout`]), the reading of the
+//! format-version and channel attributes and the layout errors naming the file and
+//! group ([`flacarray_core::Place`]), and the checks of the stream table
+//! ([`flacarray_core::validate`]).
 #![forbid(unsafe_code)]
 
 mod attr;

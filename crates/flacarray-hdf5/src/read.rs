@@ -9,13 +9,14 @@ use hdf5::{Dataset, Group, H5Type, LocationType};
 use flacarray_core::{StoredExtension, StoredMeta, StreamScaling, StreamTable, validate};
 
 use crate::attr::{self, Scalar};
-use crate::error::{Ctx, Error, Result};
+use crate::error::{Ctx, Error, H5At, Result, ctx_of};
 use crate::names::{
     ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_NONFINITE_FLAGS, ARR_NONFINITE_RUNS, ARR_OFFSETS,
     ARR_STARTS, ATTR_DTYPE, ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION,
     ATTR_STREAM_SIZE,
 };
 use crate::stored::{Dtype, Gains, Offsets, StoredArray, check_range, infer_dtype, n_streams};
+use flacarray_core::Place;
 
 /// For datasets whose storage size says nothing about their element count (chunked,
 /// virtual), the largest element count accepted is this many times the file size:
@@ -87,7 +88,7 @@ pub(crate) struct Opened {
 /// Reads and checks the metadata of the flacarray group `group`.
 ///
 /// Checks: the format version (1 or 0; anything else is
-/// [`Error::Unsupported`]), `flac_channels` (format 1: 1 or 2), that
+/// [`UnsupportedGroup`](flacarray_core::Error::UnsupportedGroup)), `flac_channels` (format 1: 1 or 2), that
 /// `stream_starts`, `stream_bytes` and `compressed` exist with integer, integer and
 /// uint8 types, that `stream_starts` has at least one axis and `stream_bytes`,
 /// `stream_offsets` and `stream_gains` its shape, that `stream_size` is a positive
@@ -95,8 +96,8 @@ pub(crate) struct Opened {
 /// ([`StoredArray::dtype`]).
 ///
 /// # Errors
-/// [`Error::NotFlacArray`] when the version attribute is missing; otherwise
-/// [`Error::Corrupt`], [`Error::Unsupported`] or [`Error::Hdf5`], naming the file,
+/// [`NotFlacArray`](flacarray_core::Error::NotFlacArray) when the version attribute is missing; otherwise
+/// [`CorruptGroup`](flacarray_core::Error::CorruptGroup), [`UnsupportedGroup`](flacarray_core::Error::UnsupportedGroup) or [`Error::Hdf5`], naming the file,
 /// the group and the object.
 pub fn read_meta(group: &Group) -> Result<Meta> {
     open(group).map(|o| o.meta)
@@ -105,7 +106,7 @@ pub fn read_meta(group: &Group) -> Result<Meta> {
 /// Opens `group_path` in the file at `path` (read-only) and reads its metadata.
 ///
 /// # Errors
-/// As [`read_meta`], plus [`Error::Hdf5`] / [`Error::GroupNotFound`] when the file
+/// As [`read_meta`], plus [`Error::Hdf5`] / [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when the file
 /// or the group cannot be opened.
 pub fn read_file_meta(path: impl AsRef<Path>, group_path: &str) -> Result<Meta> {
     let (_file, group) = open_file_group(path.as_ref(), group_path)?;
@@ -127,7 +128,7 @@ pub fn read_file_meta(path: impl AsRef<Path>, group_path: &str) -> Result<Meta> 
 ///   offsets and gains.
 ///
 /// # Errors
-/// As [`read_meta`]; [`Error::Corrupt`] for a negative start or length or a range
+/// As [`read_meta`]; [`CorruptGroup`](flacarray_core::Error::CorruptGroup) for a negative start or length or a range
 /// outside `compressed`; [`Error::InvalidArgument`] when `keep` has the wrong length.
 pub fn read_group(group: &Group, keep: Option<&[bool]>) -> Result<StoredArray> {
     let o = open(group)?;
@@ -136,10 +137,12 @@ pub fn read_group(group: &Group, keep: Option<&[bool]>) -> Result<StoredArray> {
     if meta.format_version >= 2 {
         // A StoredArray has no place for the additions (kept NaN/inf, ...): its values
         // would be wrong. `Hdf5Store` with `flacarray_core::read_flacarray` reads them.
-        return Err(ctx.unsupported(
-            format!("attribute {ATTR_FORMAT_VERSION}"),
-            "format 2 is read through Hdf5Store (flacarray_core::read_flacarray)",
-        ));
+        return Err(ctx
+            .unsupported(
+                format!("attribute {ATTR_FORMAT_VERSION}"),
+                "format 2 is read through Hdf5Store (flacarray_core::read_flacarray)",
+            )
+            .into());
     }
     let n = meta.n_streams();
     if let Some(mask) = keep
@@ -314,7 +317,7 @@ pub(crate) fn invalid(ctx: &Ctx, e: validate::Invalid) -> Error {
     } else {
         format!("dataset {}", e.object)
     };
-    ctx.corrupt(object, e.reason)
+    ctx.corrupt(object, e.reason).into()
 }
 
 impl Table {
@@ -335,10 +338,12 @@ impl Table {
             (Some(Offsets::I64(off)), None) => StreamScaling::I64Offsets(off[lo..hi].to_vec()),
             // `open` accepts only the combinations above (`infer_dtype`).
             _ => {
-                return Err(ctx.corrupt(
-                    format!("dataset {ARR_OFFSETS}"),
-                    "offsets and gains do not match",
-                ));
+                return Err(ctx
+                    .corrupt(
+                        format!("dataset {ARR_OFFSETS}"),
+                        "offsets and gains do not match",
+                    )
+                    .into());
             }
         };
         Ok(StreamTable {
@@ -372,12 +377,11 @@ pub fn read_file(
 /// Opens a file read-only and one of its groups (`"/"` for the root).
 ///
 /// # Errors
-/// [`Error::Hdf5`] when the file cannot be opened, [`Error::GroupNotFound`] when the
+/// [`Error::Hdf5`] when the file cannot be opened, [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when the
 /// group does not exist or is not a group.
 pub fn open_file_group(path: &Path, group_path: &str) -> Result<(hdf5::File, Group)> {
     let file = hdf5::File::open(path).map_err(|source| Error::Hdf5 {
-        file: path.display().to_string(),
-        group: "/".to_owned(),
+        place: Place::new(path.display().to_string(), "/".to_owned()),
         object: "file".to_owned(),
         action: "opening",
         source,
@@ -389,10 +393,8 @@ pub fn open_file_group(path: &Path, group_path: &str) -> Result<(hdf5::File, Gro
 /// Opens an existing group below `parent` (an absolute path starts at the file root;
 /// `"/"` or `""` is the root or `parent` itself).
 pub(crate) fn open_group(parent: &Group, group_path: &str) -> Result<Group> {
-    let not_found = |reason: String| Error::GroupNotFound {
-        file: parent.filename(),
-        group: group_path.to_owned(),
-        reason,
+    let not_found = |reason: String| {
+        Error::from(Place::new(parent.filename(), group_path.to_owned()).not_found(reason))
     };
     let mut cur = if group_path.starts_with('/') {
         parent
@@ -424,26 +426,11 @@ pub(crate) fn open_group(parent: &Group, group_path: &str) -> Result<Group> {
 }
 
 pub(crate) fn open(group: &Group) -> Result<Opened> {
-    let ctx = Ctx::of(group);
+    let ctx = ctx_of(group);
     let version_label = format!("attribute {ATTR_FORMAT_VERSION}");
-    let version =
-        attr::read_scalar(group, &ctx, &version_label, ATTR_FORMAT_VERSION)?.ok_or_else(|| {
-            Error::NotFlacArray {
-                file: ctx.file.clone(),
-                group: ctx.group.clone(),
-            }
-        })?;
-    let format_version = match version.as_int() {
-        Some(0) => 0,
-        Some(1) => 1,
-        Some(2) => 2,
-        _ => {
-            return Err(ctx.unsupported(
-                version_label,
-                format!("format version {version} (this reader knows 0, 1 and 2)"),
-            ));
-        }
-    };
+    let version = attr::read_scalar(group, &ctx, &version_label, ATTR_FORMAT_VERSION)?
+        .ok_or_else(|| Error::from(ctx.not_flacarray()))?;
+    let format_version = ctx.format_version(&version, version.as_int())?;
 
     let software_version = attr::read_scalar(
         group,
@@ -463,23 +450,12 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
 
     let channels_label = format!("attribute {ATTR_FLAC_CHANNELS}");
     let channels = attr::read_scalar(group, &ctx, &channels_label, ATTR_FLAC_CHANNELS)?;
-    let flac_channels = match (format_version, channels) {
-        (0, None) => 1,
-        (_, None) => return Err(ctx.corrupt(channels_label, "missing (format 1 requires it)")),
-        (v, Some(c)) => match (v, c.as_int()) {
-            (0..=2, Some(1)) => 1,
-            (1 | 2, Some(2)) => 2,
-            _ => {
-                return Err(ctx.corrupt(
-                    channels_label,
-                    format!(
-                        "value {c} (format {v} allows {})",
-                        if v == 0 { "1" } else { "1 or 2" }
-                    ),
-                ));
-            }
-        },
-    };
+    let flac_channels = ctx.flac_channels(
+        format_version,
+        channels
+            .as_ref()
+            .map(|c| (c as &dyn std::fmt::Display, c.as_int())),
+    )?;
 
     let starts = open_dataset(group, &ctx, ARR_STARTS)?
         .ok_or_else(|| ctx.corrupt(format!("dataset {ARR_STARTS}"), "missing"))?;
@@ -499,24 +475,30 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
     )?;
     let leading_shape = starts.shape();
     if leading_shape.is_empty() {
-        return Err(ctx.corrupt(
-            starts_label,
-            "is a scalar; it must have at least one axis (the leading shape)",
-        ));
+        return Err(ctx
+            .corrupt(
+                starts_label,
+                "is a scalar; it must have at least one axis (the leading shape)",
+            )
+            .into());
     }
     if n_streams(&leading_shape).is_none() {
-        return Err(ctx.corrupt(
-            starts_label,
-            format!("shape {leading_shape:?} has more elements than fit in memory"),
-        ));
+        return Err(ctx
+            .corrupt(
+                starts_label,
+                format!("shape {leading_shape:?} has more elements than fit in memory"),
+            )
+            .into());
     }
 
     // stream_size attribute of stream_starts: a positive integer.
     let size_label = format!("dataset {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}");
     let stream_size = match attr::read_scalar(&starts, &ctx, &size_label, ATTR_STREAM_SIZE)? {
-        None => return Err(ctx.corrupt(size_label, "missing")),
+        None => return Err(ctx.corrupt(size_label, "missing").into()),
         Some(Scalar::Str(s)) => {
-            return Err(ctx.corrupt(size_label, format!("must be an integer, found {s:?}")));
+            return Err(ctx
+                .corrupt(size_label, format!("must be an integer, found {s:?}"))
+                .into());
         }
         // Format 2 stores arrays whose last axis has length 0.
         Some(Scalar::Int(v)) => u64::try_from(v)
@@ -536,18 +518,14 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
     let comp_label = format!("dataset {ARR_COMPRESSED}");
     let comp_desc = descriptor(&ctx, &comp_label, &compressed)?;
     if comp_desc != TypeDescriptor::Unsigned(IntSize::U1) {
-        return Err(ctx.corrupt(
-            comp_label,
-            format!("must hold uint8 bytes, found HDF5 type {comp_desc}"),
-        ));
+        return Err(ctx
+            .corrupt(
+                comp_label,
+                format!("must hold uint8 bytes, found HDF5 type {comp_desc}"),
+            )
+            .into());
     }
-    let comp_shape = compressed.shape();
-    let [compressed_len] = comp_shape[..] else {
-        return Err(ctx.corrupt(
-            comp_label,
-            format!("must be 1-d, found shape {comp_shape:?}"),
-        ));
-    };
+    let compressed_len = ctx.one_dim(&comp_label, &compressed.shape())?;
 
     let offsets_type = match &offsets {
         None => None,
@@ -604,7 +582,9 @@ fn read_extension(group: &Group, ctx: &Ctx, leading: &[usize]) -> Result<StoredE
         None => None,
         Some(Scalar::Str(s)) => Some(s),
         Some(Scalar::Int(v)) => {
-            return Err(ctx.corrupt(label, format!("must be a string, found {v}")));
+            return Err(ctx
+                .corrupt(label, format!("must be a string, found {v}"))
+                .into());
         }
     };
     let flags = open_dataset(group, ctx, ARR_NONFINITE_FLAGS)?;
@@ -617,10 +597,12 @@ fn read_extension(group: &Group, ctx: &Ctx, leading: &[usize]) -> Result<StoredE
                 let label = format!("dataset {name}");
                 let desc = descriptor(ctx, &label, ds)?;
                 if desc != TypeDescriptor::Unsigned(IntSize::U1) {
-                    return Err(ctx.corrupt(
-                        label,
-                        format!("must hold uint8 values, found HDF5 type {desc}"),
-                    ));
+                    return Err(ctx
+                        .corrupt(
+                            label,
+                            format!("must hold uint8 values, found HDF5 type {desc}"),
+                        )
+                        .into());
                 }
                 let n = if name == ARR_NONFINITE_FLAGS {
                     require_shape(ctx, &label, ds, leading)?;
@@ -628,7 +610,9 @@ fn read_extension(group: &Group, ctx: &Ctx, leading: &[usize]) -> Result<StoredE
                 } else {
                     let shape = ds.shape();
                     let [n] = shape[..] else {
-                        return Err(ctx.corrupt(label, format!("must be 1-d, found {shape:?}")));
+                        return Err(ctx
+                            .corrupt(label, format!("must be 1-d, found {shape:?}"))
+                            .into());
                     };
                     n
                 };
@@ -639,10 +623,12 @@ fn read_extension(group: &Group, ctx: &Ctx, leading: &[usize]) -> Result<StoredE
             Some((flags, runs))
         }
         _ => {
-            return Err(ctx.corrupt(
-                format!("datasets {ARR_NONFINITE_FLAGS}/{ARR_NONFINITE_RUNS}"),
-                "one is present without the other",
-            ));
+            return Err(ctx
+                .corrupt(
+                    format!("datasets {ARR_NONFINITE_FLAGS}/{ARR_NONFINITE_RUNS}"),
+                    "one is present without the other",
+                )
+                .into());
         }
     };
     Ok(StoredExtension { dtype, nonfinite })
@@ -661,7 +647,9 @@ fn open_dataset(group: &Group, ctx: &Ctx, name: &str) -> Result<Option<Dataset>>
     match group.loc_type_by_name(name) {
         Ok(LocationType::Dataset) => {}
         Ok(other) => {
-            return Err(ctx.corrupt(label, format!("is a {other:?}, not a dataset")));
+            return Err(ctx
+                .corrupt(label, format!("is a {other:?}, not a dataset"))
+                .into());
         }
         Err(e) => return Err(ctx.h5(&label, "inspecting")(e)),
     }
@@ -680,10 +668,12 @@ fn descriptor(ctx: &Ctx, label: &str, ds: &Dataset) -> Result<TypeDescriptor> {
 fn require_integer(ctx: &Ctx, label: &str, desc: &TypeDescriptor) -> Result<()> {
     match desc {
         TypeDescriptor::Integer(_) | TypeDescriptor::Unsigned(_) => Ok(()),
-        other => Err(ctx.corrupt(
-            label,
-            format!("must hold integers, found HDF5 type {other}"),
-        )),
+        other => Err(ctx
+            .corrupt(
+                label,
+                format!("must hold integers, found HDF5 type {other}"),
+            )
+            .into()),
     }
 }
 
@@ -692,10 +682,12 @@ fn require_shape(ctx: &Ctx, label: &str, ds: &Dataset, leading: &[usize]) -> Res
     if shape == leading {
         Ok(())
     } else {
-        Err(ctx.corrupt(
-            label,
-            format!("has shape {shape:?}, {ARR_STARTS} has {leading:?}"),
-        ))
+        Err(ctx
+            .corrupt(
+                label,
+                format!("has shape {shape:?}, {ARR_STARTS} has {leading:?}"),
+            )
+            .into())
     }
 }
 
@@ -705,10 +697,12 @@ fn numeric_name(ctx: &Ctx, label: &str, desc: &TypeDescriptor) -> Result<&'stati
         TypeDescriptor::Integer(IntSize::U8) => Ok("int64"),
         TypeDescriptor::Float(FloatSize::U4) => Ok("float32"),
         TypeDescriptor::Float(FloatSize::U8) => Ok("float64"),
-        other => Err(ctx.corrupt(
-            label,
-            format!("must hold int64, float32 or float64 values, found HDF5 type {other}"),
-        )),
+        other => Err(ctx
+            .corrupt(
+                label,
+                format!("must hold int64, float32 or float64 values, found HDF5 type {other}"),
+            )
+            .into()),
     }
 }
 
@@ -725,10 +719,12 @@ fn check_backing(ctx: &Ctx, label: &str, ds: &Dataset, n: usize, elem: usize) ->
     ) {
         let have = ds.storage_size();
         if have < need {
-            return Err(ctx.corrupt(
-                label,
-                format!("declares {n} elements ({need} bytes) but stores only {have} bytes"),
-            ));
+            return Err(ctx
+                .corrupt(
+                    label,
+                    format!("declares {n} elements ({need} bytes) but stores only {have} bytes"),
+                )
+                .into());
         }
     } else {
         let file_len = std::fs::metadata(&ctx.file).map_or(u64::MAX, |m| m.len());
@@ -738,7 +734,7 @@ fn check_backing(ctx: &Ctx, label: &str, ds: &Dataset, n: usize, elem: usize) ->
                 format!(
                     "declares {n} elements ({need} bytes), implausible for a {file_len}-byte file"
                 ),
-            ));
+            ).into());
         }
     }
     Ok(())
@@ -750,7 +746,9 @@ fn read_all<T: H5Type>(ctx: &Ctx, name: &str, ds: &Dataset, n: usize) -> Result<
     check_backing(ctx, &label, ds, n, ds.dtype().map_or(1, |t| t.size()))?;
     let v: Vec<T> = ds.read_raw().map_err(ctx.h5(&label, "reading"))?;
     if v.len() != n {
-        return Err(ctx.corrupt(label, format!("read {} elements, expected {n}", v.len())));
+        return Err(ctx
+            .corrupt(label, format!("read {} elements, expected {n}", v.len()))
+            .into());
     }
     Ok(v)
 }
@@ -770,10 +768,12 @@ pub(crate) fn read_range(
         .read_slice_1d::<u8, _>(start..end)
         .map_err(ctx.h5(&label, "reading a byte range"))?;
     if part.len() != end - start {
-        return Err(ctx.corrupt(
-            label,
-            format!("bytes {start}..{end}: read {} bytes", part.len()),
-        ));
+        return Err(ctx
+            .corrupt(
+                label,
+                format!("bytes {start}..{end}: read {} bytes", part.len()),
+            )
+            .into());
     }
     match part.as_slice() {
         Some(s) => out.extend_from_slice(s),

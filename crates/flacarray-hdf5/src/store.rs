@@ -6,14 +6,15 @@ use std::path::{Path, PathBuf};
 
 use flacarray_core::integrity::{Checksums, StoredChecksums};
 use flacarray_core::{
-    DType, Error as CoreError, FlacArray, FlacArrayReader, FlacArrayWriter, StoredExtension,
-    StoredMeta, StreamScaling, StreamTable,
+    DType, FlacArray, FlacArrayReader, FlacArrayWriter, StoredExtension, StoredMeta, StreamScaling,
+    StreamTable,
 };
 
 use crate::error::{Error, Result};
 use crate::read::{Opened, Table, core_meta, open, open_group, read_range, read_table};
 use crate::stored::{Dtype, Gains, Offsets, StoredArray};
 use crate::write::{WriteOptions, write_group_with};
+use flacarray_core::Place;
 
 /// One flacarray group of an HDF5 file, readable and writable through
 /// [`flacarray_core::read_array`], [`flacarray_core::read_flacarray`] and
@@ -59,8 +60,7 @@ impl std::fmt::Debug for Hdf5Store {
 
 fn file_error(path: &Path, action: &'static str, source: hdf5::Error) -> Error {
     Error::Hdf5 {
-        file: path.display().to_string(),
-        group: "/".to_owned(),
+        place: Place::new(path.display().to_string(), "/".to_owned()),
         object: "file".to_owned(),
         action,
         source,
@@ -71,7 +71,7 @@ impl Hdf5Store {
     /// Opens the group `group` of an existing file for reading.
     ///
     /// # Errors
-    /// [`Error::Hdf5`] when the file cannot be opened; [`Error::GroupNotFound`];
+    /// [`Error::Hdf5`] when the file cannot be opened; [`GroupNotFound`](flacarray_core::Error::GroupNotFound);
     /// the checks of [`read_meta`](crate::read_meta) and of the per-stream tables.
     pub fn open(path: &Path, group: &str) -> Result<Self> {
         let file = hdf5::File::open(path).map_err(|e| file_error(path, "opening", e))?;
@@ -80,7 +80,7 @@ impl Hdf5Store {
 
     /// Opens (or creates) the file for writing into group `group` (created if
     /// missing). With `replace`, a FlacArray already in the group is replaced;
-    /// otherwise writing there is an [`Error::AlreadyExists`]. An existing file keeps
+    /// otherwise writing there is an [`AlreadyExists`](flacarray_core::Error::AlreadyExists). An existing file keeps
     /// its other content.
     ///
     /// # Errors
@@ -145,16 +145,8 @@ impl FlacArrayReader for Hdf5Store {
 
     fn read_stream_table(&self, meta: &StoredMeta, rows: Range<usize>) -> Result<StreamTable> {
         let (o, t) = self.load()?;
-        let per_row = meta.streams_per_row();
-        let lo = rows.start.saturating_mul(per_row);
-        let hi = rows.end.saturating_mul(per_row);
-        if rows.start > rows.end || hi > t.starts.len() {
-            return Err(Error::InvalidArgument(format!(
-                "{}: group {}: rows {}..{} outside the leading shape {:?}",
-                o.ctx.file, o.ctx.group, rows.start, rows.end, meta.leading_shape
-            )));
-        }
-        t.to_core(&o.ctx, lo..hi)
+        let streams = o.ctx.row_streams(meta, rows, t.starts.len())?;
+        t.to_core(&o.ctx, streams)
     }
 
     fn extension(&self, _meta: &StoredMeta) -> Result<StoredExtension> {
@@ -177,13 +169,16 @@ impl FlacArrayReader for Hdf5Store {
         let s = usize::try_from(start).map_err(|_| bad())?;
         let e = s.checked_add(out.len()).ok_or_else(bad)?;
         if e > o.meta.compressed_len {
-            return Err(o.ctx.corrupt(
-                "dataset compressed",
-                format!(
-                    "bytes {s}..{e} lie outside compressed ({} bytes)",
-                    o.meta.compressed_len
-                ),
-            ));
+            return Err(o
+                .ctx
+                .corrupt(
+                    "dataset compressed",
+                    format!(
+                        "bytes {s}..{e} lie outside compressed ({} bytes)",
+                        o.meta.compressed_len
+                    ),
+                )
+                .into());
         }
         let mut buf = Vec::with_capacity(out.len());
         read_range(&o.ctx, &o.compressed, (s, e), &mut buf)?;
@@ -265,11 +260,5 @@ impl FlacArrayWriter for Hdf5Store {
         self.file
             .flush()
             .map_err(|e| file_error(&self.path, "flushing", e))
-    }
-}
-
-impl From<CoreError> for Error {
-    fn from(e: CoreError) -> Self {
-        Error::Core(e)
     }
 }

@@ -2,13 +2,7 @@
 
 use crate::error::{Error, Result};
 
-/// The version string [`StoredArray::new`] records as `flacarray_software_version`:
-/// `"flacarray-rs "` followed by this crate's version. flacarray 0.4.1 stores the
-/// attribute but never interprets it.
-pub const SOFTWARE_VERSION: &str = concat!("flacarray-rs ", env!("CARGO_PKG_VERSION"));
-
-/// The format version this crate writes (`flacarray_format_version = "1"`).
-pub const FORMAT_VERSION: u32 = 1;
+pub use flacarray_core::layout::{FORMAT_VERSION, SOFTWARE_VERSION};
 
 /// The element type of the array a group holds. Nothing stores it directly: it follows
 /// from `flac_channels` and the datasets present (see [`StoredArray::dtype`]).

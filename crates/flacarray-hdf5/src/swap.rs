@@ -29,18 +29,18 @@ use flacarray_core::{FlacArray, FlacArrayWriter};
 use hdf5::types::{TypeDescriptor, VarLenAscii, VarLenUnicode};
 use hdf5::{Group, H5Type};
 
-use crate::error::{Ctx, Error, Result};
+use crate::error::{Ctx, Error, H5At, REPLACE_HINT, Result, ctx_of};
 use crate::names::{ALL_ARRAYS, ALL_GROUP_ATTRS, ATTR_FORMAT_VERSION};
 use crate::store::Hdf5Store;
 use crate::write::child_group;
+use flacarray_core::Place;
 
 /// Name prefix of the temporary groups [`write_file_swapped`] creates at the file root.
 pub const TEMP_GROUP_PREFIX: &str = ".flacarray-tmp-";
 
 fn file_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(hdf5::Error) -> Error + 'a {
     move |source| Error::Hdf5 {
-        file: path.display().to_string(),
-        group: "/".to_owned(),
+        place: Place::new(path.display().to_string(), "/".to_owned()),
         object: "file".to_owned(),
         action,
         source,
@@ -57,13 +57,12 @@ fn file_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(hdf5::Error
 /// [`Error::Hdf5`] when the root group cannot be listed.
 pub fn remove_temporary_groups(file: &hdf5::File) -> Result<Vec<String>> {
     let root = file.as_group().map_err(|source| Error::Hdf5 {
-        file: file.filename(),
-        group: "/".to_owned(),
+        place: Place::new(file.filename(), "/".to_owned()),
         object: "root group".to_owned(),
         action: "opening",
         source,
     })?;
-    let ctx = Ctx::of(&root);
+    let ctx = ctx_of(&root);
     let names = root
         .member_names()
         .map_err(ctx.h5("root group", "listing"))?;
@@ -87,10 +86,8 @@ struct Existing {
 
 /// Looks at the target group without creating anything; `None` when it does not exist.
 fn existing(file: &hdf5::File, path: &Path, group: &str) -> Result<Option<Existing>> {
-    let not_group = |reason: String| Error::GroupNotFound {
-        file: path.display().to_string(),
-        group: group.to_owned(),
-        reason,
+    let not_group = |reason: String| {
+        Error::from(Place::new(path.display().to_string(), group.to_owned()).not_found(reason))
     };
     let mut cur = file
         .as_group()
@@ -123,8 +120,8 @@ fn existing(file: &hdf5::File, path: &Path, group: &str) -> Result<Option<Existi
 /// and attributes are kept.
 ///
 /// # Errors
-/// [`Error::AlreadyExists`] when the group holds a FlacArray (or one of its
-/// datasets) and `replace` is false; [`Error::GroupNotFound`] when a path component is
+/// [`AlreadyExists`](flacarray_core::Error::AlreadyExists) when the group holds a FlacArray (or one of its
+/// datasets) and `replace` is false; [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when a path component is
 /// not a group, or, with `replace`, when the group holds a dataset of a FlacArray's
 /// name but no `flacarray_format_version` (it is not a FlacArray and is never
 /// deleted); any error of the write, after which the old array is intact.
@@ -139,21 +136,17 @@ pub fn write_file_swapped(path: &Path, group: &str, arr: &FlacArray, replace: bo
         };
         if let Some(object) = first {
             if !replace {
-                return Err(Error::AlreadyExists {
-                    file: path.display().to_string(),
-                    group: group.to_owned(),
-                    object,
-                });
+                return Err(Place::new(path.display().to_string(), group.to_owned())
+                    .already_exists(object, REPLACE_HINT)
+                    .into());
             }
             if !ex.has_version {
-                return Err(Error::GroupNotFound {
-                    file: path.display().to_string(),
-                    group: group.to_owned(),
-                    reason: format!(
+                return Err(Place::new(path.display().to_string(), group)
+                    .not_found(format!(
                         "{object} is not part of a FlacArray (the group has no \
                          {ATTR_FORMAT_VERSION} attribute) and is not replaced; remove it first"
-                    ),
-                });
+                    ))
+                    .into());
             }
         }
     }
@@ -187,7 +180,7 @@ fn swap_in(file: &hdf5::File, path: &Path, tmp: &str, group: &str) -> Result<()>
         .map_err(file_err(path, "opening the temporary group"))?;
     let root = file.as_group().map_err(file_err(path, "opening"))?;
     let dst = crate::write::create_groups(&root, group)?;
-    let ctx = Ctx::of(&dst);
+    let ctx = ctx_of(&dst);
     let dst_names = dst
         .attr_names()
         .map_err(ctx.h5("group", "listing attributes"))?;
@@ -260,10 +253,12 @@ fn copy_attr(src: &Group, dst: &Group, ctx: &Ctx, name: &str) -> Result<()> {
         TypeDescriptor::Unsigned(_) => put::<u64>(&a, dst, &shape, name),
         TypeDescriptor::Float(_) => put::<f64>(&a, dst, &shape, name),
         other => {
-            return Err(ctx.unsupported(
-                &label,
-                format!("attribute of type {other:?} cannot be moved into place"),
-            ));
+            return Err(ctx
+                .unsupported(
+                    &label,
+                    format!("attribute of type {other:?} cannot be moved into place"),
+                )
+                .into());
         }
     }
     .map_err(ctx.h5(&label, "writing"))
@@ -273,12 +268,9 @@ fn copy_attr(src: &Group, dst: &Group, ctx: &Ctx, name: &str) -> Result<()> {
 mod tests {
     use super::{TEMP_GROUP_PREFIX, write_file_swapped};
     use crate::Hdf5Store;
-    use flacarray_core::{CompressOptions, FlacArray, read_flacarray};
+    use flacarray_core::read_flacarray;
 
-    fn arr(seed: i32) -> FlacArray {
-        let a = ndarray::Array2::from_shape_fn((2, 300), |(i, j)| (i * 1000 + j) as i32 * seed);
-        FlacArray::from_array(&a, &CompressOptions::default()).expect("compress")
-    }
+    use flacarray_testkit::seeded_array as arr;
 
     #[test]
     fn replace_keeps_the_groups_other_content_and_leaves_no_temporary() {

@@ -8,22 +8,22 @@ use hdf5::types::VarLenUnicode;
 use hdf5::{Dataset, Group, H5Type, Hyperslab, LocationType, SliceOrIndex};
 
 use crate::attr;
-use crate::error::{Ctx, Error, Result};
-use flacarray_core::StoredExtension;
-
+use crate::error::{Ctx, Error, H5At, REPLACE_HINT, Result, ctx_of};
 use crate::names::{
     ALL_ARRAYS, ALL_GROUP_ATTRS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_NONFINITE_FLAGS,
     ARR_NONFINITE_RUNS, ARR_OFFSETS, ARR_STARTS, ATTR_DTYPE, ATTR_FLAC_CHANNELS,
     ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
 };
 use crate::stored::{Dtype, FORMAT_VERSION, Gains, Offsets, SOFTWARE_VERSION, StoredArray};
+use flacarray_core::Place;
+use flacarray_core::StoredExtension;
 
 /// Options of [`write_group`] and [`write_file`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteOptions {
     /// Overwrite a FlacArray already stored in the target group (its datasets and its
     /// three group attributes are removed first; other attributes stay). When false,
-    /// writing into a group that holds one is an [`Error::AlreadyExists`].
+    /// writing into a group that holds one is an [`AlreadyExists`](flacarray_core::Error::AlreadyExists).
     ///
     /// The new array is checked before anything is removed, but the replacement is
     /// not atomic: if HDF5 fails after the removal, the group holds neither array.
@@ -49,9 +49,9 @@ pub struct WriteOptions {
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] when `arr` is inconsistent ([`StoredArray::validate`])
-/// or is not format 1; [`Error::AlreadyExists`] when the group already holds a
+/// or is not format 1; [`AlreadyExists`](flacarray_core::Error::AlreadyExists) when the group already holds a
 /// FlacArray (or one of its datasets) and `opts.replace` is false;
-/// [`Error::GroupNotFound`] when a path component is not a group; [`Error::Hdf5`].
+/// [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when a path component is not a group; [`Error::Hdf5`].
 pub fn write_group(
     parent: &Group,
     group_path: &str,
@@ -186,7 +186,7 @@ pub fn create_layout(
         )));
     }
     let group = create_groups(parent, group_path)?;
-    let ctx = Ctx::of(&group);
+    let ctx = ctx_of(&group);
     clear_existing(&group, &ctx, opts.replace)?;
 
     let shape = layout.leading_shape.as_slice();
@@ -432,16 +432,14 @@ pub fn write_file(
 ) -> Result<()> {
     let path = path.as_ref();
     let file = hdf5::File::append(path).map_err(|source| Error::Hdf5 {
-        file: path.display().to_string(),
-        group: "/".to_owned(),
+        place: Place::new(path.display().to_string(), "/".to_owned()),
         object: "file".to_owned(),
         action: "opening for writing",
         source,
     })?;
     write_group(&file, group_path, arr, opts)?;
     file.flush().map_err(|source| Error::Hdf5 {
-        file: path.display().to_string(),
-        group: group_path.to_owned(),
+        place: Place::new(path.display().to_string(), group_path.to_owned()),
         object: "file".to_owned(),
         action: "flushing",
         source,
@@ -450,10 +448,8 @@ pub fn write_file(
 
 /// Opens the group at `group_path` below `parent`, creating missing ones.
 pub(crate) fn create_groups(parent: &Group, group_path: &str) -> Result<Group> {
-    let not_group = |reason: String| Error::GroupNotFound {
-        file: parent.filename(),
-        group: group_path.to_owned(),
-        reason,
+    let not_group = |reason: String| {
+        Error::from(Place::new(parent.filename(), group_path.to_owned()).not_found(reason))
     };
     let mut cur = if group_path.starts_with('/') {
         parent
@@ -515,18 +511,12 @@ fn clear_existing(group: &Group, ctx: &Ctx, replace: bool) -> Result<()> {
         .collect();
     if !replace {
         if has_version {
-            return Err(Error::AlreadyExists {
-                file: ctx.file.clone(),
-                group: ctx.group.clone(),
-                object: version_label,
-            });
+            return Err(ctx.already_exists(version_label, REPLACE_HINT).into());
         }
         if let Some(name) = in_the_way.first() {
-            return Err(Error::AlreadyExists {
-                file: ctx.file.clone(),
-                group: ctx.group.clone(),
-                object: format!("dataset {name}"),
-            });
+            return Err(ctx
+                .already_exists(format!("dataset {name}"), REPLACE_HINT)
+                .into());
         }
         return Ok(());
     }

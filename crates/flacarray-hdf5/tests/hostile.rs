@@ -94,7 +94,10 @@ fn deleted_datasets() {
             true,
             &[name, "missing"],
         );
-        assert!(matches!(err, Error::Corrupt { .. }));
+        assert!(matches!(
+            err,
+            Error::Core(flacarray_core::Error::CorruptGroup { .. })
+        ));
     }
     // Float data without its gains (or offsets) is no known dtype.
     for name in ["stream_gains", "stream_offsets"] {
@@ -194,7 +197,13 @@ fn bad_format_version() {
         true,
         &["flacarray_format_version", "format version \"7\""],
     );
-    assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Core(flacarray_core::Error::UnsupportedGroup { .. })
+        ),
+        "{err}"
+    );
     let err = expect_error(
         "i32_2d_l0_h5group",
         "/flac",
@@ -202,7 +211,10 @@ fn bad_format_version() {
         true,
         &["flacarray_format_version", "does not contain a FlacArray"],
     );
-    assert!(matches!(err, Error::NotFlacArray { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Core(flacarray_core::Error::NotFlacArray { .. })),
+        "{err}"
+    );
     expect_error(
         "i32_2d_l0_h5group",
         "/flac",
@@ -277,7 +289,10 @@ fn wrong_dataset_types_and_shapes() {
         true,
         &["dataset compressed", "must hold uint8 bytes"],
     );
-    assert!(matches!(err, Error::Corrupt { .. }));
+    assert!(matches!(
+        err,
+        Error::Core(flacarray_core::Error::CorruptGroup { .. })
+    ));
     expect_error(
         "i32_2d_l0_h5group",
         "/flac",
@@ -388,11 +403,20 @@ fn missing_groups_and_non_hdf5_files() {
     let dir = tempfile::tempdir().unwrap();
     let path = copy_fixture(dir.path(), "i32_2d_l0_h5group", "groups.h5");
     let err = read_file(&path, "/nope", None).unwrap_err();
-    assert!(matches!(err, Error::GroupNotFound { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Core(flacarray_core::Error::GroupNotFound { .. })
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("groups.h5") && err.to_string().contains("/nope"));
     // The root holds no FlacArray in this file.
     let err = read_file(&path, "/", None).unwrap_err();
-    assert!(matches!(err, Error::NotFlacArray { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Core(flacarray_core::Error::NotFlacArray { .. })),
+        "{err}"
+    );
     let err = read_file(&path, "/flac/compressed", None).unwrap_err();
     assert!(err.to_string().contains("not a group"), "{err}");
 

@@ -162,7 +162,13 @@ fn write_read_round_trip_every_dtype() {
 
         // A second write without `replace` is refused and changes nothing.
         let err = write_file(&path, "/a/b", &arr, WriteOptions::default()).unwrap_err();
-        assert!(matches!(err, Error::AlreadyExists { .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                Error::Core(flacarray_core::Error::AlreadyExists { .. })
+            ),
+            "{err}"
+        );
         let msg = err.to_string();
         assert!(msg.contains(&format!("{name}.h5")), "{msg}");
         assert!(
@@ -331,7 +337,13 @@ fn inconsistent_arrays_are_refused() {
     // A path through a dataset is not a group.
     write_file(&path, "/", &good, WriteOptions::default()).unwrap();
     let err = write_file(&path, "/compressed/x", &good, WriteOptions::default()).unwrap_err();
-    assert!(matches!(err, Error::GroupNotFound { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Core(flacarray_core::Error::GroupNotFound { .. })
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("not a group"), "{err}");
     // A stray dataset with a flacarray name in the way is refused too.
     let f = hdf5::File::open_rw(&path).unwrap();

@@ -393,7 +393,13 @@ fn check_errors(ctx: &Ctx) -> Res {
     };
     let res = DistFlacArray::from_array(&ctx.world, Some(&f), &q);
     expect_err(ctx, "NaN", res, last, |e| {
-        matches!(e, Error::Core(flacarray_core::Error::NonFinite { .. }))
+        matches!(
+            e,
+            Error::Core(flacarray_core::Error::Quantize {
+                source: flacarray_core::quant::Error::NonFinite { .. },
+                ..
+            })
+        )
     })?;
 
     // File errors happen on rank 0; the other ranks hear about them.

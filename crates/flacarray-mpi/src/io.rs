@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use flacarray_core::{FlacArray, FlacArrayReader, FlacArrayWriter, read_flacarray_rows};
+use flacarray_core::{
+    Concat, FlacArray, FlacArrayParts, FlacArrayReader, FlacArrayWriter, read_flacarray_rows,
+};
 // Only the rank-0 paths open files themselves; with `mpio` every rank does.
 #[cfg_attr(feature = "mpio", allow(unused_imports))]
 use flacarray_hdf5::Hdf5Store;
@@ -13,7 +15,6 @@ use mpi::raw::AsRaw;
 use mpi::topology::Communicator;
 
 use crate::array::{DistFlacArray, GlobalProps, writable_props};
-use crate::concat::Concat;
 use crate::error::{Error, Result};
 use crate::plan::{nonempty, plan_read, rows_of};
 use crate::protocol::{Header, decode_dist, decode_header, encode_dist, encode_header};
@@ -84,19 +85,23 @@ fn assemble<C: Communicator>(
         )));
         0
     });
-    let mut global = Concat::with_capacity(props.dtype, n_streams, capacity);
+    let mut global = Concat::with_capacity(n_streams, capacity);
     for r in 0..size {
         if props.rows[r] == 0 {
             continue;
         }
         let res = if r == 0 {
             match local {
-                Some(fa) => global.push_array(fa),
+                Some(fa) => global.push(fa).map_err(Error::from),
                 None => Err(Error::Protocol("rank 0 has no rows to write".into())),
             }
         } else {
             match receive_rows(comm, r) {
-                Ok((p, b)) if err.is_none() => global.push(&p.starts, &p.nbytes, &p.scaling, &b),
+                Ok((p, b)) if err.is_none() => {
+                    FlacArray::from_parts(FlacArrayParts { compressed: b, ..p })
+                        .and_then(|fa| global.push(&fa))
+                        .map_err(Error::from)
+                }
                 Ok(_) => Ok(()),
                 Err(e) => Err(e),
             }
@@ -108,20 +113,27 @@ fn assemble<C: Communicator>(
     if let Some(e) = err {
         return Err(e);
     }
-    global.finish(
-        props.global_leading_shape(),
-        props.stream_size,
-        props.dtype,
-        props.format_version,
-    )
+    let global = global.finish()?;
+    // The parts agree with each other (checked by `Concat`); they must also make the
+    // array the ranks announced.
+    let want = props.global_leading_shape();
+    if global.leading_shape() != want.as_slice()
+        || global.dtype() != props.dtype
+        || global.stream_size() != props.stream_size
+        || global.format_version() != props.format_version
+    {
+        return Err(Error::Mismatch(format!(
+            "the ranks' rows make {global}, not the announced leading shape {want:?} of \
+             {} streams of {} samples",
+            props.dtype, props.stream_size
+        )));
+    }
+    Ok(global)
 }
 
 /// Rank 0 receives the rows rank `r` sends in [`write_store`]: a header, then the bytes
 /// (both always received).
-fn receive_rows<C: Communicator>(
-    comm: &C,
-    r: usize,
-) -> Result<(flacarray_core::FlacArrayParts, Vec<u8>)> {
+fn receive_rows<C: Communicator>(comm: &C, r: usize) -> Result<(FlacArrayParts, Vec<u8>)> {
     let src = comm.process_at_rank(rank_of(r)?);
     let header = receive_bytes(&src, MAX_MESSAGE_BYTES);
     let bytes = receive_bytes(&src, MAX_MESSAGE_BYTES)?;

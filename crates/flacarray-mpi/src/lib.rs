@@ -35,17 +35,15 @@
 //! | `plan` | the row plan: [`split_rows`], [`check_dist`], rows and byte starts per rank, the checks of a read's `mpi_dist` and keep mask | `error` |
 //! | `protocol` | the wire format of the messages between ranks (array headers, distributions, file targets, read options) | `error` |
 //! | `transfer` | [`send_bytes`], [`receive_bytes`], [`broadcast_bytes`], [`agree`] | `error` |
-//! | `concat` | concatenation of compressed arrays along axis 0 | `error` |
 //! | `array` | [`DistFlacArray`], the ranks' agreement on the global shape | `plan`, `protocol`, `transfer` |
 //! | `mpio` | parallel HDF5 through MPI-IO (feature `mpio`) | `array`, `plan`, `protocol`, `transfer` |
-//! | `io` | reads and writes through rank 0, [`write_hdf5`] / [`read_hdf5`] (dispatching to `mpio` with the feature) | `array`, `concat`, `plan`, `protocol`, `transfer`, `mpio` |
+//! | `io` | reads and writes through rank 0, [`write_hdf5`] / [`read_hdf5`] (dispatching to `mpio` with the feature) | `array`, `plan`, `protocol`, `transfer`, `mpio` |
 //!
 //! MPI can be initialised once per process: tests of this crate are examples run
 //! under `mpirun` (`scripts/mpi-tests.sh`).
 #![forbid(unsafe_code)]
 
 mod array;
-mod concat;
 mod error;
 mod io;
 #[cfg(feature = "mpio")]

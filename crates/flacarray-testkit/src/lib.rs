@@ -332,3 +332,12 @@ pub fn flatten_v0(exp: DecodedArray, ours: &DecodedArray) -> DecodedArray {
         exp
     }
 }
+
+/// A small `(2, 300)` int32 FlacArray whose values scale with `seed`: different seeds
+/// give different arrays, for tests that write, refuse and replace a group.
+#[must_use]
+pub fn seeded_array(seed: i32) -> flacarray_core::FlacArray {
+    let a = ndarray::Array2::from_shape_fn((2, 300), |(i, j)| (i * 1000 + j) as i32 * seed);
+    flacarray_core::FlacArray::from_array(&a, &flacarray_core::CompressOptions::default())
+        .expect("compress the seeded test array")
+}

@@ -11,7 +11,7 @@ use zarrs::filesystem::FilesystemStore;
 use zarrs::group::Group;
 use zarrs::storage::{ListableStorageTraits, StorePrefix};
 
-use crate::error::{Ctx, Error, Result};
+use crate::error::{Ctx, Error, Result, ZarrAt};
 use crate::names::{
     ALL_ARRAYS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_NONFINITE_FLAGS, ARR_NONFINITE_RUNS,
     ARR_OFFSETS, ARR_STARTS, ATTR_CHECKSUMS, ATTR_DTYPE, ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION,
@@ -61,10 +61,12 @@ fn read_extension(
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => {
-            return Err(ctx.corrupt(
-                format!("attribute {ATTR_DTYPE}"),
-                format!("must be a string, found {other}"),
-            ));
+            return Err(ctx
+                .corrupt(
+                    format!("attribute {ATTR_DTYPE}"),
+                    format!("must be a string, found {other}"),
+                )
+                .into());
         }
     };
     let flags = open_array(store, ctx, node, ARR_NONFINITE_FLAGS)?;
@@ -76,19 +78,23 @@ fn read_extension(
             let runs_label = format!("array {ARR_NONFINITE_RUNS}");
             for (label, a) in [(&flags_label, &f), (&runs_label, &r)] {
                 if *a.data_type() != data_type::uint8() {
-                    return Err(ctx.corrupt(
-                        label,
-                        format!("must hold uint8 values, found {}", a.data_type()),
-                    ));
+                    return Err(ctx
+                        .corrupt(
+                            label,
+                            format!("must hold uint8 values, found {}", a.data_type()),
+                        )
+                        .into());
                 }
                 check_chunk_size(ctx, label, a)?;
             }
             require_shape(ctx, &flags_label, &f, leading)?;
             let [len] = r.shape()[..] else {
-                return Err(ctx.corrupt(
-                    runs_label,
-                    format!("must be 1-d, found shape {:?}", r.shape()),
-                ));
+                return Err(ctx
+                    .corrupt(
+                        runs_label,
+                        format!("must be 1-d, found shape {:?}", r.shape()),
+                    )
+                    .into());
             };
             check_plausible_length(store, ctx, node, ARR_NONFINITE_RUNS, len)?;
             Some((
@@ -97,10 +103,12 @@ fn read_extension(
             ))
         }
         _ => {
-            return Err(ctx.corrupt(
-                format!("arrays {ARR_NONFINITE_FLAGS}/{ARR_NONFINITE_RUNS}"),
-                "one is present without the other",
-            ));
+            return Err(ctx
+                .corrupt(
+                    format!("arrays {ARR_NONFINITE_FLAGS}/{ARR_NONFINITE_RUNS}"),
+                    "one is present without the other",
+                )
+                .into());
         }
     };
     Ok(StoredExtension { dtype, nonfinite })
@@ -153,9 +161,9 @@ fn require_group(
 ) -> Result<Group<FilesystemStore>> {
     match Group::open(store.clone(), node) {
         Ok(g) => Ok(g),
-        Err(zarrs::group::GroupCreateError::MissingMetadata) => {
-            Err(ctx.not_found("no Zarr group here (neither zarr.json nor .zgroup)"))
-        }
+        Err(zarrs::group::GroupCreateError::MissingMetadata) => Err(ctx
+            .not_found("no Zarr group here (neither zarr.json nor .zgroup)")
+            .into()),
         Err(e) => Err(ctx.zarr("group metadata", "opening")(e)),
     }
 }
@@ -167,24 +175,10 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
     let group = require_group(store, ctx, node)?;
     let attrs = group.attributes();
 
-    let version_label = format!("attribute {ATTR_FORMAT_VERSION}");
     let version = attrs
         .get(ATTR_FORMAT_VERSION)
-        .ok_or_else(|| Error::NotFlacArray {
-            store: ctx.store.clone(),
-            group: ctx.group.clone(),
-        })?;
-    let format_version: u32 = match json_int(version) {
-        Some(0) => 0,
-        Some(1) => 1,
-        Some(2) => 2,
-        _ => {
-            return Err(ctx.unsupported(
-                version_label,
-                format!("format version {version} (this reader knows 0, 1 and 2)"),
-            ));
-        }
-    };
+        .ok_or_else(|| Error::from(ctx.not_flacarray()))?;
+    let format_version = ctx.format_version(version, json_int(version))?;
     let software_version = attrs.get(ATTR_SOFTWARE_VERSION).map(|v| match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -194,28 +188,16 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
         Value::String(s) => s.clone(),
         other => other.to_string(),
     });
-    let channels_label = format!("attribute {ATTR_FLAC_CHANNELS}");
-    let flac_channels: u32 = match (format_version, attrs.get(ATTR_FLAC_CHANNELS)) {
-        (0, None) => 1,
-        (_, None) => return Err(ctx.corrupt(channels_label, "missing (format 1 requires it)")),
-        (v, Some(c)) => match (v, json_int(c)) {
-            (0..=2, Some(1)) => 1,
-            (1 | 2, Some(2)) => 2,
-            _ => {
-                return Err(ctx.corrupt(
-                    channels_label,
-                    format!(
-                        "value {c} (format {v} allows {})",
-                        if v == 0 { "1" } else { "1 or 2" }
-                    ),
-                ));
-            }
-        },
-    };
+    let flac_channels = ctx.flac_channels(
+        format_version,
+        attrs
+            .get(ATTR_FLAC_CHANNELS)
+            .map(|c| (c as &dyn std::fmt::Display, json_int(c))),
+    )?;
 
     let required = |name: &str| -> Result<ZArray> {
         open_array(store, ctx, node, name)?
-            .ok_or_else(|| ctx.corrupt(format!("array {name}"), "missing"))
+            .ok_or_else(|| ctx.corrupt(format!("array {name}"), "missing").into())
     };
     let starts_arr = required(ARR_STARTS)?;
     let nbytes_arr = required(ARR_NBYTES)?;
@@ -228,10 +210,12 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
     require_integer(ctx, &starts_label, &starts_arr)?;
     let leading_u64 = starts_arr.shape().to_vec();
     if leading_u64.is_empty() {
-        return Err(ctx.corrupt(
-            starts_label,
-            "is a scalar; it must have at least one axis (the leading shape)",
-        ));
+        return Err(ctx
+            .corrupt(
+                starts_label,
+                "is a scalar; it must have at least one axis (the leading shape)",
+            )
+            .into());
     }
     let leading_shape: Vec<usize> = leading_u64
         .iter()
@@ -251,15 +235,21 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
     // stream_size: a positive JSON integer in the attributes of stream_starts.
     let size_label = format!("array {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}");
     let stream_size = match starts_arr.attributes().get(ATTR_STREAM_SIZE) {
-        None => return Err(ctx.corrupt(size_label, "missing")),
+        None => return Err(ctx.corrupt(size_label, "missing").into()),
         Some(Value::Number(n)) => match n.as_i64() {
             // Format 2 stores arrays whose last axis has length 0.
             Some(v) if v > 0 || (v == 0 && format_version == 2) => usize::try_from(v)
                 .map_err(|_| ctx.corrupt(&size_label, format!("{v} does not fit in memory")))?,
-            _ => return Err(ctx.corrupt(size_label, format!("must be positive, found {n}"))),
+            _ => {
+                return Err(ctx
+                    .corrupt(size_label, format!("must be positive, found {n}"))
+                    .into());
+            }
         },
         Some(other) => {
-            return Err(ctx.corrupt(size_label, format!("must be an integer, found {other}")));
+            return Err(ctx
+                .corrupt(size_label, format!("must be an integer, found {other}"))
+                .into());
         }
     };
 
@@ -269,17 +259,14 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
 
     let comp_label = format!("array {ARR_COMPRESSED}");
     if *compressed.data_type() != data_type::uint8() {
-        return Err(ctx.corrupt(
-            &comp_label,
-            format!("must hold uint8 bytes, found {}", compressed.data_type()),
-        ));
+        return Err(ctx
+            .corrupt(
+                &comp_label,
+                format!("must hold uint8 bytes, found {}", compressed.data_type()),
+            )
+            .into());
     }
-    let [compressed_len] = compressed.shape()[..] else {
-        return Err(ctx.corrupt(
-            comp_label,
-            format!("must be 1-d, found shape {:?}", compressed.shape()),
-        ));
-    };
+    let compressed_len = ctx.one_dim(&comp_label, compressed.shape())?;
     check_plausible_length(store, ctx, node, ARR_COMPRESSED, compressed_len)?;
     let float_name = |label: &str, a: &ZArray| -> Result<&'static str> {
         let dt = a.data_type();
@@ -290,10 +277,12 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
         } else if *dt == data_type::float64() {
             Ok("float64")
         } else {
-            Err(ctx.corrupt(
-                label,
-                format!("must hold int64, float32 or float64 values, found {dt}"),
-            ))
+            Err(ctx
+                .corrupt(
+                    label,
+                    format!("must hold int64, float32 or float64 values, found {dt}"),
+                )
+                .into())
         }
     };
     let offsets_type = match &offsets_arr {
@@ -343,13 +332,13 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
             .enumerate()
             .map(|(i, x)| {
                 u64::try_from(x).map_err(|_| {
-                    ctx.corrupt(
+                    Error::from(ctx.corrupt(
                         label,
                         format!(
                             "stream {}: negative value {x}",
                             validate::stream_label(i, &meta.leading_shape)
                         ),
-                    )
+                    ))
                 })
             })
             .collect()
@@ -416,7 +405,9 @@ fn require_integer(ctx: &Ctx, label: &str, a: &ZArray) -> Result<()> {
     if ints.contains(dt) {
         Ok(())
     } else {
-        Err(ctx.corrupt(label, format!("must hold integers, found {dt}")))
+        Err(ctx
+            .corrupt(label, format!("must hold integers, found {dt}"))
+            .into())
     }
 }
 
@@ -424,10 +415,12 @@ fn require_shape(ctx: &Ctx, label: &str, a: &ZArray, leading: &[u64]) -> Result<
     if a.shape() == leading {
         Ok(())
     } else {
-        Err(ctx.corrupt(
-            label,
-            format!("has shape {:?}, {ARR_STARTS} has {leading:?}", a.shape()),
-        ))
+        Err(ctx
+            .corrupt(
+                label,
+                format!("has shape {:?}, {ARR_STARTS} has {leading:?}", a.shape()),
+            )
+            .into())
     }
 }
 
@@ -448,13 +441,15 @@ fn check_chunk_size(ctx: &Ctx, label: &str, a: &ZArray) -> Result<()> {
         .try_fold(elem, |acc, &d| acc.checked_mul(d))
         .unwrap_or(u64::MAX);
     if chunk_bytes > CHUNK_BYTES_CAP.max(array_bytes) {
-        return Err(ctx.corrupt(
-            label,
-            format!(
-                "chunks of {chunk_bytes} bytes for an array of {array_bytes} bytes \
+        return Err(ctx
+            .corrupt(
+                label,
+                format!(
+                    "chunks of {chunk_bytes} bytes for an array of {array_bytes} bytes \
                  (refused: decoding one would allocate all of it)"
-            ),
-        ));
+                ),
+            )
+            .into());
     }
     Ok(())
 }
@@ -481,10 +476,12 @@ fn check_plausible_length(
         .size_prefix(&prefix)
         .map_err(ctx.zarr(&label, "listing the chunks"))?;
     if len > on_disk.saturating_mul(EXPANSION_CAP) {
-        return Err(ctx.corrupt(
-            label,
-            format!("declares {len} bytes, implausible for {on_disk} bytes of chunks"),
-        ));
+        return Err(ctx
+            .corrupt(
+                label,
+                format!("declares {len} bytes, implausible for {on_disk} bytes of chunks"),
+            )
+            .into());
     }
     Ok(())
 }
@@ -530,23 +527,27 @@ fn check_node(ctx: &Ctx, label: &str, path: &std::path::Path, depth: usize) -> R
         return Ok(());
     }
     if !md.is_dir() || depth == 0 {
-        return Err(ctx.corrupt(
-            label,
-            format!(
-                "{} is not a regular file (a FIFO, device or socket cannot be a Zarr \
+        return Err(ctx
+            .corrupt(
+                label,
+                format!(
+                    "{} is not a regular file (a FIFO, device or socket cannot be a Zarr \
                  document or chunk)",
-                shown()
-            ),
-        ));
+                    shown()
+                ),
+            )
+            .into());
     }
     if depth > MAX_TREE_DEPTH {
-        return Err(ctx.corrupt(
-            label,
-            format!(
-                "{} is nested more than {MAX_TREE_DEPTH} levels deep",
-                shown()
-            ),
-        ));
+        return Err(ctx
+            .corrupt(
+                label,
+                format!(
+                    "{} is nested more than {MAX_TREE_DEPTH} levels deep",
+                    shown()
+                ),
+            )
+            .into());
     }
     let entries = std::fs::read_dir(path)
         .map_err(|e| ctx.corrupt(label, format!("listing {} failed: {e}", shown())))?;
@@ -565,7 +566,7 @@ pub(crate) fn invalid(ctx: &Ctx, e: validate::Invalid) -> Error {
     } else {
         format!("array {}", e.object)
     };
-    ctx.corrupt(object, e.reason)
+    ctx.corrupt(object, e.reason).into()
 }
 
 /// Reads a whole array as `T` (missing chunks read as the fill value).
@@ -582,8 +583,9 @@ fn read_ints(ctx: &Ctx, label: &str, a: &ZArray) -> Result<Vec<i64>> {
             let v: Vec<$t> = read_all(ctx, label, a)?;
             v.into_iter()
                 .map(|x| {
-                    i64::try_from(x)
-                        .map_err(|_| ctx.corrupt(label, format!("value {x} exceeds int64")))
+                    i64::try_from(x).map_err(|_| {
+                        Error::from(ctx.corrupt(label, format!("value {x} exceeds int64")))
+                    })
                 })
                 .collect()
         }};
@@ -606,7 +608,9 @@ fn read_ints(ctx: &Ctx, label: &str, a: &ZArray) -> Result<Vec<i64>> {
     } else if *dt == data_type::uint8() {
         widen!(u8)
     } else {
-        Err(ctx.corrupt(label, format!("must hold integers, found {dt}")))
+        Err(ctx
+            .corrupt(label, format!("must hold integers, found {dt}"))
+            .into())
     }
 }
 
@@ -642,10 +646,12 @@ impl Loaded {
             .retrieve_array_subset::<Vec<u8>>(&subset)
             .map_err(ctx.zarr(&label, "reading a byte range"))?;
         if bytes.len() != out.len() {
-            return Err(ctx.corrupt(
-                label,
-                format!("bytes {start}..{end}: read {} bytes", bytes.len()),
-            ));
+            return Err(ctx
+                .corrupt(
+                    label,
+                    format!("bytes {start}..{end}: read {} bytes", bytes.len()),
+                )
+                .into());
         }
         out.copy_from_slice(&bytes);
         let first = self.sorted_starts.partition_point(|&s| s < start);
@@ -655,13 +661,15 @@ impl Loaded {
             let marker = out.get(at..at.saturating_add(4));
             if marker != Some(b"fLaC".as_slice()) {
                 let chunk = self.chunk_note(s);
-                return Err(ctx.corrupt(
-                    label,
-                    format!(
-                        "the stream at byte {s} does not begin with the FLAC marker \
+                return Err(ctx
+                    .corrupt(
+                        label,
+                        format!(
+                            "the stream at byte {s} does not begin with the FLAC marker \
                          \"fLaC\"{chunk}"
-                    ),
-                ));
+                        ),
+                    )
+                    .into());
             }
         }
         Ok(())

@@ -11,9 +11,10 @@ use flacarray_core::{
 };
 use zarrs::filesystem::FilesystemStore;
 
-use crate::error::{Ctx, Error, Result};
+use crate::error::{Ctx, Error, Result, ZarrAt};
 use crate::read::{Loaded, load, node_path};
 use crate::write::{DEFAULT_COMPRESSED_CHUNK, Target, ZarrFormat};
+use flacarray_core::Place;
 
 /// One flacarray group of a Zarr directory store (format v3 or v2), readable and
 /// writable through [`flacarray_core::read_array`], [`flacarray_core::read_flacarray`]
@@ -66,10 +67,7 @@ impl std::fmt::Debug for ZarrStore {
 }
 
 fn ctx_of(path: &Path, node: &str) -> Ctx {
-    Ctx {
-        store: path.display().to_string(),
-        group: node.to_owned(),
-    }
+    Place::new(path.display().to_string(), node)
 }
 
 impl ZarrStore {
@@ -81,16 +79,16 @@ impl ZarrStore {
     /// zarr-python uses (zstd, Blosc, gzip).
     ///
     /// # Errors
-    /// [`Error::GroupNotFound`] when the store or group does not exist;
-    /// [`Error::NotFlacArray`] when the group has no `flacarray_format_version`;
-    /// [`Error::Corrupt`] / [`Error::Unsupported`] / [`Error::Zarr`] for missing or
+    /// [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when the store or group does not exist;
+    /// [`NotFlacArray`](flacarray_core::Error::NotFlacArray) when the group has no `flacarray_format_version`;
+    /// [`CorruptGroup`](flacarray_core::Error::CorruptGroup) / [`UnsupportedGroup`](flacarray_core::Error::UnsupportedGroup) / [`Error::Zarr`] for missing or
     /// inconsistent arrays and attributes. Every one names the store, the group and
     /// the array or attribute.
     pub fn open(path: &Path, group: &str) -> Result<Self> {
         let node = node_path(group);
         let ctx = ctx_of(path, &node);
         if !path.is_dir() {
-            return Err(ctx.not_found("the store directory does not exist"));
+            return Err(ctx.not_found("the store directory does not exist").into());
         }
         let store = FilesystemStore::new(path).map_err(|e| ctx.zarr("store", "opening")(e))?;
         let this = Self {
@@ -110,7 +108,7 @@ impl ZarrStore {
     /// Opens (or creates) the directory store at `path` for writing into group
     /// `group` (created if missing, with any missing parent groups) in Zarr `format`.
     /// With `replace`, a FlacArray already in the group is replaced; otherwise
-    /// writing there is an [`Error::AlreadyExists`]. The store's other content and
+    /// writing there is an [`AlreadyExists`](flacarray_core::Error::AlreadyExists). The store's other content and
     /// the group's other attributes are kept.
     ///
     /// # Errors
@@ -181,19 +179,11 @@ impl FlacArrayReader for ZarrStore {
 
     fn read_stream_table(&self, meta: &StoredMeta, rows: Range<usize>) -> Result<StreamTable> {
         let l = self.load()?;
-        let per_row = meta.streams_per_row();
-        let lo = rows.start.saturating_mul(per_row);
-        let hi = rows.end.saturating_mul(per_row);
-        if rows.start > rows.end || hi > l.starts.len() {
-            return Err(Error::InvalidArgument(format!(
-                "{}: group {}: rows {}..{} outside the leading shape {:?}",
-                l.ctx.store, l.ctx.group, rows.start, rows.end, meta.leading_shape
-            )));
-        }
-        let sel: Vec<usize> = (lo..hi).collect();
+        let streams = l.ctx.row_streams(meta, rows, l.starts.len())?;
+        let sel: Vec<usize> = streams.clone().collect();
         Ok(StreamTable {
-            starts: l.starts[lo..hi].to_vec(),
-            nbytes: l.nbytes[lo..hi].to_vec(),
+            starts: l.starts[streams.clone()].to_vec(),
+            nbytes: l.nbytes[streams].to_vec(),
             scaling: l.scaling.select(&sel),
         })
     }

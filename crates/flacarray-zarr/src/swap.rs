@@ -22,10 +22,11 @@ use std::path::{Path, PathBuf};
 use flacarray_core::{FlacArray, FlacArrayWriter};
 use serde_json::{Map, Value, json};
 
-use crate::error::{Ctx, Error, Result};
+use crate::error::{Ctx, Error, REPLACE_HINT, Result};
 use crate::names::{ALL_ARRAYS, ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION};
 use crate::store::ZarrStore;
 use crate::write::ZarrFormat;
+use flacarray_core::Place;
 
 /// The flacarray attributes of a group.
 const FLAC_ATTRS: [&str; 3] = [
@@ -38,8 +39,7 @@ fn io_err(ctx: &Ctx, object: &str, action: &'static str) -> impl FnOnce(std::io:
     let ctx = ctx.clone();
     let object = object.to_owned();
     move |source| Error::Zarr {
-        store: ctx.store,
-        group: ctx.group,
+        place: ctx,
         object,
         action,
         source: Box::new(source),
@@ -129,7 +129,7 @@ fn read_json(path: &Path, ctx: &Ctx) -> Result<Option<Map<String, Value>>> {
     };
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(m)) => Ok(Some(m)),
-        _ => Err(ctx.corrupt(label, "not a JSON object")),
+        _ => Err(ctx.corrupt(label, "not a JSON object").into()),
     }
 }
 
@@ -190,10 +190,10 @@ fn write_attrs(dir: &Path, format: ZarrFormat, attrs: Map<String, Value>, ctx: &
 /// attributes are kept.
 ///
 /// # Errors
-/// [`Error::AlreadyExists`] when the group holds a FlacArray (or one of its arrays)
-/// and `replace` is false; [`Error::GroupNotFound`] when, with `replace`, the group
+/// [`AlreadyExists`](flacarray_core::Error::AlreadyExists) when the group holds a FlacArray (or one of its arrays)
+/// and `replace` is false; [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when, with `replace`, the group
 /// holds an array of a FlacArray's name but no `flacarray_format_version` (it is not
-/// a FlacArray and is never deleted); [`Error::Unsupported`] when the store is in the
+/// a FlacArray and is never deleted); [`UnsupportedGroup`](flacarray_core::Error::UnsupportedGroup) when the store is in the
 /// other Zarr format; any error of the write, after which the old array is intact.
 pub fn write_store_swapped(
     store: &Path,
@@ -203,20 +203,19 @@ pub fn write_store_swapped(
     format: ZarrFormat,
 ) -> Result<()> {
     let node = format!("/{}", group.trim_matches('/'));
-    let ctx = Ctx {
-        store: store.display().to_string(),
-        group: node.clone(),
-    };
+    let ctx = Place::new(store.display().to_string(), node.clone());
     if let Some(found) = group_format(store)
         && found != format
     {
-        return Err(ctx.unsupported(
-            "group metadata",
-            format!(
-                "the store is in Zarr format {found:?}; writing format {format:?} into it \
+        return Err(ctx
+            .unsupported(
+                "group metadata",
+                format!(
+                    "the store is in Zarr format {found:?}; writing format {format:?} into it \
                  would mix both"
-            ),
-        ));
+                ),
+            )
+            .into());
     }
     remove_stale_temporaries(store);
     let dir = node_dir(store, &node);
@@ -238,21 +237,15 @@ pub fn write_store_swapped(
     };
     if let Some(object) = first {
         if !replace {
-            return Err(Error::AlreadyExists {
-                store: ctx.store,
-                group: ctx.group,
-                object,
-            });
+            return Err(ctx.already_exists(object, REPLACE_HINT).into());
         }
         if !has_version {
-            return Err(Error::GroupNotFound {
-                store: ctx.store,
-                group: ctx.group,
-                reason: format!(
+            return Err(ctx
+                .not_found(format!(
                     "{object} is not part of a FlacArray (the group has no \
                      {ATTR_FORMAT_VERSION} attribute) and is not replaced; remove it first"
-                ),
-            });
+                ))
+                .into());
         }
     }
 
@@ -322,12 +315,9 @@ pub fn write_store_swapped(
 mod tests {
     use super::write_store_swapped;
     use crate::{ZarrFormat, ZarrStore};
-    use flacarray_core::{CompressOptions, FlacArray, read_flacarray};
+    use flacarray_core::read_flacarray;
 
-    fn arr(seed: i32) -> FlacArray {
-        let a = ndarray::Array2::from_shape_fn((2, 300), |(i, j)| (i * 1000 + j) as i32 * seed);
-        FlacArray::from_array(&a, &CompressOptions::default()).expect("compress")
-    }
+    use flacarray_testkit::seeded_array as arr;
 
     #[test]
     fn replace_in_both_formats_leaves_no_temporary() {

@@ -14,11 +14,11 @@ use zarrs::group::{Group, GroupCreateError, GroupMetadata, GroupMetadataV3};
 use zarrs::metadata::v2::GroupMetadataV2;
 use zarrs::storage::{StorePrefix, WritableStorageTraits};
 
-use crate::error::{Ctx, Error, Result};
+use crate::error::{Ctx, Error, REPLACE_HINT, Result, ZarrAt};
 use crate::names::{
     ALL_ARRAYS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_NONFINITE_FLAGS, ARR_NONFINITE_RUNS,
     ARR_OFFSETS, ARR_STARTS, ATTR_CHECKSUMS, ATTR_DTYPE, ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION,
-    ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE, FORMAT_VERSION, SOFTWARE_VERSION,
+    ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE, SOFTWARE_VERSION,
 };
 use crate::read::{child_path, open_array};
 
@@ -83,14 +83,16 @@ impl Target<'_> {
 
     /// The error for writing `self.format` where group `path` exists in `found`.
     fn mixed_formats(&self, path: &str, found: ZarrFormat) -> Error {
-        self.ctx.unsupported(
-            "group metadata",
-            format!(
-                "group {path} exists in Zarr format {found:?}; writing format {:?} into it \
+        self.ctx
+            .unsupported(
+                "group metadata",
+                format!(
+                    "group {path} exists in Zarr format {found:?}; writing format {:?} into it \
                  would mix both",
-                self.format
-            ),
-        )
+                    self.format
+                ),
+            )
+            .into()
     }
 
     /// Opens the group's metadata; `None` when there is none.
@@ -149,11 +151,7 @@ impl Target<'_> {
         if let Some(first) = present.first()
             && !self.replace
         {
-            return Err(Error::AlreadyExists {
-                store: ctx.store.clone(),
-                group: ctx.group.clone(),
-                object: first.clone(),
-            });
+            return Err(ctx.already_exists(first.clone(), REPLACE_HINT).into());
         }
         // Unmark the group, then remove the old arrays.
         for key in [
@@ -242,12 +240,10 @@ impl Target<'_> {
             DType::Int32 | DType::Float32 => "1",
             DType::Int64 | DType::Float64 => "2",
         };
-        let version = if arr.format_version() == 1 {
-            FORMAT_VERSION.to_owned()
-        } else {
-            arr.format_version().to_string()
-        };
-        attrs.insert(ATTR_FORMAT_VERSION.to_owned(), json!(version));
+        attrs.insert(
+            ATTR_FORMAT_VERSION.to_owned(),
+            json!(arr.format_version().to_string()),
+        );
         attrs.insert(ATTR_SOFTWARE_VERSION.to_owned(), json!(SOFTWARE_VERSION));
         attrs.insert(ATTR_FLAC_CHANNELS.to_owned(), json!(channels));
         attrs.insert(

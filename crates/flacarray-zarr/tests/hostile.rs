@@ -244,7 +244,10 @@ fn bad_attributes() {
             .remove("flacarray_format_version");
     });
     let err = ZarrStore::open(&p, "/").unwrap_err();
-    assert!(matches!(err, Error::NotFlacArray { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Core(flacarray_core::Error::NotFlacArray { .. })),
+        "{err}"
+    );
     assert_names(&err.to_string(), &p, "/", "does not contain a FlacArray");
     // v2: the version in .zattrs.
     let (_d, p) = fixture_copy(V2, REF);
@@ -319,11 +322,23 @@ fn missing_store_or_group() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("nope.zarr");
     let err = ZarrStore::open(&p, "/a").unwrap_err();
-    assert!(matches!(err, Error::GroupNotFound { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Core(flacarray_core::Error::GroupNotFound { .. })
+        ),
+        "{err}"
+    );
     assert_names(&err.to_string(), &p, "/a", "does not exist");
     let (_d, p) = fixture_copy(V2, REF);
     let err = ZarrStore::open(&p, "/other").unwrap_err();
-    assert!(matches!(err, Error::GroupNotFound { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Core(flacarray_core::Error::GroupNotFound { .. })
+        ),
+        "{err}"
+    );
     assert_names(&err.to_string(), &p, "/other", "no Zarr group");
     // An array where the group should be.
     let err = ZarrStore::open(&p, "/flac/compressed").unwrap_err();

@@ -29,6 +29,50 @@ GAINS = "stream_gains"
 COMPRESSED = "compressed"
 
 
+class Backend:
+    """Adapter over one group API (h5py or zarr-python): the defaults fit both, a
+    subclass overrides what differs."""
+
+    kind = "?"
+
+    @staticmethod
+    def attrs(grp):
+        return grp.attrs
+
+    @staticmethod
+    def has(grp, name):
+        return name in grp
+
+    @staticmethod
+    def get(grp, name):
+        return grp[name]
+
+    @staticmethod
+    def read(ds, slc):
+        shape = tuple(s.stop - s.start for s in slc)
+        if any(n <= 0 for n in shape):
+            return np.empty(tuple(max(n, 0) for n in shape), dtype=ds.dtype)
+        return np.asarray(ds[slc])
+
+    @staticmethod
+    def create(grp, name, shape, dtype):
+        return grp.create_dataset(name, shape, dtype=dtype)
+
+    @staticmethod
+    def write(ds, slc, data):
+        if np.size(data) == 0:
+            return
+        ds[slc] = data
+
+    @staticmethod
+    def write_collective(dsets, fn):
+        # Every rank writes its own rows and bytes (independent MPI-IO with h5py's
+        # mpio driver): ranks without data write nothing, so no rank waits in a
+        # collective call.  Creating the datasets and attributes before this is
+        # collective.
+        fn()
+
+
 def _scalar_attr(v):
     if isinstance(v, np.ndarray):
         if v.size != 1:

@@ -3,25 +3,17 @@
 import numpy as np
 
 from . import _io
-from ._errors import FlacArrayError
 from ._version import __version__
 from .compress import array_compress, array_compress_empty
 from .decompress import make_engine
-from .mpi import global_array_properties
+from .mpi import local_input
 from .utils import slice_bounds, threads_for
 
 SOFTWARE_VERSION = f"flacarray-rs {__version__}"
 
 
 def write_array(backend, arr, grp, level, quanta, precision, mpi_comm, use_threads, parallel):
-    empty = arr is None or np.shape(arr)[0] == 0
-    if empty and mpi_comm is None:
-        raise FlacArrayError("Local array is None, and MPI is not being used")
-    if not empty:
-        arr = np.asarray(arr)
-    props = global_array_properties(
-        None if empty else arr.shape, None if empty else arr.dtype, mpi_comm=mpi_comm
-    )
+    arr, empty, props = local_input(arr, mpi_comm)
     global_shape = props["shape"]
     dtype = props["dtype"]
     n_channels = 2 if dtype.itemsize == 8 else 1

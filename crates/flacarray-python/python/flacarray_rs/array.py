@@ -10,7 +10,7 @@ from . import _io, _readwrite
 from ._errors import FlacArrayError, FlacArrayIndexError
 from .compress import array_compress, array_compress_empty
 from .decompress import make_engine
-from .mpi import global_array_properties, global_bytes
+from .mpi import global_bytes, local_input
 from .utils import keep_indices_of, log, slice_bounds, threads_for
 
 _DTYPES = ("int32", "int64", "float32", "float64")
@@ -381,14 +381,7 @@ class FlacArray:
         Returns:
             (FlacArray): The compressed array.
         """
-        empty = arr is None or np.shape(arr)[0] == 0
-        if empty and mpi_comm is None:
-            raise FlacArrayError("Local array is None, and MPI is not being used")
-        if not empty:
-            arr = np.asarray(arr)
-        props = global_array_properties(
-            None if empty else arr.shape, None if empty else arr.dtype, mpi_comm=mpi_comm
-        )
+        arr, empty, props = local_input(arr, mpi_comm)
         global_shape = props["shape"]
         dtype = props["dtype"]
         if empty:

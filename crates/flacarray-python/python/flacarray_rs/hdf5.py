@@ -12,48 +12,13 @@ import numpy as np
 
 from . import _readwrite
 from ._errors import FlacArrayError
+from ._io import Backend
 from .hdf5_utils import have_hdf5, hdf5_use_serial
 from .utils import function_timer
 
 
-class _H5Backend:
+class _H5Backend(Backend):
     kind = "h5py"
-
-    @staticmethod
-    def attrs(grp):
-        return grp.attrs
-
-    @staticmethod
-    def has(grp, name):
-        return name in grp
-
-    @staticmethod
-    def get(grp, name):
-        return grp[name]
-
-    @staticmethod
-    def read(ds, slc):
-        shape = tuple(s.stop - s.start for s in slc)
-        if any(n <= 0 for n in shape):
-            return np.empty(tuple(max(n, 0) for n in shape), dtype=ds.dtype)
-        return ds[slc]
-
-    @staticmethod
-    def create(grp, name, shape, dtype):
-        return grp.create_dataset(name, shape, dtype=dtype)
-
-    @staticmethod
-    def write(ds, slc, data):
-        if np.size(data) == 0:
-            return
-        ds[slc] = data
-
-    @staticmethod
-    def write_collective(dsets, fn):
-        # Every rank writes its own rows and bytes with independent MPI-IO: ranks
-        # without data simply write nothing, so no rank waits in a collective call.
-        # (Creating the datasets and attributes before this is collective.)
-        fn()
 
 
 _B = _H5Backend()

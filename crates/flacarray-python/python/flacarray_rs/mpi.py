@@ -135,6 +135,26 @@ def global_array_properties(local_shape, local_dtype, mpi_comm):
     return {"shape": (rows,) + trailing, "dtype": np.dtype(global_dtype), "dist": dist}
 
 
+
+def local_input(arr, mpi_comm):
+    """This rank's input array and the global properties of all ranks' inputs.
+
+    ``arr`` None (or with 0 rows) is allowed only under MPI: the rank holds no rows.
+
+    Returns:
+        (tuple): ``(arr, empty, props)`` with ``arr`` as a numpy array (None when
+        empty) and ``props`` from :func:`global_array_properties`.
+    """
+    empty = arr is None or np.shape(arr)[0] == 0
+    if empty and mpi_comm is None:
+        raise FlacArrayError("Local array is None, and MPI is not being used")
+    if not empty:
+        arr = np.asarray(arr)
+    props = global_array_properties(
+        None if empty else arr.shape, None if empty else arr.dtype, mpi_comm=mpi_comm
+    )
+    return arr, empty, props
+
 def global_bytes(local_nbytes, stream_starts, mpi_comm):
     """Total compressed bytes over the ranks, the bytes of each rank, and this rank's
     stream starts in the rank-ordered concatenation of every rank's bytes.

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _readwrite
 from ._errors import FlacArrayError
+from ._io import Backend
 from .utils import function_timer
 
 try:
@@ -52,27 +53,8 @@ class ZarrGroup(object):
         self.close()
 
 
-class _ZarrBackend:
+class _ZarrBackend(Backend):
     kind = "zarr"
-
-    @staticmethod
-    def attrs(grp):
-        return grp.attrs
-
-    @staticmethod
-    def has(grp, name):
-        return name in grp
-
-    @staticmethod
-    def get(grp, name):
-        return grp[name]
-
-    @staticmethod
-    def read(ds, slc):
-        shape = tuple(s.stop - s.start for s in slc)
-        if any(n <= 0 for n in shape):
-            return np.empty(tuple(max(n, 0) for n in shape), dtype=ds.dtype)
-        return np.asarray(ds[slc])
 
     @staticmethod
     def create(grp, name, shape, dtype):
@@ -80,16 +62,6 @@ class _ZarrBackend:
         if hasattr(grp, "create_array"):
             return grp.create_array(name, shape=shape, dtype=dtype)
         return grp.create_dataset(name, shape=shape, dtype=dtype)
-
-    @staticmethod
-    def write(ds, slc, data):
-        if np.size(data) == 0:
-            return
-        ds[slc] = data
-
-    @staticmethod
-    def write_collective(dsets, fn):
-        fn()
 
 
 _B = _ZarrBackend()

@@ -1,0 +1,404 @@
+//! Concatenation of compressed arrays along axis 0, without decoding: the stream
+//! tables appended with each part's starts shifted by the bytes before it, the
+//! per-stream offsets and gains appended, the bytes appended.
+
+use crate::array::{FlacArray, FlacArrayParts, fmt_shape};
+use crate::dtype::{DType, StreamScaling};
+use crate::error::{Error, Result};
+
+/// Builds one array from parts that follow each other along axis 0 (row blocks
+/// compressed separately, the slabs of MPI ranks).
+///
+/// Every part must have the dtype, stream size, format version and trailing leading
+/// dimensions (all but axis 0) of the first; the result's axis 0 is the sum of the
+/// parts'. A part built from 1-d data counts as one row. Because each stream is
+/// compressed on its own, concatenating the compressed row blocks of an array gives
+/// exactly the array compressed whole (with per-stream options split to match).
+///
+/// ```
+/// use flacarray_core::{CompressOptions, Concat, FlacArray};
+/// use ndarray::{Array3, Axis, Slice};
+/// let a = Array3::from_shape_fn((5, 2, 40), |(i, j, k)| (i * 1000 + j * 100 + k) as i64);
+/// let opts = CompressOptions::default();
+/// let mut c = Concat::new();
+/// for rows in [0..2, 2..5] {
+///     c.push(&FlacArray::from_array(&a.slice_axis(Axis(0), Slice::from(rows)), &opts)?)?;
+/// }
+/// assert_eq!(c.finish()?, FlacArray::from_array(&a, &opts)?);
+/// # Ok::<(), flacarray_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Concat {
+    first: Option<Head>,
+    rows: usize,
+    compressed: Vec<u8>,
+    starts: Vec<u64>,
+    nbytes: Vec<u64>,
+    scaling: Option<StreamScaling>,
+    capacity: (usize, usize),
+}
+
+/// What every part must share with the first.
+#[derive(Debug, Clone, PartialEq)]
+struct Head {
+    dtype: DType,
+    stream_size: usize,
+    format_version: u32,
+    trailing: Vec<usize>,
+}
+
+impl Concat {
+    /// An empty concatenation.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty concatenation with room for `n_streams` streams and `n_bytes`
+    /// compressed bytes (known totals avoid reallocating while parts arrive).
+    #[must_use]
+    pub fn with_capacity(n_streams: usize, n_bytes: usize) -> Self {
+        Self {
+            compressed: Vec::with_capacity(n_bytes),
+            starts: Vec::with_capacity(n_streams),
+            nbytes: Vec::with_capacity(n_streams),
+            capacity: (n_streams, n_bytes),
+            ..Self::default()
+        }
+    }
+
+    /// Appends the next rows.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming what differs from the first part (dtype,
+    /// stream size, format version, trailing dimensions); nothing is appended then.
+    pub fn push(&mut self, part: &FlacArray) -> Result<()> {
+        let lead = part.leading_shape();
+        let head = Head {
+            dtype: part.dtype(),
+            stream_size: part.stream_size(),
+            format_version: part.format_version(),
+            trailing: lead[1..].to_vec(),
+        };
+        if let Some(first) = &self.first {
+            let differ = |what: &str, a: String, b: String| {
+                Err(Error::InvalidArgument(format!(
+                    "cannot concatenate along axis 0 a part whose {what} is {b} after one \
+                     whose {what} is {a}"
+                )))
+            };
+            if first.dtype != head.dtype {
+                return differ("dtype", first.dtype.to_string(), head.dtype.to_string());
+            }
+            if first.stream_size != head.stream_size {
+                return differ(
+                    "stream size",
+                    first.stream_size.to_string(),
+                    head.stream_size.to_string(),
+                );
+            }
+            if first.format_version != head.format_version {
+                return differ(
+                    "format version",
+                    first.format_version.to_string(),
+                    head.format_version.to_string(),
+                );
+            }
+            if first.trailing != head.trailing {
+                return differ(
+                    "shape after axis 0",
+                    fmt_shape(&first.trailing),
+                    fmt_shape(&head.trailing),
+                );
+            }
+        }
+        let scaling = match (self.scaling.take(), part.scaling()) {
+            (None, s) => {
+                let mut own = s.clone();
+                reserve(&mut own, self.capacity.0);
+                own
+            }
+            (Some(acc), s) => match extend(acc, s) {
+                Ok(acc) => acc,
+                Err((acc, e)) => {
+                    self.scaling = Some(acc);
+                    return Err(e);
+                }
+            },
+        };
+        self.scaling = Some(scaling);
+        let base = self.compressed.len() as u64;
+        self.starts
+            .extend(part.stream_starts().iter().map(|&s| s + base));
+        self.nbytes.extend_from_slice(part.stream_nbytes());
+        self.compressed.extend_from_slice(part.compressed());
+        self.rows += lead[0];
+        self.first.get_or_insert(head);
+        Ok(())
+    }
+
+    /// The concatenated array, checked by [`FlacArray::from_parts`]. Its leading shape
+    /// is `(rows, trailing...)`, never reported 1-d (a single 1-d part of `N` samples
+    /// gives `(1, N)`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when no part was pushed.
+    pub fn finish(self) -> Result<FlacArray> {
+        let Some(head) = self.first else {
+            return Err(Error::InvalidArgument(
+                "nothing to concatenate: no part was given".into(),
+            ));
+        };
+        let mut leading_shape = vec![self.rows];
+        leading_shape.extend_from_slice(&head.trailing);
+        FlacArray::from_parts(FlacArrayParts {
+            one_d: false,
+            leading_shape,
+            stream_size: head.stream_size,
+            dtype: head.dtype,
+            compressed: self.compressed,
+            starts: self.starts,
+            nbytes: self.nbytes,
+            scaling: self.scaling.unwrap_or(StreamScaling::None),
+            format_version: head.format_version,
+        })
+    }
+}
+
+impl FlacArray {
+    /// Concatenates arrays along axis 0 (see [`Concat`]).
+    ///
+    /// ```
+    /// use flacarray_core::{CompressOptions, FlacArray};
+    /// let opts = CompressOptions::default();
+    /// let a = FlacArray::from_array(&ndarray::arr2(&[[1, 2, 3]]), &opts)?;
+    /// let b = FlacArray::from_array(&ndarray::arr2(&[[4, 5, 6], [7, 8, 9]]), &opts)?;
+    /// let c = FlacArray::concat(&[a, b])?;
+    /// assert_eq!(c.shape(), vec![3, 3]);
+    /// assert_eq!(c.to_array_typed::<i32>()?.into_raw_vec_and_offset().0, (1..=9).collect::<Vec<_>>());
+    /// # Ok::<(), flacarray_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Concat::push`] and [`Concat::finish`].
+    pub fn concat(parts: &[FlacArray]) -> Result<FlacArray> {
+        let n_streams = parts.iter().map(FlacArray::n_streams).sum();
+        let n_bytes = parts.iter().map(FlacArray::nbytes).sum();
+        let mut c = Concat::with_capacity(n_streams, n_bytes);
+        for p in parts {
+            c.push(p)?;
+        }
+        c.finish()
+    }
+}
+
+fn reserve(s: &mut StreamScaling, n: usize) {
+    match s {
+        StreamScaling::None => {}
+        StreamScaling::F32 { offsets, gains } => {
+            offsets.reserve(n.saturating_sub(offsets.len()));
+            gains.reserve(n.saturating_sub(gains.len()));
+        }
+        StreamScaling::F64 { offsets, gains } => {
+            offsets.reserve(n.saturating_sub(offsets.len()));
+            gains.reserve(n.saturating_sub(gains.len()));
+        }
+        StreamScaling::I64Offsets(o) => o.reserve(n.saturating_sub(o.len())),
+    }
+}
+
+/// Appends `src`'s parameters to `acc`; parameters of another kind are an error
+/// (and `acc` comes back unchanged).
+// A private helper called once per concatenated array, never in a loop over samples:
+// the size of the returned pair costs nothing measurable.
+#[allow(clippy::result_large_err)]
+fn extend(
+    mut acc: StreamScaling,
+    src: &StreamScaling,
+) -> std::result::Result<StreamScaling, (StreamScaling, Error)> {
+    match (&mut acc, src) {
+        (StreamScaling::None, StreamScaling::None) => {}
+        (
+            StreamScaling::F32 { offsets, gains },
+            StreamScaling::F32 {
+                offsets: o,
+                gains: g,
+            },
+        ) => {
+            offsets.extend_from_slice(o);
+            gains.extend_from_slice(g);
+        }
+        (
+            StreamScaling::F64 { offsets, gains },
+            StreamScaling::F64 {
+                offsets: o,
+                gains: g,
+            },
+        ) => {
+            offsets.extend_from_slice(o);
+            gains.extend_from_slice(g);
+        }
+        (StreamScaling::I64Offsets(o), StreamScaling::I64Offsets(s)) => o.extend_from_slice(s),
+        (
+            a @ (StreamScaling::None
+            | StreamScaling::F32 { .. }
+            | StreamScaling::F64 { .. }
+            | StreamScaling::I64Offsets(_)),
+            s,
+        ) => {
+            let e = Error::InvalidArgument(format!(
+                "cannot concatenate {} parameters after {} ones",
+                s.kind(),
+                a.kind()
+            ));
+            return Err((acc, e));
+        }
+    }
+    Ok(acc)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+    use crate::{CompressOptions, PrecisionOption, QuantaOption};
+    use ndarray::{Array1, Array2, Array3, Axis, Slice};
+
+    fn rows<T: crate::Element>(
+        a: &Array3<T>,
+        r: std::ops::Range<usize>,
+        o: &CompressOptions,
+    ) -> FlacArray {
+        FlacArray::from_array(&a.slice_axis(Axis(0), Slice::from(r)), o).unwrap()
+    }
+
+    #[test]
+    fn row_blocks_concatenate_to_the_whole_for_every_dtype() {
+        let a = Array3::from_shape_fn((7, 3, 300), |(i, j, k)| {
+            (i as f64) * 0.7 + j as f64 + ((k * (i + 1)) as f64 * 0.01).sin()
+        });
+        let plain = CompressOptions::default();
+        let per = CompressOptions {
+            precision: Some(PrecisionOption::PerStream(
+                (0..21).map(|i| 3 + (i % 4)).collect(),
+            )),
+            ..CompressOptions::default()
+        };
+        let q = CompressOptions {
+            quanta: Some(QuantaOption::Scalar(1e-3)),
+            ..CompressOptions::default()
+        };
+        let split = |o: &CompressOptions, lo: usize, hi: usize| {
+            let mut o = o.clone();
+            if let Some(PrecisionOption::PerStream(v)) = &o.precision {
+                o.precision = Some(PrecisionOption::PerStream(v[lo * 3..hi * 3].to_vec()));
+            }
+            o
+        };
+        let blocks = [0..2, 2..3, 3..7];
+        let check = |whole: FlacArray, parts: Vec<FlacArray>| {
+            assert_eq!(FlacArray::concat(&parts).unwrap(), whole);
+        };
+        let ai = a.mapv(|v| (v * 1e3) as i32);
+        check(
+            FlacArray::from_array(&ai, &plain).unwrap(),
+            blocks
+                .iter()
+                .map(|r| rows(&ai, r.clone(), &plain))
+                .collect(),
+        );
+        let al = a.mapv(|v| (v * 1e9) as i64);
+        check(
+            FlacArray::from_array(&al, &plain).unwrap(),
+            blocks
+                .iter()
+                .map(|r| rows(&al, r.clone(), &plain))
+                .collect(),
+        );
+        let af = a.mapv(|v| v as f32);
+        check(
+            FlacArray::from_array(&af, &q).unwrap(),
+            blocks.iter().map(|r| rows(&af, r.clone(), &q)).collect(),
+        );
+        check(
+            FlacArray::from_array(&a, &per).unwrap(),
+            blocks
+                .iter()
+                .map(|r| rows(&a, r.clone(), &split(&per, r.start, r.end)))
+                .collect(),
+        );
+    }
+
+    #[test]
+    fn mismatched_parts_are_refused_and_leave_the_concatenation_unchanged() {
+        let o = CompressOptions::default();
+        let q = CompressOptions {
+            quanta: Some(QuantaOption::Scalar(1e-3)),
+            ..CompressOptions::default()
+        };
+        let base = FlacArray::from_array(&Array2::<i32>::zeros((2, 50)), &o).unwrap();
+        let cases = [
+            (
+                FlacArray::from_array(&Array2::<i64>::zeros((2, 50)), &o).unwrap(),
+                "dtype is int64",
+            ),
+            (
+                FlacArray::from_array(&Array2::<f32>::zeros((2, 50)), &q).unwrap(),
+                "dtype is float32",
+            ),
+            (
+                FlacArray::from_array(&Array2::<i32>::zeros((2, 51)), &o).unwrap(),
+                "stream size is 51",
+            ),
+            (
+                FlacArray::from_array(&Array3::<i32>::zeros((2, 1, 50)), &o).unwrap(),
+                "shape after axis 0 is (1,)",
+            ),
+        ];
+        for (other, want) in cases {
+            let mut c = Concat::new();
+            c.push(&base).unwrap();
+            let e = c.push(&other).unwrap_err();
+            assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
+            assert!(e.to_string().contains(want), "{e} lacks {want:?}");
+            assert_eq!(c.finish().unwrap(), base, "{want}");
+        }
+        // Same dtype, other kind of parameters (a format-0 int64 part after format 1
+        // is refused by its version before its parameters are looked at).
+        let mut v0 = FlacArray::from_array(&Array2::<i64>::zeros((1, 50)), &o)
+            .unwrap()
+            .into_parts();
+        let mut c = Concat::new();
+        c.push(&FlacArray::from_parts(v0.clone()).unwrap()).unwrap();
+        v0.format_version = 0;
+        v0.scaling = StreamScaling::I64Offsets(vec![0]);
+        let e = c.push(&FlacArray::from_parts(v0).unwrap()).unwrap_err();
+        assert!(e.to_string().contains("format version is 0"), "{e}");
+        assert!(Concat::new().finish().is_err());
+        // The scaling arm on its own: parameters of another kind are refused.
+        let (back, e) = extend(
+            StreamScaling::F32 {
+                offsets: vec![1.0],
+                gains: vec![2.0],
+            },
+            &StreamScaling::None,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("none"), "{e}");
+        assert_eq!(back.len(), Some(1));
+    }
+
+    #[test]
+    fn one_d_parts_count_as_rows() {
+        let o = CompressOptions::default();
+        let a = FlacArray::from_array(&Array1::from_iter(0..40i32), &o).unwrap();
+        let b = FlacArray::from_array(&Array1::from_iter(40..80i32), &o).unwrap();
+        let single = FlacArray::concat(std::slice::from_ref(&a)).unwrap();
+        assert_eq!(single.shape(), vec![1, 40]);
+        assert_eq!(single.compressed(), a.compressed());
+        let c = FlacArray::concat(&[a, b]).unwrap();
+        assert_eq!(c.shape(), vec![2, 40]);
+        let v = c.to_array_typed::<i32>().unwrap();
+        assert_eq!(v.into_raw_vec_and_offset().0, (0..80).collect::<Vec<_>>());
+    }
+}
