@@ -24,6 +24,9 @@ step cargo clippy --workspace --all-targets -- -D warnings
 # --all-features: `mpio` needs an HDF5 built for MPI (scripts/mpi-tests.sh builds it).
 step cargo clippy --workspace --all-targets --features flacarray/mpi,flacarray-cli/mpi -- -D warnings
 step cargo test --workspace
+# The codec again with its run-time CPU dispatch off (portable copies of the SIMD-compiled
+# kernels only), so the scalar path is tested on every machine whatever its CPU.
+FLACARRAY_FORCE_SCALAR=1 step cargo test -p flacarray-flac
 step bash scripts/fuzz-ci.sh      # bounded fuzzing: whole-array readers and decoder regressions
 step bash scripts/python-tests.sh # flacarray_rs wheel: pytest against flacarray 0.4.1, MPI checks
 step bash scripts/mpi-tests.sh   # MPI examples and the CLI under mpirun, 1 to 3 ranks

@@ -18,9 +18,18 @@ pub use flacarray_core::{
     FlacArrayParts, FlacArrayReader, FlacArrayWriter, Index, LogicalArray, LogicalDType,
     MemoryStore, NonFinite, NonFiniteFlag, PrecisionOption, QuantaOption, ReadOptions, SampleSlice,
     Selection, SelectionShape, StoredExtension, StoredMeta, StreamScaling, StreamTable, StreamsRef,
-    Value, array_compress, array_decompress, array_decompress_slice, f16, parse_index, read_array,
-    read_flacarray, read_flacarray_rows, write_array,
+    Value, array_compress, array_decompress, array_decompress_slice, f16, fmt_shape, parse_index,
+    read_array, read_flacarray, read_flacarray_rows, write_array,
 };
+
+/// The names of the stored layout's attributes and datasets, shared by every backend.
+pub use flacarray_core::layout;
+
+/// Quantization of floats to integers and back (crate `flacarray-quant`).
+pub use flacarray_core::quant;
+
+/// Synthetic detector timestreams for demos, benchmarks and tests.
+pub use flacarray_core::synth;
 
 /// The FLAC stream codec (crate `flacarray-flac`).
 pub use flacarray_flac as flac;

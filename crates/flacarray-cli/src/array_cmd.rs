@@ -3,12 +3,12 @@
 use std::io::Write;
 
 use anyhow::{Context, Result, anyhow, bail};
-pub use flacarray_core::fmt_shape;
-use flacarray_core::{
+pub use flacarray::fmt_shape;
+use flacarray::zarr::ZarrFormat;
+use flacarray::{
     CompressOptions, DType, DecodedArray, FlacArray, PrecisionOption, QuantaOption, ReadOptions,
     SampleSlice, parse_index,
 };
-use flacarray_zarr::ZarrFormat;
 use ndarray::ArrayD;
 use serde_json::json;
 
@@ -62,9 +62,9 @@ pub fn compress_options(
     shape: &[usize],
 ) -> Result<CompressOptions> {
     let leading = leading_of(shape);
-    let given = args.quanta.is_some()
+    let given = args.quant.quanta.is_some()
         || args.quanta_file.is_some()
-        || args.precision.is_some()
+        || args.quant.precision.is_some()
         || args.precision_file.is_some();
     let input = args.input.display();
     if dtype.is_float() && !given {
@@ -80,7 +80,7 @@ pub fn compress_options(
         ))
         .into());
     }
-    let quanta = if let Some(q) = args.quanta {
+    let quanta = if let Some(q) = args.quant.quanta {
         Some(QuantaOption::Scalar(q))
     } else if let Some(p) = &args.quanta_file {
         Some(QuantaOption::PerStream(per_stream(
@@ -91,7 +91,7 @@ pub fn compress_options(
     } else {
         None
     };
-    let precision = if let Some(p) = args.precision {
+    let precision = if let Some(p) = args.quant.precision {
         Some(PrecisionOption::Scalar(p))
     } else if let Some(p) = &args.precision_file {
         let values = per_stream(&npy::read_f64(p)?, &leading, p)?;
@@ -144,7 +144,7 @@ pub fn compress_with_progress(
     data: &DecodedArray,
     opts: &CompressOptions,
     progress: &progress::Progress,
-) -> flacarray_core::Result<FlacArray> {
+) -> Result<FlacArray, flacarray::Error> {
     FlacArray::from_decoded(data, opts, Some(&|n| progress.inc(n as u64)))
 }
 
@@ -159,10 +159,10 @@ pub(crate) fn output_store(args: &CompressArgs) -> Store {
 }
 
 /// A compression error in the user's terms: numbers in `%g` style.
-fn compress_error(e: flacarray_core::Error) -> anyhow::Error {
+fn compress_error(e: flacarray::Error) -> anyhow::Error {
     use crate::fmt_g;
-    use flacarray_core::Error as CoreError;
-    use flacarray_core::quant::Error as QuantError;
+    use flacarray::Error as CoreError;
+    use flacarray::quant::Error as QuantError;
     match e {
         CoreError::Quantize {
             stream,
@@ -336,7 +336,7 @@ pub fn decompress_selection(
     args: &DecompressArgs,
     progress: &progress::Progress,
 ) -> Result<DecodedArray> {
-    let store = Store::for_path(&args.input, &args.group);
+    let store = Store::for_path(&args.store.input, &args.store.group);
     let threads = args.common.threads();
     if let Some(expr) = &args.select {
         let key = parse_index(expr).map_err(|e| anyhow!("--select {expr:?}: {e}"))?;
@@ -369,7 +369,7 @@ pub fn decode_with_progress(
     stream_slice: SampleSlice,
     threads: Option<usize>,
     progress: &progress::Progress,
-) -> flacarray_core::Result<DecodedArray> {
+) -> Result<DecodedArray, flacarray::Error> {
     progress.set_length(fa.n_streams() as u64);
     let read = ReadOptions {
         stream_slice,
@@ -391,7 +391,7 @@ pub fn decompress(args: &DecompressArgs, out: &mut dyn Write) -> Result<()> {
         None
     } else {
         let resolved = crate::outcheck::resolve_output(&args.output)?;
-        let mut inputs: Vec<&std::path::Path> = vec![&args.input];
+        let mut inputs: Vec<&std::path::Path> = vec![&args.store.input];
         inputs.extend(args.keep.as_deref());
         crate::outcheck::check_output(
             &resolved,
@@ -416,7 +416,7 @@ pub fn decompress(args: &DecompressArgs, out: &mut dyn Write) -> Result<()> {
         writeln!(
             out,
             "{} -> {}: {} {}",
-            Store::for_path(&args.input, &args.group).describe(),
+            Store::for_path(&args.store.input, &args.store.group).describe(),
             args.output.display(),
             arr.dtype(),
             fmt_shape(arr.shape())
@@ -441,7 +441,7 @@ pub fn levels_for_block_size(block: u32) -> &'static str {
 /// # Errors
 /// The store cannot be read or its first stream has no valid STREAMINFO.
 pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
-    let store = Store::for_path(&args.input, &args.group);
+    let store = Store::for_path(&args.store.input, &args.store.group);
     let info = store.read_info()?;
     let meta = &info.meta;
     let nbytes = &info.table.nbytes;
@@ -453,7 +453,7 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
     let mean = nbytes.iter().sum::<u64>() as f64 / n.max(1) as f64;
     let input_bytes = (n * meta.stream_size) as u64 * dtype_size(meta.dtype);
     let ratio = input_bytes as f64 / meta.total_bytes.max(1) as f64;
-    let si = flacarray_flac::read_stream_info(&info.first_stream)
+    let si = flacarray::flac::read_stream_info(&info.first_stream)
         .map_err(|e| anyhow!("{}: stream 0: STREAMINFO: {e}", store.describe()))?;
     // A single stream is reported 1-d, as it reads back.
     let shape = if meta.leading_shape == [1] {
@@ -579,7 +579,7 @@ pub fn verify_array(fa: &FlacArray, quiet: bool, threads: Option<usize>) -> Resu
 /// # Errors
 /// As [`verify_store`].
 pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
-    let store = Store::for_path(&args.input, &args.group);
+    let store = Store::for_path(&args.store.input, &args.store.group);
     let r = verify_store(&store, args.common.quiet, args.common.threads())?;
     writeln!(
         out,
@@ -595,7 +595,7 @@ pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::{compress_with_progress, decode_with_progress};
-    use flacarray_core::{
+    use flacarray::{
         CompressOptions, DecodedArray, FlacArray, QuantaOption, ReadOptions, SampleSlice,
     };
     use ndarray::{ArrayD, IxDyn};

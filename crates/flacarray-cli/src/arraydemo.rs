@@ -1,7 +1,7 @@
 //! `flacarray demo`: realistic timestreams of all four dtypes through an HDF5 file.
 //!
 //! Four cases share one `(streams, samples)` set of synthetic detector timestreams
-//! ([`flacarray_core::synth::timestreams`], noise sigma 1):
+//! ([`flacarray::synth::timestreams`], noise sigma 1):
 //!
 //! - **float32, quanta 1e-4**;
 //! - **float64, precision 6** (quanta = std / 10^6 per stream);
@@ -19,8 +19,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use flacarray_core::synth::timestreams;
-use flacarray_core::{
+use flacarray::synth::timestreams;
+use flacarray::{
     CompressOptions, DecodedArray, FlacArray, PrecisionOption, QuantaOption, StreamScaling,
     fmt_shape,
 };
@@ -310,7 +310,7 @@ pub fn run_and_print(args: &ArrayDemoArgs, out: &mut dyn Write) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::{compare, make_cases, run_case};
-    use flacarray_core::{DecodedArray, StreamScaling};
+    use flacarray::{DecodedArray, StreamScaling};
 
     #[test]
     fn small_demo_round_trips_every_case() {

@@ -1,7 +1,7 @@
 //! `flacarray bench`: in-memory compression and decompression speed and ratio.
 //!
 //! The input is an `.npy` file or generated float32 timestreams
-//! ([`flacarray_core::synth::timestreams`]; quanta 1e-4 unless `--quanta`/`--precision`). Each
+//! ([`flacarray::synth::timestreams`]; quanta 1e-4 unless `--quanta`/`--precision`). Each
 //! step runs `--repeat` times; the best (shortest) time is reported, in MB/s of
 //! uncompressed data (10^6 bytes per second). No file is written.
 //!
@@ -14,8 +14,8 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use flacarray_core::synth::timestreams;
-use flacarray_core::{
+use flacarray::synth::timestreams;
+use flacarray::{
     CompressOptions, DecodedArray, FlacArray, PrecisionOption, QuantaOption, ReadOptions, fmt_shape,
 };
 use serde_json::json;
@@ -143,7 +143,7 @@ pub fn run(args: &BenchArgs) -> Result<BenchReport> {
         }
     };
     let dtype = data.dtype();
-    let given = args.quanta.is_some() || args.precision.is_some();
+    let given = args.quant.quanta.is_some() || args.quant.precision.is_some();
     if dtype.is_float() && !given && default_quanta.is_none() {
         bail!("{source}: {dtype} data needs --quanta or --precision");
     }
@@ -155,15 +155,16 @@ pub fn run(args: &BenchArgs) -> Result<BenchReport> {
     let opts = CompressOptions {
         level: args.level,
         quanta: args
+            .quant
             .quanta
-            .or(if args.precision.is_none() {
+            .or(if args.quant.precision.is_none() {
                 default_quanta
             } else {
                 None
             })
             .filter(|_| dtype.is_float())
             .map(QuantaOption::Scalar),
-        precision: args.precision.map(PrecisionOption::Scalar),
+        precision: args.quant.precision.map(PrecisionOption::Scalar),
         threads: args.common.threads(),
         ..CompressOptions::default()
     };

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, value_parser};
 
-use flacarray_core::SampleSlice;
+use flacarray::SampleSlice;
 
 /// `flacarray`: N-d arrays stored as concatenated FLAC streams.
 #[derive(Debug, Parser)]
@@ -21,7 +21,7 @@ pub struct Cli {
 /// The top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Compress an .npy array into a FlacArray group of an HDF5 file.
+    /// Compress an .npy array into a FlacArray group of an HDF5 file or a Zarr store.
     Compress(CompressArgs),
     /// Decompress a stored FlacArray (or a selection of it) to an .npy file.
     Decompress(DecompressArgs),
@@ -68,6 +68,37 @@ impl CommonArgs {
     }
 }
 
+/// Where a stored array is: `INPUT` and `--group`.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// Input HDF5 file or Zarr store.
+    pub input: PathBuf,
+    /// Group holding the array.
+    #[arg(long, default_value = "/")]
+    pub group: String,
+}
+
+/// `--quanta` and `--precision`, of which at most one (group `quantization`).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct QuantArgs {
+    /// Float data: quantization step of every stream (the error is at most half of it).
+    #[arg(
+        long,
+        group = "quantization",
+        value_name = "Q",
+        allow_hyphen_values = true
+    )]
+    pub quanta: Option<f64>,
+    /// Float data: significant digits kept per stream (quanta = std / 10^P).
+    #[arg(
+        long,
+        group = "quantization",
+        value_name = "P",
+        allow_hyphen_values = true
+    )]
+    pub precision: Option<i32>,
+}
+
 /// Arguments of `flacarray compress`.
 #[derive(Debug, Clone, Args)]
 #[command(group(ArgGroup::new("quantization").multiple(false)))]
@@ -84,25 +115,12 @@ pub struct CompressArgs {
     /// Compression level, 0 (fastest) to 8 (smallest), with libFLAC's meaning.
     #[arg(long, default_value_t = 5, value_parser = value_parser!(u8).range(0..=8))]
     pub level: u8,
-    /// Float data: quantization step of every stream (the error is at most half of it).
-    #[arg(
-        long,
-        group = "quantization",
-        value_name = "Q",
-        allow_hyphen_values = true
-    )]
-    pub quanta: Option<f64>,
+    /// `--quanta` and `--precision`.
+    #[command(flatten)]
+    pub quant: QuantArgs,
     /// Float data: .npy file of one quanta per stream (the input's shape without its last axis).
     #[arg(long, group = "quantization", value_name = "Q.npy")]
     pub quanta_file: Option<PathBuf>,
-    /// Float data: significant digits kept per stream (quanta = std / 10^P).
-    #[arg(
-        long,
-        group = "quantization",
-        value_name = "P",
-        allow_hyphen_values = true
-    )]
-    pub precision: Option<i32>,
     /// Float data: .npy file of one integer precision per stream.
     #[arg(long, group = "quantization", value_name = "P.npy")]
     pub precision_file: Option<PathBuf>,
@@ -121,14 +139,12 @@ pub struct CompressArgs {
 /// Arguments of `flacarray decompress`.
 #[derive(Debug, Clone, Args)]
 pub struct DecompressArgs {
-    /// Input HDF5 file or Zarr store.
-    pub input: PathBuf,
+    /// The stored array.
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Output .npy file (`-`: standard output); written to a temporary name beside it,
     /// then renamed. An existing file is replaced only with `--force`.
     pub output: PathBuf,
-    /// Group holding the array.
-    #[arg(long, default_value = "/")]
-    pub group: String,
     /// .npy bool mask over the leading shape (the shape without the last axis): only
     /// these streams, as a 2-d (kept, samples) array, 1-d when exactly one is kept.
     #[arg(long, value_name = "KEEP.npy", conflicts_with = "select")]
@@ -158,11 +174,9 @@ pub struct DecompressArgs {
 /// Arguments of `flacarray info`.
 #[derive(Debug, Clone, Args)]
 pub struct InfoArgs {
-    /// Input HDF5 file or Zarr store.
-    pub input: PathBuf,
-    /// Group holding the array.
-    #[arg(long, default_value = "/")]
-    pub group: String,
+    /// The stored array.
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Print one JSON object (with every stream's byte count) instead of text.
     #[arg(long)]
     pub json: bool,
@@ -171,11 +185,9 @@ pub struct InfoArgs {
 /// Arguments of `flacarray verify`.
 #[derive(Debug, Clone, Args)]
 pub struct VerifyArgs {
-    /// Input HDF5 file or Zarr store.
-    pub input: PathBuf,
-    /// Group holding the array.
-    #[arg(long, default_value = "/")]
-    pub group: String,
+    /// The stored array.
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Threads and progress.
     #[command(flatten)]
     pub common: CommonArgs,
@@ -207,6 +219,8 @@ pub struct ArrayDemoArgs {
 /// Arguments of `flacarray bench`.
 #[derive(Debug, Clone, Args)]
 #[command(group(ArgGroup::new("quantization").multiple(false)))]
+#[command(mut_arg("quanta", |a| a.help("Float data: quantization step (generated data defaults to 1e-4)")))]
+#[command(mut_arg("precision", |a| a.help("Float data: significant digits kept per stream")))]
 pub struct BenchArgs {
     /// Input .npy file (default: generated float32 timestreams, see --streams/--samples).
     pub input: Option<PathBuf>,
@@ -221,22 +235,9 @@ pub struct BenchArgs {
     /// Compression level, 0 to 8.
     #[arg(long, default_value_t = 5, value_parser = value_parser!(u8).range(0..=8))]
     pub level: u8,
-    /// Float data: quantization step (generated data defaults to 1e-4).
-    #[arg(
-        long,
-        group = "quantization",
-        value_name = "Q",
-        allow_hyphen_values = true
-    )]
-    pub quanta: Option<f64>,
-    /// Float data: significant digits kept per stream.
-    #[arg(
-        long,
-        group = "quantization",
-        value_name = "P",
-        allow_hyphen_values = true
-    )]
-    pub precision: Option<i32>,
+    /// `--quanta` and `--precision`.
+    #[command(flatten)]
+    pub quant: QuantArgs,
     /// Timed runs of each step; the best one is reported.
     #[arg(long, default_value_t = 3, value_parser = value_parser!(u64).range(1..=1000))]
     pub repeat: u64,
@@ -303,66 +304,4 @@ pub struct DemoArgs {
     /// Seed of the synthetic data; the same seed gives the same data.
     #[arg(long, default_value_t = 20_240_601)]
     pub seed: u64,
-}
-
-#[cfg(test)]
-mod tests {
-    use clap::{CommandFactory, Parser, error::ErrorKind};
-
-    use super::{Cli, Command, StreamCommand};
-
-    #[test]
-    fn definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn encode_defaults() {
-        let cli = Cli::try_parse_from(["flacarray", "stream", "encode", "a.raw", "b.flac"])
-            .expect("parses");
-        match cli.command {
-            Command::Stream(StreamCommand::Encode(a)) => {
-                assert_eq!(a.channels, 1);
-                assert_eq!(a.level, 5);
-                assert_eq!(a.input.to_str(), Some("a.raw"));
-                assert_eq!(a.output.to_str(), Some("b.flac"));
-            }
-            other => panic!("wrong command {other:?}"),
-        }
-    }
-
-    #[test]
-    fn bad_level_and_channels_are_usage_errors() {
-        for args in [
-            ["flacarray", "stream", "encode", "a", "b", "--level", "9"],
-            ["flacarray", "stream", "encode", "a", "b", "--channels", "3"],
-            ["flacarray", "stream", "encode", "a", "b", "--channels", "0"],
-        ] {
-            let err = Cli::try_parse_from(args).expect_err("must be rejected");
-            assert_eq!(err.kind(), ErrorKind::ValueValidation, "{args:?}");
-            assert_eq!(err.exit_code(), 2);
-        }
-    }
-
-    #[test]
-    fn negative_slice_start_is_a_value_not_a_flag() {
-        let cli = Cli::try_parse_from([
-            "flacarray",
-            "stream",
-            "decode",
-            "a.flac",
-            "b.raw",
-            "--samples",
-            "-10:",
-        ])
-        .expect("parses");
-        match cli.command {
-            Command::Stream(StreamCommand::Decode(a)) => {
-                let s = a.samples.expect("slice given");
-                assert_eq!((s.start, s.stop), (Some(-10), None));
-                assert_eq!(a.stream_size, None);
-            }
-            other => panic!("wrong command {other:?}"),
-        }
-    }
 }

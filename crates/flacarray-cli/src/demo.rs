@@ -17,8 +17,8 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use flacarray_core::synth::{SplitMix64, detector_signal};
-use flacarray_core::{CompressOptions, DecodedArray, FlacArray, ReadOptions};
+use flacarray::synth::{SplitMix64, detector_signal};
+use flacarray::{CompressOptions, DecodedArray, FlacArray, ReadOptions};
 use ndarray::{Array2, ArrayD};
 
 use crate::array_cmd::dtype_size;
@@ -263,7 +263,7 @@ mod tests {
     use std::time::Duration;
 
     use super::{CaseReport, make_cases, run_case, verdict};
-    use flacarray_core::DecodedArray;
+    use flacarray::DecodedArray;
 
     #[test]
     fn verdict_fails_when_any_stream_failed() {

@@ -12,7 +12,7 @@
 //! - [`storage`]: where an array is stored (HDF5 file or Zarr store, and group);
 //! - [`array_cmd`]: `compress`, `decompress`, `info` and `verify`;
 //! - [`arraydemo`] and [`bench`](mod@bench): `demo` and `bench` (synthetic data from
-//!   [`flacarray_core::synth`]);
+//!   [`flacarray::synth`]);
 //! - [`progress`]: the progress display on stderr;
 //! - `mpi_cmd` (cargo feature `mpi`): `compress`, `decompress` and `verify` on all the
 //!   ranks of an `mpirun` launch.
@@ -176,33 +176,4 @@ pub fn one_line(err: &anyhow::Error) -> String {
         line.push_str(&text);
     }
     line
-}
-
-#[cfg(test)]
-mod tests {
-    use super::one_line;
-
-    #[test]
-    fn one_line_joins_context_and_strips_newlines() {
-        let err = anyhow::anyhow!("bad\nthing").context("file.flac");
-        assert_eq!(one_line(&err), "file.flac: bad thing");
-    }
-
-    #[test]
-    fn one_line_skips_causes_already_printed() {
-        #[derive(Debug)]
-        struct Outer(std::io::Error);
-        impl std::fmt::Display for Outer {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "open failed: {}", self.0)
-            }
-        }
-        impl std::error::Error for Outer {
-            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-                Some(&self.0)
-            }
-        }
-        let err = anyhow::Error::new(Outer(std::io::Error::other("no such file"))).context("x.h5");
-        assert_eq!(one_line(&err), "x.h5: open failed: no such file");
-    }
 }

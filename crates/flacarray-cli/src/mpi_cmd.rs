@@ -22,16 +22,17 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
-use flacarray_core::DecodedArray;
-use flacarray_mpi::mpi::collective::SystemOperation;
-use flacarray_mpi::mpi::topology::SimpleCommunicator;
-use flacarray_mpi::mpi::traits::{Communicator, CommunicatorCollectives};
-use flacarray_mpi::{
+use flacarray::DecodedArray;
+use flacarray::mpi::mpi::collective::SystemOperation;
+use flacarray::mpi::mpi::topology::SimpleCommunicator;
+use flacarray::mpi::mpi::traits::{Communicator, CommunicatorCollectives};
+use flacarray::mpi::{
     DistFlacArray, Error as MpiError, MAX_MESSAGE_BYTES, agree, broadcast_bytes, split_rows,
 };
 
 use crate::array_cmd::{self, VerifyReport, dtype_size, fmt_shape};
 use crate::cli::{Cli, Command, CompressArgs, DecompressArgs, VerifyArgs};
+use crate::outcheck::OutputKind;
 use crate::storage::Store;
 use crate::{npy, output, progress};
 
@@ -56,7 +57,7 @@ pub fn launched_by_mpirun() -> bool {
 /// [`crate::Reported`] on every rank, once rank 0 has printed the one error line.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     let universe =
-        flacarray_mpi::mpi::initialize().ok_or_else(|| anyhow!("MPI is already initialised"))?;
+        flacarray::mpi::mpi::initialize().ok_or_else(|| anyhow!("MPI is already initialised"))?;
     let world = universe.world();
     let root = world.rank() == 0;
     let res = match cli.command {
@@ -117,11 +118,22 @@ fn store_err(store: &Store, e: MpiError) -> anyhow::Error {
 /// Removes a temporary output (a file, or a Zarr store's directory) after a failure.
 fn remove_temp(path: &Path) {
     // The failure being reported is the one that matters; a leftover is harmless.
-    let _ = if path.is_dir() {
-        std::fs::remove_dir_all(path)
-    } else {
-        std::fs::remove_file(path)
-    };
+    let _ = output::remove_path(path);
+}
+
+/// Collective: the stored array (only the streams `keep` marks) split over the ranks.
+fn read_dist(
+    world: &SimpleCommunicator,
+    store: &Store,
+    keep: Option<&[bool]>,
+    no_flatten: bool,
+) -> Result<DistFlacArray> {
+    let (path, group) = (store.path(), store.group());
+    match store {
+        Store::Hdf5 { .. } => flacarray::mpi::read_hdf5(world, path, group, keep, None, no_flatten),
+        Store::Zarr { .. } => flacarray::mpi::read_zarr(world, path, group, keep, None, no_flatten),
+    }
+    .map_err(|e| store_err(store, e))
 }
 
 /// Rows of axis 0 of an array of `shape` (a 1-d array is one row) and streams per row.
@@ -136,21 +148,13 @@ fn compress(world: &SimpleCommunicator, args: &CompressArgs, out: &mut dyn Write
     let (rank, size) = rank_size(world);
     let store = array_cmd::output_store(args);
     // The serial command's output rules, judged on rank 0 (see `outcheck`).
-    let checked = if rank == 0 {
-        crate::outcheck::resolve_output(&args.output).and_then(|r| {
-            let kind = match store {
-                Store::Hdf5 { .. } => crate::outcheck::OutputKind::Hdf5,
-                Store::Zarr { .. } => crate::outcheck::OutputKind::Zarr,
-            };
-            let mut inputs = vec![args.input.as_path()];
-            inputs.extend(args.quanta_file.as_deref());
-            inputs.extend(args.precision_file.as_deref());
-            crate::outcheck::check_output(&r, &inputs, kind, args.force)
-        })
-    } else {
-        Ok(())
-    };
-    agree_on(world, checked)?;
+    let checked = (rank == 0).then(|| {
+        let mut inputs = vec![args.input.as_path()];
+        inputs.extend(args.quanta_file.as_deref());
+        inputs.extend(args.precision_file.as_deref());
+        crate::outcheck::checked(&args.output, &inputs, store.output_kind(), args.force)
+    });
+    agree_on(world, checked.transpose())?;
     let header = (|| {
         let (dtype, shape) = npy::peek(&args.input)?;
         let opts = array_cmd::compress_options(args, dtype, &shape)?;
@@ -182,12 +186,10 @@ fn compress(world: &SimpleCommunicator, args: &CompressArgs, out: &mut dyn Write
     let dist = DistFlacArray::from_local(world, local).map_err(|e| store_err(&store, e))?;
 
     // Rank 0 writes a new file or store under a temporary name, renamed when complete.
-    let (path, group) = match &store {
-        Store::Hdf5 { path, group } | Store::Zarr { path, group, .. } => (path, group),
-    };
+    let (path, group) = (store.path(), store.group());
     let target = (|| -> Result<(PathBuf, bool)> {
         if rank != 0 || path.exists() {
-            return Ok((path.clone(), false));
+            return Ok((path.to_path_buf(), false));
         }
         let tmp = output::temp_path_for(path)?;
         if tmp.exists() {
@@ -251,23 +253,13 @@ fn decompress(
     }
     // The serial command's output rules, judged on rank 0, which writes `target`
     // (a symbolic link's target; see `outcheck`).
-    let checked = if rank == 0 {
-        crate::outcheck::resolve_output(&args.output).and_then(|r| {
-            let mut inputs = vec![args.input.as_path()];
-            inputs.extend(args.keep.as_deref());
-            crate::outcheck::check_output(
-                &r,
-                &inputs,
-                crate::outcheck::OutputKind::File,
-                args.force,
-            )?;
-            Ok(r)
-        })
-    } else {
-        Ok(PathBuf::new())
-    };
-    let target = agree_on(world, checked)?;
-    let store = Store::for_path(&args.input, &args.group);
+    let checked = (rank == 0).then(|| {
+        let mut inputs = vec![args.store.input.as_path()];
+        inputs.extend(args.keep.as_deref());
+        crate::outcheck::checked(&args.output, &inputs, OutputKind::File, args.force)
+    });
+    let target = agree_on(world, checked.transpose())?.unwrap_or_default();
+    let store = Store::for_path(&args.store.input, &args.store.group);
     // The mask matters on rank 0 only (it reads and distributes the kept streams).
     let keep = if rank == 0 {
         array_cmd::keep_mask(args, &store)
@@ -281,15 +273,7 @@ fn decompress(
         // An empty (0, samples) array: nothing to distribute.
         return on_rank_0(world, |o| array_cmd::decompress(args, o), out);
     }
-    let dist = match &store {
-        Store::Hdf5 { path, group } => {
-            flacarray_mpi::read_hdf5(world, path, group, keep.as_deref(), None, args.no_flatten)
-        }
-        Store::Zarr { path, group, .. } => {
-            flacarray_mpi::read_zarr(world, path, group, keep.as_deref(), None, args.no_flatten)
-        }
-    }
-    .map_err(|e| store_err(&store, e))?;
+    let dist = read_dist(world, &store, keep.as_deref(), args.no_flatten)?;
     let n = dist.stream_size();
     let slice = agree_on(world, array_cmd::sample_slice(args, &store, n))?;
     let len = slice.resolve(n)?.len();
@@ -307,7 +291,7 @@ fn decompress(
     let per_row: usize = lead.get(1..).map_or(1, |m| m.iter().product());
     let (first_row, _) = dist.mpi_dist()[rank];
     let elem = dtype_size(dist.dtype());
-    let header = npy::header_bytes(npy::descr(dist.dtype()), &shape);
+    let header = npy::header(dist.dtype(), &shape)?;
     let offset = header.len() as u64 + (first_row * per_row * len) as u64 * elem;
 
     let local = dist
@@ -381,16 +365,8 @@ fn decompress(
 
 fn verify(world: &SimpleCommunicator, args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
     let (rank, size) = rank_size(world);
-    let store = Store::for_path(&args.input, &args.group);
-    let dist = match &store {
-        Store::Hdf5 { path, group } => {
-            flacarray_mpi::read_hdf5(world, path, group, None, None, true)
-        }
-        Store::Zarr { path, group, .. } => {
-            flacarray_mpi::read_zarr(world, path, group, None, None, true)
-        }
-    }
-    .map_err(|e| store_err(&store, e))?;
+    let store = Store::for_path(&args.store.input, &args.store.group);
+    let dist = read_dist(world, &store, None, true)?;
     let (a, b) = dist.mpi_dist()[rank];
     let mine = match dist.local() {
         Some(fa) => {

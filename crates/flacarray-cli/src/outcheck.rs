@@ -167,6 +167,16 @@ pub fn check_output(output: &Path, inputs: &[&Path], kind: OutputKind, force: bo
     Ok(())
 }
 
+/// [`resolve_output`] and [`check_output`]: the path to write for `output`.
+///
+/// # Errors
+/// As those two.
+pub fn checked(output: &Path, inputs: &[&Path], kind: OutputKind, force: bool) -> Result<PathBuf> {
+    let resolved = resolve_output(output)?;
+    check_output(&resolved, inputs, kind, force)?;
+    Ok(resolved)
+}
+
 /// Checks that an input exists, for a one-line message instead of a library's.
 ///
 /// # Errors

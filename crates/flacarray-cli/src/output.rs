@@ -27,7 +27,11 @@ fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn remove_path(path: &Path) -> std::io::Result<()> {
+/// Removes a file, or a directory with its content (a Zarr store).
+///
+/// # Errors
+/// The removal's.
+pub fn remove_path(path: &Path) -> std::io::Result<()> {
     if path.is_dir() {
         fs::remove_dir_all(path)
     } else {
@@ -71,9 +75,9 @@ struct TempFile {
 }
 
 impl TempFile {
-    fn new(path: PathBuf, armed: bool) -> Self {
+    fn new(path: PathBuf) -> Self {
         pending().push(path.clone());
-        Self { path, armed }
+        Self { path, armed: true }
     }
 }
 
@@ -193,24 +197,13 @@ pub fn sync_if_asked(file: &File) -> std::io::Result<()> {
 /// Any I/O failure, with the file name in the message. On error no temporary file is
 /// left and an existing `target` is untouched.
 pub fn write_atomic(target: &Path, data: &[u8]) -> Result<()> {
-    let tmp = temp_path_for(target)?;
-    remove_stale_temps(target);
-    let mut guard = TempFile::new(tmp.clone(), false);
-    let mut file = File::create_new(&tmp).with_context(|| {
-        format!(
-            "{}: cannot create temporary file {}",
-            target.display(),
-            tmp.display()
-        )
-    })?;
-    guard.armed = true;
-    file.write_all(data)
-        .and_then(|()| sync_if_asked(&file))
-        .with_context(|| format!("{}: cannot write {}", target.display(), tmp.display()))?;
-    drop(file);
-    fs::rename(&tmp, target).with_context(|| format!("{}: cannot write", target.display()))?;
-    guard.armed = false;
-    Ok(())
+    with_temp_path(target, |tmp| {
+        let mut file = File::create_new(tmp)
+            .with_context(|| format!("cannot create temporary file {}", tmp.display()))?;
+        file.write_all(data)
+            .and_then(|()| sync_if_asked(&file))
+            .with_context(|| format!("cannot write {}", tmp.display()))
+    })
 }
 
 /// Runs `write` on a temporary path beside `target` (which does not exist when `write`
@@ -228,16 +221,11 @@ where
 {
     let tmp = temp_path_for(target)?;
     remove_stale_temps(target);
-    let mut guard = TempFile::new(tmp.clone(), true);
+    let mut guard = TempFile::new(tmp.clone());
     // A stale temporary file of a killed run with the same process id would make
     // `create_new` fail; it is ours to remove.
     if tmp.exists() {
-        if tmp.is_dir() {
-            fs::remove_dir_all(&tmp)
-        } else {
-            fs::remove_file(&tmp)
-        }
-        .with_context(|| {
+        remove_path(&tmp).with_context(|| {
             format!(
                 "{}: cannot remove stale {}",
                 target.display(),
@@ -249,66 +237,4 @@ where
     fs::rename(&tmp, target).with_context(|| format!("{}: cannot write", target.display()))?;
     guard.armed = false;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{temp_path_for, with_temp_path, write_atomic};
-
-    #[test]
-    fn with_temp_path_renames_on_success_and_cleans_on_error() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let target = dir.path().join("out.h5");
-        with_temp_path(&target, |p| {
-            assert!(!p.exists());
-            std::fs::write(p, b"abc")?;
-            Ok(())
-        })
-        .expect("write");
-        assert_eq!(std::fs::read(&target).expect("read"), b"abc");
-        let err = with_temp_path(&target, |p| {
-            std::fs::write(p, b"partial")?;
-            anyhow::bail!("boom")
-        })
-        .expect_err("fails");
-        assert_eq!(format!("{err:#}"), format!("{}: boom", target.display()));
-        assert_eq!(std::fs::read(&target).expect("read"), b"abc");
-        assert!(!temp_path_for(&target).expect("name").exists());
-    }
-
-    #[test]
-    fn writes_and_replaces() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let target = dir.path().join("out.bin");
-        write_atomic(&target, b"first").expect("write");
-        assert_eq!(std::fs::read(&target).expect("read"), b"first");
-        write_atomic(&target, b"second").expect("replace");
-        assert_eq!(std::fs::read(&target).expect("read"), b"second");
-        let names: Vec<_> = std::fs::read_dir(dir.path())
-            .expect("list")
-            .map(|e| e.expect("entry").file_name())
-            .collect();
-        assert_eq!(names, vec![std::ffi::OsString::from("out.bin")]);
-    }
-
-    #[test]
-    fn failed_rename_leaves_no_temp_file() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        // The target is a non-empty directory: the rename must fail.
-        let target = dir.path().join("taken");
-        std::fs::create_dir(&target).expect("mkdir");
-        std::fs::write(target.join("keep"), b"x").expect("write");
-        let err = write_atomic(&target, b"data").expect_err("rename onto a directory");
-        assert!(err.to_string().contains("taken"), "{err}");
-        assert!(!temp_path_for(&target).expect("name").exists());
-        assert_eq!(std::fs::read(target.join("keep")).expect("read"), b"x");
-    }
-
-    #[test]
-    fn missing_directory_is_an_error_naming_the_file() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let target = dir.path().join("no/such/dir/out.bin");
-        let err = write_atomic(&target, b"data").expect_err("no directory");
-        assert!(format!("{err:#}").contains("out.bin"), "{err:#}");
-    }
 }

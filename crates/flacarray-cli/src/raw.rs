@@ -39,27 +39,3 @@ pub fn to_bytes(samples: &[i32]) -> Vec<u8> {
     }
     out
 }
-
-#[cfg(test)]
-mod tests {
-    use super::{parse_samples, to_bytes};
-
-    #[test]
-    fn round_trip_and_byte_order() {
-        let samples = [0, 1, -1, i32::MIN, i32::MAX, 0x0102_0304];
-        let bytes = to_bytes(&samples);
-        assert_eq!(&bytes[4..8], &[1, 0, 0, 0]);
-        assert_eq!(&bytes[20..24], &[4, 3, 2, 1]);
-        assert_eq!(parse_samples(&bytes, 1).expect("valid"), samples);
-        assert_eq!(parse_samples(&bytes, 2).expect("valid"), samples);
-    }
-
-    #[test]
-    fn rejects_partial_samples_and_frames() {
-        let e = parse_samples(&[0; 6], 1).expect_err("partial sample");
-        assert!(e.to_string().contains("not a multiple of 4"), "{e}");
-        let e = parse_samples(&[0; 12], 2).expect_err("partial frame");
-        assert!(e.to_string().contains("not a multiple of 8"), "{e}");
-        assert!(parse_samples(&[], 1).is_err());
-    }
-}

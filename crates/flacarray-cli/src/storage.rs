@@ -13,11 +13,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use flacarray_core::{
+use flacarray::hdf5::{self, Hdf5Store};
+use flacarray::zarr::{self, ZarrFormat, ZarrStore};
+use flacarray::{
     DType, FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamTable, read_flacarray,
 };
-use flacarray_hdf5::Hdf5Store;
-use flacarray_zarr::{ZarrFormat, ZarrStore};
 
 /// A storage location of one FlacArray.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,26 +64,26 @@ enum Opened {
 
 /// Adds the file and group to an error of the array layer (the backends' own errors
 /// already name them).
-fn hdf5_err(store: &Store, e: flacarray_hdf5::Error) -> anyhow::Error {
+fn hdf5_err(store: &Store, e: hdf5::Error) -> anyhow::Error {
     match e {
-        flacarray_hdf5::Error::Core(flacarray_core::Error::AlreadyExists { object, .. }) => {
+        hdf5::Error::Core(flacarray::Error::AlreadyExists { object, .. }) => {
             already_exists(store, &object)
         }
         // Layout errors name the file and group already.
-        flacarray_hdf5::Error::Core(c) if c.place().is_none() => {
+        hdf5::Error::Core(c) if c.place().is_none() => {
             anyhow::Error::new(c).context(store.describe())
         }
         other => anyhow::Error::new(other),
     }
 }
 
-fn zarr_err(store: &Store, e: flacarray_zarr::Error) -> anyhow::Error {
+fn zarr_err(store: &Store, e: zarr::Error) -> anyhow::Error {
     match e {
-        flacarray_zarr::Error::Core(flacarray_core::Error::AlreadyExists { object, .. }) => {
+        zarr::Error::Core(flacarray::Error::AlreadyExists { object, .. }) => {
             already_exists(store, &object)
         }
         // Layout errors name the file and group already.
-        flacarray_zarr::Error::Core(c) if c.place().is_none() => {
+        zarr::Error::Core(c) if c.place().is_none() => {
             anyhow::Error::new(c).context(store.describe())
         }
         other => anyhow::Error::new(other),
@@ -93,7 +93,7 @@ fn zarr_err(store: &Store, e: flacarray_zarr::Error) -> anyhow::Error {
 /// The backends' "already exists" in the command's terms: `--force`, and a FlacArray
 /// claimed only when the group is marked as one.
 fn already_exists(store: &Store, object: &str) -> anyhow::Error {
-    if object.contains(flacarray_core::layout::ATTR_FORMAT_VERSION) {
+    if object.contains(flacarray::layout::ATTR_FORMAT_VERSION) {
         anyhow!(
             "{}: a FlacArray already exists there; use --force to replace it",
             store.describe()
@@ -266,10 +266,27 @@ impl Store {
         }
     }
 
+    /// The group holding the array (absolute, `/` for the root).
+    #[must_use]
+    pub fn group(&self) -> &str {
+        match self {
+            Self::Hdf5 { group, .. } | Self::Zarr { group, .. } => group,
+        }
+    }
+
+    /// The kind of output this store is for [`crate::outcheck`].
+    #[must_use]
+    pub fn output_kind(&self) -> crate::outcheck::OutputKind {
+        match self {
+            Self::Hdf5 { .. } => crate::outcheck::OutputKind::Hdf5,
+            Self::Zarr { .. } => crate::outcheck::OutputKind::Zarr,
+        }
+    }
+
     /// Writes `fa` (format 1). A new file or store is written to a temporary name and
     /// renamed when complete. In an existing one the new array is written under a
     /// temporary name and swapped into the group when complete
-    /// ([`flacarray_hdf5::write_file_swapped`], [`flacarray_zarr::write_store_swapped`]),
+    /// ([`hdf5::write_file_swapped`], [`zarr::write_store_swapped`]),
     /// so the old array stays readable until then. An array already stored in the group
     /// is replaced only with `force`, and only if it is a FlacArray.
     ///
@@ -287,10 +304,11 @@ impl Store {
             return crate::output::with_temp_path(path, |p| self.write_at(p, fa, force));
         }
         match self {
-            Self::Hdf5 { group, .. } => flacarray_hdf5::write_file_swapped(path, group, fa, force)
-                .map_err(|e| hdf5_err(self, e)),
+            Self::Hdf5 { group, .. } => {
+                hdf5::write_file_swapped(path, group, fa, force).map_err(|e| hdf5_err(self, e))
+            }
             Self::Zarr { group, format, .. } => {
-                flacarray_zarr::write_store_swapped(path, group, fa, force, *format)
+                zarr::write_store_swapped(path, group, fa, force, *format)
                     .map_err(|e| zarr_err(self, e))
             }
         }
@@ -322,85 +340,5 @@ fn normalize_group(group: &str) -> String {
         g.trim_end_matches('/').to_owned()
     } else {
         format!("/{}", g.trim_end_matches('/'))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Store, normalize_group};
-    use flacarray_core::{CompressOptions, FlacArray, QuantaOption};
-    use std::path::Path;
-
-    #[test]
-    fn path_selects_backend() {
-        assert!(matches!(
-            Store::for_path(Path::new("x.zarr"), "/"),
-            Store::Zarr { .. }
-        ));
-        let dir = tempfile::tempdir().expect("dir");
-        assert!(matches!(
-            Store::for_path(dir.path(), "/"),
-            Store::Zarr { .. }
-        ));
-        assert_eq!(
-            Store::for_path(Path::new("x.h5"), "a/b/"),
-            Store::Hdf5 {
-                path: "x.h5".into(),
-                group: "/a/b".into()
-            }
-        );
-        assert_eq!(normalize_group(""), "/");
-        let e = Store::for_path(Path::new("missing.zarr"), "/")
-            .read(None, false)
-            .expect_err("no such store");
-        assert!(format!("{e:#}").contains("missing.zarr"), "{e:#}");
-    }
-
-    #[test]
-    fn info_reads_table_and_first_stream() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("i.h5");
-        let a = ndarray::Array3::from_shape_fn((2, 3, 100), |(i, j, k)| {
-            (i * 1000 + j * 100 + k) as i64
-        });
-        let fa = FlacArray::from_array(&a, &CompressOptions::default()).expect("compress");
-        let store = Store::for_path(&path, "x");
-        store.write(&fa, false).expect("write");
-        let info = store.read_info().expect("info");
-        assert_eq!(info.meta.leading_shape, vec![2, 3]);
-        assert_eq!(info.meta.stream_size, 100);
-        assert_eq!(info.table.nbytes, fa.stream_nbytes());
-        let n0 = usize::try_from(fa.stream_nbytes()[0]).expect("small");
-        assert_eq!(info.first_stream, fa.compressed()[..n0].to_vec());
-        assert_eq!(&info.first_stream[..4], b"fLaC");
-        assert!(info.software_version.is_some());
-        assert_eq!(store.meta().expect("meta").0, vec![2, 3]);
-    }
-
-    #[test]
-    fn hdf5_round_trip_with_keep() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("a.h5");
-        let a =
-            ndarray::Array2::from_shape_fn((3, 500), |(i, j)| (i as f32) + (j as f32 * 0.01).sin());
-        let opts = CompressOptions {
-            quanta: Some(QuantaOption::Scalar(1e-4)),
-            ..Default::default()
-        };
-        let fa = FlacArray::from_array(&a, &opts).expect("compress");
-        let store = Store::for_path(&path, "/g");
-        store.write(&fa, false).expect("write");
-        assert_eq!(store.read(None, false).expect("read"), fa);
-        let e = store.write(&fa, false).expect_err("exists");
-        assert!(format!("{e:#}").contains("already exists"), "{e:#}");
-        store.write(&fa, true).expect("force");
-        let one = store
-            .read(Some(&[false, true, false]), false)
-            .expect("keep");
-        assert_eq!(one.shape(), vec![500]);
-        let back = one.to_array_typed::<f32>().expect("decode");
-        for (x, y) in back.iter().zip(a.row(1)) {
-            assert!((x - y).abs() <= 0.5e-4 + 1e-6);
-        }
     }
 }

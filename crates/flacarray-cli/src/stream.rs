@@ -6,12 +6,12 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use flacarray_flac::{EncoderConfig, StreamInfo};
+use flacarray::flac::{self, EncoderConfig, StreamInfo};
 
 use crate::cli::{DecodeArgs, EncodeArgs};
 use crate::output::{with_temp_path, write_atomic};
 use crate::raw;
-use flacarray_core::SampleSlice;
+use flacarray::SampleSlice;
 
 /// Reads a whole input file, naming it in the error.
 ///
@@ -38,7 +38,7 @@ pub fn encode_raw(raw_bytes: &[u8], channels: u32, level: u8) -> Result<Vec<u8>>
         bits_per_sample: 32,
         ..EncoderConfig::default()
     };
-    Ok(flacarray_flac::encode(&samples, &config)?)
+    Ok(flac::encode(&samples, &config)?)
 }
 
 /// Runs `flacarray stream encode`.
@@ -59,14 +59,7 @@ pub fn encode_file(args: &EncodeArgs) -> Result<()> {
 /// [`crate::outcheck`]): a symbolic link's target, never the input, never a FIFO or
 /// device, an existing file only with `--force`.
 fn checked_output(output: &Path, input: &Path, force: bool) -> Result<PathBuf> {
-    let resolved = crate::outcheck::resolve_output(output)?;
-    crate::outcheck::check_output(
-        &resolved,
-        &[input],
-        crate::outcheck::OutputKind::File,
-        force,
-    )?;
-    Ok(resolved)
+    crate::outcheck::checked(output, &[input], crate::outcheck::OutputKind::File, force)
 }
 
 /// Decides how many samples per channel the stream must hold: STREAMINFO's
@@ -107,14 +100,14 @@ pub fn decode_to_writer<W: Write>(
     given_stream_size: Option<u64>,
     out: &mut W,
 ) -> Result<u64> {
-    let info = flacarray_flac::read_stream_info(flac)?;
+    let info = flac::read_stream_info(flac)?;
     let mut n = stream_size(&info, given_stream_size)?;
     let range = match samples {
         None => None,
         Some(slice) => {
             let total = match n {
                 Some(total) => total,
-                None => flacarray_flac::count_samples(flac)?,
+                None => flac::count_samples(flac)?,
             };
             n = Some(total);
             let r = slice.resolve_strict(usize::try_from(total)?)?;
@@ -123,7 +116,7 @@ pub fn decode_to_writer<W: Write>(
     };
     let mut bytes: Vec<u8> = Vec::new();
     let mut written = 0u64;
-    flacarray_flac::Decoder::new().decode_with(flac, n, range, |frame| {
+    flac::Decoder::new().decode_with(flac, n, range, |frame| {
         bytes.clear();
         bytes.reserve(frame.len() * raw::SAMPLE_BYTES);
         for v in frame {
@@ -172,55 +165,4 @@ pub fn decode_file(args: &DecodeArgs) -> Result<()> {
             .with_context(|| format!("cannot write {}", tmp.display()))?;
         Ok(())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{decode_to_raw, encode_raw, stream_size};
-    use crate::raw;
-    use flacarray_core::SampleSlice;
-
-    fn ramp(n: i32, channels: i32) -> Vec<i32> {
-        (0..n * channels).map(|i| i * 7919 - 1_000_000).collect()
-    }
-
-    #[test]
-    fn raw_round_trip_one_and_two_channels() {
-        for channels in [1u32, 2] {
-            let samples = ramp(5000, i32::try_from(channels).expect("small"));
-            let bytes = raw::to_bytes(&samples);
-            let flac = encode_raw(&bytes, channels, 5).expect("encode");
-            let info = flacarray_flac::read_stream_info(&flac).expect("info");
-            assert_eq!(info.channels, channels);
-            assert_eq!(info.total_samples, 5000);
-            assert_eq!(info.bits_per_sample, 32);
-            assert_eq!(decode_to_raw(&flac, None, None).expect("decode"), bytes);
-        }
-    }
-
-    #[test]
-    fn slice_selects_per_channel_samples() {
-        let samples = ramp(6000, 2);
-        let bytes = raw::to_bytes(&samples);
-        let flac = encode_raw(&bytes, 2, 0).expect("encode");
-        let slice = SampleSlice::parse("-1500:-2").expect("slice");
-        let got = decode_to_raw(&flac, Some(slice), None).expect("decode");
-        assert_eq!(got, &bytes[4500 * 8..5998 * 8]);
-        let slice = SampleSlice::parse("0:6001").expect("slice");
-        let err = decode_to_raw(&flac, Some(slice), None).expect_err("past the end");
-        assert!(err.to_string().contains("out of range"), "{err}");
-    }
-
-    #[test]
-    fn stream_size_rules() {
-        let flac = encode_raw(&raw::to_bytes(&ramp(10, 1)), 1, 5).expect("encode");
-        let mut info = flacarray_flac::read_stream_info(&flac).expect("info");
-        assert_eq!(stream_size(&info, None).expect("recorded"), Some(10));
-        assert_eq!(stream_size(&info, Some(10)).expect("agrees"), Some(10));
-        let e = stream_size(&info, Some(11)).expect_err("disagrees");
-        assert!(e.to_string().contains("disagrees"), "{e}");
-        info.total_samples = 0;
-        assert_eq!(stream_size(&info, Some(11)).expect("given"), Some(11));
-        assert_eq!(stream_size(&info, None).expect("unknown"), None);
-    }
 }

@@ -3,71 +3,15 @@
 //! computed with ndarray slicing of the input, the numpy equivalents.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::{Dir, assert_fails, assert_ok, flacarray, p, stderr, stdout};
+use flacarray::DecodedArray;
 use flacarray_cli::npy;
-use flacarray_core::DecodedArray;
 use ndarray::{ArrayD, Dimension, IxDyn, s};
 use npyz::WriterBuilder;
-use tempfile::TempDir;
-
-fn flacarray(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flacarray"))
-        .args(args)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn assert_ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "status {:?}, stderr: {}",
-        out.status,
-        stderr(out)
-    );
-}
-
-/// Exit status 1, one line on stderr mentioning every needle, no panic.
-fn assert_fails_with(out: &Output, needles: &[&str]) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
-    assert!(err.starts_with("flacarray: error: "), "{err:?}");
-    for n in needles {
-        assert!(err.contains(n), "{err:?} should mention {n:?}");
-    }
-    assert!(!err.contains("panicked"), "{err:?}");
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 temp path")
-}
-
-struct Dir(TempDir);
-
-impl Dir {
-    fn new() -> Self {
-        Self(tempfile::tempdir().expect("temp dir"))
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.path().join(name)
-    }
-    fn npy(&self, name: &str, arr: &DecodedArray) -> PathBuf {
-        let path = self.path(name);
-        npy::write_file(&path, arr).expect("write npy");
-        path
-    }
-}
 
 /// Deterministic test values: a smooth signal plus hashed noise, per flat index.
 fn values(shape: &[usize]) -> ArrayD<f64> {
@@ -169,14 +113,26 @@ fn round_trip_all_dtypes_and_ranks() {
                 assert_eq!(err, 0.0, "{name}");
             }
             // No temporary file is left beside the outputs.
-            let leftovers: Vec<_> = std::fs::read_dir(d.0.path())
-                .expect("list")
-                .filter_map(|e| e.ok())
-                .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            let leftovers: Vec<_> = d
+                .names()
+                .into_iter()
+                .filter(|n| n.ends_with(".tmp"))
                 .collect();
             assert!(leftovers.is_empty(), "{leftovers:?}");
         }
     }
+}
+
+/// A bool `.npy` file of `shape` (the `--keep` masks).
+fn write_mask(path: &Path, shape: &[u64], values: impl IntoIterator<Item = bool>) {
+    let mut w = npyz::WriteOptions::new()
+        .default_dtype()
+        .shape(shape)
+        .writer(std::fs::File::create(path).unwrap())
+        .begin_nd()
+        .unwrap();
+    w.extend(values).unwrap();
+    w.finish().unwrap();
 }
 
 fn int_fixture(d: &Dir) -> (ArrayD<i32>, PathBuf) {
@@ -233,15 +189,8 @@ fn keep_samples_and_select_match_numpy_slicing() {
         "--keep",
         p(&keep_path),
     ]);
-    assert_fails_with(&r, &["keep.npy", "(2, 3)"]);
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(&[2, 3])
-        .writer(std::fs::File::create(&keep_path).unwrap())
-        .begin_nd()
-        .unwrap();
-    w.extend(keep.iter().copied()).unwrap();
-    w.finish().unwrap();
+    assert_fails(&r, 1, &["keep.npy", "(2, 3)"]);
+    write_mask(&keep_path, &[2, 3], keep.iter().copied());
     let got = decompress_i32(&h5, &out, &["--keep", p(&keep_path), "--samples", "10:20"]);
     assert_eq!(got.shape(), &[2, 10]);
     assert_eq!(got.slice(s![0, ..]), a.slice(s![0, 1, 10..20]));
@@ -251,14 +200,7 @@ fn keep_samples_and_select_match_numpy_slicing() {
     let mut one = ArrayD::from_elem(IxDyn(&[2, 3]), false);
     one[[1, 0]] = true;
     let one_path = d.path("one.npy");
-    let mut w = npyz::WriteOptions::new()
-        .default_dtype()
-        .shape(&[2, 3])
-        .writer(std::fs::File::create(&one_path).unwrap())
-        .begin_nd()
-        .unwrap();
-    w.extend(one.iter().copied()).unwrap();
-    w.finish().unwrap();
+    write_mask(&one_path, &[2, 3], one.iter().copied());
     let got = decompress_i32(&h5, &out, &["--keep", p(&one_path), "--samples", "-50:"]);
     assert_eq!(got.shape(), &[50]);
     assert_eq!(got, a.slice(s![1, 0, 650..]).into_dyn());
@@ -292,7 +234,7 @@ fn keep_samples_and_select_match_numpy_slicing() {
         "--select",
         "2, 0",
     ]);
-    assert_fails_with(&r, &["a.h5"]);
+    assert_fails(&r, 1, &["a.h5"]);
     let r = flacarray(&[
         "decompress",
         "--force",
@@ -303,7 +245,7 @@ fn keep_samples_and_select_match_numpy_slicing() {
         "--samples",
         "0:701",
     ]);
-    assert_fails_with(&r, &["--samples", "701"]);
+    assert_fails(&r, 1, &["--samples", "701"]);
     // --select excludes --keep and --samples: usage error.
     let r = flacarray(&[
         "decompress",
@@ -413,7 +355,7 @@ fn info_json_reports_the_layout() {
 
     // A group without a FlacArray.
     let out = flacarray(&["info", p(&h5)]);
-    assert_fails_with(&out, &["i.h5"]);
+    assert_fails(&out, 1, &["i.h5"]);
 }
 
 #[test]
@@ -446,9 +388,9 @@ fn verify_passes_then_catches_a_flipped_byte() {
     bytes[at + 42 + 300] ^= 0x5A;
     std::fs::write(&h5, &bytes).unwrap();
     let out = flacarray(&["verify", p(&h5)]);
-    assert_fails_with(&out, &["v.h5", "stream (0,)"]);
+    assert_fails(&out, 1, &["v.h5", "stream (0,)"]);
     let out = flacarray(&["decompress", "--force", p(&h5), p(&d.path("x.npy"))]);
-    assert_fails_with(&out, &["stream (0,)"]);
+    assert_fails(&out, 1, &["stream (0,)"]);
     assert!(!d.path("x.npy").exists());
 }
 
@@ -462,7 +404,7 @@ fn force_replaces_and_other_groups_are_kept() {
     let h5 = d.path("f.h5");
     assert_ok(&flacarray(&["compress", p(&ia), p(&h5)]));
     let out = flacarray(&["compress", p(&ib), p(&h5)]);
-    assert_fails_with(&out, &["f.h5", "already exists"]);
+    assert_fails(&out, 1, &["f.h5", "already exists"]);
     // A second group in the same file.
     assert_ok(&flacarray(&[
         "compress",
@@ -502,7 +444,7 @@ fn quantization_options_are_checked() {
     );
     let h5 = d.path("q.h5");
     let out = flacarray(&["compress", p(&f), p(&h5)]);
-    assert_fails_with(&out, &["f.npy", "float32", "--quanta"]);
+    assert_fails(&out, 1, &["f.npy", "float32", "--quanta"]);
     assert!(!h5.exists());
     let out = flacarray(&["compress", p(&i), p(&h5), "--quanta", "0.1"]);
     // Options that do not fit the data: a usage error.
@@ -563,7 +505,7 @@ fn quantization_options_are_checked() {
         "--quanta-file",
         p(&bad),
     ]);
-    assert_fails_with(&out, &["bad.npy", "(3,)"]);
+    assert_fails(&out, 1, &["bad.npy", "(3,)"]);
     let prec = d.npy(
         "p.npy",
         &DecodedArray::Int32(ArrayD::from_shape_vec(IxDyn(&[3]), vec![2, 3, 4]).unwrap()),
@@ -586,7 +528,7 @@ fn nan_input_fails_naming_the_stream() {
     let input = d.npy("nan.npy", &DecodedArray::Float64(a));
     let h5 = d.path("nan.h5");
     let out = flacarray(&["compress", p(&input), p(&h5), "--precision", "5"]);
-    assert_fails_with(&out, &["nan.npy", "stream (1,)", "NaN"]);
+    assert_fails(&out, 1, &["nan.npy", "stream (1,)", "NaN"]);
     assert!(!h5.exists());
 }
 
@@ -620,14 +562,7 @@ fn zarr_stores_v3_and_v2() {
         let sel = decompress_i32(&store, &back, &["--select", "1, ::-1, 100:200"]);
         assert_eq!(sel, a.slice(s![1, ..;-1, 100..200]).into_dyn(), "{name}");
         let keep = d.path("keep.npy");
-        let mut w = npyz::WriteOptions::new()
-            .default_dtype()
-            .shape(&[2, 3])
-            .writer(std::fs::File::create(&keep).unwrap())
-            .begin_nd()
-            .unwrap();
-        w.extend([false, true, false, false, false, true]).unwrap();
-        w.finish().unwrap();
+        write_mask(&keep, &[2, 3], [false, true, false, false, false, true]);
         let kept = decompress_i32(&store, &back, &["--keep", p(&keep), "--samples", "-10:"]);
         assert_eq!(kept.shape(), &[2, 10]);
         assert_eq!(kept.slice(s![0, ..]), a.slice(s![0, 1, 690..]), "{name}");
@@ -644,7 +579,7 @@ fn zarr_stores_v3_and_v2() {
         // The group exists: refused without --force, replaced with it (in the store's
         // own format when none is given).
         let again = flacarray(&["compress", p(&input), p(&store), "--group", "obs/sig"]);
-        assert_fails_with(&again, &[name, "already"]);
+        assert_fails(&again, 1, &[name, "already"]);
         if fmt == "2" {
             let mixed = flacarray(&[
                 "compress",
@@ -655,7 +590,7 @@ fn zarr_stores_v3_and_v2() {
                 "--zarr-format",
                 "3",
             ]);
-            assert_fails_with(&mixed, &[name, "V2"]);
+            assert_fails(&mixed, 1, &[name, "V2"]);
         }
         assert_ok(&flacarray(&[
             "compress",
@@ -669,7 +604,7 @@ fn zarr_stores_v3_and_v2() {
     }
     // A store that is not there is named in the error.
     let out = flacarray(&["info", p(&d.path("missing.zarr"))]);
-    assert_fails_with(&out, &["missing.zarr"]);
+    assert_fails(&out, 1, &["missing.zarr"]);
 }
 
 #[test]

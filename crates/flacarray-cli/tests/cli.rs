@@ -1,45 +1,11 @@
 //! End-to-end tests of the `flacarray` binary on temporary files: exit statuses, one-line
 //! error messages, byte-exact round trips and the no-partial-output guarantee.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use tempfile::TempDir;
-
-fn flacarray(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flacarray"))
-        .args(args)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Asserts exit status 1 and exactly one line on stderr that mentions `needle`; no panic.
-fn assert_fails_with(out: &Output, needle: &str) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
-    assert!(err.starts_with("flacarray: error: "), "{err:?}");
-    assert!(err.contains(needle), "{err:?} should mention {needle:?}");
-    assert!(!err.contains("panicked"), "{err:?}");
-}
-
-fn assert_ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "status {:?}, stderr: {}",
-        out.status,
-        stderr(out)
-    );
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("temp paths are UTF-8")
-}
+use common::{Dir as Files, assert_fails, assert_ok, flacarray, p as s, stderr};
 
 /// Raw little-endian bytes of a noisy, drifting, interleaved signal.
 fn raw_signal(n: usize, channels: usize) -> Vec<u8> {
@@ -56,35 +22,6 @@ fn raw_signal(n: usize, channels: usize) -> Vec<u8> {
         }
     }
     out
-}
-
-struct Files {
-    dir: TempDir,
-}
-
-impl Files {
-    fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let p = self.path(name);
-        std::fs::write(&p, bytes).expect("write input");
-        p
-    }
-    /// Names in the directory, to check that no temporary file is left behind.
-    fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(self.dir.path())
-            .expect("list")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
 }
 
 /// Encodes `raw` with the given channel count and level; returns the .flac path.
@@ -198,7 +135,7 @@ fn slice_out_of_range_is_an_error() {
             "--samples",
             slice,
         ]);
-        assert_fails_with(&out, "out of range");
+        assert_fails(&out, 1, &["out of range"]);
         assert!(!back.exists());
     }
     // A step, or no colon, is a usage error.
@@ -227,7 +164,7 @@ fn truncated_and_corrupted_flac_fail_with_one_line() {
     for cut in [0, 3, 20, 42, 50, good.len() / 2, good.len() - 1] {
         let bad = files.write("bad.flac", &good[..cut]);
         let out = flacarray(&["stream", "decode", "--force", s(&bad), s(&back)]);
-        assert_fails_with(&out, "bad.flac");
+        assert_fails(&out, 1, &["bad.flac"]);
         assert!(!back.exists(), "cut {cut}: partial output left");
     }
     for at in [60, good.len() / 3, good.len() - 2] {
@@ -235,12 +172,13 @@ fn truncated_and_corrupted_flac_fail_with_one_line() {
         bytes[at] ^= 0x10;
         let bad = files.write("bad.flac", &bytes);
         let out = flacarray(&["stream", "decode", "--force", s(&bad), s(&back)]);
-        assert_fails_with(&out, "bad.flac");
+        assert_fails(&out, 1, &["bad.flac"]);
     }
     let not_flac = files.write("bad.flac", b"RIFF....WAVEfmt this is not a FLAC file");
-    assert_fails_with(
+    assert_fails(
         &flacarray(&["stream", "decode", "--force", s(&not_flac), s(&back)]),
-        "fLaC",
+        1,
+        &["fLaC"],
     );
     assert_eq!(files.names(), ["bad.flac", "in.raw", "out.flac"]);
 }
@@ -251,8 +189,8 @@ fn raw_length_not_a_multiple_of_the_sample_frame_fails() {
     let flac = files.path("out.flac");
     let odd = files.write("odd.raw", &[1, 2, 3, 4, 5, 6]);
     let out = flacarray(&["stream", "encode", "--force", s(&odd), s(&flac)]);
-    assert_fails_with(&out, "odd.raw");
-    assert_fails_with(&out, "not a multiple of 4");
+    assert_fails(&out, 1, &["odd.raw"]);
+    assert_fails(&out, 1, &["not a multiple of 4"]);
     // 12 bytes are three mono samples but not whole stereo pairs.
     let twelve = files.write("twelve.raw", &[0; 12]);
     let out = flacarray(&[
@@ -264,11 +202,12 @@ fn raw_length_not_a_multiple_of_the_sample_frame_fails() {
         "--channels",
         "2",
     ]);
-    assert_fails_with(&out, "not a multiple of 8");
+    assert_fails(&out, 1, &["not a multiple of 8"]);
     let empty = files.write("empty.raw", &[]);
-    assert_fails_with(
+    assert_fails(
         &flacarray(&["stream", "encode", "--force", s(&empty), s(&flac)]),
-        "empty",
+        1,
+        &["empty"],
     );
     assert!(!flac.exists());
     assert_eq!(files.names(), ["empty.raw", "odd.raw", "twelve.raw"]);
@@ -285,7 +224,7 @@ fn missing_input_fails_naming_the_file() {
         s(&missing),
         s(&files.path("x.flac")),
     ]);
-    assert_fails_with(&out, "nope.raw");
+    assert_fails(&out, 1, &["nope.raw"]);
 }
 
 #[test]
@@ -341,9 +280,10 @@ fn failed_run_leaves_existing_output_unchanged() {
     // Encode onto an existing .flac from a bad raw input.
     let target = files.write("keep.flac", &previous);
     let odd = files.write("odd.raw", &[0; 7]);
-    assert_fails_with(
+    assert_fails(
         &flacarray(&["stream", "encode", "--force", s(&odd), s(&target)]),
-        "odd.raw",
+        1,
+        &["odd.raw"],
     );
     assert_eq!(std::fs::read(&target).expect("read"), previous);
 
@@ -355,9 +295,10 @@ fn failed_run_leaves_existing_output_unchanged() {
     bytes[last] ^= 0xFF;
     let bad = files.write("bad.flac", &bytes);
     let keep_raw = files.write("keep.raw", &previous);
-    assert_fails_with(
+    assert_fails(
         &flacarray(&["stream", "decode", "--force", s(&bad), s(&keep_raw)]),
-        "bad.flac",
+        1,
+        &["bad.flac"],
     );
     assert_eq!(std::fs::read(&keep_raw).expect("read"), previous);
     assert_eq!(
@@ -395,66 +336,34 @@ fn unrecorded_length_decodes_to_the_end() {
     let old = files.write("old.flac", &bytes);
     let back = files.path("back.raw");
 
+    let decode = |input: &Path, extra: &[&str]| {
+        let mut args = vec!["stream", "decode", "--force", s(input), s(&back)];
+        args.extend(extra);
+        flacarray(&args)
+    };
     // Without --stream-size the stream is decoded to its last frame.
-    assert_ok(&flacarray(&[
-        "stream",
-        "decode",
-        "--force",
-        s(&old),
-        s(&back),
-    ]));
+    assert_ok(&decode(&old, &[]));
     assert_eq!(std::fs::read(&back).expect("read"), raw);
 
-    assert_ok(&flacarray(&[
-        "stream",
-        "decode",
-        "--force",
-        s(&old),
-        s(&back),
-        "--stream-size",
-        "5000",
-    ]));
+    assert_ok(&decode(&old, &["--stream-size", "5000"]));
     assert_eq!(std::fs::read(&back).expect("read"), raw);
 
-    assert_ok(&flacarray(&[
-        "stream",
-        "decode",
-        "--force",
-        s(&old),
-        s(&back),
-        "--stream-size",
-        "5000",
-        "--samples",
-        "4000:4100",
-    ]));
+    assert_ok(&decode(
+        &old,
+        &["--stream-size", "5000", "--samples", "4000:4100"],
+    ));
     assert_eq!(
         std::fs::read(&back).expect("read"),
         &raw[4000 * 4..4100 * 4]
     );
 
     // A wrong size is caught by the decoder.
-    let out = flacarray(&[
-        "stream",
-        "decode",
-        "--force",
-        s(&old),
-        s(&back),
-        "--stream-size",
-        "5001",
-    ]);
-    assert_fails_with(&out, "old.flac");
+    let out = decode(&old, &["--stream-size", "5001"]);
+    assert_fails(&out, 1, &["old.flac"]);
 
     // With the length recorded, a disagreeing --stream-size is an error.
-    let out = flacarray(&[
-        "stream",
-        "decode",
-        "--force",
-        s(&flac),
-        s(&back),
-        "--stream-size",
-        "4999",
-    ]);
-    assert_fails_with(&out, "disagrees");
+    let out = decode(&flac, &["--stream-size", "4999"]);
+    assert_fails(&out, 1, &["disagrees"]);
 }
 
 #[test]

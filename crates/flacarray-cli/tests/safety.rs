@@ -2,75 +2,17 @@
 //! signals and messages in the command's terms (issue 11), on the real binary.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{Dir, assert_fails, assert_ok, bin, flacarray, is_symlink, p, stderr};
+use flacarray::DecodedArray;
 use flacarray_cli::npy;
-use flacarray_core::DecodedArray;
 use ndarray::{ArrayD, Dimension, IxDyn};
-use tempfile::TempDir;
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_flacarray"));
-    c.env_remove("RUST_BACKTRACE");
-    c
-}
-
-fn flacarray(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn assert_ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "status {:?}: {}",
-        out.status,
-        stderr(out)
-    );
-}
-
-/// Exit status `code`, one line on stderr mentioning every needle, no panic.
-fn assert_fails(out: &Output, code: i32, needles: &[&str]) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(code), "stderr: {err}");
-    assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
-    for n in needles {
-        assert!(err.contains(n), "{err:?} should mention {n:?}");
-    }
-    assert!(
-        !err.contains("panicked") && !err.contains("HDF5-DIAG"),
-        "{err:?}"
-    );
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("UTF-8 temp path")
-}
-
-struct Dir(TempDir);
-
-impl Dir {
-    fn new() -> Self {
-        Self(tempfile::tempdir().expect("temp dir"))
-    }
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.path().join(name)
-    }
-    fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(self.0.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
-}
 
 fn ints(shape: &[usize], seed: i32) -> ArrayD<i32> {
     ArrayD::from_shape_fn(IxDyn(shape), |i| {
@@ -178,12 +120,7 @@ fn symlink_output_is_written_through_and_kept() {
         "--group",
         "g",
     ]));
-    assert!(
-        std::fs::symlink_metadata(d.path("link.npy"))
-            .unwrap()
-            .file_type()
-            .is_symlink()
-    );
+    assert!(is_symlink(&d.path("link.npy")));
     assert_eq!(read_i32(&d.path("real/out.npy")), a);
     // Replacing through the link needs --force and keeps the link.
     let r = flacarray(&["decompress", p(&h5), p(&d.path("link.npy")), "--group", "g"]);
@@ -199,12 +136,7 @@ fn symlink_output_is_written_through_and_kept() {
         ":10",
     ]);
     assert_ok(&r);
-    assert!(
-        std::fs::symlink_metadata(d.path("link.npy"))
-            .unwrap()
-            .file_type()
-            .is_symlink()
-    );
+    assert!(is_symlink(&d.path("link.npy")));
     assert_eq!(read_i32(&d.path("real/out.npy")).shape(), &[3, 10]);
     // An HDF5 output through a link: the group is added to the target file.
     std::os::unix::fs::symlink(&h5, d.path("h5link.h5")).unwrap();
@@ -217,12 +149,7 @@ fn symlink_output_is_written_through_and_kept() {
         "--group",
         "more",
     ]));
-    assert!(
-        std::fs::symlink_metadata(d.path("h5link.h5"))
-            .unwrap()
-            .file_type()
-            .is_symlink()
-    );
+    assert!(is_symlink(&d.path("h5link.h5")));
     assert_eq!(decompress_group(&h5, "more", &d), ints(&[2, 30], 9));
     assert_eq!(decompress_group(&h5, "g", &d), a);
 }
@@ -414,7 +341,7 @@ fn messages_name_the_flag_and_use_short_numbers() {
     // A plain HDF5 dataset named like a FlacArray's is never deleted by --force.
     let plain = d.path("plain.h5");
     {
-        let f = flacarray_hdf5::hdf5::File::create(&plain).unwrap();
+        let f = flacarray::hdf5::hdf5::File::create(&plain).unwrap();
         let g = f.create_group("x").unwrap();
         g.new_dataset::<u8>()
             .shape([4])
@@ -430,8 +357,18 @@ fn messages_name_the_flag_and_use_short_numbers() {
         assert_fails(&r, 1, &["dataset compressed", "not part of a FlacArray"]);
         assert!(!stderr(&r).contains("is stored here"), "{}", stderr(&r));
     }
-    let f = flacarray_hdf5::hdf5::File::open(&plain).unwrap();
+    let f = flacarray::hdf5::hdf5::File::open(&plain).unwrap();
     assert!(f.group("x").unwrap().link_exists("compressed"));
+}
+
+/// Runs two commands at the same time; their outputs.
+fn at_once(a: &[&str], b: &[&str]) -> (Output, Output) {
+    let spawn = |args: &[&str]| bin().args(args).stderr(Stdio::piped()).spawn().unwrap();
+    let (c1, c2) = (spawn(a), spawn(b));
+    (
+        c1.wait_with_output().unwrap(),
+        c2.wait_with_output().unwrap(),
+    )
 }
 
 /// Both processes succeed and both groups are intact, or the loser fails cleanly.
@@ -446,19 +383,9 @@ fn concurrent_writers_keep_both_groups() {
     for round in 0..4 {
         // Two groups into one new HDF5 file.
         let h5 = d.path(&format!("r{round}.h5"));
-        let c1 = bin()
-            .args(["compress", p(&na), p(&h5), "--group", "g1", "-q"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let c2 = bin()
-            .args(["compress", p(&nb), p(&h5), "--group", "g2", "-q"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (r1, r2) = (
-            c1.wait_with_output().unwrap(),
-            c2.wait_with_output().unwrap(),
+        let (r1, r2) = at_once(
+            &["compress", p(&na), p(&h5), "--group", "g1", "-q"],
+            &["compress", p(&nb), p(&h5), "--group", "g2", "-q"],
         );
         assert_ok(&r1);
         assert_ok(&r2);
@@ -474,19 +401,9 @@ fn concurrent_writers_keep_both_groups() {
             "s",
             "-q",
         ]));
-        let c1 = bin()
-            .args(["compress", p(&na), p(&z), "--group", "s", "-q", "--force"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let c2 = bin()
-            .args(["compress", p(&nb), p(&z), "--group", "s", "-q", "--force"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (r1, r2) = (
-            c1.wait_with_output().unwrap(),
-            c2.wait_with_output().unwrap(),
+        let (r1, r2) = at_once(
+            &["compress", p(&na), p(&z), "--group", "s", "-q", "--force"],
+            &["compress", p(&nb), p(&z), "--group", "s", "-q", "--force"],
         );
         assert_ok(&r1);
         assert_ok(&r2);
@@ -621,7 +538,7 @@ fn killed_in_place_add_is_cleaned_by_the_next_run() {
         "next",
         "-q",
     ]));
-    let f = flacarray_hdf5::hdf5::File::open(&h5).unwrap();
+    let f = flacarray::hdf5::hdf5::File::open(&h5).unwrap();
     let names = f.member_names().unwrap();
     assert!(
         !names.iter().any(|m| m.starts_with(".flacarray-tmp")),

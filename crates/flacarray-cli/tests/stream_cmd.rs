@@ -2,25 +2,15 @@
 //! their end, and the output is written frame by frame (a small stream of constant
 //! frames expands a thousandfold without the output being held in memory).
 
+mod common;
+
 use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
+use common::{flacarray, p as s};
+use flacarray::SampleSlice;
+use flacarray::flac::EncoderConfig;
 use flacarray_cli::stream::decode_to_writer;
-use flacarray_core::SampleSlice;
-use flacarray_flac::EncoderConfig;
-
-fn flacarray(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flacarray"))
-        .args(args)
-        .env_remove("RUST_BACKTRACE")
-        .output()
-        .expect("the binary runs")
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("temp paths are UTF-8")
-}
 
 /// Zeroes STREAMINFO's total_samples (bits 108..144 of the block that starts at byte
 /// 8: the low nibble of byte 21 and bytes 22..26), as flacarray 0.4.1 writes it.
@@ -35,7 +25,7 @@ fn encode(samples: &[i32], channels: u32, level: u8) -> Vec<u8> {
         channels,
         ..EncoderConfig::default()
     };
-    flacarray_flac::encode(samples, &cfg).expect("encodes")
+    flacarray::flac::encode(samples, &cfg).expect("encodes")
 }
 
 fn to_raw(samples: &[i32]) -> Vec<u8> {

@@ -350,31 +350,14 @@ impl FlacArray {
         logical: LogicalDType,
         nonfinite: Option<NonFinite>,
     ) -> Result<Self> {
-        if logical.stored() != self.dtype {
-            return Err(Error::Corrupt(format!(
-                "recorded type {logical} is not stored as {}",
-                self.dtype
-            )));
-        }
-        if let Some(nf) = &nonfinite {
-            if !self.dtype.is_float() {
-                return Err(Error::Corrupt(format!(
-                    "non-finite samples recorded for {} data",
-                    self.dtype
-                )));
-            }
-            if self.format_version < 2 {
-                return Err(Error::Corrupt(format!(
-                    "non-finite samples recorded in a format {} group",
-                    self.format_version
-                )));
-            }
-            nf.check(
-                self.n_streams(),
-                self.stream_size,
-                self.dtype == DType::Float64,
-            )?;
-        }
+        check_extension(
+            self.dtype,
+            self.format_version,
+            self.n_streams(),
+            self.stream_size,
+            logical,
+            nonfinite.as_ref(),
+        )?;
         self.logical = logical;
         self.nonfinite = nonfinite;
         Ok(self)
@@ -950,6 +933,45 @@ impl FlacArray {
             self.nonfinite.as_ref().map(|nf| nf.select(&streams)),
         )
     }
+}
+
+/// Checks what [`FlacArray::with_extension`] adds against the stored type, the format
+/// version and the streams (shared with the range reads of `crate::store`, which
+/// decode without building a [`FlacArray`]).
+pub(crate) fn check_extension(
+    dtype: DType,
+    format_version: u32,
+    n_streams: usize,
+    stream_size: usize,
+    logical: LogicalDType,
+    nonfinite: Option<&NonFinite>,
+) -> Result<()> {
+    if logical.stored() != dtype {
+        return Err(Error::Corrupt(format!(
+            "recorded type {logical} is not stored as {}",
+            dtype
+        )));
+    }
+    if let Some(nf) = nonfinite {
+        if !dtype.is_float() {
+            return Err(Error::Corrupt(format!(
+                "non-finite samples recorded for {} data",
+                dtype
+            )));
+        }
+        if format_version < 2 {
+            return Err(Error::Corrupt(format!(
+                "non-finite samples recorded in a format {} group",
+                format_version
+            )));
+        }
+        nf.check(
+            n_streams,
+            stream_size,
+            dtype == DType::Float64,
+        )?;
+    }
+    Ok(())
 }
 
 impl std::fmt::Display for FlacArray {

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::dtype::{DType, InputRef, OutputMut, StreamScaling};
 use crate::error::{Error, Result, from_quant, stream_name};
-use crate::nonfinite::{NonFinite, Run, fill_stream};
+use crate::nonfinite::{NonFinite, Run as NfRun, fill_stream};
 
 /// How the quanta of float streams is chosen (one of the two is required for float
 /// data, and neither may be given for integer data).
@@ -168,7 +168,7 @@ struct ChunkOut {
     params: Vec<(f64, f64)>,
     /// Non-finite runs of the chunk's streams and their count per stream (with
     /// `keep_nonfinite` only).
-    runs: Vec<Run>,
+    runs: Vec<NfRun>,
     run_counts: Vec<usize>,
 }
 
@@ -342,7 +342,13 @@ pub(crate) fn compress_progress(
                     out.nbytes.push(n);
                     pos += n;
                 }
-                out.bytes.extend_from_slice(&c.bytes);
+                if out.bytes.is_empty() {
+                    // The first chunk (the only one of a single stream) is kept as
+                    // it is rather than copied.
+                    out.bytes = c.bytes;
+                } else {
+                    out.bytes.extend_from_slice(&c.bytes);
+                }
                 params.extend_from_slice(&c.params);
                 runs.extend_from_slice(&c.runs);
                 run_counts.extend_from_slice(&c.run_counts);
@@ -551,8 +557,9 @@ fn encode_ints(
     let start = out.len();
     enc.write_stream_header(samples as u64, sizes, out)?;
     out.reserve(parts.iter().map(|(b, _)| b.len()).sum());
-    for (b, _) in &parts {
-        out.extend_from_slice(b);
+    // Each part is freed once copied, so the stream is held about once, not twice.
+    for (b, _) in parts {
+        out.extend_from_slice(&b);
     }
     Ok(out.len() - start)
 }
@@ -563,22 +570,71 @@ fn encode_ints(
 /// must end exactly where the next was found (a sync pattern can occur by chance
 /// inside frame data) and every frame's CRC-16 is checked. Any doubt falls back to
 /// the serial decoder, whose result or error is authoritative.
+///
+/// With `piece = Some(k)`, `bytes` is a stream piece (see [`decode_pieces`]) decoded
+/// into `frames` first; `Ok(false)` when it does not decode exactly.
+#[allow(clippy::too_many_arguments)]
 fn decode_ints(
     dec: &mut Decoder,
+    frames: &mut Vec<i32>,
     bytes: &[u8],
     ss: u64,
     range: Range<u64>,
     split: bool,
+    piece: Option<u64>,
     out: &mut [i32],
-) -> flacarray_flac::Result<()> {
+) -> flacarray_flac::Result<bool> {
+    if let Some(k) = piece {
+        return Ok(decode_piece(dec, frames, bytes, ss, range, k, out).is_some());
+    }
     if split
         && range == (0..ss)
         && let Some(per) = split_plan(bytes, ss)
         && decode_parts(bytes, ss, per, out)
     {
-        return Ok(());
+        return Ok(true);
     }
-    dec.decode_range_into(bytes, ss, range, out).map(|_| ())
+    dec.decode_range_into(bytes, ss, range, out).map(|_| true)
+}
+
+/// Decodes samples `range` out of a piece holding the stream header and the frames
+/// from frame `k` on; `None` unless every frame decodes (CRC-16 included) and the
+/// last one needed ends exactly at the end of the piece.
+fn decode_piece(
+    dec: &mut Decoder,
+    frames: &mut Vec<i32>,
+    bytes: &[u8],
+    ss: u64,
+    range: Range<u64>,
+    k: u64,
+    out: &mut [i32],
+) -> Option<()> {
+    let (info, first) = flacarray_flac::read_stream_header(bytes).ok()?;
+    let channels = usize::try_from(info.channels).ok()?;
+    let s0 = k.checked_mul(u64::from(info.max_block_size))?;
+    if range.start < s0 || range.end > ss {
+        return None;
+    }
+    // Samples from the piece's first frame to the end of the range, per channel; at
+    // most the range plus one block, since the piece starts at the range's frame.
+    let skip = usize::try_from(range.start - s0)
+        .ok()?
+        .checked_mul(channels)?;
+    let n = usize::try_from(range.end - s0)
+        .ok()?
+        .checked_mul(channels)?;
+    if out.len() != n - skip {
+        return None;
+    }
+    frames.resize(n, 0);
+    let end = dec
+        .decode_frames_into(bytes, ss, first, k, &mut frames[..n])
+        .ok()?;
+    if end != bytes.len() {
+        return None;
+    }
+    out.copy_from_slice(&frames[skip..n]);
+    Some(())
 }
 
 /// Frames per part (and the block size and channel count) for decoding a whole
@@ -626,6 +682,103 @@ fn decode_parts(
                 .is_ok_and(|e| e == end)
         })
         .all(|ok| ok)
+}
+
+/// Samples per channel decoded at a time when a whole stream is converted to another
+/// type on the fly: 256 KiB of `i32` per channel, whatever the stream's length.
+const CONVERT_SAMPLES: usize = 1 << 16;
+
+/// Decodes a whole fixed-block-size stream into `out` (one `T` per sample), a chunk
+/// of whole frames at a time through `scratch`, each chunk converted by `conv`; with
+/// `split`, parts of the stream on several threads as in [`decode_parts`]. `false`
+/// on any doubt or error (`out` then holds garbage and the caller decodes the usual
+/// way, whose result or error is authoritative).
+fn decode_converted<T: Send>(
+    dec: &mut Decoder,
+    scratch: &mut Vec<i32>,
+    bytes: &[u8],
+    ss: u64,
+    split: bool,
+    out: &mut [T],
+    conv: &(impl Fn(&[i32], &mut [T]) -> bool + Sync),
+) -> bool {
+    let Ok((info, first)) = flacarray_flac::read_stream_header(bytes) else {
+        return false;
+    };
+    let bs = info.max_block_size as usize;
+    if info.min_block_size != info.max_block_size || bs < 16 || out.len() as u64 != ss {
+        return false;
+    }
+    let run = Run {
+        bytes,
+        ss,
+        bs,
+        channels: info.channels as usize,
+    };
+    if split && let Some((per, _, _)) = split_plan(bytes, ss) {
+        let n_parts = out.len().div_ceil(per * bs);
+        let starts: Option<Vec<usize>> = (0..n_parts)
+            .into_par_iter()
+            .map(|p| {
+                flacarray_flac::locate_frame(bytes, (p * per) as u64)
+                    .ok()
+                    .flatten()
+            })
+            .collect();
+        if let Some(starts) = starts {
+            return out
+                .par_chunks_mut(per * bs)
+                .enumerate()
+                .map_init(
+                    || (Decoder::new(), Vec::new()),
+                    |(d, s), (p, o)| {
+                        let end = starts.get(p + 1).copied().unwrap_or(bytes.len());
+                        run.frames(d, s, starts[p], (p * per) as u64, o, conv) == Some(end)
+                    },
+                )
+                .all(|ok| ok);
+        }
+    }
+    run.frames(dec, scratch, first, 0, out, conv) == Some(bytes.len())
+}
+
+/// A run of frames of one fixed-block-size stream, decoded chunk by chunk.
+struct Run<'a> {
+    bytes: &'a [u8],
+    ss: u64,
+    bs: usize,
+    channels: usize,
+}
+
+impl Run<'_> {
+    /// Decodes the frames from frame `frame` at byte `at` into `out` (one `T` per
+    /// sample, `out` ending at a frame boundary or the stream's end); returns the
+    /// offset past the last frame.
+    fn frames<T>(
+        &self,
+        dec: &mut Decoder,
+        scratch: &mut Vec<i32>,
+        mut at: usize,
+        mut frame: u64,
+        out: &mut [T],
+        conv: &impl Fn(&[i32], &mut [T]) -> bool,
+    ) -> Option<usize> {
+        let step = (CONVERT_SAMPLES / self.bs).max(1);
+        for c in out.chunks_mut(step * self.bs) {
+            let n = c.len() * self.channels;
+            if scratch.len() < n {
+                scratch.resize(n, 0);
+            }
+            at = dec
+                .decode_frames_into(self.bytes, self.ss, at, frame, &mut scratch[..n])
+                .ok()?;
+            if !conv(&scratch[..n], c) {
+                return None;
+            }
+            frame += step as u64;
+        }
+        Some(at)
+    }
 }
 
 /// Quantizes one stream with its rule; errors name the stream by leading index.
@@ -710,6 +863,8 @@ struct DecWorker {
     dec: Decoder,
     ints: Vec<i32>,
     wide: Vec<i64>,
+    /// The whole frames around a range decoded from a stream piece.
+    frames: Vec<i32>,
 }
 
 /// Decodes samples `range` of the streams `sel` (flat indices, in output order) into
@@ -732,6 +887,25 @@ pub(crate) fn decode_progress(
     out: OutputMut<'_>,
     progress: Option<Progress<'_>>,
 ) -> Result<()> {
+    decode_pieces(src, None, sel, range, out, progress).map(|_| ())
+}
+
+/// [`decode_progress`] where some streams' bytes are only a piece of the stream:
+/// `pieces[g] = Some(k)` says that stream `g`'s bytes are its header followed by the
+/// frames from frame `k` up to the end of the frame holding sample `range.end - 1`
+/// (see `crate::ranged`). Returns, per output row, whether it was decoded: a piece
+/// that does not decode exactly (a frame that fails its CRC-16, a run that does not
+/// end at the end of the piece: a sync pattern inside frame data can make a piece
+/// start or end at a false frame) leaves its row unwritten and `false`, for the
+/// caller to decode the whole stream instead. Errors of whole streams are errors.
+pub(crate) fn decode_pieces(
+    src: &Source<'_>,
+    pieces: Option<&[Option<u64>]>,
+    sel: &[usize],
+    range: Range<usize>,
+    out: OutputMut<'_>,
+    progress: Option<Progress<'_>>,
+) -> Result<Vec<bool>> {
     let len = range.len();
     let want = sel.len() * len;
     let have = match &out {
@@ -769,105 +943,267 @@ pub(crate) fn decode_progress(
             range.start, range.end, src.stream_size
         )));
     }
+    if pieces.is_some_and(|p| p.len() != src.starts.len()) {
+        return Err(Error::InvalidArgument(
+            "one piece entry per stream is needed".into(),
+        ));
+    }
     if want == 0 {
         // An empty sample range: every stream is done without decoding.
         if let Some(p) = progress.filter(|_| !sel.is_empty()) {
             p(sel.len());
         }
-        return Ok(());
+        return Ok(vec![true; sel.len()]);
     }
     let r64 = range.start as u64..range.end as u64;
     let ss = src.stream_size as u64;
     let v0 = src.version == 0;
     // Fewer streams than threads leave threads idle: split each stream's frames.
     let split = sel.len() < rayon::current_num_threads();
+    // Whole long streams converted to another type are decoded a chunk of frames at
+    // a time, so no integer copy of the stream is held (format 1 only).
+    let chunked =
+        |piece: Option<u64>| piece.is_none() && !v0 && r64 == (0..ss) && len > CONVERT_SAMPLES;
     match out {
-        OutputMut::I32(o) => run(src, sel, len, o, progress, |w, g, bytes, o| {
-            decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, o)
+        OutputMut::I32(o) => run(
+            src,
+            pieces,
+            sel,
+            len,
+            o,
+            progress,
+            |w, g, piece, bytes, o| {
+                decode_ints(
+                    &mut w.dec,
+                    &mut w.frames,
+                    bytes,
+                    ss,
+                    r64.clone(),
+                    split,
+                    piece,
+                    o,
+                )
                 .map_err(|e| flac_err(src, g, e))
-        }),
-        OutputMut::I64(o) => run(src, sel, len, o, progress, |w, g, bytes, o| {
-            if v0 {
-                w.ints.resize(len, 0);
-                decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
-                    .map_err(|e| flac_err(src, g, e))?;
-                let StreamScaling::I64Offsets(offs) = src.scaling else {
-                    return Err(Error::Corrupt("format 0 int64 data without offsets".into()));
-                };
-                let off = offs[g];
-                for (o, &i) in o.iter_mut().zip(&w.ints) {
-                    *o = off.checked_add(i64::from(i)).ok_or_else(|| {
-                        Error::Corrupt(format!(
-                            "stream {}: offset {off} plus a sample overflows int64",
-                            stream_name(g, src.leading)
-                        ))
-                    })?;
+            },
+            |_, _| {},
+        ),
+        OutputMut::I64(o) => run(
+            src,
+            pieces,
+            sel,
+            len,
+            o,
+            progress,
+            |w, g, piece, bytes, o| {
+                if v0 {
+                    w.ints.resize(len, 0);
+                    if !decode_ints(
+                        &mut w.dec,
+                        &mut w.frames,
+                        bytes,
+                        ss,
+                        r64.clone(),
+                        split,
+                        piece,
+                        &mut w.ints,
+                    )
+                    .map_err(|e| flac_err(src, g, e))?
+                    {
+                        return Ok(false);
+                    }
+                    let StreamScaling::I64Offsets(offs) = src.scaling else {
+                        return Err(Error::Corrupt("format 0 int64 data without offsets".into()));
+                    };
+                    let off = offs[g];
+                    for (o, &i) in o.iter_mut().zip(&w.ints) {
+                        *o = off.checked_add(i64::from(i)).ok_or_else(|| {
+                            Error::Corrupt(format!(
+                                "stream {}: offset {off} plus a sample overflows int64",
+                                stream_name(g, src.leading)
+                            ))
+                        })?;
+                    }
+                } else {
+                    if chunked(piece)
+                        && decode_converted(
+                            &mut w.dec,
+                            &mut w.frames,
+                            bytes,
+                            ss,
+                            split,
+                            o,
+                            &|i, c| {
+                                join_i64(i, c);
+                                true
+                            },
+                        )
+                    {
+                        return Ok(true);
+                    }
+                    w.ints.resize(2 * len, 0);
+                    if !decode_ints(
+                        &mut w.dec,
+                        &mut w.frames,
+                        bytes,
+                        ss,
+                        r64.clone(),
+                        split,
+                        piece,
+                        &mut w.ints,
+                    )
+                    .map_err(|e| flac_err(src, g, e))?
+                    {
+                        return Ok(false);
+                    }
+                    join_i64(&w.ints, o);
                 }
-            } else {
-                w.ints.resize(2 * len, 0);
-                decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
-                    .map_err(|e| flac_err(src, g, e))?;
-                join_i64(&w.ints, o);
-            }
-            Ok(())
-        }),
-        OutputMut::F32(o) => run(src, sel, len, o, progress, |w, g, bytes, o| {
-            let StreamScaling::F32 { offsets, gains } = src.scaling else {
-                return Err(Error::Corrupt(
-                    "float32 data without float32 offsets/gains".into(),
-                ));
-            };
-            w.ints.resize(len, 0);
-            decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
-                .map_err(|e| flac_err(src, g, e))?;
-            let r = if v0 {
-                flacarray_quant::v0::dequantize_into(
-                    &w.ints,
-                    len,
-                    &offsets[g..=g],
-                    &gains[g..=g],
-                    o,
-                )
-            } else {
-                dequantize_stream(&w.ints, offsets[g], gains[g], o)
-            };
-            r.map_err(|e| from_quant(e, g, src.leading))?;
-            if let Some(nf) = src.nonfinite {
-                nf.apply(g, &range, o);
-            }
-            Ok(())
-        }),
-        OutputMut::F64(o) => run(src, sel, len, o, progress, |w, g, bytes, o| {
-            let StreamScaling::F64 { offsets, gains } = src.scaling else {
-                return Err(Error::Corrupt(
-                    "float64 data without float64 offsets/gains".into(),
-                ));
-            };
-            let r = if v0 {
+                Ok(true)
+            },
+            |_, _| {},
+        ),
+        OutputMut::F32(o) => run(
+            src,
+            pieces,
+            sel,
+            len,
+            o,
+            progress,
+            |w, g, piece, bytes, o| {
+                let StreamScaling::F32 { offsets, gains } = src.scaling else {
+                    return Err(Error::Corrupt(
+                        "float32 data without float32 offsets/gains".into(),
+                    ));
+                };
+                let (off, gain) = (offsets[g], gains[g]);
+                if chunked(piece)
+                    && decode_converted(&mut w.dec, &mut w.frames, bytes, ss, split, o, &|i, c| {
+                        dequantize_stream(i, off, gain, c).is_ok()
+                    })
+                {
+                    return Ok(true);
+                }
                 w.ints.resize(len, 0);
-                decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
-                    .map_err(|e| flac_err(src, g, e))?;
-                flacarray_quant::v0::dequantize_into(
-                    &w.ints,
-                    len,
-                    &offsets[g..=g],
-                    &gains[g..=g],
-                    o,
+                if !decode_ints(
+                    &mut w.dec,
+                    &mut w.frames,
+                    bytes,
+                    ss,
+                    r64.clone(),
+                    split,
+                    piece,
+                    &mut w.ints,
                 )
-            } else {
-                w.ints.resize(2 * len, 0);
-                w.wide.resize(len, 0);
-                decode_ints(&mut w.dec, bytes, ss, r64.clone(), split, &mut w.ints)
-                    .map_err(|e| flac_err(src, g, e))?;
-                join_i64(&w.ints, &mut w.wide);
-                dequantize_stream(&w.wide, offsets[g], gains[g], o)
-            };
-            r.map_err(|e| from_quant(e, g, src.leading))?;
-            if let Some(nf) = src.nonfinite {
-                nf.apply(g, &range, o);
-            }
-            Ok(())
-        }),
+                .map_err(|e| flac_err(src, g, e))?
+                {
+                    return Ok(false);
+                }
+                let r = if v0 {
+                    flacarray_quant::v0::dequantize_into(
+                        &w.ints,
+                        len,
+                        &offsets[g..=g],
+                        &gains[g..=g],
+                        o,
+                    )
+                } else {
+                    dequantize_stream(&w.ints, offsets[g], gains[g], o)
+                };
+                r.map(|()| true).map_err(|e| from_quant(e, g, src.leading))
+            },
+            |g, o| {
+                if let Some(nf) = src.nonfinite {
+                    nf.apply(g, &range, o);
+                }
+            },
+        ),
+        OutputMut::F64(o) => run(
+            src,
+            pieces,
+            sel,
+            len,
+            o,
+            progress,
+            |w, g, piece, bytes, o| {
+                let StreamScaling::F64 { offsets, gains } = src.scaling else {
+                    return Err(Error::Corrupt(
+                        "float64 data without float64 offsets/gains".into(),
+                    ));
+                };
+                let r = if v0 {
+                    w.ints.resize(len, 0);
+                    if !decode_ints(
+                        &mut w.dec,
+                        &mut w.frames,
+                        bytes,
+                        ss,
+                        r64.clone(),
+                        split,
+                        piece,
+                        &mut w.ints,
+                    )
+                    .map_err(|e| flac_err(src, g, e))?
+                    {
+                        return Ok(false);
+                    }
+                    flacarray_quant::v0::dequantize_into(
+                        &w.ints,
+                        len,
+                        &offsets[g..=g],
+                        &gains[g..=g],
+                        o,
+                    )
+                } else {
+                    let (off, gain) = (offsets[g], gains[g]);
+                    if chunked(piece)
+                        && decode_converted(
+                            &mut w.dec,
+                            &mut w.frames,
+                            bytes,
+                            ss,
+                            split,
+                            o,
+                            &|i, c| {
+                                // Through a small stack buffer: the join needs `i64`s.
+                                let mut wide = [0i64; 256];
+                                i.chunks(2 * wide.len()).zip(c.chunks_mut(wide.len())).all(
+                                    |(i, c)| {
+                                        let w = &mut wide[..c.len()];
+                                        join_i64(i, w);
+                                        dequantize_stream(w, off, gain, c).is_ok()
+                                    },
+                                )
+                            },
+                        )
+                    {
+                        return Ok(true);
+                    }
+                    w.ints.resize(2 * len, 0);
+                    w.wide.resize(len, 0);
+                    if !decode_ints(
+                        &mut w.dec,
+                        &mut w.frames,
+                        bytes,
+                        ss,
+                        r64.clone(),
+                        split,
+                        piece,
+                        &mut w.ints,
+                    )
+                    .map_err(|e| flac_err(src, g, e))?
+                    {
+                        return Ok(false);
+                    }
+                    join_i64(&w.ints, &mut w.wide);
+                    dequantize_stream(&w.wide, offsets[g], gains[g], o)
+                };
+                r.map(|()| true).map_err(|e| from_quant(e, g, src.leading))
+            },
+            |g, o| {
+                if let Some(nf) = src.nonfinite {
+                    nf.apply(g, &range, o);
+                }
+            },
+        ),
     }
 }
 
@@ -879,25 +1215,33 @@ fn flac_err(src: &Source<'_>, g: usize, e: flacarray_flac::Error) -> Error {
 }
 
 /// Runs `kernel` over every selected stream and its output row, in parallel, with one
-/// [`DecWorker`] per rayon task split (so scratch buffers are reused across streams).
+/// [`DecWorker`] per rayon task split (so scratch buffers are reused across streams),
+/// then `finish` on every row the kernel decoded, whichever path it took (kept
+/// non-finite values are written back there).
 /// The first error in stream order is returned, so errors do not depend on scheduling.
 fn run<T: Send>(
     src: &Source<'_>,
+    pieces: Option<&[Option<u64>]>,
     sel: &[usize],
     len: usize,
     out: &mut [T],
     progress: Option<Progress<'_>>,
-    kernel: impl Fn(&mut DecWorker, usize, &[u8], &mut [T]) -> Result<()> + Sync,
-) -> Result<()> {
-    let results: Vec<Result<()>> = out
+    kernel: impl Fn(&mut DecWorker, usize, Option<u64>, &[u8], &mut [T]) -> Result<bool> + Sync,
+    finish: impl Fn(usize, &mut [T]) + Sync,
+) -> Result<Vec<bool>> {
+    let results: Vec<Result<bool>> = out
         .par_chunks_mut(len)
         .zip(sel.par_iter())
         .map_init(DecWorker::default, |w, (o, &g)| {
-            kernel(w, g, src.stream_bytes(g), o)?;
+            let piece = pieces.and_then(|p| p.get(g).copied().flatten());
+            let done = kernel(w, g, piece, src.stream_bytes(g), o)?;
+            if done {
+                finish(g, o);
+            }
             if let Some(p) = progress {
                 p(1);
             }
-            Ok(())
+            Ok(done)
         })
         .collect();
     results.into_iter().collect()

@@ -60,6 +60,7 @@ mod error;
 mod logical;
 mod lowlevel;
 mod nonfinite;
+mod ranged;
 mod select;
 mod store;
 

@@ -13,14 +13,15 @@ use std::ops::Range;
 
 use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
 
-use crate::array::{FlacArray, FlacArrayParts, ReadOptions, Selection};
-use crate::codec::CompressOptions;
-use crate::dtype::{DType, DecodedArray, StreamScaling};
+use crate::array::{FlacArray, FlacArrayParts, ReadOptions, Selection, check_extension};
+use crate::codec::{self, CompressOptions, Source, with_threads};
+use crate::dtype::{DType, DecodedArray, Element, StreamScaling};
 use crate::error::{Error, Result, stream_name};
 use crate::integrity::{self, ATTR_CHECKSUMS, Checksums, StoredChecksums};
 use crate::layout::{ARR_NONFINITE_FLAGS, ATTR_DTYPE};
 use crate::logical::LogicalDType;
 use crate::nonfinite::NonFinite;
+use crate::ranged;
 use crate::select::{index_tuples, kept_streams};
 use crate::validate;
 
@@ -157,8 +158,22 @@ impl StoredExtension {
     /// Applies it to `fa`, whose streams are the flat streams `streams` of the stored
     /// leading shape in `meta`.
     fn apply(self, fa: FlacArray, meta: &StoredMeta, streams: &[usize]) -> Result<FlacArray> {
+        match self.resolve(meta, streams)? {
+            None => Ok(fa),
+            Some((logical, nonfinite)) => fa.with_extension(logical, nonfinite),
+        }
+    }
+
+    /// The logical type and the non-finite samples of the flat streams `streams` of the
+    /// stored leading shape in `meta` (`None` when nothing is stored), parsed but not
+    /// yet checked against the streams.
+    fn resolve(
+        self,
+        meta: &StoredMeta,
+        streams: &[usize],
+    ) -> Result<Option<(LogicalDType, Option<NonFinite>)>> {
         if self == Self::default() {
-            return Ok(fa);
+            return Ok(None);
         }
         let logical = match &self.dtype {
             None => LogicalDType::from(meta.dtype),
@@ -186,7 +201,7 @@ impl StoredExtension {
                 Some(all.select(streams))
             }
         };
-        fa.with_extension(logical, nonfinite)
+        Ok(Some((logical, nonfinite)))
     }
 }
 
@@ -300,47 +315,15 @@ fn read_rows<R>(
 where
     R: FlacArrayReader + ?Sized,
 {
-    validate::check_meta(meta).map_err(Error::from)?;
-    let n_rows = meta.leading_shape.first().copied().unwrap_or(0);
-    if rows.start > rows.end || rows.end > n_rows {
-        return Err(Error::Index(format!("rows {rows:?} outside 0..{n_rows}")).into());
-    }
-    let per = meta.streams_per_row();
-    let first = rows.start * per;
-    let table = reader.read_stream_table(meta, rows.clone())?;
-    check_table(meta, &table, first, rows.len() * per)?;
-    let recorded = applicable_checksums(meta, &reader.checksums()?)?;
-    let whole = rows.start == 0 && rows.end == n_rows;
-    if let Some(c) = &recorded {
-        let part = if whole {
-            integrity::table_part(&table, 0)
-        } else {
-            let all = reader.read_stream_table(meta, 0..n_rows)?;
-            check_table(meta, &all, 0, n_rows * per)?;
-            integrity::table_part(&all, 0)
-        };
-        if integrity::header_hash(meta).wrapping_add(part) != c.table {
-            return Err(table_mismatch().into());
-        }
-    }
-    let (streams, leading, one_d): (Vec<usize>, Vec<usize>, bool) = match keep {
-        None => {
-            let mut lead = meta.leading_shape.clone();
-            lead[0] = rows.len();
-            let one_d = lead == [1] && !no_flatten;
-            ((0..table.starts.len()).collect(), lead, one_d)
-        }
-        Some(keep) => {
-            let all = kept_streams(keep, &meta.leading_shape)?;
-            let mine: Vec<usize> = all
-                .into_iter()
-                .filter(|&g| g >= first && g < first + table.starts.len())
-                .map(|g| g - first)
-                .collect();
-            let n = mine.len();
-            (mine, vec![n], n == 1 && !no_flatten)
-        }
-    };
+    let Prepared {
+        table,
+        streams,
+        leading,
+        one_d,
+        recorded,
+        whole,
+        first,
+    } = prepare(reader, meta, rows, keep, no_flatten)?;
     // Bytes: one read per run of selected streams that are adjacent in storage.
     let total: u64 = streams.iter().map(|&i| table.nbytes[i]).sum();
     let mut compressed = vec![0u8; usize_of(total)?];
@@ -398,6 +381,88 @@ where
         return Ok(fa);
     }
     Ok(reader.extension(meta)?.apply(fa, meta, &flat)?)
+}
+
+/// What a read of rows (and kept streams) knows before it reads any stream's bytes.
+struct Prepared {
+    /// The stream table of the rows read.
+    table: StreamTable,
+    /// The streams read, as indices into `table`.
+    streams: Vec<usize>,
+    /// The result's leading shape.
+    leading: Vec<usize>,
+    /// Whether the result is reported 1-d.
+    one_d: bool,
+    /// The recorded checksums that apply.
+    recorded: Option<Checksums>,
+    /// Whether every row is read.
+    whole: bool,
+    /// The flat index of the first stream of the rows read.
+    first: usize,
+}
+
+/// Checks the metadata and the stream table of `rows` (and the table against its
+/// recorded checksum) and decides which streams a read takes.
+fn prepare<R>(
+    reader: &R,
+    meta: &StoredMeta,
+    rows: Range<usize>,
+    keep: Option<&[bool]>,
+    no_flatten: bool,
+) -> Result<Prepared, R::Error>
+where
+    R: FlacArrayReader + ?Sized,
+{
+    validate::check_meta(meta).map_err(Error::from)?;
+    let n_rows = meta.leading_shape.first().copied().unwrap_or(0);
+    if rows.start > rows.end || rows.end > n_rows {
+        return Err(Error::Index(format!("rows {rows:?} outside 0..{n_rows}")).into());
+    }
+    let per = meta.streams_per_row();
+    let first = rows.start * per;
+    let table = reader.read_stream_table(meta, rows.clone())?;
+    check_table(meta, &table, first, rows.len() * per)?;
+    let recorded = applicable_checksums(meta, &reader.checksums()?)?;
+    let whole = rows.start == 0 && rows.end == n_rows;
+    if let Some(c) = &recorded {
+        let part = if whole {
+            integrity::table_part(&table, 0)
+        } else {
+            let all = reader.read_stream_table(meta, 0..n_rows)?;
+            check_table(meta, &all, 0, n_rows * per)?;
+            integrity::table_part(&all, 0)
+        };
+        if integrity::header_hash(meta).wrapping_add(part) != c.table {
+            return Err(table_mismatch().into());
+        }
+    }
+    let (streams, leading, one_d): (Vec<usize>, Vec<usize>, bool) = match keep {
+        None => {
+            let mut lead = meta.leading_shape.clone();
+            lead[0] = rows.len();
+            let one_d = lead == [1] && !no_flatten;
+            ((0..table.starts.len()).collect(), lead, one_d)
+        }
+        Some(keep) => {
+            let all = kept_streams(keep, &meta.leading_shape)?;
+            let mine: Vec<usize> = all
+                .into_iter()
+                .filter(|&g| g >= first && g < first + table.starts.len())
+                .map(|g| g - first)
+                .collect();
+            let n = mine.len();
+            (mine, vec![n], n == 1 && !no_flatten)
+        }
+    };
+    Ok(Prepared {
+        table,
+        streams,
+        leading,
+        one_d,
+        recorded,
+        whole,
+        first,
+    })
 }
 
 /// Checks every stream's bytes (all streams read, in stream order) against the
@@ -467,7 +532,10 @@ fn check_table(meta: &StoredMeta, t: &StreamTable, first: usize, n: usize) -> Re
 
 /// Reads and decodes a stored array (0.4.1's `read_array`): keep mask, sample slice,
 /// kept indices and `no_flatten` as in [`ReadOptions`]. Only the kept streams' bytes
-/// are read and only the frames covering the slice are decoded. An all-false mask
+/// are read and only the frames covering the slice are decoded; a slice of at most a
+/// quarter of the stream reads only each kept stream's header and the frames holding
+/// the slice, found by a few small reads (the recorded stream checksum is then not
+/// checked, each frame's CRC-16 is). An all-false mask
 /// returns an empty `(0, n_samples)` array without reading any bytes.
 ///
 /// # Errors
@@ -476,6 +544,17 @@ pub fn read_array<R>(reader: &R, opts: &ReadOptions<'_>) -> Result<Selection, R:
 where
     R: FlacArrayReader + ?Sized,
 {
+    let meta = reader.metadata()?;
+    validate::check_meta(&meta).map_err(Error::from)?;
+    let range = opts.stream_slice.resolve(meta.stream_size)?;
+    if !range.is_empty()
+        && (range.len() as u64).saturating_mul(ranged::MAX_FRACTION) <= meta.stream_size as u64
+    {
+        let kept_any = opts.keep.is_none_or(|k| k.iter().any(|&b| b));
+        if kept_any {
+            return read_range(reader, &meta, opts, range);
+        }
+    }
     let sub = ReadOptions {
         keep: None,
         keep_indices: false,
@@ -499,6 +578,170 @@ where
             sel.indices = indices;
             Ok(sel)
         }
+    }
+}
+
+/// [`read_array`] of a sample range of at most a quarter of each stream: for each
+/// kept stream only its header and the frames holding the range are read
+/// ([`ranged::read_piece`]); a stream whose piece cannot be found, or does not decode
+/// exactly, is read and decoded whole.
+fn read_range<R>(
+    reader: &R,
+    meta: &StoredMeta,
+    opts: &ReadOptions<'_>,
+    range: Range<usize>,
+) -> Result<Selection, R::Error>
+where
+    R: FlacArrayReader + ?Sized,
+{
+    let rows = meta.leading_shape.first().copied().unwrap_or(1);
+    let p = prepare(reader, meta, 0..rows, opts.keep, opts.no_flatten)?;
+    let indices = match opts.keep {
+        Some(keep) if opts.keep_indices => Some(index_tuples(
+            &kept_streams(keep, &meta.leading_shape)?,
+            &meta.leading_shape,
+        )),
+        _ => None,
+    };
+    let ss = meta.stream_size as u64;
+    let r64 = range.start as u64..range.end as u64;
+    let mut compressed = Vec::new();
+    let mut starts = Vec::with_capacity(p.streams.len());
+    let mut nbytes = Vec::with_capacity(p.streams.len());
+    let mut pieces = Vec::with_capacity(p.streams.len());
+    for &g in &p.streams {
+        let (s, n) = (p.table.starts[g], p.table.nbytes[g]);
+        starts.push(compressed.len() as u64);
+        if let Some(piece) = ranged::read_piece(reader, s, n, ss, &r64)? {
+            nbytes.push(piece.bytes.len() as u64);
+            compressed.extend_from_slice(&piece.bytes);
+            pieces.push(Some(piece.first_frame));
+        } else {
+            let at = compressed.len();
+            compressed.resize(at + usize_of(n)?, 0);
+            if n > 0 {
+                reader.read_bytes(s, &mut compressed[at..])?;
+            }
+            nbytes.push(n);
+            pieces.push(None);
+        }
+    }
+    let scaling = p.table.scaling.select(&p.streams);
+    // The kept non-finite samples, under the same conditions as in `read_rows`.
+    let nonfinite = if meta.format_version < 2 && p.recorded.is_none() {
+        None
+    } else {
+        match reader.extension(meta)?.resolve(meta, &p.streams)? {
+            None => None,
+            Some((logical, nf)) => {
+                check_extension(
+                    meta.dtype,
+                    meta.format_version,
+                    p.streams.len(),
+                    meta.stream_size,
+                    logical,
+                    nf.as_ref(),
+                )?;
+                nf
+            }
+        }
+    };
+    let src = Source {
+        bytes: &compressed,
+        starts: &starts,
+        nbytes: &nbytes,
+        stream_size: meta.stream_size,
+        leading: &p.leading,
+        dtype: meta.dtype,
+        scaling: &scaling,
+        version: meta.format_version,
+        nonfinite: nonfinite.as_ref(),
+    };
+    src.check()?;
+    let mut shape = if p.one_d {
+        Vec::new()
+    } else {
+        p.leading.clone()
+    };
+    shape.push(range.len());
+    let whole = |i: usize| -> Result<Vec<u8>, R::Error> {
+        let g = p.streams[i];
+        let mut b = vec![0u8; usize_of(p.table.nbytes[g])?];
+        if !b.is_empty() {
+            reader.read_bytes(p.table.starts[g], &mut b)?;
+        }
+        Ok(b)
+    };
+    let ctx = RangeCtx {
+        src: &src,
+        pieces: &pieces,
+        range,
+        threads: opts.threads,
+    };
+    let array = match meta.dtype {
+        DType::Int32 => DecodedArray::Int32(ctx.decode(&shape, whole)?),
+        DType::Int64 => DecodedArray::Int64(ctx.decode(&shape, whole)?),
+        DType::Float32 => DecodedArray::Float32(ctx.decode(&shape, whole)?),
+        DType::Float64 => DecodedArray::Float64(ctx.decode(&shape, whole)?),
+    };
+    Ok(Selection { array, indices })
+}
+
+/// The streams (pieces and whole ones) of a range read, and how to decode them.
+struct RangeCtx<'a> {
+    src: &'a Source<'a>,
+    pieces: &'a [Option<u64>],
+    range: Range<usize>,
+    threads: Option<usize>,
+}
+
+impl RangeCtx<'_> {
+    /// Decodes every stream; rows whose piece did not decode exactly are decoded
+    /// again from the whole stream, which `whole(row)` reads.
+    fn decode<T: Element, E: From<Error>>(
+        &self,
+        shape: &[usize],
+        whole: impl Fn(usize) -> Result<Vec<u8>, E>,
+    ) -> Result<ArrayD<T>, E> {
+        let len = self.range.len();
+        let n = self.src.starts.len();
+        let sel: Vec<usize> = (0..n).collect();
+        let mut out = vec![T::default(); n * len];
+        let done = with_threads(self.threads, || {
+            codec::decode_pieces(
+                self.src,
+                Some(self.pieces),
+                &sel,
+                self.range.clone(),
+                T::output(&mut out),
+                None,
+            )
+        })
+        .and_then(|r| r)?;
+        for (i, ok) in done.into_iter().enumerate() {
+            if ok {
+                continue;
+            }
+            let bytes = whole(i)?;
+            let mut starts = vec![0u64; n];
+            let mut nbytes = vec![0u64; n];
+            nbytes[i] = bytes.len() as u64;
+            starts[i] = 0;
+            let src = Source {
+                bytes: &bytes,
+                starts: &starts,
+                nbytes: &nbytes,
+                ..*self.src
+            };
+            src.check()?;
+            let row = &mut out[i * len..(i + 1) * len];
+            with_threads(self.threads, || {
+                codec::decode(&src, &[i], self.range.clone(), T::output(row))
+            })
+            .and_then(|r| r)?;
+        }
+        Ok(ArrayD::from_shape_vec(IxDyn(shape), out)
+            .map_err(|e| Error::InvalidArgument(e.to_string()))?)
     }
 }
 

@@ -65,7 +65,7 @@ impl<'a> BitWriter<'a> {
     }
 
     /// Rice-codes the residuals with parameter `k`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn write_rice(&mut self, k: u32, residuals: &[i32]) {
         for &r in residuals {
             // Zigzag: 0, -1, 1, -2, .. -> 0, 1, 2, 3, ..; fits in u32 for every i32.

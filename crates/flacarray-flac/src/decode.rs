@@ -23,14 +23,49 @@ pub struct Decoded {
 /// the largest block once and are then reused for every frame of every stream.
 #[derive(Debug, Default)]
 pub struct Decoder {
-    /// Per-channel samples of the current frame (i32 channels).
-    chan: [Vec<i32>; 2],
+    /// Per-channel samples of the frames decoded but not yet handed out (i32
+    /// channels): slot `k` holds the `k`-th frame of [`Decoder::pend`].
+    slots: Vec<[Vec<i32>; 2]>,
+    /// Frames whose bits are read but whose LPC subframes are not restored yet; they
+    /// are restored together, four subframes at a time (see [`restore_lpc_x4_impl`]).
+    pend: Vec<Pending>,
+    /// Transposed samples of four subframes restored together.
+    lanes: Vec<[i32; 4]>,
     /// The side channel of a decorrelated 32-bit stereo frame needs 33 bits.
     wide: Vec<i64>,
     /// Residual scratch for the 33-bit path.
     residual: Vec<i32>,
     /// Whether the current frame's side channel was decoded into `wide`.
     side_is_wide: bool,
+}
+
+/// Frames read ahead before their LPC subframes are restored and their samples
+/// handed out. Four frames give four independent predictor recurrences for a mono
+/// stream, whose latency chains then overlap.
+const BATCH: usize = 4;
+
+/// The parameters of an LPC subframe whose restore is deferred.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lpc {
+    pub order: usize,
+    pub coefs: [i32; 32],
+    pub shift: u32,
+    pub wasted: u32,
+}
+
+/// A frame read but not yet restored and handed out.
+#[derive(Debug)]
+struct Pending {
+    hdr: FrameHeader,
+    /// Byte offset of the frame (for errors).
+    pos: usize,
+    /// Number of its first sample.
+    sample: u64,
+    /// Deferred LPC subframes, per channel.
+    lpc: [Option<Lpc>; 2],
+    /// The error that ended reading this frame, reported after the restore errors of
+    /// the subframes read before it, as decoding frame by frame would.
+    err: Option<Error>,
 }
 
 /// Where decoded samples go: a caller's exact-size slice, a vector that grows frame by
@@ -412,9 +447,28 @@ impl Decoder {
         // Block size of the frames of a fixed-strategy stream; only the last may differ.
         let mut fixed_bs: Option<u32> = frame0.1;
         let mut ended_short = false;
+        self.pend.clear();
+        // On an error, frames read before it are restored and handed out first, so
+        // that errors and output are those of decoding frame by frame.
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.flush(&range, channels, &mut out)?;
+                        return Err(e);
+                    }
+                }
+            };
+        }
         while pos < stream.len() && (sample < range.end || whole_tail) {
-            let hdr = parse_frame_header(&stream[pos..], pos, info.bits_per_sample, frame)?;
-            check_header(
+            let hdr = tri!(parse_frame_header(
+                &stream[pos..],
+                pos,
+                info.bits_per_sample,
+                frame
+            ));
+            tri!(check_header(
                 &hdr,
                 &info,
                 pos,
@@ -422,31 +476,44 @@ impl Decoder {
                 sample,
                 &mut fixed_bs,
                 &mut ended_short,
-            )?;
+            ));
             let bs = u64::from(hdr.block_size);
             if sample + bs > stream_size {
-                return Err(Error::SampleCount {
+                tri!(Err(Error::SampleCount {
                     expected: stream_size,
                     found: sample + bs,
-                });
+                }));
             }
             let next = if sample + bs <= range.start {
-                skip_frame(stream, pos, &hdr, frame)?
+                tri!(skip_frame(stream, pos, &hdr, frame))
             } else {
-                let end = self.decode_frame(stream, pos, &hdr, frame)?;
-                // Copy the part of this frame that falls inside the range.
-                let lo = range.start.max(sample);
-                let hi = range.end.min(sample + bs);
-                if lo < hi {
-                    // Offsets are below `stream_size * channels`, which the output holds.
-                    let (skip, n, at) = (
-                        (lo - sample) as usize,
-                        (hi - lo) as usize,
-                        (lo - range.start) as usize,
-                    );
-                    let dst = out.dest(at * channels, n * channels);
-                    self.emit(hdr.channel_mode, skip, n, dst)?;
-                    out.done()?;
+                // A 33-bit side channel is decoded into the one `wide` buffer, so such
+                // a frame is restored and handed out at once.
+                let wide = (0..hdr.channel_mode.channels())
+                    .any(|ch| hdr.bits_per_sample + u32::from(hdr.channel_mode.is_side(ch)) > 32);
+                if wide {
+                    self.flush(&range, channels, &mut out)?;
+                }
+                let slot = self.pend.len();
+                if self.slots.len() <= slot {
+                    self.slots.resize_with(slot + 1, Default::default);
+                }
+                let mut lpc = [None, None];
+                let read = self.decode_frame(stream, pos, &hdr, frame, slot, !wide, &mut lpc);
+                let (end, err) = match read {
+                    Ok(end) => (end, None),
+                    Err(e) => (pos, Some(e)),
+                };
+                let stop = err.is_some();
+                self.pend.push(Pending {
+                    hdr,
+                    pos,
+                    sample,
+                    lpc,
+                    err,
+                });
+                if stop || wide || self.pend.len() == BATCH {
+                    self.flush(&range, channels, &mut out)?;
                 }
                 end
             };
@@ -454,6 +521,7 @@ impl Decoder {
             sample += bs;
             frame += 1;
         }
+        self.flush(&range, channels, &mut out)?;
         if known.is_some() && (sample < range.end || (whole_tail && sample < stream_size)) {
             return Err(Error::SampleCount {
                 expected: stream_size,
@@ -471,12 +539,16 @@ impl Decoder {
 
     /// Decodes the frame at `pos` into the channel buffers; returns the offset just
     /// past the frame after checking its CRC-16.
+    #[allow(clippy::too_many_arguments)]
     fn decode_frame(
         &mut self,
         stream: &[u8],
         pos: usize,
         hdr: &FrameHeader,
         frame: u64,
+        slot: usize,
+        defer: bool,
+        lpc: &mut [Option<Lpc>; 2],
     ) -> Result<usize> {
         let data = &stream[pos..];
         let mut r = BitReader::new(data);
@@ -507,10 +579,11 @@ impl Decoder {
                 )?;
                 self.side_is_wide = true;
             } else {
-                if self.chan[c].len() < n {
-                    self.chan[c].resize(n, 0);
+                let buf = &mut self.slots[slot][c];
+                if buf.len() < n {
+                    buf.resize(n, 0);
                 }
-                decode_subframe(&mut r, bps, &mut self.chan[c][..n], pos)?;
+                lpc[c] = crate::simd::decode_subframe(&mut r, bps, &mut buf[..n], pos, defer)?;
             }
         }
         r.align();
@@ -532,20 +605,163 @@ impl Decoder {
         Ok(pos + crc_end)
     }
 
+    /// Restores four deferred LPC subframes together when they have the same length,
+    /// orders of at most [`MAX_JOINT_ORDER`] and coefficients that allow the common
+    /// shift (see [`joint_coefs`]); `None` leaves them for one-by-one restoring.
+    /// Returns whether each subframe's samples stayed within 32 bits.
+    fn restore_group(&mut self, group: &[(usize, usize)], pend: &[Pending]) -> Option<[bool; 4]> {
+        let &[a, b, c, d] = group else {
+            return None;
+        };
+        let group = [a, b, c, d];
+        let n = pend[a.0].hdr.block_size as usize;
+        let mut params = [None; 4];
+        for (k, &(f, ch)) in group.iter().enumerate() {
+            let l = pend[f].lpc[ch]?;
+            if pend[f].hdr.block_size as usize != n || l.order > MAX_JOINT_ORDER || l.order >= n {
+                return None;
+            }
+            params[k] = Some(l);
+        }
+        let params = params.map(|p| {
+            p.unwrap_or(Lpc {
+                order: 1,
+                coefs: [0; 32],
+                shift: 0,
+                wasted: 0,
+            })
+        });
+        let (coefs, shift, order) = joint_coefs(&params)?;
+        if self.lanes.len() < n {
+            self.lanes.resize(n, [0; 4]);
+        }
+        let lanes = &mut self.lanes[..n];
+        for (k, &(f, ch)) in group.iter().enumerate() {
+            for (row, &v) in lanes.iter_mut().zip(&self.slots[f][ch][..n]) {
+                row[k] = v;
+            }
+        }
+        let ok = crate::simd::restore_lpc_x4(lanes, &params, &coefs, shift, order);
+        for (k, &(f, ch)) in group.iter().enumerate() {
+            for (v, row) in self.slots[f][ch][..n].iter_mut().zip(lanes.iter()) {
+                *v = row[k];
+            }
+        }
+        Some(ok)
+    }
+
     /// Writes `n` samples starting at frame sample `skip`, undoing stereo decorrelation.
-    fn emit(&self, mode: ChannelMode, skip: usize, n: usize, dst: &mut [i32]) -> Result<()> {
+    /// Restores the deferred LPC subframes of the pending frames and hands their
+    /// samples out in frame order; returns the first frame's error, if any.
+    fn flush(&mut self, range: &Range<u64>, channels: usize, out: &mut Out<'_>) -> Result<()> {
+        if self.pend.is_empty() {
+            return Ok(());
+        }
+        let mut pend = std::mem::take(&mut self.pend);
+        let result = self.restore_and_emit(&pend, range, channels, out);
+        pend.clear();
+        self.pend = pend;
+        result
+    }
+
+    fn restore_and_emit(
+        &mut self,
+        pend: &[Pending],
+        range: &Range<u64>,
+        channels: usize,
+        out: &mut Out<'_>,
+    ) -> Result<()> {
+        // (frame, channel) of every deferred subframe, and whether its restore failed.
+        let mut lanes = [(0usize, 0usize); 2 * BATCH];
+        let mut failed = [false; 2 * BATCH];
+        let mut count = 0;
+        for (f, p) in pend.iter().enumerate() {
+            for (c, l) in p.lpc.iter().enumerate() {
+                if l.is_some() {
+                    lanes[count] = (f, c);
+                    count += 1;
+                }
+            }
+        }
+        let mut done = 0;
+        while done < count {
+            let group = &lanes[done..(done + 4).min(count)];
+            if let Some(ok) = self.restore_group(group, pend) {
+                for (k, good) in ok.iter().enumerate() {
+                    failed[done + k] = !good;
+                }
+                done += 4;
+                continue;
+            }
+            let (f, c) = lanes[done];
+            if let Some(l) = &pend[f].lpc[c] {
+                let n = pend[f].hdr.block_size as usize;
+                let buf = &mut self.slots[f][c][..n];
+                failed[done] = restore_lpc(&l.coefs[..l.order], l.shift, buf).is_err();
+            }
+            done += 1;
+        }
+        for (k, &(f, c)) in lanes[..count].iter().enumerate() {
+            if let Some(l) = &pend[f].lpc[c]
+                && !failed[k]
+            {
+                let n = pend[f].hdr.block_size as usize;
+                restore_wasted(&mut self.slots[f][c][..n], l.wasted);
+            }
+        }
+        for (f, p) in pend.iter().enumerate() {
+            if lanes[..count]
+                .iter()
+                .zip(&failed)
+                .any(|(&(g, _), &bad)| g == f && bad)
+            {
+                return Err(Error::Corrupt {
+                    what: "predicted sample exceeds 32 bits",
+                    offset: p.pos,
+                });
+            }
+            if let Some(e) = &p.err {
+                return Err(e.clone());
+            }
+            let bs = u64::from(p.hdr.block_size);
+            let lo = range.start.max(p.sample);
+            let hi = range.end.min(p.sample + bs);
+            if lo < hi {
+                // Offsets are below `stream_size * channels`, which the output holds.
+                let (skip, n, at) = (
+                    (lo - p.sample) as usize,
+                    (hi - lo) as usize,
+                    (lo - range.start) as usize,
+                );
+                let dst = out.dest(at * channels, n * channels);
+                self.emit(f, p.hdr.channel_mode, skip, n, dst)?;
+                out.done()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn emit(
+        &self,
+        slot: usize,
+        mode: ChannelMode,
+        skip: usize,
+        n: usize,
+        dst: &mut [i32],
+    ) -> Result<()> {
         let range = skip..skip + n;
+        let chan = &self.slots[slot];
         let out_of_range = || Error::Corrupt {
             what: "decoded stereo sample exceeds 32 bits",
             offset: 0,
         };
         match mode {
-            ChannelMode::Independent(1) => dst.copy_from_slice(&self.chan[0][range]),
+            ChannelMode::Independent(1) => dst.copy_from_slice(&chan[0][range]),
             ChannelMode::Independent(_) => {
                 for ((d, &a), &b) in dst
                     .chunks_exact_mut(2)
-                    .zip(&self.chan[0][range.clone()])
-                    .zip(&self.chan[1][range])
+                    .zip(&chan[0][range.clone()])
+                    .zip(&chan[1][range])
                 {
                     d[0] = a;
                     d[1] = b;
@@ -555,25 +771,25 @@ impl Decoder {
             // sample and in `wide` otherwise; `side_at` hides which.
             ChannelMode::LeftSide => {
                 for (i, d) in range.zip(dst.chunks_exact_mut(2)) {
-                    let left = i64::from(self.chan[0][i]);
-                    let right = left - self.side_at(1, i);
-                    d[0] = self.chan[0][i];
+                    let left = i64::from(chan[0][i]);
+                    let right = left - self.side_at(slot, 1, i);
+                    d[0] = chan[0][i];
                     d[1] = i32::try_from(right).map_err(|_| out_of_range())?;
                 }
             }
             ChannelMode::RightSide => {
                 for (i, d) in range.zip(dst.chunks_exact_mut(2)) {
-                    let right = i64::from(self.chan[1][i]);
-                    let left = self.side_at(0, i) + right;
+                    let right = i64::from(chan[1][i]);
+                    let left = self.side_at(slot, 0, i) + right;
                     d[0] = i32::try_from(left).map_err(|_| out_of_range())?;
-                    d[1] = self.chan[1][i];
+                    d[1] = chan[1][i];
                 }
             }
             ChannelMode::MidSide => {
                 for (i, d) in range.zip(dst.chunks_exact_mut(2)) {
-                    let side = self.side_at(1, i);
+                    let side = self.side_at(slot, 1, i);
                     // mid was stored without its low bit, which equals side's low bit.
-                    let mid = (i64::from(self.chan[0][i]) << 1) | (side & 1);
+                    let mid = (i64::from(chan[0][i]) << 1) | (side & 1);
                     d[0] = i32::try_from((mid + side) >> 1).map_err(|_| out_of_range())?;
                     d[1] = i32::try_from((mid - side) >> 1).map_err(|_| out_of_range())?;
                 }
@@ -583,11 +799,11 @@ impl Decoder {
     }
 
     #[inline(always)]
-    fn side_at(&self, ch: usize, i: usize) -> i64 {
+    fn side_at(&self, slot: usize, ch: usize, i: usize) -> i64 {
         if self.side_is_wide {
             self.wide[i]
         } else {
-            i64::from(self.chan[ch][i])
+            i64::from(self.slots[slot][ch][i])
         }
     }
 }
@@ -773,8 +989,16 @@ fn subframe_header(r: &mut BitReader<'_>, bps: u32, pos: usize) -> Result<(u32, 
     Ok((kind, wasted))
 }
 
-/// Decodes one subframe of at most 32 bits per sample into `out`.
-fn decode_subframe(r: &mut BitReader<'_>, bps: u32, out: &mut [i32], pos: usize) -> Result<()> {
+/// Decodes one subframe of at most 32 bits per sample into `out`. Called through
+/// [`crate::simd::decode_subframe`], which compiles it once per CPU level.
+#[inline(always)]
+pub(crate) fn decode_subframe_impl(
+    r: &mut BitReader<'_>,
+    bps: u32,
+    out: &mut [i32],
+    pos: usize,
+    defer: bool,
+) -> Result<Option<Lpc>> {
     let (kind, wasted) = subframe_header(r, bps, pos)?;
     let sbps = bps - wasted;
     let n = out.len();
@@ -809,6 +1033,14 @@ fn decode_subframe(r: &mut BitReader<'_>, bps: u32, out: &mut [i32], pos: usize)
             }
             let (coefs, shift) = read_lpc_params(r, order, pos)?;
             read_residual(r, n, order, &mut out[order..], pos)?;
+            if defer {
+                return Ok(Some(Lpc {
+                    order,
+                    coefs,
+                    shift,
+                    wasted,
+                }));
+            }
             restore_lpc(&coefs[..order], shift, out)
                 .map_err(|what| Error::Corrupt { what, offset: pos })?;
         }
@@ -817,7 +1049,7 @@ fn decode_subframe(r: &mut BitReader<'_>, bps: u32, out: &mut [i32], pos: usize)
     // The samples carry `sbps = bps - wasted` bits, so shifting back yields `bps`
     // (<= 32) bits: the shift cannot overflow an i32.
     restore_wasted(out, wasted);
-    Ok(())
+    Ok(None)
 }
 
 /// Shifts samples left by the subframe's wasted bits.
@@ -933,6 +1165,7 @@ fn fixed_prediction(order: usize, hist: &[i64]) -> i64 {
 }
 
 /// LPC precision, shift and coefficients (RFC 9639 section 9.2.6).
+#[inline(always)]
 fn read_lpc_params(r: &mut BitReader<'_>, order: usize, pos: usize) -> Result<([i32; 32], u32)> {
     let precision = r.read_u32(4, "LPC precision").map_err(at(pos))? + 1;
     if precision == 16 {
@@ -952,6 +1185,7 @@ fn read_lpc_params(r: &mut BitReader<'_>, order: usize, pos: usize) -> Result<([
 
 /// Reads the residual of a subframe with `n` samples and predictor `order` into
 /// `out` (`n - order` values).
+#[inline(always)]
 fn read_residual(
     r: &mut BitReader<'_>,
     n: usize,
@@ -1003,6 +1237,7 @@ fn read_residual(
 /// rest residuals. Samples and residuals are i32 and the order-4 predictor sums
 /// terms of at most 6 * 2^31, so i64 arithmetic cannot overflow; a result outside
 /// i32 is corrupt data.
+#[inline(always)]
 fn restore_fixed(order: usize, buf: &mut [i32]) -> std::result::Result<(), &'static str> {
     // Out-of-range results are recorded in `ok` instead of returning from inside the
     // loop, which keeps the loop branch-free; the subframe is rejected afterwards.
@@ -1054,11 +1289,147 @@ fn restore_fixed(order: usize, buf: &mut [i32]) -> std::result::Result<(), &'sta
     }
 }
 
+/// Highest order restored four subframes at a time; higher orders (level 8 and
+/// above use up to 12, the format allows 32) are restored one by one.
+pub(crate) const MAX_JOINT_ORDER: usize = 12;
+
+/// The common form of four LPC predictors for [`restore_lpc_x4_impl`]: coefficients
+/// `c[j][lane]` multiplying `x[i - order + j]` (zero where a lane's own order is
+/// lower), all scaled to the largest shift `s` of the four, and the common order.
+///
+/// Scaling lane `l`'s coefficients by `2^(s - s_l)` makes the sum `2^(s - s_l)`
+/// times larger, so `sum >> s` equals the lane's own `sum_l >> s_l` exactly (an
+/// arithmetic shift is a floor division, and floor(a * 2^d / 2^(s_l + d)) =
+/// floor(a / 2^s_l)). The scaled coefficients must fit in i32 and their absolute
+/// sum stay below 2^31, so that with samples below 2^31 every sum is below 2^62:
+/// otherwise `None`.
+pub(crate) fn joint_coefs(l: &[Lpc; 4]) -> Option<([[i32; 4]; MAX_JOINT_ORDER], u32, usize)> {
+    let order = l.iter().map(|p| p.order).max().unwrap_or(0);
+    let shift = l.iter().map(|p| p.shift).max().unwrap_or(0);
+    if order == 0 || order > MAX_JOINT_ORDER || shift > 31 {
+        return None;
+    }
+    let mut c = [[0i32; 4]; MAX_JOINT_ORDER];
+    for (lane, p) in l.iter().enumerate() {
+        let scale = shift - p.shift;
+        let mut abs_sum = 0i64;
+        for (j, &q) in p.coefs[..p.order].iter().enumerate() {
+            // Coefficient q[j] multiplies x[i - 1 - j] = x[i - order + (order - 1 - j)].
+            let v = i64::from(q) << scale;
+            abs_sum += v.abs();
+            c[order - 1 - j][lane] = i32::try_from(v).ok()?;
+        }
+        if abs_sum >= 1 << 31 {
+            return None;
+        }
+    }
+    Some((c, shift, order))
+}
+
+/// Undoes four LPC predictors at once on transposed samples: `t[i][lane]` holds
+/// sample `i` of subframe `lane` (warm-up samples, then residuals), restored in
+/// place. `params` are the four predictors and `c`, `shift`, `order` their common
+/// form from [`joint_coefs`]. Returns, per lane, whether every sample fits 32 bits
+/// (a lane that does not is corrupt; its values are then meaningless).
+///
+/// Each lane is its own recurrence, but the four run in step: one sample of each
+/// per iteration, as 4-lane vectors where the CPU has them, so that the latency of
+/// one product-sum-shift chain is shared by four samples and the products of the
+/// four lanes are formed together.
+#[inline(always)]
+pub(crate) fn restore_lpc_x4_impl(
+    t: &mut [[i32; 4]],
+    params: &[Lpc; 4],
+    c: &[[i32; 4]; MAX_JOINT_ORDER],
+    shift: u32,
+    order: usize,
+) -> [bool; 4] {
+    let mut ok = [true; 4];
+    // Samples between a lane's own order and the common one: the lane's own formula.
+    for (lane, p) in params.iter().enumerate() {
+        for i in p.order..order.min(t.len()) {
+            let mut acc = 0i64;
+            for (j, &q) in p.coefs[..p.order].iter().enumerate() {
+                acc += i64::from(q) * i64::from(t[i - 1 - j][lane]);
+            }
+            let v = i64::from(t[i][lane]) + (acc >> p.shift);
+            ok[lane] &= i64::from(v as i32) == v;
+            {
+                t[i][lane] = v as i32;
+            }
+        }
+    }
+    macro_rules! dispatch {
+        ($($n:literal)*) => {
+            match order {
+                $($n => joint_n::<$n>(t, c, shift, ok),)*
+                _ => [false; 4],
+            }
+        };
+    }
+    dispatch!(1 2 3 4 5 6 7 8 9 10 11 12)
+}
+
+#[inline(always)]
+fn joint_n<const N: usize>(
+    t: &mut [[i32; 4]],
+    c: &[[i32; 4]; MAX_JOINT_ORDER],
+    shift: u32,
+    ok: [bool; 4],
+) -> [bool; 4] {
+    if t.len() <= N {
+        return ok;
+    }
+    let mut coef = [[0i64; 4]; N];
+    for (dst, src) in coef.iter_mut().zip(c) {
+        *dst = src.map(i64::from);
+    }
+    // The last N samples of each lane, oldest first.
+    let mut h = [[0i64; 4]; N];
+    for (dst, src) in h.iter_mut().zip(&t[..N]) {
+        *dst = src.map(i64::from);
+    }
+    // Nonzero in a lane once one of its samples has left the i32 range.
+    let mut bad = [0i64; 4];
+    let (_, rest) = t.split_at_mut(N);
+    for row in rest {
+        // The older products first: only the newest one waits for the sample just
+        // restored. Samples and coefficients are i32 values (a sample outside that
+        // range has already marked its lane bad), so each product is an i32 x i32
+        // multiply and the sums stay below 2^62 (see `joint_coefs`).
+        let mut acc = [0i64; 4];
+        for j in 0..N - 1 {
+            for l in 0..4 {
+                acc[l] += i64::from(h[j][l] as i32) * coef[j][l];
+            }
+        }
+        let mut v = [0i64; 4];
+        for l in 0..4 {
+            let a = acc[l] + i64::from(h[N - 1][l] as i32) * coef[N - 1][l];
+            v[l] = i64::from(row[l]) + (a >> shift);
+            bad[l] |= v[l] ^ i64::from(v[l] as i32);
+            {
+                row[l] = v[l] as i32;
+            }
+        }
+        for j in 0..N - 1 {
+            h[j] = h[j + 1];
+        }
+        h[N - 1] = v;
+    }
+    let mut ok = ok;
+    for l in 0..4 {
+        ok[l] &= bad[l] == 0;
+    }
+    ok
+}
+
 /// Undoes an LPC predictor in place. Coefficients have at most 15 bits and samples
 /// 32, so each product is below 2^46 and a sum of 32 of them below 2^51: i64 holds
 /// it exactly. The order is dispatched to a const-generic loop so that the
 /// coefficient loop unrolls.
-fn restore_lpc(
+#[inline(always)]
+pub(crate) fn restore_lpc(
     coefs: &[i32],
     shift: u32,
     buf: &mut [i32],

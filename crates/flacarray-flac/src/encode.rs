@@ -489,6 +489,13 @@ impl Encoder {
     }
 
     fn encode_frame(&mut self, blk: &[i32], number: u64, out: &mut Vec<u8>) {
+        crate::simd::encode_frame(self, blk, number, out);
+    }
+
+    /// The frame encoder proper, compiled once per CPU level (see [`crate::simd`]):
+    /// everything it calls in the hot path is inlined into it.
+    #[inline(always)]
+    pub(crate) fn encode_frame_body(&mut self, blk: &[i32], number: u64, out: &mut Vec<u8>) {
         let channels = self.config.channels as usize;
         let n = blk.len() / channels;
         let bps = self.config.bits_per_sample;
@@ -534,6 +541,7 @@ impl Encoder {
         out.extend_from_slice(&crc.to_be_bytes());
     }
 
+    #[inline(always)]
     fn split_stereo(&mut self, blk: &[i32], n: usize) {
         let [l, r, m, s] = &mut self.ch;
         for (i, p) in blk.chunks_exact(2).enumerate() {
@@ -547,6 +555,7 @@ impl Encoder {
         debug_assert_eq!(blk.len(), 2 * n);
     }
 
+    #[inline(always)]
     fn choose_stereo(&mut self, n: usize, bps: u32) -> ChannelMode {
         let pairs = [
             (ChannelMode::Independent(2), 0, 1),
@@ -624,6 +633,7 @@ impl Encoder {
 
     /// Finds the cheapest coding of candidate channel `c` (first `n` samples of its
     /// `x`) at `bps` bits per sample.
+    #[inline(always)]
     fn analyse(&mut self, c: usize, n: usize, bps: u32) {
         let preset = self.preset;
         let ch = &mut self.ch[c];
@@ -667,6 +677,9 @@ impl Encoder {
                 .max((hi >> wasted).unsigned_abs())
                 .leading_zeros();
         let max_fixed = 4.min(n - 1);
+        // Samples below 2^31 in magnitude are i32 values: the LPC residual can then
+        // multiply 32-bit operands (four at a time with AVX2).
+        let narrow = mag_bits <= 31;
         if let Some(order) = best_fixed_order(x, max_fixed, mag_bits + 4 > 31)
             && fixed_residual(x, order, &mut ch.tmp[..n - order])
         {
@@ -748,7 +761,7 @@ impl Encoder {
         let proposals = &mut proposals[..count];
         proposals.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         for &(_, m, shift, coefs) in proposals.iter().take(FULL_EVALUATIONS) {
-            if !lpc::residual(&ch.x[..n], &coefs[..m], shift, &mut ch.tmp[..n - m]) {
+            if !lpc::residual(&ch.x[..n], &coefs[..m], shift, narrow, &mut ch.tmp[..n - m]) {
                 continue;
             }
             rice::choose(
@@ -797,6 +810,7 @@ fn lpc_precision(n: usize) -> u32 {
     }
 }
 
+#[inline(always)]
 fn first_diff_cost(x: &[i64]) -> u64 {
     x.windows(2).map(|w| (w[1] - w[0]).unsigned_abs()).sum()
 }
@@ -804,6 +818,7 @@ fn first_diff_cost(x: &[i64]) -> u64 {
 /// The fixed order (0..=max) with the smallest sum of absolute residuals over the
 /// samples from `max` on, ignoring orders whose residual leaves the 32-bit range
 /// (tested only when `check` says overflow is possible).
+#[inline(always)]
 fn best_fixed_order(x: &[i64], max: usize, check: bool) -> Option<usize> {
     if max < 4 {
         return best_fixed_order_short(x, max);
@@ -818,6 +833,7 @@ fn best_fixed_order(x: &[i64], max: usize, check: bool) -> Option<usize> {
 /// Sums (and, with `CHECK`, peaks) of the order 0..=4 residuals from sample 4 on.
 /// Running differences: e_k of this sample is e_(k-1) minus e_(k-1) of the previous
 /// sample. Inputs below 2^33 keep every difference below 2^37.
+#[inline(always)]
 fn fixed_sums<const CHECK: bool>(x: &[i64]) -> Option<usize> {
     let mut sums = [0u64; 5];
     let mut peak = [0u64; 5];
@@ -848,6 +864,7 @@ fn fixed_sums<const CHECK: bool>(x: &[i64]) -> Option<usize> {
 }
 
 /// Blocks of at most 4 samples: residuals over the samples from `max` on, checked.
+#[inline(always)]
 fn best_fixed_order_short(x: &[i64], max: usize) -> Option<usize> {
     let mut res = [0i32; 4];
     let m = x.len() - max;
@@ -864,6 +881,7 @@ fn best_fixed_order_short(x: &[i64], max: usize) -> Option<usize> {
 }
 
 /// Fixed-predictor residual of `x[order..]`; `false` if one leaves the 32-bit range.
+#[inline(always)]
 fn fixed_residual(x: &[i64], order: usize, res: &mut [i32]) -> bool {
     let mut ok = true;
     for (i, r) in (order..x.len()).zip(res.iter_mut()) {
@@ -883,6 +901,7 @@ fn fixed_residual(x: &[i64], order: usize, res: &mut [i32]) -> bool {
     ok
 }
 
+#[inline(always)]
 fn write_subframe(w: &mut BitWriter<'_>, ch: &Channel, n: usize) {
     let kind = ch.kind.unwrap_or(Kind::Verbatim);
     let sbps = ch.bps - ch.wasted;

@@ -4,6 +4,7 @@ use crate::bitread::BitReader;
 use crate::bitwrite::BitWriter;
 use crate::crc::crc8;
 use crate::error::{Error, Result};
+use crate::metadata::StreamInfo;
 
 /// How the two channels of a stereo frame are coded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,4 +303,59 @@ mod tests {
             Some((904, ChannelMode::MidSide, 1))
         );
     }
+}
+
+/// A frame header found by [`find_frame_header`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameStart {
+    /// Offset of the header's sync code in the searched bytes.
+    pub offset: usize,
+    /// The coded frame number.
+    pub number: u64,
+    /// Block size of the frame, in samples per channel.
+    pub block_size: u32,
+}
+
+/// Finds the first fixed-block-size frame header in `bytes` at or after offset
+/// `from` whose sync code and CRC-8 are valid and whose channel count, bits per
+/// sample and block size agree with `info` (the block size equal to STREAMINFO's
+/// maximum, or below it for a last frame). Only headers lying wholly inside `bytes`
+/// are found, so `bytes` can be any window of a stream.
+///
+/// A sync pattern with a valid header can occur by chance inside frame data (about
+/// once in 2^24 byte positions of noise-like data, and anywhere an encoder was fed
+/// crafted samples): the result is a candidate, which decoding from it confirms or
+/// not (every frame's CRC-16, and where the frames end).
+///
+/// ```
+/// let x: Vec<i32> = (0..10_000).map(|i| i % 77).collect();
+/// let bytes = flacarray_flac::encode(&x, &Default::default())?; // blocks of 4096
+/// let info = flacarray_flac::read_stream_info(&bytes)?;
+/// let f0 = flacarray_flac::find_frame_header(&bytes, 0, &info).expect("frame 0");
+/// let f1 = flacarray_flac::find_frame_header(&bytes, f0.offset + 1, &info).expect("frame 1");
+/// assert_eq!((f0.number, f1.number, f1.block_size), (0, 1, 4096));
+/// # Ok::<(), flacarray_flac::Error>(())
+/// ```
+#[must_use]
+pub fn find_frame_header(bytes: &[u8], from: usize, info: &StreamInfo) -> Option<FrameStart> {
+    let mut i = from;
+    while i + 1 < bytes.len() {
+        // The fixed-strategy sync code is the 16 bits 0xFFF8.
+        let j = i + bytes[i..bytes.len() - 1].iter().position(|&b| b == 0xFF)?;
+        if bytes[j + 1] == 0xF8
+            && let Ok(h) = parse_frame_header(&bytes[j..], j, info.bits_per_sample, 0)
+            && !h.variable
+            && h.channel_mode.channels() == info.channels
+            && h.bits_per_sample == info.bits_per_sample
+            && h.block_size <= info.max_block_size
+        {
+            return Some(FrameStart {
+                offset: j,
+                number: h.number,
+                block_size: h.block_size,
+            });
+        }
+        i = j + 1;
+    }
+    None
 }

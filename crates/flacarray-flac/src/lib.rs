@@ -18,7 +18,7 @@
 //! assert!(bytes.len() < signal.len() * 4);
 //! # Ok::<(), flacarray_flac::Error>(())
 //! ```
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 mod bitread;
 mod bitwrite;
@@ -30,6 +30,8 @@ mod frame;
 mod lpc;
 mod metadata;
 mod rice;
+#[allow(unsafe_code)]
+mod simd;
 
 pub use decode::{
     Decoded, Decoder, count_samples, decode, decode_range, decode_to_end, locate_frame,
@@ -39,7 +41,10 @@ pub use encode::{
     max_encoded_len,
 };
 pub use error::{Error, Result};
+pub use frame::{FrameStart, find_frame_header};
+pub use metadata::read_stream_header;
 pub use metadata::{StreamInfo, read_stream_info};
+pub use simd::{accelerated, force_scalar};
 
 /// Smallest bits per sample this codec accepts (RFC 9639 allows 4 to 32).
 pub const MIN_BITS_PER_SAMPLE: u32 = 4;

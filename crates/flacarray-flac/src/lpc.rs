@@ -49,6 +49,7 @@ pub(crate) fn punchout_tukey(w: &mut [f64], p: f64, start: usize, end: usize) {
 /// is below 2^66 and a block sum below 2^82; f64's 53-bit mantissa loses the low bits
 /// of such sums, which only perturbs the predictor, never correctness (the residual
 /// is computed exactly in integers afterwards).
+#[inline(always)]
 pub(crate) fn autocorrelation(x: &[f64], r: &mut [f64]) {
     let n = x.len();
     for (lag, out) in r.iter_mut().enumerate() {
@@ -80,6 +81,7 @@ pub(crate) fn autocorrelation(x: &[f64], r: &mut [f64]) {
 /// every order `m` in `1..=max_order`, predictor coefficients `lp[m-1][..m]`
 /// (prediction `x[i] ~ sum_j lp[j] * x[i-1-j]`) and the residual energy `err[m-1]`.
 /// Returns the highest order reached (stops early when the energy vanishes).
+#[inline(always)]
 pub(crate) fn levinson(
     r: &[f64],
     max_order: usize,
@@ -130,6 +132,7 @@ pub(crate) fn expected_bits(err: f64, n: usize) -> f64 {
 /// so that the quantized predictor's response stays close to the real one.
 /// Returns `None` when the coefficients are all zero or too large to represent with
 /// a non-negative shift.
+#[inline(always)]
 pub(crate) fn quantize(lp: &[f64], precision: u32, q: &mut [i32]) -> Option<u32> {
     let cmax = lp.iter().fold(0.0f64, |m, &c| m.max(c.abs()));
     if cmax <= 0.0 || !cmax.is_finite() {
@@ -165,11 +168,22 @@ pub(crate) fn quantize(lp: &[f64], precision: u32, q: &mut [i32]) -> Option<u32>
 ///
 /// Samples are below 2^33 in magnitude and coefficients below 2^15, so each product
 /// is below 2^48 and a sum of 32 below 2^53: exact in i64.
-pub(crate) fn residual(x: &[i64], coefs: &[i32], shift: u32, res: &mut [i32]) -> bool {
+#[inline(always)]
+///
+/// With `narrow`, the caller promises that every sample fits an i32, which lets the
+/// products be formed from 32-bit operands.
+pub(crate) fn residual(
+    x: &[i64],
+    coefs: &[i32],
+    shift: u32,
+    narrow: bool,
+    res: &mut [i32],
+) -> bool {
     macro_rules! dispatch {
         ($($n:literal)*) => {
-            match coefs.len() {
-                $($n => residual_n::<$n>(x, coefs, shift, res),)*
+            match (coefs.len(), narrow) {
+                $(($n, false) => residual_n::<$n, false>(x, coefs, shift, res),)*
+                $(($n, true) => residual_n::<$n, true>(x, coefs, shift, res),)*
                 _ => false,
             }
         };
@@ -178,7 +192,12 @@ pub(crate) fn residual(x: &[i64], coefs: &[i32], shift: u32, res: &mut [i32]) ->
 }
 
 #[inline(always)]
-fn residual_n<const N: usize>(x: &[i64], coefs: &[i32], shift: u32, res: &mut [i32]) -> bool {
+fn residual_n<const N: usize, const NARROW: bool>(
+    x: &[i64],
+    coefs: &[i32],
+    shift: u32,
+    res: &mut [i32],
+) -> bool {
     let mut c = [0i64; N];
     for (j, &v) in coefs.iter().rev().enumerate() {
         c[j] = i64::from(v);
@@ -197,7 +216,10 @@ fn residual_n<const N: usize>(x: &[i64], coefs: &[i32], shift: u32, res: &mut [i
             };
             let mut acc = 0i64;
             for j in 0..N {
-                acc += c[j] * w[j];
+                // With NARROW every sample is an i32, so the truncation is exact and
+                // the product is a 32 x 32-bit multiply.
+                let v = if NARROW { i64::from(w[j] as i32) } else { w[j] };
+                acc += c[j] * v;
             }
             let e = x[i + N] - (acc >> shift);
             ok &= fits_residual(e);
@@ -266,9 +288,11 @@ mod tests {
         ];
         let mut res = [0i32; 2];
         // Predicting "same as before" gives a step of 2^32 - 1: too large.
-        assert!(!residual(&x, &[1], 0, &mut res));
+        assert!(!residual(&x, &[1], 0, false, &mut res));
         let y = [10i64, 13, 17];
-        assert!(residual(&y, &[1], 0, &mut res));
+        assert!(residual(&y, &[1], 0, false, &mut res));
+        assert_eq!(res, [3, 4]);
+        assert!(residual(&y, &[1], 0, true, &mut res));
         assert_eq!(res, [3, 4]);
     }
 }

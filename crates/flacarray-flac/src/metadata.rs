@@ -139,6 +139,25 @@ pub fn read_stream_info(stream: &[u8]) -> Result<StreamInfo> {
     parse_header(stream).map(|(i, _)| i)
 }
 
+/// Parses the `fLaC` marker and every metadata block: STREAMINFO and the length of
+/// the header, which is the byte offset of the first frame. A prefix of a stream
+/// that ends inside the header gives [`Error::Truncated`], so a caller reading a
+/// stream piece by piece knows to read more.
+///
+/// ```
+/// let bytes = flacarray_flac::encode(&[1, 2, 3], &Default::default())?;
+/// let (info, first) = flacarray_flac::read_stream_header(&bytes)?;
+/// assert_eq!((info.total_samples, first), (3, 42));
+/// assert!(matches!(
+///     flacarray_flac::read_stream_header(&bytes[..30]),
+///     Err(flacarray_flac::Error::Truncated { .. })
+/// ));
+/// # Ok::<(), flacarray_flac::Error>(())
+/// ```
+pub fn read_stream_header(stream: &[u8]) -> Result<(StreamInfo, usize)> {
+    parse_header(stream)
+}
+
 /// Appends `fLaC`, STREAMINFO and (when `vendor` is given) an empty VORBIS_COMMENT.
 /// Returns the byte offset of STREAMINFO's body inside `out` so that it can be
 /// rewritten once the frame sizes are known.

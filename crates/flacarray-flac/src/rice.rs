@@ -112,6 +112,7 @@ pub(crate) struct Limits {
 /// Chooses the partition order in `min_order..=max_order` and the parameters that
 /// minimise the coded size of `res` (the residual of a block of `n` samples with
 /// predictor `order`, so `res.len() == n - order`).
+#[inline(always)]
 pub(crate) fn choose(
     res: &[i32],
     n: usize,
@@ -194,6 +195,7 @@ pub(crate) fn choose(
 }
 
 /// Writes the residual section chosen by [`choose`].
+#[inline(always)]
 pub(crate) fn write(
     w: &mut BitWriter<'_>,
     res: &[i32],

@@ -361,3 +361,154 @@ fn frames_are_located_and_decoded_from_any_start() {
         }
     }
 }
+
+/// Four LPC subframes restored together (both compiled copies of the kernel) give
+/// what restoring each alone gives: the same samples, and the same verdict on
+/// samples that leave 32 bits. Covers every joint order 1..=12 against lanes of
+/// lower order, shifts 0..=15 (the common shift scales the others' coefficients),
+/// odd lengths down to order + 1, and warm-ups and residuals at the i32 extremes.
+#[test]
+fn joint_lpc_restore_matches_one_by_one() {
+    use crate::decode::{Lpc, MAX_JOINT_ORDER, joint_coefs, restore_lpc, restore_lpc_x4_impl};
+    let mut seed = 7u64;
+    let (mut joint_runs, mut overflow_lanes, mut rejected) = (0, 0, 0);
+    for trial in 0..3000u64 {
+        let top = 1 + (trial as usize % MAX_JOINT_ORDER);
+        let n = top + 1 + (lcg(&mut seed) % 200) as usize;
+        let extreme = trial % 7 == 0;
+        let mut params = [Lpc {
+            order: 1,
+            coefs: [0; 32],
+            shift: 0,
+            wasted: 0,
+        }; 4];
+        let mut bufs = [vec![0i32; n], vec![0i32; n], vec![0i32; n], vec![0i32; n]];
+        for (lane, (p, buf)) in params.iter_mut().zip(bufs.iter_mut()).enumerate() {
+            p.order = if lane == 0 {
+                top
+            } else {
+                1 + (lcg(&mut seed) as usize % top)
+            };
+            let precision = 2 + (lcg(&mut seed) % 14) as u32;
+            p.shift = (lcg(&mut seed) % 16) as u32;
+            let half = 1i64 << (precision - 1);
+            for c in &mut p.coefs[..p.order] {
+                *c = ((lcg(&mut seed) as i64).rem_euclid(2 * half) - half) as i32;
+            }
+            for (i, v) in buf.iter_mut().enumerate() {
+                let r = lcg(&mut seed);
+                *v = if extreme && r.is_multiple_of(3) {
+                    if r.is_multiple_of(2) {
+                        i32::MAX
+                    } else {
+                        i32::MIN
+                    }
+                } else if i < p.order {
+                    (r as i32) >> (r % 24)
+                } else {
+                    ((r % 2001) as i32) - 1000
+                };
+            }
+        }
+        let mut expect = bufs.clone();
+        let expect_ok: Vec<bool> = expect
+            .iter_mut()
+            .zip(&params)
+            .map(|(b, p)| restore_lpc(&p.coefs[..p.order], p.shift, b).is_ok())
+            .collect();
+        let Some((c, shift, order)) = joint_coefs(&params) else {
+            rejected += 1;
+            continue;
+        };
+        assert_eq!(order, top);
+        joint_runs += 1;
+        overflow_lanes += expect_ok.iter().filter(|ok| !**ok).count();
+        let mut t: Vec<[i32; 4]> = (0..n)
+            .map(|i| [bufs[0][i], bufs[1][i], bufs[2][i], bufs[3][i]])
+            .collect();
+        let mut t2 = t.clone();
+        let ok = restore_lpc_x4_impl(&mut t, &params, &c, shift, order);
+        let ok2 = crate::simd::restore_lpc_x4(&mut t2, &params, &c, shift, order);
+        assert_eq!(ok, ok2, "trial {trial}");
+        assert_eq!(t, t2, "trial {trial}");
+        for lane in 0..4 {
+            assert_eq!(ok[lane], expect_ok[lane], "trial {trial} lane {lane}");
+            if ok[lane] {
+                let got: Vec<i32> = t.iter().map(|row| row[lane]).collect();
+                assert_eq!(got, expect[lane], "trial {trial} lane {lane}");
+            }
+        }
+    }
+    assert!(joint_runs > 2000, "{joint_runs} joint runs");
+    assert!(overflow_lanes > 50, "{overflow_lanes} overflowing lanes");
+    assert!(
+        rejected > 0,
+        "no predictor set was refused the common shift"
+    );
+}
+
+/// The common shift is refused when scaled coefficients could overflow.
+#[test]
+fn joint_coefs_refuses_what_could_overflow() {
+    use crate::decode::{Lpc, joint_coefs};
+    let lane = |coefs: &[i32], shift: u32| {
+        let mut c = [0; 32];
+        c[..coefs.len()].copy_from_slice(coefs);
+        Lpc {
+            order: coefs.len(),
+            coefs: c,
+            shift,
+            wasted: 0,
+        }
+    };
+    let small = lane(&[3, -1], 1);
+    // 16383 << 15 is below 2^31 but five of them sum past it.
+    let big = lane(&[16383; 5], 0);
+    assert!(joint_coefs(&[small, small, small, lane(&[16383], 0)]).is_some());
+    assert!(joint_coefs(&[lane(&[1], 15), small, small, big]).is_none());
+    let (c, shift, order) = joint_coefs(&[small, lane(&[5, 4, 3], 3), small, small]).expect("fits");
+    assert_eq!((shift, order), (3, 3));
+    // Lane 0: coefficients 3, -1 (newest first) scaled by 2^2, oldest slot zero.
+    assert_eq!([c[0][0], c[1][0], c[2][0]], [0, -4, 12]);
+    assert_eq!([c[0][1], c[1][1], c[2][1]], [3, 4, 5]);
+}
+
+/// The LPC residual from 32-bit operands equals the general one whenever the samples
+/// are i32 values, at every order and at the extremes of the range.
+#[test]
+fn narrow_lpc_residual_matches_wide() {
+    use crate::lpc::residual;
+    let mut seed = 99u64;
+    for order in 1..=32usize {
+        for trial in 0..20 {
+            let n = order + 1 + (lcg(&mut seed) % 300) as usize;
+            let x: Vec<i64> = (0..n)
+                .map(|_| {
+                    let r = lcg(&mut seed);
+                    match trial % 4 {
+                        0 => i64::from(r as i32),
+                        1 => i64::from(if r.is_multiple_of(2) {
+                            i32::MAX
+                        } else {
+                            i32::MIN
+                        }),
+                        _ => i64::from((r as i32) >> (r % 31)),
+                    }
+                })
+                .collect();
+            let precision = 1 + (lcg(&mut seed) % 15) as u32;
+            let half = 1i64 << (precision - 1);
+            let coefs: Vec<i32> = (0..order)
+                .map(|_| ((lcg(&mut seed) as i64).rem_euclid(2 * half) - half) as i32)
+                .collect();
+            let shift = (lcg(&mut seed) % 16) as u32;
+            let (mut a, mut b) = (vec![0i32; n - order], vec![0i32; n - order]);
+            let ok_a = residual(&x, &coefs, shift, false, &mut a);
+            let ok_b = residual(&x, &coefs, shift, true, &mut b);
+            assert_eq!(ok_a, ok_b, "order {order} trial {trial}");
+            if ok_a {
+                assert_eq!(a, b, "order {order} trial {trial}");
+            }
+        }
+    }
+}

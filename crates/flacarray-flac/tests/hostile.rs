@@ -439,7 +439,19 @@ fn crc16(data: &[u8]) -> u16 {
 
 /// A mono 32-bit stream of one frame of `n` samples (2..=256) whose single subframe is
 /// written by `subframe`; all headers and CRCs are valid.
-fn one_frame_stream(n: u32, subframe: impl FnOnce(&mut Bits)) -> Vec<u8> {
+fn one_frame_stream(n: u32, subframe: impl FnOnce(&mut Bits) + 'static) -> Vec<u8> {
+    let subframe: Subframe = Box::new(subframe);
+    frames_stream(n, vec![subframe]).0
+}
+
+/// Writes one subframe.
+type Subframe = Box<dyn FnOnce(&mut Bits)>;
+
+/// A mono 32-bit stream of one frame of `n` samples (2..=256) per subframe writer
+/// (at most 128 frames), all headers and CRCs valid; also returns each frame's
+/// byte offset.
+fn frames_stream(n: u32, subframes: Vec<Subframe>) -> (Vec<u8>, Vec<usize>) {
+    let count = subframes.len() as u64;
     let mut info = Bits::default();
     info.put(1, 1); // last metadata block
     info.put(0, 7); // STREAMINFO
@@ -451,35 +463,94 @@ fn one_frame_stream(n: u32, subframe: impl FnOnce(&mut Bits)) -> Vec<u8> {
     info.put(44_100, 20);
     info.put(0, 3); // 1 channel
     info.put(31, 5); // 32 bits per sample
-    info.put(u64::from(n), 36); // total samples
+    info.put(u64::from(n) * count, 36); // total samples
     info.put(0, 64); // MD5
     info.put(0, 64);
     let mut stream = b"fLaC".to_vec();
     stream.extend(info.finish());
+    let mut offsets = Vec::new();
+    for (number, subframe) in subframes.into_iter().enumerate() {
+        let mut hdr = Bits::default();
+        hdr.put(0xFFF8, 16); // sync, fixed block size
+        hdr.put(0b0110, 4); // block size: 8 bits (n - 1) at the end of the header
+        hdr.put(0, 4); // sample rate from STREAMINFO
+        hdr.put(0, 4); // mono
+        hdr.put(0b111, 3); // 32 bits per sample
+        hdr.put(0, 1);
+        hdr.put(number as u64, 8); // frame number (below 128: one byte)
+        hdr.put(u64::from(n - 1), 8);
+        let mut frame = hdr.finish();
+        frame.push(crc8(&frame));
+        let mut sub = Bits::default();
+        subframe(&mut sub);
+        frame.extend(sub.finish());
+        let crc = crc16(&frame);
+        frame.extend(crc.to_be_bytes());
+        offsets.push(stream.len());
+        stream.extend(frame);
+    }
+    (stream, offsets)
+}
 
-    let mut hdr = Bits::default();
-    hdr.put(0xFFF8, 16); // sync, fixed block size
-    hdr.put(0b0110, 4); // block size: 8 bits (n - 1) at the end of the header
-    hdr.put(0, 4); // sample rate from STREAMINFO
-    hdr.put(0, 4); // mono
-    hdr.put(0b111, 3); // 32 bits per sample
-    hdr.put(0, 1);
-    hdr.put(0, 8); // frame number 0
-    hdr.put(u64::from(n - 1), 8);
-    let mut frame = hdr.finish();
-    frame.push(crc8(&frame));
-    let mut sub = Bits::default();
-    subframe(&mut sub);
-    frame.extend(sub.finish());
-    let crc = crc16(&frame);
-    frame.extend(crc.to_be_bytes());
-    stream.extend(frame);
-    stream
+/// Frames are read a few ahead of restoring their predictors; errors and output must
+/// still be those of decoding frame by frame: the first bad frame's error, and every
+/// frame before it handed out, whatever the frames after it hold.
+#[test]
+fn errors_come_in_frame_order() {
+    let n = 64u32;
+    let good = |k: i32| -> Subframe { Box::new(lpc_subframe(n, &[k, k], &[1, 0], 0)) };
+    let bad = || -> Subframe { Box::new(lpc_subframe(n, &[i32::MAX, i32::MAX], &[16383, 0], 0)) };
+    for bad_at in 0..6usize {
+        for scalar in [false, true] {
+            flacarray_flac::force_scalar(scalar);
+            let frames: Vec<Subframe> = (0..8)
+                .map(|f| {
+                    if f == bad_at {
+                        bad()
+                    } else {
+                        good(f as i32 * 10)
+                    }
+                })
+                .collect();
+            let (stream, offsets) = frames_stream(n, frames);
+            let total = u64::from(n) * 8;
+            let err = decode(&stream, total).expect_err("overflowing frame");
+            assert_eq!(
+                err,
+                flacarray_flac::Error::Corrupt {
+                    what: "predicted sample exceeds 32 bits",
+                    offset: offsets[bad_at],
+                },
+                "bad frame {bad_at}"
+            );
+            // A later frame cut short does not hide the earlier error.
+            let cut = &stream[..offsets[(bad_at + 2).min(7)] + 9];
+            let err2 = decode(cut, total).expect_err("overflowing frame");
+            assert_eq!(err2, err, "bad frame {bad_at}, truncated stream");
+            // Every frame before the bad one reaches a sink, with its samples.
+            let mut got = Vec::new();
+            let r = flacarray_flac::Decoder::new().decode_with(&stream, Some(total), None, |s| {
+                got.extend_from_slice(s);
+                Ok(())
+            });
+            assert_eq!(r.expect_err("overflowing frame"), err);
+            let want: Vec<i32> = (0..bad_at)
+                .flat_map(|f| std::iter::repeat_n(f as i32 * 10, n as usize))
+                .collect();
+            assert_eq!(got, want, "bad frame {bad_at}");
+        }
+    }
+    flacarray_flac::force_scalar(false);
 }
 
 /// An LPC subframe: `warmup.len()` = order, 15-bit coefficients, Rice parameter 0 with
 /// all residuals zero.
-fn lpc_subframe(n: u32, warmup: &[i32], coefs: &[i32], shift: i64) -> impl FnOnce(&mut Bits) {
+fn lpc_subframe(
+    n: u32,
+    warmup: &[i32],
+    coefs: &[i32],
+    shift: i64,
+) -> impl FnOnce(&mut Bits) + use<> {
     let (warmup, coefs) = (warmup.to_vec(), coefs.to_vec());
     move |b: &mut Bits| {
         let order = warmup.len() as u64;
@@ -504,7 +575,7 @@ fn lpc_subframe(n: u32, warmup: &[i32], coefs: &[i32], shift: i64) -> impl FnOnc
 }
 
 /// A FIXED subframe of the given warm-up (order = its length), residuals all zero.
-fn fixed_subframe(n: u32, warmup: &[i32]) -> impl FnOnce(&mut Bits) {
+fn fixed_subframe(n: u32, warmup: &[i32]) -> impl FnOnce(&mut Bits) + use<> {
     let warmup = warmup.to_vec();
     move |b: &mut Bits| {
         let order = warmup.len() as u64;

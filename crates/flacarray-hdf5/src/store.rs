@@ -1,17 +1,19 @@
 //! [`Hdf5Store`]: this crate as a backend of `flacarray-core`'s storage traits.
 
 use std::cell::OnceCell;
+use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use flacarray_core::integrity::{Checksums, StoredChecksums};
+use flacarray_core::layout::ARR_COMPRESSED;
 use flacarray_core::{
     DType, FlacArray, FlacArrayReader, FlacArrayWriter, StoredExtension, StoredMeta, StreamScaling,
     StreamTable,
 };
 
-use crate::error::{Error, Result};
-use crate::read::{Opened, Table, core_meta, open, open_group, read_range, read_table};
+use crate::error::{Error, H5At, Result};
+use crate::read::{Opened, Table, core_meta, open, open_group, read_table};
 use crate::stored::{Dtype, Gains, Offsets, StoredArray};
 use crate::write::{WriteOptions, write_group_with};
 use flacarray_core::Place;
@@ -56,6 +58,12 @@ impl std::fmt::Debug for Hdf5Store {
             .field("replace", &self.replace)
             .finish_non_exhaustive()
     }
+}
+
+/// hdf5-metno's byte reader reports HDF5 failures as `std::io::Error`; they go back
+/// into an [`hdf5::Error`] with their message.
+fn io_error(e: std::io::Error) -> hdf5::Error {
+    hdf5::Error::Internal(e.to_string())
 }
 
 fn file_error(path: &Path, action: &'static str, source: hdf5::Error) -> Error {
@@ -180,9 +188,28 @@ impl FlacArrayReader for Hdf5Store {
                 )
                 .into());
         }
-        let mut buf = Vec::with_capacity(out.len());
-        read_range(&o.ctx, &o.compressed, (s, e), &mut buf)?;
-        out.copy_from_slice(&buf);
+        if out.is_empty() {
+            return Ok(());
+        }
+        // hdf5-metno's byte reader hands the caller's slice to H5Dread: no buffer of
+        // its own and no copy.
+        let label = format!("dataset {ARR_COMPRESSED}");
+        let mut reader = o
+            .compressed
+            .as_byte_reader()
+            .map_err(o.ctx.h5(&label, "opening a byte reader"))?;
+        reader
+            .seek(SeekFrom::Start(start))
+            .map_err(|e| o.ctx.h5(&label, "reading a byte range")(io_error(e)))?;
+        let n = reader
+            .read(out)
+            .map_err(|e| o.ctx.h5(&label, "reading a byte range")(io_error(e)))?;
+        if n != out.len() {
+            return Err(o
+                .ctx
+                .corrupt(label, format!("bytes {s}..{e}: read {n} bytes"))
+                .into());
+        }
         Ok(())
     }
 }

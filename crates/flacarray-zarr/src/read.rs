@@ -639,21 +639,35 @@ impl Loaded {
         if start == end {
             return Ok(());
         }
-        let subset = ArraySubset::new_with_start_shape(vec![start], vec![end - start])
-            .map_err(ctx.zarr(&label, "selecting a byte range"))?;
-        let bytes: Vec<u8> = self
-            .compressed
-            .retrieve_array_subset::<Vec<u8>>(&subset)
-            .map_err(ctx.zarr(&label, "reading a byte range"))?;
-        if bytes.len() != out.len() {
-            return Err(ctx
-                .corrupt(
-                    label,
-                    format!("bytes {start}..{end}: read {} bytes", bytes.len()),
-                )
-                .into());
+        // One chunk at a time, so the only buffer besides `out` is one decoded chunk
+        // piece (zarrs' decode-into-a-slice API needs `unsafe`, which this crate
+        // forbids).
+        let mut pos = start;
+        while pos < end {
+            let piece = self.chunk_piece(pos, end)?;
+            let subset = ArraySubset::new_with_start_shape(vec![pos], vec![piece - pos])
+                .map_err(ctx.zarr(&label, "selecting a byte range"))?;
+            let bytes: Vec<u8> = self
+                .compressed
+                .retrieve_array_subset::<Vec<u8>>(&subset)
+                .map_err(ctx.zarr(&label, "reading a byte range"))?;
+            // `start <= pos < piece <= end` and `end - start == out.len()`.
+            let lo = usize::try_from(pos - start).unwrap_or(usize::MAX);
+            let dst = lo
+                .checked_add(bytes.len())
+                .and_then(|hi| out.get_mut(lo..hi))
+                .filter(|d| d.len() as u64 == piece - pos);
+            let Some(dst) = dst else {
+                return Err(ctx
+                    .corrupt(
+                        label,
+                        format!("bytes {pos}..{piece}: read {} bytes", bytes.len()),
+                    )
+                    .into());
+            };
+            dst.copy_from_slice(&bytes);
+            pos = piece;
         }
-        out.copy_from_slice(&bytes);
         let first = self.sorted_starts.partition_point(|&s| s < start);
         for &s in self.sorted_starts[first..].iter().take_while(|&&s| s < end) {
             // `s - start < out.len()` since `start <= s < end`.
@@ -673,6 +687,30 @@ impl Loaded {
             }
         }
         Ok(())
+    }
+
+    /// The end of the piece of `pos..end` inside the chunk holding byte `pos` (always
+    /// past `pos`, so a read loop advances).
+    fn chunk_piece(&self, pos: u64, end: u64) -> Result<u64> {
+        let label = format!("array {ARR_COMPRESSED}");
+        let chunk = match self.compressed.chunk_grid().chunk_indices(&[pos]) {
+            Ok(Some(idx)) => self.compressed.chunk_subset(&idx).ok(),
+            _ => None,
+        };
+        let chunk_end = chunk.and_then(|c| {
+            let (s, n) = (c.start().first()?, c.shape().first()?);
+            s.checked_add(*n)
+        });
+        match chunk_end {
+            Some(e) if e > pos => Ok(e.min(end)),
+            _ => Err(self
+                .ctx
+                .corrupt(
+                    label,
+                    format!("byte {pos} lies in no chunk of the chunk grid"),
+                )
+                .into()),
+        }
     }
 
     /// `" (chunk c/3 is missing ...)"` when the chunk holding byte `at` is absent.
