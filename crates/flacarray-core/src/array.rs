@@ -965,11 +965,7 @@ pub(crate) fn check_extension(
                 format_version
             )));
         }
-        nf.check(
-            n_streams,
-            stream_size,
-            dtype == DType::Float64,
-        )?;
+        nf.check(n_streams, stream_size, dtype == DType::Float64)?;
     }
     Ok(())
 }

@@ -192,11 +192,7 @@ impl Concat {
         let mut leading_shape = vec![self.rows];
         leading_shape.extend_from_slice(&head.trailing);
         let nonfinite = self.nf_any.then(|| {
-            NonFinite::from_counts(
-                &self.nf_counts,
-                self.nf_runs,
-                head.dtype == DType::Float64,
-            )
+            NonFinite::from_counts(&self.nf_counts, self.nf_runs, head.dtype == DType::Float64)
         });
         FlacArray::from_parts(FlacArrayParts {
             one_d: false,

@@ -600,3 +600,143 @@ fn stored_extensions_round_trip_through_a_store() {
     assert_eq!(back.shape(), vec![3, 0]);
     assert_eq!(back.to_array_typed::<f32>().unwrap().shape(), &[3, 0]);
 }
+
+/// Rows of a noisy signal (so streams are long enough for range reads to fetch only
+/// some frames) with NaN/inf runs at known places.
+fn noisy_with_nonfinite(rows: usize, n: usize) -> ndarray::Array2<f64> {
+    let mut r = Rng(11);
+    let mut a = ndarray::Array2::from_shape_fn((rows, n), |(i, j)| {
+        let noise = (r.next() >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+        i as f64 + 0.2 * (j as f64 * 1e-3).sin() + 0.4 * noise
+    });
+    let nan_payload = f64::from_bits(0x7ff8_0000_0000_0123);
+    a.row_mut(0)
+        .slice_axis_mut(Axis(0), Slice::from(100_000..100_500))
+        .fill(nan_payload);
+    a[[0, 101_000]] = f64::INFINITY;
+    a[[0, 101_001]] = f64::NEG_INFINITY;
+    a.row_mut(rows - 1)
+        .slice_axis_mut(Axis(0), Slice::from(300_000..300_010))
+        .fill(f64::NAN);
+    a
+}
+
+fn bits64(x: impl IntoIterator<Item = f64>) -> Vec<u64> {
+    x.into_iter().map(f64::to_bits).collect()
+}
+
+#[test]
+fn range_reads_restore_kept_nonfinite_samples() {
+    use flacarray_core::{MemoryStore, read_array, write_array};
+    let (rows, n) = (2, 400_000);
+    let a = noisy_with_nonfinite(rows, n);
+    let opts = CompressOptions {
+        quanta: Some(QuantaOption::Scalar(1e-4)),
+        keep_nonfinite: true,
+        ..Default::default()
+    };
+    let mut store = MemoryStore::new();
+    write_array(&mut store, &a, &opts).unwrap();
+    let stored = store.stored_bytes();
+    let full = read_array(&store, &ReadOptions::default()).unwrap().array;
+    let DecodedArray::Float64(full) = full else {
+        panic!("float64 expected");
+    };
+    // The full decode keeps every non-finite sample with its bits.
+    for (x, y) in a.iter().zip(full.iter()) {
+        if !x.is_finite() {
+            assert_eq!(x.to_bits(), y.to_bits());
+        }
+    }
+    // 1% ranges across the runs (and one without any), with and without a keep mask.
+    let one = n / 100;
+    let keep_last = [false, true];
+    for (start, keep) in [
+        (99_000, None),
+        (100_400, None),
+        (200_000, None),
+        (298_000, Some(&keep_last[..])),
+    ] {
+        store.reset_counters();
+        let sel = read_array(
+            &store,
+            &ReadOptions {
+                keep,
+                stream_slice: SampleSlice::new(Some(start as i64), Some((start + one) as i64)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let read = store.bytes_read();
+        // Only the frames of the range were read, not whole streams.
+        assert!(read * 10 < stored, "{start}: read {read} of {stored}");
+        let DecodedArray::Float64(got) = sel.array else {
+            panic!("float64 expected");
+        };
+        let rows_read: Vec<usize> = match keep {
+            None => (0..rows).collect(),
+            Some(_) => vec![rows - 1],
+        };
+        let want: Vec<u64> = rows_read
+            .iter()
+            .flat_map(|&r| {
+                let row = full.index_axis(Axis(0), r);
+                bits64(
+                    row.slice_axis(Axis(0), Slice::from(start..start + one))
+                        .iter()
+                        .copied(),
+                )
+            })
+            .collect();
+        assert_eq!(bits64(got.iter().copied()), want, "range from {start}");
+    }
+}
+
+#[test]
+fn concatenation_carries_kept_nonfinite_samples_and_the_logical_type() {
+    let (rows, n) = (2, 400_000);
+    let a = noisy_with_nonfinite(rows, n);
+    let opts = CompressOptions {
+        quanta: Some(QuantaOption::Scalar(1e-4)),
+        keep_nonfinite: true,
+        ..Default::default()
+    };
+    let whole = FlacArray::from_array(&a, &opts).unwrap();
+    // Row 1 has NaN too; a part without any is format 1 and mixes with format 2.
+    let mut b = a.clone();
+    b.row_mut(1)
+        .mapv_inplace(|v| if v.is_finite() { v } else { 1.0 });
+    let parts: Vec<FlacArray> = [a.row(0), b.row(1)]
+        .iter()
+        .map(|r| FlacArray::from_array(&r.insert_axis(Axis(0)), &opts).unwrap())
+        .collect();
+    assert_eq!(parts[0].format_version(), 2);
+    assert_eq!(parts[1].format_version(), 1);
+    let c = FlacArray::concat(&parts).unwrap();
+    assert_eq!(c.format_version(), 2);
+    let DecodedArray::Float64(got) = c.to_array().unwrap() else {
+        panic!("float64 expected");
+    };
+    let DecodedArray::Float64(want) = whole.to_array().unwrap() else {
+        panic!("float64 expected");
+    };
+    assert_eq!(
+        bits64(got.index_axis(Axis(0), 0).iter().copied()),
+        bits64(want.index_axis(Axis(0), 0).iter().copied())
+    );
+    assert!(got.index_axis(Axis(0), 1).iter().all(|v| v.is_finite()));
+    // The same rows, both with their runs, concatenate to the array compressed whole.
+    let same: Vec<FlacArray> = [0..1, 1..2]
+        .into_iter()
+        .map(|r| FlacArray::from_array(&a.slice_axis(Axis(0), Slice::from(r)), &opts).unwrap())
+        .collect();
+    assert_eq!(FlacArray::concat(&same).unwrap(), whole);
+    // Another logical type is refused, naming it.
+    let u = FlacArray::from_array(&ndarray::arr2(&[[1u16, 2, 3]]), &CompressOptions::default())
+        .unwrap();
+    let i = FlacArray::from_array(&ndarray::arr2(&[[1i32, 2, 3]]), &CompressOptions::default())
+        .unwrap();
+    let e = FlacArray::concat(&[i, u]).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
+    assert!(e.to_string().contains("logical dtype is uint16"), "{e}");
+}
