@@ -1219,6 +1219,7 @@ fn flac_err(src: &Source<'_>, g: usize, e: flacarray_flac::Error) -> Error {
 /// then `finish` on every row the kernel decoded, whichever path it took (kept
 /// non-finite values are written back there).
 /// The first error in stream order is returned, so errors do not depend on scheduling.
+#[allow(clippy::too_many_arguments)]
 fn run<T: Send>(
     src: &Source<'_>,
     pieces: Option<&[Option<u64>]>,
