@@ -478,6 +478,25 @@ impl Store {
         Ok((m.leading_shape, m.stream_size, m.dtype))
     }
 
+    /// The element type recorded beside the stored one (the group attribute
+    /// `flacarray_dtype`, e.g. `"uint64"` for data stored as `int64`), if any.
+    ///
+    /// # Errors
+    /// As [`Store::read`].
+    pub fn recorded_dtype(&self) -> Result<Option<String>> {
+        let ext = match self.open()? {
+            Opened::Hdf5(h) => {
+                let m = h.metadata().map_err(|e| self.hdf5_err(e))?;
+                h.extension(&m).map_err(|e| self.hdf5_err(e))?
+            }
+            Opened::Zarr(z) => {
+                let m = z.metadata().map_err(|e| self.zarr_err(e))?;
+                z.extension(&m).map_err(|e| self.zarr_err(e))?
+            }
+        };
+        Ok(ext.dtype)
+    }
+
     /// Writes `fa` (format 1) into this store's group. A file or store that does not
     /// exist is created ([`Store::write_at`] at its own path); in an existing one the
     /// new array is written under a temporary name and swapped into the group when

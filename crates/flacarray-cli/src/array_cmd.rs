@@ -286,6 +286,18 @@ pub fn decompress_selection(
 ) -> Result<DecodedArray> {
     let store = Store::for_path(&args.store.input, &args.store.group);
     let threads = args.common.threads();
+    // uint64 is stored as the int64 with the same bits: written to an int64 .npy, values
+    // of 2^63 and above would come out negative. The library reads it (`to_values`);
+    // this command does not write uint64 .npy files yet, so it refuses.
+    if let Some(t) = store.recorded_dtype()?
+        && t == "uint64"
+    {
+        bail!(
+            "{}: holds uint64 data, which `flacarray decompress` cannot write yet \
+             (read it with the library: FlacArray::to_values)",
+            store.describe()
+        );
+    }
     if let Some(expr) = &args.select {
         let key = parse_index(expr).map_err(|e| anyhow!("--select {expr:?}: {e}"))?;
         let fa = store.read(None, args.no_flatten)?;

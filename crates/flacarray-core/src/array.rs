@@ -3,8 +3,10 @@
 use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
 
 use crate::codec::{self, CompressOptions, Progress, Source, with_threads};
-use crate::dtype::{DType, DecodedArray, Element, StreamScaling};
+use crate::dtype::{DType, DecodedArray, Element, InputRef, StreamScaling};
 use crate::error::{Error, Result, fmt_index};
+use crate::logical::{LogicalArray, LogicalDType, Value};
+use crate::nonfinite::NonFinite;
 use crate::select::{Index, SampleSlice, index_tuples, kept_streams, parse_index, resolve_key};
 
 /// A compressed array: the concatenated FLAC streams of every 1-d slice along the last
@@ -41,6 +43,8 @@ pub struct FlacArray {
     nbytes: Vec<u64>,
     scaling: StreamScaling,
     format_version: u32,
+    logical: LogicalDType,
+    nonfinite: Option<NonFinite>,
 }
 
 /// The raw parts of a [`FlacArray`], for backends and the low-level functions.
@@ -65,7 +69,9 @@ pub struct FlacArrayParts {
     /// Offsets and gains (floats; format-0 `int64` offsets).
     pub scaling: StreamScaling,
     /// On-disk format version the streams follow: 1 (written by this crate and
-    /// flacarray ≥ 0.3) or 0 (flacarray ≤ 0.2: every stream 1-channel `i32`).
+    /// flacarray ≥ 0.3), 0 (flacarray ≤ 0.2: every stream 1-channel `i32`) or 2
+    /// (format 1's streams plus what flacarray 0.4.1 cannot read: see
+    /// [`FlacArray::with_extension`]).
     pub format_version: u32,
 }
 
@@ -114,19 +120,27 @@ struct Plan {
 }
 
 impl FlacArray {
-    /// Compresses an array of any dimension ≥ 1 of `i32`, `i64`, `f32` or `f64`.
+    /// Compresses an array of any dimension ≥ 1 of `i32`, `i64`, `f32`, `f64`, or a
+    /// type they carry (`bool`, `i8`, `i16`, `u8`, `u16`, `u32`, `u64`, `f16`: see
+    /// [`LogicalDType`]).
     ///
     /// Float data needs exactly one of `opts.quanta` or `opts.precision`; integer data
     /// neither. A non-contiguous or non-standard-layout input (a transposed or sliced
     /// view) is copied to C order first rather than rejected (0.4.1 raises there).
+    /// An array with an axis of length 0 compresses to no bytes and keeps its shape.
+    ///
+    /// The result is in format 1 (what flacarray 0.4.1 reads) unless it holds
+    /// something 0.4.1 would read wrongly: kept NaN/inf, a `uint64` value ≥ 2^63, or
+    /// an empty axis; then it is format 2 ([`FlacArray::format_version`]).
     ///
     /// # Errors
-    /// * [`Error::InvalidArgument`]: a 0-d or zero-size array, a bad level, both or
-    ///   neither of quanta/precision for floats, a per-stream option of the wrong length;
-    /// * [`Error::Quantize`]: a stream cannot be quantized (the message names it, e.g. `stream (1, 2)`).
+    /// * [`Error::InvalidArgument`]: a 0-d array, a bad level, both or neither of
+    ///   quanta/precision for floats, a per-stream option of the wrong length;
+    /// * [`Error::Quantize`]: a stream cannot be quantized (the message names it, e.g.
+    ///   `stream (1, 2)`), for example a NaN without `opts.keep_nonfinite`.
     pub fn from_array<T, S, D>(arr: &ArrayBase<S, D>, opts: &CompressOptions) -> Result<Self>
     where
-        T: Element,
+        T: Value,
         S: Data<Elem = T>,
         D: Dimension,
     {
@@ -160,7 +174,7 @@ impl FlacArray {
         progress: Progress<'_>,
     ) -> Result<Self>
     where
-        T: Element,
+        T: Value,
         S: Data<Elem = T>,
         D: Dimension,
     {
@@ -192,7 +206,7 @@ impl FlacArray {
         progress: Option<Progress<'_>>,
     ) -> Result<Self>
     where
-        T: Element,
+        T: Value,
         S: Data<Elem = T>,
         D: Dimension,
     {
@@ -202,31 +216,81 @@ impl FlacArray {
                 "cannot compress a 0-dimensional array".into(),
             ));
         };
-        if arr.is_empty() {
-            return Err(Error::InvalidArgument(format!(
-                "cannot compress a zero-sized array (shape {})",
-                fmt_index(shape)
-            )));
-        }
         let one_d = lead.is_empty();
         let leading_shape = if one_d { vec![1] } else { lead.to_vec() };
+        let dtype = T::LOGICAL.stored();
+        if arr.is_empty() {
+            return Ok(Self::empty(leading_shape, stream_size, one_d, T::LOGICAL));
+        }
         let std = arr.as_standard_layout();
         let data = std.as_slice().ok_or_else(|| {
             Error::InvalidArgument("array could not be laid out in C order".into())
         })?;
-        let enc =
-            codec::compress_progress(T::input(data), stream_size, &leading_shape, opts, progress)?;
+        let converted: Vec<T::Stored>;
+        let input = match T::direct(data) {
+            Some(i) => i,
+            None => {
+                converted = data.iter().map(|v| v.to_stored()).collect();
+                <T::Stored as Element>::input(&converted)
+            }
+        };
+        // uint64 values ≥ 2^63 are stored as negative int64: 0.4.1 would read them so.
+        let beyond_v1 = T::LOGICAL == LogicalDType::Uint64
+            && matches!(input, InputRef::I64(x) if x.iter().any(|&v| v < 0));
+        let enc = codec::compress_progress(input, stream_size, &leading_shape, opts, progress)?;
+        let format_version = if beyond_v1 || enc.nonfinite.is_some() {
+            2
+        } else {
+            1
+        };
         Ok(Self {
             leading_shape,
             stream_size,
             one_d,
-            dtype: T::DTYPE,
+            dtype,
             compressed: enc.bytes,
             starts: enc.starts,
             nbytes: enc.nbytes,
             scaling: enc.scaling,
-            format_version: 1,
+            format_version,
+            logical: T::LOGICAL,
+            nonfinite: enc.nonfinite,
         })
+    }
+
+    /// An array with an axis of length 0: no bytes, every stream empty (format 2).
+    fn empty(
+        leading_shape: Vec<usize>,
+        stream_size: usize,
+        one_d: bool,
+        logical: LogicalDType,
+    ) -> Self {
+        let n: usize = leading_shape.iter().product();
+        let dtype = logical.stored();
+        let scaling = match dtype {
+            DType::Int32 | DType::Int64 => StreamScaling::None,
+            DType::Float32 => StreamScaling::F32 {
+                offsets: vec![0.0; n],
+                gains: vec![1.0; n],
+            },
+            DType::Float64 => StreamScaling::F64 {
+                offsets: vec![0.0; n],
+                gains: vec![1.0; n],
+            },
+        };
+        Self {
+            leading_shape,
+            stream_size,
+            one_d,
+            dtype,
+            compressed: Vec::new(),
+            starts: vec![0; n],
+            nbytes: vec![0; n],
+            scaling,
+            format_version: 2,
+            logical,
+            nonfinite: None,
+        }
     }
 
     /// Builds an array from its parts, checking that they are consistent (stream
@@ -240,12 +304,17 @@ impl FlacArray {
                 "the leading shape needs at least one axis".into(),
             ));
         }
-        if p.stream_size == 0 {
+        if p.stream_size == 0 && p.format_version < 2 {
             return Err(Error::InvalidArgument(
-                "stream size must be positive".into(),
+                "stream size must be positive (format 2 only stores empty streams)".into(),
             ));
         }
-        if p.format_version > 1 {
+        if p.stream_size == 0 && p.nbytes.iter().any(|&b| b != 0) {
+            return Err(Error::Corrupt(
+                "streams of 0 samples must hold no bytes".into(),
+            ));
+        }
+        if p.format_version > 2 {
             return Err(Error::Unsupported(format!(
                 "flacarray format version {}",
                 p.format_version
@@ -261,9 +330,37 @@ impl FlacArray {
             nbytes: p.nbytes,
             scaling: p.scaling,
             format_version: p.format_version,
+            logical: p.dtype.into(),
+            nonfinite: None,
         };
         fa.source().check()?;
         Ok(fa)
+    }
+
+    /// Adds what a format-2 (or format-1 with a recorded type) group stores beyond
+    /// 0.4.1's layout: the logical element type and the kept non-finite samples.
+    ///
+    /// # Errors
+    /// [`Error::Corrupt`]: `logical` is not carried by the stored type, a non-finite
+    /// table for integer data, for another number of streams or with runs outside
+    /// the streams, or a non-finite table in a format-1 group (0.4.1 would read the
+    /// filled values).
+    pub fn with_extension(
+        mut self,
+        logical: LogicalDType,
+        nonfinite: Option<NonFinite>,
+    ) -> Result<Self> {
+        check_extension(
+            self.dtype,
+            self.format_version,
+            self.n_streams(),
+            self.stream_size,
+            logical,
+            nonfinite.as_ref(),
+        )?;
+        self.logical = logical;
+        self.nonfinite = nonfinite;
+        Ok(self)
     }
 
     /// Gives the parts back.
@@ -292,6 +389,7 @@ impl FlacArray {
             dtype: self.dtype,
             scaling: &self.scaling,
             version: self.format_version,
+            nonfinite: self.nonfinite.as_ref(),
         }
     }
 
@@ -373,13 +471,73 @@ impl FlacArray {
         &self.scaling
     }
 
-    /// Format version of the streams (1, or 0 for legacy data read from storage).
+    /// Format version: 1 (what flacarray 0.4.1 reads), 2 (it holds kept NaN/inf, a
+    /// `uint64` value ≥ 2^63 or an empty axis, or was read from a format-2 group), or 0
+    /// for legacy data read from storage. Writers store this version (0 as 1).
     #[must_use]
     pub fn format_version(&self) -> u32 {
         self.format_version
     }
 
-    /// Decompresses everything, in [`FlacArray::shape`].
+    /// The caller's element type (the stored [`FlacArray::dtype`] or a type it
+    /// carries).
+    #[must_use]
+    pub fn logical_dtype(&self) -> LogicalDType {
+        self.logical
+    }
+
+    /// The kept NaN/inf samples, when any stream has some.
+    #[must_use]
+    pub fn nonfinite(&self) -> Option<&NonFinite> {
+        self.nonfinite.as_ref()
+    }
+
+    /// Whether an axis has length 0.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.stream_size == 0 || self.n_streams() == 0
+    }
+
+    /// Decompresses everything in the logical element type
+    /// ([`FlacArray::logical_dtype`]).
+    ///
+    /// ```
+    /// use flacarray_core::{CompressOptions, FlacArray};
+    /// let a = ndarray::arr2(&[[0_u16, 65535, 7], [1, 2, 3]]);
+    /// let fa = FlacArray::from_array(&a, &CompressOptions::default())?;
+    /// assert_eq!(fa.dtype().name(), "int32");
+    /// assert_eq!(fa.to_values_typed::<u16>()?, a.into_dyn());
+    /// # Ok::<(), flacarray_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`FlacArray::to_array`]; [`Error::Corrupt`] when a stored value does not
+    /// fit the logical type.
+    pub fn to_values(&self) -> Result<LogicalArray> {
+        LogicalArray::from_decoded(self.to_array()?, self.logical)
+    }
+
+    /// [`FlacArray::to_values`] as `ArrayD<T>`.
+    ///
+    /// # Errors
+    /// As [`FlacArray::to_values`]; [`Error::InvalidArgument`] when `T` is not the
+    /// logical type.
+    pub fn to_values_typed<T: Value>(&self) -> Result<ArrayD<T>> {
+        self.to_values()?.into_array()
+    }
+
+    /// [`FlacArray::select`] in the logical element type.
+    ///
+    /// # Errors
+    /// As [`FlacArray::select`] and [`LogicalArray::from_decoded`].
+    pub fn select_values(&self, key: &str) -> Result<LogicalArray> {
+        LogicalArray::from_decoded(self.select(key)?, self.logical)
+    }
+
+    /// Decompresses everything, in [`FlacArray::shape`], as the stored type
+    /// ([`FlacArray::dtype`]: a `uint16` array gives its values as `int32`, a `uint64`
+    /// array the `int64` with the same bits; [`FlacArray::to_values`] gives the
+    /// logical type).
     ///
     /// An array built in memory from a `(1, N)` array keeps `(1, N)` (0.4.1's
     /// `to_array`); one built from `(N,)` data, or read from storage with a single
@@ -769,8 +927,47 @@ impl FlacArray {
             nbytes,
             scaling: self.scaling.select(&streams),
             format_version: self.format_version,
-        })
+        })?
+        .with_extension(
+            self.logical,
+            self.nonfinite.as_ref().map(|nf| nf.select(&streams)),
+        )
     }
+}
+
+/// Checks what [`FlacArray::with_extension`] adds against the stored type, the format
+/// version and the streams (shared with the range reads of `crate::store`, which
+/// decode without building a [`FlacArray`]).
+pub(crate) fn check_extension(
+    dtype: DType,
+    format_version: u32,
+    n_streams: usize,
+    stream_size: usize,
+    logical: LogicalDType,
+    nonfinite: Option<&NonFinite>,
+) -> Result<()> {
+    if logical.stored() != dtype {
+        return Err(Error::Corrupt(format!(
+            "recorded type {logical} is not stored as {}",
+            dtype
+        )));
+    }
+    if let Some(nf) = nonfinite {
+        if !dtype.is_float() {
+            return Err(Error::Corrupt(format!(
+                "non-finite samples recorded for {} data",
+                dtype
+            )));
+        }
+        if format_version < 2 {
+            return Err(Error::Corrupt(format!(
+                "non-finite samples recorded in a format {} group",
+                format_version
+            )));
+        }
+        nf.check(n_streams, stream_size, dtype == DType::Float64)?;
+    }
+    Ok(())
 }
 
 impl std::fmt::Display for FlacArray {
@@ -779,7 +976,7 @@ impl std::fmt::Display for FlacArray {
         write!(
             f,
             "<FlacArray {} shape={} bytes={}>",
-            self.dtype,
+            self.logical,
             fmt_index(&self.shape()),
             self.compressed.len()
         )

@@ -5,13 +5,17 @@
 use crate::array::{FlacArray, FlacArrayParts, fmt_shape};
 use crate::dtype::{DType, StreamScaling};
 use crate::error::{Error, Result};
+use crate::logical::LogicalDType;
+use crate::nonfinite::{NonFinite, Run};
 
 /// Builds one array from parts that follow each other along axis 0 (row blocks
 /// compressed separately, the slabs of MPI ranks).
 ///
-/// Every part must have the dtype, stream size, format version and trailing leading
-/// dimensions (all but axis 0) of the first; the result's axis 0 is the sum of the
-/// parts'. A part built from 1-d data counts as one row. Because each stream is
+/// Every part must have the logical and stored dtype, stream size and trailing
+/// leading dimensions (all but axis 0) of the first, and its format version (formats 1
+/// and 2 mix: their streams are the same, and the result is format 2 when a part with
+/// streams is); the result's axis 0 is the sum of the parts'. Kept non-finite samples
+/// ([`FlacArray::nonfinite`]) are carried with their streams. A part built from 1-d data counts as one row. Because each stream is
 /// compressed on its own, concatenating the compressed row blocks of an array gives
 /// exactly the array compressed whole (with per-stream options split to match).
 ///
@@ -36,12 +40,20 @@ pub struct Concat {
     nbytes: Vec<u64>,
     scaling: Option<StreamScaling>,
     capacity: (usize, usize),
+    /// Format version of the result so far (the largest of the parts with streams).
+    version: Option<u32>,
+    /// Runs of kept non-finite samples per stream so far, and the runs.
+    nf_counts: Vec<usize>,
+    nf_runs: Vec<Run>,
+    /// Whether some part had kept non-finite samples.
+    nf_any: bool,
 }
 
 /// What every part must share with the first.
 #[derive(Debug, Clone, PartialEq)]
 struct Head {
     dtype: DType,
+    logical: LogicalDType,
     stream_size: usize,
     format_version: u32,
     trailing: Vec<usize>,
@@ -71,11 +83,13 @@ impl Concat {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] naming what differs from the first part (dtype,
-    /// stream size, format version, trailing dimensions); nothing is appended then.
+    /// logical dtype, stream size, format version 0 against 1 or 2, trailing
+    /// dimensions); nothing is appended then.
     pub fn push(&mut self, part: &FlacArray) -> Result<()> {
         let lead = part.leading_shape();
         let head = Head {
             dtype: part.dtype(),
+            logical: part.logical_dtype(),
             stream_size: part.stream_size(),
             format_version: part.format_version(),
             trailing: lead[1..].to_vec(),
@@ -90,6 +104,13 @@ impl Concat {
             if first.dtype != head.dtype {
                 return differ("dtype", first.dtype.to_string(), head.dtype.to_string());
             }
+            if first.logical != head.logical {
+                return differ(
+                    "logical dtype",
+                    first.logical.to_string(),
+                    head.logical.to_string(),
+                );
+            }
             if first.stream_size != head.stream_size {
                 return differ(
                     "stream size",
@@ -97,7 +118,8 @@ impl Concat {
                     head.stream_size.to_string(),
                 );
             }
-            if first.format_version != head.format_version {
+            // Formats 1 and 2 share their streams; format 0's differ.
+            if (first.format_version == 0) != (head.format_version == 0) {
                 return differ(
                     "format version",
                     first.format_version.to_string(),
@@ -125,6 +147,24 @@ impl Concat {
             .extend(part.stream_starts().iter().map(|&s| s + base));
         self.nbytes.extend_from_slice(part.stream_nbytes());
         self.compressed.extend_from_slice(part.compressed());
+        match part.nonfinite() {
+            Some(nf) => {
+                self.nf_any = true;
+                for g in 0..part.n_streams() {
+                    let r = nf.stream_runs(g);
+                    self.nf_counts.push(r.len());
+                    self.nf_runs.extend_from_slice(r);
+                }
+            }
+            None => self
+                .nf_counts
+                .resize(self.nf_counts.len() + part.n_streams(), 0),
+        }
+        // A part without streams stores nothing that needs its format.
+        if part.n_streams() > 0 {
+            let v = part.format_version();
+            self.version = Some(self.version.map_or(v, |w| w.max(v)));
+        }
         self.rows += lead[0];
         self.first.get_or_insert(head);
         Ok(())
@@ -144,6 +184,9 @@ impl Concat {
         };
         let mut leading_shape = vec![self.rows];
         leading_shape.extend_from_slice(&head.trailing);
+        let nonfinite = self.nf_any.then(|| {
+            NonFinite::from_counts(&self.nf_counts, self.nf_runs, head.dtype == DType::Float64)
+        });
         FlacArray::from_parts(FlacArrayParts {
             one_d: false,
             leading_shape,
@@ -153,8 +196,9 @@ impl Concat {
             starts: self.starts,
             nbytes: self.nbytes,
             scaling: self.scaling.unwrap_or(StreamScaling::None),
-            format_version: head.format_version,
-        })
+            format_version: self.version.unwrap_or(head.format_version),
+        })?
+        .with_extension(head.logical, nonfinite)
     }
 }
 

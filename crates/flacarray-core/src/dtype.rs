@@ -334,10 +334,19 @@ pub enum OutputMut<'a> {
 
 /// An element type flacarray stores: `i32`, `i64`, `f32` or `f64` (sealed).
 ///
-/// Every array constructor and typed decoder of this crate is generic over it, so an
-/// unsupported element type (`u16`, `bool`, ...) is a compile-time error.
+/// The typed decoders of the stored values are generic over it; the constructors take
+/// any [`crate::Value`] (these four and the types they carry, such as `u16` or `bool`),
+/// so an unsupported element type (`i128`, `char`, ...) is a compile-time error.
 pub trait Element:
-    sealed::Sealed + Copy + Default + Send + Sync + std::fmt::Debug + PartialEq + 'static
+    crate::logical::Value
+    + sealed::Sealed
+    + Copy
+    + Default
+    + Send
+    + Sync
+    + std::fmt::Debug
+    + PartialEq
+    + 'static
 {
     /// The runtime tag of the type.
     const DTYPE: DType;

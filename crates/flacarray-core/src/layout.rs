@@ -32,21 +32,34 @@ pub const ARR_OFFSETS: &str = "stream_offsets";
 pub const ARR_GAINS: &str = "stream_gains";
 /// Array: all streams' FLAC bytes, concatenated (uint8, 1-d).
 pub const ARR_COMPRESSED: &str = "compressed";
+/// Group attribute written by flacarray-rs only, in format 1 or 2, for an array whose
+/// element type is carried by the stored one ([`crate::LogicalDType`]): numpy's name
+/// of that type (`"uint16"`, `"bool"`, `"float16"`, ...).
+pub const ATTR_DTYPE: &str = "flacarray_dtype";
+/// Array (format 2, float data with kept NaN/inf only): per-stream flag, uint8,
+/// leading shape: 0 no non-finite sample, 1 some, 2 all ([`crate::NonFiniteFlag`]).
+pub const ARR_NONFINITE_FLAGS: &str = "stream_nonfinite";
+/// Array (format 2, with [`ARR_NONFINITE_FLAGS`]): the runs of non-finite samples of
+/// every flagged stream (uint8, 1-d; encoding in [`crate::NonFinite`]).
+pub const ARR_NONFINITE_RUNS: &str = "nonfinite_runs";
 
 /// Every array a flacarray group may hold.
-pub const ALL_ARRAYS: [&str; 5] = [
+pub const ALL_ARRAYS: [&str; 7] = [
     ARR_STARTS,
     ARR_NBYTES,
     ARR_OFFSETS,
     ARR_GAINS,
     ARR_COMPRESSED,
+    ARR_NONFINITE_FLAGS,
+    ARR_NONFINITE_RUNS,
 ];
 /// Every group attribute a flacarray group may hold.
-pub const ALL_GROUP_ATTRS: [&str; 4] = [
+pub const ALL_GROUP_ATTRS: [&str; 5] = [
     ATTR_FORMAT_VERSION,
     ATTR_SOFTWARE_VERSION,
     ATTR_FLAC_CHANNELS,
     ATTR_CHECKSUMS,
+    ATTR_DTYPE,
 ];
 
 /// The element type of a stored group from its format version, its FLAC channels per
@@ -67,10 +80,10 @@ pub fn infer_dtype(
     gains: Option<&str>,
 ) -> Result<DType, String> {
     Ok(match (version, channels, offsets, gains) {
-        (1 | 0, 1, None, None) => DType::Int32,
-        (1, 2, None, None) | (0, 1, Some("int64"), None) => DType::Int64,
-        (1 | 0, 1, Some("float32"), Some("float32")) => DType::Float32,
-        (1, 2, Some("float64"), Some("float64")) | (0, 1, Some("float64"), Some("float64")) => {
+        (0..=2, 1, None, None) => DType::Int32,
+        (1 | 2, 2, None, None) | (0, 1, Some("int64"), None) => DType::Int64,
+        (0..=2, 1, Some("float32"), Some("float32")) => DType::Float32,
+        (1 | 2, 2, Some("float64"), Some("float64")) | (0, 1, Some("float64"), Some("float64")) => {
             DType::Float64
         }
         _ => {
@@ -126,6 +139,8 @@ mod tests {
         assert!(f(Some("float32"), Some("float64")).is_err());
         // Format 0 has one channel only; versions above 1 are unknown.
         assert!(infer_dtype(0, 2, None, None).is_err());
-        assert!(infer_dtype(2, 1, None, None).is_err());
+        assert!(infer_dtype(3, 1, None, None).is_err());
+        // Format 2 is format 1's layout.
+        assert_eq!(infer_dtype(2, 2, None, None), Ok(DType::Int64));
     }
 }

@@ -1,6 +1,9 @@
 //! `FlacArray`: N-dimensional `i32`/`i64`/`f32`/`f64` arrays compressed as one FLAC
 //! stream per 1-d slice along the last axis, the way Python's flacarray 0.4.1 stores
 //! them, with selective decoding, rayon parallelism and backend-neutral storage traits.
+//! `bool`, `i8`, `i16`, `u8`, `u16`, `u32`, `u64` and `f16` are carried by those four
+//! ([`LogicalDType`]); NaN and ±inf can be kept ([`NonFinite`]); arrays may have an
+//! axis of length 0.
 //!
 //! * [`FlacArray`]: build from any [`ndarray`] array ([`FlacArray::from_array`]),
 //!   decode everything ([`FlacArray::to_array`]), a keep mask and sample slice
@@ -54,7 +57,9 @@ mod codec;
 mod concat;
 mod dtype;
 mod error;
+mod logical;
 mod lowlevel;
+mod nonfinite;
 mod ranged;
 mod select;
 mod store;
@@ -79,13 +84,17 @@ pub use dtype::{InputRef, OutputMut};
 pub use error::{Error, Result, StoreError, stream_name};
 /// The quantizer, whose [`quant::Error`] is the cause inside [`Error::Quantize`].
 pub use flacarray_quant as quant;
+/// The `float16` element type ([`half::f16`]), stored through the float32 path.
+pub use half::f16;
+pub use logical::{LogicalArray, LogicalDType, Value};
 pub use lowlevel::{
     Compressed, DecompressOptions, StreamsRef, array_compress, array_decompress,
     array_decompress_slice,
 };
+pub use nonfinite::{NonFinite, NonFiniteFlag, Run};
 pub use place::Place;
 pub use select::{Index, SampleSlice, parse_index};
 pub use store::{
-    FlacArrayReader, FlacArrayWriter, MemoryStore, StoredMeta, StreamTable, read_array,
-    read_flacarray, read_flacarray_rows, write_array,
+    FlacArrayReader, FlacArrayWriter, MemoryStore, StoredExtension, StoredMeta, StreamTable,
+    read_array, read_flacarray, read_flacarray_rows, write_array,
 };

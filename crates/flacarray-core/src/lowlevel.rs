@@ -189,6 +189,7 @@ pub fn array_decompress_slice(
         dtype,
         scaling: src.scaling,
         version,
+        nonfinite: None,
     };
     source.check()?;
     let n = last - first;

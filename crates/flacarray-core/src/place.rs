@@ -126,9 +126,10 @@ impl Place {
         match int {
             Some(0) => Ok(0),
             Some(1) => Ok(1),
+            Some(2) => Ok(2),
             _ => Err(self.unsupported(
                 format!("attribute {ATTR_FORMAT_VERSION}"),
-                format!("format version {shown} (this reader knows 0 and 1)"),
+                format!("format version {shown} (this reader knows 0, 1 and 2)"),
             )),
         }
     }
@@ -149,8 +150,8 @@ impl Place {
         match (version, found) {
             (0, None) => Ok(1),
             (_, None) => Err(self.corrupt(label, "missing (format 1 requires it)")),
-            (0 | 1, Some((_, Some(1)))) => Ok(1),
-            (1, Some((_, Some(2)))) => Ok(2),
+            (0..=2, Some((_, Some(1)))) => Ok(1),
+            (1 | 2, Some((_, Some(2)))) => Ok(2),
             (v, Some((shown, _))) => Err(self.corrupt(
                 label,
                 format!(

@@ -13,11 +13,14 @@ use std::ops::Range;
 
 use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
 
-use crate::array::{FlacArray, FlacArrayParts, ReadOptions, Selection};
+use crate::array::{FlacArray, FlacArrayParts, ReadOptions, Selection, check_extension};
 use crate::codec::{self, CompressOptions, Source, with_threads};
 use crate::dtype::{DType, DecodedArray, Element, StreamScaling};
 use crate::error::{Error, Result, stream_name};
 use crate::integrity::{self, ATTR_CHECKSUMS, Checksums, StoredChecksums};
+use crate::layout::{ARR_NONFINITE_FLAGS, ATTR_DTYPE};
+use crate::logical::LogicalDType;
+use crate::nonfinite::NonFinite;
 use crate::ranged;
 use crate::select::{index_tuples, kept_streams};
 use crate::validate;
@@ -112,6 +115,94 @@ pub trait FlacArrayReader {
     fn checksums(&self) -> Result<StoredChecksums, Self::Error> {
         Ok(StoredChecksums::default())
     }
+
+    /// What the group stores beyond flacarray 0.4.1's layout
+    /// ([`crate::layout::ATTR_DTYPE`], [`crate::layout::ARR_NONFINITE_FLAGS`] and
+    /// [`crate::layout::ARR_NONFINITE_RUNS`]); the default has none of it. A backend
+    /// that does not implement this must refuse format 2 in [`Self::metadata`].
+    ///
+    /// # Errors
+    /// Whatever the backend reports.
+    fn extension(&self, meta: &StoredMeta) -> Result<StoredExtension, Self::Error> {
+        let _ = meta;
+        Ok(StoredExtension::default())
+    }
+}
+
+/// The stored form of what a group holds beyond flacarray 0.4.1's layout, as a
+/// backend reads it (checked by the reader, see [`FlacArray::with_extension`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredExtension {
+    /// The group attribute [`crate::layout::ATTR_DTYPE`], when present.
+    pub dtype: Option<String>,
+    /// The arrays [`crate::layout::ARR_NONFINITE_FLAGS`] (one flag per stream of the
+    /// whole stored leading shape, C order) and [`crate::layout::ARR_NONFINITE_RUNS`],
+    /// when present.
+    pub nonfinite: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+impl StoredExtension {
+    /// What `arr` stores beyond flacarray 0.4.1's layout, for a writer: the recorded
+    /// type (only when it is not the stored type) and the non-finite flags and runs.
+    #[must_use]
+    pub fn of(arr: &FlacArray) -> Self {
+        let logical = arr.logical_dtype();
+        Self {
+            dtype: (!logical.is_stored()).then(|| logical.name().to_string()),
+            nonfinite: arr
+                .nonfinite()
+                .map(|nf| (nf.flags(arr.stream_size()), nf.encode())),
+        }
+    }
+
+    /// Applies it to `fa`, whose streams are the flat streams `streams` of the stored
+    /// leading shape in `meta`.
+    fn apply(self, fa: FlacArray, meta: &StoredMeta, streams: &[usize]) -> Result<FlacArray> {
+        match self.resolve(meta, streams)? {
+            None => Ok(fa),
+            Some((logical, nonfinite)) => fa.with_extension(logical, nonfinite),
+        }
+    }
+
+    /// The logical type and the non-finite samples of the flat streams `streams` of the
+    /// stored leading shape in `meta` (`None` when nothing is stored), parsed but not
+    /// yet checked against the streams.
+    fn resolve(
+        self,
+        meta: &StoredMeta,
+        streams: &[usize],
+    ) -> Result<Option<(LogicalDType, Option<NonFinite>)>> {
+        if self == Self::default() {
+            return Ok(None);
+        }
+        let logical = match &self.dtype {
+            None => LogicalDType::from(meta.dtype),
+            Some(name) => LogicalDType::from_name(name).map_err(|_| {
+                Error::Corrupt(format!("attribute {ATTR_DTYPE}: unknown type {name:?}"))
+            })?,
+        };
+        let nonfinite = match self.nonfinite {
+            None => None,
+            Some((flags, runs)) => {
+                if flags.len() != meta.n_streams() {
+                    return Err(Error::Corrupt(format!(
+                        "{ARR_NONFINITE_FLAGS}: {} flags for {} streams",
+                        flags.len(),
+                        meta.n_streams()
+                    )));
+                }
+                let all = NonFinite::decode(
+                    &flags,
+                    &runs,
+                    meta.stream_size,
+                    &meta.leading_shape,
+                    meta.dtype == DType::Float64,
+                )?;
+                Some(all.select(streams))
+            }
+        };
+        Ok(Some((logical, nonfinite)))
+    }
 }
 
 /// The recorded checksums that apply to this group: `None` without the attribute or
@@ -153,7 +244,7 @@ pub fn write_array<W, T, S, D>(
 ) -> Result<(), W::Error>
 where
     W: FlacArrayWriter + ?Sized,
-    T: Element,
+    T: crate::logical::Value,
     S: Data<Elem = T>,
     D: Dimension,
 {
@@ -231,6 +322,7 @@ where
         one_d,
         recorded,
         whole,
+        first,
     } = prepare(reader, meta, rows, keep, no_flatten)?;
     // Bytes: one read per run of selected streams that are adjacent in storage.
     let total: u64 = streams.iter().map(|&i| table.nbytes[i]).sum();
@@ -269,7 +361,8 @@ where
     } else {
         table.scaling.select(&streams)
     };
-    Ok(FlacArray::from_parts(FlacArrayParts {
+    let flat: Vec<usize> = streams.iter().map(|&i| first + i).collect();
+    let fa = FlacArray::from_parts(FlacArrayParts {
         leading_shape: leading,
         stream_size: meta.stream_size,
         one_d,
@@ -279,7 +372,15 @@ where
         nbytes,
         scaling,
         format_version: meta.format_version,
-    })?)
+    })?;
+    // In format 1 the additions are honoured only while this project's checksum record
+    // is current: flacarray 0.4.1 rewriting the group replaces the software version and
+    // the format version but leaves attributes and arrays it does not know, which then
+    // no longer describe the data.
+    if meta.format_version < 2 && recorded.is_none() {
+        return Ok(fa);
+    }
+    Ok(reader.extension(meta)?.apply(fa, meta, &flat)?)
 }
 
 /// What a read of rows (and kept streams) knows before it reads any stream's bytes.
@@ -296,6 +397,8 @@ struct Prepared {
     recorded: Option<Checksums>,
     /// Whether every row is read.
     whole: bool,
+    /// The flat index of the first stream of the rows read.
+    first: usize,
 }
 
 /// Checks the metadata and the stream table of `rows` (and the table against its
@@ -358,6 +461,7 @@ where
         one_d,
         recorded,
         whole,
+        first,
     })
 }
 
@@ -523,6 +627,25 @@ where
         }
     }
     let scaling = p.table.scaling.select(&p.streams);
+    // The kept non-finite samples, under the same conditions as in `read_rows`.
+    let nonfinite = if meta.format_version < 2 && p.recorded.is_none() {
+        None
+    } else {
+        match reader.extension(meta)?.resolve(meta, &p.streams)? {
+            None => None,
+            Some((logical, nf)) => {
+                check_extension(
+                    meta.dtype,
+                    meta.format_version,
+                    p.streams.len(),
+                    meta.stream_size,
+                    logical,
+                    nf.as_ref(),
+                )?;
+                nf
+            }
+        }
+    };
     let src = Source {
         bytes: &compressed,
         starts: &starts,
@@ -532,6 +655,7 @@ where
         dtype: meta.dtype,
         scaling: &scaling,
         version: meta.format_version,
+        nonfinite: nonfinite.as_ref(),
     };
     src.check()?;
     let mut shape = if p.one_d {
@@ -658,6 +782,8 @@ fn empty(dtype: DType, shape: &[usize]) -> Result<DecodedArray> {
 #[derive(Debug, Default, Clone)]
 pub struct MemoryStore {
     content: Option<(StoredMeta, StreamTable, Vec<u8>)>,
+    ext: StoredExtension,
+    checksums: StoredChecksums,
     bytes_read: Cell<u64>,
     read_calls: Cell<usize>,
 }
@@ -687,6 +813,14 @@ impl MemoryStore {
             content: Some((meta, table, bytes)),
             ..Self::default()
         })
+    }
+
+    /// The store with `ext` as what it holds beyond 0.4.1's layout (as written, not
+    /// checked until read).
+    #[must_use]
+    pub fn with_extension(mut self, ext: StoredExtension) -> Self {
+        self.ext = ext;
+        self
     }
 
     /// Total bytes read by [`FlacArrayReader::read_bytes`] so far.
@@ -720,6 +854,9 @@ impl MemoryStore {
     }
 }
 
+/// The writer name [`MemoryStore`] records with its checksums.
+const MEMORY_WRITER: &str = "flacarray-rs-memory";
+
 impl FlacArrayWriter for MemoryStore {
     type Error = Error;
 
@@ -737,6 +874,12 @@ impl FlacArrayWriter for MemoryStore {
             scaling: arr.scaling().clone(),
         };
         self.content = Some((meta, table, arr.compressed().to_vec()));
+        self.ext = StoredExtension::of(arr);
+        // Recorded as a file backend does, so that reads check them.
+        self.checksums = StoredChecksums {
+            attr: Some(Checksums::of(arr, MEMORY_WRITER).to_attr()),
+            software_version: Some(MEMORY_WRITER.to_string()),
+        };
         self.reset_counters();
         Ok(())
     }
@@ -747,6 +890,14 @@ impl FlacArrayReader for MemoryStore {
 
     fn metadata(&self) -> Result<StoredMeta> {
         Ok(self.content()?.0.clone())
+    }
+
+    fn extension(&self, _meta: &StoredMeta) -> Result<StoredExtension> {
+        Ok(self.ext.clone())
+    }
+
+    fn checksums(&self) -> Result<StoredChecksums> {
+        Ok(self.checksums.clone())
     }
 
     fn read_stream_table(&self, meta: &StoredMeta, rows: Range<usize>) -> Result<StreamTable> {

@@ -126,17 +126,27 @@ pub fn check_meta(meta: &StoredMeta) -> Result<(), Invalid> {
     let n = leading_shape(&meta.leading_shape)?
         .iter()
         .product::<usize>();
-    if meta.format_version > 1 {
+    if meta.format_version > 2 {
         return Err(invalid(
             ARR_STARTS,
             format!("format version {} is unknown", meta.format_version),
         ));
     }
     if meta.stream_size == 0 {
-        return Err(invalid(
-            ATTR_STREAM_SIZE,
-            "must be positive, found 0".into(),
-        ));
+        // Format 2 stores arrays whose last axis has length 0: no bytes at all.
+        if meta.format_version < 2 {
+            return Err(invalid(
+                ATTR_STREAM_SIZE,
+                "must be positive, found 0".into(),
+            ));
+        }
+        if meta.total_bytes != 0 {
+            return Err(invalid(
+                ARR_COMPRESSED,
+                format!("holds {} bytes for streams of 0 samples", meta.total_bytes),
+            ));
+        }
+        return Ok(());
     }
     if n == 0 {
         return Ok(());
@@ -234,6 +244,26 @@ pub fn check_table(meta: &StoredMeta, t: &StreamTable, first: usize) -> Result<(
                 },
             )
         })?;
+    if meta.stream_size == 0 {
+        // Empty streams (format 2): no bytes, start 0.
+        if let Some(i) = t
+            .starts
+            .iter()
+            .zip(&t.nbytes)
+            .position(|(&s, &b)| s != 0 || b != 0)
+        {
+            return Err(invalid(
+                ARR_NBYTES,
+                format!(
+                    "stream {} of 0 samples has start {} and {} bytes (both must be 0)",
+                    name(i),
+                    t.starts[i],
+                    t.nbytes[i]
+                ),
+            ));
+        }
+        return Ok(());
+    }
     for (i, (&s, &b)) in t.starts.iter().zip(&t.nbytes).enumerate() {
         if s >= meta.total_bytes {
             return Err(invalid(
@@ -402,6 +432,37 @@ mod tests {
         assert!(e.reason.contains("more elements"), "{e}");
         assert!(check_output(usize::MAX, 2, DType::Int32).is_err());
         assert!(check_output(1 << 20, 1 << 20, DType::Int64).is_ok());
+        let e = check_meta(&meta(vec![2], 10, 1000, DType::Int32).with_version(3)).unwrap_err();
+        assert!(e.reason.contains("format version 3 is unknown"), "{e}");
+    }
+
+    impl StoredMeta {
+        fn with_version(mut self, v: u32) -> Self {
+            self.format_version = v;
+            self
+        }
+    }
+
+    #[test]
+    fn empty_streams_only_in_format_2_and_without_bytes() {
+        let e = check_meta(&meta(vec![3], 0, 0, DType::Int32)).unwrap_err();
+        assert!(e.reason.contains("must be positive"), "{e}");
+        let m = meta(vec![3], 0, 0, DType::Int32).with_version(2);
+        assert_eq!(check_meta(&m), Ok(()));
+        let e = check_meta(&meta(vec![3], 0, 60, DType::Int32).with_version(2)).unwrap_err();
+        assert!(
+            e.reason.contains("60 bytes for streams of 0 samples"),
+            "{e}"
+        );
+        let t = |starts: Vec<u64>, nbytes: Vec<u64>| StreamTable {
+            starts,
+            nbytes,
+            scaling: StreamScaling::None,
+        };
+        assert_eq!(check_table(&m, &t(vec![0; 3], vec![0; 3]), 0), Ok(()));
+        let e = check_table(&m, &t(vec![0; 3], vec![0, 52, 0]), 0).unwrap_err();
+        assert!(e.reason.contains("stream (1,) of 0 samples"), "{e}");
+        assert!(check_table(&m, &t(vec![0, 0, 7], vec![0; 3]), 0).is_err());
     }
 
     #[test]

@@ -11,6 +11,11 @@ fn memory_store_passes_the_conformance_suite() {
 }
 
 #[test]
+fn memory_store_passes_the_extended_suite() {
+    conformance::run_extended(MemoryStore::new);
+}
+
+#[test]
 fn keep_reads_only_the_kept_bytes() {
     let a = conformance::synth_array::<i32>(&[6, 2000], 3);
     let mut store = MemoryStore::new();

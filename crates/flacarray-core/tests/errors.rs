@@ -22,13 +22,8 @@ fn ramp3() -> Array3<i32> {
 }
 
 #[test]
-fn zero_size_and_zero_dim_arrays() {
-    let e = FlacArray::from_array(&Array2::<i32>::zeros((0, 5)), &CompressOptions::default())
-        .unwrap_err();
-    assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
-    assert!(e.to_string().contains("zero-sized"), "{e}");
-    let e = FlacArray::from_array(&Array2::<f32>::zeros((3, 0)), &q(1.0)).unwrap_err();
-    assert!(e.to_string().contains("zero-sized"), "{e}");
+fn zero_dim_arrays() {
+    // Arrays with an axis of length 0 are stored (tests/dtypes.rs); 0-d ones are not.
     let e = FlacArray::from_array(&arr0(1.5_f64), &q(1.0)).unwrap_err();
     assert!(e.to_string().contains("0-dimensional"), "{e}");
 }
@@ -226,7 +221,7 @@ fn inconsistent_parts_are_rejected() {
     let e = FlacArray::from_parts(p).unwrap().to_array().unwrap_err();
     assert!(e.to_string().contains("stream (0, 0)"), "{e}");
     let mut p = good;
-    p.format_version = 2;
+    p.format_version = 3;
     assert!(matches!(
         FlacArray::from_parts(p).unwrap_err(),
         Error::Unsupported(_)

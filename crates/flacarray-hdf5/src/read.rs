@@ -6,13 +6,14 @@ use std::path::Path;
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 use hdf5::{Dataset, Group, H5Type, LocationType};
 
-use flacarray_core::{DType, StoredMeta, StreamScaling, StreamTable, validate};
+use flacarray_core::{DType, StoredExtension, StoredMeta, StreamScaling, StreamTable, validate};
 
 use crate::attr::{self, Scalar};
 use crate::error::{Ctx, Error, H5At, Result, ctx_of};
 use crate::names::{
-    ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS, ATTR_FLAC_CHANNELS,
-    ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
+    ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_NONFINITE_FLAGS, ARR_NONFINITE_RUNS, ARR_OFFSETS,
+    ARR_STARTS, ATTR_DTYPE, ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION,
+    ATTR_STREAM_SIZE,
 };
 use crate::stored::{StoredArray, check_range, n_streams};
 use flacarray_core::Place;
@@ -78,6 +79,9 @@ pub(crate) struct Opened {
     pub(crate) compressed: Dataset,
     /// The group attribute `flacarray_rs_checksums`, if present.
     pub(crate) checksums: Option<String>,
+    /// What the group stores beyond flacarray 0.4.1's layout (checked by the core's
+    /// reader against the table).
+    pub(crate) extension: StoredExtension,
 }
 
 /// Reads and checks the metadata of the flacarray group `group`.
@@ -129,6 +133,16 @@ pub fn read_group(group: &Group, keep: Option<&[bool]>) -> Result<StoredArray> {
     let o = open(group)?;
     let ctx = &o.ctx;
     let meta = &o.meta;
+    if meta.format_version >= 2 {
+        // A StoredArray has no place for the additions (kept NaN/inf, ...): its values
+        // would be wrong. `Hdf5Store` with `flacarray_core::read_flacarray` reads them.
+        return Err(ctx
+            .unsupported(
+                format!("attribute {ATTR_FORMAT_VERSION}"),
+                "format 2 is read through Hdf5Store (flacarray_core::read_flacarray)",
+            )
+            .into());
+    }
     let n = meta.n_streams();
     if let Some(mask) = keep
         && mask.len() != n
@@ -451,9 +465,10 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
                 .corrupt(size_label, format!("must be an integer, found {s:?}"))
                 .into());
         }
+        // Format 2 stores arrays whose last axis has length 0.
         Some(Scalar::Int(v)) => u64::try_from(v)
             .ok()
-            .filter(|&v| v > 0)
+            .filter(|&v| v > 0 || format_version == 2)
             .ok_or_else(|| ctx.corrupt(size_label, format!("must be positive, found {v}")))?,
     };
 
@@ -513,7 +528,9 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
         compressed_len,
     };
     validate::check_meta(&core_meta(&ctx, &meta)?).map_err(|e| invalid(&ctx, e))?;
+    let extension = read_extension(group, &ctx, &meta.leading_shape)?;
     Ok(Opened {
+        extension,
         ctx,
         meta,
         starts,
@@ -524,6 +541,66 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
         compressed,
         checksums,
     })
+}
+
+/// Reads the attribute `flacarray_dtype` and the datasets `stream_nonfinite` (uint8,
+/// leading shape) and `nonfinite_runs` (uint8, 1-d), when present.
+fn read_extension(group: &Group, ctx: &Ctx, leading: &[usize]) -> Result<StoredExtension> {
+    let label = format!("attribute {ATTR_DTYPE}");
+    let dtype = match attr::read_scalar(group, ctx, &label, ATTR_DTYPE)? {
+        None => None,
+        Some(Scalar::Str(s)) => Some(s),
+        Some(Scalar::Int(v)) => {
+            return Err(ctx
+                .corrupt(label, format!("must be a string, found {v}"))
+                .into());
+        }
+    };
+    let flags = open_dataset(group, ctx, ARR_NONFINITE_FLAGS)?;
+    let runs = open_dataset(group, ctx, ARR_NONFINITE_RUNS)?;
+    let nonfinite = match (flags, runs) {
+        (None, None) => None,
+        (Some(f), Some(r)) => {
+            let mut bytes = Vec::with_capacity(2);
+            for (name, ds) in [(ARR_NONFINITE_FLAGS, &f), (ARR_NONFINITE_RUNS, &r)] {
+                let label = format!("dataset {name}");
+                let desc = descriptor(ctx, &label, ds)?;
+                if desc != TypeDescriptor::Unsigned(IntSize::U1) {
+                    return Err(ctx
+                        .corrupt(
+                            label,
+                            format!("must hold uint8 values, found HDF5 type {desc}"),
+                        )
+                        .into());
+                }
+                let n = if name == ARR_NONFINITE_FLAGS {
+                    require_shape(ctx, &label, ds, leading)?;
+                    n_streams(leading).unwrap_or(0)
+                } else {
+                    let shape = ds.shape();
+                    let [n] = shape[..] else {
+                        return Err(ctx
+                            .corrupt(label, format!("must be 1-d, found {shape:?}"))
+                            .into());
+                    };
+                    n
+                };
+                bytes.push(read_all::<u8>(ctx, name, ds, n)?);
+            }
+            let runs = bytes.pop().unwrap_or_default();
+            let flags = bytes.pop().unwrap_or_default();
+            Some((flags, runs))
+        }
+        _ => {
+            return Err(ctx
+                .corrupt(
+                    format!("datasets {ARR_NONFINITE_FLAGS}/{ARR_NONFINITE_RUNS}"),
+                    "one is present without the other",
+                )
+                .into());
+        }
+    };
+    Ok(StoredExtension { dtype, nonfinite })
 }
 
 fn validate_attr() -> &'static str {

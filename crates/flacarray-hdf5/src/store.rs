@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use flacarray_core::integrity::{Checksums, StoredChecksums};
 use flacarray_core::layout::ARR_COMPRESSED;
 use flacarray_core::{
-    FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamScaling, StreamTable,
+    FlacArray, FlacArrayReader, FlacArrayWriter, StoredExtension, StoredMeta, StreamScaling,
+    StreamTable,
 };
 
 use crate::error::{Error, H5At, Result};
@@ -157,6 +158,11 @@ impl FlacArrayReader for Hdf5Store {
         Ok(t.to_core(streams))
     }
 
+    fn extension(&self, _meta: &StoredMeta) -> Result<StoredExtension> {
+        let (o, _) = self.load()?;
+        Ok(o.extension.clone())
+    }
+
     fn checksums(&self) -> Result<StoredChecksums> {
         let (o, _) = self.load()?;
         Ok(StoredChecksums {
@@ -215,9 +221,10 @@ impl FlacArrayWriter for Hdf5Store {
     /// Writes `arr` in format 1. The compressed bytes are copied once into the
     /// storage-level [`StoredArray`] before HDF5 writes them.
     fn write(&mut self, arr: &FlacArray) -> Result<()> {
-        if arr.format_version() != 1 {
+        let version = arr.format_version();
+        if version == 0 {
             return Err(Error::InvalidArgument(
-                "only format 1 is written; decode and recompress format-0 data".to_owned(),
+                "only formats 1 and 2 are written; decode and recompress format-0 data".to_owned(),
             ));
         }
         let too_big = || Error::InvalidArgument("a byte offset exceeds int64".to_owned());
@@ -231,15 +238,24 @@ impl FlacArrayWriter for Hdf5Store {
                 "format-0 int64 offsets cannot be written".to_owned(),
             ));
         }
-        let stored = StoredArray::new(
-            arr.dtype(),
-            arr.leading_shape().to_vec(),
-            arr.stream_size() as u64,
-            to_i64(arr.stream_starts())?,
-            to_i64(arr.stream_nbytes())?,
-            arr.scaling().clone(),
-            arr.compressed().to_vec(),
-        )?;
+        let dtype = arr.dtype();
+        let stored = StoredArray {
+            format_version: version,
+            software_version: Some(crate::SOFTWARE_VERSION.to_owned()),
+            flac_channels: dtype.channels(1),
+            leading_shape: arr.leading_shape().to_vec(),
+            stream_size: arr.stream_size() as u64,
+            starts: to_i64(arr.stream_starts())?,
+            nbytes: to_i64(arr.stream_nbytes())?,
+            scaling: arr.scaling().clone(),
+            compressed: arr.compressed().to_vec(),
+        };
+        if stored.validate()? != dtype {
+            return Err(Error::InvalidArgument(format!(
+                "{dtype} data with the offsets and gains of another type"
+            )));
+        }
+        let ext = StoredExtension::of(arr);
         self.loaded = OnceCell::new();
         let software = stored
             .software_version
@@ -253,6 +269,7 @@ impl FlacArrayWriter for Hdf5Store {
                 replace: self.replace,
             },
             Some(Checksums::of(arr, &software).to_attr()),
+            Some(&ext),
         )?;
         self.file
             .flush()

@@ -108,9 +108,9 @@ impl StoredArray {
     /// [`Error::InvalidArgument`] naming the first problem found.
     pub fn validate(&self) -> Result<DType> {
         let bad = |msg: String| Err(Error::InvalidArgument(msg));
-        if self.format_version > 1 {
+        if self.format_version > 2 {
             return bad(format!(
-                "format version {} (known: 0 and 1)",
+                "format version {} (known: 0, 1 and 2)",
                 self.format_version
             ));
         }
@@ -118,7 +118,8 @@ impl StoredArray {
         if self.leading_shape.is_empty() {
             return bad("the leading shape has no axes (a 1-d array is stored as [1])".into());
         }
-        if self.stream_size == 0 {
+        // Format 2 stores arrays whose last axis has length 0, without bytes.
+        if self.stream_size == 0 && (self.format_version < 2 || !self.compressed.is_empty()) {
             return bad("stream_size is 0".into());
         }
         let n = self.n_streams()?;

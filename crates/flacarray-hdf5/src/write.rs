@@ -10,12 +10,13 @@ use hdf5::{Dataset, Group, H5Type, Hyperslab, LocationType, SliceOrIndex};
 use crate::attr;
 use crate::error::{Ctx, Error, H5At, REPLACE_HINT, Result, ctx_of};
 use crate::names::{
-    ALL_ARRAYS, ALL_GROUP_ATTRS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS,
-    ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
+    ALL_ARRAYS, ALL_GROUP_ATTRS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_NONFINITE_FLAGS,
+    ARR_NONFINITE_RUNS, ARR_OFFSETS, ARR_STARTS, ATTR_DTYPE, ATTR_FLAC_CHANNELS,
+    ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
 };
 use crate::stored::{FORMAT_VERSION, SOFTWARE_VERSION, StoredArray};
 use flacarray_core::Place;
-use flacarray_core::{DType, StreamScaling};
+use flacarray_core::{DType, StoredExtension, StreamScaling};
 
 /// Options of [`write_group`] and [`write_file`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -57,7 +58,7 @@ pub fn write_group(
     arr: &StoredArray,
     opts: WriteOptions,
 ) -> Result<()> {
-    write_group_with(parent, group_path, arr, opts, None)
+    write_group_with(parent, group_path, arr, opts, None, None)
 }
 
 /// [`write_group`], also writing the group attribute `flacarray_rs_checksums` with
@@ -68,9 +69,13 @@ pub(crate) fn write_group_with(
     arr: &StoredArray,
     opts: WriteOptions,
     checksums: Option<String>,
+    extension: Option<&StoredExtension>,
 ) -> Result<()> {
     let dtype = arr.validate()?;
-    if arr.format_version != FORMAT_VERSION {
+    // Format 2 (flacarray-rs additions) only with what makes it format 2.
+    let known =
+        arr.format_version == FORMAT_VERSION || (arr.format_version == 2 && extension.is_some());
+    if !known {
         return Err(Error::InvalidArgument(format!(
             "only format version {FORMAT_VERSION} can be written, the array is format {}",
             arr.format_version
@@ -97,6 +102,9 @@ pub(crate) fn write_group_with(
     let rows = arr.leading_shape.first().copied().unwrap_or(1);
     w.write_rows(0..rows, &arr.starts, &arr.nbytes, &arr.scaling)?;
     w.write_bytes(0, &arr.compressed)?;
+    if let Some(ext) = extension {
+        w.set_extension(arr.format_version, ext)?;
+    }
     w.finish()
 }
 
@@ -131,6 +139,10 @@ pub struct GroupWriter {
     gains: Option<Dataset>,
     compressed: Dataset,
     checksums: Option<String>,
+    /// `flacarray_format_version` to write (2 with flacarray-rs additions).
+    format_version: u32,
+    /// `flacarray_dtype` to write, if any.
+    dtype_attr: Option<String>,
 }
 
 impl std::fmt::Debug for GroupWriter {
@@ -160,7 +172,8 @@ pub fn create_layout(
     let stream_size = i64::try_from(layout.stream_size).map_err(|_| {
         Error::InvalidArgument(format!("stream_size {} exceeds int64", layout.stream_size))
     })?;
-    if layout.leading_shape.is_empty() || stream_size == 0 {
+    // A stream size of 0 (format 2 only) is checked by the callers that set format 2.
+    if layout.leading_shape.is_empty() {
         return Err(Error::InvalidArgument(format!(
             "leading shape {:?} with stream size {stream_size}: not an array",
             layout.leading_shape
@@ -201,6 +214,8 @@ pub fn create_layout(
         gains,
         compressed,
         checksums: None,
+        format_version: FORMAT_VERSION,
+        dtype_attr: None,
     })
 }
 
@@ -210,6 +225,45 @@ impl GroupWriter {
     /// combine their parts first and all set the same value).
     pub fn set_checksums(&mut self, value: String) {
         self.checksums = Some(value);
+    }
+
+    /// Records what the group stores beyond flacarray 0.4.1's layout: writes the
+    /// datasets `stream_nonfinite` and `nonfinite_runs` now, and makes
+    /// [`GroupWriter::finish`] write `flacarray_format_version` = `version` and the
+    /// attribute `flacarray_dtype`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a version other than 1 or 2, non-finite tables in
+    /// format 1 or flags of another length than the streams; [`Error::Hdf5`].
+    pub fn set_extension(&mut self, version: u32, ext: &StoredExtension) -> Result<()> {
+        if !(1..=2).contains(&version) || (version < 2 && ext.nonfinite.is_some()) {
+            return Err(Error::InvalidArgument(format!(
+                "format {version} cannot store kept NaN/inf"
+            )));
+        }
+        if let Some((flags, runs)) = &ext.nonfinite {
+            let shape = &self.layout.leading_shape;
+            if flags.len() != shape.iter().product::<usize>() {
+                return Err(Error::InvalidArgument(format!(
+                    "{} non-finite flags for the leading shape {shape:?}",
+                    flags.len()
+                )));
+            }
+            for (name, data, shape) in [
+                (ARR_NONFINITE_FLAGS, flags, shape.clone()),
+                (ARR_NONFINITE_RUNS, runs, vec![runs.len()]),
+            ] {
+                let ds = new_dataset::<u8>(&self.group, &self.ctx, name, &shape)?;
+                if !data.is_empty() {
+                    ds.as_writer()
+                        .write_raw(data)
+                        .map_err(self.ctx.h5(&format!("dataset {name}"), "writing"))?;
+                }
+            }
+        }
+        self.format_version = version;
+        self.dtype_attr.clone_from(&ext.dtype);
+        Ok(())
     }
 
     fn write_checksums(&self) -> Result<()> {
@@ -336,17 +390,25 @@ impl GroupWriter {
                 Error::InvalidArgument(format!("{what} {v:?} cannot be stored as an HDF5 string"))
             })
         };
-        let version = vlen("format version", &FORMAT_VERSION.to_string())?;
+        let version = vlen("format version", &self.format_version.to_string())?;
         let software = vlen("software version", software)?;
         let channels = vlen(
             "channel count",
             &self.layout.dtype.channels(FORMAT_VERSION).to_string(),
         )?;
-        for (name, value) in [
-            (ATTR_FORMAT_VERSION, &version),
-            (ATTR_SOFTWARE_VERSION, &software),
-            (ATTR_FLAC_CHANNELS, &channels),
-        ] {
+        let dtype = self
+            .dtype_attr
+            .as_deref()
+            .map(|d| vlen("recorded dtype", d))
+            .transpose()?;
+        // The version attribute goes last: an interrupted write leaves none.
+        let attrs = [
+            (ATTR_DTYPE, dtype.as_ref()),
+            (ATTR_SOFTWARE_VERSION, Some(&software)),
+            (ATTR_FLAC_CHANNELS, Some(&channels)),
+            (ATTR_FORMAT_VERSION, Some(&version)),
+        ];
+        for (name, value) in attrs.iter().filter_map(|(n, v)| v.map(|v| (*n, v))) {
             let label = format!("attribute {name}");
             self.group
                 .new_attr::<VarLenUnicode>()

@@ -48,6 +48,21 @@ pub(crate) fn encode_header(piece: &Result<Option<&FlacArray>>) -> Vec<u8> {
             e.str(&err.to_string());
         }
         Ok(None) => e.u64(KIND_NONE),
+        // The header carries no kept NaN/inf table: sending a format-2 array would
+        // hand the receiver the filled values. Refused until the protocol carries it.
+        Ok(Some(fa)) if fa.format_version() >= 2 => {
+            e.u64(KIND_ERROR);
+            e.str(&format!(
+                "a format-2 array ({}, shape {:?}{}) cannot be sent between MPI ranks",
+                fa.logical_dtype(),
+                fa.shape(),
+                if fa.nonfinite().is_some() {
+                    ", with kept NaN/inf"
+                } else {
+                    ""
+                }
+            ));
+        }
         Ok(Some(fa)) => {
             e.u64(KIND_ARRAY);
             e.u64(u64::from(fa.format_version()));

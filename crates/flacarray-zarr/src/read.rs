@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use flacarray_core::layout::infer_dtype;
-use flacarray_core::{DType, StoredMeta, StreamScaling, StreamTable, validate};
+use flacarray_core::{DType, StoredExtension, StoredMeta, StreamScaling, StreamTable, validate};
 use serde_json::Value;
 use zarrs::array::{Array, ArrayCreateError, ArraySubset, ElementOwned, data_type};
 use zarrs::filesystem::FilesystemStore;
@@ -13,8 +13,9 @@ use zarrs::storage::{ListableStorageTraits, StorePrefix};
 
 use crate::error::{Ctx, Error, Result, ZarrAt};
 use crate::names::{
-    ALL_ARRAYS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS, ATTR_CHECKSUMS,
-    ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
+    ALL_ARRAYS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_NONFINITE_FLAGS, ARR_NONFINITE_RUNS,
+    ARR_OFFSETS, ARR_STARTS, ATTR_CHECKSUMS, ATTR_DTYPE, ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION,
+    ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
 };
 
 /// A declared `compressed` length is accepted up to this many times the bytes its
@@ -42,6 +43,75 @@ pub(crate) struct Loaded {
     /// Stream starts sorted, for the marker check of [`read_range`].
     sorted_starts: Vec<u64>,
     compressed: ZArray,
+    /// What the group stores beyond flacarray 0.4.1's layout (checked by the core's
+    /// reader against the table).
+    pub(crate) extension: StoredExtension,
+}
+
+/// Reads the attribute `flacarray_dtype` and the arrays `stream_nonfinite` (uint8,
+/// leading shape) and `nonfinite_runs` (uint8, 1-d), when present.
+fn read_extension(
+    store: &Arc<FilesystemStore>,
+    ctx: &Ctx,
+    node: &str,
+    attrs: &serde_json::Map<String, Value>,
+    leading: &[u64],
+) -> Result<StoredExtension> {
+    let dtype = match attrs.get(ATTR_DTYPE) {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err(ctx
+                .corrupt(
+                    format!("attribute {ATTR_DTYPE}"),
+                    format!("must be a string, found {other}"),
+                )
+                .into());
+        }
+    };
+    let flags = open_array(store, ctx, node, ARR_NONFINITE_FLAGS)?;
+    let runs = open_array(store, ctx, node, ARR_NONFINITE_RUNS)?;
+    let nonfinite = match (flags, runs) {
+        (None, None) => None,
+        (Some(f), Some(r)) => {
+            let flags_label = format!("array {ARR_NONFINITE_FLAGS}");
+            let runs_label = format!("array {ARR_NONFINITE_RUNS}");
+            for (label, a) in [(&flags_label, &f), (&runs_label, &r)] {
+                if *a.data_type() != data_type::uint8() {
+                    return Err(ctx
+                        .corrupt(
+                            label,
+                            format!("must hold uint8 values, found {}", a.data_type()),
+                        )
+                        .into());
+                }
+                check_chunk_size(ctx, label, a)?;
+            }
+            require_shape(ctx, &flags_label, &f, leading)?;
+            let [len] = r.shape()[..] else {
+                return Err(ctx
+                    .corrupt(
+                        runs_label,
+                        format!("must be 1-d, found shape {:?}", r.shape()),
+                    )
+                    .into());
+            };
+            check_plausible_length(store, ctx, node, ARR_NONFINITE_RUNS, len)?;
+            Some((
+                read_all::<u8>(ctx, &flags_label, &f)?,
+                read_all::<u8>(ctx, &runs_label, &r)?,
+            ))
+        }
+        _ => {
+            return Err(ctx
+                .corrupt(
+                    format!("arrays {ARR_NONFINITE_FLAGS}/{ARR_NONFINITE_RUNS}"),
+                    "one is present without the other",
+                )
+                .into());
+        }
+    };
+    Ok(StoredExtension { dtype, nonfinite })
 }
 
 /// The zarrs node path of a group given as `"/"`, `""`, `"a/b"` or `"/a/b/"`.
@@ -146,7 +216,8 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
     let stream_size = match starts_arr.attributes().get(ATTR_STREAM_SIZE) {
         None => return Err(ctx.corrupt(size_label, "missing").into()),
         Some(Value::Number(n)) => match n.as_i64() {
-            Some(v) if v > 0 => usize::try_from(v)
+            // Format 2 stores arrays whose last axis has length 0.
+            Some(v) if v > 0 || (v == 0 && format_version == 2) => usize::try_from(v)
                 .map_err(|_| ctx.corrupt(&size_label, format!("{v} does not fit in memory")))?,
             _ => {
                 return Err(ctx
@@ -175,7 +246,7 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
             .into());
     }
     let compressed_len = ctx.one_dim(&comp_label, compressed.shape())?;
-    check_plausible_length(store, ctx, node, compressed_len)?;
+    check_plausible_length(store, ctx, node, ARR_COMPRESSED, compressed_len)?;
     let float_name = |label: &str, a: &ZArray| -> Result<&'static str> {
         let dt = a.data_type();
         if *dt == data_type::int64() {
@@ -232,6 +303,7 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
         total_bytes: compressed_len,
     };
     validate::check_meta(&meta).map_err(|e| invalid(ctx, e))?;
+    let extension = read_extension(store, ctx, node, attrs, &leading_u64)?;
 
     // The tables, whole (8 bytes per stream each).
     let to_u64 = |label: &str, v: Vec<i64>| -> Result<Vec<u64>> {
@@ -284,6 +356,7 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
     } = table;
 
     Ok(Loaded {
+        extension,
         ctx: ctx.clone(),
         meta,
         software_version,
@@ -366,15 +439,16 @@ fn check_plausible_length(
     store: &Arc<FilesystemStore>,
     ctx: &Ctx,
     node: &str,
+    name: &str,
     len: u64,
 ) -> Result<()> {
     if len <= EXPANSION_FLOOR {
         return Ok(());
     }
-    let label = format!("array {ARR_COMPRESSED}");
+    let label = format!("array {name}");
     let prefix = StorePrefix::new(format!(
         "{}/",
-        child_path(node, ARR_COMPRESSED).trim_start_matches('/')
+        child_path(node, name).trim_start_matches('/')
     ))
     .map_err(ctx.zarr(&label, "listing the chunks"))?;
     let on_disk = store

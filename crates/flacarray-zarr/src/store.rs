@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use flacarray_core::integrity::StoredChecksums;
-use flacarray_core::{FlacArray, FlacArrayReader, FlacArrayWriter, StoredMeta, StreamTable};
+use flacarray_core::{
+    FlacArray, FlacArrayReader, FlacArrayWriter, StoredExtension, StoredMeta, StreamTable,
+};
 use zarrs::filesystem::FilesystemStore;
 
 use crate::error::{Ctx, Error, Result, ZarrAt};
@@ -184,6 +186,10 @@ impl FlacArrayReader for ZarrStore {
             nbytes: l.nbytes[streams].to_vec(),
             scaling: l.scaling.select(&sel),
         })
+    }
+
+    fn extension(&self, _meta: &StoredMeta) -> Result<StoredExtension> {
+        Ok(self.load()?.extension.clone())
     }
 
     fn checksums(&self) -> Result<StoredChecksums> {

@@ -3,7 +3,7 @@
 use flacarray_core::integrity::Checksums;
 use std::sync::Arc;
 
-use flacarray_core::{DType, FlacArray, StreamScaling};
+use flacarray_core::{DType, FlacArray, StoredExtension, StreamScaling};
 use serde_json::{Map, Value, json};
 use zarrs::array::{
     Array, ArrayMetadata, ArrayMetadataOptions, ArrayMetadataV2, ArrayMetadataV3, CodecOptions,
@@ -16,9 +16,9 @@ use zarrs::storage::{StorePrefix, WritableStorageTraits};
 
 use crate::error::{Ctx, Error, REPLACE_HINT, Result, ZarrAt};
 use crate::names::{
-    ALL_ARRAYS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_OFFSETS, ARR_STARTS, ATTR_CHECKSUMS,
-    ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
-    FORMAT_VERSION, SOFTWARE_VERSION,
+    ALL_ARRAYS, ARR_COMPRESSED, ARR_GAINS, ARR_NBYTES, ARR_NONFINITE_FLAGS, ARR_NONFINITE_RUNS,
+    ARR_OFFSETS, ARR_STARTS, ATTR_CHECKSUMS, ATTR_DTYPE, ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION,
+    ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE, SOFTWARE_VERSION,
 };
 use crate::read::{child_path, open_array};
 
@@ -109,9 +109,9 @@ impl Target<'_> {
     /// interrupted write leaves no `flacarray_format_version`).
     pub(crate) fn write(&self, arr: &FlacArray) -> Result<()> {
         let ctx = self.ctx;
-        if arr.format_version() != 1 {
+        if arr.format_version() == 0 {
             return Err(Error::InvalidArgument(
-                "only format 1 is written; decode and recompress format-0 data".to_owned(),
+                "only formats 1 and 2 are written; decode and recompress format-0 data".to_owned(),
             ));
         }
         // Parent groups first (zarr-python navigates through them).
@@ -159,6 +159,7 @@ impl Target<'_> {
             ATTR_SOFTWARE_VERSION,
             ATTR_FLAC_CHANNELS,
             ATTR_CHECKSUMS,
+            ATTR_DTYPE,
         ] {
             attrs.remove(key);
         }
@@ -224,13 +225,24 @@ impl Target<'_> {
             Map::new(),
         )?;
 
+        // What 0.4.1's layout has no place for (format 2 arrays, recorded type).
+        let ext = StoredExtension::of(arr);
+        if let Some((flags, runs)) = &ext.nonfinite {
+            self.write_table(ARR_NONFINITE_FLAGS, &leading, flags, Map::new())?;
+            let len = runs.len() as u64;
+            let chunk = len.clamp(1, self.compressed_chunk.max(1));
+            self.write_array(ARR_NONFINITE_RUNS, &[len], &[chunk], runs, Map::new())?;
+        }
+        if let Some(d) = &ext.dtype {
+            attrs.insert(ATTR_DTYPE.to_owned(), json!(d));
+        }
         let channels = match arr.dtype() {
             DType::Int32 | DType::Float32 => "1",
             DType::Int64 | DType::Float64 => "2",
         };
         attrs.insert(
             ATTR_FORMAT_VERSION.to_owned(),
-            json!(FORMAT_VERSION.to_string()),
+            json!(arr.format_version().to_string()),
         );
         attrs.insert(ATTR_SOFTWARE_VERSION.to_owned(), json!(SOFTWARE_VERSION));
         attrs.insert(ATTR_FLAC_CHANNELS.to_owned(), json!(channels));

@@ -1,0 +1,159 @@
+//! What flacarray-rs stores beyond flacarray 0.4.1 (carried types, kept NaN/inf, empty
+//! arrays), in HDF5: Rust reads each group back exactly, and flacarray 0.4.1 either
+//! reads the values Rust decodes (format-1 groups, as the stored type) or refuses the
+//! group (format 2), never other values.
+//!
+//! The interpreter is `$FLACARRAY_PYTHON`, default `.venv-interop/bin/python` (made by
+//! `scripts/python-venv.sh`); the 0.4.1 part is skipped, with a note on stderr, only
+//! when it is missing and `FLACARRAY_REQUIRE_PYTHON` is not `1`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use flacarray_core::conformance::{extended_cases, run_extended, same_bits};
+use flacarray_core::{DecodedArray, FlacArrayWriter, read_flacarray};
+use flacarray_hdf5::Hdf5Store;
+use serde_json::json;
+
+fn python() -> Option<PathBuf> {
+    let py = std::env::var_os("FLACARRAY_PYTHON").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-interop/bin/python"),
+        PathBuf::from,
+    );
+    if py.exists() {
+        Some(py)
+    } else if std::env::var_os("FLACARRAY_REQUIRE_PYTHON").is_some_and(|v| v == "1") {
+        panic!(
+            "FLACARRAY_REQUIRE_PYTHON=1 but {} does not exist; run scripts/python-venv.sh",
+            py.display()
+        );
+    } else {
+        eprintln!(
+            "NOTE: skipping the flacarray 0.4.1 part: {} does not exist",
+            py.display()
+        );
+        None
+    }
+}
+
+fn write_npy(path: &Path, d: &DecodedArray) {
+    match d {
+        DecodedArray::Int32(a) => npyz::to_file_1d(path, a.iter().copied()),
+        DecodedArray::Int64(a) => npyz::to_file_1d(path, a.iter().copied()),
+        DecodedArray::Float32(a) => npyz::to_file_1d(path, a.iter().copied()),
+        DecodedArray::Float64(a) => npyz::to_file_1d(path, a.iter().copied()),
+    }
+    .unwrap();
+}
+
+/// For every case: `equal` when 0.4.1 reads the expected values bit for bit (dtype and
+/// shape included), `refused <error>` when it raises, `DIFFERENT ...` otherwise.
+const PY_SCRIPT: &str = r#"
+import json, sys
+import h5py, numpy as np
+import flacarray
+from flacarray.hdf5 import read_array
+
+d = sys.argv[1]
+out = {}
+with h5py.File(f"{d}/ext.h5", "r") as f:
+    for e in json.load(open(f"{d}/manifest.json")):
+        name = e["name"]
+        try:
+            got = [read_array(f[name]), flacarray.FlacArray.read_hdf5(f[name]).to_array()]
+        except Exception as err:
+            out[name] = f"refused {type(err).__name__}: {err}"
+            continue
+        if e["npy"] is None:
+            out[name] = f"DIFFERENT: read a format-2 group as {got[0].dtype}{got[0].shape}"
+            continue
+        want = np.load(f"{d}/{e['npy']}").reshape(e["shape"])
+        ok = all(g.dtype == want.dtype and g.shape == want.shape
+                 and np.ascontiguousarray(g).tobytes() == want.tobytes() for g in got)
+        out[name] = "equal" if ok else f"DIFFERENT: {got[0].dtype}{got[0].shape} vs {want.dtype}{want.shape}"
+print(json.dumps(out))
+"#;
+
+/// Held by each test for its whole run: a Python process spawned by one test inherits
+/// the other's open HDF5 descriptors, `flock` included, and the other's next open then
+/// fails with "unable to lock file".
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[test]
+fn hdf5_stores_the_extended_cases() {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let n = std::cell::Cell::new(0);
+    run_extended(|| {
+        n.set(n.get() + 1);
+        // A fresh file per case; every other case in a nested group.
+        let group = if n.get() % 2 == 0 { "/" } else { "/a/b" };
+        Hdf5Store::create(&dir.path().join(format!("c{}.h5", n.get())), group, false).unwrap()
+    });
+}
+
+#[test]
+fn flacarray_041_reads_the_same_values_or_refuses() {
+    let _one = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let h5 = d.join("ext.h5");
+    let mut manifest = Vec::new();
+    for (name, fa) in extended_cases() {
+        let group = format!("/{name}");
+        Hdf5Store::create(&h5, &group, false)
+            .unwrap()
+            .write(&fa)
+            .unwrap();
+        // Rust reads it back exactly, in its own type and format.
+        let back = read_flacarray(&Hdf5Store::open(&h5, &group).unwrap(), None, true).unwrap();
+        assert_eq!(back.format_version(), fa.format_version(), "{name}");
+        assert_eq!(back.logical_dtype(), fa.logical_dtype(), "{name}");
+        let want = fa.to_array().unwrap();
+        assert!(same_bits(&back.to_array().unwrap(), &want), "{name}");
+        // 0.4.1 flattens a single stream; none of these has one.
+        let npy = (fa.format_version() == 1).then(|| {
+            let file = format!("{name}.npy");
+            write_npy(&d.join(&file), &want);
+            file
+        });
+        manifest.push(json!({"name": name, "npy": npy, "shape": fa.shape()}));
+    }
+    let Some(py) = python() else {
+        return;
+    };
+    std::fs::write(
+        d.join("manifest.json"),
+        serde_json::to_string(&manifest).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(d.join("check.py"), PY_SCRIPT).unwrap();
+    let out = Command::new(&py)
+        .arg(d.join("check.py"))
+        .arg(d)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "python failed:\n{stdout}\n{stderr}");
+    let verdict: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    for (name, fa) in extended_cases() {
+        let v = verdict[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: no verdict"));
+        if fa.format_version() == 1 {
+            assert_eq!(v, "equal", "{name}");
+        } else {
+            // 0.4.1 looks for a loader module named after the version.
+            assert!(
+                v.starts_with("refused") && v.contains("load_v2"),
+                "{name}: {v}"
+            );
+        }
+    }
+}

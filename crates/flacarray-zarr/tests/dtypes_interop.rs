@@ -1,0 +1,175 @@
+//! What flacarray-rs stores beyond flacarray 0.4.1 (carried types, kept NaN/inf, empty
+//! arrays), in Zarr v3 and v2 stores: Rust reads each group back exactly, and
+//! flacarray 0.4.1 (through zarr-python 3 for v3, zarr-python 2 for v2) either reads
+//! the values Rust decodes (format-1 groups, as the stored type) or refuses the group
+//! (format 2), never other values.
+//!
+//! Interpreters: `$FLACARRAY_PYTHON` (default `.venv-interop/bin/python`) and
+//! `$FLACARRAY_PYTHON_ZARR2` (default `.venv-interop-zarr2/bin/python`), made by
+//! `scripts/python-venv.sh`; the 0.4.1 part is skipped, with a note on stderr, only
+//! when one is missing and `FLACARRAY_REQUIRE_PYTHON` is not `1`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use flacarray_core::conformance::{extended_cases, run_extended, same_bits};
+use flacarray_core::{DecodedArray, FlacArrayWriter, read_flacarray};
+use flacarray_zarr::{ZarrFormat, ZarrStore};
+use serde_json::json;
+
+fn python(var: &str, default: &str) -> Option<PathBuf> {
+    let py = std::env::var_os(var).map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .join(default)
+        },
+        PathBuf::from,
+    );
+    if py.exists() {
+        Some(py)
+    } else if std::env::var_os("FLACARRAY_REQUIRE_PYTHON").is_some_and(|v| v == "1") {
+        panic!(
+            "FLACARRAY_REQUIRE_PYTHON=1 but {} does not exist; run scripts/python-venv.sh",
+            py.display()
+        );
+    } else {
+        eprintln!(
+            "NOTE: skipping a flacarray 0.4.1 check: {} does not exist",
+            py.display()
+        );
+        None
+    }
+}
+
+fn write_npy(path: &Path, d: &DecodedArray) {
+    match d {
+        DecodedArray::Int32(a) => npyz::to_file_1d(path, a.iter().copied()),
+        DecodedArray::Int64(a) => npyz::to_file_1d(path, a.iter().copied()),
+        DecodedArray::Float32(a) => npyz::to_file_1d(path, a.iter().copied()),
+        DecodedArray::Float64(a) => npyz::to_file_1d(path, a.iter().copied()),
+    }
+    .unwrap();
+}
+
+/// For every case: `equal` when 0.4.1 reads the expected values bit for bit (dtype and
+/// shape included), `refused <error>` when it raises, `DIFFERENT ...` otherwise.
+const PY_SCRIPT: &str = r#"
+import json, sys
+import numpy as np
+import zarr
+import flacarray
+from flacarray.zarr import read_array
+
+d, store = sys.argv[1], sys.argv[2]
+out = {}
+for e in json.load(open(f"{d}/manifest.json")):
+    name = e["name"]
+    try:
+        g = zarr.open_group(store=f"{d}/{store}", mode="r", path=name)
+        got = [read_array(g), flacarray.FlacArray.read_zarr(g).to_array()]
+    except Exception as err:
+        out[name] = f"refused {type(err).__name__}: {err}"
+        continue
+    if e["npy"] is None:
+        out[name] = f"DIFFERENT: read a format-2 group as {got[0].dtype}{got[0].shape}"
+        continue
+    want = np.load(f"{d}/{e['npy']}").reshape(e["shape"])
+    ok = all(g.dtype == want.dtype and g.shape == want.shape
+             and np.ascontiguousarray(g).tobytes() == want.tobytes() for g in got)
+    out[name] = "equal" if ok else f"DIFFERENT: {got[0].dtype}{got[0].shape} vs {want.dtype}{want.shape}"
+print(json.dumps(out))
+"#;
+
+#[test]
+fn zarr_v3_and_v2_store_the_extended_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    for (store, format) in [("v3.zarr", ZarrFormat::V3), ("v2.zarr", ZarrFormat::V2)] {
+        let n = std::cell::Cell::new(0);
+        run_extended(|| {
+            n.set(n.get() + 1);
+            ZarrStore::create(
+                &dir.path().join(store),
+                &format!("case{}", n.get()),
+                false,
+                format,
+            )
+            .unwrap()
+        });
+    }
+}
+
+#[test]
+fn flacarray_041_reads_the_same_values_or_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut manifest = Vec::new();
+    for (k, (name, fa)) in extended_cases().into_iter().enumerate() {
+        for (store, format) in [("v3.zarr", ZarrFormat::V3), ("v2.zarr", ZarrFormat::V2)] {
+            let path = d.join(store);
+            ZarrStore::create(&path, name, false, format)
+                .unwrap()
+                .write(&fa)
+                .unwrap();
+            let back = read_flacarray(&ZarrStore::open(&path, name).unwrap(), None, true)
+                .unwrap_or_else(|e| panic!("{store} {name}: {e}"));
+            assert_eq!(back.format_version(), fa.format_version(), "{name}");
+            assert_eq!(back.logical_dtype(), fa.logical_dtype(), "{name}");
+            assert!(
+                same_bits(&back.to_array().unwrap(), &fa.to_array().unwrap()),
+                "{store} {name}"
+            );
+        }
+        let npy = (fa.format_version() == 1).then(|| {
+            let file = format!("case{k}.npy");
+            write_npy(&d.join(&file), &fa.to_array().unwrap());
+            file
+        });
+        manifest.push(json!({"name": name, "npy": npy, "shape": fa.shape()}));
+    }
+    std::fs::write(
+        d.join("manifest.json"),
+        serde_json::to_string(&manifest).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(d.join("check.py"), PY_SCRIPT).unwrap();
+    for (var, default, store) in [
+        ("FLACARRAY_PYTHON", ".venv-interop/bin/python", "v3.zarr"),
+        (
+            "FLACARRAY_PYTHON_ZARR2",
+            ".venv-interop-zarr2/bin/python",
+            "v2.zarr",
+        ),
+    ] {
+        let Some(py) = python(var, default) else {
+            continue;
+        };
+        let out = Command::new(&py)
+            .arg(d.join("check.py"))
+            .arg(d)
+            .arg(store)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{store}: python failed:\n{stdout}\n{stderr}"
+        );
+        let verdict: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        for (name, fa) in extended_cases() {
+            let v = verdict[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("{store} {name}: no verdict"));
+            if fa.format_version() == 1 {
+                assert_eq!(v, "equal", "{store} {name}");
+            } else {
+                assert!(
+                    v.starts_with("refused") && v.contains("load_v2"),
+                    "{store} {name}: {v}"
+                );
+            }
+        }
+    }
+}
