@@ -17,6 +17,39 @@
 //! - [`verify`]: decoding every stream of an array as a check;
 //! - `mpi` (feature `mpi`, off by default): arrays split over MPI ranks along axis 0
 //!   (`flacarray-mpi`).
+//!
+//! # Where to change what
+//!
+//! The crates are layered: `flacarray-flac` and `flacarray-quant` know nothing of
+//! arrays; `flacarray-core` builds the array, its stored model and its checks on
+//! them; the backends (`flacarray-hdf5`, `flacarray-zarr`) only fetch and write
+//! attributes and bytes; `flacarray-mpi`, this facade and the `flacarray` command sit
+//! on top.
+//!
+//! - **An element type.** The four stored types (`int32`, `int64`, `float32`,
+//!   `float64`) and their per-stream scaling are [`DType`] and [`StreamScaling`]
+//!   (`crates/flacarray-core/src/dtype.rs`); the types carried through them (bool,
+//!   small and unsigned integers, float16) are [`LogicalDType`] and [`Value`]
+//!   (`crates/flacarray-core/src/logical.rs`), kept NaN/inf are [`NonFinite`]
+//!   (`nonfinite.rs`); float-to-integer quantization is [`quant`]. What a type
+//!   writes (attribute `flacarray_dtype`, format 2) is decided by [`StoredExtension`]
+//!   in `crates/flacarray-core/src/store.rs` and described in `docs/format.md`; the
+//!   backends need no change. [`npy`] maps types to `.npy` descriptors.
+//! - **A storage backend.** Implement [`FlacArrayReader`] (metadata, stream table,
+//!   byte ranges, optional checksums and extension) and [`FlacArrayWriter`]; interpret
+//!   attributes with [`flacarray_core::place`] and let [`read_flacarray`] /
+//!   [`read_array`] run the checks of [`flacarray_core::validate`]. Run the core's
+//!   conformance suite (`flacarray_core::conformance::run` and `run_extended`, cargo
+//!   feature `conformance`) in the backend's tests; `flacarray-zarr` is the smaller
+//!   model to copy the shape of. To make it reachable by path, add it to [`store`].
+//! - **The Rice coder.** Encoding: the partition and parameter search in
+//!   `crates/flacarray-flac/src/rice.rs`, the bit writer's `write_rice` in
+//!   `bitwrite.rs`. Decoding: `read_rice` in `crates/flacarray-flac/src/bitread.rs`
+//!   (batched, one 64-bit load per group of codes); `simd.rs` compiles the hot decode
+//!   and encode paths a second time for AVX2 CPUs and picks one at run time
+//!   ([`flac::force_scalar`] or `FLACARRAY_FORCE_SCALAR=1` forces the portable copy).
+//!   The codec's tests (`crates/flacarray-flac/tests/`) compare against libFLAC and
+//!   run in both copies.
 
 pub use flacarray_core::{
     CompressOptions, Compressed, DType, DecodedArray, DecompressOptions, Element, Error, FlacArray,
