@@ -8,44 +8,13 @@
 //! when it is missing and `FLACARRAY_REQUIRE_PYTHON` is not `1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use flacarray_core::conformance::{extended_cases, run_extended, same_bits};
-use flacarray_core::{DecodedArray, FlacArrayWriter, read_flacarray};
+use flacarray_core::{FlacArrayWriter, read_flacarray};
 use flacarray_hdf5::Hdf5Store;
+use flacarray_testkit::{python, write_npy};
 use serde_json::json;
-
-fn python() -> Option<PathBuf> {
-    let py = std::env::var_os("FLACARRAY_PYTHON").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv-interop/bin/python"),
-        PathBuf::from,
-    );
-    if py.exists() {
-        Some(py)
-    } else if std::env::var_os("FLACARRAY_REQUIRE_PYTHON").is_some_and(|v| v == "1") {
-        panic!(
-            "FLACARRAY_REQUIRE_PYTHON=1 but {} does not exist; run scripts/python-venv.sh",
-            py.display()
-        );
-    } else {
-        eprintln!(
-            "NOTE: skipping the flacarray 0.4.1 part: {} does not exist",
-            py.display()
-        );
-        None
-    }
-}
-
-fn write_npy(path: &Path, d: &DecodedArray) {
-    match d {
-        DecodedArray::Int32(a) => npyz::to_file_1d(path, a.iter().copied()),
-        DecodedArray::Int64(a) => npyz::to_file_1d(path, a.iter().copied()),
-        DecodedArray::Float32(a) => npyz::to_file_1d(path, a.iter().copied()),
-        DecodedArray::Float64(a) => npyz::to_file_1d(path, a.iter().copied()),
-    }
-    .unwrap();
-}
 
 /// For every case: `equal` when 0.4.1 reads the expected values bit for bit (dtype and
 /// shape included), `refused <error>` when it raises, `DIFFERENT ...` otherwise.
@@ -124,7 +93,11 @@ fn flacarray_041_reads_the_same_values_or_refuses() {
         });
         manifest.push(json!({"name": name, "npy": npy, "shape": fa.shape()}));
     }
-    let Some(py) = python() else {
+    let Some(py) = python(
+        "FLACARRAY_PYTHON",
+        ".venv-interop/bin/python",
+        "flacarray, h5py",
+    ) else {
         return;
     };
     std::fs::write(

@@ -10,48 +10,13 @@
 //! when one is missing and `FLACARRAY_REQUIRE_PYTHON` is not `1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use flacarray_core::conformance::{extended_cases, run_extended, same_bits};
-use flacarray_core::{DecodedArray, FlacArrayWriter, read_flacarray};
+use flacarray_core::{FlacArrayWriter, read_flacarray};
+use flacarray_testkit::{python, write_npy};
 use flacarray_zarr::{ZarrFormat, ZarrStore};
 use serde_json::json;
-
-fn python(var: &str, default: &str) -> Option<PathBuf> {
-    let py = std::env::var_os(var).map_or_else(
-        || {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("../..")
-                .join(default)
-        },
-        PathBuf::from,
-    );
-    if py.exists() {
-        Some(py)
-    } else if std::env::var_os("FLACARRAY_REQUIRE_PYTHON").is_some_and(|v| v == "1") {
-        panic!(
-            "FLACARRAY_REQUIRE_PYTHON=1 but {} does not exist; run scripts/python-venv.sh",
-            py.display()
-        );
-    } else {
-        eprintln!(
-            "NOTE: skipping a flacarray 0.4.1 check: {} does not exist",
-            py.display()
-        );
-        None
-    }
-}
-
-fn write_npy(path: &Path, d: &DecodedArray) {
-    match d {
-        DecodedArray::Int32(a) => npyz::to_file_1d(path, a.iter().copied()),
-        DecodedArray::Int64(a) => npyz::to_file_1d(path, a.iter().copied()),
-        DecodedArray::Float32(a) => npyz::to_file_1d(path, a.iter().copied()),
-        DecodedArray::Float64(a) => npyz::to_file_1d(path, a.iter().copied()),
-    }
-    .unwrap();
-}
 
 /// For every case: `equal` when 0.4.1 reads the expected values bit for bit (dtype and
 /// shape included), `refused <error>` when it raises, `DIFFERENT ...` otherwise.
@@ -142,7 +107,7 @@ fn flacarray_041_reads_the_same_values_or_refuses() {
             "v2.zarr",
         ),
     ] {
-        let Some(py) = python(var, default) else {
+        let Some(py) = python(var, default, "flacarray, zarr") else {
             continue;
         };
         let out = Command::new(&py)
