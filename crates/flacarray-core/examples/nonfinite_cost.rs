@@ -12,26 +12,13 @@
 
 use std::time::Instant;
 
+use flacarray_core::synth::SplitMix64;
 use flacarray_core::{CompressOptions, FlacArray, QuantaOption};
 use ndarray::Array2;
 
 const STREAMS: usize = 100;
 const SAMPLES: usize = 250_000;
 const REPS: usize = 10;
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 /// CPU time used by the process so far (user + system, all threads), in seconds, from
 /// `/proc/self/stat` (clock ticks of 1/100 s). On a loaded machine it varies far less
@@ -75,15 +62,15 @@ fn time_pair(
 
 fn main() {
     let threads = std::env::args().nth(1).map(|t| t.parse::<usize>().unwrap());
-    let mut rng = Rng(42);
+    let mut rng = SplitMix64::new(42);
     // A timestream: slow drift (random walk), a periodic signal and white noise.
     let mut data = Array2::<f32>::zeros((STREAMS, SAMPLES));
     for mut row in data.rows_mut() {
         let mut walk = 0.0f64;
-        let phase = rng.unit() * std::f64::consts::TAU;
+        let phase = rng.next_f64() * std::f64::consts::TAU;
         for (k, v) in row.iter_mut().enumerate() {
-            walk += (rng.unit() - 0.5) * 0.02;
-            let noise = (rng.unit() - 0.5) * 0.5;
+            walk += (rng.next_f64() - 0.5) * 0.02;
+            let noise = (rng.next_f64() - 0.5) * 0.5;
             #[allow(clippy::cast_possible_truncation)]
             {
                 *v = (walk + (k as f64 * 0.003 + phase).sin() + noise) as f32;
@@ -95,9 +82,9 @@ fn main() {
     let mut nan = 0;
     let mut with_nan = data.clone();
     while nan < target {
-        let s = (rng.next() % STREAMS as u64) as usize;
-        let len = 1 + (rng.next() % 50) as usize;
-        let at = (rng.next() % (SAMPLES - len) as u64) as usize;
+        let s = (rng.next_u64() % STREAMS as u64) as usize;
+        let len = 1 + (rng.next_u64() % 50) as usize;
+        let at = (rng.next_u64() % (SAMPLES - len) as u64) as usize;
         for k in at..at + len {
             if !with_nan[[s, k]].is_nan() {
                 with_nan[[s, k]] = f32::NAN;

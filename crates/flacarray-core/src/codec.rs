@@ -964,6 +964,22 @@ pub(crate) fn decode_pieces(
     // a time, so no integer copy of the stream is held (format 1 only).
     let chunked =
         |piece: Option<u64>| piece.is_none() && !v0 && r64 == (0..ss) && len > CONVERT_SAMPLES;
+    // The piece's samples into the worker's integer buffer (`n` words: one per sample,
+    // two for the 64-bit word pairs); false when a piece must be decoded whole.
+    let ints = |w: &mut DecWorker, g: usize, piece: Option<u64>, bytes: &[u8], n: usize| {
+        w.ints.resize(n, 0);
+        decode_ints(
+            &mut w.dec,
+            &mut w.frames,
+            bytes,
+            ss,
+            r64.clone(),
+            split,
+            piece,
+            &mut w.ints,
+        )
+        .map_err(|e| flac_err(src, g, e))
+    };
     match out {
         OutputMut::I32(o) => run(
             src,
@@ -996,19 +1012,7 @@ pub(crate) fn decode_pieces(
             progress,
             |w, g, piece, bytes, o| {
                 if v0 {
-                    w.ints.resize(len, 0);
-                    if !decode_ints(
-                        &mut w.dec,
-                        &mut w.frames,
-                        bytes,
-                        ss,
-                        r64.clone(),
-                        split,
-                        piece,
-                        &mut w.ints,
-                    )
-                    .map_err(|e| flac_err(src, g, e))?
-                    {
+                    if !ints(w, g, piece, bytes, len)? {
                         return Ok(false);
                     }
                     let StreamScaling::I64Offsets(offs) = src.scaling else {
@@ -1040,19 +1044,7 @@ pub(crate) fn decode_pieces(
                     {
                         return Ok(true);
                     }
-                    w.ints.resize(2 * len, 0);
-                    if !decode_ints(
-                        &mut w.dec,
-                        &mut w.frames,
-                        bytes,
-                        ss,
-                        r64.clone(),
-                        split,
-                        piece,
-                        &mut w.ints,
-                    )
-                    .map_err(|e| flac_err(src, g, e))?
-                    {
+                    if !ints(w, g, piece, bytes, 2 * len)? {
                         return Ok(false);
                     }
                     join_i64(&w.ints, o);
@@ -1082,19 +1074,7 @@ pub(crate) fn decode_pieces(
                 {
                     return Ok(true);
                 }
-                w.ints.resize(len, 0);
-                if !decode_ints(
-                    &mut w.dec,
-                    &mut w.frames,
-                    bytes,
-                    ss,
-                    r64.clone(),
-                    split,
-                    piece,
-                    &mut w.ints,
-                )
-                .map_err(|e| flac_err(src, g, e))?
-                {
+                if !ints(w, g, piece, bytes, len)? {
                     return Ok(false);
                 }
                 let r = if v0 {
@@ -1130,19 +1110,7 @@ pub(crate) fn decode_pieces(
                     ));
                 };
                 let r = if v0 {
-                    w.ints.resize(len, 0);
-                    if !decode_ints(
-                        &mut w.dec,
-                        &mut w.frames,
-                        bytes,
-                        ss,
-                        r64.clone(),
-                        split,
-                        piece,
-                        &mut w.ints,
-                    )
-                    .map_err(|e| flac_err(src, g, e))?
-                    {
+                    if !ints(w, g, piece, bytes, len)? {
                         return Ok(false);
                     }
                     flacarray_quant::v0::dequantize_into(
@@ -1177,20 +1145,8 @@ pub(crate) fn decode_pieces(
                     {
                         return Ok(true);
                     }
-                    w.ints.resize(2 * len, 0);
                     w.wide.resize(len, 0);
-                    if !decode_ints(
-                        &mut w.dec,
-                        &mut w.frames,
-                        bytes,
-                        ss,
-                        r64.clone(),
-                        split,
-                        piece,
-                        &mut w.ints,
-                    )
-                    .map_err(|e| flac_err(src, g, e))?
-                    {
+                    if !ints(w, g, piece, bytes, 2 * len)? {
                         return Ok(false);
                     }
                     join_i64(&w.ints, &mut w.wide);

@@ -3,6 +3,7 @@
 //! the format version each needs, and hostile extension metadata.
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+use flacarray_core::synth::SplitMix64;
 use flacarray_core::{
     CompressOptions, DType, DecodedArray, Error, FlacArray, LogicalArray, LogicalDType, NonFinite,
     QuantaOption, ReadOptions, SampleSlice, Value,
@@ -10,29 +11,17 @@ use flacarray_core::{
 use half::f16;
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 
-/// A deterministic generator (SplitMix64).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
 /// Value patterns of one integer type: min, max, all equal, alternating extremes,
 /// random.
 fn int_patterns<T: Value>(min: T, max: T, from_bits: impl Fn(u64) -> T) -> Vec<Vec<T>> {
     let n = 5000;
-    let mut r = Rng(7);
+    let mut r = SplitMix64::new(7);
     vec![
         vec![min; n],
         vec![max; n],
         vec![from_bits(12345); n],
         (0..n).map(|i| if i % 2 == 0 { min } else { max }).collect(),
-        (0..n).map(|_| from_bits(r.next())).collect(),
+        (0..n).map(|_| from_bits(r.next_u64())).collect(),
         vec![min, max, from_bits(1)],
     ]
 }
@@ -138,9 +127,9 @@ fn uint64_is_lossless_and_needs_format_2_only_above_2_63() {
 
 #[test]
 fn float16_goes_through_float32_and_rounds_back() {
-    let mut r = Rng(3);
+    let mut r = SplitMix64::new(3);
     let vals: Vec<f16> = (0..6000)
-        .map(|i| f16::from_f32(((i as f32) * 0.01).sin() * 100.0 + (r.next() % 7) as f32))
+        .map(|i| f16::from_f32(((i as f32) * 0.01).sin() * 100.0 + (r.next_u64() % 7) as f32))
         .collect();
     let extremes = vec![
         f16::MIN,
@@ -604,9 +593,9 @@ fn stored_extensions_round_trip_through_a_store() {
 /// Rows of a noisy signal (so streams are long enough for range reads to fetch only
 /// some frames) with NaN/inf runs at known places.
 fn noisy_with_nonfinite(rows: usize, n: usize) -> ndarray::Array2<f64> {
-    let mut r = Rng(11);
+    let mut r = SplitMix64::new(11);
     let mut a = ndarray::Array2::from_shape_fn((rows, n), |(i, j)| {
-        let noise = (r.next() >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+        let noise = r.next_f64() - 0.5;
         i as f64 + 0.2 * (j as f64 * 1e-3).sin() + 0.4 * noise
     });
     let nan_payload = f64::from_bits(0x7ff8_0000_0000_0123);
