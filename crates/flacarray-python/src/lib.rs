@@ -14,8 +14,8 @@
 use flacarray_core::integrity::{Checksums, header_hash};
 use flacarray_core::{
     CompressOptions, DType, Error as CoreError, FlacArray, FlacArrayParts, Index, LogicalArray,
-    LogicalDType, NonFinite, PrecisionOption, QuantaOption, ReadOptions, SampleSlice,
-    StoredMeta, StreamScaling, Value, f16,
+    LogicalDType, NonFinite, PrecisionOption, QuantaOption, ReadOptions, SampleSlice, StoredMeta,
+    StreamScaling, Value, f16,
 };
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use numpy::{
@@ -210,6 +210,9 @@ fn stored_dtype(py: Python<'_>, logical: &str) -> PyResult<&'static str> {
     Ok(l.stored().name())
 }
 
+/// Two uint8 numpy arrays (non-finite flags and runs).
+type ByteArrays<'py> = (Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<u8>>);
+
 /// Parses and checks a group's stored non-finite flags and runs (for streams of
 /// `stream_size` samples over `leading_shape`, float64 data or float32) and returns
 /// the flags and runs of the flat streams `indices`, in that order.
@@ -222,7 +225,7 @@ fn nonfinite_select<'py>(
     leading_shape: Vec<usize>,
     float64: bool,
     indices: Vec<usize>,
-) -> PyResult<(Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<u8>>)> {
+) -> PyResult<ByteArrays<'py>> {
     let f = flags.as_array().to_vec();
     let r = runs.as_array().to_vec();
     let n = f.len();

@@ -315,7 +315,11 @@ def _read_ours(mod, g):
 
 
 def _rust_tool():
+    """The example binary write_rust_groups: ``$FLACARRAY_RS_GROUPS`` (set by
+    scripts/python-tests.sh, then it must exist), else found in the target dir."""
     path = os.environ.get("FLACARRAY_RS_GROUPS")
+    if path and not os.path.exists(path):
+        pytest.fail(f"FLACARRAY_RS_GROUPS={path} does not exist")
     if not path:
         root = pathlib.Path(__file__).resolve().parents[3]
         target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", root / "target"))
