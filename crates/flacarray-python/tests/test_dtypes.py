@@ -505,3 +505,21 @@ def test_stream_size_zero_refused_in_format_1(tmp_path):
     g.attrs["flacarray_format_version"] = "1"
     with pytest.raises(CorruptDataError):
         fh5.read_array(g)
+
+
+def test_properties_of_new_groups(tmp_path):
+    with h5py.File(tmp_path / "p.h5", "w") as f:
+        fh5.write_array(np.arange(20, dtype=np.uint16).reshape(2, 10), f.create_group("u"))
+        nan = np.ones((2, 30))
+        nan[1, 3] = np.nan
+        fh5.write_array(nan, f.create_group("n"), quanta=0.1, keep_nonfinite=True)
+        fh5.write_array(np.zeros((3, 0), np.float16), f.create_group("e"), quanta=0.1)
+        p = fh5.array_properties(f["u"])
+        assert (p["format_version"], p["dtype"], p["stored_dtype"], p["nonfinite"]) == (
+            1, np.dtype(np.uint16), np.dtype(np.int32), False)
+        p = fh5.array_properties(f["n"])
+        assert (p["format_version"], p["dtype"], p["nonfinite"], p["flac_channels"]) == (
+            2, np.dtype(np.float64), True, 2)
+        p = fh5.array_properties(f["e"])
+        assert (p["format_version"], p["dtype"], p["shape"], p["compressed_nbytes"]) == (
+            2, np.dtype(np.float16), (3, 0), 0)

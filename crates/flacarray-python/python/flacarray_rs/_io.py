@@ -6,6 +6,9 @@ and ``flac_channels`` (format 1), and the arrays ``stream_starts`` (int64, leadi
 shape, attribute ``stream_size``), ``stream_bytes`` (int64, leading shape),
 ``stream_offsets`` / ``stream_gains`` (float data) and ``compressed`` (uint8, every
 stream's FLAC bytes concatenated).  Other attributes on the group are never touched.
+What flacarray-rs adds (``docs/format.md``) is written and read here too: format
+``"2"``, the attributes ``flacarray_dtype`` and ``flacarray_rs_checksums`` and the
+arrays ``stream_nonfinite`` / ``nonfinite_runs`` of kept NaN and infinity.
 
 A backend object adapts h5py or zarr-python (see ``hdf5.py`` / ``zarr.py``).  With an
 MPI communicator, rows (axis 0) are distributed by ``mpi_dist``; when only rank 0

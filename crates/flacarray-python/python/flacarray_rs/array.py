@@ -27,7 +27,10 @@ class FlacArray:
     exactly one of ``quanta`` (one integer step; scalar or one per stream) or
     ``precision`` (significant digits relative to each stream's standard deviation)
     to :meth:`from_array`.  NaN, infinity and values that would overflow the integer
-    type are refused with an error naming the stream.
+    type are refused with an error naming the stream, unless ``keep_nonfinite=True``
+    keeps NaN and infinity (bit for bit).  bool, int8, int16, uint8, uint16, uint32,
+    uint64 and float16 data are carried by those four types and come back in their
+    own dtype; axes of length 0 are allowed.
 
     Build one with :meth:`from_array`, :meth:`read_hdf5` or :meth:`read_zarr`;
     ``FlacArray(other)`` makes an independent copy.  Decompress with
