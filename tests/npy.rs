@@ -103,7 +103,7 @@ fn reads_fortran_order_and_big_endian_and_bools() {
     let got = read_array(&p).expect("read");
     assert_eq!(
         flacarray::npy::peek(&p).expect("header"),
-        (DType::Int32, vec![2, 3])
+        (DType::Int32.into(), vec![2, 3])
     );
     let want = ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![0, 1, 2, 3, 4, 5]).expect("shape");
     assert_eq!(got, DecodedArray::Int32(want));
