@@ -344,7 +344,7 @@ pub fn decode_extension(
     meta: &StoredMeta,
     ext: &StoredExtension,
 ) -> Result<(LogicalDType, Option<NonFinite>), crate::Error> {
-    use crate::layout::{ARR_NONFINITE_FLAGS, ATTR_DTYPE};
+    use crate::layout::{ARR_NONFINITE_FLAGS, ARR_NONFINITE_RUNS, ATTR_DTYPE};
     let corrupt = |m: String| crate::Error::Corrupt(m);
     let logical = match &ext.dtype {
         None => LogicalDType::from(meta.dtype),
@@ -374,7 +374,8 @@ pub fn decode_extension(
         meta.stream_size,
         &meta.leading_shape,
         meta.dtype == DType::Float64,
-    )?;
+    )
+    .map_err(|e| corrupt(format!("{ARR_NONFINITE_RUNS}: {e}")))?;
     Ok((logical, Some(nf)))
 }
 

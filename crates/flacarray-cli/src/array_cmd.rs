@@ -508,16 +508,6 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
 
 pub use flacarray::verify::VerifyReport;
 
-/// Decodes every stream of the stored array, a block of streams at a time.
-///
-/// # Errors
-/// The first stream that does not decode (to exactly `stream_size` samples), named by
-/// its index, with the file and group.
-pub fn verify_store(store: &Store, quiet: bool, threads: Option<usize>) -> Result<VerifyReport> {
-    let fa = store.read(None, true)?;
-    verify_array(&fa, quiet, threads).with_context(|| store.describe())
-}
-
 /// Decodes every stream of `fa`, a block of streams at a time, with a progress display.
 ///
 /// # Errors
@@ -532,10 +522,16 @@ pub fn verify_array(fa: &FlacArray, quiet: bool, threads: Option<usize>) -> Resu
 /// `flacarray verify`.
 ///
 /// # Errors
-/// As [`verify_store`].
+/// The first stream that does not decode (to exactly `stream_size` samples), named by
+/// its index, with the file and group; an inconsistent recorded dtype or non-finite
+/// table, named.
 pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
     let store = Store::for_path(&args.store.input, &args.store.group);
-    let r = verify_store(&store, args.common.quiet, args.common.threads())?;
+    // The recorded dtype and kept NaN/inf, checked first with errors naming them.
+    store.read_info()?;
+    let fa = store.read(None, true)?;
+    let (quiet, threads) = (args.common.quiet, args.common.threads());
+    let r = verify_array(&fa, quiet, threads).with_context(|| store.describe())?;
     writeln!(
         out,
         "{}: ok: {} streams, {} samples, {} compressed bytes checked",

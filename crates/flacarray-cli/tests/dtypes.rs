@@ -438,3 +438,28 @@ for line in open(sys.argv[1]):
         );
     }
 }
+
+/// A recorded dtype that is unknown, or not carried by the stored type, is refused by
+/// `info`, `verify` and `decompress` with an error naming the attribute.
+#[test]
+fn hostile_recorded_dtype_is_refused_naming_it() {
+    let d = Dir::new();
+    let a = LogicalArray::Uint16(ArrayD::from_shape_fn(IxDyn(&[2, 50]), |i| i[1] as u16));
+    let input = d.npy("u16.npy", &a);
+    let store = d.path("bad.zarr");
+    assert_ok(&flacarray(&["compress", p(&input), p(&store)]));
+    let meta = store.join("zarr.json");
+    let text = std::fs::read_to_string(&meta).unwrap();
+    assert!(text.contains("\"uint16\""), "{text}");
+    for bad in ["uint99", "float16"] {
+        std::fs::write(&meta, text.replace("\"uint16\"", &format!("\"{bad}\""))).unwrap();
+        for cmd in ["info", "verify"] {
+            let run = flacarray(&[cmd, p(&store)]);
+            assert_fails(&run, 1, &["bad.zarr", "flacarray_dtype", bad]);
+        }
+        let out = d.path("out.npy");
+        let run = flacarray(&["decompress", p(&store), p(&out)]);
+        assert_fails(&run, 1, &["bad.zarr", "flacarray_dtype"]);
+        assert!(!out.exists());
+    }
+}
