@@ -373,6 +373,9 @@ fn decompress(
 fn verify(world: &SimpleCommunicator, args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
     let (rank, size) = rank_size(world);
     let store = Store::for_path(&args.store.input, &args.store.group);
+    // As the serial command: the recorded dtype and kept NaN/inf, named (on rank 0).
+    let ext = (rank == 0).then(|| store.read_info().map(drop));
+    agree_on(world, ext.transpose().map_err(anyhow::Error::new))?;
     let dist = read_dist(world, &store, None, true)?;
     let (a, b) = dist.mpi_dist()[rank];
     let mine = match dist.local() {
