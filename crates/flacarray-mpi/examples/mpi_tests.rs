@@ -16,11 +16,13 @@
 
 use std::error::Error as StdError;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flacarray_core::{
     CompressOptions, Element, FlacArray, FlacArrayWriter, QuantaOption, read_flacarray,
 };
 use flacarray_hdf5::{Hdf5Store, read_file};
+use flacarray_mpi::mpi::collective::SystemOperation;
 use flacarray_mpi::mpi::topology::SimpleCommunicator;
 use flacarray_mpi::mpi::traits::{Communicator, CommunicatorCollectives};
 use flacarray_mpi::{
@@ -32,12 +34,20 @@ use ndarray::{ArrayD, Axis, IxDyn, Slice};
 
 type Res<T = ()> = Result<T, Box<dyn StdError>>;
 
+/// Checks passed on this rank (summed over the ranks and printed by rank 0).
+static CHECKS: AtomicUsize = AtomicUsize::new(0);
+
+fn passed() {
+    CHECKS.fetch_add(1, Ordering::Relaxed);
+}
+
 macro_rules! ensure {
-    ($cond:expr, $($msg:tt)+) => {
+    ($cond:expr, $($msg:tt)+) => {{
         if !$cond {
             return Err(format!($($msg)+).into());
         }
-    };
+        passed();
+    }};
 }
 
 struct Ctx {
@@ -73,8 +83,14 @@ fn expect_err<T: std::fmt::Debug>(
             ensure!(kind(&e), "{what}: rank {failing} got the wrong error: {e}");
             Ok(())
         }
-        Err(Error::OtherRank { rank, .. }) if rank == failing => Ok(()),
-        Err(e) if kind(&e) => Ok(()), // a check every rank makes alike
+        Err(Error::OtherRank { rank, .. }) if rank == failing => {
+            passed();
+            Ok(())
+        }
+        Err(e) if kind(&e) => {
+            passed(); // a check every rank makes alike
+            Ok(())
+        }
         Err(e) => Err(format!("{what}: unexpected error {e}").into()),
     }
 }
@@ -554,13 +570,16 @@ fn main() {
         eprintln!("mpi_tests: rank {rank} of {size}: FAILED: {e}");
         ctx.world.abort(1);
     }
-    ctx.world.barrier();
+    let mine = CHECKS.load(Ordering::Relaxed) as u64;
+    let mut total = 0u64;
+    ctx.world
+        .all_reduce_into(&mine, &mut total, SystemOperation::sum());
     if rank == 0 {
         let io = if flacarray_mpi::HDF5_MPIO {
             "HDF5 through MPI-IO on every rank"
         } else {
             "HDF5 through rank 0"
         };
-        println!("mpi_tests: all checks passed on {size} ranks ({io})");
+        println!("mpi_tests: all {total} checks passed on {size} ranks ({io})");
     }
 }
