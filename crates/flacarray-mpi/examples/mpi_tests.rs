@@ -13,14 +13,27 @@
 //!   equal the serial decode;
 //! * 1-d local arrays, errors on every rank (mismatched shapes and dtypes, NaN, bad
 //!   `mpi_dist` and keep, missing group, no `replace`), messages split into pieces.
+//!
+//! Format 2 and the recorded types (`check_extension`), for bool, int8, int16, uint8,
+//! uint16, uint32, uint64 (beyond 2^63 on some ranks only), float16, float32 and float64
+//! with extreme values, and NaN/inf kept (`keep_nonfinite`: runs at stream starts and
+//! ends, all, alternating, NaN payloads, on some ranks only), with the even split, an
+//! empty rank 0, more ranks than rows, and empty axes `(0, n)` and `(n, 0)`:
+//! * the HDF5 groups and Zarr stores written by the ranks hold the serial writer's
+//!   array (tables, bytes, format version, `flacarray_dtype`, non-finite flags and runs);
+//! * distributed reads of the serial file give each rank its rows in the logical type
+//!   with NaN/inf bit for bit (whole slabs and keep masks).
 
 use std::error::Error as StdError;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flacarray_core::{
-    CompressOptions, Element, FlacArray, FlacArrayWriter, QuantaOption, read_flacarray,
+    CompressOptions, Element, FlacArray, FlacArrayReader, FlacArrayWriter, LogicalDType,
+    QuantaOption, Value, f16, read_flacarray,
 };
 use flacarray_hdf5::{Hdf5Store, read_file};
+use flacarray_mpi::mpi::collective::SystemOperation;
 use flacarray_mpi::mpi::topology::SimpleCommunicator;
 use flacarray_mpi::mpi::traits::{Communicator, CommunicatorCollectives};
 use flacarray_mpi::{
@@ -32,12 +45,20 @@ use ndarray::{ArrayD, Axis, IxDyn, Slice};
 
 type Res<T = ()> = Result<T, Box<dyn StdError>>;
 
+/// Checks passed on this rank (summed over the ranks and printed by rank 0).
+static CHECKS: AtomicUsize = AtomicUsize::new(0);
+
+fn passed() {
+    CHECKS.fetch_add(1, Ordering::Relaxed);
+}
+
 macro_rules! ensure {
-    ($cond:expr, $($msg:tt)+) => {
+    ($cond:expr, $($msg:tt)+) => {{
         if !$cond {
             return Err(format!($($msg)+).into());
         }
-    };
+        passed();
+    }};
 }
 
 struct Ctx {
@@ -73,8 +94,14 @@ fn expect_err<T: std::fmt::Debug>(
             ensure!(kind(&e), "{what}: rank {failing} got the wrong error: {e}");
             Ok(())
         }
-        Err(Error::OtherRank { rank, .. }) if rank == failing => Ok(()),
-        Err(e) if kind(&e) => Ok(()), // a check every rank makes alike
+        Err(Error::OtherRank { rank, .. }) if rank == failing => {
+            passed();
+            Ok(())
+        }
+        Err(e) if kind(&e) => {
+            passed(); // a check every rank makes alike
+            Ok(())
+        }
         Err(e) => Err(format!("{what}: unexpected error {e}").into()),
     }
 }
@@ -494,6 +521,432 @@ fn check_transfer(ctx: &Ctx) -> Res {
     Ok(())
 }
 
+/// A sample's bit pattern, so that NaN compares equal to itself (and payloads count).
+trait Bits: Value {
+    fn bits(self) -> u64;
+}
+
+macro_rules! int_bits {
+    ($($t:ty),*) => {$(
+        impl Bits for $t {
+            fn bits(self) -> u64 {
+                // Two's complement reinterpretation, for comparison only.
+                self as u64
+            }
+        }
+    )*};
+}
+int_bits!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+impl Bits for bool {
+    fn bits(self) -> u64 {
+        u64::from(self)
+    }
+}
+
+impl Bits for f16 {
+    fn bits(self) -> u64 {
+        u64::from(self.to_bits())
+    }
+}
+
+impl Bits for f32 {
+    fn bits(self) -> u64 {
+        u64::from(self.to_bits())
+    }
+}
+
+impl Bits for f64 {
+    fn bits(self) -> u64 {
+        self.to_bits()
+    }
+}
+
+fn bits_of<'a, T: Bits>(v: impl IntoIterator<Item = &'a T>) -> Vec<u64> {
+    v.into_iter().map(|&x| x.bits()).collect()
+}
+
+/// The rows `(a, b)` of axis 0, empty ones included.
+fn rows<T: Clone>(global: &ArrayD<T>, (a, b): (usize, usize)) -> ArrayD<T> {
+    global.slice_axis(Axis(0), Slice::from(a..b)).to_owned()
+}
+
+/// `global` written by the ranks (HDF5 and Zarr) equals the serial writer's group, and
+/// distributed reads of the serial group give each rank its rows bit for bit.
+fn check_ext_roundtrip<T: Bits>(
+    ctx: &Ctx,
+    name: &str,
+    global: &ArrayD<T>,
+    opts: &CompressOptions,
+    dist: &[(usize, usize)],
+) -> Res {
+    let what = format!("{name} {dist:?}");
+    let serial = FlacArray::from_array(global, opts)?;
+    let decoded = serial.to_values_typed::<T>()?;
+    ensure!(
+        bits_of(&decoded) == bits_of(global) || T::LOGICAL.stored().is_float(),
+        "{what}: the serial round trip of integers is not exact"
+    );
+    let per: usize = global.shape()[1..global.ndim() - 1].iter().product();
+    let n = *global.shape().last().ok_or("0-d")?;
+    let (a, b) = dist[ctx.rank];
+
+    // Every rank passes its rows, an empty (0, ...) array when it has none.
+    let d = DistFlacArray::from_array(&ctx.world, Some(&rows(global, (a, b))), opts)?;
+    ensure!(d.mpi_dist() == dist, "{what}: mpi_dist {:?}", d.mpi_dist());
+    ensure!(
+        d.global_shape() == global.shape(),
+        "{what}: global shape {:?}",
+        d.global_shape()
+    );
+    ensure!(
+        d.logical_dtype() == T::LOGICAL && d.dtype() == T::LOGICAL.stored(),
+        "{what}: dtypes {} / {}",
+        d.logical_dtype(),
+        d.dtype()
+    );
+    ensure!(
+        d.format_version() == serial.format_version(),
+        "{what}: format {} but the serial array is format {}",
+        d.format_version(),
+        serial.format_version()
+    );
+    ensure!(
+        d.local().is_some() == (a < b),
+        "{what}: local present {}",
+        d.local().is_some()
+    );
+    if let Some(fa) = d.local() {
+        let want = rows(&decoded, (a, b));
+        ensure!(
+            bits_of(&fa.to_values_typed::<T>()?) == bits_of(&want),
+            "{what}: local decode"
+        );
+    }
+
+    // Written by the ranks: the serial writer's group.
+    let dist_path = ctx.path(&format!("{name}-dist.h5"));
+    let serial_path = ctx.path(&format!("{name}-serial.h5"));
+    d.write_hdf5(&ctx.world, &dist_path, "/x", true)?;
+    let zpath = ctx.path(&format!("{name}-dist.zarr"));
+    let format = if name.ends_with("custom") {
+        ZarrFormat::V2
+    } else {
+        ZarrFormat::V3
+    };
+    d.write_zarr(&ctx.world, &zpath, "/x", true, format)?;
+    if ctx.rank == 0 {
+        Hdf5Store::create(&serial_path, "/x", true)?.write(&serial)?;
+        // Format 2 is read through Hdf5Store only.
+        if serial.format_version() == 1 {
+            let got = read_file(&dist_path, "/x", None)?;
+            let want = read_file(&serial_path, "/x", None)?;
+            ensure!(
+                got == want,
+                "{what}: HDF5 datasets differ from the serial file"
+            );
+        }
+        let (gs, ws) = (
+            Hdf5Store::open(&dist_path, "/x")?,
+            Hdf5Store::open(&serial_path, "/x")?,
+        );
+        let (gm, wm) = (gs.metadata()?, ws.metadata()?);
+        ensure!(
+            gm == wm && gm.format_version == serial.format_version(),
+            "{what}: HDF5 metadata {gm:?}, serial {wm:?}"
+        );
+        ensure!(
+            gs.checksums()? == ws.checksums()?,
+            "{what}: HDF5 checksum attributes differ"
+        );
+        let (ge, we) = (gs.extension(&gm)?, ws.extension(&wm)?);
+        ensure!(ge == we, "{what}: HDF5 extension {ge:?}, serial {we:?}");
+        let recorded = (!T::LOGICAL.is_stored()).then(|| T::LOGICAL.name().to_owned());
+        ensure!(
+            ge.dtype == recorded,
+            "{what}: flacarray_dtype {:?}",
+            ge.dtype
+        );
+        ensure!(
+            ge.nonfinite.is_some() == serial.nonfinite().is_some(),
+            "{what}: non-finite tables written: {}",
+            ge.nonfinite.is_some()
+        );
+        let back = read_flacarray(&gs, None, true)?;
+        ensure!(
+            back == serial,
+            "{what}: HDF5 read differs from the serial array"
+        );
+        let zback = read_flacarray(&ZarrStore::open(&zpath, "/x")?, None, true)?;
+        ensure!(
+            zback == serial,
+            "{what}: Zarr {format:?} read differs from the serial array"
+        );
+        ensure!(
+            bits_of(&zback.to_values_typed::<T>()?) == bits_of(&decoded),
+            "{what}: Zarr {format:?} values"
+        );
+    }
+
+    // Distributed reads of the serial file restore the type and the NaN/inf bits.
+    let read_path = if ctx.rank == 0 {
+        serial_path.clone()
+    } else {
+        PathBuf::new()
+    };
+    for given in [Some(dist), None] {
+        let r = read_hdf5(&ctx.world, &read_path, "/x", None, given, true)?;
+        let used = given.map_or_else(|| split_rows(global.shape()[0], ctx.size), <[_]>::to_vec);
+        ensure!(
+            r.mpi_dist() == used && r.global_shape() == global.shape(),
+            "{what}: read mpi_dist {:?}, shape {:?}",
+            r.mpi_dist(),
+            r.global_shape()
+        );
+        ensure!(
+            r.logical_dtype() == T::LOGICAL && r.format_version() == serial.format_version(),
+            "{what}: read dtype {} format {}",
+            r.logical_dtype(),
+            r.format_version()
+        );
+        let (a, b) = used[ctx.rank];
+        match r.local() {
+            None => ensure!(a == b, "{what}: rank without rows after read"),
+            Some(fa) => {
+                let v = fa.to_values_typed::<T>()?;
+                let want = rows(&decoded, (a, b));
+                ensure!(
+                    v.shape() == want.shape() && bits_of(&v) == bits_of(&want),
+                    "{what}: read values (given dist {given:?})"
+                );
+            }
+        }
+    }
+    // A keep mask over the serial Zarr store's streams.
+    let n_streams = global.len().checked_div(n).unwrap_or(0);
+    if n_streams > 1 && global.shape()[0] > 0 {
+        let zs = ctx.path(&format!("{name}-serial.zarr"));
+        if ctx.rank == 0 {
+            ZarrStore::create(&zs, "/x", true, format)?.write(&serial)?;
+        }
+        let keep: Vec<bool> = (0..n_streams).map(|g| g % 3 != 1).collect();
+        let r = read_zarr(&ctx.world, &zs, "/x", Some(&keep), Some(dist), true)?;
+        let mine: Vec<usize> = (a * per..b * per).filter(|&g| keep[g]).collect();
+        let all = streams(&decoded)?;
+        let want: Vec<u64> = mine
+            .iter()
+            .flat_map(|&g| bits_of(all.index_axis(Axis(0), g)))
+            .collect();
+        match r.local() {
+            None => ensure!(mine.is_empty(), "{what}: Zarr keep read lost {mine:?}"),
+            Some(fa) => ensure!(
+                bits_of(&fa.to_values_typed::<T>()?) == want && fa.shape() == [mine.len(), n],
+                "{what}: Zarr keep read of streams {mine:?}"
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// [`check_ext_roundtrip`] with the even split, an empty rank 0 and (for more than one
+/// row) every row on the last rank.
+fn check_ext<T: Bits>(ctx: &Ctx, name: &str, global: &ArrayD<T>, opts: &CompressOptions) -> Res {
+    let n = global.shape()[0];
+    check_ext_roundtrip(ctx, name, global, opts, &split_rows(n, ctx.size))?;
+    if ctx.size > 1 {
+        let mut custom = vec![(0, 0)];
+        custom.extend(split_rows(n, ctx.size - 1));
+        check_ext_roundtrip(ctx, &format!("{name}-custom"), global, opts, &custom)?;
+        let mut last = vec![(0, 0); ctx.size - 1];
+        last.push((0, n));
+        check_ext_roundtrip(ctx, &format!("{name}-last"), global, opts, &last)?;
+    }
+    Ok(())
+}
+
+/// A `(rows, 3, n)` array of `T` from `f(row, stream, sample)`.
+fn make<T>(rows: usize, n: usize, f: impl Fn(usize, usize, usize) -> T) -> ArrayD<T> {
+    ArrayD::from_shape_fn(lead3([rows, 3, n]), |i| f(i[0], i[1], i[2]))
+}
+
+/// Extreme values (min, max, 0, all equal, a ramp) of an integer type by stream.
+fn extremes<T: Copy>(
+    rows: usize,
+    n: usize,
+    lo: T,
+    hi: T,
+    mid: T,
+    ramp: impl Fn(usize) -> T,
+) -> ArrayD<T> {
+    make(rows, n, |r, j, k| match (r + j) % 4 {
+        0 => {
+            if k % 2 == 0 {
+                lo
+            } else {
+                hi
+            }
+        }
+        1 => mid,
+        2 => ramp(r * 7919 + k * 31 + j),
+        _ => {
+            if k < n / 2 {
+                hi
+            } else {
+                lo
+            }
+        }
+    })
+}
+
+/// A float from a stream's position and a NaN/inf pattern chosen by the stream: runs
+/// at the start and end, all NaN, alternating NaN/-inf, +inf in the middle, a NaN with
+/// a payload, none. `nan_rows` limits the patterns to the rows below it.
+fn nonfinite_pattern(r: usize, j: usize, k: usize, n: usize, nan_rows: usize) -> f64 {
+    let x = (r * 3 + j) as f64 * 0.5 + (k as f64 * 0.05).sin() * 20.0;
+    if r >= nan_rows {
+        return x;
+    }
+    match (r * 3 + j) % 7 {
+        0 if k < 5 || k + 3 >= n => f64::NAN,
+        1 => f64::NAN,
+        2 if k.is_multiple_of(2) => f64::NAN,
+        2 => f64::NEG_INFINITY,
+        3 if k == n / 2 => f64::INFINITY,
+        4 if (10..14).contains(&k) => -f64::NAN,
+        5 if k + 1 == n => f64::NEG_INFINITY,
+        _ => x,
+    }
+}
+
+fn check_extension(ctx: &Ctx) -> Res {
+    let ints = CompressOptions::default();
+    let n = 96;
+    let rows = ctx.size + 2;
+    check_ext(
+        ctx,
+        "bool",
+        &make(rows, n, |r, j, k| (r + j + k / 5) % 3 == 0),
+        &ints,
+    )?;
+    check_ext(
+        ctx,
+        "int8",
+        &extremes(rows, n, i8::MIN, i8::MAX, -1, |v| (v % 256) as u8 as i8),
+        &ints,
+    )?;
+    check_ext(
+        ctx,
+        "int16",
+        &extremes(rows, n, i16::MIN, i16::MAX, 7, |v| (v * 131) as u16 as i16),
+        &ints,
+    )?;
+    check_ext(
+        ctx,
+        "uint8",
+        &extremes(rows, n, 0, u8::MAX, 128, |v| (v % 256) as u8),
+        &ints,
+    )?;
+    check_ext(
+        ctx,
+        "uint16",
+        &extremes(rows, n, 0, u16::MAX, 1, |v| (v * 257) as u16),
+        &ints,
+    )?;
+    check_ext(
+        ctx,
+        "uint32",
+        &extremes(rows, n, 0, u32::MAX, 1 << 31, |v| {
+            (v as u32).wrapping_mul(2_654_435_761)
+        }),
+        &ints,
+    )?;
+    // uint64 below 2^63 (format 1), and beyond it only in the last row (the ranks'
+    // rows mix formats 1 and 2).
+    check_ext(
+        ctx,
+        "uint64-low",
+        &extremes(rows, n, 0, (1 << 63) - 1, 1 << 40, |v| (v as u64) << 20),
+        &ints,
+    )?;
+    let u64s = make(rows, n, |r, j, k| {
+        if r + 1 == rows {
+            u64::MAX - (j * n + k) as u64 * 977
+        } else {
+            (r * 1000 + j * 100 + k) as u64
+        }
+    });
+    check_ext(ctx, "uint64-high", &u64s, &ints)?;
+
+    let keep = |q: f64| CompressOptions {
+        quanta: Some(QuantaOption::Scalar(q)),
+        keep_nonfinite: true,
+        ..Default::default()
+    };
+    let f64s = make(rows, n, |r, j, k| nonfinite_pattern(r, j, k, n, rows));
+    check_ext(ctx, "float64-nan", &f64s, &keep(1e-6))?;
+    // NaN/inf on the first row only: the other ranks' rows are format 1.
+    let f32s = make(rows, n, |r, j, k| nonfinite_pattern(r, j, k, n, 1) as f32);
+    check_ext(ctx, "float32-nan-row0", &f32s, &keep(1e-3))?;
+    let f16s = make(rows, n, |r, j, k| {
+        f16::from_f64(nonfinite_pattern(r, j, k, n, rows))
+    });
+    check_ext(ctx, "float16-nan", &f16s, &keep(1e-2))?;
+    let f16x = make(rows, n, |r, j, k| match (r + j + k) % 3 {
+        0 => f16::MAX,
+        1 => f16::MIN,
+        _ => f16::from_f32(0.0),
+    });
+    check_ext(ctx, "float16-extremes", &f16x, &keep(1.0))?;
+    // Every sample non-finite, on every rank.
+    let all_nan = make(rows, 8, |r, _, k| {
+        if (r + k) % 2 == 0 {
+            f32::NAN
+        } else {
+            f32::INFINITY
+        }
+    });
+    check_ext(ctx, "float32-all-nan", &all_nan, &keep(1e-3))?;
+
+    // More ranks than rows: 2 rows (ranks 2.. have none).
+    let few = make(2, n, |r, j, k| nonfinite_pattern(r, j, k, n, 2) as f32);
+    check_ext_roundtrip(
+        ctx,
+        "float32-two-rows",
+        &few,
+        &keep(1e-3),
+        &split_rows(2, ctx.size),
+    )?;
+
+    // Empty axes.
+    let empty_rows = ArrayD::<u16>::zeros(IxDyn(&[0, 10]));
+    check_ext_roundtrip(
+        ctx,
+        "uint16-0x10",
+        &empty_rows,
+        &ints,
+        &split_rows(0, ctx.size),
+    )?;
+    let empty_rows = ArrayD::<f32>::zeros(IxDyn(&[0, 3, 10]));
+    check_ext_roundtrip(
+        ctx,
+        "float32-0x3x10",
+        &empty_rows,
+        &keep(1e-3),
+        &split_rows(0, ctx.size),
+    )?;
+    let empty_streams = ArrayD::<f64>::zeros(IxDyn(&[10, 0]));
+    check_ext(ctx, "float64-10x0", &empty_streams, &keep(1e-3))?;
+    let empty_mid = ArrayD::<i8>::zeros(IxDyn(&[4, 0, 10]));
+    check_ext(ctx, "int8-4x0x10", &empty_mid, &ints)?;
+    let one_row = ArrayD::from_shape_fn(IxDyn(&[1, 50]), |i| (i[1] as f32).sqrt());
+    check_ext(ctx, "float32-1x50", &one_row, &keep(1e-3))?;
+    ensure!(
+        LogicalDType::ALL.len() == 12,
+        "a logical dtype was added: test it here"
+    );
+    Ok(())
+}
+
 fn run(ctx: &Ctx) -> Res {
     let shape = [7, 3, 500];
     let i32s = ArrayD::from_shape_fn(lead3(shape), |i| {
@@ -517,6 +970,7 @@ fn run(ctx: &Ctx) -> Res {
     });
     check_dtype(ctx, "float64", &f64s, &q)?;
     check_one_d(ctx)?;
+    check_extension(ctx)?;
     check_errors(ctx)?;
     check_transfer(ctx)?;
     Ok(())
@@ -554,13 +1008,16 @@ fn main() {
         eprintln!("mpi_tests: rank {rank} of {size}: FAILED: {e}");
         ctx.world.abort(1);
     }
-    ctx.world.barrier();
+    let mine = CHECKS.load(Ordering::Relaxed) as u64;
+    let mut total = 0u64;
+    ctx.world
+        .all_reduce_into(&mine, &mut total, SystemOperation::sum());
     if rank == 0 {
         let io = if flacarray_mpi::HDF5_MPIO {
             "HDF5 through MPI-IO on every rank"
         } else {
             "HDF5 through rank 0"
         };
-        println!("mpi_tests: all checks passed on {size} ranks ({io})");
+        println!("mpi_tests: all {total} checks passed on {size} ranks ({io})");
     }
 }

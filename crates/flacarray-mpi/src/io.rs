@@ -3,9 +3,7 @@
 
 use std::path::Path;
 
-use flacarray_core::{
-    Concat, FlacArray, FlacArrayParts, FlacArrayReader, FlacArrayWriter, read_flacarray_rows,
-};
+use flacarray_core::{Concat, FlacArray, FlacArrayReader, FlacArrayWriter, read_flacarray_rows};
 // Only the rank-0 paths open files themselves; with `mpio` every rank does.
 #[cfg_attr(feature = "mpio", allow(unused_imports))]
 use flacarray_hdf5::Hdf5Store;
@@ -14,10 +12,12 @@ use mpi::ffi::MPI_Comm;
 use mpi::raw::AsRaw;
 use mpi::topology::Communicator;
 
-use crate::array::{DistFlacArray, GlobalProps, writable_props};
+use crate::array::{DistFlacArray, GlobalProps, empty_array, writable_props};
 use crate::error::{Error, Result};
 use crate::plan::{nonempty, plan_read, rows_of};
-use crate::protocol::{Header, decode_dist, decode_header, encode_dist, encode_header};
+use crate::protocol::{
+    ArrayHeader, Header, decode_dist, decode_header, encode_dist, encode_header,
+};
 use crate::transfer::{
     MAX_MESSAGE_BYTES, agree, broadcast_bytes, rank_of, rank_size, receive_bytes, send_bytes,
 };
@@ -32,6 +32,13 @@ use crate::transfer::{
 /// starts shifted by the byte total of the lower ranks — calls `open` and writes it.
 /// Rank 0 holds the whole compressed array in memory (twice, briefly, while the
 /// backend copies it).
+///
+/// What format 2 adds travels with the rows: the logical element type (recorded as
+/// `flacarray_dtype` where it is not a stored type) and each rank's kept NaN/inf
+/// (flags and runs of its streams, in rank order). The group is format 2 when any
+/// rank's rows are, as when one process writes the whole array. An array whose axis 0
+/// is empty on every rank (every rank holding a `(0, ...)` array) is written as the
+/// empty array.
 ///
 /// `open` is called on rank 0 only; the other ranks never call it.
 ///
@@ -76,6 +83,14 @@ fn assemble<C: Communicator>(
     local: Option<&FlacArray>,
 ) -> Result<FlacArray> {
     let (_, size) = rank_size(comm);
+    if props.rows.iter().all(|&r| r == 0) {
+        return empty_array(
+            props.dtype,
+            props.logical,
+            props.global_leading_shape(),
+            props.stream_size,
+        );
+    }
     let total = props.total_bytes();
     let n_streams: usize = props.global_leading_shape().iter().product();
     let mut err: Option<Error> = None;
@@ -97,11 +112,9 @@ fn assemble<C: Communicator>(
             }
         } else {
             match receive_rows(comm, r) {
-                Ok((p, b)) if err.is_none() => {
-                    FlacArray::from_parts(FlacArrayParts { compressed: b, ..p })
-                        .and_then(|fa| global.push(&fa))
-                        .map_err(Error::from)
-                }
+                Ok((h, b)) if err.is_none() => h
+                    .into_array(b)
+                    .and_then(|fa| global.push(&fa).map_err(Error::from)),
                 Ok(_) => Ok(()),
                 Err(e) => Err(e),
             }
@@ -119,13 +132,17 @@ fn assemble<C: Communicator>(
     let want = props.global_leading_shape();
     if global.leading_shape() != want.as_slice()
         || global.dtype() != props.dtype
+        || global.logical_dtype() != props.logical
         || global.stream_size() != props.stream_size
         || global.format_version() != props.format_version
     {
         return Err(Error::Mismatch(format!(
-            "the ranks' rows make {global}, not the announced leading shape {want:?} of \
-             {} streams of {} samples",
-            props.dtype, props.stream_size
+            "the ranks' rows make {global} ({}), not the announced leading shape {want:?} \
+             of {} ({}) streams of {} samples",
+            global.logical_dtype(),
+            props.dtype,
+            props.logical,
+            props.stream_size
         )));
     }
     Ok(global)
@@ -133,14 +150,15 @@ fn assemble<C: Communicator>(
 
 /// Rank 0 receives the rows rank `r` sends in [`write_store`]: a header, then the bytes
 /// (both always received).
-fn receive_rows<C: Communicator>(comm: &C, r: usize) -> Result<(FlacArrayParts, Vec<u8>)> {
+fn receive_rows<C: Communicator>(comm: &C, r: usize) -> Result<(ArrayHeader, Vec<u8>)> {
     let src = comm.process_at_rank(rank_of(r)?);
     let header = receive_bytes(&src, MAX_MESSAGE_BYTES);
     let bytes = receive_bytes(&src, MAX_MESSAGE_BYTES)?;
     match decode_header(&header?)? {
-        Header::Array(p, n) if n == bytes.len() => Ok((p, bytes)),
-        Header::Array(_, n) => Err(Error::Protocol(format!(
-            "rank {r} announced {n} bytes and sent {}",
+        Header::Array(h) if h.nbytes == bytes.len() => Ok((*h, bytes)),
+        Header::Array(h) => Err(Error::Protocol(format!(
+            "rank {r} announced {} bytes and sent {}",
+            h.nbytes,
             bytes.len()
         ))),
         Header::Error(message) => Err(Error::OtherRank { rank: r, message }),
@@ -170,6 +188,10 @@ type Plan<R> = (R, Vec<(usize, usize)>);
 ///   is then `(n_kept,)` and its `mpi_dist` counts kept streams.
 /// * Without `keep`, a rank's local array has the stored trailing dimensions; a single
 ///   row is flattened to 1-d unless `no_flatten`.
+///
+/// Each rank's local array carries the stored logical element type and its streams'
+/// kept NaN/inf, so it decodes as a serial read of those rows does. A stored array
+/// whose axis 0 is empty reads as an empty distributed array (no rank has rows).
 ///
 /// `keep`, `mpi_dist` and `no_flatten` are taken from rank 0; the other ranks' values
 /// are ignored (as in 0.4.1's serial mode). `open` is called on rank 0 only.
@@ -228,13 +250,7 @@ where
             let mut own: Result<Option<FlacArray>> = Ok(None);
             let mut first_err: Option<Error> = None;
             for (r, &(a, b)) in dist.iter().enumerate() {
-                let slab: Result<Option<FlacArray>> = if a == b {
-                    Ok(None)
-                } else {
-                    read_flacarray_rows(&reader, a..b, keep, no_flatten)
-                        .map(|fa| (rows_of(&fa) > 0).then_some(fa))
-                        .map_err(Error::from)
-                };
+                let slab = read_slab(&reader, (a, b), keep, no_flatten);
                 if r == 0 {
                     own = slab;
                     continue;
@@ -267,22 +283,36 @@ where
                 .and_then(|h| match h {
                     Header::Error(message) => Err(Error::OtherRank { rank: 0, message }),
                     Header::None => Ok(None),
-                    Header::Array(mut parts, n) => {
+                    Header::Array(h) => {
                         let bytes = receive_bytes(&root, MAX_MESSAGE_BYTES)?;
-                        if bytes.len() != n {
-                            return Err(Error::Protocol(format!(
-                                "expected {n} compressed bytes, got {}",
-                                bytes.len()
-                            )));
-                        }
-                        parts.compressed = bytes;
-                        Ok(Some(FlacArray::from_parts(parts)?))
+                        h.into_array(bytes).map(Some)
                     }
                 })
         }
     };
     let local = agree(comm, local)?;
     DistFlacArray::from_local(comm, local)
+}
+
+/// A rank's slab of rows `(a, b)` of a stored array. Without `keep`, a rank without
+/// rows still gets the (empty) rows `a..a`: they carry the stored type and trailing
+/// shape, which is how the ranks learn them when the stored axis 0 is empty. With
+/// `keep`, a slab without kept streams is `None`.
+pub(crate) fn read_slab<R>(
+    reader: &R,
+    (a, b): (usize, usize),
+    keep: Option<&[bool]>,
+    no_flatten: bool,
+) -> Result<Option<FlacArray>>
+where
+    R: FlacArrayReader,
+    Error: From<R::Error>,
+{
+    if a == b && keep.is_some() {
+        return Ok(None);
+    }
+    let fa = read_flacarray_rows(reader, a..b, keep, no_flatten)?;
+    Ok((rows_of(&fa) > 0 || keep.is_none()).then_some(fa))
 }
 
 /// Collective: writes the distributed array made of every rank's `local` rows (`None`
@@ -412,7 +442,8 @@ impl DistFlacArray {
         group: &str,
         replace: bool,
     ) -> Result<()> {
-        write_hdf5(comm, self.local(), path, group, replace)
+        let local = self.local_or_empty()?;
+        write_hdf5(comm, local.as_deref(), path, group, replace)
     }
 
     /// Collective: writes the whole array to `group` of the Zarr directory store at
@@ -428,6 +459,7 @@ impl DistFlacArray {
         replace: bool,
         format: flacarray_zarr::ZarrFormat,
     ) -> Result<()> {
-        write_zarr(comm, self.local(), path, group, replace, format)
+        let local = self.local_or_empty()?;
+        write_zarr(comm, local.as_deref(), path, group, replace, format)
     }
 }

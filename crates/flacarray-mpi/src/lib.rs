@@ -15,6 +15,15 @@
 //!   with a Zarr directory store. [`write_store`] / [`read_store`] do the
 //!   same for any [`FlacArrayWriter`](flacarray_core::FlacArrayWriter) /
 //!   [`FlacArrayReader`](flacarray_core::FlacArrayReader) backend opened on rank 0.
+//! * Beyond flacarray 0.4.1 (format 2, `docs/format.md`): every element type
+//!   [`FlacArray::from_array`](flacarray_core::FlacArray::from_array) takes (`bool`,
+//!   `int8` to `uint64`, `float16`) and NaN/inf kept with
+//!   [`CompressOptions::keep_nonfinite`](flacarray_core::CompressOptions::keep_nonfinite)
+//!   travel with the rows: each rank's local array carries the logical type and its
+//!   streams' non-finite runs, a write records them as one process would (the group is
+//!   format 2 when any rank's rows need it), and a read gives each rank its rows in
+//!   the logical type with NaN/inf bit for bit. Ranks without rows and arrays with an
+//!   axis of length 0 (`(0, n)`, `(n, 0)`) are written and read too.
 //! * [`split_rows`] and [`check_dist`]: the default distribution (numpy's
 //!   `array_split`) and the checks on a given one.
 //! * [`send_bytes`], [`receive_bytes`], [`broadcast_bytes`]: messages of any size
@@ -33,7 +42,7 @@
 //! |---|---|---|
 //! | `error` | [`Error`], [`MpioAction`] | — |
 //! | `plan` | the row plan: [`split_rows`], [`check_dist`], rows and byte starts per rank, the checks of a read's `mpi_dist` and keep mask | `error` |
-//! | `protocol` | the wire format of the messages between ranks (array headers, distributions, file targets, read options) | `error` |
+//! | `protocol` | the wire format of the messages between ranks (versioned array headers with the logical dtype and kept NaN/inf, distributions, file targets, read options) | `error` |
 //! | `transfer` | [`send_bytes`], [`receive_bytes`], [`broadcast_bytes`], [`agree`] | `error` |
 //! | `array` | [`DistFlacArray`], the ranks' agreement on the global shape | `plan`, `protocol`, `transfer` |
 //! | `mpio` | parallel HDF5 through MPI-IO (feature `mpio`) | `array`, `plan`, `protocol`, `transfer` |

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use flacarray_core::integrity::{Checksums, header_hash};
-use flacarray_core::{FlacArray, FlacArrayReader, StoredMeta, read_flacarray_rows};
+use flacarray_core::{FlacArray, FlacArrayReader, StoredExtension, StoredMeta};
 use flacarray_hdf5::{GroupLayout, GroupWriter, Hdf5Store, WriteOptions, create_layout, hdf5};
 use mpi::ffi::MPI_Comm;
 use mpi::raw::AsRaw;
@@ -21,8 +21,11 @@ use mpi::traits::CommunicatorCollectives;
 
 use crate::array::{DistFlacArray, GlobalProps, writable_props};
 use crate::error::{Error, MpioAction, Result};
+use crate::io::read_slab;
 use crate::plan::{nonempty, plan_read, rows_of};
-use crate::protocol::{decode_read_options, decode_target, encode_read_options, encode_target};
+use crate::protocol::{
+    Dec, Enc, decode_read_options, decode_target, encode_read_options, encode_target,
+};
 use crate::transfer::{MAX_MESSAGE_BYTES, agree, broadcast_bytes, rank_size};
 
 /// Opens `path` on every rank through MPI-IO, for writing (created if missing, other
@@ -108,7 +111,7 @@ fn global_checksums<C: Communicator>(
         mpi::collective::SystemOperation::sum(),
     );
     let meta = StoredMeta {
-        format_version: 1,
+        format_version: props.format_version,
         dtype: props.dtype,
         leading_shape: props.global_leading_shape(),
         stream_size: props.stream_size,
@@ -123,10 +126,69 @@ fn global_checksums<C: Communicator>(
     .to_attr()
 }
 
+/// Collective: what the group stores beyond flacarray 0.4.1's layout, the same on
+/// every rank: the recorded logical type and, when some rank's rows hold kept NaN/inf,
+/// the flags and runs of every stream. The stored runs are per stream in C order, so
+/// the whole arrays are the ranks' own flags and runs concatenated in rank order;
+/// each rank broadcasts its part in turn.
+fn global_extension<C: Communicator>(
+    comm: &C,
+    props: &GlobalProps,
+    local: Option<&FlacArray>,
+) -> Result<StoredExtension> {
+    let (rank, size) = rank_size(comm);
+    let dtype = (!props.logical.is_stored()).then(|| props.logical.name().to_owned());
+    if !props.nonfinite {
+        return Ok(StoredExtension {
+            dtype,
+            nonfinite: None,
+        });
+    }
+    let mut mine = Enc::default();
+    if let Some(fa) = local {
+        match fa.nonfinite() {
+            Some(nf) => {
+                mine.bytes(&nf.flags(fa.stream_size()));
+                mine.bytes(&nf.encode());
+            }
+            None => {
+                mine.bytes(&vec![0u8; fa.n_streams()]);
+                mine.bytes(&[]);
+            }
+        }
+    }
+    // Every broadcast happens before any part is decoded, so no rank leaves the loop
+    // early while the others still broadcast.
+    let parts: Vec<Result<Vec<u8>>> = (0..size)
+        .filter(|&r| props.rows[r] > 0)
+        .map(|r| {
+            let part = if r == rank {
+                mine.0.clone()
+            } else {
+                Vec::new()
+            };
+            broadcast_bytes(comm, r, part, MAX_MESSAGE_BYTES)
+        })
+        .collect();
+    let (mut flags, mut runs) = (Vec::new(), Vec::new());
+    for part in parts {
+        let part = part?;
+        let mut d = Dec::new(&part);
+        flags.extend(d.bytes()?);
+        runs.extend(d.bytes()?);
+    }
+    Ok(StoredExtension {
+        dtype,
+        nonfinite: Some((flags, runs)),
+    })
+}
+
 /// Collective: writes every rank's `local` rows (`None` on ranks without rows) to the
 /// group `group` of the HDF5 file at `path`, every rank writing its own part through
 /// MPI-IO. `path`, `group` and `replace` must be the same on every rank. The file is
-/// the one [`write_store`](crate::write_store) writes through rank 0.
+/// the one [`write_store`](crate::write_store) writes through rank 0, format 2 and
+/// its additions included: the recorded logical type, and the kept NaN/inf of every
+/// rank's rows (gathered on every rank, which all write the same tables).
 ///
 /// # Errors
 /// On every rank: as [`DistFlacArray::from_local`]; [`Error::InvalidArgument`] for
@@ -172,6 +234,14 @@ where
         None => Ok(()),
     };
     agree(comm, part)?;
+    // The extension's datasets are created collectively, so every rank passes the
+    // same global tables (as the serial writer does, even when there are none).
+    let ext = global_extension(comm, &props, local);
+    let ext = agree(comm, ext)?;
+    let set = writer
+        .set_extension(props.format_version, &ext)
+        .map_err(Error::from);
+    agree(comm, set)?;
     // The group attributes last (written by every rank with the same values, as HDF5
     // requires of metadata in parallel).
     agree(comm, writer.finish().map_err(Error::from))?;
@@ -224,13 +294,7 @@ where
         .and_then(|meta| plan_read(&meta, keep, mpi_dist, size))
         .map(|dist| dist[rank]);
     let (a, b) = agree(comm, plan)?;
-    let local = if a == b {
-        Ok(None)
-    } else {
-        read_flacarray_rows(&store, a..b, keep, opts.no_flatten)
-            .map(|fa| (rows_of(&fa) > 0).then_some(fa))
-            .map_err(Error::from)
-    };
+    let local = read_slab(&store, (a, b), keep, opts.no_flatten);
     let local = agree(comm, local)?;
     DistFlacArray::from_local(comm, local)
 }
