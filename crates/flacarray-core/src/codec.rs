@@ -766,13 +766,13 @@ fn decode_parts(
 const CONVERT_SAMPLES: usize = 1 << 16;
 
 /// Decodes a whole fixed-block-size stream into `out` (one `T` per sample), a chunk
-/// of whole frames at a time through `scratch`, each chunk converted by `conv`; with
+/// of whole frames at a time through the worker's `frames`, each chunk converted by
+/// `conv`; with
 /// `split`, parts of the stream on several threads as in [`decode_parts`]. `false`
 /// on any doubt or error (`out` then holds garbage and the caller decodes the usual
 /// way, whose result or error is authoritative).
 fn decode_converted<T: Send>(
-    dec: &mut Decoder,
-    scratch: &mut Vec<i32>,
+    w: &mut DecWorker,
     bytes: &[u8],
     ss: u64,
     split: bool,
@@ -816,7 +816,7 @@ fn decode_converted<T: Send>(
                 .all(|ok| ok);
         }
     }
-    run.frames(dec, scratch, first, 0, out, conv) == Some(bytes.len())
+    run.frames(&mut w.dec, &mut w.frames, first, 0, out, conv) == Some(bytes.len())
 }
 
 /// A run of frames of one fixed-block-size stream, decoded chunk by chunk.
@@ -1042,19 +1042,18 @@ pub(crate) fn decode_pieces(
         |piece: Option<u64>| piece.is_none() && !v0 && r64 == (0..ss) && len > CONVERT_SAMPLES;
     // The piece's samples into the worker's integer buffer (`n` words: one per sample,
     // two for the 64-bit word pairs); false when a piece must be decoded whole.
+    let decode_to = |dec: &mut Decoder,
+                     frames: &mut Vec<i32>,
+                     g: usize,
+                     piece: Option<u64>,
+                     bytes: &[u8],
+                     out: &mut [i32]| {
+        decode_ints(dec, frames, bytes, ss, r64.clone(), split, piece, out)
+            .map_err(|e| flac_err(src, g, e))
+    };
     let ints = |w: &mut DecWorker, g: usize, piece: Option<u64>, bytes: &[u8], n: usize| {
         w.ints.resize(n, 0);
-        decode_ints(
-            &mut w.dec,
-            &mut w.frames,
-            bytes,
-            ss,
-            r64.clone(),
-            split,
-            piece,
-            &mut w.ints,
-        )
-        .map_err(|e| flac_err(src, g, e))
+        decode_to(&mut w.dec, &mut w.frames, g, piece, bytes, &mut w.ints)
     };
     match out {
         OutputMut::I32(o) => run(
@@ -1064,19 +1063,7 @@ pub(crate) fn decode_pieces(
             len,
             o,
             progress,
-            |w, g, piece, bytes, o| {
-                decode_ints(
-                    &mut w.dec,
-                    &mut w.frames,
-                    bytes,
-                    ss,
-                    r64.clone(),
-                    split,
-                    piece,
-                    o,
-                )
-                .map_err(|e| flac_err(src, g, e))
-            },
+            |w, g, piece, bytes, o| decode_to(&mut w.dec, &mut w.frames, g, piece, bytes, o),
             |_, _| {},
         ),
         OutputMut::I64(o) => run(
@@ -1105,18 +1092,10 @@ pub(crate) fn decode_pieces(
                     }
                 } else {
                     if chunked(piece)
-                        && decode_converted(
-                            &mut w.dec,
-                            &mut w.frames,
-                            bytes,
-                            ss,
-                            split,
-                            o,
-                            &|i, c| {
-                                join_i64(i, c);
-                                true
-                            },
-                        )
+                        && decode_converted(w, bytes, ss, split, o, &|i, c| {
+                            join_i64(i, c);
+                            true
+                        })
                     {
                         return Ok(true);
                     }
@@ -1144,7 +1123,7 @@ pub(crate) fn decode_pieces(
                 };
                 let (off, gain) = (offsets[g], gains[g]);
                 if chunked(piece)
-                    && decode_converted(&mut w.dec, &mut w.frames, bytes, ss, split, o, &|i, c| {
+                    && decode_converted(w, bytes, ss, split, o, &|i, c| {
                         dequantize_stream(i, off, gain, c).is_ok()
                     })
                 {
@@ -1199,25 +1178,17 @@ pub(crate) fn decode_pieces(
                 } else {
                     let (off, gain) = (offsets[g], gains[g]);
                     if chunked(piece)
-                        && decode_converted(
-                            &mut w.dec,
-                            &mut w.frames,
-                            bytes,
-                            ss,
-                            split,
-                            o,
-                            &|i, c| {
-                                // Through a small stack buffer: the join needs `i64`s.
-                                let mut wide = [0i64; 256];
-                                i.chunks(2 * wide.len()).zip(c.chunks_mut(wide.len())).all(
-                                    |(i, c)| {
-                                        let w = &mut wide[..c.len()];
-                                        join_i64(i, w);
-                                        dequantize_stream(w, off, gain, c).is_ok()
-                                    },
-                                )
-                            },
-                        )
+                        && decode_converted(w, bytes, ss, split, o, &|i, c| {
+                            // Through a small stack buffer: the join needs `i64`s.
+                            let mut wide = [0i64; 256];
+                            i.chunks(2 * wide.len())
+                                .zip(c.chunks_mut(wide.len()))
+                                .all(|(i, c)| {
+                                    let w = &mut wide[..c.len()];
+                                    join_i64(i, w);
+                                    dequantize_stream(w, off, gain, c).is_ok()
+                                })
+                        })
                     {
                         return Ok(true);
                     }
