@@ -10,9 +10,7 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use flacarray_flac::{Decoder, Encoder, EncoderConfig, FrameSizes};
-use flacarray_quant::{
-    Precision, QuantFloat, QuantSpec, Quanta, dequantize_stream, quantize_stream,
-};
+use flacarray_quant::{Precision, QuantFloat, QuantSpec, Quanta, StreamPlan, dequantize_stream};
 use rayon::prelude::*;
 
 use crate::dtype::{DType, InputRef, OutputMut, StreamScaling};
@@ -180,17 +178,17 @@ enum Spec<'a> {
 }
 
 /// Splits `i64` samples into interleaved (low word, high word) `i32` pairs: channel 0
-/// is the low 32 bits as an `i32` bit pattern, channel 1 the arithmetic high word.
-fn split_i64(x: &[i64], out: &mut Vec<i32>) {
-    out.clear();
-    out.extend(x.iter().flat_map(|&v| {
+/// is the low 32 bits as an `i32` bit pattern, channel 1 the arithmetic high word;
+/// `out` holds two values per sample.
+fn split_i64(x: &[i64], out: &mut [i32]) {
+    for (o, &v) in out.chunks_exact_mut(2).zip(x) {
         // Truncation to the low word is the point: `as i32` keeps the bit pattern.
         #[allow(clippy::cast_possible_truncation)]
-        let lo = v as i32;
-        #[allow(clippy::cast_possible_truncation)]
-        let hi = (v >> 32) as i32;
-        [lo, hi]
-    }));
+        {
+            o[0] = v as i32;
+            o[1] = (v >> 32) as i32;
+        }
+    }
 }
 
 /// Joins interleaved (low, high) `i32` pairs back into `i64`: `hi << 32 | (u32)lo`.
@@ -435,63 +433,41 @@ fn encode_chunk(
         runs: Vec::new(),
         run_counts: Vec::new(),
     };
-    let s = &mut w.s;
     for g in r {
         let span = g * ss..(g + 1) * ss;
         let flac_err = |e| Error::Flac {
             stream: stream_name(g, leading),
             source: e,
         };
-        let n = match input {
-            InputRef::I32(x) => {
-                encode_ints(&mut w.enc, &x[span], split, &mut c.bytes).map_err(flac_err)?
+        let n = match (input, spec) {
+            (InputRef::I32(x), _) => {
+                encode_ints(w, &StreamInts::I32(&x[span]), split, &mut c.bytes).map_err(flac_err)?
             }
-            InputRef::I64(x) => {
-                split_i64(&x[span], &mut s.ints);
-                encode_ints(&mut w.enc, &s.ints, split, &mut c.bytes).map_err(flac_err)?
+            (InputRef::I64(x), _) => {
+                encode_ints(w, &StreamInts::I64(&x[span]), split, &mut c.bytes).map_err(flac_err)?
             }
-            InputRef::F32(x) => {
-                let Spec::F32(q) = spec else {
-                    return Err(Error::InvalidArgument(
-                        "missing float32 quantization".into(),
-                    ));
-                };
+            (InputRef::F32(x), Spec::F32(q)) => {
                 let x = &x[span];
-                s.ints.resize(ss, 0);
-                let p = if keep {
-                    FILL32.with_borrow_mut(|fill| {
-                        let n = fill_stream(x, fill, &mut c.runs);
-                        c.run_counts.push(n);
-                        let x = if n > 0 { &fill[..] } else { x };
-                        quantize_one(x, q, g, leading, &mut s.ints)
-                    })?
-                } else {
-                    quantize_one(x, q, g, leading, &mut s.ints)?
-                };
-                c.params.push((f64::from(p.0), f64::from(p.1)));
-                encode_ints(&mut w.enc, &s.ints, split, &mut c.bytes).map_err(flac_err)?
+                with_filled(&FILL32, x, keep, &mut c, |x, c| {
+                    let plan = plan_one(x, q, g, leading)?;
+                    let p = plan.params();
+                    c.params.push((f64::from(p.offset), f64::from(p.gain)));
+                    encode_ints(w, &StreamInts::F32(x, plan), split, &mut c.bytes).map_err(flac_err)
+                })?
             }
-            InputRef::F64(x) => {
-                let Spec::F64(q) = spec else {
-                    return Err(Error::InvalidArgument(
-                        "missing float64 quantization".into(),
-                    ));
-                };
+            (InputRef::F64(x), Spec::F64(q)) => {
                 let x = &x[span];
-                s.wide.resize(ss, 0);
-                let p = if keep {
-                    FILL64.with_borrow_mut(|fill| {
-                        let n = fill_stream(x, fill, &mut c.runs);
-                        c.run_counts.push(n);
-                        let x = if n > 0 { &fill[..] } else { x };
-                        quantize_one(x, q, g, leading, &mut s.wide)
-                    })?
-                } else {
-                    quantize_one(x, q, g, leading, &mut s.wide)?
-                };
-                c.params.push(p);
-                split_i64(&s.wide, &mut s.ints);
-                encode_ints(&mut w.enc, &s.ints, split, &mut c.bytes).map_err(flac_err)?
+                with_filled(&FILL64, x, keep, &mut c, |x, c| {
+                    let plan = plan_one(x, q, g, leading)?;
+                    let p = plan.params();
+                    c.params.push((p.offset, p.gain));
+                    encode_ints(w, &StreamInts::F64(x, plan), split, &mut c.bytes).map_err(flac_err)
+                })?
+            }
+            (InputRef::F32(_) | InputRef::F64(_), _) => {
+                return Err(Error::InvalidArgument(
+                    "missing float quantization for the data type".into(),
+                ));
             }
         };
         c.nbytes.push(n as u64);
@@ -520,33 +496,134 @@ fn part_frames(frames: usize) -> Option<usize> {
     Some(frames.div_ceil(parts))
 }
 
-/// Appends one FLAC stream of `ints` to `out`; returns its length in bytes. With
-/// `split`, runs of frames are encoded in parallel and joined after one stream
+/// Runs `f` on `x`, or with `keep` and a non-finite sample in `x`, on its filled
+/// copy (the runs go to `c`). The copy's buffer is taken out of the thread-local
+/// `cell` for the call and put back after: `f` may run parallel parts of the stream,
+/// and a rayon thread waiting for them can start another stream's encoding, which
+/// must not find the buffer borrowed.
+fn with_filled<T: crate::nonfinite::NfFloat, R>(
+    cell: &'static std::thread::LocalKey<std::cell::RefCell<Vec<T>>>,
+    x: &[T],
+    keep: bool,
+    c: &mut ChunkOut,
+    f: impl FnOnce(&[T], &mut ChunkOut) -> Result<R>,
+) -> Result<R> {
+    if !keep {
+        return f(x, c);
+    }
+    let mut fill = cell.with_borrow_mut(std::mem::take);
+    let n = fill_stream(x, &mut fill, &mut c.runs);
+    c.run_counts.push(n);
+    let r = f(if n > 0 { &fill[..] } else { x }, c);
+    cell.with_borrow_mut(|b| *b = fill);
+    r
+}
+
+/// Samples per channel of the integers made at a time from a float or `int64`
+/// stream for the encoder: 64 Ki samples (512 KiB of interleaved `i32` for two
+/// channels) stay in the L2 cache between the conversion and the encoder, and a
+/// stream of any length needs no integer copy of itself.
+const ENCODE_RUN_SAMPLES: usize = 1 << 16;
+
+/// The integers of one stream to encode: given as they are, or made a run at a
+/// time from the stream's samples.
+enum StreamInts<'a> {
+    /// One channel, encoded in place.
+    I32(&'a [i32]),
+    /// Two channels: the low and high words of each sample.
+    I64(&'a [i64]),
+    /// One channel of quantized `f32`.
+    F32(&'a [f32], StreamPlan<f32>),
+    /// Two channels: the low and high words of the quantized `f64`.
+    F64(&'a [f64], StreamPlan<f64>),
+}
+
+impl StreamInts<'_> {
+    /// Samples per channel.
+    fn len(&self) -> usize {
+        match self {
+            Self::I32(x) => x.len(),
+            Self::I64(x) => x.len(),
+            Self::F32(x, _) => x.len(),
+            Self::F64(x, _) => x.len(),
+        }
+    }
+
+    /// Writes the interleaved integers of samples `first..` (per channel) into `out`,
+    /// as many as it holds; `wide` is scratch for the quantized `f64`.
+    fn fill(&self, first: usize, out: &mut [i32], wide: &mut Vec<i64>) {
+        match *self {
+            Self::I32(x) => out.copy_from_slice(&x[first..first + out.len()]),
+            Self::I64(x) => split_i64(&x[first..first + out.len() / 2], out),
+            Self::F32(x, plan) => {
+                // The lengths match by construction, which is all `convert` checks.
+                let _ = plan.convert(&x[first..first + out.len()], out);
+            }
+            Self::F64(x, plan) => {
+                let n = out.len() / 2;
+                wide.resize(n, 0);
+                let _ = plan.convert(&x[first..first + n], wide);
+                split_i64(wide, out);
+            }
+        }
+    }
+}
+
+/// Appends one FLAC stream of `src` to `out`; returns its length in bytes. Integers
+/// that are not given as they are (float and `int64` streams) are made a run of
+/// [`ENCODE_RUN_SAMPLES`] at a time, so a stream costs no integer copy of itself.
+/// With `split`, runs of frames are encoded in parallel and joined after one stream
 /// header: frames are independent and numbered from the run's first frame, so the
 /// bytes are exactly those of the serial encoder whatever the thread count.
 fn encode_ints(
-    enc: &mut Encoder,
-    ints: &[i32],
+    w: &mut EncWorker,
+    src: &StreamInts<'_>,
     split: bool,
     out: &mut Vec<u8>,
 ) -> flacarray_flac::Result<usize> {
+    let enc = &mut w.enc;
     let channels = enc.config().channels as usize;
     let bs = enc.block_size() as usize;
-    let samples = ints.len() / channels;
+    let samples = src.len();
+    let run_blocks = (ENCODE_RUN_SAMPLES / bs).max(1);
     let per = match (split, part_frames(samples.div_ceil(bs))) {
         (true, Some(per)) if !enc.config().md5 => per,
-        _ => return enc.encode_into(ints, out),
+        _ => {
+            return match src {
+                StreamInts::I32(x) => enc.encode_into(x, out),
+                _ => {
+                    let Scratch { ints, wide } = &mut w.s;
+                    enc.encode_from(samples as u64, run_blocks, ints, out, |first, buf| {
+                        // `first` < `samples`, a `usize`.
+                        #[allow(clippy::cast_possible_truncation)]
+                        src.fill(first as usize, buf, wide);
+                    })
+                }
+            };
+        }
     };
     let cfg = enc.config().clone();
-    let parts: Vec<flacarray_flac::Result<(Vec<u8>, FrameSizes)>> = ints
-        .par_chunks(per * bs * channels)
-        .enumerate()
+    let n_parts = samples.div_ceil(per * bs);
+    let parts: Vec<flacarray_flac::Result<(Vec<u8>, FrameSizes)>> = (0..n_parts)
+        .into_par_iter()
         .map_init(
-            || Encoder::new(cfg.clone()),
-            |e, (p, x)| {
+            || (Encoder::new(cfg.clone()), Vec::new(), Vec::new()),
+            |(e, ints, wide), p| {
                 let e = e.as_mut().map_err(|e| e.clone())?;
+                let part = p * per * bs..((p + 1) * per * bs).min(samples);
                 let mut bytes = Vec::new();
-                let sizes = e.encode_frames_into(x, (p * per) as u64, &mut bytes)?;
+                if let StreamInts::I32(x) = src {
+                    let sizes = e.encode_frames_into(&x[part], (p * per) as u64, &mut bytes)?;
+                    return Ok((bytes, sizes));
+                }
+                let mut sizes = FrameSizes::NONE;
+                for (k, first) in part.clone().step_by(run_blocks * bs).enumerate() {
+                    let n = (run_blocks * bs).min(part.end - first);
+                    ints.resize(n * channels, 0);
+                    src.fill(first, ints, wide);
+                    let frame = (p * per + k * run_blocks) as u64;
+                    sizes = sizes.merge(e.encode_frames_into(ints, frame, &mut bytes)?);
+                }
                 Ok((bytes, sizes))
             },
         )
@@ -689,13 +766,13 @@ fn decode_parts(
 const CONVERT_SAMPLES: usize = 1 << 16;
 
 /// Decodes a whole fixed-block-size stream into `out` (one `T` per sample), a chunk
-/// of whole frames at a time through `scratch`, each chunk converted by `conv`; with
+/// of whole frames at a time through the worker's `frames`, each chunk converted by
+/// `conv`; with
 /// `split`, parts of the stream on several threads as in [`decode_parts`]. `false`
 /// on any doubt or error (`out` then holds garbage and the caller decodes the usual
 /// way, whose result or error is authoritative).
 fn decode_converted<T: Send>(
-    dec: &mut Decoder,
-    scratch: &mut Vec<i32>,
+    w: &mut DecWorker,
     bytes: &[u8],
     ss: u64,
     split: bool,
@@ -739,7 +816,7 @@ fn decode_converted<T: Send>(
                 .all(|ok| ok);
         }
     }
-    run.frames(dec, scratch, first, 0, out, conv) == Some(bytes.len())
+    run.frames(&mut w.dec, &mut w.frames, first, 0, out, conv) == Some(bytes.len())
 }
 
 /// A run of frames of one fixed-block-size stream, decoded chunk by chunk.
@@ -781,22 +858,21 @@ impl Run<'_> {
     }
 }
 
-/// Quantizes one stream with its rule; errors name the stream by leading index.
-fn quantize_one<T: QuantFloat>(
+/// Plans the quantization of one stream with its rule; errors name the stream by
+/// leading index.
+fn plan_one<T: QuantFloat>(
     x: &[T],
     spec: &QuantSpec<'_, T>,
     g: usize,
     leading: &[usize],
-    out: &mut [T::Int],
-) -> Result<(T, T)> {
+) -> Result<StreamPlan<T>> {
     let s = spec.stream(g).ok_or_else(|| {
         Error::InvalidArgument(format!(
             "no quanta or precision for stream {}",
             stream_name(g, leading)
         ))
     })?;
-    let p = quantize_stream(x, s, g, out).map_err(|e| from_quant(e, g, leading))?;
-    Ok((p.offset, p.gain))
+    StreamPlan::new(x, s, g).map_err(|e| from_quant(e, g, leading))
 }
 
 /// Everything needed to decode streams out of one compressed buffer.
@@ -966,19 +1042,18 @@ pub(crate) fn decode_pieces(
         |piece: Option<u64>| piece.is_none() && !v0 && r64 == (0..ss) && len > CONVERT_SAMPLES;
     // The piece's samples into the worker's integer buffer (`n` words: one per sample,
     // two for the 64-bit word pairs); false when a piece must be decoded whole.
+    let decode_to = |dec: &mut Decoder,
+                     frames: &mut Vec<i32>,
+                     g: usize,
+                     piece: Option<u64>,
+                     bytes: &[u8],
+                     out: &mut [i32]| {
+        decode_ints(dec, frames, bytes, ss, r64.clone(), split, piece, out)
+            .map_err(|e| flac_err(src, g, e))
+    };
     let ints = |w: &mut DecWorker, g: usize, piece: Option<u64>, bytes: &[u8], n: usize| {
         w.ints.resize(n, 0);
-        decode_ints(
-            &mut w.dec,
-            &mut w.frames,
-            bytes,
-            ss,
-            r64.clone(),
-            split,
-            piece,
-            &mut w.ints,
-        )
-        .map_err(|e| flac_err(src, g, e))
+        decode_to(&mut w.dec, &mut w.frames, g, piece, bytes, &mut w.ints)
     };
     match out {
         OutputMut::I32(o) => run(
@@ -988,19 +1063,7 @@ pub(crate) fn decode_pieces(
             len,
             o,
             progress,
-            |w, g, piece, bytes, o| {
-                decode_ints(
-                    &mut w.dec,
-                    &mut w.frames,
-                    bytes,
-                    ss,
-                    r64.clone(),
-                    split,
-                    piece,
-                    o,
-                )
-                .map_err(|e| flac_err(src, g, e))
-            },
+            |w, g, piece, bytes, o| decode_to(&mut w.dec, &mut w.frames, g, piece, bytes, o),
             |_, _| {},
         ),
         OutputMut::I64(o) => run(
@@ -1029,18 +1092,10 @@ pub(crate) fn decode_pieces(
                     }
                 } else {
                     if chunked(piece)
-                        && decode_converted(
-                            &mut w.dec,
-                            &mut w.frames,
-                            bytes,
-                            ss,
-                            split,
-                            o,
-                            &|i, c| {
-                                join_i64(i, c);
-                                true
-                            },
-                        )
+                        && decode_converted(w, bytes, ss, split, o, &|i, c| {
+                            join_i64(i, c);
+                            true
+                        })
                     {
                         return Ok(true);
                     }
@@ -1068,7 +1123,7 @@ pub(crate) fn decode_pieces(
                 };
                 let (off, gain) = (offsets[g], gains[g]);
                 if chunked(piece)
-                    && decode_converted(&mut w.dec, &mut w.frames, bytes, ss, split, o, &|i, c| {
+                    && decode_converted(w, bytes, ss, split, o, &|i, c| {
                         dequantize_stream(i, off, gain, c).is_ok()
                     })
                 {
@@ -1123,25 +1178,17 @@ pub(crate) fn decode_pieces(
                 } else {
                     let (off, gain) = (offsets[g], gains[g]);
                     if chunked(piece)
-                        && decode_converted(
-                            &mut w.dec,
-                            &mut w.frames,
-                            bytes,
-                            ss,
-                            split,
-                            o,
-                            &|i, c| {
-                                // Through a small stack buffer: the join needs `i64`s.
-                                let mut wide = [0i64; 256];
-                                i.chunks(2 * wide.len()).zip(c.chunks_mut(wide.len())).all(
-                                    |(i, c)| {
-                                        let w = &mut wide[..c.len()];
-                                        join_i64(i, w);
-                                        dequantize_stream(w, off, gain, c).is_ok()
-                                    },
-                                )
-                            },
-                        )
+                        && decode_converted(w, bytes, ss, split, o, &|i, c| {
+                            // Through a small stack buffer: the join needs `i64`s.
+                            let mut wide = [0i64; 256];
+                            i.chunks(2 * wide.len())
+                                .zip(c.chunks_mut(wide.len()))
+                                .all(|(i, c)| {
+                                    let w = &mut wide[..c.len()];
+                                    join_i64(i, w);
+                                    dequantize_stream(w, off, gain, c).is_ok()
+                                })
+                        })
                     {
                         return Ok(true);
                     }
@@ -1286,6 +1333,127 @@ mod split_tests {
                             }
                             into(&mut got, t);
                             assert!(got == want, "{what}: decoded values differ");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The stream of the whole-stream path: every integer of the stream first
+    /// (quantized, and split into words for 64-bit types), then one FLAC encode.
+    #[allow(clippy::unwrap_used, reason = "test")]
+    fn whole_stream(ints: &[i32], channels: u32, level: u8) -> Vec<u8> {
+        let cfg = EncoderConfig {
+            level,
+            channels,
+            escape_coding: true,
+            ..EncoderConfig::default()
+        };
+        flacarray_flac::encode(ints, &cfg).unwrap()
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used, reason = "test")]
+    fn quantizing_a_run_at_a_time_gives_the_whole_stream_bytes() {
+        use flacarray_quant::{StreamSpec, quantize_stream};
+        // Lengths below, at and across a block (4096 at level 5, 1152 at level 0) and
+        // a run (65536 samples), and long enough for the parallel parts to hold
+        // several runs each (600,001 samples: 8 parts of 19 or 66 frames).
+        for ss in [1usize, 4095, 4097, 65_536 + 4096 + 3, 600_001] {
+            for n_streams in [1usize, 3] {
+                if ss == 600_001 && n_streams == 3 {
+                    continue;
+                }
+                let leading = [n_streams];
+                let raw = noise(ss * n_streams, ss as u64 + 11);
+                let i64s: Vec<i64> = raw.iter().map(|&v| v * 1000 + (1 << 40)).collect();
+                let f32s: Vec<f32> = raw.iter().map(|&v| v as f32 * 1e-3).collect();
+                let f64s: Vec<f64> = raw.iter().map(|&v| v as f64 * 1e-3).collect();
+                for level in [0u8, 5] {
+                    for threads in [1usize, 2] {
+                        let what = format!("ss {ss} streams {n_streams} level {level} t {threads}");
+                        let opts = |quanta: Option<QuantaOption>, precision| CompressOptions {
+                            level,
+                            threads: Some(threads),
+                            quanta,
+                            precision,
+                            ..Default::default()
+                        };
+                        // int64: low and high words.
+                        let e = compress(InputRef::I64(&i64s), ss, &leading, &opts(None, None))
+                            .unwrap();
+                        for (g, x) in i64s.chunks(ss).enumerate() {
+                            let mut w = vec![0; 2 * ss];
+                            split_i64(x, &mut w);
+                            let s = e.starts[g] as usize;
+                            let got = &e.bytes[s..s + e.nbytes[g] as usize];
+                            assert!(got == whole_stream(&w, 2, level), "{what} int64 {g}");
+                        }
+                        // float32, by quanta and by precision.
+                        for (q, p, spec) in [
+                            (
+                                Some(QuantaOption::Scalar(1e-3)),
+                                None,
+                                StreamSpec::Quanta(1e-3),
+                            ),
+                            (
+                                None,
+                                Some(PrecisionOption::Scalar(3)),
+                                StreamSpec::Precision {
+                                    digits: 3,
+                                    per_stream: false,
+                                },
+                            ),
+                        ] {
+                            let e = compress(
+                                InputRef::F32(&f32s),
+                                ss,
+                                &leading,
+                                &opts(q.clone(), p.clone()),
+                            )
+                            .unwrap();
+                            let StreamScaling::F32 { offsets, gains } = &e.scaling else {
+                                panic!("{what}: float32 scaling");
+                            };
+                            for (g, x) in f32s.chunks(ss).enumerate() {
+                                let mut ints = vec![0; ss];
+                                let want = quantize_stream(x, spec, g, &mut ints).unwrap();
+                                assert_eq!(
+                                    (offsets[g], gains[g]),
+                                    (want.offset, want.gain),
+                                    "{what}"
+                                );
+                                let s = e.starts[g] as usize;
+                                let got = &e.bytes[s..s + e.nbytes[g] as usize];
+                                assert!(got == whole_stream(&ints, 1, level), "{what} f32 {g}");
+                            }
+                            // float64 with the same rule.
+                            let spec64 = match spec {
+                                StreamSpec::Quanta(_) => StreamSpec::Quanta(1e-3),
+                                StreamSpec::Precision { digits, per_stream } => {
+                                    StreamSpec::Precision { digits, per_stream }
+                                }
+                            };
+                            let e =
+                                compress(InputRef::F64(&f64s), ss, &leading, &opts(q, p)).unwrap();
+                            let StreamScaling::F64 { offsets, gains } = &e.scaling else {
+                                panic!("{what}: float64 scaling");
+                            };
+                            for (g, x) in f64s.chunks(ss).enumerate() {
+                                let mut wide = vec![0; ss];
+                                let want = quantize_stream(x, spec64, g, &mut wide).unwrap();
+                                assert_eq!(
+                                    (offsets[g], gains[g]),
+                                    (want.offset, want.gain),
+                                    "{what}"
+                                );
+                                let mut w = vec![0; 2 * ss];
+                                split_i64(&wide, &mut w);
+                                let s = e.starts[g] as usize;
+                                let got = &e.bytes[s..s + e.nbytes[g] as usize];
+                                assert!(got == whole_stream(&w, 2, level), "{what} f64 {g}");
+                            }
                         }
                     }
                 }

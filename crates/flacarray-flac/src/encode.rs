@@ -352,6 +352,94 @@ impl Encoder {
         Ok(out.len() - start)
     }
 
+    /// Appends one complete FLAC stream of `total` samples per channel to `out`, its
+    /// samples asked of `fill` a run of `run_blocks` blocks at a time (the last run
+    /// shorter): `fill(first, buf)` writes the interleaved samples `first..first + n`
+    /// (per channel) into `buf`, which holds `n * channels` values. `buf` is the run's
+    /// storage, kept by the caller between streams. Returns the number of bytes
+    /// appended.
+    ///
+    /// The bytes are exactly those of [`Encoder::encode_into`] on all the samples at
+    /// once (frames do not depend on each other, and the MD5 is fed in order); only
+    /// one run of samples is held, so a caller that computes the samples (from
+    /// floats, or from wider integers) needs no copy of the whole stream.
+    ///
+    /// ```
+    /// use flacarray_flac::{Encoder, EncoderConfig};
+    /// let x: Vec<i32> = (0..10_000).map(|i| (i % 97) - 48).collect();
+    /// let mut enc = Encoder::new(EncoderConfig::default())?;
+    /// let (mut buf, mut out) = (Vec::new(), Vec::new());
+    /// enc.encode_from(10_000, 1, &mut buf, &mut out, |first, b| {
+    ///     let first = first as usize;
+    ///     b.copy_from_slice(&x[first..first + b.len()]);
+    /// })?;
+    /// assert_eq!(out, flacarray_flac::encode(&x, &EncoderConfig::default())?);
+    /// # Ok::<(), flacarray_flac::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for more than 2^36 samples per channel, `run_blocks`
+    /// of 0, or samples that do not fit the configured bits per sample.
+    pub fn encode_from(
+        &mut self,
+        total: u64,
+        run_blocks: usize,
+        buf: &mut Vec<i32>,
+        out: &mut Vec<u8>,
+        mut fill: impl FnMut(u64, &mut [i32]),
+    ) -> Result<usize> {
+        if total >= 1 << 36 {
+            return Err(Error::InvalidArgument(
+                "more than 2^36 samples per channel".into(),
+            ));
+        }
+        if run_blocks == 0 {
+            return Err(Error::InvalidArgument(
+                "a run must hold at least one block".into(),
+            ));
+        }
+        let start = out.len();
+        let si_at = write_header(
+            out,
+            &self.stream_info(total, FrameSizes::NONE),
+            self.config.vendor.as_deref(),
+        );
+        let channels = self.config.channels as usize;
+        let block = self.preset.block_size as usize;
+        let bps = self.config.bits_per_sample;
+        // Samples per channel of a run; `total` < 2^36 fits `usize` on 64-bit targets
+        // and the run is at most that.
+        let run = u64::try_from(run_blocks.saturating_mul(block)).unwrap_or(u64::MAX);
+        let mut sizes = FrameSizes::NONE;
+        let mut md5 = self.config.md5.then(Md5::new);
+        let mut first = 0_u64;
+        let mut frame = 0_u64;
+        while first < total {
+            let n = run.min(total - first);
+            let len = usize::try_from(n)
+                .ok()
+                .and_then(|n| n.checked_mul(channels))
+                .ok_or_else(|| Error::InvalidArgument("run too large".into()))?;
+            buf.resize(len, 0);
+            fill(first, &mut buf[..len]);
+            self.check_samples(&buf[..len], first)?;
+            for blk in buf[..len].chunks(block * channels) {
+                sizes = sizes.merge(self.encode_frame_sized(blk, frame, out));
+                if let Some(h) = md5.as_mut() {
+                    feed_md5(h, blk, bps);
+                }
+                frame += 1;
+            }
+            first += n;
+        }
+        let mut info = self.stream_info(total, sizes);
+        if let Some(h) = md5 {
+            info.md5.copy_from_slice(&h.finalize());
+        }
+        out[si_at..si_at + 34].copy_from_slice(&streaminfo_bytes(&info));
+        Ok(out.len() - start)
+    }
+
     /// Appends the frames of a part of a stream, without the stream header, to `out`:
     /// `interleaved` holds the samples from frame `first_frame` on, and every frame
     /// but the stream's last is a full block, so the part must hold a whole number of

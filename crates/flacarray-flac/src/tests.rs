@@ -512,3 +512,64 @@ fn narrow_lpc_residual_matches_wide() {
         }
     }
 }
+
+#[test]
+fn encode_from_runs_gives_the_bytes_of_encode_into() {
+    // Lengths around the block size (4096 at level 5, 1152 at level 0, 4096 at 8),
+    // mono and stereo, with and without MD5 and a vendor block, runs of 1 and 3 blocks.
+    for (level, channels, md5, vendor) in [
+        (5_u8, 1_u32, false, None),
+        (0, 2, true, None),
+        (8, 1, true, Some("v".to_string())),
+        (5, 2, false, None),
+    ] {
+        let cfg = EncoderConfig {
+            level,
+            channels,
+            md5,
+            vendor,
+            ..EncoderConfig::default()
+        };
+        let mut enc = Encoder::new(cfg.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let mut buf = Vec::new();
+        for n in [0_usize, 1, 1151, 4095, 4096, 4097, 3 * 4096 + 5, 9000] {
+            for (name, x) in signals(n * channels as usize) {
+                let want = encode(&x, &cfg).unwrap_or_else(|e| panic!("{name}: {e}"));
+                for run_blocks in [1_usize, 3] {
+                    let mut out = vec![0xAA];
+                    let mut asked = 0_u64;
+                    let len = enc
+                        .encode_from(n as u64, run_blocks, &mut buf, &mut out, |first, b| {
+                            assert_eq!(first, asked, "runs are asked in order");
+                            let at = first as usize * channels as usize;
+                            b.copy_from_slice(&x[at..at + b.len()]);
+                            asked += (b.len() / channels as usize) as u64;
+                        })
+                        .unwrap_or_else(|e| panic!("{name} n {n}: {e}"));
+                    assert_eq!(asked, n as u64);
+                    assert_eq!(len, want.len());
+                    assert_eq!(&out[1..], &want[..], "{name} level {level} n {n}");
+                }
+            }
+        }
+    }
+    // Samples that do not fit the bits per sample, and an empty run, are refused.
+    let cfg = EncoderConfig {
+        bits_per_sample: 8,
+        ..EncoderConfig::default()
+    };
+    let mut enc = Encoder::new(cfg).unwrap_or_else(|e| panic!("{e}"));
+    let (mut buf, mut out) = (Vec::new(), Vec::new());
+    assert!(
+        enc.encode_from(10, 1, &mut buf, &mut out, |_, b| b.fill(300))
+            .is_err()
+    );
+    assert!(
+        enc.encode_from(10, 0, &mut buf, &mut out, |_, _| ())
+            .is_err()
+    );
+    assert!(
+        enc.encode_from(1 << 36, 1, &mut buf, &mut out, |_, _| ())
+            .is_err()
+    );
+}

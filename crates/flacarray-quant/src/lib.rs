@@ -6,7 +6,7 @@
 //! crate does the conversion both ways, on slices, single-threaded:
 //!
 //! * [`quantize`] / [`quantize_into`] / [`quantize_streams_into`] over many
-//!   consecutive streams, [`quantize_stream`] for one; the quanta is given
+//!   consecutive streams, [`quantize_stream`] for one, [`StreamPlan`] for one stream converted piece by piece; the quanta is given
 //!   ([`Quanta`]) or derived from a precision in significant digits ([`Precision`]);
 //! * [`dequantize`] / [`dequantize_into`] / [`dequantize_stream`], the inverse;
 //! * [`v0`]: the reconstruction formulas of the legacy format 0.
@@ -58,7 +58,7 @@ pub mod v0;
 pub use error::{Error, Result};
 pub use float::QuantFloat;
 pub use quant::{
-    Quantized, StreamParams, dequantize, dequantize_into, dequantize_stream, quantize,
+    Quantized, StreamParams, StreamPlan, dequantize, dequantize_into, dequantize_stream, quantize,
     quantize_into, quantize_stream, quantize_streams_into,
 };
 pub use spec::{Precision, QuantSpec, Quanta, StreamSpec};

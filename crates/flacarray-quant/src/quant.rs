@@ -158,10 +158,159 @@ fn min_fitting_quanta<T: QuantFloat>(smin: T, smax: T, mid: T, failed: T) -> T {
     T::from_bits_u64(hi_bits)
 }
 
+/// The quantization of one stream, decided from the whole stream but applied to any
+/// part of it: [`StreamPlan::new`] reads the stream once (extremes, and the standard
+/// deviation under a precision) and checks that every integer fits;
+/// [`StreamPlan::convert`] then turns any run of the stream's samples into its
+/// integers. Converting the stream piece by piece gives exactly the integers of
+/// [`quantize_stream`], since each integer depends only on its sample, the offset and
+/// the gain; an encoder can so hold the integers of one piece at a time instead of
+/// a copy of the whole stream.
+///
+/// ```
+/// use flacarray_quant::{quantize_stream, StreamPlan, StreamSpec};
+///
+/// let x: Vec<f32> = (0..1000).map(|i| (i as f32 * 0.01).sin() * 3.0).collect();
+/// let plan = StreamPlan::new(&x, StreamSpec::Quanta(1e-4), 0)?;
+/// let mut pieces = vec![0_i32; 1000];
+/// for (xs, o) in x.chunks(300).zip(pieces.chunks_mut(300)) {
+///     plan.convert(xs, o)?;
+/// }
+/// let mut whole = vec![0_i32; 1000];
+/// let p = quantize_stream(&x, StreamSpec::Quanta(1e-4), 0, &mut whole)?;
+/// assert_eq!((pieces, plan.params()), (whole, p));
+/// # Ok::<(), flacarray_quant::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StreamPlan<T> {
+    params: StreamParams<T>,
+    /// The extreme products of the stream (see the module docs), which choose the
+    /// conversion's form.
+    p_lo: T,
+    p_hi: T,
+    /// A constant stream stored exactly under a precision: every integer is 0.
+    constant: bool,
+}
+
+impl<T: QuantFloat> StreamPlan<T> {
+    /// Decides the offset and gain of stream `x` under `spec` and checks that every
+    /// integer fits. `stream` is only used in error messages.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`], [`Error::Overflow`], [`Error::InvalidQuanta`], or
+    /// [`Error::InvalidArgument`] for an empty stream.
+    pub fn new(x: &[T], spec: StreamSpec<T>, stream: usize) -> Result<Self> {
+        if x.is_empty() {
+            return Err(Error::InvalidArgument(format!("stream {stream} is empty")));
+        }
+        let (smin, smax, any_nan) = T::min_max(x);
+        if any_nan || !smin.is_finite() || !smax.is_finite() {
+            return Err(non_finite(x, stream));
+        }
+        let q = match spec {
+            StreamSpec::Quanta(q) => {
+                if !(q > T::ZERO && q.is_finite()) {
+                    return Err(Error::InvalidQuanta {
+                        stream,
+                        quanta: q.to_f64(),
+                        reason: "a quanta must be positive and finite",
+                    });
+                }
+                q
+            }
+            StreamSpec::Precision { digits, per_stream } => {
+                if smin == smax {
+                    // Our decision: a constant stream is stored exactly. (0.4.1 uses
+                    // quanta 0, gain 1 and offset -0.0, i.e. rounds it to integers.)
+                    return Ok(Self {
+                        params: StreamParams {
+                            offset: x[0],
+                            gain: T::ONE,
+                        },
+                        p_lo: T::ZERO,
+                        p_hi: T::ZERO,
+                        constant: true,
+                    });
+                }
+                let q = precision_quanta(numpy_std(x), digits, per_stream);
+                if !(q > T::ZERO && q.is_finite()) {
+                    return Err(Error::InvalidQuanta {
+                        stream,
+                        quanta: q.to_f64(),
+                        reason: "the precision gives a zero or non-finite quanta for this \
+                                 non-constant stream (its standard deviation underflows or \
+                                 overflows); give an explicit quanta",
+                    });
+                }
+                q
+            }
+        };
+        let mid = mid_range(smin, smax);
+        let s = scale(smin, smax, mid, q);
+        if !s.gain.is_finite() {
+            return Err(Error::InvalidQuanta {
+                stream,
+                quanta: q.to_f64(),
+                reason: "the quanta is so small that its inverse overflows the data type",
+            });
+        }
+        if !s.fits() {
+            let value = if s.p_hi < T::LIMIT { smin } else { smax };
+            return Err(Error::Overflow {
+                stream,
+                value: value.to_f64(),
+                quanta: q.to_f64(),
+                min_quanta: min_fitting_quanta(smin, smax, mid, q).to_f64(),
+                bits: T::INT_BITS,
+            });
+        }
+        Ok(Self {
+            params: StreamParams {
+                offset: s.off,
+                gain: s.gain,
+            },
+            p_lo: s.p_lo,
+            p_hi: s.p_hi,
+            constant: false,
+        })
+    }
+
+    /// The stream's offset and gain.
+    #[must_use]
+    pub fn params(&self) -> StreamParams<T> {
+        self.params
+    }
+
+    /// Writes the integers of `x`, which must be a run of samples of the stream the
+    /// plan was made from, to `out` (same length). Samples from outside that stream's
+    /// range give meaningless integers (the conversion's form was chosen from its
+    /// extremes), never a panic.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `out` and `x` differ in length.
+    pub fn convert(&self, x: &[T], out: &mut [T::Int]) -> Result<()> {
+        check_len("the integer output", out.len(), x.len())?;
+        if self.constant {
+            out.fill(T::Int::default());
+        } else {
+            T::convert(
+                x,
+                self.params.offset,
+                self.params.gain,
+                self.p_lo,
+                self.p_hi,
+                out,
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Quantizes one stream.
 ///
 /// `stream` is only used in error messages. `out` must have the length of `x`.
-/// Returns the stream's offset and gain; [`dequantize_stream`] undoes it.
+/// Returns the stream's offset and gain; [`dequantize_stream`] undoes it. The same
+/// as [`StreamPlan::new`] followed by [`StreamPlan::convert`] of the whole stream.
 ///
 /// ```
 /// use flacarray_quant::{dequantize_stream, quantize_stream, StreamSpec};
@@ -199,68 +348,9 @@ pub fn quantize_stream<T: QuantFloat>(
             x.len()
         )));
     }
-    let (smin, smax, any_nan) = T::min_max(x);
-    if any_nan || !smin.is_finite() || !smax.is_finite() {
-        return Err(non_finite(x, stream));
-    }
-    let q = match spec {
-        StreamSpec::Quanta(q) => {
-            if !(q > T::ZERO && q.is_finite()) {
-                return Err(Error::InvalidQuanta {
-                    stream,
-                    quanta: q.to_f64(),
-                    reason: "a quanta must be positive and finite",
-                });
-            }
-            q
-        }
-        StreamSpec::Precision { digits, per_stream } => {
-            if smin == smax {
-                // Our decision: a constant stream is stored exactly. (0.4.1 uses
-                // quanta 0, gain 1 and offset -0.0, i.e. rounds it to integers.)
-                out.fill(T::Int::default());
-                return Ok(StreamParams {
-                    offset: x[0],
-                    gain: T::ONE,
-                });
-            }
-            let q = precision_quanta(numpy_std(x), digits, per_stream);
-            if !(q > T::ZERO && q.is_finite()) {
-                return Err(Error::InvalidQuanta {
-                    stream,
-                    quanta: q.to_f64(),
-                    reason: "the precision gives a zero or non-finite quanta for this \
-                             non-constant stream (its standard deviation underflows or \
-                             overflows); give an explicit quanta",
-                });
-            }
-            q
-        }
-    };
-    let mid = mid_range(smin, smax);
-    let s = scale(smin, smax, mid, q);
-    if !s.gain.is_finite() {
-        return Err(Error::InvalidQuanta {
-            stream,
-            quanta: q.to_f64(),
-            reason: "the quanta is so small that its inverse overflows the data type",
-        });
-    }
-    if !s.fits() {
-        let value = if s.p_hi < T::LIMIT { smin } else { smax };
-        return Err(Error::Overflow {
-            stream,
-            value: value.to_f64(),
-            quanta: q.to_f64(),
-            min_quanta: min_fitting_quanta(smin, smax, mid, q).to_f64(),
-            bits: T::INT_BITS,
-        });
-    }
-    T::convert(x, s.off, s.gain, s.p_lo, s.p_hi, out);
-    Ok(StreamParams {
-        offset: s.off,
-        gain: s.gain,
-    })
+    let plan = StreamPlan::new(x, spec, stream)?;
+    plan.convert(x, out)?;
+    Ok(plan.params())
 }
 
 /// Number of streams in `len` values of `stream_size` each.

@@ -369,3 +369,86 @@ fn mid_range_overflowing_the_type() {
     dequantize_stream(&ints, p.offset, p.gain, &mut back).unwrap();
     assert!((f64::from(back[0]) - 3.0e38).abs() <= 0.5e31 + 3.0e38 * 1e-6);
 }
+
+/// A small deterministic generator for the piecewise-conversion test.
+fn lcg(seed: &mut u64) -> f64 {
+    *seed = seed
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    // The top 53 bits as a fraction in [0, 1).
+    #[allow(clippy::cast_precision_loss)]
+    let f = (*seed >> 11) as f64 / (1u64 << 53) as f64;
+    f
+}
+
+#[test]
+fn plan_converted_in_pieces_equals_the_whole_stream() {
+    use crate::StreamPlan;
+    let mut seed = 7_u64;
+    // Walks of several amplitudes: small products (the f32 fast form), products
+    // beyond 2^22 (the truncating form), a constant stream under a precision.
+    for (len, amp, quanta) in [
+        (1_usize, 1.0, 1e-3),
+        (4095, 1.0, 1e-3),
+        (4097, 50.0, 1e-4),
+        (10_001, 3e3, 1e-4),
+        (12_345, 1.0, 0.25),
+    ] {
+        let mut acc = 0.0;
+        let x64: Vec<f64> = (0..len)
+            .map(|_| {
+                acc += (lcg(&mut seed) - 0.5) * amp;
+                acc + 17.0
+            })
+            .collect();
+        let x32: Vec<f32> = x64.iter().map(|&v| v as f32).collect();
+        let consts = vec![2.5_f64; len];
+        let specs64 = [
+            StreamSpec::Quanta(quanta),
+            StreamSpec::Precision {
+                digits: 4,
+                per_stream: false,
+            },
+        ];
+        for piece in [1_usize, 7, 4096, len] {
+            for spec in specs64 {
+                for x in [&x64, &consts] {
+                    let mut whole = vec![0_i64; len];
+                    let p = quantize_stream(x, spec, 3, &mut whole).unwrap();
+                    let plan = StreamPlan::new(x, spec, 3).unwrap();
+                    let mut parts = vec![-1_i64; len];
+                    for (xs, o) in x.chunks(piece).zip(parts.chunks_mut(piece)) {
+                        plan.convert(xs, o).unwrap();
+                    }
+                    assert_eq!(plan.params(), p, "len {len} piece {piece}");
+                    assert_eq!(parts, whole, "len {len} piece {piece}");
+                }
+            }
+            let spec = StreamSpec::Quanta(quanta as f32);
+            let mut whole = vec![0_i32; len];
+            let p = quantize_stream(&x32, spec, 0, &mut whole).unwrap();
+            let plan = StreamPlan::new(&x32, spec, 0).unwrap();
+            let mut parts = vec![-1_i32; len];
+            for (xs, o) in x32.chunks(piece).zip(parts.chunks_mut(piece)) {
+                plan.convert(xs, o).unwrap();
+            }
+            assert_eq!(
+                (plan.params(), parts),
+                (p, whole),
+                "f32 len {len} piece {piece}"
+            );
+        }
+    }
+    // The plan refuses what quantize_stream refuses, and checks the output length.
+    let plan = StreamPlan::new(&[1.0_f32, 2.0], StreamSpec::Quanta(0.5), 0).unwrap();
+    assert!(plan.convert(&[1.0], &mut [0, 0]).is_err());
+    assert!(matches!(
+        StreamPlan::new(&[1.0_f64, f64::NAN], StreamSpec::Quanta(0.5), 4),
+        Err(Error::NonFinite {
+            stream: 4,
+            index: 1,
+            ..
+        })
+    ));
+    assert!(StreamPlan::<f64>::new(&[], StreamSpec::Quanta(0.5), 0).is_err());
+}
