@@ -467,11 +467,17 @@ fn typed<T: NpyElement>(o: Opened, rows: Option<Range<usize>>) -> Result<ArrayD<
         Order::Fortran => ArrayD::from_shape_vec(IxDyn(&shape).f(), v),
     }
     .map_err(misfit)?;
-    let a = if shape.len() < 2 {
-        a
-    } else {
-        a.slice_axis(Axis(0), Slice::from(rows)).to_owned()
-    };
+    // One copy at most, and none for a C-order 1-d array (one long stream): that copy
+    // alone would add the whole input to the peak memory of `compress`.
+    if shape.len() >= 2 && rows != (0..shape[0]) {
+        return Ok(a
+            .slice_axis(Axis(0), Slice::from(rows))
+            .as_standard_layout()
+            .into_owned());
+    }
+    if a.is_standard_layout() {
+        return Ok(a);
+    }
     Ok(a.as_standard_layout().into_owned())
 }
 
