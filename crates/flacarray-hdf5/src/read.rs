@@ -361,7 +361,7 @@ pub fn read_file(
 /// [`Error::Hdf5`] when the file cannot be opened, [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when the
 /// group does not exist or is not a group.
 pub fn open_file_group(path: &Path, group_path: &str) -> Result<(hdf5::File, Group)> {
-    let file = hdf5::File::open(path).map_err(|source| Error::Hdf5 {
+    let file = crate::store::open_for_reading(path).map_err(|source| Error::Hdf5 {
         place: Place::new(path.display().to_string(), "/".to_owned()),
         object: "file".to_owned(),
         action: "opening",
@@ -558,9 +558,9 @@ fn read_extension(group: &Group, ctx: &Ctx, leading: &[usize]) -> Result<StoredE
     };
     let flags = open_dataset(group, ctx, ARR_NONFINITE_FLAGS)?;
     let runs = open_dataset(group, ctx, ARR_NONFINITE_RUNS)?;
-    let nonfinite = match (flags, runs) {
-        (None, None) => None,
-        (Some(f), Some(r)) => {
+    let nonfinite = match ctx.nonfinite_arrays("datasets", flags, runs)? {
+        None => None,
+        Some((f, r)) => {
             let mut bytes = Vec::with_capacity(2);
             for (name, ds) in [(ARR_NONFINITE_FLAGS, &f), (ARR_NONFINITE_RUNS, &r)] {
                 let label = format!("dataset {name}");
@@ -590,14 +590,6 @@ fn read_extension(group: &Group, ctx: &Ctx, leading: &[usize]) -> Result<StoredE
             let runs = bytes.pop().unwrap_or_default();
             let flags = bytes.pop().unwrap_or_default();
             Some((flags, runs))
-        }
-        _ => {
-            return Err(ctx
-                .corrupt(
-                    format!("datasets {ARR_NONFINITE_FLAGS}/{ARR_NONFINITE_RUNS}"),
-                    "one is present without the other",
-                )
-                .into());
         }
     };
     Ok(StoredExtension { dtype, nonfinite })
