@@ -110,7 +110,9 @@ fn speed(dir: &Path) {
 }
 
 fn main() {
-    let dir = std::env::args().nth(1).map_or_else(std::env::temp_dir, Into::into);
+    let dir = std::env::args()
+        .nth(1)
+        .map_or_else(std::env::temp_dir, Into::into);
     std::fs::create_dir_all(&dir).unwrap();
     ranges(&dir);
     speed(&dir);

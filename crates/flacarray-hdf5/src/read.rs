@@ -540,7 +540,11 @@ fn read_all<T: H5Type>(ctx: &Ctx, name: &str, ds: &Dataset, n: usize) -> Result<
 
 /// Checks one stream's byte range against the length of `compressed`; returns the
 /// range as `usize`s.
-fn check_range(start: i64, nbytes: i64, total: usize) -> std::result::Result<(usize, usize), String> {
+fn check_range(
+    start: i64,
+    nbytes: i64,
+    total: usize,
+) -> std::result::Result<(usize, usize), String> {
     let s = usize::try_from(start).map_err(|_| format!("negative start {start}"))?;
     let b = usize::try_from(nbytes).map_err(|_| format!("negative byte count {nbytes}"))?;
     match s.checked_add(b) {

@@ -41,5 +41,8 @@ fn a_one_percent_range_reads_at_most_three_percent_from_the_file() {
     eprintln!("full decode {full} bytes, 1% ranges {reads:?}");
     // The full decode reads the whole file once, plus HDF5's metadata.
     let file = std::fs::metadata(&path).unwrap().len();
-    assert!(full >= file * 9 / 10 && full <= file * 11 / 10, "{full} vs {file}");
+    assert!(
+        full >= file * 9 / 10 && full <= file * 11 / 10,
+        "{full} vs {file}"
+    );
 }

@@ -392,9 +392,7 @@ fn layout_filled_in_parts_equals_whole_write() {
             flacarray_hdf5::create_layout(&file, "/parts", &layout, WriteOptions::default())
                 .unwrap();
         // The checksums `write_group` records, as MPI ranks combine them.
-        w.set_checksums(
-            flacarray_core::integrity::Checksums::of(&arr, SOFTWARE_VERSION).to_attr(),
-        );
+        w.set_checksums(flacarray_core::integrity::Checksums::of(&arr, SOFTWARE_VERSION).to_attr());
         let rows = arr.leading_shape()[0];
         let to_i64 = |v: &[u64]| v.iter().map(|&x| x as i64).collect::<Vec<_>>();
         let (starts, nbytes) = (to_i64(arr.stream_starts()), to_i64(arr.stream_nbytes()));

@@ -95,13 +95,7 @@ fn flacarray_041_reads_the_same_values_or_refuses() {
         let Some(py) = python(var, default, "flacarray, zarr") else {
             continue;
         };
-        let out = run_python(
-            &py,
-            d,
-            "check.py",
-            PY_SCRIPT,
-            &[d.to_str().unwrap(), store],
-        );
+        let out = run_python(&py, d, "check.py", PY_SCRIPT, &[d.to_str().unwrap(), store]);
         let cases: Vec<_> = extended_cases()
             .into_iter()
             .map(|(name, fa)| (name, fa.format_version()))
