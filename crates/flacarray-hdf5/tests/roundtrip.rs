@@ -313,7 +313,8 @@ fn inconsistent_arrays_are_refused() {
         format_version: 1,
     };
     assert_eq!(FlacArray::from_parts(parts()).unwrap(), good);
-    let broken: [(&str, Box<dyn Fn(&mut FlacArrayParts)>); 7] = [
+    type Damage = Box<dyn Fn(&mut FlacArrayParts)>;
+    let broken: [(&str, Damage); 7] = [
         ("one start missing", Box::new(|p| p.starts.truncate(3))),
         ("stream 3 past the bytes", Box::new(|p| p.nbytes[3] += 1)),
         ("stream size 0", Box::new(|p| p.stream_size = 0)),
