@@ -3,7 +3,9 @@
 # installs the wheel into a venv (.venv-py) next to flacarray 0.4.1, h5py, zarr-python
 # and (when an MPI compiler is present) mpi4py, and runs:
 #   * the pytest suite crates/flacarray-python/tests (API against 0.4.1, files both
-#     ways, fixtures, hostile files, threads, the extension's linkage);
+#     ways, fixtures, hostile files, threads, the extension's linkage, the element
+#     types beyond 0.4.1's against the Rust writers and reader of the example
+#     write_rust_groups, built here too);
 #   * tests/zarr2_check.py in a second venv (.venv-py-zarr2) with zarr-python 2;
 #   * under mpirun with 1, 2 and 3 ranks: tests/mpi/mpi_checks.py and 0.4.1's own
 #     unittest modules run against flacarray_rs (skipped without mpirun/mpi4py).
@@ -42,6 +44,11 @@ rm -rf "$target/wheels-py"
     -m crates/flacarray-python/Cargo.toml --out "$target/wheels-py"
 echo "python-tests: wheel built in $(( $(date +%s) - start )) s"
 pip_install --force-reinstall --no-deps "$target"/wheels-py/flacarray_rs-*.whl
+# The Rust writers and reader that tests/test_dtypes.py compares with (an example of
+# the crate: the extension itself links no libhdf5). Dev profile: it handles small
+# arrays, and shares its dependencies with the workspace's test builds.
+cargo build --quiet -p flacarray-python --example write_rust_groups
+export FLACARRAY_RS_GROUPS="$target/debug/examples/write_rust_groups"
 
 status=0
 log=$(mktemp)

@@ -11,6 +11,7 @@
 //! - [`zarr`] (feature `zarr`, on by default): the same layout in Zarr v2/v3 directory
 //!   stores (`flacarray-zarr`);
 //! - [`npy`]: numpy `.npy` files in and out, checked against hostile headers;
+//! - [`atomic`]: writing a file or store through a temporary name and a rename;
 //! - [`store`] (features `hdf5` and `zarr`): a flacarray group in an HDF5 file or a
 //!   Zarr store, chosen from the path;
 //! - [`options`]: per-stream quanta and precisions checked against the data;
@@ -81,6 +82,7 @@ pub use flacarray_hdf5 as hdf5;
 #[cfg(feature = "zarr")]
 pub use flacarray_zarr as zarr;
 
+pub mod atomic;
 pub mod npy;
 pub mod options;
 pub mod verify;

@@ -1,16 +1,19 @@
-//! Reading and writing numpy `.npy` files of the four element types flacarray stores
-//! (`int32`, `int64`, `float32`, `float64`) and boolean masks, through [`npyz`].
+//! Reading and writing numpy `.npy` files of the twelve element types flacarray
+//! carries ([`LogicalDType`]: `bool`, `int8`..`int64`, `uint8`..`uint64`, `float16`,
+//! `float32`, `float64`), as [`LogicalArray`]s, or of the four stored types as
+//! [`DecodedArray`]s, and boolean masks, through [`npyz`].
 //!
 //! Any byte order and Fortran order are read (and laid out in C order); files are
 //! written little-endian in C order. Before npyz sees a header, `prescan` checks the
 //! header's length and shape against the file size: npyz allocates the header text
 //! from its length field and multiplies the dimensions unchecked.
 //!
-//! npyz reads and writes one element at a time; for the common case, data in the
+//! npyz reads and writes one element at a time; for the common case, numbers in the
 //! machine's byte order, the data section is instead read with one `read_exact` into
 //! the typed buffer and written with one `write_all` of it (npyz still writes the
-//! header). Measured on a 64 MiB int32 array, element by element made `flacarray
-//! decompress` about 2x and `flacarray compress --level 0` about 1.35x slower.
+//! header; `bool` and `float16` always go through npyz). Measured on a 64 MiB int32
+//! array, element by element made `flacarray decompress` about 2x and `flacarray
+//! compress --level 0` about 1.35x slower.
 //!
 //! ```
 //! use flacarray::{DecodedArray, npy};
@@ -18,7 +21,7 @@
 //! let path = dir.path().join("a.npy");
 //! let a = DecodedArray::Int32(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[2, 3]), 7));
 //! npy::create_file(&path, &a)?;
-//! assert_eq!(npy::peek(&path)?, (flacarray::DType::Int32, vec![2, 3]));
+//! assert_eq!(npy::peek(&path)?, (flacarray::LogicalDType::Int32, vec![2, 3]));
 //! assert_eq!(npy::read_rows(&path, 1..2)?.shape(), &[1, 3]);
 //! assert_eq!(npy::read_array(&path)?, a);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -29,7 +32,7 @@ use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::Path;
 
-use crate::{DType, DecodedArray, Element};
+use crate::{DecodedArray, LogicalArray, LogicalDType, Value, f16};
 use ndarray::{ArrayD, Axis, IxDyn, ShapeBuilder, Slice};
 use npyz::{Deserialize, NpyFile, NpyHeader, Order, Serialize, TypeChar, TypeWrite, WriterBuilder};
 
@@ -99,24 +102,138 @@ struct Opened {
     shape: Vec<usize>,
 }
 
-/// Reads `n` elements in the machine's byte order straight into the typed buffer.
-type FastRead<T> = fn(&mut BufReader<File>, usize) -> Result<Vec<T>>;
+/// An element type of `.npy` files: one of the twelve [`Value`] types.
+pub trait NpyElement: Value + Deserialize + Serialize {
+    /// numpy's little-endian type string (`|b1`, `<u8`, `<f2`, ...).
+    const DESCR: &'static str;
+    /// The elements as bytes in the machine's order, for types that are plain numbers.
+    #[doc(hidden)]
+    fn native_bytes(s: &[Self]) -> Option<&[u8]>;
+    /// `n` elements read in the machine's byte order straight into the typed buffer,
+    /// for types that are plain numbers.
+    #[doc(hidden)]
+    fn read_native(r: &mut BufReader<File>, n: usize) -> Option<Result<Vec<Self>>>;
+}
 
-/// The dtype and shape of an `.npy` file, from its header only.
+macro_rules! npy_element {
+    (pod: $($t:ty => $d:literal),*) => {$(
+        impl NpyElement for $t {
+            const DESCR: &'static str = $d;
+            fn native_bytes(s: &[Self]) -> Option<&[u8]> {
+                Some(bytemuck::cast_slice(s))
+            }
+            fn read_native(r: &mut BufReader<File>, n: usize) -> Option<Result<Vec<Self>>> {
+                Some(read_native(r, n))
+            }
+        }
+    )*};
+    (npyz: $($t:ty => $d:literal),*) => {$(
+        impl NpyElement for $t {
+            const DESCR: &'static str = $d;
+            fn native_bytes(_: &[Self]) -> Option<&[u8]> {
+                None
+            }
+            fn read_native(_: &mut BufReader<File>, _: usize) -> Option<Result<Vec<Self>>> {
+                None
+            }
+        }
+    )*};
+}
+
+npy_element!(pod: i8 => "|i1", i16 => "<i2", i32 => "<i4", i64 => "<i8", u8 => "|u1",
+    u16 => "<u2", u32 => "<u4", u64 => "<u8", f32 => "<f4", f64 => "<f8");
+npy_element!(npyz: bool => "|b1", f16 => "<f2");
+
+/// `$f::<T>($args)` for the element type `T` of the [`LogicalDType`] `$d`.
+macro_rules! dispatch {
+    ($d:expr, $f:ident($($a:expr),*)) => {
+        match $d {
+            LogicalDType::Bool => $f::<bool>($($a),*),
+            LogicalDType::Int8 => $f::<i8>($($a),*),
+            LogicalDType::Int16 => $f::<i16>($($a),*),
+            LogicalDType::Int32 => $f::<i32>($($a),*),
+            LogicalDType::Int64 => $f::<i64>($($a),*),
+            LogicalDType::Uint8 => $f::<u8>($($a),*),
+            LogicalDType::Uint16 => $f::<u16>($($a),*),
+            LogicalDType::Uint32 => $f::<u32>($($a),*),
+            LogicalDType::Uint64 => $f::<u64>($($a),*),
+            LogicalDType::Float16 => $f::<f16>($($a),*),
+            LogicalDType::Float32 => $f::<f32>($($a),*),
+            LogicalDType::Float64 => $f::<f64>($($a),*),
+        }
+    };
+}
+
+/// An array that can be written as an `.npy` file: a [`DecodedArray`] or a
+/// [`LogicalArray`].
+pub trait NpyData {
+    /// The element type written.
+    fn npy_dtype(&self) -> LogicalDType;
+    /// The shape.
+    fn npy_shape(&self) -> &[usize];
+    /// Writes the elements, little-endian in C order (an `.npy` data section).
+    ///
+    /// # Errors
+    /// The writer's.
+    fn write_npy_data(&self, out: &mut dyn Write) -> std::io::Result<()>;
+}
+
+impl NpyData for DecodedArray {
+    fn npy_dtype(&self) -> LogicalDType {
+        self.dtype().into()
+    }
+    fn npy_shape(&self) -> &[usize] {
+        self.shape()
+    }
+    fn write_npy_data(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        match self {
+            DecodedArray::Int32(a) => data(out, a),
+            DecodedArray::Int64(a) => data(out, a),
+            DecodedArray::Float32(a) => data(out, a),
+            DecodedArray::Float64(a) => data(out, a),
+        }
+    }
+}
+
+impl NpyData for LogicalArray {
+    fn npy_dtype(&self) -> LogicalDType {
+        self.dtype()
+    }
+    fn npy_shape(&self) -> &[usize] {
+        self.shape()
+    }
+    fn write_npy_data(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        fn one<T: NpyElement>(a: &LogicalArray, out: &mut dyn Write) -> std::io::Result<()> {
+            a.as_array::<T>().map_or(Ok(()), |a| data(out, a))
+        }
+        dispatch!(self.dtype(), one(self, out))
+    }
+}
+
+/// numpy's size in bytes of one element of `dtype` (`itemsize`).
+#[must_use]
+pub fn itemsize(dtype: LogicalDType) -> usize {
+    fn size<T: NpyElement>() -> usize {
+        std::mem::size_of::<T>()
+    }
+    dispatch!(dtype, size())
+}
+
+/// The element type and shape of an `.npy` file, from its header only.
 ///
 /// # Errors
-/// As [`read_array`].
-pub fn peek(path: &Path) -> Result<(DType, Vec<usize>)> {
+/// As [`read_values`].
+pub fn peek(path: &Path) -> Result<(LogicalDType, Vec<usize>)> {
     let (o, dtype) = in_file(path, open(path))?;
     Ok((dtype, o.shape))
 }
 
-/// Reads an `.npy` file of `int32`, `int64`, `float32` or `float64` values.
+/// Reads an `.npy` file of any of the twelve element types ([`LogicalDType`]).
 ///
 /// # Errors
 /// The file cannot be read, is not a valid `.npy` file, or holds another dtype; the
 /// message names the file.
-pub fn read_array(path: &Path) -> Result<DecodedArray> {
+pub fn read_values(path: &Path) -> Result<LogicalArray> {
     read(path, None)
 }
 
@@ -126,40 +243,74 @@ pub fn read_array(path: &Path) -> Result<DecodedArray> {
 /// `flacarray compress` reads its own rows this way.
 ///
 /// # Errors
-/// As [`read_array`]; also when `rows` is not inside the first axis.
-pub fn read_rows(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
+/// As [`read_values`]; also when `rows` is not inside the first axis.
+pub fn read_values_rows(path: &Path, rows: Range<usize>) -> Result<LogicalArray> {
     read(path, Some(rows))
 }
 
-/// Rows `rows` (all without) of an `.npy` file of one of the four stored types.
-fn read(path: &Path, rows: Option<Range<usize>>) -> Result<DecodedArray> {
+/// Reads an `.npy` file of `int32`, `int64`, `float32` or `float64` values.
+///
+/// # Errors
+/// As [`read_values`]; also for the other element types.
+pub fn read_array(path: &Path) -> Result<DecodedArray> {
+    in_file(path, stored(read(path, None)))
+}
+
+/// [`read_values_rows`] of an `.npy` file of one of the four stored types.
+///
+/// # Errors
+/// As [`read_values_rows`]; also for the other element types.
+pub fn read_rows(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
+    in_file(path, stored(read(path, Some(rows))))
+}
+
+/// The array as its stored type, if it is one of the four.
+fn stored(a: Result<LogicalArray>) -> Result<DecodedArray> {
+    Ok(match a? {
+        LogicalArray::Int32(a) => DecodedArray::Int32(a),
+        LogicalArray::Int64(a) => DecodedArray::Int64(a),
+        LogicalArray::Float32(a) => DecodedArray::Float32(a),
+        LogicalArray::Float64(a) => DecodedArray::Float64(a),
+        other => bail!(
+            "dtype {} is not supported here (int32, int64, float32 and float64 are)",
+            other.dtype()
+        ),
+    })
+}
+
+/// Rows `rows` (all without) of an `.npy` file of one of the twelve types.
+fn read(path: &Path, rows: Option<Range<usize>>) -> Result<LogicalArray> {
+    fn typed_any<T: NpyElement>(o: Opened, rows: Option<Range<usize>>) -> Result<LogicalArray> {
+        Ok(T::into_logical(typed(o, rows)?))
+    }
     in_file(
         path,
-        (|| -> Result<DecodedArray> {
-            let (o, dtype) = open(path)?;
-            Ok(match dtype {
-                DType::Int32 => DecodedArray::Int32(typed(o, rows, Some(read_native))?),
-                DType::Int64 => DecodedArray::Int64(typed(o, rows, Some(read_native))?),
-                DType::Float32 => DecodedArray::Float32(typed(o, rows, Some(read_native))?),
-                DType::Float64 => DecodedArray::Float64(typed(o, rows, Some(read_native))?),
-            })
-        })(),
+        open(path).and_then(|(o, dtype)| dispatch!(dtype, typed_any(o, rows))),
     )
 }
 
-/// Opens an `.npy` file of one of the four stored types past its header.
-fn open(path: &Path) -> Result<(Opened, DType)> {
+/// Opens an `.npy` file of one of the twelve types past its header.
+fn open(path: &Path) -> Result<(Opened, LogicalDType)> {
     let o = open_any(path)?;
     let npyz::DType::Plain(ts) = o.header.dtype() else {
         bail!("structured or array dtypes are not supported");
     };
     let dtype = match (ts.type_char(), ts.num_bytes()) {
-        (TypeChar::Int, Some(4)) => DType::Int32,
-        (TypeChar::Int, Some(8)) => DType::Int64,
-        (TypeChar::Float, Some(4)) => DType::Float32,
-        (TypeChar::Float, Some(8)) => DType::Float64,
+        (TypeChar::Bool, Some(1)) => LogicalDType::Bool,
+        (TypeChar::Int, Some(1)) => LogicalDType::Int8,
+        (TypeChar::Int, Some(2)) => LogicalDType::Int16,
+        (TypeChar::Int, Some(4)) => LogicalDType::Int32,
+        (TypeChar::Int, Some(8)) => LogicalDType::Int64,
+        (TypeChar::Uint, Some(1)) => LogicalDType::Uint8,
+        (TypeChar::Uint, Some(2)) => LogicalDType::Uint16,
+        (TypeChar::Uint, Some(4)) => LogicalDType::Uint32,
+        (TypeChar::Uint, Some(8)) => LogicalDType::Uint64,
+        (TypeChar::Float, Some(2)) => LogicalDType::Float16,
+        (TypeChar::Float, Some(4)) => LogicalDType::Float32,
+        (TypeChar::Float, Some(8)) => LogicalDType::Float64,
         _ => bail!(
-            "dtype {ts} is not supported (flacarray stores int32, int64, float32 and float64)"
+            "dtype {ts} is not supported (flacarray stores bool, int8/16/32/64, \
+             uint8/16/32/64 and float16/32/64)"
         ),
     };
     Ok((o, dtype))
@@ -257,13 +408,9 @@ fn check_data_size(shape: &[u64], elem_bytes: usize, data_start: u64, file_len: 
 }
 
 /// Rows `rows` of the first axis (all without, or of a 0-d or 1-d array) as `T`, in
-/// C order: through `fast` when given and the file is in the machine's byte order,
-/// else through npyz's element reader.
-fn typed<T: Deserialize + Clone>(
-    o: Opened,
-    rows: Option<Range<usize>>,
-    fast: Option<FastRead<T>>,
-) -> Result<ArrayD<T>> {
+/// C order: straight into the buffer when `T` is a plain number and the file is in
+/// the machine's byte order, else through npyz's element reader.
+fn typed<T: NpyElement>(o: Opened, rows: Option<Range<usize>>) -> Result<ArrayD<T>> {
     let Opened {
         header,
         mut reader,
@@ -294,9 +441,14 @@ fn typed<T: Deserialize + Clone>(
         .context("cannot seek")?;
     let native = matches!(header.dtype(), npyz::DType::Plain(ts)
         if ts.endianness() == npyz::Endianness::of_machine());
+    let fast = if native {
+        T::read_native(&mut reader, n)
+    } else {
+        None
+    };
     let v = match fast {
-        Some(read) if native => read(&mut reader, n)?,
-        _ => {
+        Some(v) => v?,
+        None => {
             let descr = header.dtype().descr();
             NpyFile::with_header(header, reader)
                 .data::<T>()
@@ -339,9 +491,9 @@ fn read_native<T: bytemuck::Pod>(reader: &mut BufReader<File>, n: usize) -> Resu
 /// Reads an `.npy` file of booleans (a keep mask).
 ///
 /// # Errors
-/// As [`read_array`]; also when the dtype is not `bool`.
+/// As [`read_values`]; also when the dtype is not `bool`.
 pub fn read_bool(path: &Path) -> Result<ArrayD<bool>> {
-    in_file(path, open_any(path).and_then(|o| typed(o, None, None)))
+    in_file(path, open_any(path).and_then(|o| typed(o, None)))
 }
 
 /// Reads an `.npy` file of numbers of any of the four stored types as `f64` (for
@@ -359,15 +511,13 @@ pub fn read_f64(path: &Path) -> Result<ArrayD<f64>> {
     })
 }
 
-/// The numpy little-endian type string of a dtype (`<i4`, `<i8`, `<f4`, `<f8`).
+/// The numpy little-endian type string of an element type (`<i4`, `|u1`, `<f2`, ...).
 #[must_use]
-pub fn descr(dtype: DType) -> &'static str {
-    match dtype {
-        DType::Int32 => "<i4",
-        DType::Int64 => "<i8",
-        DType::Float32 => "<f4",
-        DType::Float64 => "<f8",
+pub fn descr(dtype: impl Into<LogicalDType>) -> &'static str {
+    fn d<T: NpyElement>() -> &'static str {
+        T::DESCR
     }
+    dispatch!(dtype.into(), d())
 }
 
 /// The most dimensions written: numpy's own limit (`NPY_MAXDIMS`). npyz 0.8 panics on
@@ -379,16 +529,11 @@ const MAX_DIMS: usize = 64;
 ///
 /// # Errors
 /// More than 64 dimensions.
-pub fn header(dtype: DType, shape: &[usize]) -> Result<Vec<u8>> {
-    match dtype {
-        DType::Int32 => header_of::<i32>(shape),
-        DType::Int64 => header_of::<i64>(shape),
-        DType::Float32 => header_of::<f32>(shape),
-        DType::Float64 => header_of::<f64>(shape),
-    }
+pub fn header(dtype: impl Into<LogicalDType>, shape: &[usize]) -> Result<Vec<u8>> {
+    dispatch!(dtype.into(), header_of(shape))
 }
 
-fn header_of<T: Serialize + Element>(shape: &[usize]) -> Result<Vec<u8>> {
+fn header_of<T: NpyElement>(shape: &[usize]) -> Result<Vec<u8>> {
     if shape.len() > MAX_DIMS {
         bail!(
             "{} dimensions: an .npy file holds at most {MAX_DIMS}",
@@ -397,7 +542,7 @@ fn header_of<T: Serialize + Element>(shape: &[usize]) -> Result<Vec<u8>> {
     }
     let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
     let dtype = npyz::DType::Plain(
-        descr(T::DTYPE)
+        T::DESCR
             .parse()
             .map_err(|e| Error::Invalid(format!("type string: {e}")))?,
     );
@@ -419,32 +564,19 @@ fn header_of<T: Serialize + Element>(shape: &[usize]) -> Result<Vec<u8>> {
 ///
 /// # Errors
 /// Any I/O error; more than 64 dimensions.
-pub fn write_to(out: &mut dyn Write, arr: &DecodedArray) -> Result<()> {
-    out.write_all(&header(arr.dtype(), arr.shape())?)
+pub fn write_to(out: &mut dyn Write, arr: &(impl NpyData + ?Sized)) -> Result<()> {
+    out.write_all(&header(arr.npy_dtype(), arr.npy_shape())?)
         .context("cannot write")?;
-    write_data(out, arr).context("cannot write")
+    arr.write_npy_data(out).context("cannot write")
 }
 
-/// The elements of `arr`, little-endian in C order (an `.npy` data section).
-fn write_data(out: &mut dyn Write, arr: &DecodedArray) -> std::io::Result<()> {
-    match arr {
-        DecodedArray::Int32(a) => data(out, a),
-        DecodedArray::Int64(a) => data(out, a),
-        DecodedArray::Float32(a) => data(out, a),
-        DecodedArray::Float64(a) => data(out, a),
-    }
-}
-
-fn data<T>(out: &mut dyn Write, a: &ArrayD<T>) -> std::io::Result<()>
-where
-    T: Serialize + Element + bytemuck::Pod,
-{
+fn data<T: NpyElement>(out: &mut dyn Write, a: &ArrayD<T>) -> std::io::Result<()> {
     if cfg!(target_endian = "little")
-        && let Some(s) = a.as_slice()
+        && let Some(b) = a.as_slice().and_then(T::native_bytes)
     {
-        return out.write_all(bytemuck::cast_slice(s));
+        return out.write_all(b);
     }
-    let dtype = npyz::DType::Plain(descr(T::DTYPE).parse().map_err(std::io::Error::other)?);
+    let dtype = npyz::DType::Plain(T::DESCR.parse().map_err(std::io::Error::other)?);
     let w = T::writer(&dtype).map_err(std::io::Error::other)?;
     let mut out = BufWriter::new(out);
     a.iter().try_for_each(|v| w.write_one(&mut out, v))?;
@@ -458,7 +590,7 @@ where
 ///
 /// # Errors
 /// Any I/O error, naming the file.
-pub fn write_slab_at(path: &Path, offset: u64, arr: &DecodedArray) -> Result<File> {
+pub fn write_slab_at(path: &Path, offset: u64, arr: &(impl NpyData + ?Sized)) -> Result<File> {
     in_file(
         path,
         (|| -> Result<File> {
@@ -468,7 +600,7 @@ pub fn write_slab_at(path: &Path, offset: u64, arr: &DecodedArray) -> Result<Fil
                 .context("cannot open for writing")?;
             file.seek(SeekFrom::Start(offset)).context("cannot seek")?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
-            write_data(&mut w, arr).context("cannot write")?;
+            arr.write_npy_data(&mut w).context("cannot write")?;
             into_file(w)
         })(),
     )
@@ -480,7 +612,7 @@ pub fn write_slab_at(path: &Path, offset: u64, arr: &DecodedArray) -> Result<Fil
 ///
 /// # Errors
 /// Any I/O error (not naming the file: the caller knows its final name).
-pub fn create_file(path: &Path, arr: &DecodedArray) -> Result<File> {
+pub fn create_file(path: &Path, arr: &(impl NpyData + ?Sized)) -> Result<File> {
     let file = File::create_new(path).context("cannot create")?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     write_to(&mut w, arr)?;

@@ -34,8 +34,8 @@ use std::path::{Path, PathBuf};
 use crate::hdf5::{self, Hdf5Store};
 use crate::zarr::{self, ZarrFormat, ZarrStore};
 use crate::{
-    DType, DecodedArray, FlacArray, FlacArrayReader, FlacArrayWriter, ReadOptions, StoredMeta,
-    StreamTable, read_array, read_flacarray,
+    DType, DecodedArray, FlacArray, FlacArrayReader, FlacArrayWriter, LogicalDType, NonFinite,
+    ReadOptions, StoredExtension, StoredMeta, StreamTable, read_array, read_flacarray,
 };
 
 /// What went wrong with a stored array. Messages are whole and name the file (and
@@ -153,6 +153,50 @@ pub struct StoredInfo {
     pub software_version: Option<String>,
     /// The FLAC bytes of the first stream.
     pub first_stream: Vec<u8>,
+    /// The element type of the caller's data (the stored one unless the group
+    /// records another, see [`LogicalDType`]).
+    pub logical: LogicalDType,
+    /// The kept NaN/inf samples, when the group stores some.
+    pub nonfinite: Option<NonFinite>,
+}
+
+/// How many NaN and infinite samples a group keeps ([`StoredInfo::nonfinite`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NonFiniteCounts {
+    /// NaN samples.
+    pub nan: usize,
+    /// `+inf` samples.
+    pub pos_inf: usize,
+    /// `-inf` samples.
+    pub neg_inf: usize,
+    /// Streams holding at least one of them.
+    pub streams: usize,
+}
+
+impl NonFiniteCounts {
+    /// The counts of `nf`.
+    #[must_use]
+    pub fn of(nf: &NonFinite) -> Self {
+        let mut c = Self::default();
+        for g in 0..nf.n_streams() {
+            let runs = nf.stream_runs(g);
+            c.streams += usize::from(!runs.is_empty());
+            for r in runs {
+                // The bits are those of the stored float type (f32 zero-extended).
+                let v = if nf.is_float64() {
+                    f64::from_bits(r.bits)
+                } else {
+                    f64::from(f32::from_bits(r.bits as u32))
+                };
+                match v {
+                    v if v.is_nan() => c.nan += r.len,
+                    v if v > 0.0 => c.pos_inf += r.len,
+                    _ => c.neg_inf += r.len,
+                }
+            }
+        }
+        c
+    }
 }
 
 /// A stored array's figures, computed from [`StoredInfo`] (what `flacarray info`
@@ -163,7 +207,7 @@ pub struct Summary {
     pub shape: Vec<usize>,
     /// Number of streams.
     pub n_streams: usize,
-    /// Bytes of the uncompressed values.
+    /// Bytes of the uncompressed values, in their own element type.
     pub input_bytes: u64,
     /// `input_bytes` over the compressed bytes.
     pub ratio: f64,
@@ -173,8 +217,10 @@ pub struct Summary {
     pub mean_stream_bytes: f64,
     /// Largest compressed stream, in bytes.
     pub max_stream_bytes: u64,
-    /// The first stream's STREAMINFO.
-    pub stream_info: crate::flac::StreamInfo,
+    /// The first stream's STREAMINFO (`None` when the array is empty).
+    pub stream_info: Option<crate::flac::StreamInfo>,
+    /// The kept NaN/inf samples, when there are some.
+    pub nonfinite: Option<NonFiniteCounts>,
 }
 
 /// Which compression levels a FLAC block size comes from (flacarray's encoder uses
@@ -200,7 +246,7 @@ impl StoredInfo {
         let (min, max) = nbytes
             .iter()
             .fold((u64::MAX, 0), |(lo, hi), &b| (lo.min(b), hi.max(b)));
-        let elem: u64 = if meta.dtype.is_64bit() { 8 } else { 4 };
+        let elem = crate::npy::itemsize(self.logical) as u64;
         let input_bytes = (n * meta.stream_size) as u64 * elem;
         let shape = if meta.leading_shape == [1] {
             vec![meta.stream_size]
@@ -217,7 +263,11 @@ impl StoredInfo {
             min_stream_bytes: min.min(max),
             mean_stream_bytes: nbytes.iter().sum::<u64>() as f64 / n.max(1) as f64,
             max_stream_bytes: max,
-            stream_info: crate::flac::read_stream_info(&self.first_stream)?,
+            stream_info: match self.first_stream.as_slice() {
+                [] => None,
+                b => Some(crate::flac::read_stream_info(b)?),
+            },
+            nonfinite: self.nonfinite.as_ref().map(NonFiniteCounts::of),
         })
     }
 }
@@ -255,12 +305,20 @@ pub fn looks_like_hdf5(path: &Path) -> bool {
     false
 }
 
-/// Metadata, stream table and first stream through either backend's reader.
+/// Whether `dir` is the root of a Zarr store (v3 `zarr.json` or v2 `.zgroup`).
+#[must_use]
+pub fn is_zarr_store(dir: &Path) -> bool {
+    dir.join("zarr.json").is_file() || dir.join(".zgroup").is_file()
+}
+
+/// Metadata, stream table, first stream and extension through either backend's reader.
+type Info = (StoredMeta, StreamTable, Vec<u8>, StoredExtension);
+
 fn info_of<R: FlacArrayReader>(
     r: &R,
     place: &str,
     err: impl Fn(R::Error) -> Error,
-) -> Result<(StoredMeta, StreamTable, Vec<u8>)> {
+) -> Result<Info> {
     let meta = r.metadata().map_err(&err)?;
     let rows = meta.leading_shape.first().copied().unwrap_or(1);
     let table = r.read_stream_table(&meta, 0..rows).map_err(&err)?;
@@ -273,7 +331,52 @@ fn info_of<R: FlacArrayReader>(
         first_stream = vec![0u8; len];
         r.read_bytes(start, &mut first_stream).map_err(&err)?;
     }
-    Ok((meta, table, first_stream))
+    let ext = r.extension(&meta).map_err(&err)?;
+    Ok((meta, table, first_stream, ext))
+}
+
+/// The logical type and kept NaN/inf samples a group's extension records, checked
+/// against its metadata.
+///
+/// # Errors
+/// [`crate::Error::Corrupt`] naming the attribute or array that is wrong.
+pub fn decode_extension(
+    meta: &StoredMeta,
+    ext: &StoredExtension,
+) -> Result<(LogicalDType, Option<NonFinite>), crate::Error> {
+    use crate::layout::{ARR_NONFINITE_FLAGS, ARR_NONFINITE_RUNS, ATTR_DTYPE};
+    let corrupt = |m: String| crate::Error::Corrupt(m);
+    let logical = match &ext.dtype {
+        None => LogicalDType::from(meta.dtype),
+        Some(name) => LogicalDType::from_name(name)
+            .map_err(|_| corrupt(format!("attribute {ATTR_DTYPE}: unknown type {name:?}")))?,
+    };
+    if logical.stored() != meta.dtype {
+        return Err(corrupt(format!(
+            "attribute {ATTR_DTYPE}: {logical} is not stored as {}",
+            meta.dtype
+        )));
+    }
+    let Some((flags, runs)) = &ext.nonfinite else {
+        return Ok((logical, None));
+    };
+    if !meta.dtype.is_float() || flags.len() != meta.n_streams() {
+        return Err(corrupt(format!(
+            "{ARR_NONFINITE_FLAGS}: {} flags for {} {} streams",
+            flags.len(),
+            meta.n_streams(),
+            meta.dtype
+        )));
+    }
+    let nf = NonFinite::decode(
+        flags,
+        runs,
+        meta.stream_size,
+        &meta.leading_shape,
+        meta.dtype == DType::Float64,
+    )
+    .map_err(|e| corrupt(format!("{ARR_NONFINITE_RUNS}: {e}")))?;
+    Ok((logical, Some(nf)))
 }
 
 impl Store {
@@ -445,7 +548,7 @@ impl Store {
     /// As [`Store::read`].
     pub fn read_info(&self) -> Result<StoredInfo> {
         let d = self.describe();
-        let ((meta, table, first_stream), software_version) = match self.open()? {
+        let ((meta, table, first_stream, ext), software_version) = match self.open()? {
             Opened::Hdf5(h) => {
                 let info = info_of(&h, &d, |e| self.hdf5_err(e))?;
                 let sv = h.software_version().map_err(|e| self.hdf5_err(e))?;
@@ -457,11 +560,17 @@ impl Store {
                 (info, sv.map(str::to_owned))
             }
         };
+        let (logical, nonfinite) = decode_extension(&meta, &ext).map_err(|e| Error::Core {
+            place: d,
+            source: Box::new(e),
+        })?;
         Ok(StoredInfo {
             meta,
             table,
             software_version,
             first_stream,
+            logical,
+            nonfinite,
         })
     }
 
@@ -478,26 +587,38 @@ impl Store {
         Ok((m.leading_shape, m.stream_size, m.dtype))
     }
 
-    /// The element type recorded beside the stored one (the group attribute
-    /// `flacarray_dtype`, e.g. `"uint64"` for data stored as `int64`), if any.
+    /// The element type of the caller's data: the stored one, or the one the group
+    /// records beside it (attribute `flacarray_dtype`, e.g. `uint64` for data stored
+    /// as `int64`).
     ///
     /// # Errors
-    /// As [`Store::read`].
-    pub fn recorded_dtype(&self) -> Result<Option<String>> {
-        let ext = match self.open()? {
+    /// As [`Store::read`]; an unknown recorded type.
+    pub fn logical_dtype(&self) -> Result<LogicalDType> {
+        let (meta, ext) = match self.open()? {
             Opened::Hdf5(h) => {
                 let m = h.metadata().map_err(|e| self.hdf5_err(e))?;
-                h.extension(&m).map_err(|e| self.hdf5_err(e))?
+                let ext = h.extension(&m).map_err(|e| self.hdf5_err(e))?;
+                (m, ext)
             }
             Opened::Zarr(z) => {
                 let m = z.metadata().map_err(|e| self.zarr_err(e))?;
-                z.extension(&m).map_err(|e| self.zarr_err(e))?
+                let ext = z.extension(&m).map_err(|e| self.zarr_err(e))?;
+                (m, ext)
             }
         };
-        Ok(ext.dtype)
+        let ext = StoredExtension {
+            nonfinite: None,
+            ..ext
+        };
+        let (logical, _) = decode_extension(&meta, &ext).map_err(|e| Error::Core {
+            place: self.describe(),
+            source: Box::new(e),
+        })?;
+        Ok(logical)
     }
 
-    /// Writes `fa` (format 1) into this store's group. A file or store that does not
+    /// Writes `fa` (format 1, or 2 for what flacarray 0.4.1 cannot read) into this
+    /// store's group. A file or store that does not
     /// exist is created ([`Store::write_at`] at its own path); in an existing one the
     /// new array is written under a temporary name and swapped into the group when
     /// complete ([`hdf5::write_file_swapped`], [`zarr::write_store_swapped`]), so the

@@ -9,7 +9,7 @@
 //! # Ok::<(), flacarray::Error>(())
 //! ```
 
-use crate::{FlacArray, SampleSlice};
+use crate::{FlacArray, LogicalArray, SampleSlice};
 
 /// What [`verify`] checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct VerifyReport {
 ///
 /// # Errors
 /// The first stream that does not decode (to exactly `stream_size` samples), named by
-/// its index.
+/// its index; a value that does not fit the array's logical type.
 pub fn verify(
     fa: &FlacArray,
     threads: Option<usize>,
@@ -40,7 +40,9 @@ pub fn verify(
     let block = n.div_ceil(100).max(1);
     for lo in (0..n).step_by(block) {
         let hi = (lo + block).min(n);
-        fa.decompress_streams(lo..hi, SampleSlice::FULL, threads)?;
+        let block = fa.decompress_streams(lo..hi, SampleSlice::FULL, threads)?;
+        // A value outside the recorded type (a `uint8` array holding 300) is corrupt.
+        LogicalArray::from_decoded(block, fa.logical_dtype())?;
         progress(hi - lo);
     }
     Ok(VerifyReport {

@@ -103,7 +103,7 @@ fn reads_fortran_order_and_big_endian_and_bools() {
     let got = read_array(&p).expect("read");
     assert_eq!(
         flacarray::npy::peek(&p).expect("header"),
-        (DType::Int32, vec![2, 3])
+        (DType::Int32.into(), vec![2, 3])
     );
     let want = ArrayD::from_shape_vec(IxDyn(&[2, 3]), vec![0, 1, 2, 3, 4, 5]).expect("shape");
     assert_eq!(got, DecodedArray::Int32(want));
@@ -206,4 +206,79 @@ fn write_file(path: &std::path::Path, arr: &DecodedArray) -> flacarray::npy::Res
         std::fs::remove_file(path).expect("remove");
     }
     create_file(path, arr).map(drop)
+}
+
+/// Every one of the twelve element types round-trips through an `.npy` file with
+/// numpy's type string, extremes included; the four-type readers refuse the others.
+#[test]
+fn twelve_types_round_trip_with_numpy_descr() {
+    use flacarray::npy::{descr, itemsize, peek, read_values, read_values_rows};
+    use flacarray::{LogicalArray, LogicalDType, f16};
+    let dir = tempfile::tempdir().expect("dir");
+    let p = dir.path().join("v.npy");
+    let shape = IxDyn(&[3, 4]);
+    let k = |i: &IxDyn| (i[0] * 4 + i[1]) as u64;
+    let arrays = [
+        LogicalArray::Bool(ArrayD::from_shape_fn(shape.clone(), |i| k(&i) % 3 == 0)),
+        LogicalArray::Int8(ArrayD::from_shape_fn(shape.clone(), |i| {
+            [i8::MIN, 0, i8::MAX][i[1] % 3]
+        })),
+        LogicalArray::Int16(ArrayD::from_shape_fn(shape.clone(), |i| {
+            [i16::MIN, -1, i16::MAX][i[1] % 3]
+        })),
+        LogicalArray::Uint8(ArrayD::from_shape_fn(shape.clone(), |i| {
+            [0, 1, u8::MAX][i[1] % 3]
+        })),
+        LogicalArray::Uint16(ArrayD::from_shape_fn(shape.clone(), |i| {
+            [0, 7, u16::MAX][i[1] % 3]
+        })),
+        LogicalArray::Uint32(ArrayD::from_shape_fn(shape.clone(), |i| {
+            [0, 9, u32::MAX][i[1] % 3]
+        })),
+        LogicalArray::Uint64(ArrayD::from_shape_fn(shape.clone(), |i| u64::MAX - k(&i))),
+        LogicalArray::Float16(ArrayD::from_shape_fn(shape.clone(), |i| {
+            f16::from_f64(k(&i) as f64 - 5.5)
+        })),
+        LogicalArray::Int32(ArrayD::from_shape_fn(shape.clone(), |i| k(&i) as i32)),
+        LogicalArray::Int64(ArrayD::from_shape_fn(shape.clone(), |i| {
+            i64::MIN + k(&i) as i64
+        })),
+        LogicalArray::Float32(ArrayD::from_shape_fn(shape.clone(), |i| k(&i) as f32 * 0.5)),
+        LogicalArray::Float64(ArrayD::from_shape_fn(shape.clone(), |i| {
+            k(&i) as f64 * 0.25
+        })),
+    ];
+    let descrs = [
+        "|b1", "|i1", "<i2", "|u1", "<u2", "<u4", "<u8", "<f2", "<i4", "<i8", "<f4", "<f8",
+    ];
+    for (a, want) in arrays.iter().zip(descrs) {
+        if p.exists() {
+            std::fs::remove_file(&p).expect("remove");
+        }
+        create_file(&p, a).expect("write");
+        let t = a.dtype();
+        assert_eq!(descr(t), want);
+        assert_eq!(
+            npyz::NpyFile::new(&std::fs::read(&p).expect("read")[..])
+                .expect("npyz")
+                .header()
+                .dtype()
+                .descr(),
+            format!("'{want}'")
+        );
+        assert_eq!(peek(&p).expect("peek"), (t, vec![3, 4]));
+        assert_eq!(&read_values(&p).expect("values"), a, "{t}");
+        assert_eq!(read_values_rows(&p, 1..2).expect("rows").shape(), &[1, 4]);
+        let size = std::fs::metadata(&p).expect("size").len() as usize;
+        assert_eq!(
+            size,
+            header(t, &[3, 4]).expect("header").len() + 12 * itemsize(t)
+        );
+        let four = read_array(&p);
+        assert_eq!(four.is_ok(), t.is_stored(), "{t}");
+        if !t.is_stored() {
+            assert!(four.unwrap_err().to_string().contains("v.npy"));
+        }
+        assert_eq!(t, LogicalDType::from_name(t.name()).expect("name"));
+    }
 }

@@ -152,9 +152,10 @@ fn ranged_selection_equals_full_decode_and_summary_counts() {
             s.ratio,
             (6 * 20_000 * 8) as f64 / sizes.iter().sum::<u64>() as f64
         );
-        assert_eq!(s.stream_info.channels, 2);
+        let si = s.stream_info.expect("a stream");
+        assert_eq!(si.channels, 2);
         assert_eq!(
-            flacarray::store::levels_for_block_size(s.stream_info.max_block_size),
+            flacarray::store::levels_for_block_size(si.max_block_size),
             "3-8"
         );
     }

@@ -4,10 +4,11 @@ use std::io::Write;
 
 use anyhow::{Context, Result, anyhow, bail};
 pub use flacarray::fmt_shape;
+use flacarray::npy::itemsize;
 use flacarray::zarr::ZarrFormat;
 use flacarray::{
-    CompressOptions, DType, DecodedArray, FlacArray, PrecisionOption, QuantaOption, ReadOptions,
-    SampleSlice, parse_index,
+    CompressOptions, DecodedArray, FlacArray, LogicalArray, LogicalDType, PrecisionOption,
+    QuantaOption, ReadOptions, SampleSlice, parse_index,
 };
 use serde_json::json;
 
@@ -15,12 +16,6 @@ use crate::cli::{CompressArgs, DecompressArgs, InfoArgs, VerifyArgs};
 use crate::npy;
 use crate::progress;
 use crate::storage::Store;
-
-/// Bytes per element of a dtype.
-#[must_use]
-pub fn dtype_size(d: DType) -> u64 {
-    if d.is_64bit() { 8 } else { 4 }
-}
 
 use flacarray::options::{leading_of, per_stream, precisions};
 
@@ -31,22 +26,23 @@ use flacarray::options::{leading_of, per_stream, precisions};
 /// of the wrong shape, or a precision that is not an integer.
 pub fn compress_options(
     args: &CompressArgs,
-    dtype: DType,
+    dtype: LogicalDType,
     shape: &[usize],
 ) -> Result<CompressOptions> {
+    let float = dtype.stored().is_float();
     let leading = leading_of(shape);
     let given = args.quant.quanta.is_some()
         || args.quanta_file.is_some()
         || args.quant.precision.is_some()
         || args.precision_file.is_some();
     let input = args.input.display();
-    if dtype.is_float() && !given {
+    if float && !given {
         bail!(
             "{input}: {dtype} data needs one of --quanta, --quanta-file, --precision or \
              --precision-file (how finely to quantize it)"
         );
     }
-    if !dtype.is_float() && given {
+    if !float && given {
         return Err(crate::UsageError(format!(
             "{input}: {dtype} data is stored losslessly; --quanta, --quanta-file, \
              --precision and --precision-file apply to float data only"
@@ -78,6 +74,7 @@ pub fn compress_options(
         quanta,
         precision,
         threads: args.common.threads(),
+        keep_nonfinite: args.keep_nonfinite,
         ..CompressOptions::default()
     })
 }
@@ -89,13 +86,13 @@ pub(crate) use flacarray::options::sub_options;
 /// them as its workers finish; the bytes do not depend on it).
 ///
 /// # Errors
-/// As [`FlacArray::from_array`].
+/// As [`FlacArray::from_values`].
 pub fn compress_with_progress(
-    data: &DecodedArray,
+    data: &LogicalArray,
     opts: &CompressOptions,
     progress: &progress::Progress,
 ) -> Result<FlacArray, flacarray::Error> {
-    FlacArray::from_decoded(data, opts, Some(&|n| progress.inc(n as u64)))
+    FlacArray::from_values(data, opts, Some(&|n| progress.inc(n as u64)))
 }
 
 /// The store `flacarray compress` writes to, in the Zarr format asked for.
@@ -210,7 +207,7 @@ pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
             shape.len()
         );
     }
-    let data = npy::read_array(&input_path).map_err(named)?;
+    let data = npy::read_values(&input_path).map_err(named)?;
     let n_streams: usize = leading_of(data.shape()).iter().product();
     let p = progress::bar(args.common.quiet, Some(n_streams as u64), "compressing");
     let fa = compress_with_progress(&data, &opts, &p)
@@ -220,7 +217,7 @@ pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
     crate::storage::write(&store, &fa, args.force)?;
     p.finish();
     if !args.common.quiet {
-        let input_bytes = data.shape().iter().product::<usize>() as u64 * dtype_size(data.dtype());
+        let input_bytes = (data.shape().iter().product::<usize>() * itemsize(dtype)) as u64;
         writeln!(
             out,
             "{} -> {}: {} {}, {} bytes -> {} bytes (ratio {:.3})",
@@ -275,7 +272,8 @@ pub(crate) fn sample_slice(args: &DecompressArgs, store: &Store, n: usize) -> Re
     Ok(s)
 }
 
-/// The selection `flacarray decompress` asks for.
+/// The selection `flacarray decompress` asks for, in the element type of the data
+/// that was compressed.
 ///
 /// # Errors
 /// The store cannot be read, the mask or the slice does not fit, a stream does not
@@ -283,29 +281,28 @@ pub(crate) fn sample_slice(args: &DecompressArgs, store: &Store, n: usize) -> Re
 pub fn decompress_selection(
     args: &DecompressArgs,
     progress: &progress::Progress,
-) -> Result<DecodedArray> {
+) -> Result<LogicalArray> {
     let store = Store::for_path(&args.store.input, &args.store.group);
+    let logical = store.logical_dtype()?;
+    let arr = decode_selection(args, &store, progress)?;
+    LogicalArray::from_decoded(arr, logical).with_context(|| store.describe())
+}
+
+/// [`decompress_selection`] in the stored element type.
+fn decode_selection(
+    args: &DecompressArgs,
+    store: &Store,
+    progress: &progress::Progress,
+) -> Result<DecodedArray> {
     let threads = args.common.threads();
-    // uint64 is stored as the int64 with the same bits: written to an int64 .npy, values
-    // of 2^63 and above would come out negative. The library reads it (`to_values`);
-    // this command does not write uint64 .npy files yet, so it refuses.
-    if let Some(t) = store.recorded_dtype()?
-        && t == "uint64"
-    {
-        bail!(
-            "{}: holds uint64 data, which `flacarray decompress` cannot write yet \
-             (read it with the library: FlacArray::to_values)",
-            store.describe()
-        );
-    }
     if let Some(expr) = &args.select {
         let key = parse_index(expr).map_err(|e| anyhow!("--select {expr:?}: {e}"))?;
         let fa = store.read(None, args.no_flatten)?;
         return crate::with_pool(threads, || fa.get(&key))
             .with_context(|| format!("{}: --select {expr:?}", store.describe()));
     }
-    let keep = keep_mask(args, &store)?;
-    let resolve = |n: usize| sample_slice(args, &store, n);
+    let keep = keep_mask(args, store)?;
+    let resolve = |n: usize| sample_slice(args, store, n);
     if let Some(k) = &keep
         && !k.iter().any(|&b| b)
     {
@@ -411,7 +408,7 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         .summary()
         .map_err(|e| anyhow!("{}: stream 0: STREAMINFO: {e}", store.describe()))?;
     let (si, shape, n, input_bytes, ratio) = (
-        &sum.stream_info,
+        sum.stream_info.unwrap_or_default(),
         &sum.shape,
         sum.n_streams,
         sum.input_bytes,
@@ -430,7 +427,8 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
             "group": group,
             "format_version": meta.format_version,
             "software_version": info.software_version,
-            "dtype": meta.dtype.name(),
+            "dtype": info.logical.name(),
+            "stored_dtype": meta.dtype.name(),
             "shape": shape,
             "leading_shape": meta.leading_shape,
             "stream_size": meta.stream_size,
@@ -439,7 +437,10 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
             "compressed_bytes": meta.total_bytes,
             "ratio": ratio,
             "stream_bytes": { "min": min, "mean": mean, "max": max, "all": nbytes },
-            "flac": {
+            "nonfinite": sum.nonfinite.map(|c| json!({
+                "nan": c.nan, "pos_inf": c.pos_inf, "neg_inf": c.neg_inf, "streams": c.streams,
+            })),
+            "flac": sum.stream_info.is_some().then(|| json!({
                 "channels": si.channels,
                 "bits_per_sample": si.bits_per_sample,
                 "min_block_size": si.min_block_size,
@@ -448,7 +449,7 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
                 "min_frame_size": si.min_frame_size,
                 "max_frame_size": si.max_frame_size,
                 "total_samples": si.total_samples,
-            },
+            })),
         });
         writeln!(out, "{v}")?;
         return Ok(());
@@ -461,7 +462,15 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         meta.format_version,
         info.software_version.as_deref().unwrap_or("unknown")
     )?;
-    writeln!(out, "dtype:            {}", meta.dtype)?;
+    if info.logical.is_stored() {
+        writeln!(out, "dtype:            {}", meta.dtype)?;
+    } else {
+        writeln!(
+            out,
+            "dtype:            {} (stored as {})",
+            info.logical, meta.dtype
+        )?;
+    }
     writeln!(out, "shape:            {}", fmt_shape(shape))?;
     writeln!(out, "streams:          {n} of {} samples", meta.stream_size)?;
     writeln!(out, "input bytes:      {input_bytes}")?;
@@ -471,6 +480,17 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
         out,
         "stream bytes:     min {min}, mean {mean:.1}, max {max}"
     )?;
+    if let Some(c) = sum.nonfinite {
+        let (nan, pos, neg, streams) = (c.nan, c.pos_inf, c.neg_inf, c.streams);
+        writeln!(
+            out,
+            "non-finite kept:  {nan} NaN, {pos} +inf, {neg} -inf in {streams} stream(s)"
+        )?;
+    }
+    if sum.stream_info.is_none() {
+        writeln!(out, "FLAC (stream 0):  none (empty array)")?;
+        return Ok(());
+    }
     writeln!(
         out,
         "FLAC (stream 0):  {} channel(s), {} bits per sample, block size {} (levels {}), \
@@ -488,16 +508,6 @@ pub fn info(args: &InfoArgs, out: &mut dyn Write) -> Result<()> {
 
 pub use flacarray::verify::VerifyReport;
 
-/// Decodes every stream of the stored array, a block of streams at a time.
-///
-/// # Errors
-/// The first stream that does not decode (to exactly `stream_size` samples), named by
-/// its index, with the file and group.
-pub fn verify_store(store: &Store, quiet: bool, threads: Option<usize>) -> Result<VerifyReport> {
-    let fa = store.read(None, true)?;
-    verify_array(&fa, quiet, threads).with_context(|| store.describe())
-}
-
 /// Decodes every stream of `fa`, a block of streams at a time, with a progress display.
 ///
 /// # Errors
@@ -512,10 +522,16 @@ pub fn verify_array(fa: &FlacArray, quiet: bool, threads: Option<usize>) -> Resu
 /// `flacarray verify`.
 ///
 /// # Errors
-/// As [`verify_store`].
+/// The first stream that does not decode (to exactly `stream_size` samples), named by
+/// its index, with the file and group; an inconsistent recorded dtype or non-finite
+/// table, named.
 pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
     let store = Store::for_path(&args.store.input, &args.store.group);
-    let r = verify_store(&store, args.common.quiet, args.common.threads())?;
+    // The recorded dtype and kept NaN/inf, checked first with errors naming them.
+    store.read_info()?;
+    let fa = store.read(None, true)?;
+    let (quiet, threads) = (args.common.quiet, args.common.threads());
+    let r = verify_array(&fa, quiet, threads).with_context(|| store.describe())?;
     writeln!(
         out,
         "{}: ok: {} streams, {} samples, {} compressed bytes checked",
@@ -525,43 +541,4 @@ pub fn verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
         r.bytes
     )?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{compress_with_progress, decode_with_progress};
-    use flacarray::{
-        CompressOptions, DecodedArray, FlacArray, QuantaOption, ReadOptions, SampleSlice,
-    };
-    use ndarray::{ArrayD, IxDyn};
-
-    #[test]
-    fn progress_bars_count_every_stream_and_change_nothing() {
-        let a = ArrayD::from_shape_fn(IxDyn(&[37, 3, 400]), |i| {
-            (i[0] as f64) * 0.7 + (i[1] as f64) + ((i[2] * (i[0] + 1)) as f64 * 0.01).sin()
-        });
-        let data = DecodedArray::Float32(a.mapv(|v| v as f32));
-        let opts = CompressOptions {
-            quanta: Some(QuantaOption::Scalar(1e-3)),
-            threads: Some(2),
-            ..CompressOptions::default()
-        };
-        let p = crate::progress::bar(true, Some(111), "test");
-        let fa = compress_with_progress(&data, &opts, &p).expect("compress");
-        assert_eq!(
-            fa,
-            FlacArray::from_decoded(&data, &opts, None).expect("plain")
-        );
-        assert_eq!(p.position(), 111);
-        for slice in [SampleSlice::FULL, SampleSlice::new(Some(-150), Some(390))] {
-            let p = crate::progress::bar(true, None, "test");
-            let got = decode_with_progress(&fa, slice, Some(2), &p).expect("decode");
-            let read = ReadOptions {
-                stream_slice: slice,
-                ..ReadOptions::default()
-            };
-            assert_eq!(got, fa.decompress(&read).expect("whole").array);
-            assert_eq!(p.position(), 111);
-        }
-    }
 }

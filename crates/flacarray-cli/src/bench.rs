@@ -190,16 +190,3 @@ pub fn run_and_print(args: &BenchArgs, out: &mut dyn Write) -> Result<()> {
     )?;
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::table;
-
-    #[test]
-    fn table_aligns_first_left_middle_right() {
-        let mut out = Vec::new();
-        let rows = [vec!["a".into(), "12".into(), "ok".into()]];
-        table(&mut out, &[3, 4], &rows).expect("writes");
-        assert_eq!(String::from_utf8(out).expect("utf8"), "a     12  ok\n");
-    }
-}

@@ -103,8 +103,8 @@ pub struct QuantArgs {
 #[derive(Debug, Clone, Args)]
 #[command(group(ArgGroup::new("quantization").multiple(false)))]
 pub struct CompressArgs {
-    /// Input .npy file: int32, int64, float32 or float64, any number of dimensions
-    /// (`-`: standard input).
+    /// Input .npy file: bool, int8/16/32/64, uint8/16/32/64 or float16/32/64, any
+    /// number of dimensions, axes of length 0 included (`-`: standard input).
     pub input: PathBuf,
     /// Output: an HDF5 file, or a Zarr directory store when the name ends in `.zarr` or
     /// it is an existing directory (created, or the group is added in place).
@@ -127,6 +127,10 @@ pub struct CompressArgs {
     /// Replace a FlacArray already stored in the group.
     #[arg(long)]
     pub force: bool,
+    /// Float data: keep NaN and ±inf samples (stored beside the streams, format 2,
+    /// which flacarray 0.4.1 refuses) instead of refusing them.
+    #[arg(long)]
+    pub keep_nonfinite: bool,
     /// Zarr format of the output (2 or 3): a new store is written in format 3 unless
     /// told, an existing one in its own format; ignored for HDF5.
     #[arg(long, value_parser = value_parser!(u8).range(2..=3))]

@@ -98,22 +98,3 @@ pub fn verdict(total: usize, failures: &[(usize, Option<String>)]) -> Result<Str
     }
     Ok(format!("all {total} streams round-tripped exactly"))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::verdict;
-
-    #[test]
-    fn verdict_fails_when_any_stream_failed() {
-        assert_eq!(
-            verdict(3, &[(0, None)]).expect("all good"),
-            "all 3 streams round-tripped exactly"
-        );
-        let bad = (1, Some("stream 2: decoded samples differ".to_owned()));
-        let err = verdict(6, &[(0, None), bad]).expect_err("one failed");
-        assert_eq!(
-            err.to_string(),
-            "demo: 1 of 6 streams did not round-trip exactly (first: stream 2: decoded samples differ)"
-        );
-    }
-}

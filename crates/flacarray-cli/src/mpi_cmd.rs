@@ -22,15 +22,16 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
-use flacarray::DecodedArray;
+use flacarray::LogicalArray;
 use flacarray::mpi::mpi::collective::SystemOperation;
 use flacarray::mpi::mpi::topology::SimpleCommunicator;
 use flacarray::mpi::mpi::traits::{Communicator, CommunicatorCollectives};
 use flacarray::mpi::{
     DistFlacArray, Error as MpiError, MAX_MESSAGE_BYTES, agree, broadcast_bytes, split_rows,
 };
+use flacarray::npy::itemsize;
 
-use crate::array_cmd::{self, VerifyReport, dtype_size, fmt_shape};
+use crate::array_cmd::{self, VerifyReport, fmt_shape};
 use crate::cli::{Cli, Command, CompressArgs, DecompressArgs, VerifyArgs};
 use crate::outcheck::OutputKind;
 use crate::storage::Store;
@@ -172,7 +173,7 @@ fn compress(world: &SimpleCommunicator, args: &CompressArgs, out: &mut dyn Write
         if a == b {
             return Ok(None);
         }
-        let data = npy::read_rows(&args.input, a..b)?;
+        let data = npy::read_values_rows(&args.input, a..b)?;
         let p = progress::bar(
             args.common.quiet || rank != 0,
             Some(((b - a) * per_row) as u64),
@@ -220,7 +221,7 @@ fn compress(world: &SimpleCommunicator, args: &CompressArgs, out: &mut dyn Write
     }
     agree_on(world, written)?;
     if rank == 0 && !args.common.quiet {
-        let input_bytes = shape.iter().product::<usize>() as u64 * dtype_size(dtype);
+        let input_bytes = (shape.iter().product::<usize>() * itemsize(dtype)) as u64;
         writeln!(
             out,
             "{} -> {}: {} {}, {} bytes -> {} bytes (ratio {:.3}), {size} MPI ranks",
@@ -278,6 +279,7 @@ fn decompress(
         // An empty (0, samples) array: nothing to distribute.
         return on_rank_0(world, |o| array_cmd::decompress(args, o), out);
     }
+    let logical = agree_on(world, store.logical_dtype().map_err(anyhow::Error::new))?;
     let dist = read_dist(world, &store, keep.as_deref(), args.no_flatten)?;
     let n = dist.stream_size();
     let slice = agree_on(world, array_cmd::sample_slice(args, &store, n))?;
@@ -295,8 +297,8 @@ fn decompress(
     shape.push(len);
     let per_row: usize = lead.get(1..).map_or(1, |m| m.iter().product());
     let (first_row, _) = dist.mpi_dist()[rank];
-    let elem = dtype_size(dist.dtype());
-    let header = npy::header(dist.dtype(), &shape)?;
+    let elem = itemsize(logical) as u64;
+    let header = npy::header(logical, &shape)?;
     let offset = header.len() as u64 + (first_row * per_row * len) as u64 * elem;
 
     let local = dist
@@ -305,11 +307,11 @@ fn decompress(
             let p = progress::bar(args.common.quiet || rank != 0, None, "decompressing");
             let arr = array_cmd::decode_with_progress(fa, slice, args.common.threads(), &p);
             p.finish();
-            arr
+            arr.and_then(|a| LogicalArray::from_decoded(a, logical))
         })
         .transpose()
         .with_context(|| store.describe());
-    let local: Option<DecodedArray> = agree_on(world, local)?;
+    let local: Option<LogicalArray> = agree_on(world, local)?;
 
     // Rank 0 creates the temporary output with its header and full size; every rank
     // writes its slab at its offset; rank 0 renames the file when all are done.
@@ -361,7 +363,7 @@ fn decompress(
             "{} -> {}: {} {}, {size} MPI ranks",
             store.describe(),
             args.output.display(),
-            dist.dtype(),
+            logical,
             fmt_shape(&shape)
         )?;
     }
@@ -371,6 +373,9 @@ fn decompress(
 fn verify(world: &SimpleCommunicator, args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
     let (rank, size) = rank_size(world);
     let store = Store::for_path(&args.store.input, &args.store.group);
+    // As the serial command: the recorded dtype and kept NaN/inf, named (on rank 0).
+    let ext = (rank == 0).then(|| store.read_info().map(drop));
+    agree_on(world, ext.transpose().map_err(anyhow::Error::new))?;
     let dist = read_dist(world, &store, None, true)?;
     let (a, b) = dist.mpi_dist()[rank];
     let mine = match dist.local() {

@@ -4,9 +4,10 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use flacarray::DecodedArray;
+use flacarray::npy::NpyData;
 pub use flacarray::npy::{
-    descr, header, peek, read_array, read_bool, read_f64, read_rows, write_to,
+    descr, header, peek, read_array, read_bool, read_f64, read_rows, read_values, read_values_rows,
+    write_to,
 };
 
 /// Writes the elements of `arr` at byte `offset` of the existing file `path` (one MPI
@@ -14,7 +15,7 @@ pub use flacarray::npy::{
 ///
 /// # Errors
 /// Any I/O error, naming the file.
-pub fn write_slab_at(path: &Path, offset: u64, arr: &DecodedArray) -> Result<()> {
+pub fn write_slab_at(path: &Path, offset: u64, arr: &(impl NpyData + ?Sized)) -> Result<()> {
     let file = flacarray::npy::write_slab_at(path, offset, arr)?;
     crate::output::sync_if_asked(&file)
         .context("cannot write")
@@ -25,9 +26,9 @@ pub fn write_slab_at(path: &Path, offset: u64, arr: &DecodedArray) -> Result<()>
 ///
 /// # Errors
 /// Any I/O error, naming the file.
-pub fn write_file(path: &Path, arr: &DecodedArray) -> Result<()> {
-    crate::output::with_temp_path(path, |tmp| {
+pub fn write_file(path: &Path, arr: &(impl NpyData + ?Sized)) -> Result<()> {
+    Ok(crate::output::with_temp_path(path, |tmp| {
         let file = flacarray::npy::create_file(tmp, arr)?;
         crate::output::sync_if_asked(&file).context("cannot write")
-    })
+    })?)
 }

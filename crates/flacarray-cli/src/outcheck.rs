@@ -74,13 +74,7 @@ pub fn resolve_output(output: &Path) -> Result<PathBuf> {
     bail!("{}: too many levels of symbolic links", output.display())
 }
 
-/// Whether `dir` is the root of a Zarr store (v3 `zarr.json` or v2 `.zgroup`).
-#[must_use]
-pub fn is_zarr_store(dir: &Path) -> bool {
-    dir.join("zarr.json").is_file() || dir.join(".zgroup").is_file()
-}
-
-pub use flacarray::store::looks_like_hdf5;
+pub use flacarray::store::{is_zarr_store, looks_like_hdf5};
 
 /// Checks `output` (already resolved by [`resolve_output`]) against the rules of this
 /// module. `inputs` are the files or stores the command reads.

@@ -31,6 +31,8 @@ pub fn write(store: &Store, fa: &FlacArray, force: bool) -> Result<()> {
     if path.exists() {
         store.write(fa, force).map_err(cli_err)
     } else {
-        crate::output::with_temp_path(path, |p| store.write_at(p, fa, force).map_err(cli_err))
+        Ok(crate::output::with_temp_path(path, |p| {
+            store.write_at(p, fa, force).map_err(cli_err)
+        })?)
     }
 }

@@ -155,14 +155,13 @@ pub fn decode_to_raw(
 pub fn decode_file(args: &DecodeArgs) -> Result<()> {
     let target = checked_output(&args.output, &args.input, args.force)?;
     let input = read_input(&args.input)?;
-    with_temp_path(&target, |tmp| {
+    Ok(with_temp_path(&target, |tmp| {
         let file = File::create_new(tmp)
             .with_context(|| format!("cannot create temporary file {}", tmp.display()))?;
         let mut w = BufWriter::with_capacity(1 << 20, file);
         decode_to_writer(&input, args.samples, args.stream_size, &mut w)
             .with_context(|| args.input.display().to_string())?;
         w.flush()
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        Ok(())
-    })
+            .with_context(|| format!("cannot write {}", tmp.display()))
+    })?)
 }

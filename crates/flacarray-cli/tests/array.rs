@@ -664,30 +664,3 @@ fn demo_and_bench_run_small() {
     assert_ok(&out);
     assert!(stdout(&out).contains("int32 (2, 3000)"), "{}", stdout(&out));
 }
-
-/// A group holding uint64 data (stored as the int64 with the same bits, format 2 for
-/// values of 2^63 and above) is refused by `decompress`, which writes int64 `.npy`
-/// files: the values would come out negative. The library reads the values back.
-#[test]
-fn decompress_refuses_uint64_it_cannot_write() {
-    let dir = Dir::new();
-    let h5 = dir.path("u64.h5");
-    let data = ndarray::Array2::from_shape_fn((2, 3000), |(i, k)| {
-        u64::MAX - (i as u64) * 1_000_003 - (k as u64) * 7
-    });
-    let fa =
-        flacarray::FlacArray::from_array(&data, &flacarray::CompressOptions::default()).unwrap();
-    assert_eq!(fa.format_version(), 2);
-    let store = flacarray::store::Store::for_path(&h5, "/u");
-    store.write(&fa, false).unwrap();
-    let back = store
-        .read(None, false)
-        .unwrap()
-        .to_values_typed::<u64>()
-        .unwrap();
-    assert_eq!(back, data.into_dyn());
-    let out = dir.path("u64.npy");
-    let run = flacarray(&["decompress", p(&h5), p(&out), "--group", "/u"]);
-    assert_fails(&run, 1, &["holds uint64 data", "u64.h5"]);
-    assert!(!out.exists());
-}

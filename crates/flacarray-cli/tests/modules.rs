@@ -13,7 +13,7 @@ mod output {
         with_temp_path(&target, |p| {
             assert!(!p.exists());
             std::fs::write(p, b"abc")?;
-            Ok(())
+            anyhow::Ok(())
         })
         .expect("write");
         assert_eq!(std::fs::read(&target).expect("read"), b"abc");
@@ -223,5 +223,71 @@ mod errors {
         }
         let err = anyhow::Error::new(Outer(std::io::Error::other("no such file"))).context("x.h5");
         assert_eq!(one_line(&err), "x.h5: open failed: no such file");
+    }
+}
+
+mod array_cmd {
+    use flacarray::{
+        CompressOptions, FlacArray, LogicalArray, QuantaOption, ReadOptions, SampleSlice,
+    };
+    use flacarray_cli::array_cmd::{compress_with_progress, decode_with_progress};
+    use flacarray_cli::progress;
+    use ndarray::{ArrayD, IxDyn};
+
+    #[test]
+    fn progress_bars_count_every_stream_and_change_nothing() {
+        let a = ArrayD::from_shape_fn(IxDyn(&[37, 3, 400]), |i| {
+            (i[0] as f64) * 0.7 + (i[1] as f64) + ((i[2] * (i[0] + 1)) as f64 * 0.01).sin()
+        });
+        let data = LogicalArray::Float32(a.mapv(|v| v as f32));
+        let opts = CompressOptions {
+            quanta: Some(QuantaOption::Scalar(1e-3)),
+            threads: Some(2),
+            ..CompressOptions::default()
+        };
+        let p = progress::bar(true, Some(111), "test");
+        let fa = compress_with_progress(&data, &opts, &p).expect("compress");
+        assert_eq!(
+            fa,
+            FlacArray::from_values(&data, &opts, None).expect("plain")
+        );
+        assert_eq!(p.position(), 111);
+        for slice in [SampleSlice::FULL, SampleSlice::new(Some(-150), Some(390))] {
+            let p = progress::bar(true, None, "test");
+            let got = decode_with_progress(&fa, slice, Some(2), &p).expect("decode");
+            let read = ReadOptions {
+                stream_slice: slice,
+                ..ReadOptions::default()
+            };
+            assert_eq!(got, fa.decompress(&read).expect("whole").array);
+            assert_eq!(p.position(), 111);
+        }
+    }
+}
+
+mod tables {
+    use flacarray_cli::bench::table;
+    use flacarray_cli::demo::verdict;
+
+    #[test]
+    fn table_aligns_first_left_middle_right() {
+        let mut out = Vec::new();
+        let rows = [vec!["a".into(), "12".into(), "ok".into()]];
+        table(&mut out, &[3, 4], &rows).expect("writes");
+        assert_eq!(String::from_utf8(out).expect("utf8"), "a     12  ok\n");
+    }
+
+    #[test]
+    fn verdict_fails_when_any_stream_failed() {
+        assert_eq!(
+            verdict(3, &[(0, None)]).expect("all good"),
+            "all 3 streams round-tripped exactly"
+        );
+        let bad = (1, Some("stream 2: decoded samples differ".to_owned()));
+        let err = verdict(6, &[(0, None), bad]).expect_err("one failed");
+        assert_eq!(
+            err.to_string(),
+            "demo: 1 of 6 streams did not round-trip exactly (first: stream 2: decoded samples differ)"
+        );
     }
 }

@@ -200,6 +200,33 @@ impl FlacArray {
         }
     }
 
+    /// Compresses an array of any of the twelve element types ([`LogicalArray`]:
+    /// [`FlacArray::from_array`] on the array inside), with an optional progress hook
+    /// as [`FlacArray::from_array_with_progress`].
+    ///
+    /// # Errors
+    /// As [`FlacArray::from_array`].
+    pub fn from_values(
+        data: &LogicalArray,
+        opts: &CompressOptions,
+        progress: Option<Progress<'_>>,
+    ) -> Result<Self> {
+        match data {
+            LogicalArray::Bool(a) => Self::build(a, opts, progress),
+            LogicalArray::Int8(a) => Self::build(a, opts, progress),
+            LogicalArray::Int16(a) => Self::build(a, opts, progress),
+            LogicalArray::Int32(a) => Self::build(a, opts, progress),
+            LogicalArray::Int64(a) => Self::build(a, opts, progress),
+            LogicalArray::Uint8(a) => Self::build(a, opts, progress),
+            LogicalArray::Uint16(a) => Self::build(a, opts, progress),
+            LogicalArray::Uint32(a) => Self::build(a, opts, progress),
+            LogicalArray::Uint64(a) => Self::build(a, opts, progress),
+            LogicalArray::Float16(a) => Self::build(a, opts, progress),
+            LogicalArray::Float32(a) => Self::build(a, opts, progress),
+            LogicalArray::Float64(a) => Self::build(a, opts, progress),
+        }
+    }
+
     fn build<T, S, D>(
         arr: &ArrayBase<S, D>,
         opts: &CompressOptions,

@@ -11,9 +11,11 @@
 //! from both `ValueError` and `RuntimeError` (and `IndexError` for bad indices), so
 //! code written against flacarray 0.4.1 catches them whichever it expected.
 
+use flacarray_core::integrity::{Checksums, header_hash};
 use flacarray_core::{
-    CompressOptions, DType, Error as CoreError, FlacArray, FlacArrayParts, Index, PrecisionOption,
-    QuantaOption, ReadOptions, SampleSlice, StreamScaling,
+    CompressOptions, DType, Error as CoreError, FlacArray, FlacArrayParts, Index, LogicalArray,
+    LogicalDType, NonFinite, PrecisionOption, QuantaOption, ReadOptions, SampleSlice, StoredMeta,
+    StreamScaling, Value, f16,
 };
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use numpy::{
@@ -93,20 +95,36 @@ type CompressOut<'py> = (
     Bound<'py, PyArray1<i64>>,
     Option<Bound<'py, PyAny>>,
     Option<Bound<'py, PyAny>>,
+    u32,
+    Option<Bound<'py, PyArray1<u8>>>,
+    Option<Bound<'py, PyArray1<u8>>>,
 );
 
 fn compress_typed<'py, T>(
     py: Python<'py>,
     arr: &Bound<'py, PyAny>,
     opts: &CompressOptions,
-) -> PyResult<FlacArrayParts>
+) -> PyResult<FlacArray>
 where
-    T: flacarray_core::Element + numpy::Element + Sync,
+    T: Value + numpy::Element,
 {
     let a = arr.extract::<PyReadonlyArrayDyn<'py, T>>()?;
     let view = a.as_array();
     let r = py.detach(|| FlacArray::from_array(&view, opts));
-    r.map(FlacArray::into_parts).map_err(|e| core_err(py, &e))
+    r.map_err(|e| core_err(py, &e))
+}
+
+/// float16 input: numpy hands the bits over as uint16 (`arr.view("uint16")`).
+fn compress_f16<'py>(
+    py: Python<'py>,
+    arr: &Bound<'py, PyAny>,
+    opts: &CompressOptions,
+) -> PyResult<FlacArray> {
+    let bits = arr.call_method1("view", ("uint16",))?;
+    let a = bits.extract::<PyReadonlyArrayDyn<'py, u16>>()?;
+    let halves = a.as_array().mapv(f16::from_bits);
+    let r = py.detach(|| FlacArray::from_array(&halves, opts));
+    r.map_err(|e| core_err(py, &e))
 }
 
 fn to_i64_vec(py: Python<'_>, v: Vec<u64>) -> PyResult<Vec<i64>> {
@@ -115,11 +133,15 @@ fn to_i64_vec(py: Python<'_>, v: Vec<u64>) -> PyResult<Vec<i64>> {
         .collect()
 }
 
-/// Compresses an array of `dtype` (`"int32"`, `"int64"`, `"float32"`, `"float64"`),
-/// any dimension >= 1, C order. Returns flat `(compressed, starts, nbytes, offsets,
-/// gains)`; offsets and gains are `None` for integers.
+/// Compresses an array of numpy type `dtype` (`"int32"`, `"int64"`, `"float32"`,
+/// `"float64"` or a type they carry: `"bool"`, `"int8"`, `"int16"`, `"uint8"`,
+/// `"uint16"`, `"uint32"`, `"uint64"`, `"float16"`), any dimension >= 1 (axes of
+/// length 0 allowed), C order. Returns flat `(compressed, starts, nbytes, offsets,
+/// gains, format_version, nonfinite_flags, nonfinite_runs)`; offsets and gains are
+/// `None` for integers, the non-finite arrays `None` unless `keep_nonfinite` kept some.
 #[pyfunction]
-#[pyo3(signature = (arr, dtype, level=5, quanta=None, precision=None, threads=None))]
+#[pyo3(signature = (arr, dtype, level=5, quanta=None, precision=None, threads=None, keep_nonfinite=false))]
+#[allow(clippy::too_many_arguments)]
 fn compress<'py>(
     py: Python<'py>,
     arr: &Bound<'py, PyAny>,
@@ -128,6 +150,7 @@ fn compress<'py>(
     quanta: Option<&Bound<'py, PyAny>>,
     precision: Option<&Bound<'py, PyAny>>,
     threads: Option<usize>,
+    keep_nonfinite: bool,
 ) -> PyResult<CompressOut<'py>> {
     let level = u8::try_from(level)
         .ok()
@@ -138,22 +161,118 @@ fn compress<'py>(
         quanta: quanta_opt(quanta)?,
         precision: precision_opt(precision)?,
         threads: threads_opt(threads),
+        keep_nonfinite,
         ..Default::default()
     };
-    let parts = match dtype_of(py, dtype)? {
-        DType::Int32 => compress_typed::<i32>(py, arr, &opts)?,
-        DType::Int64 => compress_typed::<i64>(py, arr, &opts)?,
-        DType::Float32 => compress_typed::<f32>(py, arr, &opts)?,
-        DType::Float64 => compress_typed::<f64>(py, arr, &opts)?,
+    let logical = LogicalDType::from_name(dtype).map_err(|e| core_err(py, &e))?;
+    let fa = match logical {
+        LogicalDType::Bool => compress_typed::<bool>(py, arr, &opts)?,
+        LogicalDType::Int8 => compress_typed::<i8>(py, arr, &opts)?,
+        LogicalDType::Int16 => compress_typed::<i16>(py, arr, &opts)?,
+        LogicalDType::Int32 => compress_typed::<i32>(py, arr, &opts)?,
+        LogicalDType::Int64 => compress_typed::<i64>(py, arr, &opts)?,
+        LogicalDType::Uint8 => compress_typed::<u8>(py, arr, &opts)?,
+        LogicalDType::Uint16 => compress_typed::<u16>(py, arr, &opts)?,
+        LogicalDType::Uint32 => compress_typed::<u32>(py, arr, &opts)?,
+        LogicalDType::Uint64 => compress_typed::<u64>(py, arr, &opts)?,
+        LogicalDType::Float16 => compress_f16(py, arr, &opts)?,
+        LogicalDType::Float32 => compress_typed::<f32>(py, arr, &opts)?,
+        LogicalDType::Float64 => compress_typed::<f64>(py, arr, &opts)?,
     };
+    let nonfinite = fa
+        .nonfinite()
+        .map(|nf| (nf.flags(fa.stream_size()), nf.encode()));
+    let parts = fa.into_parts();
     let (offsets, gains) = scaling_to_py(py, parts.scaling);
+    let (flags, runs) = match nonfinite {
+        Some((f, r)) => (
+            Some(PyArray1::from_vec(py, f)),
+            Some(PyArray1::from_vec(py, r)),
+        ),
+        None => (None, None),
+    };
     Ok((
         PyArray1::from_vec(py, parts.compressed),
         PyArray1::from_vec(py, to_i64_vec(py, parts.starts)?),
         PyArray1::from_vec(py, to_i64_vec(py, parts.nbytes)?),
         offsets,
         gains,
+        parts.format_version,
+        flags,
+        runs,
     ))
+}
+
+/// The stored type that carries numpy type `logical` (`"uint16"` -> `"int32"`).
+#[pyfunction]
+fn stored_dtype(py: Python<'_>, logical: &str) -> PyResult<&'static str> {
+    let l = LogicalDType::from_name(logical).map_err(|e| core_err(py, &e))?;
+    Ok(l.stored().name())
+}
+
+/// Two uint8 numpy arrays (non-finite flags and runs).
+type ByteArrays<'py> = (Bound<'py, PyArray1<u8>>, Bound<'py, PyArray1<u8>>);
+
+/// Parses and checks a group's stored non-finite flags and runs (for streams of
+/// `stream_size` samples over `leading_shape`, float64 data or float32) and returns
+/// the flags and runs of the flat streams `indices`, in that order.
+#[pyfunction]
+fn nonfinite_select<'py>(
+    py: Python<'py>,
+    flags: PyReadonlyArray1<'py, u8>,
+    runs: PyReadonlyArray1<'py, u8>,
+    stream_size: usize,
+    leading_shape: Vec<usize>,
+    float64: bool,
+    indices: Vec<usize>,
+) -> PyResult<ByteArrays<'py>> {
+    let f = flags.as_array().to_vec();
+    let r = runs.as_array().to_vec();
+    let n = f.len();
+    if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
+        return Err(arg_err(py, format!("stream {bad} of {n} streams")));
+    }
+    let res = py.detach(|| {
+        NonFinite::decode(&f, &r, stream_size, &leading_shape, float64).map(|nf| {
+            let sub = nf.select(&indices);
+            (sub.flags(stream_size), sub.encode())
+        })
+    });
+    let (f, r) = res.map_err(|e| core_err(py, &e))?;
+    Ok((PyArray1::from_vec(py, f), PyArray1::from_vec(py, r)))
+}
+
+/// The value of the group attribute `flacarray_rs_checksums` for an array of stored
+/// `dtype` in format `version`, from the sums of every rank's
+/// [`Engine::checksum_parts`] (each modulo 2^64).
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+fn checksum_attr(
+    py: Python<'_>,
+    version: u32,
+    dtype: &str,
+    leading_shape: Vec<usize>,
+    stream_size: usize,
+    total_bytes: u64,
+    table: u64,
+    streams: u64,
+    writer: &str,
+) -> PyResult<String> {
+    let dtype = dtype_of(py, dtype)?;
+    let meta = StoredMeta {
+        format_version: version,
+        dtype,
+        leading_shape,
+        stream_size,
+        total_bytes,
+    };
+    Ok(Checksums {
+        dtype,
+        writer: writer.to_owned(),
+        table: header_hash(&meta).wrapping_add(table),
+        streams,
+    }
+    .to_attr())
 }
 
 fn scaling_to_py(
@@ -238,10 +357,12 @@ struct Engine {
 #[pymethods]
 impl Engine {
     /// `Engine(compressed, stream_size, starts, nbytes, dtype, offsets, gains,
-    /// leading_shape, one_d, version)`; `starts`/`nbytes`/`offsets`/`gains` flat in C
-    /// order over `leading_shape`.
+    /// leading_shape, one_d, version, logical, nonfinite_flags, nonfinite_runs)`;
+    /// `starts`/`nbytes`/`offsets`/`gains`/`nonfinite_flags` flat in C order over
+    /// `leading_shape`. `dtype` is the stored type, `logical` the type decoding
+    /// returns (default: the stored one).
     #[new]
-    #[pyo3(signature = (compressed, stream_size, starts, nbytes, dtype, offsets, gains, leading_shape, one_d, version=1))]
+    #[pyo3(signature = (compressed, stream_size, starts, nbytes, dtype, offsets, gains, leading_shape, one_d, version=1, logical=None, nonfinite_flags=None, nonfinite_runs=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -255,8 +376,15 @@ impl Engine {
         leading_shape: Vec<usize>,
         one_d: bool,
         version: u32,
+        logical: Option<&str>,
+        nonfinite_flags: Option<PyReadonlyArray1<'_, u8>>,
+        nonfinite_runs: Option<PyReadonlyArray1<'_, u8>>,
     ) -> PyResult<Self> {
         let dtype = dtype_of(py, dtype)?;
+        let logical = match logical {
+            None => LogicalDType::from(dtype),
+            Some(name) => LogicalDType::from_name(name).map_err(|e| core_err(py, &e))?,
+        };
         let parts = FlacArrayParts {
             leading_shape,
             stream_size,
@@ -268,8 +396,41 @@ impl Engine {
             scaling: scaling_from_py(py, dtype, version, offsets, gains)?,
             format_version: version,
         };
-        let inner = FlacArray::from_parts(parts).map_err(|e| core_err(py, &e))?;
+        let stream_size = parts.stream_size;
+        let leading = parts.leading_shape.clone();
+        let mut inner = FlacArray::from_parts(parts).map_err(|e| core_err(py, &e))?;
+        let nonfinite = match (nonfinite_flags, nonfinite_runs) {
+            (None, None) => None,
+            (Some(f), Some(r)) => Some(
+                NonFinite::decode(
+                    f.as_slice()?,
+                    r.as_slice()?,
+                    stream_size,
+                    &leading,
+                    dtype == DType::Float64,
+                )
+                .map_err(|e| core_err(py, &e))?,
+            ),
+            _ => {
+                return Err(arg_err(
+                    py,
+                    "non-finite flags and runs must be given together",
+                ));
+            }
+        };
+        if nonfinite.is_some() || logical != LogicalDType::from(dtype) {
+            inner = inner
+                .with_extension(logical, nonfinite)
+                .map_err(|e| core_err(py, &e))?;
+        }
         Ok(Self { inner })
+    }
+
+    /// This array's part of the checksums `flacarray_rs_checksums`: `(table, streams)`
+    /// sums when its streams are flat streams `first..` of the stored array and its
+    /// bytes start at byte `byte_offset` of the stored bytes.
+    fn checksum_parts(&self, first: usize, byte_offset: u64) -> (u64, u64) {
+        Checksums::parts(&self.inner, first, byte_offset)
     }
 
     /// Decodes the kept streams (flat bool mask in C order, or `None` for all) and
@@ -296,7 +457,7 @@ impl Engine {
             })
         });
         let sel = r.map_err(|e| core_err(py, &e))?;
-        Ok(decoded_to_py(py, sel.array))
+        logical_to_py(py, sel.array, inner.logical_dtype())
     }
 
     /// numpy basic indexing: `key` is a list of `int`, `(start, stop, step)` tuples,
@@ -323,7 +484,7 @@ impl Engine {
         let inner = &self.inner;
         let r = py.detach(|| inner.get(&items));
         let arr = r.map_err(|e| core_err(py, &e))?;
-        Ok(decoded_to_py(py, arr))
+        logical_to_py(py, arr, inner.logical_dtype())
     }
 
     /// Total compressed bytes held.
@@ -333,14 +494,33 @@ impl Engine {
     }
 }
 
-fn decoded_to_py(py: Python<'_>, a: flacarray_core::DecodedArray) -> Bound<'_, PyAny> {
-    use flacarray_core::DecodedArray as D;
-    match a {
-        D::Int32(a) => a.into_pyarray(py).into_any(),
-        D::Int64(a) => a.into_pyarray(py).into_any(),
-        D::Float32(a) => a.into_pyarray(py).into_any(),
-        D::Float64(a) => a.into_pyarray(py).into_any(),
-    }
+/// Decoded values in the logical type as numpy (float16 through its uint16 bits,
+/// viewed as float16).
+fn logical_to_py(
+    py: Python<'_>,
+    a: flacarray_core::DecodedArray,
+    logical: LogicalDType,
+) -> PyResult<Bound<'_, PyAny>> {
+    use LogicalArray as L;
+    let v = LogicalArray::from_decoded(a, logical).map_err(|e| core_err(py, &e))?;
+    Ok(match v {
+        L::Bool(a) => a.into_pyarray(py).into_any(),
+        L::Int8(a) => a.into_pyarray(py).into_any(),
+        L::Int16(a) => a.into_pyarray(py).into_any(),
+        L::Int32(a) => a.into_pyarray(py).into_any(),
+        L::Int64(a) => a.into_pyarray(py).into_any(),
+        L::Uint8(a) => a.into_pyarray(py).into_any(),
+        L::Uint16(a) => a.into_pyarray(py).into_any(),
+        L::Uint32(a) => a.into_pyarray(py).into_any(),
+        L::Uint64(a) => a.into_pyarray(py).into_any(),
+        L::Float16(a) => a
+            .mapv(f16::to_bits)
+            .into_pyarray(py)
+            .into_any()
+            .call_method1("view", ("float16",))?,
+        L::Float32(a) => a.into_pyarray(py).into_any(),
+        L::Float64(a) => a.into_pyarray(py).into_any(),
+    })
 }
 
 /// Quantizes float data of shape `(n_streams, stream_size)` with a quanta or a
@@ -526,6 +706,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(float_to_int, m)?)?;
     m.add_function(wrap_pyfunction!(int_to_float, m)?)?;
     m.add_function(wrap_pyfunction!(default_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(stored_dtype, m)?)?;
+    m.add_function(wrap_pyfunction!(nonfinite_select, m)?)?;
+    m.add_function(wrap_pyfunction!(checksum_attr, m)?)?;
     m.add_class::<Engine>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -42,5 +42,37 @@ for arr, kw in (
     assert np.array_equal(flacarray.FlacArray.read_zarr(sub).to_array(), fa.to_array())
     assert F.FlacArray.read_zarr(sub) == fa
     checks += 1
+# Element types beyond 0.4.1's, kept NaN/inf and empty arrays (issue 15): read back
+# bit for bit; 0.4.1 reads format-1 groups widened and refuses format-2 ones.
+nan = rng.normal(size=(3, 400)).astype(np.float32)
+nan[0, :7] = np.nan
+nan[2, 100:150] = -np.inf
+for arr, kw, version in (
+    (rng.integers(0, 65536, size=(3, 300)).astype(np.uint16), {}, 1),
+    (rng.integers(0, 2, size=(2, 300)).astype(bool), {}, 1),
+    (np.arange(600, dtype=np.uint64).reshape(2, 300) + np.uint64(2**63), {}, 2),
+    (nan, {"quanta": 1e-3, "keep_nonfinite": True}, 2),
+    (np.zeros((0, 5), np.int16), {}, 2),
+    (np.zeros((4, 0)), {"quanta": 0.1}, 2),
+):
+    g = zarr.open_group(os.path.join(d, f"ext{checks}.zarr"), mode="w")
+    fz.write_array(arr, g, **kw)
+    assert str(g.attrs["flacarray_format_version"]) == str(version)
+    got = fz.read_array(g)
+    assert got.dtype == arr.dtype and got.shape == arr.shape, (got.dtype, got.shape)
+    if arr.dtype.kind == "f":
+        fin = np.isfinite(arr)
+        assert np.array_equal(got.view(np.uint8 if arr.size == 0 else f"u{arr.itemsize}")[~fin],
+                              arr.view(np.uint8 if arr.size == 0 else f"u{arr.itemsize}")[~fin])
+        assert np.all(np.abs(got[fin] - arr[fin]) <= kw["quanta"] / 2 + 1e-6)
+    else:
+        assert np.array_equal(got, arr)
+    try:
+        theirs = rz.read_array(g)
+    except Exception:  # noqa: BLE001 - refusing is allowed, reading other values is not
+        assert version == 2
+    else:
+        assert version == 1 and np.array_equal(theirs, arr.astype(theirs.dtype))
+    checks += 1
 print(f"zarr-python {zarr.__version__}: {checks} cases passed")
 sys.exit(0)

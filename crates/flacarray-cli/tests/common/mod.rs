@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use flacarray::DecodedArray;
+use flacarray::npy::NpyData;
 use flacarray_cli::npy;
 use tempfile::TempDir;
 
@@ -93,7 +93,7 @@ impl Dir {
     }
 
     /// Writes `arr` as the `.npy` file `name`; returns its path.
-    pub fn npy(&self, name: &str, arr: &DecodedArray) -> PathBuf {
+    pub fn npy(&self, name: &str, arr: &(impl NpyData + ?Sized)) -> PathBuf {
         let path = self.path(name);
         npy::write_file(&path, arr).expect("write npy");
         path

@@ -14,13 +14,36 @@ def compress(
     quanta: Optional[Union[float, npt.NDArray[np.float64]]] = None,
     precision: Optional[Union[int, npt.NDArray[np.int32]]] = None,
     threads: Optional[int] = None,
+    keep_nonfinite: bool = False,
 ) -> Tuple[
     npt.NDArray[np.uint8],
     npt.NDArray[np.int64],
     npt.NDArray[np.int64],
     Optional[npt.NDArray[np.floating[Any]]],
     Optional[npt.NDArray[np.floating[Any]]],
+    int,
+    Optional[npt.NDArray[np.uint8]],
+    Optional[npt.NDArray[np.uint8]],
 ]: ...
+def stored_dtype(logical: str) -> str: ...
+def nonfinite_select(
+    flags: npt.NDArray[np.uint8],
+    runs: npt.NDArray[np.uint8],
+    stream_size: int,
+    leading_shape: Sequence[int],
+    float64: bool,
+    indices: Sequence[int],
+) -> Tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]: ...
+def checksum_attr(
+    version: int,
+    dtype: str,
+    leading_shape: Sequence[int],
+    stream_size: int,
+    total_bytes: int,
+    table: int,
+    streams: int,
+    writer: str,
+) -> str: ...
 def float_to_int(
     data: npt.NDArray[np.floating[Any]],
     quanta: Optional[Union[float, npt.NDArray[np.float64]]] = None,
@@ -47,7 +70,11 @@ class Engine:
         leading_shape: Sequence[int],
         one_d: bool,
         version: int = 1,
+        logical: Optional[str] = None,
+        nonfinite_flags: Optional[npt.NDArray[np.uint8]] = None,
+        nonfinite_runs: Optional[npt.NDArray[np.uint8]] = None,
     ) -> None: ...
+    def checksum_parts(self, first: int, byte_offset: int) -> Tuple[int, int]: ...
     def decompress(
         self,
         keep: Optional[npt.NDArray[np.bool_]] = None,

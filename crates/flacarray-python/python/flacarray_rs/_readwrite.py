@@ -4,7 +4,7 @@ import numpy as np
 
 from . import _io
 from ._version import __version__
-from .compress import array_compress, array_compress_empty
+from .compress import array_compress_empty, compress_parts, stored_dtype
 from .decompress import make_engine
 from .mpi import local_input
 from .utils import slice_bounds, threads_for
@@ -12,23 +12,32 @@ from .utils import slice_bounds, threads_for
 SOFTWARE_VERSION = f"flacarray-rs {__version__}"
 
 
-def write_array(backend, arr, grp, level, quanta, precision, mpi_comm, use_threads, parallel):
+def write_array(backend, arr, grp, level, quanta, precision, mpi_comm, use_threads, parallel,
+                keep_nonfinite=False):
     arr, empty, props = local_input(arr, mpi_comm)
     global_shape = props["shape"]
     dtype = props["dtype"]
-    n_channels = 2 if dtype.itemsize == 8 else 1
+    n_channels = 2 if stored_dtype(dtype).itemsize == 8 else 1
+    version = 1
+    nonfinite = None
     if empty:
         comp, starts, nbytes, offsets, gains = array_compress_empty(global_shape, dtype, quanta, precision)
         leading = (0,) + tuple(global_shape[1:-1])
     else:
-        comp, starts, nbytes, offsets, gains = array_compress(
-            arr, level=level, quanta=quanta, precision=precision, use_threads=use_threads
+        p = compress_parts(
+            arr, level=level, quanta=quanta, precision=precision, use_threads=use_threads,
+            keep_nonfinite=keep_nonfinite,
         )
+        comp, starts, nbytes, offsets, gains = (
+            p["compressed"], p["starts"], p["nbytes"], p["offsets"], p["gains"]
+        )
+        version = p["version"]
+        nonfinite = p["nonfinite"]
         leading = (1,) if arr.ndim == 1 else arr.shape[:-1]
     _io.write_distributed(
         backend, grp, SOFTWARE_VERSION, leading, global_shape[:-1], global_shape[-1],
         starts, nbytes, offsets, gains, comp, n_channels, mpi_comm, props["dist"],
-        parallel=parallel,
+        parallel=parallel, dtype=dtype, format_version=version, nonfinite=nonfinite,
     )
 
 
@@ -36,11 +45,12 @@ def decode_part(meta, part, stream_slice, use_threads, no_flatten):
     """Decode one rank's part as ``read_array`` returns it."""
     first, last = slice_bounds(stream_slice)
     starts = part["starts"]
-    if part["compressed"].size == 0 or starts.size == 0:
-        return np.zeros(starts.shape + (meta.stream_size,), dtype=meta.dtype)
+    if part["compressed"].size == 0 and meta.version < 2:
+        return np.zeros(starts.shape + (meta.stream_size,), dtype=meta.logical)
     engine = make_engine(
         part["compressed"], meta.stream_size, starts, part["nbytes"], part["offsets"],
-        part["gains"], meta.dtype, starts.shape, version=meta.version,
+        part["gains"], meta.logical, starts.shape, version=meta.version,
+        nonfinite=part.get("nonfinite"),
     )
     arr = engine.decompress(keep=None, first=first, last=last, threads=threads_for(use_threads))
     if starts.shape == (1,) and not no_flatten:
@@ -84,11 +94,13 @@ def read_compressed(backend, grp, keep, mpi_comm, mpi_dist, parallel):
 
 def write_compressed(backend, grp, leading_shape, global_leading_shape, stream_size,
                      stream_starts, stream_nbytes, stream_offsets, stream_gains, compressed,
-                     n_channels, mpi_comm, mpi_dist, parallel):
+                     n_channels, mpi_comm, mpi_dist, parallel, dtype=None, format_version=1,
+                     nonfinite=None):
     _io.write_distributed(
         backend, grp, SOFTWARE_VERSION, leading_shape, global_leading_shape, stream_size,
         stream_starts, stream_nbytes, stream_offsets, stream_gains, compressed, n_channels,
-        mpi_comm, mpi_dist, parallel=parallel,
+        mpi_comm, mpi_dist, parallel=parallel, dtype=dtype, format_version=format_version,
+        nonfinite=nonfinite,
     )
 
 

@@ -8,12 +8,12 @@ import numpy as np
 
 from . import _io, _readwrite
 from ._errors import FlacArrayError, FlacArrayIndexError
-from .compress import array_compress, array_compress_empty
+from .compress import SUPPORTED_DTYPES, array_compress_empty, compress_parts, stored_dtype
 from .decompress import make_engine
 from .mpi import global_bytes, local_input
 from .utils import keep_indices_of, log, slice_bounds, threads_for
 
-_DTYPES = ("int32", "int64", "float32", "float64")
+_DTYPES = SUPPORTED_DTYPES
 
 
 class FlacArray:
@@ -27,7 +27,10 @@ class FlacArray:
     exactly one of ``quanta`` (one integer step; scalar or one per stream) or
     ``precision`` (significant digits relative to each stream's standard deviation)
     to :meth:`from_array`.  NaN, infinity and values that would overflow the integer
-    type are refused with an error naming the stream.
+    type are refused with an error naming the stream, unless ``keep_nonfinite=True``
+    keeps NaN and infinity (bit for bit).  bool, int8, int16, uint8, uint16, uint32,
+    uint64 and float16 data are carried by those four types and come back in their
+    own dtype; axes of length 0 are allowed.
 
     Build one with :meth:`from_array`, :meth:`read_hdf5` or :meth:`read_zarr`;
     ``FlacArray(other)`` makes an independent copy.  Decompress with
@@ -67,8 +70,11 @@ class FlacArray:
             self._mpi_dist = copy.deepcopy(other._mpi_dist)
             self._mpi_comm = other._mpi_comm
             self._format_version = other._format_version
+            self._nonfinite = copy.deepcopy(other._nonfinite)
         else:
-            self._empty = shape is None or shape[0] == 0
+            # A rank without rows of a distributed array; without MPI an array with
+            # an axis of length 0 is an ordinary (format 2) array.
+            self._empty = shape is None or (shape[0] == 0 and mpi_comm is not None)
             if self._empty and mpi_comm is None:
                 raise FlacArrayError("Local data is empty, and MPI is not being used")
             self._shape = None if shape is None else tuple(int(x) for x in shape)
@@ -82,6 +88,7 @@ class FlacArray:
             self._mpi_comm = mpi_comm
             self._mpi_dist = mpi_dist
             self._format_version = 1
+            self._nonfinite = None
         self._init_params()
 
     def _init_params(self):
@@ -110,7 +117,8 @@ class FlacArray:
         self._global_leading_shape = tuple(self._global_shape[:-1])
         self._stream_size = self._global_shape[-1]
         self._typestr = self._dtype.name
-        self._is_int64 = self._dtype.itemsize == 8
+        self._stored_dtype = stored_dtype(self._dtype)
+        self._is_int64 = self._stored_dtype.itemsize == 8
 
     def _engine(self):
         if self._engine_cache is None:
@@ -125,6 +133,7 @@ class FlacArray:
                 self._leading_shape,
                 one_d=self._flatten_single,
                 version=self._format_version,
+                nonfinite=self._nonfinite,
             )
         return self._engine_cache
 
@@ -234,8 +243,23 @@ class FlacArray:
 
     @property
     def typestr(self):
-        """The dtype's name: ``"int32"``, ``"int64"``, ``"float32"`` or ``"float64"``."""
+        """The dtype's name: ``"int32"``, ``"int64"``, ``"float32"``, ``"float64"``,
+        or a type they carry (``"uint16"``, ``"float16"``, ``"bool"``, ...)."""
         return self._typestr
+
+    @property
+    def format_version(self):
+        """The format version the array is stored in: 1 (what flacarray 0.4.1
+        reads), or 2 when it holds kept NaN/inf, uint64 values >= 2**63 or an axis of
+        length 0 (flacarray 0.4.1 refuses it)."""
+        return self._format_version
+
+    @property
+    def nonfinite(self):
+        """The kept NaN/inf of this rank's streams as stored: None, or ``(flags,
+        runs)`` (uint8 flags with the leading shape: 0 none, 1 some, 2 all; the runs'
+        bytes as described in ``docs/format.md``)."""
+        return self._nonfinite
 
     # Indexing
 
@@ -308,6 +332,12 @@ class FlacArray:
                 return False
             if mine is not None and not np.allclose(mine, theirs):
                 return False
+        if (self._nonfinite is None) != (other._nonfinite is None):
+            return False
+        if self._nonfinite is not None and not all(
+            np.array_equal(a, b) for a, b in zip(self._nonfinite, other._nonfinite)
+        ):
+            return False
         return True
 
     __hash__ = None
@@ -362,14 +392,16 @@ class FlacArray:
 
     @classmethod
     def from_array(
-        cls, arr, level=5, quanta=None, precision=None, mpi_comm=None, use_threads=False
+        cls, arr, level=5, quanta=None, precision=None, mpi_comm=None, use_threads=False,
+        keep_nonfinite=False,
     ):
         """Compress a numpy array.
 
         Args:
-            arr (numpy.ndarray):  The data: int32, int64, float32 or float64, any
-                dimension >= 1.  With MPI, this rank's rows (None or zero rows on
-                ranks without data).
+            arr (numpy.ndarray):  The data: int32, int64, float32 or float64, or
+                bool, int8, int16, uint8, uint16, uint32, uint64, float16 (read back
+                in their own type); any dimension >= 1, axes of length 0 allowed.
+                With MPI, this rank's rows (None or zero rows on ranks without data).
             level (int):  FLAC compression level 0-8.
             quanta (float, array):  Float data: the value of one integer step, scalar
                 or an array with the leading shape (one per stream).
@@ -377,6 +409,9 @@ class FlacArray:
                 or per stream.
             mpi_comm (MPI.Comm):  Communicator over which axis 0 is distributed.
             use_threads (bool):  Compress on all cores (identical bytes).
+            keep_nonfinite (bool):  Float data: keep NaN and +-inf, restored bit for
+                bit (stored in format 2).  Without it they raise an error naming
+                the stream.
 
         Returns:
             (FlacArray): The compressed array.
@@ -384,16 +419,22 @@ class FlacArray:
         arr, empty, props = local_input(arr, mpi_comm)
         global_shape = props["shape"]
         dtype = props["dtype"]
+        version = 1
+        nonfinite = None
         if empty:
             arr_shape = (0,) + tuple(global_shape[1:])
             parts = array_compress_empty(global_shape, dtype, quanta, precision)
         else:
             arr_shape = arr.shape
-            parts = array_compress(
-                arr, level=level, quanta=quanta, precision=precision, use_threads=use_threads
+            p = compress_parts(
+                arr, level=level, quanta=quanta, precision=precision,
+                use_threads=use_threads, keep_nonfinite=keep_nonfinite,
             )
+            parts = (p["compressed"], p["starts"], p["nbytes"], p["offsets"], p["gains"])
+            version = p["version"]
+            nonfinite = p["nonfinite"]
         compressed, starts, nbytes, offsets, gains = parts
-        return cls(
+        fa = cls(
             None,
             shape=arr_shape,
             global_shape=global_shape,
@@ -406,6 +447,9 @@ class FlacArray:
             mpi_comm=mpi_comm,
             mpi_dist=props["dist"],
         )
+        fa._format_version = version
+        fa._nonfinite = nonfinite
+        return fa
 
     def _write(self, backend, grp, parallel):
         n_channels = 2 if self._is_int64 else 1
@@ -414,6 +458,8 @@ class FlacArray:
             self._stream_size, self._stream_starts, self._stream_nbytes,
             self._stream_offsets, self._stream_gains, self._compressed, n_channels,
             self._mpi_comm, self._mpi_dist, parallel,
+            dtype=self._dtype, format_version=self._format_version,
+            nonfinite=self._nonfinite,
         )
 
     @classmethod
@@ -436,7 +482,7 @@ class FlacArray:
             shape=shape,
             global_shape=meta.global_shape,
             compressed=part["compressed"],
-            dtype=meta.dtype,
+            dtype=meta.logical,
             stream_starts=part["starts"],
             stream_nbytes=part["nbytes"],
             stream_offsets=part["offsets"],
@@ -445,6 +491,7 @@ class FlacArray:
             mpi_dist=dist,
         )
         fa._format_version = meta.version
+        fa._nonfinite = part.get("nonfinite")
         return fa
 
     def write_hdf5(self, hgrp):

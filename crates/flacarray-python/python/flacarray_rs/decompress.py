@@ -14,22 +14,30 @@ def _decoded_dtype(is_int64, has_offsets):
 
 
 def make_engine(compressed, stream_size, stream_starts, stream_nbytes, offsets, gains,
-                dtype, leading_shape, one_d=False, version=1):
-    """An engine object holding checked parts (used by FlacArray and the readers)."""
+                dtype, leading_shape, one_d=False, version=1, nonfinite=None):
+    """An engine object holding checked parts (used by FlacArray and the readers).
+
+    ``dtype`` is the element type decoding returns (the stored type or one it
+    carries); ``nonfinite`` None or the ``(flags, runs)`` of kept NaN/inf."""
     def flat(a, dt=None):
         return None if a is None else np.ascontiguousarray(a, dtype=dt).reshape(-1)
 
+    logical = np.dtype(dtype).name
+    nf_flags, nf_runs = (None, None) if nonfinite is None else nonfinite
     return _native.Engine(
         np.ascontiguousarray(compressed, dtype=np.uint8).reshape(-1),
         int(stream_size),
         flat(stream_starts, np.int64),
         flat(stream_nbytes, np.int64),
-        np.dtype(dtype).name,
+        _native.stored_dtype(logical),
         flat(offsets),
         flat(gains),
         [int(x) for x in leading_shape],
         bool(one_d),
         int(version),
+        logical=logical,
+        nonfinite_flags=flat(nf_flags, np.uint8),
+        nonfinite_runs=flat(nf_runs, np.uint8),
     )
 
 

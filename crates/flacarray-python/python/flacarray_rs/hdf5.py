@@ -64,7 +64,8 @@ def write_compressed(
 
 @function_timer
 def write_array(
-    arr, hgrp, level=5, quanta=None, precision=None, mpi_comm=None, use_threads=False
+    arr, hgrp, level=5, quanta=None, precision=None, mpi_comm=None, use_threads=False,
+    keep_nonfinite=False,
 ):
     """Compress a numpy array and write it into an HDF5 group.
 
@@ -77,10 +78,17 @@ def write_array(
         precision (int, array):  Float data: significant digits to keep.
         mpi_comm (MPI.Comm):  Communicator over which axis 0 is distributed.
         use_threads (bool):  Compress on all cores (identical bytes).
+        keep_nonfinite (bool):  Float data: keep NaN and +-inf (format 2, see
+            :meth:`flacarray_rs.FlacArray.from_array`).
+
+    bool, int8, int16, uint8, uint16, uint32, uint64 and float16 data are stored
+    through int32, int64 and float32 and read back in their own type (see
+    ``docs/format.md``); axes of length 0 are allowed.
     """
     _need_h5py()
     parallel = not hdf5_use_serial(hgrp, mpi_comm)
-    _readwrite.write_array(_B, arr, hgrp, level, quanta, precision, mpi_comm, use_threads, parallel)
+    _readwrite.write_array(_B, arr, hgrp, level, quanta, precision, mpi_comm, use_threads, parallel,
+                           keep_nonfinite=keep_nonfinite)
 
 
 @function_timer

@@ -145,9 +145,15 @@ def local_input(arr, mpi_comm):
         (tuple): ``(arr, empty, props)`` with ``arr`` as a numpy array (None when
         empty) and ``props`` from :func:`global_array_properties`.
     """
+    if mpi_comm is None:
+        # Without MPI an array with an axis of length 0 is compressed as it is.
+        if arr is None:
+            raise FlacArrayError("Local array is None, and MPI is not being used")
+        arr = np.asarray(arr)
+        if arr.ndim == 0:
+            raise IndexError("Cannot compress a 0-dimensional array")
+        return arr, False, global_array_properties(arr.shape, arr.dtype, None)
     empty = arr is None or np.shape(arr)[0] == 0
-    if empty and mpi_comm is None:
-        raise FlacArrayError("Local array is None, and MPI is not being used")
     if not empty:
         arr = np.asarray(arr)
     props = global_array_properties(

@@ -103,12 +103,14 @@ def write_compressed(
 
 @function_timer
 def write_array(
-    arr, zgrp, level=5, quanta=None, precision=None, mpi_comm=None, use_threads=False
+    arr, zgrp, level=5, quanta=None, precision=None, mpi_comm=None, use_threads=False,
+    keep_nonfinite=False,
 ):
     """Compress a numpy array and write it into a zarr group (arguments as
     :func:`flacarray_rs.hdf5.write_array`; ranks without data may pass None)."""
     _need_zarr()
-    _readwrite.write_array(_B, arr, zgrp, level, quanta, precision, mpi_comm, use_threads, False)
+    _readwrite.write_array(_B, arr, zgrp, level, quanta, precision, mpi_comm, use_threads, False,
+                           keep_nonfinite=keep_nonfinite)
 
 
 @function_timer

@@ -169,6 +169,69 @@ def main(tmp):
 serial_full = {}
 
 
+def extension_checks(tmp):
+    """Issue 15 over the communicator (rank 1 empty with 3 ranks): uint16 data
+    (format 1 + flacarray_dtype) and float32 with kept NaN/inf in some ranks' rows
+    only (format 2), written through rank 0 to HDF5 and Zarr, read back whole on rank 0
+    and distributed; 0.4.1 reads the first widened and refuses the second."""
+    import zarr
+
+    rng = np.random.default_rng(7)
+    n_rows = 5
+    u16 = rng.integers(0, 65536, size=(n_rows, 2, 300)).astype(np.uint16)
+    f32 = rng.normal(size=(n_rows, 2, 300)).astype(np.float32)
+    f32[n_rows - 1, 1, 10:20] = np.nan
+    f32[n_rows - 1, 0, -1] = -np.inf
+    for name, gdata, kw in (
+        ("u16", u16, {}),
+        ("nan", f32, {"quanta": 1e-3, "keep_nonfinite": True}),
+    ):
+        r0, r1 = row_split(n_rows)
+        local = gdata[r0:r1] if r1 > r0 else None
+        h5path = os.path.join(tmp, f"ext_{name}.h5")
+        zpath = os.path.join(tmp, f"ext_{name}.zarr")
+        hf = h5py.File(h5path, "w") if rank == 0 else None
+        fh5.write_array(local, hf, mpi_comm=comm, **kw)
+        fa = F.FlacArray.from_array(local, mpi_comm=comm, **kw)
+        if rank == 0:
+            g = hf.create_group("fa")
+        fa.write_hdf5(g if rank == 0 else None)
+        if rank == 0:
+            hf.close()
+        zg = F.zarr.ZarrGroup(zpath, "w", comm=comm)
+        fz.write_array(local, zg.handle, mpi_comm=comm, **kw)
+        zg.close()
+        comm.barrier()
+        serial = F.FlacArray.from_array(gdata, **kw).to_array()
+        if rank == 0:
+            with h5py.File(h5path, "r") as f:
+                for grp in (f, f["fa"]):
+                    got = fh5.read_array(grp)
+                    check(got.dtype == gdata.dtype, f"{name} dtype {got.dtype}")
+                    same(got.view(np.uint8), serial.view(np.uint8), f"{name} hdf5 whole read")
+                    try:
+                        theirs = flacarray.hdf5.read_array(grp)
+                        check(name == "u16", f"{name}: 0.4.1 read a format-2 group")
+                        same(theirs, gdata.astype(np.int32), f"{name} read by 0.4.1")
+                    except Exception as e:  # noqa: BLE001
+                        check(name == "nan" and "load_v2" in str(e), f"{name}: 0.4.1 raised {e}")
+            z = zarr.open_group(zpath, mode="r")
+            same(fz.read_array(z).view(np.uint8), serial.view(np.uint8), f"{name} zarr whole read")
+        # Distributed reads: every rank gets its rows.
+        hf = h5py.File(h5path, "r") if rank == 0 else None
+        dist = [row_split_of(p, n_rows) for p in range(size)]
+        mine = fh5.read_array(hf, mpi_comm=comm, mpi_dist=dist)
+        want = expect(serial, r0, r1, None, None)
+        same(np.ascontiguousarray(mine).view(np.uint8), np.ascontiguousarray(want).view(np.uint8),
+             f"{name} distributed read")
+        back = F.FlacArray.read_hdf5(hf, mpi_comm=comm, mpi_dist=dist)
+        if r1 > r0:
+            same(back.to_array().view(np.uint8), want.view(np.uint8), f"{name} distributed FlacArray")
+        if rank == 0:
+            hf.close()
+        comm.barrier()
+
+
 def expect(full, r0, r1, keep, sl):
     """What a rank holding rows r0:r1 must get (0.4.1's shape rules)."""
     if r1 <= r0:
@@ -201,6 +264,7 @@ if __name__ == "__main__":
     tmp = comm.bcast(tmp, root=0)
     try:
         main(tmp)
+        extension_checks(tmp)
     except Exception:
         traceback.print_exc()
         sys.stdout.flush()

@@ -1,0 +1,225 @@
+//! Writing a file or a directory store so that a failed run leaves nothing behind.
+//!
+//! [`with_temp_path`] has the caller write to a temporary name beside the target
+//! (`.NAME.PID.tmp` in the same directory, so the rename stays on one file system)
+//! and renames it over the target when complete. If anything fails, the temporary path
+//! is removed and an existing target is unchanged: readers see the old content or the
+//! whole new one.
+//!
+//! Temporary paths not yet renamed are also kept in a process-wide list, which a
+//! signal handler empties with [`remove_pending`] before the process exits; those of
+//! processes that no longer run (`kill -9`) are removed by the next write of the same
+//! target ([`remove_stale_temps`]). [`lock_dir_of`] serializes processes that write
+//! into the same file or store.
+//!
+//! ```
+//! use flacarray::atomic::with_temp_path;
+//! let dir = tempfile::tempdir()?;
+//! let target = dir.path().join("out.bin");
+//! with_temp_path(&target, |tmp| std::fs::write(tmp, b"first"))?;
+//! let failed = with_temp_path(&target, |tmp| {
+//!     std::fs::write(tmp, b"partial")?;
+//!     Err(std::io::Error::other("disk full"))
+//! });
+//! assert_eq!(failed.unwrap_err().to_string(), format!("{}: disk full", target.display()));
+//! assert_eq!(std::fs::read(&target)?, b"first");
+//! assert_eq!(std::fs::read_dir(dir.path())?.count(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// What went wrong writing through a temporary path. Messages are whole (they
+/// include their cause, which `source()` still returns) and name the target.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The target has no file name (`/`, `..`).
+    #[error("{}: not a file name", .0.display())]
+    NotAFileName(PathBuf),
+    /// A file system operation on `path` failed (`what`: `cannot write`, ...).
+    #[error("{}: {what}: {source}", path.display())]
+    Io {
+        /// The path concerned.
+        path: PathBuf,
+        /// The operation.
+        what: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The caller's write to the temporary path failed.
+    #[error("{}: {source}", target.display())]
+    Write {
+        /// The target.
+        target: PathBuf,
+        /// The caller's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+fn io(path: &Path, what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+    let (path, what) = (path.to_path_buf(), what.into());
+    move |source| Error::Io { path, what, source }
+}
+
+/// Temporary paths of this process not yet renamed into place.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    // A panic while holding the lock leaves a list that is still valid.
+    PENDING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Removes a file, or a directory with its content (a Zarr store).
+///
+/// # Errors
+/// The removal's.
+pub fn remove_path(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    }
+}
+
+/// Removes every temporary path of this process that is not yet renamed (for a
+/// signal handler, before the process exits).
+pub fn remove_pending() {
+    for p in pending().drain(..) {
+        let _ = remove_path(&p);
+    }
+}
+
+/// Removes the temporary path on drop unless the rename succeeded.
+struct TempPath {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl TempPath {
+    fn new(path: PathBuf) -> Self {
+        pending().push(path.clone());
+        Self { path, armed: true }
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let mut list = pending();
+        if self.armed {
+            // Nothing more can be done if this fails; the error that got us here is
+            // the one reported. A Zarr store is a directory.
+            let _ = remove_path(&self.path);
+        }
+        list.retain(|p| p != &self.path);
+    }
+}
+
+/// Whether process `pid` runs (Linux `/proc`; elsewhere every process counts as
+/// running, so nothing of another process is removed).
+fn alive(pid: u32) -> bool {
+    pid == std::process::id()
+        || !Path::new("/proc/self").exists()
+        || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Removes the temporary paths (`.NAME.PID.tmp`) of `target` left by processes that
+/// no longer run. Returns those that could not be removed.
+pub fn remove_stale_temps(target: &Path) -> Vec<PathBuf> {
+    let Some(name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Vec::new();
+    };
+    let Ok(entries) = fs::read_dir(parent_dir(target)) else {
+        return Vec::new();
+    };
+    let prefix = format!(".{name}.");
+    let mut left = Vec::new();
+    for e in entries.flatten() {
+        let fname = e.file_name().to_string_lossy().into_owned();
+        let pid = fname
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".tmp"))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid
+            && !alive(pid)
+            && remove_path(&e.path()).is_err()
+        {
+            left.push(e.path());
+        }
+    }
+    left
+}
+
+/// The directory holding `path` (`.` for a bare name).
+#[must_use]
+pub fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Takes an exclusive lock (`flock`) on the directory holding `target`, held until
+/// the returned file is dropped, so that two processes writing into the same file or
+/// store (or creating it) do so one after the other. The lock belongs to the open
+/// file: a killed process releases it, and nothing is left on disk.
+///
+/// # Errors
+/// [`Error::Io`]: the directory cannot be opened or locked.
+pub fn lock_dir_of(target: &Path) -> Result<File, Error> {
+    let dir = parent_dir(target);
+    let f = File::open(&dir).map_err(io(&dir, "cannot open"))?;
+    f.lock().map_err(io(&dir, "cannot lock"))?;
+    Ok(f)
+}
+
+/// The temporary name used for `target`: `.NAME.PID.tmp` in the same directory.
+///
+/// # Errors
+/// [`Error::NotAFileName`].
+pub fn temp_path_for(target: &Path) -> Result<PathBuf, Error> {
+    let name = target
+        .file_name()
+        .ok_or_else(|| Error::NotAFileName(target.to_path_buf()))?;
+    let tmp_name = format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id());
+    Ok(target.with_file_name(tmp_name))
+}
+
+/// Runs `write` on a temporary path beside `target` (which does not exist when
+/// `write` starts) and renames the result over `target` when `write` succeeds.
+/// Temporary paths of `target` left by dead processes are removed first.
+///
+/// # Errors
+/// [`Error::Write`] (`write`'s error, prefixed with the target's name), or
+/// [`Error::Io`] when the rename fails. On error the temporary path is removed and an
+/// existing `target` is untouched.
+pub fn with_temp_path<E>(
+    target: &Path,
+    write: impl FnOnce(&Path) -> Result<(), E>,
+) -> Result<(), Error>
+where
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let tmp = temp_path_for(target)?;
+    remove_stale_temps(target);
+    let mut guard = TempPath::new(tmp.clone());
+    // A stale temporary path of a killed run with the same process id would make
+    // creating it fail; it is ours to remove.
+    if tmp.exists() {
+        let what = format!("cannot remove stale {}", tmp.display());
+        remove_path(&tmp).map_err(io(target, what))?;
+    }
+    write(&tmp).map_err(|e| Error::Write {
+        target: target.to_path_buf(),
+        source: e.into(),
+    })?;
+    fs::rename(&tmp, target).map_err(io(target, "cannot write"))?;
+    guard.armed = false;
+    Ok(())
+}
