@@ -551,8 +551,8 @@ impl Store {
         let ((meta, table, first_stream, ext), software_version) = match self.open()? {
             Opened::Hdf5(h) => {
                 let info = info_of(&h, &d, |e| self.hdf5_err(e))?;
-                let sv = h.meta().map_err(|e| self.hdf5_err(e))?;
-                (info, sv.software_version.clone())
+                let sv = h.software_version().map_err(|e| self.hdf5_err(e))?;
+                (info, sv.map(str::to_owned))
             }
             Opened::Zarr(z) => {
                 let info = info_of(&z, &d, |e| self.zarr_err(e))?;

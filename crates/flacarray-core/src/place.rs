@@ -9,7 +9,10 @@
 use std::fmt;
 use std::ops::Range;
 
-use crate::layout::{ARR_STARTS, ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_STREAM_SIZE};
+use crate::layout::{
+    ARR_NONFINITE_FLAGS, ARR_NONFINITE_RUNS, ARR_STARTS, ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION,
+    ATTR_STREAM_SIZE,
+};
 use crate::validate::Invalid;
 use crate::{Error, StoredMeta};
 
@@ -102,6 +105,28 @@ impl Place {
             format!("{kind} {}", e.object)
         };
         self.corrupt(object, e.reason)
+    }
+
+    /// The arrays [`ARR_NONFINITE_FLAGS`] and [`ARR_NONFINITE_RUNS`] of a group as the
+    /// backend opened them (`None` when absent): a group stores both or neither. `kind`
+    /// is the backend's word for arrays (`datasets`, `arrays`).
+    ///
+    /// # Errors
+    /// [`Error::CorruptGroup`] when only one of them is present.
+    pub fn nonfinite_arrays<T>(
+        &self,
+        kind: &str,
+        flags: Option<T>,
+        runs: Option<T>,
+    ) -> Result<Option<(T, T)>, Error> {
+        match (flags, runs) {
+            (None, None) => Ok(None),
+            (Some(f), Some(r)) => Ok(Some((f, r))),
+            _ => Err(self.corrupt(
+                format!("{kind} {ARR_NONFINITE_FLAGS}/{ARR_NONFINITE_RUNS}"),
+                "one is present without the other",
+            )),
+        }
     }
 
     /// The length of a 1-d array of shape `shape`, or [`Error::CorruptGroup`] naming

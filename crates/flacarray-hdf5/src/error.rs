@@ -26,8 +26,8 @@ pub enum Error {
         #[source]
         source: hdf5::Error,
     },
-    /// The caller passed something inconsistent (a [`StoredArray`](crate::StoredArray)
-    /// whose parts disagree, a keep mask of the wrong length, ...).
+    /// The caller passed something this crate cannot write or do (format-0 data,
+    /// parts of a group outside its layout, ...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// A layout error naming the file and group, or an error of the array layer

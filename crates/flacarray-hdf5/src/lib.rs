@@ -3,42 +3,45 @@
 //! A flacarray group holds one compressed N-d array: the FLAC bytes of every stream
 //! (a run of `stream_size` values along the last axis) concatenated in `compressed`,
 //! with per-stream byte offsets, lengths and (float data) offsets and gains. This
-//! crate moves that content between HDF5 files and [`StoredArray`], the
-//! storage-level view (its element type and offsets/gains are the core's
-//! [`DType`](flacarray_core::DType) and [`StreamScaling`](flacarray_core::StreamScaling)),
-//! without decoding anything:
+//! crate moves that content between HDF5 files and the core's model of it, without
+//! decoding anything: [`Hdf5Store`] is a backend of `flacarray-core`'s
+//! [`FlacArrayReader`](flacarray_core::FlacArrayReader) and
+//! [`FlacArrayWriter`](flacarray_core::FlacArrayWriter), which fetches the metadata
+//! ([`StoredMeta`](flacarray_core::StoredMeta)), the stream table
+//! ([`StreamTable`](flacarray_core::StreamTable)) and byte ranges of `compressed`,
+//! and writes a [`FlacArray`](flacarray_core::FlacArray). Around it:
 //!
 //! * [`write_group`] / [`write_file`] write format 1 exactly as flacarray 0.4.1 lays
 //!   it out (group attributes as scalar variable-length UTF-8 strings, contiguous
 //!   datasets without filters), into the root or any sub-group of a new or existing
-//!   file, leaving the group's other attributes alone;
-//! * [`read_meta`] / [`read_file_meta`] check a group and report its
-//!   [`Meta`] (format version, dtype, shape, ...);
-//! * [`read_group`] / [`read_file`] read it, optionally only the bytes of the
-//!   streams in a keep mask. Format 1 (flacarray ≥ 0.3) and format 0 (0.2.x, all four
-//!   dtypes) are both read.
+//!   file, leaving the group's other attributes alone; [`create_layout`] and
+//!   [`GroupWriter`] write one in parts (MPI ranks);
+//! * [`read_meta`] / [`read_file_meta`] check a group and return its
+//!   [`StoredMeta`](flacarray_core::StoredMeta);
+//! * [`read_group`] / [`read_file`] read it as a
+//!   [`FlacArray`](flacarray_core::FlacArray), optionally only the bytes of the
+//!   streams in a keep mask. Format 1 (flacarray ≥ 0.3), format 0 (0.2.x, all four
+//!   dtypes) and this project's format 2 are read.
 //!
 //! A malformed file gives an [`Error`] naming the file, the group and the dataset or
 //! attribute, never a panic.
 //!
 //! ```
-//! use flacarray_core::{DType, StreamScaling};
-//! use flacarray_hdf5::{read_file, write_file, StoredArray, WriteOptions};
+//! use flacarray_core::{CompressOptions, FlacArray};
+//! use flacarray_hdf5::{read_file, write_file, WriteOptions};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
 //! let path = dir.path().join("x.h5");
-//! // Two int32 streams of 10 samples whose (here fake) FLAC bytes are 60 and 70 bytes
-//! // (the reader refuses streams shorter than the smallest FLAC stream, 52 bytes).
-//! let bytes: Vec<u8> = (0..130).map(|i| i as u8).collect();
-//! let arr = StoredArray::new(
-//!     DType::Int32, vec![2], 10, vec![0, 60], vec![60, 70], StreamScaling::None, bytes.clone(),
-//! )?;
+//! let data = ndarray::Array2::from_shape_fn((2, 1000), |(i, j)| (i * 1000 + j) as i32);
+//! let arr = FlacArray::from_array(&data, &CompressOptions::default())?;
 //! write_file(&path, "/detector/a", &arr, WriteOptions::default())?;
 //! assert_eq!(read_file(&path, "/detector/a", None)?, arr);
 //! // Only the second stream's bytes, rebased to start at 0.
 //! let second = read_file(&path, "/detector/a", Some(&[false, true]))?;
-//! assert_eq!((second.starts, second.compressed), (vec![0], bytes[60..].to_vec()));
+//! let (s, n) = (arr.stream_starts()[1] as usize, arr.stream_nbytes()[1] as usize);
+//! assert_eq!(second.stream_starts(), [0]);
+//! assert_eq!(second.compressed(), &arr.compressed()[s..s + n]);
 //! // Writing over it needs `replace`.
 //! assert!(write_file(&path, "/detector/a", &arr, WriteOptions::default()).is_err());
 //! write_file(&path, "/detector/a", &arr, WriteOptions { replace: true })?;
@@ -59,14 +62,13 @@ mod error;
 pub mod names;
 mod read;
 mod store;
-mod stored;
 mod swap;
 mod write;
 
 pub use error::{Error, Result};
-pub use read::{Meta, open_file_group, read_file, read_file_meta, read_group, read_meta};
+pub use flacarray_core::layout::{FORMAT_VERSION, SOFTWARE_VERSION};
+pub use read::{open_file_group, read_file, read_file_meta, read_group, read_meta};
 pub use store::Hdf5Store;
-pub use stored::{FORMAT_VERSION, SOFTWARE_VERSION, StoredArray};
 pub use swap::{TEMP_GROUP_PREFIX, remove_temporary_groups, write_file_swapped};
 pub use write::{GroupLayout, GroupWriter, WriteOptions, create_layout, write_file, write_group};
 

@@ -6,7 +6,9 @@ use std::path::Path;
 use hdf5::types::{FloatSize, IntSize, TypeDescriptor};
 use hdf5::{Dataset, Group, H5Type, LocationType};
 
-use flacarray_core::{DType, StoredExtension, StoredMeta, StreamScaling, StreamTable, validate};
+use flacarray_core::{
+    FlacArray, StoredExtension, StoredMeta, StreamScaling, StreamTable, read_flacarray, validate,
+};
 
 use crate::attr::{self, Scalar};
 use crate::error::{Ctx, Error, H5At, Result, ctx_of};
@@ -15,7 +17,7 @@ use crate::names::{
     ARR_STARTS, ATTR_DTYPE, ATTR_FLAC_CHANNELS, ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION,
     ATTR_STREAM_SIZE,
 };
-use crate::stored::{StoredArray, check_range, n_streams};
+use crate::store::Hdf5Store;
 use flacarray_core::Place;
 
 /// For datasets whose storage size says nothing about their element count (chunked,
@@ -24,53 +26,14 @@ use flacarray_core::Place;
 /// bytes or of distinct int64 offsets do not compress anywhere near this much.
 const CHUNKED_EXPANSION_CAP: u64 = 1024;
 
-/// What a flacarray group says about the array it holds, checked for consistency but
-/// without reading the per-stream tables or the compressed bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Meta {
-    /// File name as HDF5 reports it.
-    pub file: String,
-    /// Absolute path of the group in the file.
-    pub group: String,
-    /// Format version: 1, or 0 for flacarray 0.2.x files. Told apart by the
-    /// attribute's value; 0.2.x wrote an integer 0, 0.3+ a string `"1"`.
-    pub format_version: u32,
-    /// `flacarray_software_version`, if present.
-    pub software_version: Option<String>,
-    /// FLAC channels per stream: 1, or 2 for 64-bit data in format 1.
-    pub flac_channels: u32,
-    /// Shape of `stream_starts`: the array shape without its last axis.
-    pub leading_shape: Vec<usize>,
-    /// Samples per stream.
-    pub stream_size: u64,
-    /// The element type the group decodes to.
-    pub dtype: DType,
-    /// Length of the `compressed` dataset in bytes.
-    pub compressed_len: usize,
-}
-
-impl Meta {
-    /// Number of streams (product of the leading shape; checked not to overflow).
-    #[must_use]
-    pub fn n_streams(&self) -> usize {
-        n_streams(&self.leading_shape).unwrap_or(usize::MAX)
-    }
-
-    /// The stored array shape: the leading shape plus `stream_size`.
-    #[must_use]
-    pub fn shape(&self) -> Vec<u64> {
-        self.leading_shape
-            .iter()
-            .map(|&d| d as u64)
-            .chain(std::iter::once(self.stream_size))
-            .collect()
-    }
-}
-
 /// The opened datasets of a group, after [`read_meta`]'s checks.
 pub(crate) struct Opened {
     pub(crate) ctx: Ctx,
-    pub(crate) meta: Meta,
+    pub(crate) meta: StoredMeta,
+    /// `flacarray_software_version`, if present.
+    pub(crate) software_version: Option<String>,
+    /// Length of the `compressed` dataset.
+    pub(crate) compressed_len: usize,
     starts: Dataset,
     nbytes: Dataset,
     offsets: Option<Dataset>,
@@ -92,13 +55,14 @@ pub(crate) struct Opened {
 /// uint8 types, that `stream_starts` has at least one axis and `stream_bytes`,
 /// `stream_offsets` and `stream_gains` its shape, that `stream_size` is a positive
 /// integer, and that the channels, offsets and gains make a known dtype
-/// ([`StoredArray::dtype`]).
+/// ([`flacarray_core::layout::infer_dtype`]), and the core's
+/// [`validate::check_meta`].
 ///
 /// # Errors
 /// [`NotFlacArray`](flacarray_core::Error::NotFlacArray) when the version attribute is missing; otherwise
 /// [`CorruptGroup`](flacarray_core::Error::CorruptGroup), [`UnsupportedGroup`](flacarray_core::Error::UnsupportedGroup) or [`Error::Hdf5`], naming the file,
 /// the group and the object.
-pub fn read_meta(group: &Group) -> Result<Meta> {
+pub fn read_meta(group: &Group) -> Result<StoredMeta> {
     open(group).map(|o| o.meta)
 }
 
@@ -107,152 +71,47 @@ pub fn read_meta(group: &Group) -> Result<Meta> {
 /// # Errors
 /// As [`read_meta`], plus [`Error::Hdf5`] / [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when the file
 /// or the group cannot be opened.
-pub fn read_file_meta(path: impl AsRef<Path>, group_path: &str) -> Result<Meta> {
+pub fn read_file_meta(path: impl AsRef<Path>, group_path: &str) -> Result<StoredMeta> {
     let (_file, group) = open_file_group(path.as_ref(), group_path)?;
     read_meta(&group)
 }
 
-/// Reads the flacarray group `group`.
-///
-/// `stream_starts`, `stream_bytes`, `stream_offsets` and `stream_gains` are read
-/// whole; every stream's byte range is checked to lie inside `compressed`.
+/// Reads the flacarray group `group` without decoding it: the core's
+/// [`read_flacarray`] on an [`Hdf5Store`] of the group, with `no_flatten` (a single
+/// stream keeps its leading shape `[1]`).
 ///
 /// * `keep = None`: the whole `compressed` dataset is read in one piece and the
 ///   result is exactly what the group holds.
 /// * `keep = Some(mask)`, one flag per stream in C order over the leading shape:
-///   only the kept streams' bytes are read from `compressed` (hyperslab reads;
-///   kept streams that follow each other in the file are read together). The result
-///   has leading shape `[number kept]`, the kept streams' starts (rebased into the
-///   returned buffer, where the streams lie back to back in C order), byte counts,
-///   offsets and gains.
+///   only the kept streams' bytes are read from `compressed` (kept streams that
+///   follow each other in the file are read together). The result has leading shape
+///   `[number kept]`, the kept streams' starts (rebased into its buffer, where the
+///   streams lie back to back in C order), byte counts, offsets and gains.
 ///
 /// # Errors
-/// As [`read_meta`]; [`CorruptGroup`](flacarray_core::Error::CorruptGroup) for a negative start or length or a range
-/// outside `compressed`; [`Error::InvalidArgument`] when `keep` has the wrong length.
-pub fn read_group(group: &Group, keep: Option<&[bool]>) -> Result<StoredArray> {
-    let o = open(group)?;
-    let ctx = &o.ctx;
-    let meta = &o.meta;
-    if meta.format_version >= 2 {
-        // A StoredArray has no place for the additions (kept NaN/inf, ...): its values
-        // would be wrong. `Hdf5Store` with `flacarray_core::read_flacarray` reads them.
-        return Err(ctx
-            .unsupported(
-                format!("attribute {ATTR_FORMAT_VERSION}"),
-                "format 2 is read through Hdf5Store (flacarray_core::read_flacarray)",
-            )
-            .into());
-    }
-    let n = meta.n_streams();
-    if let Some(mask) = keep
-        && mask.len() != n
-    {
-        return Err(Error::InvalidArgument(format!(
-            "{}: group {}: the keep mask has {} entries, the group holds {n} streams \
-             (leading shape {:?})",
-            ctx.file,
-            ctx.group,
-            mask.len(),
-            meta.leading_shape
-        )));
-    }
-
-    let Table {
-        starts,
-        nbytes,
-        ranges,
-        scaling,
-    } = read_table(&o)?;
-
-    let base = StoredArray {
-        format_version: meta.format_version,
-        software_version: meta.software_version.clone(),
-        flac_channels: meta.flac_channels,
-        leading_shape: meta.leading_shape.clone(),
-        stream_size: meta.stream_size,
-        starts,
-        nbytes,
-        scaling,
-        compressed: Vec::new(),
-    };
-
-    let Some(mask) = keep else {
-        let compressed = read_all::<u8>(ctx, ARR_COMPRESSED, &o.compressed, meta.compressed_len)?;
-        return Ok(StoredArray { compressed, ..base });
-    };
-
-    let kept: Vec<(usize, usize)> = ranges
-        .iter()
-        .zip(mask)
-        .filter_map(|(&r, &k)| k.then_some(r))
-        .collect();
-    let total: usize = kept.iter().map(|&(s, e)| e - s).sum();
-    check_backing(
-        ctx,
-        &format!("dataset {ARR_COMPRESSED}"),
-        &o.compressed,
-        total,
-        1,
-    )?;
-    let mut compressed = Vec::with_capacity(total);
-    let mut new_starts = Vec::with_capacity(kept.len());
-    let mut new_nbytes = Vec::with_capacity(kept.len());
-    let too_big = || Error::InvalidArgument("kept bytes exceed i64".to_owned());
-    // Merge kept ranges that follow each other in the file into one read.
-    let mut pending: Option<(usize, usize)> = None;
-    let mut pos = 0usize;
-    for &(s, e) in &kept {
-        new_starts.push(i64::try_from(pos).map_err(|_| too_big())?);
-        new_nbytes.push(i64::try_from(e - s).map_err(|_| too_big())?);
-        pos += e - s;
-        pending = match pending {
-            Some((a, b)) if b == s => Some((a, e)),
-            Some(range) => {
-                read_range(ctx, &o.compressed, range, &mut compressed)?;
-                Some((s, e))
-            }
-            None => Some((s, e)),
-        };
-    }
-    if let Some(range) = pending {
-        read_range(ctx, &o.compressed, range, &mut compressed)?;
-    }
-
-    let kept_streams: Vec<usize> = (0..n).filter(|&i| mask[i]).collect();
-    Ok(StoredArray {
-        leading_shape: vec![kept.len()],
-        starts: new_starts,
-        nbytes: new_nbytes,
-        scaling: base.scaling.select(&kept_streams),
-        compressed,
-        ..base
-    })
-}
-
-/// The per-stream tables of an opened group, with every stream's byte range checked
-/// against `compressed`.
-pub(crate) struct Table {
-    pub(crate) starts: Vec<i64>,
-    pub(crate) nbytes: Vec<i64>,
-    /// `[start, end)` of every stream in `compressed`.
-    pub(crate) ranges: Vec<(usize, usize)>,
-    /// `stream_offsets` and `stream_gains`.
-    pub(crate) scaling: StreamScaling,
+/// As [`read_meta`]; [`CorruptGroup`](flacarray_core::Error::CorruptGroup) for a
+/// negative start or length or a range outside `compressed`; an
+/// [`InvalidArgument`](flacarray_core::Error::InvalidArgument) when `keep` has the
+/// wrong length.
+pub fn read_group(group: &Group, keep: Option<&[bool]>) -> Result<FlacArray> {
+    let ctx = ctx_of(group);
+    let file = group.file().map_err(ctx.h5("file", "opening"))?;
+    let store = Hdf5Store::open_in(file, Path::new(&ctx.file), &ctx.group)?;
+    read_flacarray(&store, keep, true)
 }
 
 /// Reads `stream_starts`, `stream_bytes`, `stream_offsets` and `stream_gains` whole
 /// (8 bytes per stream each) and checks the byte ranges.
-pub(crate) fn read_table(o: &Opened) -> Result<Table> {
+pub(crate) fn read_table(o: &Opened) -> Result<StreamTable> {
     let ctx = &o.ctx;
     let meta = &o.meta;
     let n = meta.n_streams();
     let starts: Vec<i64> = read_all(ctx, ARR_STARTS, &o.starts, n)?;
     let nbytes: Vec<i64> = read_all(ctx, ARR_NBYTES, &o.nbytes, n)?;
-    let mut ranges = Vec::with_capacity(n);
     for (i, (&s, &b)) in starts.iter().zip(&nbytes).enumerate() {
-        let r = check_range(s, b, meta.compressed_len).map_err(|reason| {
+        check_range(s, b, o.compressed_len).map_err(|reason| {
             // Blame the start when it alone is out of range, else the length.
-            let start_bad = usize::try_from(s).map_or(true, |s| s > meta.compressed_len);
+            let start_bad = usize::try_from(s).map_or(true, |s| s > o.compressed_len);
             let which = if start_bad { ARR_STARTS } else { ARR_NBYTES };
             ctx.corrupt(
                 format!("dataset {which}"),
@@ -262,7 +121,6 @@ pub(crate) fn read_table(o: &Opened) -> Result<Table> {
                 ),
             )
         })?;
-        ranges.push(r);
     }
 
     // The types were checked by `open` (`numeric_name`, then `infer_dtype`).
@@ -289,56 +147,19 @@ pub(crate) fn read_table(o: &Opened) -> Result<Table> {
         }
     };
 
-    let table = Table {
-        starts,
-        nbytes,
-        ranges,
+    // Both were checked non-negative by `check_range`.
+    let table = StreamTable {
+        starts: starts.iter().map(|&x| x.unsigned_abs()).collect(),
+        nbytes: nbytes.iter().map(|&x| x.unsigned_abs()).collect(),
         scaling,
     };
-    let core = table.to_core(0..n);
-    validate::check_table(&core_meta(ctx, meta)?, &core, 0).map_err(|e| invalid(ctx, e))?;
+    validate::check_table(meta, &table, 0).map_err(|e| invalid(ctx, e))?;
     Ok(table)
-}
-
-/// The core's view of the metadata.
-pub(crate) fn core_meta(ctx: &Ctx, m: &Meta) -> Result<StoredMeta> {
-    let stream_size = usize::try_from(m.stream_size).map_err(|_| {
-        ctx.corrupt(
-            format!("dataset {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}"),
-            format!("{} does not fit in memory", m.stream_size),
-        )
-    })?;
-    Ok(StoredMeta {
-        format_version: m.format_version,
-        dtype: m.dtype,
-        leading_shape: m.leading_shape.clone(),
-        stream_size,
-        total_bytes: m.compressed_len as u64,
-    })
 }
 
 /// A refusal of the core's validator, as this crate's error naming file and group.
 pub(crate) fn invalid(ctx: &Ctx, e: validate::Invalid) -> Error {
     ctx.invalid("dataset", e).into()
-}
-
-impl Table {
-    /// Streams `range` (flat indices) as the core's table. Starts and lengths were
-    /// checked non-negative by [`read_table`].
-    pub(crate) fn to_core(&self, range: std::ops::Range<usize>) -> StreamTable {
-        let (lo, hi) = (range.start, range.end);
-        StreamTable {
-            starts: self.starts[lo..hi]
-                .iter()
-                .map(|&x| x.unsigned_abs())
-                .collect(),
-            nbytes: self.nbytes[lo..hi]
-                .iter()
-                .map(|&x| x.unsigned_abs())
-                .collect(),
-            scaling: self.scaling.range(lo..hi),
-        }
-    }
 }
 
 /// Opens `group_path` in the file at `path` (read-only) and reads it with
@@ -350,9 +171,8 @@ pub fn read_file(
     path: impl AsRef<Path>,
     group_path: &str,
     keep: Option<&[bool]>,
-) -> Result<StoredArray> {
-    let (_file, group) = open_file_group(path.as_ref(), group_path)?;
-    read_group(&group, keep)
+) -> Result<FlacArray> {
+    read_flacarray(&Hdf5Store::open(path.as_ref(), group_path)?, keep, true)
 }
 
 /// Opens a file read-only and one of its groups (`"/"` for the root).
@@ -361,7 +181,7 @@ pub fn read_file(
 /// [`Error::Hdf5`] when the file cannot be opened, [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when the
 /// group does not exist or is not a group.
 pub fn open_file_group(path: &Path, group_path: &str) -> Result<(hdf5::File, Group)> {
-    let file = hdf5::File::open(path).map_err(|source| Error::Hdf5 {
+    let file = crate::store::open_for_reading(path).map_err(|source| Error::Hdf5 {
         place: Place::new(path.display().to_string(), "/".to_owned()),
         object: "file".to_owned(),
         action: "opening",
@@ -516,23 +336,27 @@ pub(crate) fn open(group: &Group) -> Result<Opened> {
     )
     .map_err(|reason| ctx.corrupt(format!("datasets {ARR_OFFSETS}/{ARR_GAINS}"), reason))?;
 
-    let meta = Meta {
-        file: ctx.file.clone(),
-        group: ctx.group.clone(),
+    let stream_size = usize::try_from(stream_size).map_err(|_| {
+        ctx.corrupt(
+            format!("dataset {ARR_STARTS}: attribute {ATTR_STREAM_SIZE}"),
+            format!("{stream_size} does not fit in memory"),
+        )
+    })?;
+    let meta = StoredMeta {
         format_version,
-        software_version,
-        flac_channels,
+        dtype,
         leading_shape,
         stream_size,
-        dtype,
-        compressed_len,
+        total_bytes: compressed_len as u64,
     };
-    validate::check_meta(&core_meta(&ctx, &meta)?).map_err(|e| invalid(&ctx, e))?;
+    validate::check_meta(&meta).map_err(|e| invalid(&ctx, e))?;
     let extension = read_extension(group, &ctx, &meta.leading_shape)?;
     Ok(Opened {
         extension,
         ctx,
         meta,
+        software_version,
+        compressed_len,
         starts,
         nbytes,
         offsets,
@@ -558,9 +382,9 @@ fn read_extension(group: &Group, ctx: &Ctx, leading: &[usize]) -> Result<StoredE
     };
     let flags = open_dataset(group, ctx, ARR_NONFINITE_FLAGS)?;
     let runs = open_dataset(group, ctx, ARR_NONFINITE_RUNS)?;
-    let nonfinite = match (flags, runs) {
-        (None, None) => None,
-        (Some(f), Some(r)) => {
+    let nonfinite = match ctx.nonfinite_arrays("datasets", flags, runs)? {
+        None => None,
+        Some((f, r)) => {
             let mut bytes = Vec::with_capacity(2);
             for (name, ds) in [(ARR_NONFINITE_FLAGS, &f), (ARR_NONFINITE_RUNS, &r)] {
                 let label = format!("dataset {name}");
@@ -575,7 +399,7 @@ fn read_extension(group: &Group, ctx: &Ctx, leading: &[usize]) -> Result<StoredE
                 }
                 let n = if name == ARR_NONFINITE_FLAGS {
                     require_shape(ctx, &label, ds, leading)?;
-                    n_streams(leading).unwrap_or(0)
+                    leading.iter().product()
                 } else {
                     let shape = ds.shape();
                     let [n] = shape[..] else {
@@ -590,14 +414,6 @@ fn read_extension(group: &Group, ctx: &Ctx, leading: &[usize]) -> Result<StoredE
             let runs = bytes.pop().unwrap_or_default();
             let flags = bytes.pop().unwrap_or_default();
             Some((flags, runs))
-        }
-        _ => {
-            return Err(ctx
-                .corrupt(
-                    format!("datasets {ARR_NONFINITE_FLAGS}/{ARR_NONFINITE_RUNS}"),
-                    "one is present without the other",
-                )
-                .into());
         }
     };
     Ok(StoredExtension { dtype, nonfinite })
@@ -722,31 +538,48 @@ fn read_all<T: H5Type>(ctx: &Ctx, name: &str, ds: &Dataset, n: usize) -> Result<
     Ok(v)
 }
 
-/// Appends bytes `start..end` of `compressed` to `out` with one hyperslab read.
-pub(crate) fn read_range(
-    ctx: &Ctx,
-    ds: &Dataset,
-    (start, end): (usize, usize),
-    out: &mut Vec<u8>,
-) -> Result<()> {
-    if start == end {
-        return Ok(());
+/// Checks one stream's byte range against the length of `compressed`; returns the
+/// range as `usize`s.
+fn check_range(
+    start: i64,
+    nbytes: i64,
+    total: usize,
+) -> std::result::Result<(usize, usize), String> {
+    let s = usize::try_from(start).map_err(|_| format!("negative start {start}"))?;
+    let b = usize::try_from(nbytes).map_err(|_| format!("negative byte count {nbytes}"))?;
+    match s.checked_add(b) {
+        Some(end) if end <= total => Ok((s, end)),
+        _ => Err(format!(
+            "bytes {start}..{start}+{nbytes} lie outside compressed ({total} bytes)"
+        )),
     }
-    let label = format!("dataset {ARR_COMPRESSED}");
-    let part = ds
-        .read_slice_1d::<u8, _>(start..end)
-        .map_err(ctx.h5(&label, "reading a byte range"))?;
-    if part.len() != end - start {
-        return Err(ctx
-            .corrupt(
-                label,
-                format!("bytes {start}..{end}: read {} bytes", part.len()),
-            )
-            .into());
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_checked_without_overflow() {
+        assert_eq!(check_range(0, 10, 10), Ok((0, 10)));
+        assert_eq!(check_range(10, 0, 10), Ok((10, 10)));
+        assert!(
+            check_range(5, 6, 10)
+                .unwrap_err()
+                .contains("outside compressed (10 bytes)")
+        );
+        assert!(
+            check_range(-1, 1, 10)
+                .unwrap_err()
+                .contains("negative start -1")
+        );
+        assert!(
+            check_range(1, -1, 10)
+                .unwrap_err()
+                .contains("negative byte count -1")
+        );
+        assert!(check_range(i64::MAX, i64::MAX, 1000).is_err());
+        assert!(check_range(i64::MAX, 1, 1000).is_err());
     }
-    match part.as_slice() {
-        Some(s) => out.extend_from_slice(s),
-        None => out.extend(part.iter().copied()),
-    }
-    Ok(())
 }

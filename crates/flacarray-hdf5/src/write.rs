@@ -14,9 +14,9 @@ use crate::names::{
     ARR_NONFINITE_RUNS, ARR_OFFSETS, ARR_STARTS, ATTR_DTYPE, ATTR_FLAC_CHANNELS,
     ATTR_FORMAT_VERSION, ATTR_SOFTWARE_VERSION, ATTR_STREAM_SIZE,
 };
-use crate::stored::{FORMAT_VERSION, SOFTWARE_VERSION, StoredArray};
-use flacarray_core::Place;
-use flacarray_core::{DType, StoredExtension, StreamScaling};
+use flacarray_core::integrity::Checksums;
+use flacarray_core::layout::{FORMAT_VERSION, SOFTWARE_VERSION};
+use flacarray_core::{DType, FlacArray, Place, StoredExtension, StreamScaling};
 
 /// Options of [`write_group`] and [`write_file`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,81 +30,70 @@ pub struct WriteOptions {
     pub replace: bool,
 }
 
-/// Writes `arr` as a format-1 flacarray group at `group_path` below `parent`.
+/// Writes `arr` as a flacarray group at `group_path` below `parent`: format 1, or
+/// format 2 when `arr` holds what only format 2 stores (kept NaN/inf, empty streams).
 ///
 /// `group_path` is relative to `parent`, or absolute (starting with `/`) from the file
 /// root; `"/"` is the root group and `""` is `parent` itself. Missing groups along the
 /// path are created. The layout is the one flacarray 0.4.1 writes (`docs/format.md`):
 ///
 /// * group attributes `flacarray_format_version` = `"1"`,
-///   `flacarray_software_version` (the array's, or [`SOFTWARE_VERSION`]) and
-///   `flac_channels` = `"1"` or `"2"`, as scalar variable-length UTF-8 strings;
+///   `flacarray_software_version` = [`SOFTWARE_VERSION`] and `flac_channels` = `"1"`
+///   or `"2"`, as scalar variable-length UTF-8 strings;
 /// * int64 datasets `stream_starts` (with the int64 scalar attribute `stream_size`)
 ///   and `stream_bytes` of the leading shape;
 /// * `stream_offsets` and `stream_gains` (float data only) in the data's float type;
-/// * the uint8 dataset `compressed`.
+/// * the uint8 dataset `compressed`;
 ///
-/// All datasets are contiguous, without filters. Other attributes and objects of the
-/// group are left alone.
+/// plus what flacarray 0.4.1 ignores: the attribute `flacarray_rs_checksums`
+/// (`flacarray_core::integrity`) and, for a carried type or kept NaN/inf,
+/// `flacarray_dtype`, `stream_nonfinite` and `nonfinite_runs`. All datasets are
+/// contiguous, without filters. Other attributes and objects of the group are left
+/// alone.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] when `arr` is inconsistent ([`StoredArray::validate`])
-/// or is not format 1; [`AlreadyExists`](flacarray_core::Error::AlreadyExists) when the group already holds a
-/// FlacArray (or one of its datasets) and `opts.replace` is false;
-/// [`GroupNotFound`](flacarray_core::Error::GroupNotFound) when a path component is not a group; [`Error::Hdf5`].
+/// [`Error::InvalidArgument`] for format-0 data; [`AlreadyExists`](flacarray_core::Error::AlreadyExists)
+/// when the group already holds a FlacArray (or one of its datasets) and
+/// `opts.replace` is false; [`GroupNotFound`](flacarray_core::Error::GroupNotFound)
+/// when a path component is not a group; [`Error::Hdf5`].
 pub fn write_group(
     parent: &Group,
     group_path: &str,
-    arr: &StoredArray,
+    arr: &FlacArray,
     opts: WriteOptions,
 ) -> Result<()> {
-    write_group_with(parent, group_path, arr, opts, None, None)
-}
-
-/// [`write_group`], also writing the group attribute `flacarray_rs_checksums` with
-/// `checksums` (see `flacarray_core::integrity`) when given.
-pub(crate) fn write_group_with(
-    parent: &Group,
-    group_path: &str,
-    arr: &StoredArray,
-    opts: WriteOptions,
-    checksums: Option<String>,
-    extension: Option<&StoredExtension>,
-) -> Result<()> {
-    let dtype = arr.validate()?;
-    // Format 2 (flacarray-rs additions) only with what makes it format 2.
-    let known =
-        arr.format_version == FORMAT_VERSION || (arr.format_version == 2 && extension.is_some());
-    if !known {
-        return Err(Error::InvalidArgument(format!(
-            "only format version {FORMAT_VERSION} can be written, the array is format {}",
-            arr.format_version
-        )));
+    let version = arr.format_version();
+    if version == 0 || matches!(arr.scaling(), StreamScaling::I64Offsets(_)) {
+        return Err(Error::InvalidArgument(
+            "only format version 1 (and 2) can be written; decode and recompress format-0 \
+             data"
+                .to_owned(),
+        ));
     }
-    let channels = dtype.channels(FORMAT_VERSION);
-    if channels != arr.flac_channels {
-        return Err(Error::InvalidArgument(format!(
-            "{dtype} data needs {channels} FLAC channel(s), the array says {}",
-            arr.flac_channels
-        )));
-    }
+    let too_big = || Error::InvalidArgument("a byte offset exceeds int64".to_owned());
+    let to_i64 = |v: &[u64]| -> Result<Vec<i64>> {
+        v.iter()
+            .map(|&x| i64::try_from(x).map_err(|_| too_big()))
+            .collect()
+    };
     let layout = GroupLayout {
-        dtype,
-        leading_shape: arr.leading_shape.clone(),
-        stream_size: arr.stream_size,
-        compressed_len: arr.compressed.len(),
-        software_version: arr.software_version.clone(),
+        dtype: arr.dtype(),
+        leading_shape: arr.leading_shape().to_vec(),
+        stream_size: arr.stream_size() as u64,
+        compressed_len: arr.compressed().len(),
+        software_version: None,
     };
     let mut w = create_layout(parent, group_path, &layout, opts)?;
-    if let Some(c) = checksums {
-        w.set_checksums(c);
-    }
-    let rows = arr.leading_shape.first().copied().unwrap_or(1);
-    w.write_rows(0..rows, &arr.starts, &arr.nbytes, &arr.scaling)?;
-    w.write_bytes(0, &arr.compressed)?;
-    if let Some(ext) = extension {
-        w.set_extension(arr.format_version, ext)?;
-    }
+    w.set_checksums(Checksums::of(arr, SOFTWARE_VERSION).to_attr());
+    let rows = layout.leading_shape.first().copied().unwrap_or(1);
+    w.write_rows(
+        0..rows,
+        &to_i64(arr.stream_starts())?,
+        &to_i64(arr.stream_nbytes())?,
+        arr.scaling(),
+    )?;
+    w.write_bytes(0, arr.compressed())?;
+    w.set_extension(version, &StoredExtension::of(arr))?;
     w.finish()
 }
 
@@ -428,7 +417,7 @@ impl GroupWriter {
 pub fn write_file(
     path: impl AsRef<Path>,
     group_path: &str,
-    arr: &StoredArray,
+    arr: &FlacArray,
     opts: WriteOptions,
 ) -> Result<()> {
     let path = path.as_ref();

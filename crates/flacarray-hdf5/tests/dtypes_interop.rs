@@ -8,40 +8,23 @@
 //! when it is missing and `FLACARRAY_REQUIRE_PYTHON` is not `1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::process::Command;
-
 use flacarray_core::conformance::{extended_cases, run_extended, same_bits};
 use flacarray_core::{FlacArrayWriter, read_flacarray};
 use flacarray_hdf5::Hdf5Store;
-use flacarray_testkit::{python, write_npy};
+use flacarray_testkit::{check_extended_verdicts, python, run_python, write_npy};
 use serde_json::json;
 
-/// For every case: `equal` when 0.4.1 reads the expected values bit for bit (dtype and
-/// shape included), `refused <error>` when it raises, `DIFFERENT ...` otherwise.
+/// Prints the verdict of flacarray 0.4.1 on every case (`interop.extended_verdicts`).
 const PY_SCRIPT: &str = r#"
-import json, sys
-import h5py, numpy as np
+import sys
+import h5py
 import flacarray
 from flacarray.hdf5 import read_array
+import interop
 
 d = sys.argv[1]
-out = {}
 with h5py.File(f"{d}/ext.h5", "r") as f:
-    for e in json.load(open(f"{d}/manifest.json")):
-        name = e["name"]
-        try:
-            got = [read_array(f[name]), flacarray.FlacArray.read_hdf5(f[name]).to_array()]
-        except Exception as err:
-            out[name] = f"refused {type(err).__name__}: {err}"
-            continue
-        if e["npy"] is None:
-            out[name] = f"DIFFERENT: read a format-2 group as {got[0].dtype}{got[0].shape}"
-            continue
-        want = np.load(f"{d}/{e['npy']}").reshape(e["shape"])
-        ok = all(g.dtype == want.dtype and g.shape == want.shape
-                 and np.ascontiguousarray(g).tobytes() == want.tobytes() for g in got)
-        out[name] = "equal" if ok else f"DIFFERENT: {got[0].dtype}{got[0].shape} vs {want.dtype}{want.shape}"
-print(json.dumps(out))
+    interop.extended_verdicts(d, lambda name: f[name], read_array, flacarray.FlacArray.read_hdf5)
 "#;
 
 /// Held by each test for its whole run: a Python process spawned by one test inherits
@@ -105,28 +88,10 @@ fn flacarray_041_reads_the_same_values_or_refuses() {
         serde_json::to_string(&manifest).unwrap(),
     )
     .unwrap();
-    std::fs::write(d.join("check.py"), PY_SCRIPT).unwrap();
-    let out = Command::new(&py)
-        .arg(d.join("check.py"))
-        .arg(d)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "python failed:\n{stdout}\n{stderr}");
-    let verdict: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-    for (name, fa) in extended_cases() {
-        let v = verdict[name]
-            .as_str()
-            .unwrap_or_else(|| panic!("{name}: no verdict"));
-        if fa.format_version() == 1 {
-            assert_eq!(v, "equal", "{name}");
-        } else {
-            // 0.4.1 looks for a loader module named after the version.
-            assert!(
-                v.starts_with("refused") && v.contains("load_v2"),
-                "{name}: {v}"
-            );
-        }
-    }
+    let out = run_python(&py, d, "check.py", PY_SCRIPT, &[d.to_str().unwrap()]);
+    let cases: Vec<_> = extended_cases()
+        .into_iter()
+        .map(|(name, fa)| (name, fa.format_version()))
+        .collect();
+    check_extended_verdicts(&out, &cases, "hdf5");
 }

@@ -16,10 +16,10 @@ mod common;
 
 use std::path::Path;
 
-use common::{Values, decode_all, npy_bits};
-use flacarray_core::{DType, StreamScaling};
+use common::{Values, decode_all, npy_bits, stored};
+use flacarray_core::{DType, FlacArray, StreamScaling};
 use flacarray_flac::EncoderConfig;
-use flacarray_hdf5::{StoredArray, WriteOptions, hdf5, read_file, read_file_meta, write_file};
+use flacarray_hdf5::{Hdf5Store, WriteOptions, hdf5, read_file, read_file_meta, write_file};
 use flacarray_quant::{Precision, QuantSpec, Quanta};
 use flacarray_testkit::{python, run_python};
 use serde_json::json;
@@ -56,7 +56,7 @@ fn split_i64(v: &[i64], stream_size: usize) -> Vec<Vec<i32>> {
 
 struct Written {
     group: &'static str,
-    arr: StoredArray,
+    arr: FlacArray,
     shape: Vec<usize>,
     expected: Values,
 }
@@ -76,7 +76,7 @@ fn build() -> Vec<Written> {
     let (starts, nbytes, comp) = pack(&streams, 1, 5);
     out.push(Written {
         group: "/",
-        arr: StoredArray::new(
+        arr: stored(
             DType::Int32,
             vec![2, 3],
             ss as u64,
@@ -84,8 +84,7 @@ fn build() -> Vec<Written> {
             nbytes,
             StreamScaling::None,
             comp,
-        )
-        .unwrap(),
+        ),
         shape: vec![2, 3, ss],
         expected: Values::I32(v),
     });
@@ -102,7 +101,7 @@ fn build() -> Vec<Written> {
     let (starts, nbytes, comp) = pack(&split_i64(&v, ss), 2, 8);
     out.push(Written {
         group: "/i64",
-        arr: StoredArray::new(
+        arr: stored(
             DType::Int64,
             vec![3],
             ss as u64,
@@ -110,8 +109,7 @@ fn build() -> Vec<Written> {
             nbytes,
             StreamScaling::None,
             comp,
-        )
-        .unwrap(),
+        ),
         shape: vec![3, ss],
         expected: Values::I64(v),
     });
@@ -127,7 +125,7 @@ fn build() -> Vec<Written> {
     let expected = flacarray_quant::dequantize(&q.ints, ss, &q.offsets, &q.gains).unwrap();
     out.push(Written {
         group: "/f32",
-        arr: StoredArray::new(
+        arr: stored(
             DType::Float32,
             vec![2],
             ss as u64,
@@ -138,8 +136,7 @@ fn build() -> Vec<Written> {
                 gains: q.gains,
             },
             comp,
-        )
-        .unwrap(),
+        ),
         shape: vec![2, ss],
         expected: Values::F32(expected),
     });
@@ -154,7 +151,7 @@ fn build() -> Vec<Written> {
     let expected = flacarray_quant::dequantize(&q.ints, ss, &q.offsets, &q.gains).unwrap();
     out.push(Written {
         group: "/deep/er/f64",
-        arr: StoredArray::new(
+        arr: stored(
             DType::Float64,
             vec![4],
             ss as u64,
@@ -165,8 +162,7 @@ fn build() -> Vec<Written> {
                 gains: q.gains,
             },
             comp,
-        )
-        .unwrap(),
+        ),
         shape: vec![4, ss],
         expected: Values::F64(expected),
     });
@@ -177,7 +173,7 @@ fn build() -> Vec<Written> {
     let (starts, nbytes, comp) = pack(std::slice::from_ref(&v), 1, 3);
     out.push(Written {
         group: "/single",
-        arr: StoredArray::new(
+        arr: stored(
             DType::Int32,
             vec![1],
             ss as u64,
@@ -185,8 +181,7 @@ fn build() -> Vec<Written> {
             nbytes,
             StreamScaling::None,
             comp,
-        )
-        .unwrap(),
+        ),
         shape: vec![ss],
         expected: Values::I32(v),
     });
@@ -289,7 +284,9 @@ fn python_flacarray_reads_rust_files_and_rust_reads_python_files() {
         let group = format!("/py/{name}");
         let meta = read_file_meta(&py_h5, &group).unwrap();
         assert_eq!(meta.dtype, dtype);
-        assert_eq!(meta.software_version.as_deref(), Some("0.4.1"));
+        let store = Hdf5Store::open(&py_h5, &group).unwrap();
+        assert_eq!(store.software_version().unwrap(), Some("0.4.1"));
+        drop(store);
         let arr = read_file(&py_h5, &group, None).unwrap();
         let (_, npy_dtype, bits) = npy_bits(&d.join(format!("py_{name}.npy")));
         assert_eq!(npy_dtype, dtype.name());

@@ -5,12 +5,11 @@
 mod common;
 
 use common::decode_all;
-use flacarray_core::{DType, StreamScaling};
+use flacarray_core::{DType, FlacArray, FlacArrayParts, StreamScaling};
 use flacarray_hdf5::hdf5::dataset::Layout;
 use flacarray_hdf5::hdf5::types::{FloatSize, IntSize, TypeDescriptor, VarLenUnicode};
 use flacarray_hdf5::{
-    Error, SOFTWARE_VERSION, StoredArray, WriteOptions, hdf5, read_file, read_group, write_file,
-    write_group,
+    Error, SOFTWARE_VERSION, WriteOptions, hdf5, read_file, read_group, write_file, write_group,
 };
 
 /// One fixture per dtype: (case, group).
@@ -21,7 +20,7 @@ const SOURCES: [(&str, &str); 4] = [
     ("f64_3d_q1e-15_l0_h5", "/flac"),
 ];
 
-fn source(name: &str, group: &str) -> StoredArray {
+fn source(name: &str, group: &str) -> FlacArray {
     let case = flacarray_testkit::case("python-reference", name);
     read_file(case.h5(), group, None).unwrap()
 }
@@ -31,7 +30,7 @@ fn descriptor_of_attr(loc: &hdf5::Location, name: &str) -> (TypeDescriptor, Vec<
     (a.dtype().unwrap().to_descriptor().unwrap(), a.shape())
 }
 
-fn check_layout(group: &hdf5::Group, arr: &StoredArray) {
+fn check_layout(group: &hdf5::Group, arr: &FlacArray) {
     for name in [
         "flacarray_format_version",
         "flacarray_software_version",
@@ -53,12 +52,10 @@ fn check_layout(group: &hdf5::Group, arr: &StoredArray) {
             .to_owned()
     };
     assert_eq!(s("flacarray_format_version"), "1");
-    assert_eq!(s("flac_channels"), arr.flac_channels.to_string());
-    assert_eq!(
-        Some(s("flacarray_software_version")),
-        arr.software_version.clone()
-    );
-    let float = match arr.dtype().unwrap() {
+    assert_eq!(s("flac_channels"), arr.dtype().channels(1).to_string());
+    // Whoever wrote the array before, the group now says this crate wrote it.
+    assert_eq!(s("flacarray_software_version"), SOFTWARE_VERSION);
+    let float = match arr.dtype() {
         DType::Float32 => Some(FloatSize::U4),
         DType::Float64 => Some(FloatSize::U8),
         _ => None,
@@ -81,9 +78,9 @@ fn check_layout(group: &hdf5::Group, arr: &StoredArray) {
         assert_eq!(ds.layout(), Layout::Contiguous, "{name} is contiguous");
         assert!(ds.filters().is_empty(), "{name} has no filters");
         let shape = if name == "compressed" {
-            vec![arr.compressed.len()]
+            vec![arr.compressed().len()]
         } else {
-            arr.leading_shape.clone()
+            arr.leading_shape().to_vec()
         };
         assert_eq!(ds.shape(), shape, "{name}");
     }
@@ -97,8 +94,8 @@ fn check_layout(group: &hdf5::Group, arr: &StoredArray) {
             .attr("stream_size")
             .unwrap()
             .read_scalar::<i64>()
-            .unwrap() as u64,
-        arr.stream_size
+            .unwrap() as usize,
+        arr.stream_size()
     );
 }
 
@@ -195,6 +192,7 @@ fn write_read_round_trip_every_dtype() {
                 "detector_count",
                 "flac_channels",
                 "flacarray_format_version",
+                "flacarray_rs_checksums",
                 "flacarray_software_version",
                 "units"
             ]
@@ -241,7 +239,7 @@ fn write_into_open_group_and_relative_paths() {
 fn empty_and_single_stream_arrays_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("small.h5");
-    let empty = StoredArray::new(
+    let empty = common::stored(
         DType::Float32,
         vec![0, 3],
         10,
@@ -252,8 +250,7 @@ fn empty_and_single_stream_arrays_round_trip() {
             gains: vec![],
         },
         vec![],
-    )
-    .unwrap();
+    );
     write_file(&path, "empty", &empty, WriteOptions::default()).unwrap();
     assert_eq!(read_file(&path, "empty", None).unwrap(), empty);
     let f = hdf5::File::open(&path).unwrap();
@@ -265,7 +262,7 @@ fn empty_and_single_stream_arrays_round_trip() {
 
     let signal: Vec<i32> = (0..1000).map(|i| (i * 37) % 101 - 50).collect();
     let bytes = flacarray_flac::encode(&signal, &flacarray_flac::EncoderConfig::default()).unwrap();
-    let one = StoredArray::new(
+    let one = common::stored(
         DType::Int32,
         vec![1],
         1000,
@@ -273,12 +270,18 @@ fn empty_and_single_stream_arrays_round_trip() {
         vec![bytes.len() as i64],
         StreamScaling::None,
         bytes,
-    )
-    .unwrap();
-    assert_eq!(one.software_version.as_deref(), Some(SOFTWARE_VERSION));
+    );
     write_file(&path, "/", &one, WriteOptions::default()).unwrap();
     let back = read_file(&path, "/", None).unwrap();
     assert_eq!(back, one);
+    let f = hdf5::File::open(&path).unwrap();
+    let version = f.attr("flacarray_software_version").unwrap();
+    assert_eq!(
+        version.read_scalar::<VarLenUnicode>().unwrap().as_str(),
+        SOFTWARE_VERSION
+    );
+    drop(version);
+    drop(f);
     assert_eq!(decode_all(&back), common::Values::I32(signal));
 }
 
@@ -287,54 +290,61 @@ fn inconsistent_arrays_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.h5");
     let good = source("i32_2d_l0_h5group", "/flac");
-    let invalid = |arr: &StoredArray, needle: &str| {
-        let err = write_file(&path, "/", arr, WriteOptions::default()).unwrap_err();
-        assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
-        assert!(err.to_string().contains(needle), "{err} lacks {needle:?}");
+    // Format 0 is read, never written.
+    let v0 = flacarray_testkit::cases("python-reference-v0", "data.h5")
+        .into_iter()
+        .next()
+        .unwrap();
+    let old = read_file(v0.h5(), &v0.groups()[0], None).unwrap();
+    assert_eq!(old.format_version(), 0);
+    let err = write_file(&path, "/", &old, WriteOptions::default()).unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    assert!(err.to_string().contains("only format version 1"), "{err}");
+    // Parts that disagree never make an array to write: the core refuses them.
+    let parts = || FlacArrayParts {
+        leading_shape: good.leading_shape().to_vec(),
+        stream_size: good.stream_size(),
+        one_d: false,
+        dtype: good.dtype(),
+        compressed: good.compressed().to_vec(),
+        starts: good.stream_starts().to_vec(),
+        nbytes: good.stream_nbytes().to_vec(),
+        scaling: good.scaling().clone(),
+        format_version: 1,
     };
-    let mut a = good.clone();
-    a.format_version = 0;
-    invalid(&a, "only format version 1");
-    let mut a = good.clone();
-    a.starts.pop();
-    invalid(&a, "starts has 3 entries for 4 streams");
-    let mut a = good.clone();
-    a.nbytes[3] += 1;
-    invalid(&a, "stream 3");
-    let mut a = good.clone();
-    a.starts[0] = -1;
-    invalid(&a, "negative start");
-    let mut a = good.clone();
-    a.stream_size = 0;
-    invalid(&a, "stream_size is 0");
-    let mut a = good.clone();
-    a.flac_channels = 3;
-    invalid(&a, "no known dtype");
-    let mut a = good.clone();
-    a.scaling = StreamScaling::F64 {
-        offsets: vec![0.0; 4],
-        gains: vec![1.0; 4],
-    };
-    invalid(&a, "no known dtype");
-    let mut a = good.clone();
-    a.leading_shape = vec![];
-    invalid(&a, "leading shape");
-    // int64 offsets exist only in format 0.
-    let mut a = good.clone();
-    a.scaling = StreamScaling::I64Offsets(vec![0; 4]);
-    invalid(&a, "no known dtype");
-    assert!(
-        StoredArray::new(
-            DType::Float32,
-            vec![1],
-            5,
-            vec![0],
-            vec![0],
-            StreamScaling::None,
-            vec![]
-        )
-        .is_err()
-    );
+    assert_eq!(FlacArray::from_parts(parts()).unwrap(), good);
+    type Damage = Box<dyn Fn(&mut FlacArrayParts)>;
+    let broken: [(&str, Damage); 7] = [
+        ("one start missing", Box::new(|p| p.starts.truncate(3))),
+        ("stream 3 past the bytes", Box::new(|p| p.nbytes[3] += 1)),
+        ("stream size 0", Box::new(|p| p.stream_size = 0)),
+        (
+            "float64 scaling on int32",
+            Box::new(|p| {
+                p.scaling = StreamScaling::F64 {
+                    offsets: vec![0.0; 4],
+                    gains: vec![1.0; 4],
+                }
+            }),
+        ),
+        ("no leading axis", Box::new(|p| p.leading_shape = vec![])),
+        (
+            "int64 offsets in format 1",
+            Box::new(|p| p.scaling = StreamScaling::I64Offsets(vec![0; 4])),
+        ),
+        (
+            "float32 without offsets",
+            Box::new(|p| {
+                p.dtype = DType::Float32;
+                p.scaling = StreamScaling::None;
+            }),
+        ),
+    ];
+    for (what, damage) in &broken {
+        let mut p = parts();
+        damage(&mut p);
+        assert!(FlacArray::from_parts(p).is_err(), "{what}");
+    }
     // A path through a dataset is not a group.
     write_file(&path, "/", &good, WriteOptions::default()).unwrap();
     let err = write_file(&path, "/compressed/x", &good, WriteOptions::default()).unwrap_err();
@@ -373,31 +383,36 @@ fn layout_filled_in_parts_equals_whole_write() {
 
         let file = hdf5::File::append(&path).unwrap();
         let layout = flacarray_hdf5::GroupLayout {
-            dtype: arr.dtype().unwrap(),
-            leading_shape: arr.leading_shape.clone(),
-            stream_size: arr.stream_size,
-            compressed_len: arr.compressed.len(),
-            software_version: arr.software_version.clone(),
+            dtype: arr.dtype(),
+            leading_shape: arr.leading_shape().to_vec(),
+            stream_size: arr.stream_size() as u64,
+            compressed_len: arr.compressed().len(),
+            software_version: None,
         };
-        let w = flacarray_hdf5::create_layout(&file, "/parts", &layout, WriteOptions::default())
-            .unwrap();
-        let rows = arr.leading_shape[0];
-        let per_row = arr.starts.len() / rows;
+        let mut w =
+            flacarray_hdf5::create_layout(&file, "/parts", &layout, WriteOptions::default())
+                .unwrap();
+        // The checksums `write_group` records, as MPI ranks combine them.
+        w.set_checksums(flacarray_core::integrity::Checksums::of(&arr, SOFTWARE_VERSION).to_attr());
+        let rows = arr.leading_shape()[0];
+        let to_i64 = |v: &[u64]| v.iter().map(|&x| x as i64).collect::<Vec<_>>();
+        let (starts, nbytes) = (to_i64(arr.stream_starts()), to_i64(arr.stream_nbytes()));
+        let per_row = starts.len() / rows;
         // The last row first, then the others; bytes in three pieces, back to front.
         let cut = rows - 1;
         for r in [cut..rows, 0..cut] {
             let (lo, hi) = (r.start * per_row, r.end * per_row);
             w.write_rows(
                 r.clone(),
-                &arr.starts[lo..hi],
-                &arr.nbytes[lo..hi],
-                &arr.scaling.range(lo..hi),
+                &starts[lo..hi],
+                &nbytes[lo..hi],
+                &arr.scaling().range(lo..hi),
             )
             .unwrap();
         }
-        let n = arr.compressed.len();
+        let n = arr.compressed().len();
         for (a, b) in [(2 * n / 3, n), (n / 3, 2 * n / 3), (0, n / 3)] {
-            w.write_bytes(a, &arr.compressed[a..b]).unwrap();
+            w.write_bytes(a, &arr.compressed()[a..b]).unwrap();
         }
         // Out of range and mistyped parts are refused.
         assert!(w.write_bytes(n, &[0]).is_err());

@@ -175,24 +175,23 @@ where
         let got = read_file(&dist_path, "/obs/sig", None)?;
         let want = read_file(&serial_path, "/obs/sig", None)?;
         ensure!(got == want, "{what}: datasets differ from the serial file");
-        let starts: Vec<i64> = serial
-            .stream_starts()
-            .iter()
-            .map(|&s| i64::try_from(s))
-            .collect::<Result<_, _>>()?;
-        let nbytes: Vec<i64> = serial
-            .stream_nbytes()
-            .iter()
-            .map(|&s| i64::try_from(s))
-            .collect::<Result<_, _>>()?;
-        ensure!(got.starts == starts, "{what}: stream_starts");
-        ensure!(got.nbytes == nbytes, "{what}: stream_bytes");
-        ensure!(got.compressed == serial.compressed(), "{what}: compressed");
         ensure!(
-            got.leading_shape == serial.leading_shape(),
+            got.stream_starts() == serial.stream_starts(),
+            "{what}: stream_starts"
+        );
+        ensure!(
+            got.stream_nbytes() == serial.stream_nbytes(),
+            "{what}: stream_bytes"
+        );
+        ensure!(
+            got.compressed() == serial.compressed(),
+            "{what}: compressed"
+        );
+        ensure!(
+            got.leading_shape() == serial.leading_shape(),
             "{what}: leading shape"
         );
-        ensure!(got.stream_size == n as u64, "{what}: stream_size");
+        ensure!(got.stream_size() as u64 == n as u64, "{what}: stream_size");
     }
 
     // The same through a Zarr store (v3, or v2 for the custom distributions).
@@ -482,8 +481,8 @@ fn check_one_d(ctx: &Ctx) -> Res {
     if ctx.rank == 0 {
         let serial = FlacArray::from_array(&global, &CompressOptions::default())?;
         let got = read_file(&path, "/", None)?;
-        ensure!(got.compressed == serial.compressed(), "1-d compressed");
-        ensure!(got.leading_shape == [ctx.size], "1-d leading shape");
+        ensure!(got.compressed() == serial.compressed(), "1-d compressed");
+        ensure!(got.leading_shape() == [ctx.size], "1-d leading shape");
     }
     let r = read_hdf5(&ctx.world, &path, "/", None, None, false)?;
     let fa = r.local().ok_or("1-d read: no rows")?;

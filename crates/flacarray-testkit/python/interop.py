@@ -49,3 +49,31 @@ def python_arrays(rng):
         "f32": (rng.normal(size=(4, 900)).astype(np.float32), {"quanta": 1e-4}),
         "f64": (rng.normal(size=(2, 1100)) * 1e3, {"precision": 5}),
     }
+
+
+def extended_verdicts(d, group, read_array, read_flacarray):
+    """Prints, as JSON, a verdict on every entry of `d/manifest.json` (name, npy,
+    shape) of the groups Rust wrote beyond 0.4.1's layout, `group(name)` opening one:
+    `equal` when `read_array` and `read_flacarray(...).to_array()` both give the
+    expected values bit for bit (dtype and shape included), `refused <error>` when
+    opening or reading raises, `DIFFERENT ...` otherwise (a group without `npy`,
+    format 2, must be refused)."""
+    import json
+
+    out = {}
+    for e in json.load(open(f"{d}/manifest.json")):
+        name = e["name"]
+        try:
+            g = group(name)
+            got = [read_array(g), read_flacarray(g).to_array()]
+        except Exception as err:
+            out[name] = f"refused {type(err).__name__}: {err}"
+            continue
+        if e["npy"] is None:
+            out[name] = f"DIFFERENT: read a format-2 group as {got[0].dtype}{got[0].shape}"
+            continue
+        want = np.load(f"{d}/{e['npy']}").reshape(e["shape"])
+        ok = all(g.dtype == want.dtype and g.shape == want.shape
+                 and np.ascontiguousarray(g).tobytes() == want.tobytes() for g in got)
+        out[name] = "equal" if ok else f"DIFFERENT: {got[0].dtype}{got[0].shape} vs {want.dtype}{want.shape}"
+    print(json.dumps(out))

@@ -656,3 +656,96 @@ where
         );
     }
 }
+
+/// Bytes the calling thread has read through system calls so far (`rchar` of
+/// `/proc/thread-self/io`: every `read` and `pread`, whatever the storage library
+/// buffers), or `None` where the kernel does not tell (not Linux).
+#[must_use]
+pub fn thread_rchar() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/thread-self/io").ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("rchar: "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Bytes `f` reads through system calls on this thread (the reads of
+/// `/proc/thread-self/io` itself taken out).
+///
+/// # Panics
+/// Where [`thread_rchar`] is `None`.
+pub fn syscall_bytes<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let rchar = || thread_rchar().expect("/proc/thread-self/io");
+    let before = rchar();
+    // One reading of the file costs this many bytes of rchar.
+    let own = rchar() - before;
+    let v = f();
+    (v, rchar() - before - 2 * own)
+}
+
+/// With `open` opening a store that holds [`long_signal`] (written with
+/// [`range_read_options`]): a 1% sample range of the second stream, at the start,
+/// the middle and the end, opening the store included, reads from storage at most 3%
+/// of the bytes a full decode reads for that stream (half of the full decode's reads),
+/// counting the bytes of every system call, so that what the storage library reads
+/// around the requested ranges (HDF5's sieve buffer, whole Zarr chunks) counts too.
+/// Returns the bytes read by the full decode and by each range, for reports.
+///
+/// # Panics
+/// When a range reads more, or where [`thread_rchar`] is `None`.
+pub fn check_file_range_reads<R, F>(open: F) -> (u64, Vec<u64>)
+where
+    R: FlacArrayReader,
+    R::Error: std::fmt::Debug,
+    F: Fn() -> R,
+{
+    let (full, total) = syscall_bytes(|| read_array(&open(), &ReadOptions::default()).unwrap());
+    let full = full.array.as_array::<f32>().unwrap().clone();
+    let n = full.shape()[1];
+    let row: Vec<f32> = full.index_axis(Axis(0), 1).iter().copied().collect();
+    let mut reads = Vec::new();
+    for start in [0, n / 4 + 1, n - n / 100] {
+        let keep = [false, true];
+        let opts = ReadOptions {
+            keep: Some(&keep),
+            stream_slice: SampleSlice::new(Some(start as i64), Some((start + n / 100) as i64)),
+            ..Default::default()
+        };
+        let (sel, read) = syscall_bytes(|| read_array(&open(), &opts).unwrap());
+        let got = sel.array.as_array::<f32>().unwrap();
+        assert_eq!(got.as_slice().unwrap(), &row[start..start + n / 100]);
+        assert!(
+            read * 100 <= total / 2 * 3,
+            "1% from {start}: read {read} bytes from storage, a full decode {total} \
+             (3% of one stream's half: {})",
+            total / 2 * 3 / 100
+        );
+        reads.push(read);
+    }
+    (total, reads)
+}
+
+/// Checks the verdicts printed by `interop.extended_verdicts` ([`INTEROP_PY`]) for
+/// `cases` (name and format version of each group Rust wrote): flacarray 0.4.1 reads
+/// every format-1 group as the values Rust decodes, and refuses every format-2 group
+/// (it looks for a loader module named after the version, `load_v2`). `what` names
+/// the store in messages.
+///
+/// # Panics
+/// When a verdict is missing or not the expected one.
+pub fn check_extended_verdicts(stdout: &str, cases: &[(&str, u32)], what: &str) {
+    let verdict: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{what}: verdicts {stdout:?}: {e}"));
+    for &(name, version) in cases {
+        let v = verdict[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{what} {name}: no verdict"));
+        if version == 1 {
+            assert_eq!(v, "equal", "{what} {name}");
+        } else {
+            assert!(
+                v.starts_with("refused") && v.contains("load_v2"),
+                "{what} {name}: {v}"
+            );
+        }
+    }
+}

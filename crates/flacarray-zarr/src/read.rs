@@ -71,9 +71,9 @@ fn read_extension(
     };
     let flags = open_array(store, ctx, node, ARR_NONFINITE_FLAGS)?;
     let runs = open_array(store, ctx, node, ARR_NONFINITE_RUNS)?;
-    let nonfinite = match (flags, runs) {
-        (None, None) => None,
-        (Some(f), Some(r)) => {
+    let nonfinite = match ctx.nonfinite_arrays("arrays", flags, runs)? {
+        None => None,
+        Some((f, r)) => {
             let flags_label = format!("array {ARR_NONFINITE_FLAGS}");
             let runs_label = format!("array {ARR_NONFINITE_RUNS}");
             for (label, a) in [(&flags_label, &f), (&runs_label, &r)] {
@@ -101,14 +101,6 @@ fn read_extension(
                 read_all::<u8>(ctx, &flags_label, &f)?,
                 read_all::<u8>(ctx, &runs_label, &r)?,
             ))
-        }
-        _ => {
-            return Err(ctx
-                .corrupt(
-                    format!("arrays {ARR_NONFINITE_FLAGS}/{ARR_NONFINITE_RUNS}"),
-                    "one is present without the other",
-                )
-                .into());
         }
     };
     Ok(StoredExtension { dtype, nonfinite })

@@ -10,41 +10,27 @@
 //! when one is missing and `FLACARRAY_REQUIRE_PYTHON` is not `1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use std::process::Command;
-
 use flacarray_core::conformance::{extended_cases, run_extended, same_bits};
 use flacarray_core::{FlacArrayWriter, read_flacarray};
-use flacarray_testkit::{python, write_npy};
+use flacarray_testkit::{check_extended_verdicts, python, run_python, write_npy};
 use flacarray_zarr::{ZarrFormat, ZarrStore};
 use serde_json::json;
 
-/// For every case: `equal` when 0.4.1 reads the expected values bit for bit (dtype and
-/// shape included), `refused <error>` when it raises, `DIFFERENT ...` otherwise.
+/// Prints the verdict of flacarray 0.4.1 on every case (`interop.extended_verdicts`).
 const PY_SCRIPT: &str = r#"
-import json, sys
-import numpy as np
+import sys
 import zarr
 import flacarray
 from flacarray.zarr import read_array
+import interop
 
 d, store = sys.argv[1], sys.argv[2]
-out = {}
-for e in json.load(open(f"{d}/manifest.json")):
-    name = e["name"]
-    try:
-        g = zarr.open_group(store=f"{d}/{store}", mode="r", path=name)
-        got = [read_array(g), flacarray.FlacArray.read_zarr(g).to_array()]
-    except Exception as err:
-        out[name] = f"refused {type(err).__name__}: {err}"
-        continue
-    if e["npy"] is None:
-        out[name] = f"DIFFERENT: read a format-2 group as {got[0].dtype}{got[0].shape}"
-        continue
-    want = np.load(f"{d}/{e['npy']}").reshape(e["shape"])
-    ok = all(g.dtype == want.dtype and g.shape == want.shape
-             and np.ascontiguousarray(g).tobytes() == want.tobytes() for g in got)
-    out[name] = "equal" if ok else f"DIFFERENT: {got[0].dtype}{got[0].shape} vs {want.dtype}{want.shape}"
-print(json.dumps(out))
+interop.extended_verdicts(
+    d,
+    lambda name: zarr.open_group(store=f"{d}/{store}", mode="r", path=name),
+    read_array,
+    flacarray.FlacArray.read_zarr,
+)
 "#;
 
 #[test]
@@ -98,7 +84,6 @@ fn flacarray_041_reads_the_same_values_or_refuses() {
         serde_json::to_string(&manifest).unwrap(),
     )
     .unwrap();
-    std::fs::write(d.join("check.py"), PY_SCRIPT).unwrap();
     for (var, default, store) in [
         ("FLACARRAY_PYTHON", ".venv-interop/bin/python", "v3.zarr"),
         (
@@ -110,31 +95,11 @@ fn flacarray_041_reads_the_same_values_or_refuses() {
         let Some(py) = python(var, default, "flacarray, zarr") else {
             continue;
         };
-        let out = Command::new(&py)
-            .arg(d.join("check.py"))
-            .arg(d)
-            .arg(store)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "{store}: python failed:\n{stdout}\n{stderr}"
-        );
-        let verdict: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-        for (name, fa) in extended_cases() {
-            let v = verdict[name]
-                .as_str()
-                .unwrap_or_else(|| panic!("{store} {name}: no verdict"));
-            if fa.format_version() == 1 {
-                assert_eq!(v, "equal", "{store} {name}");
-            } else {
-                assert!(
-                    v.starts_with("refused") && v.contains("load_v2"),
-                    "{store} {name}: {v}"
-                );
-            }
-        }
+        let out = run_python(&py, d, "check.py", PY_SCRIPT, &[d.to_str().unwrap(), store]);
+        let cases: Vec<_> = extended_cases()
+            .into_iter()
+            .map(|(name, fa)| (name, fa.format_version()))
+            .collect();
+        check_extended_verdicts(&out, &cases, store);
     }
 }

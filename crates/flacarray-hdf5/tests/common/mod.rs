@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: fixtures, `.npy` files, and decoding a
-//! [`StoredArray`] to values with the codec and quantization crates.
+//! stored [`FlacArray`] to values with the codec and quantization crates.
 #![allow(dead_code, unused_imports, reason = "each test file uses a subset")]
 #![allow(
     clippy::unwrap_used,
@@ -12,8 +12,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use flacarray_core::{DType, StreamScaling};
-use flacarray_hdf5::StoredArray;
+use flacarray_core::{DType, FlacArray, StreamScaling};
 
 pub use flacarray_testkit::{Case, fixtures, flat_bools};
 
@@ -75,18 +74,18 @@ pub fn npy_bits(path: &Path) -> (Vec<u64>, String, Vec<u64>) {
 }
 
 /// The bytes of stream `i`.
-pub fn stream_bytes(arr: &StoredArray, i: usize) -> &[u8] {
-    let s = usize::try_from(arr.starts[i]).unwrap();
-    let n = usize::try_from(arr.nbytes[i]).unwrap();
-    &arr.compressed[s..s + n]
+pub fn stream_bytes(arr: &FlacArray, i: usize) -> &[u8] {
+    let s = usize::try_from(arr.stream_starts()[i]).unwrap();
+    let n = usize::try_from(arr.stream_nbytes()[i]).unwrap();
+    &arr.compressed()[s..s + n]
 }
 
 /// Decodes samples `range` of every stream of `arr` and turns them into values with
 /// the format's formulas; streams are concatenated in order.
-pub fn decode_range(arr: &StoredArray, range: Range<u64>) -> Values {
-    let dtype = arr.dtype().unwrap();
-    let n = arr.starts.len();
-    let ss = arr.stream_size;
+pub fn decode_range(arr: &FlacArray, range: Range<u64>) -> Values {
+    let dtype = arr.dtype();
+    let n = arr.stream_starts().len();
+    let ss = arr.stream_size() as u64;
     let len = usize::try_from(range.end - range.start).unwrap();
     let mut out = match dtype {
         DType::Int32 => Values::I32(Vec::new()),
@@ -98,7 +97,7 @@ pub fn decode_range(arr: &StoredArray, range: Range<u64>) -> Values {
         let dec = flacarray_flac::decode_range(stream_bytes(arr, i), ss, range.clone())
             .unwrap_or_else(|e| panic!("stream {i}: {e}"));
         let samples = dec.samples;
-        let channels = arr.flac_channels as usize;
+        let channels = dtype.channels(arr.format_version()) as usize;
         assert_eq!(samples.len(), len * channels, "stream {i}: sample count");
         if len == 0 {
             continue;
@@ -109,11 +108,11 @@ pub fn decode_range(arr: &StoredArray, range: Range<u64>) -> Values {
                 .map(|p| (i64::from(p[1]) << 32) | i64::from(p[0] as u32))
                 .collect()
         };
-        match (arr.format_version, &mut out) {
+        match (arr.format_version(), &mut out) {
             (_, Values::I32(v)) => v.extend_from_slice(&samples),
             (1, Values::I64(v)) => v.extend(wide()),
             (0, Values::I64(v)) => {
-                let StreamScaling::I64Offsets(off) = &arr.scaling else {
+                let StreamScaling::I64Offsets(off) = arr.scaling() else {
                     panic!("v0 int64 without int64 offsets")
                 };
                 v.extend(flacarray_quant::v0::add_offsets_i64(&samples, len, &[off[i]]).unwrap());
@@ -122,7 +121,7 @@ pub fn decode_range(arr: &StoredArray, range: Range<u64>) -> Values {
                 let StreamScaling::F32 {
                     offsets: off,
                     gains: gain,
-                } = &arr.scaling
+                } = arr.scaling()
                 else {
                     panic!("float32 without float32 offsets/gains")
                 };
@@ -140,7 +139,7 @@ pub fn decode_range(arr: &StoredArray, range: Range<u64>) -> Values {
                 let StreamScaling::F64 {
                     offsets: off,
                     gains: gain,
-                } = &arr.scaling
+                } = arr.scaling()
                 else {
                     panic!("float64 without float64 offsets/gains")
                 };
@@ -161,6 +160,32 @@ pub fn decode_range(arr: &StoredArray, range: Range<u64>) -> Values {
 }
 
 /// Decodes every stream of `arr` whole.
-pub fn decode_all(arr: &StoredArray) -> Values {
-    decode_range(arr, 0..arr.stream_size)
+pub fn decode_all(arr: &FlacArray) -> Values {
+    decode_range(arr, 0..arr.stream_size() as u64)
+}
+
+/// A format-1 [`FlacArray`] of the given stored parts (streams encoded by the test),
+/// as a group holds it: a single stream keeps its leading shape `[1]`.
+pub fn stored(
+    dtype: DType,
+    leading_shape: Vec<usize>,
+    stream_size: u64,
+    starts: Vec<i64>,
+    nbytes: Vec<i64>,
+    scaling: StreamScaling,
+    compressed: Vec<u8>,
+) -> FlacArray {
+    let u = |v: Vec<i64>| v.into_iter().map(|x| u64::try_from(x).unwrap()).collect();
+    FlacArray::from_parts(flacarray_core::FlacArrayParts {
+        leading_shape,
+        stream_size: usize::try_from(stream_size).unwrap(),
+        one_d: false,
+        dtype,
+        compressed,
+        starts: u(starts),
+        nbytes: u(nbytes),
+        scaling,
+        format_version: 1,
+    })
+    .unwrap()
 }
