@@ -285,8 +285,19 @@ impl FlacArray {
         })
     }
 
-    /// An array with an axis of length 0: no bytes, every stream empty (format 2).
-    fn empty(
+    /// An array with an axis of length 0 (a 0 in `leading_shape`, or `stream_size` 0):
+    /// no bytes, every stream empty, format 2 (flacarray 0.4.1 cannot store it), float
+    /// offsets 0 and gains 1, `logical` recorded. [`FlacArray::from_array`] returns this
+    /// for an empty input; a distributed writer uses it for a rank or a whole array
+    /// without rows.
+    ///
+    /// ```
+    /// use flacarray_core::{FlacArray, LogicalDType};
+    /// let fa = FlacArray::empty(vec![0, 3], 100, false, LogicalDType::Uint16);
+    /// assert_eq!(fa.shape(), vec![0, 3, 100]);
+    /// assert_eq!(fa.format_version(), 2);
+    /// ```
+    pub fn empty(
         leading_shape: Vec<usize>,
         stream_size: usize,
         one_d: bool,

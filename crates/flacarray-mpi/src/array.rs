@@ -3,9 +3,7 @@
 
 use std::borrow::Cow;
 
-use flacarray_core::{
-    CompressOptions, DType, FlacArray, FlacArrayParts, LogicalDType, StreamScaling, Value,
-};
+use flacarray_core::{CompressOptions, DType, FlacArray, LogicalDType, Value};
 use mpi::topology::Communicator;
 use mpi::traits::CommunicatorCollectives;
 use ndarray::{ArrayBase, Data, Dimension};
@@ -252,30 +250,14 @@ pub(crate) fn empty_array(
     leading_shape: Vec<usize>,
     stream_size: usize,
 ) -> Result<FlacArray> {
-    let n: usize = leading_shape.iter().product();
-    let scaling = match dtype {
-        DType::Int32 | DType::Int64 => StreamScaling::None,
-        DType::Float32 => StreamScaling::F32 {
-            offsets: vec![0.0; n],
-            gains: vec![1.0; n],
-        },
-        DType::Float64 => StreamScaling::F64 {
-            offsets: vec![0.0; n],
-            gains: vec![1.0; n],
-        },
-    };
-    let fa = FlacArray::from_parts(FlacArrayParts {
-        leading_shape,
-        stream_size,
-        one_d: false,
-        dtype,
-        compressed: Vec::new(),
-        starts: vec![0; n],
-        nbytes: vec![0; n],
-        scaling,
-        format_version: 2,
-    })?;
-    Ok(fa.with_extension(logical, None)?)
+    if logical.stored() != dtype {
+        return Err(Error::InvalidArgument(format!(
+            "logical dtype {} is not stored as {}",
+            logical.name(),
+            dtype.name()
+        )));
+    }
+    Ok(FlacArray::empty(leading_shape, stream_size, false, logical))
 }
 
 impl DistFlacArray {

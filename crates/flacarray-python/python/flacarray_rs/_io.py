@@ -169,6 +169,15 @@ def format_version(backend, grp):
     return _int_attr(attrs, VERSION_ATTR, "format version")
 
 
+def _check_lead(name, d, lead):
+    """A per-stream array must have the leading shape of ``stream_starts``."""
+    if tuple(d.shape) != lead:
+        raise CorruptDataError(
+            f"corrupt flacarray data: {name} shape {tuple(d.shape)} differs from "
+            f"stream_starts shape {lead}"
+        )
+
+
 def read_meta(backend, grp):
     """Read and check a group's metadata (no stream bytes are read)."""
     version = format_version(backend, grp)
@@ -189,11 +198,7 @@ def read_meta(backend, grp):
     if len(lead) == 0:
         raise CorruptDataError("corrupt flacarray data: stream_starts is a scalar")
     dbytes = backend.get(grp, NBYTES)
-    if tuple(dbytes.shape) != lead:
-        raise CorruptDataError(
-            f"corrupt flacarray data: stream_bytes shape {tuple(dbytes.shape)} differs from "
-            f"stream_starts shape {lead}"
-        )
+    _check_lead("stream_bytes", dbytes, lead)
     for name, d in ((STARTS, dstarts), (NBYTES, dbytes)):
         if np.dtype(d.dtype).kind not in "iu":
             raise CorruptDataError(f"corrupt flacarray data: {name} has dtype {d.dtype}")
@@ -294,11 +299,7 @@ def _extension_meta(backend, grp, attrs, version, software, dtype, lead):
             raise CorruptDataError(f"corrupt flacarray data: {NF_FLAGS} over {dtype} data")
         df = backend.get(grp, NF_FLAGS)
         dr = backend.get(grp, NF_RUNS)
-        if tuple(df.shape) != lead:
-            raise CorruptDataError(
-                f"corrupt flacarray data: {NF_FLAGS} shape {tuple(df.shape)} differs from "
-                f"stream_starts shape {lead}"
-            )
+        _check_lead(NF_FLAGS, df, lead)
         for name, d in ((NF_FLAGS, df), (NF_RUNS, dr)):
             if np.dtype(d.dtype) != np.dtype(np.uint8):
                 raise CorruptDataError(f"corrupt flacarray data: {name} has dtype {d.dtype}")
