@@ -137,9 +137,28 @@ np.save(f"{d}/i32.npy", rng.integers(-1000, 1000, size=(2, 3000)).astype(np.int3
 keep = np.zeros((7, 3), dtype=bool)
 keep[0, 1] = keep[3, 0] = keep[3, 2] = keep[6, 2] = True
 np.save(f"{d}/keep.npy", keep)
+# Types beyond 0.4.1's (format 1 + recorded dtype, or format 2), kept NaN/inf, an
+# empty array, and two rows over three ranks (a rank without rows).
+u16 = rng.integers(0, 2**16, size=(5, 3000)).astype(np.uint16)
+u16[0] = 0
+u16[1] = 2**16 - 1
+np.save(f"{d}/u16.npy", u16)
+u64 = rng.integers(0, 2**63, size=(4, 2000), dtype=np.uint64)
+u64[2] += np.uint64(2**63)
+np.save(f"{d}/u64.npy", u64)
+np.save(f"{d}/bool.npy", rng.random((3, 1000)) < 0.3)
+nan = f32[:4, 0, :].copy()
+nan[0, :50] = np.nan
+nan[1, -7:] = np.inf
+nan[2, ::2] = -np.inf
+nan[3] = np.nan
+np.save(f"{d}/nan.npy", nan)
+np.save(f"{d}/empty.npy", np.zeros((0, 400), dtype=np.float32))
+np.save(f"{d}/two.npy", f32[:2, 0, :])
 PY
 # name, options
-cases=("f32 --quanta 1e-3" "i64" "f64 --precision 5" "i32")
+cases=("f32 --quanta 1e-3" "i64" "f64 --precision 5" "i32" "u16" "u64" "bool"
+    "nan --quanta 1e-3 --keep-nonfinite" "empty --quanta 1e-3" "two --quanta 1e-3")
 for case in "${cases[@]}"; do
     read -r name opts <<<"$case"
     # shellcheck disable=SC2086 # opts is a list of options

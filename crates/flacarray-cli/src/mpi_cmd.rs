@@ -170,7 +170,9 @@ fn compress(world: &SimpleCommunicator, args: &CompressArgs, out: &mut dyn Write
     let (n_rows, per_row) = rows_of(&shape);
     let (a, b) = split_rows(n_rows, size)[rank];
     let local = (|| {
-        if a == b {
+        // A rank without rows passes a (0, ...) array (the type and shape when no rank
+        // has rows); one stream (1-d) is not split, so the other ranks pass nothing.
+        if a == b && shape.len() < 2 {
             return Ok(None);
         }
         let data = npy::read_values_rows(&args.input, a..b)?;
