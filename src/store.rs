@@ -34,8 +34,9 @@ use std::path::{Path, PathBuf};
 use crate::hdf5::{self, Hdf5Store};
 use crate::zarr::{self, ZarrFormat, ZarrStore};
 use crate::{
-    DType, DecodedArray, FlacArray, FlacArrayReader, FlacArrayWriter, LogicalDType, NonFinite,
-    ReadOptions, StoredExtension, StoredMeta, StreamTable, read_array, read_flacarray,
+    DType, DecodedArray, FlacArray, FlacArrayReader, FlacArrayWriter, LogicalArray, LogicalDType,
+    NonFinite, ReadOptions, RowBlocks, StoredExtension, StoredMeta, StreamTable, read_array,
+    read_flacarray,
 };
 
 /// What went wrong with a stored array. Messages are whole and name the file (and
@@ -88,6 +89,9 @@ pub enum Error {
         #[source]
         source: Box<crate::Error>,
     },
+    /// Writing the decoded output failed ([`Store::decompress_npy`]).
+    #[error("cannot write: {0}")]
+    Write(#[source] std::io::Error),
     /// An error of the HDF5 backend (its messages name the file and group).
     #[error(transparent)]
     Hdf5(Box<hdf5::Error>),
@@ -617,6 +621,91 @@ impl Store {
         Ok(logical)
     }
 
+    /// Decodes the stored array (or the streams `keep` marks, as [`Store::read`]) and
+    /// writes it to `out` as an `.npy` file of the caller's element type, a block of
+    /// rows of axis 0 (about [`BLOCK_BYTES`] of values) at a time
+    /// ([`crate::RowBlocks::decode_each`]): memory stays at a few blocks whatever the
+    /// array's size, and in a rayon pool of two or more threads a block is written
+    /// while the next is decoded. `progress` is called with the streams of each block
+    /// written. Returns the element type and shape written, which equal those of
+    /// [`Store::read`] then [`FlacArray::to_values`].
+    ///
+    /// A checksum mismatch (see [`crate::RowBlocks`]) is found after the last block
+    /// was decoded: on any error, what was written to `out` must be discarded.
+    ///
+    /// # Errors
+    /// As [`Store::read`] and [`FlacArray::to_values`]; [`Error::Write`] when `out`
+    /// fails.
+    pub fn decompress_npy(
+        &self,
+        keep: Option<&[bool]>,
+        no_flatten: bool,
+        out: &mut (dyn std::io::Write + Send),
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<(LogicalDType, Vec<usize>)> {
+        let (leading, samples, dtype) = self.meta()?;
+        let n_streams: usize = leading.iter().product();
+        let kept = keep.map(|k| k.iter().filter(|&&b| b).count());
+        if keep.is_some_and(|k| k.len() != n_streams) || kept == Some(0) {
+            // The whole read's checks give the error.
+            self.read(keep, no_flatten)?;
+        }
+        let logical = self.logical_dtype()?;
+        // flacarray 0.4.1's shapes: one stream reads as 1-d unless `no_flatten`; kept
+        // streams form a (n_kept, samples) array.
+        let one_d = !no_flatten && kept.map_or(leading == [1], |n| n == 1);
+        let shape = match kept {
+            _ if one_d => vec![samples],
+            Some(n) => vec![n, samples],
+            None => leading.iter().copied().chain([samples]).collect(),
+        };
+        let header = crate::npy::header(logical, &shape)
+            .map_err(|e| Error::Write(std::io::Error::other(e)))?;
+        out.write_all(&header).map_err(Error::Write)?;
+        let width = if dtype.is_64bit() { 8 } else { 4 };
+        let row_bytes = (leading.iter().skip(1).product::<usize>())
+            .saturating_mul(samples)
+            .saturating_mul(width)
+            .max(1);
+        let rows_per_block = (BLOCK_BYTES / row_bytes).max(1);
+        let mut written = 0usize;
+        let mut sink = |b: LogicalArray| -> Result<()> {
+            use crate::npy::NpyData;
+            let streams = b.shape().iter().rev().skip(1).product::<usize>();
+            b.write_npy_data(&mut *out).map_err(Error::Write)?;
+            written += streams;
+            progress(streams);
+            Ok(())
+        };
+        match self.open()? {
+            Opened::Hdf5(h) => RowBlocks::new(h, keep, rows_per_block)
+                .map_err(|e| self.hdf5_err(e))?
+                .decode_each(|v| sink(v).map_err(Failed::Sink))
+                .map_err(|e| self.failed(e, Self::hdf5_err))?,
+            Opened::Zarr(z) => RowBlocks::new(z, keep, rows_per_block)
+                .map_err(|e| self.zarr_err(e))?
+                .decode_each(|v| sink(v).map_err(Failed::Sink))
+                .map_err(|e| self.failed(e, Self::zarr_err))?,
+        }
+        let want = kept.unwrap_or(n_streams);
+        if written != want && samples > 0 {
+            return Err(Error::Core {
+                place: self.describe(),
+                source: Box::new(crate::Error::Corrupt(format!(
+                    "{written} streams decoded, {want} expected"
+                ))),
+            });
+        }
+        Ok((logical, shape))
+    }
+
+    fn failed<B>(&self, e: Failed<B>, backend: impl Fn(&Self, B) -> Error) -> Error {
+        match e {
+            Failed::Backend(b) => backend(self, b),
+            Failed::Sink(s) => s,
+        }
+    }
+
     /// Writes `fa` (format 1, or 2 for what flacarray 0.4.1 cannot read) into this
     /// store's group. A file or store that does not
     /// exist is created ([`Store::write_at`] at its own path); in an existing one the
@@ -662,6 +751,32 @@ impl Store {
                 z.write(fa).map_err(|e| self.zarr_err(e))
             }
         }
+    }
+}
+
+/// About how many bytes of decoded values [`Store::decompress_npy`] holds per block:
+/// large enough that a block's streams keep every core busy and the per-block reads
+/// of the stream table stay negligible, small enough to stay in the range of sizes
+/// the allocator recycles instead of returning to the system (so no block pays for
+/// fresh pages).
+pub const BLOCK_BYTES: usize = 8 << 20;
+
+/// An error of [`Store::decompress_npy`]'s reading and decoding (`Backend`) or of its
+/// writing (`Sink`), apart until the backend's error is named.
+enum Failed<B> {
+    Backend(B),
+    Sink(Error),
+}
+
+impl From<hdf5::Error> for Failed<hdf5::Error> {
+    fn from(e: hdf5::Error) -> Self {
+        Self::Backend(e)
+    }
+}
+
+impl From<zarr::Error> for Failed<zarr::Error> {
+    fn from(e: zarr::Error) -> Self {
+        Self::Backend(e)
     }
 }
 
