@@ -92,6 +92,10 @@ pub enum Error {
     /// Writing the decoded output failed ([`Store::decompress_npy`]).
     #[error("cannot write: {0}")]
     Write(#[source] std::io::Error),
+    /// Writing the decoded output file failed ([`Store::decompress_npy_file`]; the
+    /// message names the file).
+    #[error(transparent)]
+    Output(#[from] crate::atomic::Error),
     /// An error of the HDF5 backend (its messages name the file and group).
     #[error(transparent)]
     Hdf5(Box<hdf5::Error>),
@@ -699,6 +703,42 @@ impl Store {
         Ok((logical, shape))
     }
 
+    /// [`Store::decompress_npy`] into the `.npy` file `target`, written under a
+    /// temporary name and renamed over `target` once complete
+    /// ([`crate::atomic::with_temp_path`]: on error nothing is left and an existing
+    /// `target` is untouched); with `sync`, flushed to the storage device before the
+    /// rename.
+    ///
+    /// # Errors
+    /// As [`Store::decompress_npy`]; [`Error::Output`] (naming `target`) when the file
+    /// cannot be created, written or renamed.
+    pub fn decompress_npy_file(
+        &self,
+        target: &Path,
+        keep: Option<&[bool]>,
+        no_flatten: bool,
+        sync: bool,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<(LogicalDType, Vec<usize>)> {
+        let (mut done, mut failed) = (None, None);
+        crate::atomic::with_temp_path(target, |tmp| -> std::io::Result<()> {
+            let mut file = std::fs::File::create_new(tmp)?;
+            match self.decompress_npy(keep, no_flatten, &mut file, progress) {
+                Ok(r) => done = Some(r),
+                Err(Error::Write(e)) => return Err(e),
+                // Not the output's fault: reported as it is, after the temporary file
+                // is removed.
+                Err(e) => {
+                    failed = Some(e);
+                    return Err(std::io::Error::other("aborted"));
+                }
+            }
+            if sync { file.sync_all() } else { Ok(()) }
+        })
+        .map_err(|e| failed.take().unwrap_or(Error::Output(e)))?;
+        done.ok_or_else(|| Error::Write(std::io::Error::other("nothing written")))
+    }
+
     fn failed<B>(&self, e: Failed<B>, backend: impl Fn(&Self, B) -> Error) -> Error {
         match e {
             Failed::Backend(b) => backend(self, b),
@@ -754,12 +794,7 @@ impl Store {
     }
 }
 
-/// About how many bytes of decoded values [`Store::decompress_npy`] holds per block:
-/// large enough that a block's streams keep every core busy and the per-block reads
-/// of the stream table stay negligible, small enough to stay in the range of sizes
-/// the allocator recycles instead of returning to the system (so no block pays for
-/// fresh pages).
-pub const BLOCK_BYTES: usize = 8 << 20;
+pub use crate::npy::BLOCK_BYTES;
 
 /// An error of [`Store::decompress_npy`]'s reading and decoding (`Backend`) or of its
 /// writing (`Sink`), apart until the backend's error is named.

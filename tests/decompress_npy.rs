@@ -92,10 +92,7 @@ fn whole_npy(store: &Store, keep: Option<&[bool]>, no_flatten: bool) -> Vec<u8> 
 
 #[test]
 fn blocks_write_the_npy_of_a_whole_decode() {
-    assert!(
-        40 * 60_000 * 8 > 2 * BLOCK_BYTES,
-        "the last array spans several blocks"
-    );
+    const _: () = assert!(40 * 60_000 * 8 > 2 * BLOCK_BYTES, "several blocks");
     let dir = tempfile::tempdir().unwrap();
     for (k, (name, arr, opts)) in arrays().into_iter().enumerate() {
         let fa = FlacArray::from_values(&arr, &opts, None).unwrap();
@@ -223,4 +220,103 @@ fn npy_data_of_blocks_concatenate_to_the_whole() {
             .unwrap();
     }
     assert_eq!(whole, parts);
+}
+
+#[test]
+fn compress_file_equals_compressing_the_whole_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for (k, (name, arr, opts)) in arrays().into_iter().enumerate() {
+        let path = dir.path().join(format!("in{k}.npy"));
+        let mut f = std::fs::File::create(&path).unwrap();
+        npy::write_to(&mut f, &arr).unwrap();
+        drop(f);
+        for threads in [Some(1), Some(2)] {
+            let opts = CompressOptions {
+                threads,
+                ..opts.clone()
+            };
+            let want =
+                FlacArray::from_values(&npy::read_values(&path).unwrap(), &opts, None).unwrap();
+            let got =
+                npy::compress_file(&path, &opts, None).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(got, want, "{name} threads {threads:?}");
+        }
+    }
+    // A NaN in the third block is named by its place in the whole file.
+    let mut a = ArrayD::from_shape_fn(IxDyn(&[40, 60_000]), |ix| wave(ix[1]));
+    a[[37, 5]] = f64::NAN;
+    let path = dir.path().join("nan.npy");
+    let mut f = std::fs::File::create(&path).unwrap();
+    npy::write_to(&mut f, &LogicalArray::Float64(a)).unwrap();
+    drop(f);
+    let q = CompressOptions {
+        quanta: Some(QuantaOption::Scalar(1e-2)),
+        ..CompressOptions::default()
+    };
+    let e = npy::compress_file(&path, &q, None).unwrap_err().to_string();
+    assert!(e.starts_with("stream (37,): sample 5 is NaN"), "{e}");
+    // A truncated file: the reader's error, naming the file.
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let e = npy::compress_file(&path, &q, None).unwrap_err().to_string();
+    assert!(e.contains("nan.npy"), "{e}");
+}
+
+#[test]
+fn decompress_npy_file_replaces_the_target_only_when_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = ArrayD::from_shape_fn(IxDyn(&[6, 3000]), |ix| (wave(ix[1]) as i32) + ix[0] as i32);
+    let fa = FlacArray::from_values(
+        &LogicalArray::Int32(a.clone()),
+        &CompressOptions::default(),
+        None,
+    )
+    .unwrap();
+    let h5 = dir.path().join("a.h5");
+    let store = Store::for_path(&h5, "/");
+    store.write(&fa, false).unwrap();
+    let target = dir.path().join("out.npy");
+    let (dtype, shape) = store
+        .decompress_npy_file(&target, None, false, true, &|_| {})
+        .unwrap();
+    assert_eq!(
+        (dtype, shape.as_slice()),
+        (flacarray::LogicalDType::Int32, &[6usize, 3000][..])
+    );
+    assert_eq!(npy::read_values(&target).unwrap(), LogicalArray::Int32(a));
+    // Damaged data: the data's error (not the output's), the old target kept, no
+    // temporary file left.
+    let before = std::fs::read(&target).unwrap();
+    let mut bytes = std::fs::read(&h5).unwrap();
+    let at = bytes
+        .windows(64)
+        .position(|w| w == &fa.compressed()[..64])
+        .unwrap()
+        + usize::try_from(fa.stream_starts()[2] + 40).unwrap();
+    bytes[at] ^= 0x08;
+    std::fs::write(&h5, bytes).unwrap();
+    let e = store
+        .decompress_npy_file(&target, None, false, false, &|_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("a.h5"), "{e}");
+    assert!(!e.contains("out.npy"), "{e}");
+    assert_eq!(std::fs::read(&target).unwrap(), before);
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    // An output directory that does not exist: the output's error, naming it.
+    let e = store
+        .decompress_npy_file(
+            &dir.path().join("no/such/dir.npy"),
+            None,
+            false,
+            false,
+            &|_| {},
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no/such/dir.npy"), "{e}");
 }

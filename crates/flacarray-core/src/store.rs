@@ -16,7 +16,7 @@ use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
 use crate::array::{FlacArray, FlacArrayParts, ReadOptions, Selection, check_extension};
 use crate::codec::{self, CompressOptions, Source, with_threads};
 use crate::dtype::{DType, DecodedArray, Element, StreamScaling};
-use crate::error::{Error, Result, stream_name};
+use crate::error::{Error, Result, in_whole, stream_name};
 use crate::integrity::{self, ATTR_CHECKSUMS, Checksums, StoredChecksums};
 use crate::layout::{ARR_NONFINITE_FLAGS, ATTR_DTYPE};
 use crate::logical::{LogicalArray, LogicalDType};
@@ -553,25 +553,19 @@ impl<R: FlacArrayReader> RowBlocks<R> {
     /// An error of decoding the last block read, naming its stream by its index in
     /// the whole array rather than in the block (`leading`: the block's shape).
     fn relabel(&self, e: Error, leading: &[usize]) -> Error {
-        let Error::Flac { stream, source } = e else {
-            return e;
-        };
-        let n: usize = leading.iter().product();
-        let Some(local) = (0..n).find(|&i| stream_name(i, leading) == stream) else {
-            return Error::Flac { stream, source };
-        };
-        let flat = match &self.keep {
-            None => Some(self.block_first + local),
-            Some(keep) => keep
-                .iter()
-                .enumerate()
-                .skip(self.block_first)
-                .filter(|&(_, &k)| k)
-                .nth(local)
-                .map(|(g, _)| g),
-        };
-        let stream = flat.map_or(stream, |g| stream_name(g, &self.meta.leading_shape));
-        Error::Flac { stream, source }
+        let first = self.block_first;
+        in_whole(e, leading, &self.meta.leading_shape, |local| {
+            match &self.keep {
+                None => Some(first + local),
+                Some(keep) => keep
+                    .iter()
+                    .enumerate()
+                    .skip(first)
+                    .filter(|&(_, &k)| k)
+                    .nth(local)
+                    .map(|(g, _)| g),
+            }
+        })
     }
 }
 

@@ -369,3 +369,161 @@ fn decode_each_hands_every_block_in_order_on_one_and_two_threads() {
         assert!(e.to_string().starts_with("stream (8, 1): "), "{e}");
     }
 }
+
+/// `FlacArray::from_row_blocks` over `arr` with `per` rows per block, counting the
+/// calls to `read` and the streams reported to `progress`.
+fn by_blocks(arr: &LogicalArray, per: usize, opts: &CompressOptions) -> (FlacArray, usize, usize) {
+    use ndarray::{Axis, Slice};
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let progress = |n: usize| {
+        done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    };
+    let mut calls = 0;
+    let fa = FlacArray::from_row_blocks(arr.shape(), per, opts, Some(&progress), |rows| {
+        calls += 1;
+        if arr.shape().len() == 1 {
+            return Ok::<_, Error>(arr.clone());
+        }
+        macro_rules! cut {
+            ($($v:ident),*) => {
+                match arr {
+                    $(LogicalArray::$v(a) => LogicalArray::$v(a.slice_axis(Axis(0), Slice::from(rows)).to_owned()),)*
+                }
+            };
+        }
+        Ok(cut!(
+            Bool, Int8, Int16, Int32, Int64, Uint8, Uint16, Uint32, Uint64, Float16, Float32,
+            Float64
+        ))
+    })
+    .unwrap();
+    (fa, calls, done.into_inner())
+}
+
+#[test]
+fn row_blocks_compress_to_the_whole_array_for_every_type_and_option() {
+    let shape = [7usize, 3, 400];
+    let v = noise(7 * 3 * 400, 5);
+    let f = ArrayD::from_shape_vec(IxDyn(&shape), v).unwrap();
+    let mut nan = f.mapv(|x| x as f32);
+    nan[[5, 1, 9]] = f32::NAN;
+    let mut big = f.mapv(|x| (x as i64).unsigned_abs());
+    big[[6, 2, 0]] = u64::MAX;
+    let per_stream: Vec<f64> = (0..21).map(|i| 1e-3 * (1 + i % 4) as f64).collect();
+    let cases = [
+        (
+            LogicalArray::Int32(f.mapv(|x| x as i32)),
+            CompressOptions::default(),
+        ),
+        (
+            LogicalArray::Float32(f.mapv(|x| x as f32)),
+            CompressOptions {
+                quanta: Some(QuantaOption::PerStream(per_stream.clone())),
+                ..CompressOptions::default()
+            },
+        ),
+        (
+            LogicalArray::Float64(f.clone()),
+            CompressOptions {
+                precision: Some(flacarray_core::PrecisionOption::PerStream(
+                    (0..21).map(|i| 2 + i % 3).collect(),
+                )),
+                ..CompressOptions::default()
+            },
+        ),
+        (
+            LogicalArray::Float32(nan),
+            CompressOptions {
+                quanta: Some(QuantaOption::Scalar(1e-3)),
+                keep_nonfinite: true,
+                ..CompressOptions::default()
+            },
+        ),
+        (LogicalArray::Uint64(big), CompressOptions::default()),
+        (
+            LogicalArray::Int16(f.mapv(|x| x as i16)),
+            CompressOptions::default(),
+        ),
+        (
+            LogicalArray::Int32(ArrayD::from_shape_fn(IxDyn(&[900]), |i| i[0] as i32 * 3)),
+            CompressOptions::default(),
+        ),
+        (
+            LogicalArray::Int32(ArrayD::zeros(IxDyn(&[0, 10]))),
+            CompressOptions::default(),
+        ),
+    ];
+    for (arr, opts) in &cases {
+        let whole = FlacArray::from_values(arr, opts, None).unwrap();
+        for threads in [None, Some(1), Some(2)] {
+            let opts = CompressOptions {
+                threads,
+                ..opts.clone()
+            };
+            for per in [0usize, 1, 2, 3, 7, 8] {
+                let (fa, calls, done) = by_blocks(arr, per, &opts);
+                let what = format!(
+                    "{:?} {:?} per {per} threads {threads:?}",
+                    arr.dtype(),
+                    arr.shape()
+                );
+                assert_eq!(fa, whole, "{what}");
+                assert_eq!(fa.format_version(), whole.format_version(), "{what}");
+                let rows = if arr.shape().len() > 1 {
+                    arr.shape()[0]
+                } else {
+                    1
+                };
+                assert_eq!(calls, rows.div_ceil(per.max(1)).max(1), "{what}");
+                assert_eq!(done, whole.n_streams(), "{what}");
+            }
+        }
+    }
+}
+
+#[test]
+fn row_blocks_refuse_a_block_of_the_wrong_shape_and_pass_on_read_errors() {
+    let opts = CompressOptions::default();
+    let e = FlacArray::from_row_blocks(&[4, 100], 2, &opts, None, |rows| {
+        Ok::<_, Error>(LogicalArray::Int32(ArrayD::zeros(IxDyn(&[rows.len(), 99]))))
+    })
+    .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("rows 0..2 read with shape (2, 99), (2, 100) expected"),
+        "{e}"
+    );
+    let mut calls = 0;
+    let e = FlacArray::from_row_blocks(&[6, 100], 2, &opts, None, |rows| {
+        calls += 1;
+        if rows.start == 2 {
+            return Err(Error::InvalidArgument("disk on fire".into()));
+        }
+        Ok(LogicalArray::Int32(ArrayD::zeros(IxDyn(&[
+            rows.len(),
+            100,
+        ]))))
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("disk on fire"), "{e}");
+    assert_eq!(calls, 2);
+    // A stream that cannot be compressed is named in the whole array.
+    let mut f = ArrayD::from_elem(IxDyn(&[4, 2, 50]), 1.0f64);
+    f[[3, 1, 7]] = f64::NAN;
+    let q = CompressOptions {
+        quanta: Some(QuantaOption::Scalar(1e-3)),
+        ..CompressOptions::default()
+    };
+    let whole = FlacArray::from_values(&LogicalArray::Float64(f.clone()), &q, None)
+        .unwrap_err()
+        .to_string();
+    let e = FlacArray::from_row_blocks(f.shape(), 1, &q, None, |rows| {
+        use ndarray::{Axis, Slice};
+        Ok::<_, Error>(LogicalArray::Float64(
+            f.slice_axis(Axis(0), Slice::from(rows)).to_owned(),
+        ))
+    })
+    .unwrap_err()
+    .to_string();
+    assert_eq!(e, whole);
+}
