@@ -751,7 +751,10 @@ impl Store {
     /// exist is created ([`Store::write_at`] at its own path); in an existing one the
     /// new array is written under a temporary name and swapped into the group when
     /// complete ([`hdf5::write_file_swapped`], [`zarr::write_store_swapped`]), so the
-    /// old array stays readable until then. An array already stored in the group is
+    /// old array stays readable until then. With `force`, an HDF5 file that holds
+    /// nothing but the array replaced ([`hdf5::holds_only_flacarray`]) is instead
+    /// written anew under a temporary name and renamed over the old file, so that it
+    /// does not keep the old array's bytes. An array already stored in the group is
     /// replaced only with `force`, and only if it is a FlacArray.
     ///
     /// # Errors
@@ -763,6 +766,23 @@ impl Store {
             return self.write_at(path, fa, force);
         }
         match self {
+            // A file that holds nothing but the array being replaced is written anew
+            // under a temporary name and renamed over the old one: replaced inside
+            // the file, the old array's bytes would stay in it.
+            Self::Hdf5 { group, .. }
+                if force
+                    && looks_like_hdf5(path)
+                    && hdf5::holds_only_flacarray(path, group).map_err(|e| self.hdf5_err(e))? =>
+            {
+                let mut failed = None;
+                crate::atomic::with_temp_path(path, |tmp| {
+                    self.write_at(tmp, fa, force).map_err(|e| {
+                        failed = Some(e);
+                        std::io::Error::other("aborted")
+                    })
+                })
+                .map_err(|e| failed.take().unwrap_or(Error::Output(e)))
+            }
             Self::Hdf5 { group, .. } => {
                 hdf5::write_file_swapped(path, group, fa, force).map_err(|e| self.hdf5_err(e))
             }
