@@ -19,15 +19,11 @@ use flacarray_core::{
 };
 use ndarray::{ArrayD, IxDyn};
 
+/// `n` samples of the conformance suite's synthetic signal, scaled to thousands.
 fn noise(n: usize, seed: u64) -> Vec<f64> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..n)
-        .map(|i| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (i as f64 * 0.01).sin() * 1e4 + ((x >> 40) as f64 - 8e6) * 1e-3
-        })
+    flacarray_core::conformance::synth_array::<f64>(&[n], seed)
+        .iter()
+        .map(|v| v * 1e3)
         .collect()
 }
 
