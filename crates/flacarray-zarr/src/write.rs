@@ -330,7 +330,8 @@ impl Target<'_> {
                 } else {
                     json!({"name": "bytes", "configuration": {"endian": "little"}})
                 };
-                let zstd = json!({"name": "zstd", "configuration": {"level": 0, "checksum": false}});
+                let zstd =
+                    json!({"name": "zstd", "configuration": {"level": 0, "checksum": false}});
                 let codecs = match inner.filter(|&k| chunk.len() == 1 && k < chunk[0]) {
                     Some(k) => json!([{
                         "name": "sharding_indexed",
