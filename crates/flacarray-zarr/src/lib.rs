@@ -57,7 +57,7 @@ mod write;
 pub use error::{Error, Result, ZarrsError};
 pub use store::ZarrStore;
 pub use swap::{remove_stale_temporaries, write_store_swapped};
-pub use write::{DEFAULT_COMPRESSED_CHUNK, ZarrFormat};
+pub use write::{COMPRESSED_INNER_CHUNK, DEFAULT_COMPRESSED_CHUNK, ZarrFormat};
 
 /// The zarrs crate this one is built on.
 pub use zarrs;
