@@ -29,8 +29,6 @@ pub struct Decoder {
     /// Frames whose bits are read but whose LPC subframes are not restored yet; they
     /// are restored together, four subframes at a time (see [`restore_lpc_x4_impl`]).
     pend: Vec<Pending>,
-    /// Transposed samples of four subframes restored together.
-    lanes: Vec<[i32; 4]>,
     /// The side channel of a decorrelated 32-bit stereo frame needs 33 bits.
     wide: Vec<i64>,
     /// Residual scratch for the 33-bit path.
@@ -632,21 +630,19 @@ impl Decoder {
             })
         });
         let (coefs, shift, order) = joint_coefs(&params)?;
-        if self.lanes.len() < n {
-            self.lanes.resize(n, [0; 4]);
-        }
-        let lanes = &mut self.lanes[..n];
-        for (k, &(f, ch)) in group.iter().enumerate() {
-            for (row, &v) in lanes.iter_mut().zip(&self.slots[f][ch][..n]) {
-                row[k] = v;
+        // The four subframes are distinct (frame, channel) buffers: borrow each.
+        let mut bufs: [Option<&mut [i32]>; 4] = [None, None, None, None];
+        for (f, slot) in self.slots.iter_mut().enumerate() {
+            for (ch, buf) in slot.iter_mut().enumerate() {
+                if let Some(k) = group.iter().position(|&g| g == (f, ch)) {
+                    bufs[k] = buf.get_mut(..n);
+                }
             }
         }
-        let ok = crate::simd::restore_lpc_x4(lanes, &params, &coefs, shift, order);
-        for (k, &(f, ch)) in group.iter().enumerate() {
-            for (v, row) in self.slots[f][ch][..n].iter_mut().zip(lanes.iter()) {
-                *v = row[k];
-            }
-        }
+        let [Some(b0), Some(b1), Some(b2), Some(b3)] = bufs else {
+            return None;
+        };
+        let ok = crate::simd::restore_lpc_x4([b0, b1, b2, b3], &params, &coefs, shift, order);
         Some(ok)
     }
 
@@ -1326,43 +1322,51 @@ pub(crate) fn joint_coefs(l: &[Lpc; 4]) -> Option<([[i32; 4]; MAX_JOINT_ORDER], 
     Some((c, shift, order))
 }
 
-/// Undoes four LPC predictors at once on transposed samples: `t[i][lane]` holds
-/// sample `i` of subframe `lane` (warm-up samples, then residuals), restored in
-/// place. `params` are the four predictors and `c`, `shift`, `order` their common
-/// form from [`joint_coefs`]. Returns, per lane, whether every sample fits 32 bits
-/// (a lane that does not is corrupt; its values are then meaningless).
+/// Undoes four LPC predictors at once: `bufs[lane]` holds subframe `lane` (warm-up
+/// samples, then residuals, all four of the same length), restored in place.
+/// `params` are the four predictors and `c`, `shift`, `order` their common form from
+/// [`joint_coefs`]. Returns, per lane, whether every sample fits 32 bits (a lane
+/// that does not is corrupt; its values are then meaningless). Buffers of unequal
+/// lengths are refused (every lane reported bad).
 ///
 /// Each lane is its own recurrence, but the four run in step: one sample of each
 /// per iteration, as 4-lane vectors where the CPU has them, so that the latency of
 /// one product-sum-shift chain is shared by four samples and the products of the
-/// four lanes are formed together.
+/// four lanes are formed together. The four residuals of a step are gathered from
+/// the four buffers and the four samples scattered back in the same loop; that work
+/// is off the recurrence's dependency chain, so it costs less than transposing the
+/// buffers into one interleaved array and back.
 #[inline(always)]
 pub(crate) fn restore_lpc_x4_impl(
-    t: &mut [[i32; 4]],
+    mut bufs: [&mut [i32]; 4],
     params: &[Lpc; 4],
     c: &[[i32; 4]; MAX_JOINT_ORDER],
     shift: u32,
     order: usize,
 ) -> [bool; 4] {
+    let n = bufs[0].len();
+    if bufs.iter().any(|b| b.len() != n) {
+        return [false; 4];
+    }
     let mut ok = [true; 4];
     // Samples between a lane's own order and the common one: the lane's own formula.
-    for (lane, p) in params.iter().enumerate() {
-        for i in p.order..order.min(t.len()) {
+    for ((lane, p), buf) in params.iter().enumerate().zip(bufs.iter_mut()) {
+        for i in p.order..order.min(n) {
             let mut acc = 0i64;
             for (j, &q) in p.coefs[..p.order].iter().enumerate() {
-                acc += i64::from(q) * i64::from(t[i - 1 - j][lane]);
+                acc += i64::from(q) * i64::from(buf[i - 1 - j]);
             }
-            let v = i64::from(t[i][lane]) + (acc >> p.shift);
+            let v = i64::from(buf[i]) + (acc >> p.shift);
             ok[lane] &= i64::from(v as i32) == v;
             {
-                t[i][lane] = v as i32;
+                buf[i] = v as i32;
             }
         }
     }
     macro_rules! dispatch {
         ($($n:literal)*) => {
             match order {
-                $($n => joint_n::<$n>(t, c, shift, ok),)*
+                $($n => joint_n::<$n>(bufs, c, shift, ok),)*
                 _ => [false; 4],
             }
         };
@@ -1372,12 +1376,14 @@ pub(crate) fn restore_lpc_x4_impl(
 
 #[inline(always)]
 fn joint_n<const N: usize>(
-    t: &mut [[i32; 4]],
+    bufs: [&mut [i32]; 4],
     c: &[[i32; 4]; MAX_JOINT_ORDER],
     shift: u32,
     ok: [bool; 4],
 ) -> [bool; 4] {
-    if t.len() <= N {
+    let [b0, b1, b2, b3] = bufs;
+    let n = b0.len();
+    if n <= N || b1.len() != n || b2.len() != n || b3.len() != n {
         return ok;
     }
     let mut coef = [[0i64; 4]; N];
@@ -1386,13 +1392,18 @@ fn joint_n<const N: usize>(
     }
     // The last N samples of each lane, oldest first.
     let mut h = [[0i64; 4]; N];
-    for (dst, src) in h.iter_mut().zip(&t[..N]) {
-        *dst = src.map(i64::from);
+    for (i, dst) in h.iter_mut().enumerate() {
+        *dst = [b0[i], b1[i], b2[i], b3[i]].map(i64::from);
     }
     // Nonzero in a lane once one of its samples has left the i32 range.
     let mut bad = [0i64; 4];
-    let (_, rest) = t.split_at_mut(N);
-    for row in rest {
+    let rows = b0[N..]
+        .iter_mut()
+        .zip(b1[N..].iter_mut())
+        .zip(b2[N..].iter_mut())
+        .zip(b3[N..].iter_mut());
+    for (((s0, s1), s2), s3) in rows {
+        let row = [*s0, *s1, *s2, *s3];
         // The older products first: only the newest one waits for the sample just
         // restored. Samples and coefficients are i32 values (a sample outside that
         // range has already marked its lane bad), so each product is an i32 x i32
@@ -1408,10 +1419,12 @@ fn joint_n<const N: usize>(
             let a = acc[l] + i64::from(h[N - 1][l] as i32) * coef[N - 1][l];
             v[l] = i64::from(row[l]) + (a >> shift);
             bad[l] |= v[l] ^ i64::from(v[l] as i32);
-            {
-                row[l] = v[l] as i32;
-            }
         }
+        // Wrapped values are discarded with their lane when `bad` is nonzero.
+        *s0 = v[0] as i32;
+        *s1 = v[1] as i32;
+        *s2 = v[2] as i32;
+        *s3 = v[3] as i32;
         for j in 0..N - 1 {
             h[j] = h[j + 1];
         }

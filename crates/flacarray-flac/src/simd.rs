@@ -115,7 +115,7 @@ dispatched! {
 dispatched! {
     /// Four LPC subframes restored together (see `decode::restore_lpc_x4_impl`).
     pub(crate) fn restore_lpc_x4(
-        t: &mut [[i32; 4]],
+        bufs: [&mut [i32]; 4],
         params: &[crate::decode::Lpc; 4],
         c: &[[i32; 4]; crate::decode::MAX_JOINT_ORDER],
         shift: u32,

@@ -423,19 +423,18 @@ fn joint_lpc_restore_matches_one_by_one() {
         assert_eq!(order, top);
         joint_runs += 1;
         overflow_lanes += expect_ok.iter().filter(|ok| !**ok).count();
-        let mut t: Vec<[i32; 4]> = (0..n)
-            .map(|i| [bufs[0][i], bufs[1][i], bufs[2][i], bufs[3][i]])
-            .collect();
-        let mut t2 = t.clone();
-        let ok = restore_lpc_x4_impl(&mut t, &params, &c, shift, order);
-        let ok2 = crate::simd::restore_lpc_x4(&mut t2, &params, &c, shift, order);
+        let mut t = bufs.clone();
+        let mut t2 = bufs.clone();
+        let [a0, a1, a2, a3] = &mut t;
+        let ok = restore_lpc_x4_impl([a0, a1, a2, a3], &params, &c, shift, order);
+        let [a0, a1, a2, a3] = &mut t2;
+        let ok2 = crate::simd::restore_lpc_x4([a0, a1, a2, a3], &params, &c, shift, order);
         assert_eq!(ok, ok2, "trial {trial}");
         assert_eq!(t, t2, "trial {trial}");
         for lane in 0..4 {
             assert_eq!(ok[lane], expect_ok[lane], "trial {trial} lane {lane}");
             if ok[lane] {
-                let got: Vec<i32> = t.iter().map(|row| row[lane]).collect();
-                assert_eq!(got, expect[lane], "trial {trial} lane {lane}");
+                assert_eq!(t[lane], expect[lane], "trial {trial} lane {lane}");
             }
         }
     }
