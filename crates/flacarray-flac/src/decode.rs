@@ -1402,13 +1402,21 @@ fn joint_n<const N: usize>(
         .zip(b1[N..].iter_mut())
         .zip(b2[N..].iter_mut())
         .zip(b3[N..].iter_mut());
+    // The prediction sum `a` lies in (-2^62, 2^62) (see below), so `a + 2^62` is
+    // not negative and its logical shift equals the arithmetic shift of `a` plus
+    // `2^62 >> shift` exactly (2^62 is a multiple of 2^shift, shift <= 31). The bias
+    // starts the sum and its shifted value is taken off the residual, both off the
+    // sample-to-sample chain, which is left with a logical shift: one instruction
+    // on 64-bit vector lanes, where an arithmetic one needs several without AVX-512.
+    const BIAS: i64 = 1 << 62;
+    let unbias = BIAS >> shift;
     for (((s0, s1), s2), s3) in rows {
         let row = [*s0, *s1, *s2, *s3];
         // The older products first: only the newest one waits for the sample just
         // restored. Samples and coefficients are i32 values (a sample outside that
         // range has already marked its lane bad), so each product is an i32 x i32
-        // multiply and the sums stay below 2^62 (see `joint_coefs`).
-        let mut acc = [0i64; 4];
+        // multiply and the sums stay below 2^62 in magnitude (see `joint_coefs`).
+        let mut acc = [BIAS; 4];
         for j in 0..N - 1 {
             for l in 0..4 {
                 acc[l] += i64::from(h[j][l] as i32) * coef[j][l];
@@ -1416,8 +1424,10 @@ fn joint_n<const N: usize>(
         }
         let mut v = [0i64; 4];
         for l in 0..4 {
+            let base = i64::from(row[l]) - unbias;
             let a = acc[l] + i64::from(h[N - 1][l] as i32) * coef[N - 1][l];
-            v[l] = i64::from(row[l]) + (a >> shift);
+            // `a` is at least 0 here; the cast keeps its value.
+            v[l] = base + ((a as u64) >> shift) as i64;
             bad[l] |= v[l] ^ i64::from(v[l] as i32);
         }
         // Wrapped values are discarded with their lane when `bad` is nonzero.
