@@ -11,7 +11,9 @@ use flacarray_flac::{Decoder, Encoder, EncoderConfig};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let path = args.get(1).ok_or("FILE.npy LEVEL ITERATIONS [decode|encode] [SAMPLES]")?;
+    let path = args
+        .get(1)
+        .ok_or("FILE.npy LEVEL ITERATIONS [decode|encode] [SAMPLES]")?;
     let level: u8 = args.get(2).map_or(Ok(5), |s| s.parse())?;
     let iters: usize = args.get(3).map_or(Ok(20), |s| s.parse())?;
     let mode = args.get(4).map_or("decode", String::as_str);
@@ -24,7 +26,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let cols = usize::try_from(shape[1])?.max(1);
     let data: Vec<i32> = npy.into_vec()?;
-    let rows: Vec<&[i32]> = data.chunks_exact(cols).take((limit / cols).max(1)).collect();
+    let rows: Vec<&[i32]> = data
+        .chunks_exact(cols)
+        .take((limit / cols).max(1))
+        .collect();
     let total: usize = rows.iter().map(|r| r.len()).sum();
     let mut enc = Encoder::new(EncoderConfig {
         level,

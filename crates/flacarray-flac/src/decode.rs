@@ -568,7 +568,7 @@ impl Decoder {
                 if self.residual.len() < n {
                     self.residual.resize(n, 0);
                 }
-                decode_subframe_wide(
+                crate::simd::decode_subframe_wide(
                     &mut r,
                     bps,
                     &mut self.wide[..n],
@@ -1072,8 +1072,10 @@ fn narrow(v: i64) -> i32 {
     v as i32
 }
 
-/// Decodes one 33-bit side subframe into `out`; `res` is residual scratch.
-fn decode_subframe_wide(
+/// Decodes one 33-bit side subframe into `out`; `res` is residual scratch. Called
+/// through [`crate::simd::decode_subframe_wide`], which compiles it once per CPU level.
+#[inline(always)]
+pub(crate) fn decode_subframe_wide_impl(
     r: &mut BitReader<'_>,
     bps: u32,
     out: &mut [i64],
@@ -1116,28 +1118,44 @@ fn decode_subframe_wide(
                 *o = i64::from(e);
             }
             // 33-bit samples times 15-bit coefficients, 32 terms: below 2^53, no
-            // overflow in i64. Results must stay within 33 bits.
+            // overflow in i64. Results must stay within 33 bits: `v + 2^32` must
+            // lie in [0, 2^33), so its bits from 33 up (as u64) must all be zero.
+            // The check is accumulated rather than branched on, and each predictor
+            // has its own loop, so the per-sample work is the recurrence alone.
             let limit = 1i64 << 32;
-            for i in order..n {
-                let pred = match &params {
-                    Some((coefs, shift)) => {
+            let mut bad = 0u64;
+            let mut check = |v: i64| bad |= (v.wrapping_add(limit) as u64) >> 33;
+            match (&params, order) {
+                (Some((coefs, shift)), _) => {
+                    let coefs = &coefs[..order];
+                    for i in order..n {
+                        // Wrapping: once a sample has left 33 bits (and `bad` is
+                        // set) later ones are garbage that is never returned.
                         let mut acc = 0i64;
-                        for (j, &c) in coefs[..order].iter().enumerate() {
-                            acc += i64::from(c) * out[i - 1 - j];
+                        for (&c, &x) in coefs.iter().zip(out[i - order..i].iter().rev()) {
+                            acc = acc.wrapping_add(i64::from(c).wrapping_mul(x));
                         }
-                        acc >> shift
+                        let v = out[i].wrapping_add(acc >> shift);
+                        check(v);
+                        out[i] = v;
                     }
-                    None => fixed_prediction(order, &out[i - order..i]),
-                };
-                let v = out[i] + pred;
-                if !(-limit..limit).contains(&v) {
-                    return Err(corrupt_here(
-                        r,
-                        pos,
-                        "predicted side sample exceeds 33 bits",
-                    ));
                 }
-                out[i] = v;
+                // The samples are the residuals: i32 values, within 33 bits.
+                (None, 0) => {}
+                (None, _) => {
+                    for i in order..n {
+                        let v = out[i].wrapping_add(fixed_prediction(order, &out[i - order..i]));
+                        check(v);
+                        out[i] = v;
+                    }
+                }
+            }
+            if bad != 0 {
+                return Err(corrupt_here(
+                    r,
+                    pos,
+                    "predicted side sample exceeds 33 bits",
+                ));
             }
         }
         _ => return Err(corrupt_here(r, pos, "reserved subframe type")),
@@ -1148,15 +1166,23 @@ fn decode_subframe_wide(
 }
 
 /// Fixed predictor of order 0..=4 from the `order` samples before the one predicted
-/// (`hist` is in time order). Inputs below 2^33 keep every term below 2^36.
+/// (`hist` is in time order). Inputs below 2^33 keep every term below 2^36; the
+/// arithmetic wraps so that garbage after a sample out of range (which rejects the
+/// subframe) cannot overflow.
 #[inline(always)]
 fn fixed_prediction(order: usize, hist: &[i64]) -> i64 {
+    let m = i64::wrapping_mul;
     match order {
         0 => 0,
         1 => hist[0],
-        2 => 2 * hist[1] - hist[0],
-        3 => 3 * hist[2] - 3 * hist[1] + hist[0],
-        _ => 4 * hist[3] - 6 * hist[2] + 4 * hist[1] - hist[0],
+        2 => m(2, hist[1]).wrapping_sub(hist[0]),
+        3 => m(3, hist[2])
+            .wrapping_sub(m(3, hist[1]))
+            .wrapping_add(hist[0]),
+        _ => m(4, hist[3])
+            .wrapping_sub(m(6, hist[2]))
+            .wrapping_add(m(4, hist[1]))
+            .wrapping_sub(hist[0]),
     }
 }
 

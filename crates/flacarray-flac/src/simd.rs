@@ -113,6 +113,17 @@ dispatched! {
 }
 
 dispatched! {
+    /// One 33-bit side subframe (see `decode::decode_subframe_wide_impl`).
+    pub(crate) fn decode_subframe_wide(
+        r: &mut crate::bitread::BitReader<'_>,
+        bps: u32,
+        out: &mut [i64],
+        res: &mut [i32],
+        pos: usize,
+    ) -> crate::error::Result<()> = crate::decode::decode_subframe_wide_impl;
+}
+
+dispatched! {
     /// Four LPC subframes restored together (see `decode::restore_lpc_x4_impl`).
     pub(crate) fn restore_lpc_x4(
         bufs: [&mut [i32]; 4],
@@ -138,7 +149,9 @@ dispatched! {
 pub(crate) fn crc16_update(crc: u16, data: &[u8]) -> u16 {
     #[cfg(target_arch = "x86_64")]
     {
-        if data.len() >= clmul::MIN_LEN && use_v3() && std::arch::is_x86_feature_detected!("pclmulqdq")
+        if data.len() >= clmul::MIN_LEN
+            && use_v3()
+            && std::arch::is_x86_feature_detected!("pclmulqdq")
         {
             // SAFETY: `use_v3` confirmed SSSE3's successor features (AVX2 implies
             // SSSE3 and SSE4.1) and the check above confirmed PCLMULQDQ, every
