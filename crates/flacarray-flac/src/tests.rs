@@ -608,7 +608,7 @@ fn wide_side_subframes_match_reference() {
             let res: Vec<i32> = (0..n - order)
                 .map(|_| {
                     let r = lcg(&mut seed);
-                    if extreme && r % 5 == 0 {
+                    if extreme && r.is_multiple_of(5) {
                         i32::MAX - (r % 3) as i32
                     } else {
                         (r % 2001) as i32 - 1000
