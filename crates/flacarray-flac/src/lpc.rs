@@ -104,22 +104,10 @@ fn finish(s: [f64; 4], a: &[f64], b: &[f64]) -> f64 {
 /// then finishes its own remaining chunks and tail.
 #[inline(always)]
 fn autocorrelation_x4(x: &[f64], lag: usize, r: &mut [f64]) {
+    debug_assert!(lag + 4 <= x.len() && r.len() == 4);
     let n = x.len();
     let common = (n - lag - 3) / 4 * 4;
-    let mut s = [[0.0f64; 4]; 4];
-    let a = x[..common].chunks_exact(4);
-    let b0 = x[lag..lag + common].chunks_exact(4);
-    let b1 = x[lag + 1..lag + 1 + common].chunks_exact(4);
-    let b2 = x[lag + 2..lag + 2 + common].chunks_exact(4);
-    let b3 = x[lag + 3..lag + 3 + common].chunks_exact(4);
-    for ((((u, v0), v1), v2), v3) in a.zip(b0).zip(b1).zip(b2).zip(b3) {
-        for j in 0..4 {
-            s[0][j] += u[j] * v0[j];
-            s[1][j] += u[j] * v1[j];
-            s[2][j] += u[j] * v2[j];
-            s[3][j] += u[j] * v3[j];
-        }
-    }
+    let s = crate::simd::autocorrelation_x4_common(x, lag, common);
     for (d, (out, mut acc)) in r.iter_mut().zip(s).enumerate() {
         let l = lag + d;
         let (a, b) = (&x[common..n - l], &x[l + common..]);
@@ -133,6 +121,32 @@ fn autocorrelation_x4(x: &[f64], lag: usize, r: &mut [f64]) {
         }
         *out = finish(acc, ca.remainder(), cb.remainder());
     }
+}
+
+/// The partial sums of lags `lag..lag + 4` over the first `common` samples
+/// (a multiple of 4 with `lag + 3 + common <= x.len()`): `s[d][j]` sums
+/// `x[i] * x[i + lag + d]` over `i = j mod 4`, in increasing `i`. The portable copy
+/// of [`crate::simd::autocorrelation_x4_common`].
+#[inline(always)]
+pub(crate) fn autocorrelation_x4_common_impl(
+    x: &[f64],
+    lag: usize,
+    common: usize,
+) -> [[f64; 4]; 4] {
+    let mut s = [[0.0f64; 4]; 4];
+    let a = x[..common].as_chunks::<4>().0;
+    let b0 = x[lag..lag + common].as_chunks::<4>().0;
+    let b1 = x[lag + 1..lag + 1 + common].as_chunks::<4>().0;
+    let b2 = x[lag + 2..lag + 2 + common].as_chunks::<4>().0;
+    let b3 = x[lag + 3..lag + 3 + common].as_chunks::<4>().0;
+    for ((((u, v0), v1), v2), v3) in a.iter().zip(b0).zip(b1).zip(b2).zip(b3) {
+        for (d, v) in [v0, v1, v2, v3].into_iter().enumerate() {
+            for j in 0..4 {
+                s[d][j] += u[j] * v[j];
+            }
+        }
+    }
+    s
 }
 
 /// Levinson-Durbin recursion. From autocorrelation `r[0..=max_order]` computes, for
@@ -333,6 +347,17 @@ mod tests {
                 for (lag, &got) in r.iter().enumerate() {
                     let want = autocorrelation_one(&x, lag);
                     assert_eq!(got.to_bits(), want.to_bits(), "n {n} lag {lag}");
+                }
+                // The CPU-specific kernel against the portable one, directly.
+                if lags + 3 < n {
+                    let common = (n - lags - 3) / 4 * 4;
+                    let fast = crate::simd::autocorrelation_x4_common(&x, lags, common);
+                    let portable = autocorrelation_x4_common_impl(&x, lags, common);
+                    assert_eq!(
+                        fast.map(|s| s.map(f64::to_bits)),
+                        portable.map(|s| s.map(f64::to_bits)),
+                        "n {n} lag {lags}"
+                    );
                 }
             }
         }

@@ -144,6 +144,64 @@ dispatched! {
     ) -> () = crate::encode::Encoder::encode_frame_body;
 }
 
+/// Partial autocorrelation sums of four lags (see
+/// `lpc::autocorrelation_x4_common_impl`). With AVX the four lanes of each lag's
+/// sums are one 256-bit register: a multiply and an add per lag and chunk, the
+/// same IEEE operations on the same operands in the same order as the portable
+/// loop (no fused multiply-add), so the sums are equal bit for bit. The compiler
+/// does not find this form itself: it merges the overlapping loads of the four
+/// lags into shuffles of 128-bit halves.
+pub(crate) fn autocorrelation_x4_common(x: &[f64], lag: usize, common: usize) -> [[f64; 4]; 4] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if use_v3() && lag + 3 + common <= x.len() && common.is_multiple_of(4) {
+            // SAFETY: `use_v3` confirmed AVX2 (which implies AVX) at run time, and the
+            // bounds were checked above.
+            return unsafe { avx::autocorrelation_x4_common(x, lag, common) };
+        }
+    }
+    crate::lpc::autocorrelation_x4_common_impl(x, lag, common)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx {
+    use std::arch::x86_64::{
+        __m256d, _mm256_add_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_setzero_pd, _mm256_storeu_pd,
+    };
+
+    /// # Safety
+    /// The CPU must support AVX; `lag + 3 + common <= x.len()` and `common` is a
+    /// multiple of 4.
+    #[target_feature(enable = "avx")]
+    pub(super) unsafe fn autocorrelation_x4_common(
+        x: &[f64],
+        lag: usize,
+        common: usize,
+    ) -> [[f64; 4]; 4] {
+        let p = x.as_ptr();
+        let mut s: [__m256d; 4] = [_mm256_setzero_pd(); 4];
+        let mut i = 0;
+        while i < common {
+            // SAFETY: i + 4 <= common <= x.len(), and i + lag + d + 4 <= lag + 3 +
+            // common <= x.len() for d <= 3: every load lies within `x`.
+            unsafe {
+                let u = _mm256_loadu_pd(p.add(i));
+                for (d, acc) in s.iter_mut().enumerate() {
+                    let v = _mm256_loadu_pd(p.add(i + lag + d));
+                    *acc = _mm256_add_pd(*acc, _mm256_mul_pd(u, v));
+                }
+            }
+            i += 4;
+        }
+        let mut out = [[0.0f64; 4]; 4];
+        for (o, acc) in out.iter_mut().zip(s) {
+            // SAFETY: `o` has room for the four lanes stored.
+            unsafe { _mm256_storeu_pd(o.as_mut_ptr(), acc) };
+        }
+        out
+    }
+}
+
 /// CRC-16 of `data` continuing from `crc` (see `crc::crc16_update_table`), with a
 /// carry-less multiply (PCLMULQDQ) fold of 64 bytes per step when the CPU has it.
 pub(crate) fn crc16_update(crc: u16, data: &[u8]) -> u16 {
