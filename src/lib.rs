@@ -55,10 +55,10 @@
 pub use flacarray_core::{
     CompressOptions, Compressed, DType, DecodedArray, DecompressOptions, Element, Error, FlacArray,
     FlacArrayParts, FlacArrayReader, FlacArrayWriter, Index, LogicalArray, LogicalDType,
-    MemoryStore, NonFinite, NonFiniteFlag, PrecisionOption, QuantaOption, ReadOptions, SampleSlice,
-    Selection, SelectionShape, StoredExtension, StoredMeta, StreamScaling, StreamTable, StreamsRef,
-    Value, array_compress, array_decompress, array_decompress_slice, f16, fmt_shape, parse_index,
-    read_array, read_flacarray, read_flacarray_rows, write_array,
+    MemoryStore, NonFinite, NonFiniteFlag, PrecisionOption, QuantaOption, ReadOptions, RowBlocks,
+    SampleSlice, Selection, SelectionShape, StoredExtension, StoredMeta, StreamScaling,
+    StreamTable, StreamsRef, Value, array_compress, array_decompress, array_decompress_slice, f16,
+    fmt_shape, parse_index, read_array, read_flacarray, read_flacarray_rows, write_array,
 };
 
 /// The names of the stored layout's attributes and datasets, shared by every backend.

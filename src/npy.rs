@@ -248,6 +248,66 @@ pub fn read_values_rows(path: &Path, rows: Range<usize>) -> Result<LogicalArray>
     read(path, Some(rows))
 }
 
+/// About how many bytes of values the block-by-block file work ([`compress_file`],
+/// `store::Store::decompress_npy`) holds per block: large enough that a block's
+/// streams keep every core busy and per-block costs stay negligible, small enough to
+/// stay in the range of sizes the allocator recycles instead of returning to the
+/// system (so a block does not pay for fresh pages).
+pub const BLOCK_BYTES: usize = 8 << 20;
+
+/// Why [`compress_file`] failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompressError {
+    /// The file could not be read (the message names it).
+    #[error(transparent)]
+    Read(#[from] Error),
+    /// The data could not be compressed.
+    #[error(transparent)]
+    Compress(#[from] crate::Error),
+}
+
+/// Compresses the `.npy` file `path` with [`crate::FlacArray::from_row_blocks`]: rows
+/// of the first axis are read (one seek each, [`read_values_rows`]) about
+/// [`BLOCK_BYTES`] at a time, the next block while the current one is compressed
+/// when there are two threads, so the whole input is never in memory. The result
+/// equals [`crate::FlacArray::from_values`] of [`read_values`].
+///
+/// ```
+/// use flacarray::{CompressOptions, FlacArray, LogicalArray};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("a.npy");
+/// let a = ndarray::Array2::from_shape_fn((3, 100), |(i, j)| (i * 100 + j) as u16).into_dyn();
+/// let mut f = std::fs::File::create(&path)?;
+/// flacarray::npy::write_to(&mut f, &LogicalArray::Uint16(a.clone()))?;
+/// let opts = CompressOptions::default();
+/// let fa = flacarray::npy::compress_file(&path, &opts, None)?;
+/// assert_eq!(fa, FlacArray::from_values(&LogicalArray::Uint16(a), &opts, None)?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`CompressError::Read`] as [`read_values_rows`], [`CompressError::Compress`] as
+/// [`crate::FlacArray::from_values`] (a stream is named by its index in the whole
+/// array).
+pub fn compress_file(
+    path: &Path,
+    opts: &crate::CompressOptions,
+    progress: Option<flacarray_core::Progress<'_>>,
+) -> Result<crate::FlacArray, CompressError> {
+    let (dtype, shape) = peek(path)?;
+    let row_bytes = shape
+        .iter()
+        .skip(1)
+        .product::<usize>()
+        .saturating_mul(itemsize(dtype))
+        .max(1);
+    let rows = (BLOCK_BYTES / row_bytes).max(1);
+    crate::FlacArray::from_row_blocks(&shape, rows, opts, progress, |r| {
+        read_values_rows(path, r).map_err(CompressError::Read)
+    })
+}
+
 /// Reads an `.npy` file of `int32`, `int64`, `float32` or `float64` values.
 ///
 /// # Errors

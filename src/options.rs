@@ -13,7 +13,7 @@
 
 use ndarray::ArrayD;
 
-use crate::{CompressOptions, PrecisionOption, QuantaOption, fmt_shape};
+use crate::{CompressOptions, fmt_shape};
 
 /// A per-stream option that does not fit the data.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -80,19 +80,8 @@ pub fn precisions(values: &[f64]) -> Result<Vec<i32>, Error> {
         .collect()
 }
 
-/// The options for the streams `lo..hi` only: per-stream quanta and precisions are cut
-/// to that range. An option too short for it becomes empty, which compression rejects
-/// as having the wrong length.
+/// The options for the streams `lo..hi` only ([`CompressOptions::for_streams`]).
 #[must_use]
 pub fn sub_options(opts: &CompressOptions, lo: usize, hi: usize) -> CompressOptions {
-    let mut o = opts.clone();
-    if let Some(QuantaOption::PerStream(v)) = &opts.quanta {
-        let part = v.get(lo..hi).map(<[f64]>::to_vec).unwrap_or_default();
-        o.quanta = Some(QuantaOption::PerStream(part));
-    }
-    if let Some(PrecisionOption::PerStream(v)) = &opts.precision {
-        let part = v.get(lo..hi).map(<[i32]>::to_vec).unwrap_or_default();
-        o.precision = Some(PrecisionOption::PerStream(part));
-    }
-    o
+    opts.for_streams(lo, hi)
 }

@@ -34,8 +34,9 @@ use std::path::{Path, PathBuf};
 use crate::hdf5::{self, Hdf5Store};
 use crate::zarr::{self, ZarrFormat, ZarrStore};
 use crate::{
-    DType, DecodedArray, FlacArray, FlacArrayReader, FlacArrayWriter, LogicalDType, NonFinite,
-    ReadOptions, StoredExtension, StoredMeta, StreamTable, read_array, read_flacarray,
+    DType, DecodedArray, FlacArray, FlacArrayReader, FlacArrayWriter, LogicalArray, LogicalDType,
+    NonFinite, ReadOptions, RowBlocks, StoredExtension, StoredMeta, StreamTable, read_array,
+    read_flacarray,
 };
 
 /// What went wrong with a stored array. Messages are whole and name the file (and
@@ -88,6 +89,13 @@ pub enum Error {
         #[source]
         source: Box<crate::Error>,
     },
+    /// Writing the decoded output failed ([`Store::decompress_npy`]).
+    #[error("cannot write: {0}")]
+    Write(#[source] std::io::Error),
+    /// Writing the decoded output file failed ([`Store::decompress_npy_file`]; the
+    /// message names the file).
+    #[error(transparent)]
+    Output(#[from] crate::atomic::Error),
     /// An error of the HDF5 backend (its messages name the file and group).
     #[error(transparent)]
     Hdf5(Box<hdf5::Error>),
@@ -617,12 +625,136 @@ impl Store {
         Ok(logical)
     }
 
+    /// Decodes the stored array (or the streams `keep` marks, as [`Store::read`]) and
+    /// writes it to `out` as an `.npy` file of the caller's element type, a block of
+    /// rows of axis 0 (about [`BLOCK_BYTES`] of values) at a time
+    /// ([`crate::RowBlocks::decode_each`]): memory stays at a few blocks whatever the
+    /// array's size, and in a rayon pool of two or more threads a block is written
+    /// while the next is decoded. `progress` is called with the streams of each block
+    /// written. Returns the element type and shape written, which equal those of
+    /// [`Store::read`] then [`FlacArray::to_values`].
+    ///
+    /// A checksum mismatch (see [`crate::RowBlocks`]) is found after the last block
+    /// was decoded: on any error, what was written to `out` must be discarded.
+    ///
+    /// # Errors
+    /// As [`Store::read`] and [`FlacArray::to_values`]; [`Error::Write`] when `out`
+    /// fails.
+    pub fn decompress_npy(
+        &self,
+        keep: Option<&[bool]>,
+        no_flatten: bool,
+        out: &mut (dyn std::io::Write + Send),
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<(LogicalDType, Vec<usize>)> {
+        let (leading, samples, dtype) = self.meta()?;
+        let n_streams: usize = leading.iter().product();
+        let kept = keep.map(|k| k.iter().filter(|&&b| b).count());
+        if keep.is_some_and(|k| k.len() != n_streams) || kept == Some(0) {
+            // The whole read's checks give the error.
+            self.read(keep, no_flatten)?;
+        }
+        let logical = self.logical_dtype()?;
+        // flacarray 0.4.1's shapes: one stream reads as 1-d unless `no_flatten`; kept
+        // streams form a (n_kept, samples) array.
+        let one_d = !no_flatten && kept.map_or(leading == [1], |n| n == 1);
+        let shape = match kept {
+            _ if one_d => vec![samples],
+            Some(n) => vec![n, samples],
+            None => leading.iter().copied().chain([samples]).collect(),
+        };
+        let header = crate::npy::header(logical, &shape)
+            .map_err(|e| Error::Write(std::io::Error::other(e)))?;
+        out.write_all(&header).map_err(Error::Write)?;
+        let width = if dtype.is_64bit() { 8 } else { 4 };
+        let row_bytes = (leading.iter().skip(1).product::<usize>())
+            .saturating_mul(samples)
+            .saturating_mul(width)
+            .max(1);
+        let rows_per_block = (BLOCK_BYTES / row_bytes).max(1);
+        let mut written = 0usize;
+        let mut sink = |b: LogicalArray| -> Result<()> {
+            use crate::npy::NpyData;
+            let streams = b.shape().iter().rev().skip(1).product::<usize>();
+            b.write_npy_data(&mut *out).map_err(Error::Write)?;
+            written += streams;
+            progress(streams);
+            Ok(())
+        };
+        match self.open()? {
+            Opened::Hdf5(h) => RowBlocks::new(h, keep, rows_per_block)
+                .map_err(|e| self.hdf5_err(e))?
+                .decode_each(|v| sink(v).map_err(Failed::Sink))
+                .map_err(|e| self.failed(e, Self::hdf5_err))?,
+            Opened::Zarr(z) => RowBlocks::new(z, keep, rows_per_block)
+                .map_err(|e| self.zarr_err(e))?
+                .decode_each(|v| sink(v).map_err(Failed::Sink))
+                .map_err(|e| self.failed(e, Self::zarr_err))?,
+        }
+        let want = kept.unwrap_or(n_streams);
+        if written != want && samples > 0 {
+            return Err(Error::Core {
+                place: self.describe(),
+                source: Box::new(crate::Error::Corrupt(format!(
+                    "{written} streams decoded, {want} expected"
+                ))),
+            });
+        }
+        Ok((logical, shape))
+    }
+
+    /// [`Store::decompress_npy`] into the `.npy` file `target`, written under a
+    /// temporary name and renamed over `target` once complete
+    /// ([`crate::atomic::with_temp_path`]: on error nothing is left and an existing
+    /// `target` is untouched); with `sync`, flushed to the storage device before the
+    /// rename.
+    ///
+    /// # Errors
+    /// As [`Store::decompress_npy`]; [`Error::Output`] (naming `target`) when the file
+    /// cannot be created, written or renamed.
+    pub fn decompress_npy_file(
+        &self,
+        target: &Path,
+        keep: Option<&[bool]>,
+        no_flatten: bool,
+        sync: bool,
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<(LogicalDType, Vec<usize>)> {
+        let (mut done, mut failed) = (None, None);
+        crate::atomic::with_temp_path(target, |tmp| -> std::io::Result<()> {
+            let mut file = std::fs::File::create_new(tmp)?;
+            match self.decompress_npy(keep, no_flatten, &mut file, progress) {
+                Ok(r) => done = Some(r),
+                Err(Error::Write(e)) => return Err(e),
+                // Not the output's fault: reported as it is, after the temporary file
+                // is removed.
+                Err(e) => {
+                    failed = Some(e);
+                    return Err(std::io::Error::other("aborted"));
+                }
+            }
+            if sync { file.sync_all() } else { Ok(()) }
+        })
+        .map_err(|e| failed.take().unwrap_or(Error::Output(e)))?;
+        done.ok_or_else(|| Error::Write(std::io::Error::other("nothing written")))
+    }
+
+    fn failed<B>(&self, e: Failed<B>, backend: impl Fn(&Self, B) -> Error) -> Error {
+        match e {
+            Failed::Backend(b) => backend(self, b),
+            Failed::Sink(s) => s,
+        }
+    }
+
     /// Writes `fa` (format 1, or 2 for what flacarray 0.4.1 cannot read) into this
     /// store's group. A file or store that does not
     /// exist is created ([`Store::write_at`] at its own path); in an existing one the
     /// new array is written under a temporary name and swapped into the group when
     /// complete ([`hdf5::write_file_swapped`], [`zarr::write_store_swapped`]), so the
-    /// old array stays readable until then. An array already stored in the group is
+    /// old array stays readable until then. With `force`, an HDF5 file that holds
+    /// nothing but the array replaced ([`hdf5::holds_only_flacarray`]) is instead
+    /// written anew under a temporary name and renamed over the old file, so that it
+    /// does not keep the old array's bytes. An array already stored in the group is
     /// replaced only with `force`, and only if it is a FlacArray.
     ///
     /// # Errors
@@ -634,6 +766,23 @@ impl Store {
             return self.write_at(path, fa, force);
         }
         match self {
+            // A file that holds nothing but the array being replaced is written anew
+            // under a temporary name and renamed over the old one: replaced inside
+            // the file, the old array's bytes would stay in it.
+            Self::Hdf5 { group, .. }
+                if force
+                    && looks_like_hdf5(path)
+                    && hdf5::holds_only_flacarray(path, group).map_err(|e| self.hdf5_err(e))? =>
+            {
+                let mut failed = None;
+                crate::atomic::with_temp_path(path, |tmp| {
+                    self.write_at(tmp, fa, force).map_err(|e| {
+                        failed = Some(e);
+                        std::io::Error::other("aborted")
+                    })
+                })
+                .map_err(|e| failed.take().unwrap_or(Error::Output(e)))
+            }
             Self::Hdf5 { group, .. } => {
                 hdf5::write_file_swapped(path, group, fa, force).map_err(|e| self.hdf5_err(e))
             }
@@ -662,6 +811,27 @@ impl Store {
                 z.write(fa).map_err(|e| self.zarr_err(e))
             }
         }
+    }
+}
+
+pub use crate::npy::BLOCK_BYTES;
+
+/// An error of [`Store::decompress_npy`]'s reading and decoding (`Backend`) or of its
+/// writing (`Sink`), apart until the backend's error is named.
+enum Failed<B> {
+    Backend(B),
+    Sink(Error),
+}
+
+impl From<hdf5::Error> for Failed<hdf5::Error> {
+    fn from(e: hdf5::Error) -> Self {
+        Self::Backend(e)
+    }
+}
+
+impl From<zarr::Error> for Failed<zarr::Error> {
+    fn from(e: zarr::Error) -> Self {
+        Self::Backend(e)
     }
 }
 

@@ -160,3 +160,69 @@ fn ranged_selection_equals_full_decode_and_summary_counts() {
         );
     }
 }
+
+/// Replacing the array of an HDF5 file that holds nothing else writes a new file (the
+/// size stays that of one array); a file with anything else keeps it all.
+#[test]
+fn replacing_the_only_array_of_an_hdf5_file_does_not_grow_it() {
+    use flacarray::hdf5::{hdf5 as h5, holds_only_flacarray};
+    let dir = tempfile::tempdir().unwrap();
+    let a = ndarray::Array2::from_shape_fn((8, 20_000), |(i, j)| ((j * 7919 + i) % 1013) as i32);
+    let fa = FlacArray::from_array(&a, &CompressOptions::default()).unwrap();
+    for group in ["/", "/obs/7"] {
+        let path = dir.path().join("only.h5");
+        let _ = std::fs::remove_file(&path);
+        let store = Store::for_path(&path, group);
+        store.write(&fa, false).unwrap();
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert!(holds_only_flacarray(&path, group).unwrap());
+        for _ in 0..3 {
+            store.write(&fa, true).unwrap();
+            assert_eq!(std::fs::metadata(&path).unwrap().len(), size, "{group}");
+            assert_eq!(store.read(None, false).unwrap(), fa);
+        }
+        // Without force the array is still refused.
+        assert!(store.write(&fa, false).unwrap_err().is_existing_flacarray());
+        // Something else in the file: replaced in place, the rest kept.
+        {
+            let f = h5::File::append(&path).unwrap();
+            f.create_group("notes").unwrap();
+            let g = if group == "/" {
+                f.as_group().unwrap()
+            } else {
+                f.group(group).unwrap()
+            };
+            g.new_attr::<i32>()
+                .create("user_attr")
+                .unwrap()
+                .write_scalar(&42)
+                .unwrap();
+        }
+        assert!(!holds_only_flacarray(&path, group).unwrap());
+        store.write(&fa, true).unwrap();
+        assert_eq!(store.read(None, false).unwrap(), fa);
+        let f = h5::File::open(&path).unwrap();
+        assert!(f.link_exists("notes"), "{group}");
+        let g = if group == "/" {
+            f.as_group().unwrap()
+        } else {
+            f.group(group).unwrap()
+        };
+        assert_eq!(
+            g.attr("user_attr").unwrap().read_scalar::<i32>().unwrap(),
+            42
+        );
+    }
+    // A file whose group is a sibling of another array: not "only".
+    let path = dir.path().join("two.h5");
+    Store::for_path(&path, "/a").write(&fa, false).unwrap();
+    Store::for_path(&path, "/b").write(&fa, false).unwrap();
+    assert!(!holds_only_flacarray(&path, "/a").unwrap());
+    let size = std::fs::metadata(&path).unwrap().len();
+    Store::for_path(&path, "/a").write(&fa, true).unwrap();
+    assert!(
+        std::fs::metadata(&path).unwrap().len() > size,
+        "replaced inside the file"
+    );
+    assert_eq!(Store::for_path(&path, "/b").read(None, false).unwrap(), fa);
+}

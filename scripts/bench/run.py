@@ -23,6 +23,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -268,6 +269,17 @@ def main():
                 r["range_rchar"] = rng["rchar"] - triv["rchar"]
                 r["full_rchar"] = d["rchar"] - triv["rchar"]
                 r["range_rss"] = rng["maxrss"]
+                # The same from Zarr stores of ours (v3: `compressed` sharded; v2: not).
+                for fmt in ("3", "2"):
+                    zo = os.path.join(work, f"{name}-ours-v{fmt}.zarr")
+                    shutil.rmtree(zo, ignore_errors=True)
+                    run([a.bin, "compress", src, zo, "--zarr-format", fmt, "--quiet"] + qarg)
+                    base = [a.bin, "decompress", zo, npo, "--threads", "1", "--quiet", "--force"]
+                    zf = median_run(base, runs)
+                    zr = median_run(base + ["--samples", f"{lo}:{hi}"], runs)
+                    r[f"z{fmt}_full"] = zf["rchar"] - triv["rchar"]
+                    r[f"z{fmt}_range"] = zr["rchar"] - triv["rchar"]
+                    shutil.rmtree(zo, ignore_errors=True)
             # In memory.
             om = json.loads(run([a.bin, "bench", src, "--threads", str(t), "--repeat",
                                  str(repeat), "--json", "--quiet"] + qarg)["stdout"])
@@ -388,13 +400,16 @@ def main():
         emit("## A 1% sample range of every stream (`decompress --samples`, one thread)")
         emit()
         emit("| data | bytes read, range | bytes read, full | read ratio | time range (s) "
-             "| time full (s) | time ratio |")
-        emit("|---|---|---|---|---|---|---|")
+             "| time full (s) | time ratio | Zarr v3 range / full | ratio | Zarr v2 range / full "
+             "| ratio |")
+        emit("|---|---|---|---|---|---|---|---|---|---|---|")
         for name, _ in DATASETS:
             r = results[(name, 1)]
             emit(f"| {name} | {r['range_rchar']} | {r['full_rchar']} | "
                  f"{r['range_rchar'] / max(1, r['full_rchar']):.3f} | {r['range_s']:.3f} | "
-                 f"{r['ours_d']:.3f} | {r['range_s'] / r['ours_d']:.3f} |")
+                 f"{r['ours_d']:.3f} | {r['range_s'] / r['ours_d']:.3f} | "
+                 f"{r['z3_range']} / {r['z3_full']} | {r['z3_range'] / max(1, r['z3_full']):.3f} | "
+                 f"{r['z2_range']} / {r['z2_full']} | {r['z2_range'] / max(1, r['z2_full']):.3f} |")
         emit()
         emit("(Bytes read: the rchar of /proc/PID/io, all read()/pread() calls of the process "
              "less those of `flacarray --version`; the full decode's time includes writing "

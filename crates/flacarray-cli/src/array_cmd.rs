@@ -79,9 +79,6 @@ pub fn compress_options(
     })
 }
 
-#[cfg(feature = "mpi")]
-pub(crate) use flacarray::options::sub_options;
-
 /// Compresses `data`, advancing `progress` by the streams done (the library reports
 /// them as its workers finish; the bytes do not depend on it).
 ///
@@ -207,24 +204,28 @@ pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
             shape.len()
         );
     }
-    let data = npy::read_values(&input_path).map_err(named)?;
-    let n_streams: usize = leading_of(data.shape()).iter().product();
+    let n_streams: usize = leading_of(&shape).iter().product();
     let p = progress::bar(args.common.quiet, Some(n_streams as u64), "compressing");
-    let fa = compress_with_progress(&data, &opts, &p)
-        .map_err(compress_error)
-        .with_context(|| args.input.display().to_string())?;
+    let fa = flacarray::npy::compress_file(&input_path, &opts, Some(&|n| p.inc(n as u64)))
+        .map_err(|e| match e {
+            flacarray::npy::CompressError::Read(e) => named(e),
+            flacarray::npy::CompressError::Compress(e) => {
+                compress_error(e).context(args.input.display().to_string())
+            }
+            e => anyhow::Error::new(e),
+        })?;
     p.phase("writing");
     crate::storage::write(&store, &fa, args.force)?;
     p.finish();
     if !args.common.quiet {
-        let input_bytes = (data.shape().iter().product::<usize>() * itemsize(dtype)) as u64;
+        let input_bytes = (shape.iter().product::<usize>() * itemsize(dtype)) as u64;
         writeln!(
             out,
             "{} -> {}: {} {}, {} bytes -> {} bytes (ratio {:.3})",
             args.input.display(),
             store.describe(),
-            data.dtype(),
-            fmt_shape(data.shape()),
+            dtype,
+            fmt_shape(&shape),
             input_bytes,
             fa.nbytes(),
             input_bytes as f64 / fa.nbytes().max(1) as f64
@@ -371,25 +372,32 @@ pub fn decompress(args: &DecompressArgs, out: &mut dyn Write) -> Result<()> {
         Some(resolved)
     };
     let p = progress::bar(args.common.quiet, None, "decompressing");
-    let arr = decompress_selection(args, &p)?;
-    p.phase("writing");
-    match &target {
-        Some(t) => npy::write_file(t, &arr)?,
-        None => {
-            npy::write_to(out, &arr).context("standard output")?;
-            out.flush().context("standard output")?;
+    let store = Store::for_path(&args.store.input, &args.store.group);
+    let (dtype, shape) = match &target {
+        // Whole streams into a file: decoded and written a block of rows at a time.
+        Some(t) if args.select.is_none() && args.samples.is_none() => {
+            let keep = keep_mask(args, &store)?;
+            let (k, f, inc) = (keep.as_deref(), args.no_flatten, |n| p.inc(n as u64));
+            crate::with_pool(args.common.threads(), || {
+                store.decompress_npy_file(t, k, f, args.sync, &inc)
+            })?
         }
-    }
+        _ => {
+            let arr = decompress_selection(args, &p)?;
+            p.phase("writing");
+            if let Some(t) = &target {
+                npy::write_file(t, &arr)?;
+            } else {
+                npy::write_to(out, &arr).context("standard output")?;
+                out.flush().context("standard output")?;
+            }
+            (arr.dtype(), arr.shape().to_vec())
+        }
+    };
     p.finish();
     if !args.common.quiet && !to_stdout {
-        writeln!(
-            out,
-            "{} -> {}: {} {}",
-            Store::for_path(&args.store.input, &args.store.group).describe(),
-            args.output.display(),
-            arr.dtype(),
-            fmt_shape(arr.shape())
-        )?;
+        let (d, s) = (store.describe(), fmt_shape(&shape));
+        writeln!(out, "{d} -> {}: {dtype} {s}", args.output.display())?;
     }
     Ok(())
 }

@@ -181,12 +181,9 @@ fn compress(world: &SimpleCommunicator, args: &CompressArgs, out: &mut dyn Write
             Some(((b - a) * per_row) as u64),
             "compressing",
         );
-        let fa = array_cmd::compress_with_progress(
-            &data,
-            &array_cmd::sub_options(&opts, a * per_row, b * per_row),
-            &p,
-        )
-        .with_context(|| format!("{}: rows {a}..{b}", args.input.display()))?;
+        let sub = opts.for_streams(a * per_row, b * per_row);
+        let fa = array_cmd::compress_with_progress(&data, &sub, &p)
+            .with_context(|| format!("{}: rows {a}..{b}", args.input.display()))?;
         p.finish();
         Ok(Some(fa))
     })();

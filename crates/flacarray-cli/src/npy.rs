@@ -6,8 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use flacarray::npy::NpyData;
 pub use flacarray::npy::{
-    descr, header, peek, read_array, read_bool, read_f64, read_rows, read_values, read_values_rows,
-    write_to,
+    header, peek, read_array, read_bool, read_f64, read_values, read_values_rows, write_to,
 };
 
 /// Writes the elements of `arr` at byte `offset` of the existing file `path` (one MPI

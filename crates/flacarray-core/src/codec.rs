@@ -69,6 +69,35 @@ pub struct CompressOptions {
     pub keep_nonfinite: bool,
 }
 
+impl CompressOptions {
+    /// The options for the streams `lo..hi` only (a block of rows, an MPI rank's
+    /// slab): per-stream quanta and precisions are cut to that range. An option too
+    /// short for it becomes empty, which compression rejects as having the wrong
+    /// length.
+    ///
+    /// ```
+    /// use flacarray_core::{CompressOptions, QuantaOption};
+    /// let opts = CompressOptions {
+    ///     quanta: Some(QuantaOption::PerStream(vec![1.0, 2.0, 3.0, 4.0])),
+    ///     ..Default::default()
+    /// };
+    /// assert_eq!(opts.for_streams(1, 3).quanta, Some(QuantaOption::PerStream(vec![2.0, 3.0])));
+    /// ```
+    #[must_use]
+    pub fn for_streams(&self, lo: usize, hi: usize) -> Self {
+        let mut o = self.clone();
+        if let Some(QuantaOption::PerStream(v)) = &self.quanta {
+            let part = v.get(lo..hi).map(<[f64]>::to_vec).unwrap_or_default();
+            o.quanta = Some(QuantaOption::PerStream(part));
+        }
+        if let Some(PrecisionOption::PerStream(v)) = &self.precision {
+            let part = v.get(lo..hi).map(<[i32]>::to_vec).unwrap_or_default();
+            o.precision = Some(PrecisionOption::PerStream(part));
+        }
+        o
+    }
+}
+
 impl Default for CompressOptions {
     fn default() -> Self {
         Self {

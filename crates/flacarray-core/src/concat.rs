@@ -2,10 +2,13 @@
 //! tables appended with each part's starts shifted by the bytes before it, the
 //! per-stream offsets and gains appended, the bytes appended.
 
+use std::ops::Range;
+
 use crate::array::{FlacArray, FlacArrayParts, fmt_shape};
+use crate::codec::{CompressOptions, Progress, with_threads};
 use crate::dtype::{DType, StreamScaling};
-use crate::error::{Error, Result};
-use crate::logical::LogicalDType;
+use crate::error::{Error, Result, in_whole};
+use crate::logical::{LogicalArray, LogicalDType};
 use crate::nonfinite::{NonFinite, Run};
 
 /// Builds one array from parts that follow each other along axis 0 (row blocks
@@ -226,6 +229,98 @@ impl FlacArray {
             c.push(p)?;
         }
         c.finish()
+    }
+}
+
+impl FlacArray {
+    /// Compresses an array of `shape` that `read` hands over a block of rows of axis 0
+    /// at a time (`read(rows)` returns those rows: shape `(rows.len(), shape[1..])`),
+    /// `rows_per_block` rows (at least one) per call, so that only a block or two of
+    /// the input is in memory at once. In a rayon pool of two or more threads (the one
+    /// `opts.threads` asks for) the next block is read while the current one is
+    /// compressed; with one thread the two take turns. Each stream is compressed on
+    /// its own, so the result equals [`FlacArray::from_values`] of the whole array
+    /// (per-stream options are cut to each block, [`CompressOptions::for_streams`]).
+    /// A one-dimensional array is one row.
+    ///
+    /// ```
+    /// use flacarray_core::{CompressOptions, FlacArray, LogicalArray};
+    /// use ndarray::{Axis, Slice};
+    /// let a = ndarray::Array3::from_shape_fn((5, 2, 300), |(i, j, k)| (i * 1000 + j * 100 + k) as i32)
+    ///     .into_dyn();
+    /// let opts = CompressOptions::default();
+    /// let mut calls = 0;
+    /// let fa = FlacArray::from_row_blocks(a.shape(), 2, &opts, None, |rows| {
+    ///     calls += 1;
+    ///     let rows = a.slice_axis(Axis(0), Slice::from(rows)).to_owned();
+    ///     Ok::<_, flacarray_core::Error>(LogicalArray::Int32(rows))
+    /// })?;
+    /// assert_eq!(calls, 3);
+    /// assert_eq!(fa, FlacArray::from_array(&a, &opts)?);
+    /// # Ok::<(), flacarray_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `read`'s first error; a block of another shape than asked for; as
+    /// [`FlacArray::from_values`] and [`Concat::push`].
+    pub fn from_row_blocks<E>(
+        shape: &[usize],
+        rows_per_block: usize,
+        opts: &CompressOptions,
+        progress: Option<Progress<'_>>,
+        mut read: impl FnMut(Range<usize>) -> std::result::Result<LogicalArray, E> + Send,
+    ) -> std::result::Result<FlacArray, E>
+    where
+        E: From<Error> + Send,
+    {
+        let n_rows = if shape.len() > 1 { shape[0] } else { 1 };
+        let per_row: usize = shape.iter().skip(1).rev().skip(1).product();
+        let rows_per_block = rows_per_block.max(1);
+        let mut read_rows = |rows: Range<usize>| -> std::result::Result<LogicalArray, E> {
+            let block = read(rows.clone())?;
+            let mut want = shape.to_vec();
+            if shape.len() > 1 {
+                want[0] = rows.len();
+            }
+            if block.shape() != want.as_slice() {
+                return Err(Error::InvalidArgument(format!(
+                    "rows {rows:?} read with shape {}, {} expected",
+                    fmt_shape(block.shape()),
+                    fmt_shape(&want)
+                ))
+                .into());
+            }
+            Ok(block)
+        };
+        if n_rows <= rows_per_block {
+            let all = read_rows(0..n_rows)?;
+            return Ok(FlacArray::from_values(&all, opts, progress)?);
+        }
+        let work = || -> std::result::Result<FlacArray, E> {
+            let mut c = Concat::with_capacity(n_rows * per_row, 0);
+            let mut rows = 0..rows_per_block;
+            let mut block = Some(read_rows(rows.clone())?);
+            while let Some(b) = block.take() {
+                let next = rows.end..(rows.end + rows_per_block).min(n_rows);
+                let sub = opts.for_streams(rows.start * per_row, rows.end * per_row);
+                let (done, following) = rayon::join(
+                    || FlacArray::from_values(&b, &sub, progress),
+                    || (!next.is_empty()).then(|| read_rows(next.clone())),
+                );
+                let done = done.map_err(|e| {
+                    let mut part = shape[..shape.len() - 1].to_vec();
+                    part[0] = rows.len();
+                    in_whole(e, &part, &shape[..shape.len() - 1], |i| {
+                        Some(rows.start * per_row + i)
+                    })
+                });
+                c.push(&done?)?;
+                block = following.transpose()?;
+                rows = next;
+            }
+            Ok(c.finish()?)
+        };
+        with_threads(opts.threads, work)?
     }
 }
 

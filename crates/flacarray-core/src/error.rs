@@ -211,6 +211,35 @@ pub fn stream_name(flat: usize, leading: &[usize]) -> String {
     fmt_index(&unravel(flat, leading))
 }
 
+/// An error about a stream of part of an array (a block of rows, leading shape
+/// `part`) renamed to the stream's index in the whole array (leading shape `whole`);
+/// `global` maps the part's flat stream index to the whole array's.
+pub(crate) fn in_whole(
+    e: Error,
+    part: &[usize],
+    whole: &[usize],
+    global: impl Fn(usize) -> Option<usize>,
+) -> Error {
+    let rename = |stream: String| {
+        let n: usize = part.iter().product();
+        (0..n)
+            .find(|&i| stream_name(i, part) == stream)
+            .and_then(&global)
+            .map_or(stream, |g| stream_name(g, whole))
+    };
+    match e {
+        Error::Flac { stream, source } => Error::Flac {
+            stream: rename(stream),
+            source,
+        },
+        Error::Quantize { stream, source } => Error::Quantize {
+            stream: rename(stream),
+            source,
+        },
+        e => e,
+    }
+}
+
 /// Re-labels a quantization error of flat stream `flat` with its leading index.
 pub(crate) fn from_quant(e: QuantError, flat: usize, leading: &[usize]) -> Error {
     match e {

@@ -95,6 +95,6 @@ pub use nonfinite::{NonFinite, NonFiniteFlag, Run};
 pub use place::Place;
 pub use select::{Index, SampleSlice, parse_index};
 pub use store::{
-    FlacArrayReader, FlacArrayWriter, MemoryStore, StoredExtension, StoredMeta, StreamTable,
-    read_array, read_flacarray, read_flacarray_rows, write_array,
+    FlacArrayReader, FlacArrayWriter, MemoryStore, RowBlocks, StoredExtension, StoredMeta,
+    StreamTable, read_array, read_flacarray, read_flacarray_rows, write_array,
 };

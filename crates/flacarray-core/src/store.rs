@@ -16,10 +16,10 @@ use ndarray::{ArrayBase, ArrayD, Data, Dimension, IxDyn};
 use crate::array::{FlacArray, FlacArrayParts, ReadOptions, Selection, check_extension};
 use crate::codec::{self, CompressOptions, Source, with_threads};
 use crate::dtype::{DType, DecodedArray, Element, StreamScaling};
-use crate::error::{Error, Result, stream_name};
+use crate::error::{Error, Result, in_whole, stream_name};
 use crate::integrity::{self, ATTR_CHECKSUMS, Checksums, StoredChecksums};
 use crate::layout::{ARR_NONFINITE_FLAGS, ATTR_DTYPE};
-use crate::logical::LogicalDType;
+use crate::logical::{LogicalArray, LogicalDType};
 use crate::nonfinite::NonFinite;
 use crate::ranged;
 use crate::select::{index_tuples, kept_streams};
@@ -381,6 +381,207 @@ where
         return Ok(fa);
     }
     Ok(reader.extension(meta)?.apply(fa, meta, &flat)?)
+}
+
+/// A stored array read a block of rows of axis 0 at a time, for work whose memory
+/// must not grow with the array (decompressing a large file to another file).
+///
+/// Each item is a [`FlacArray`] of the next `rows_per_block` rows (fewer at the end),
+/// read as [`read_flacarray_rows`] reads them with `no_flatten` (a block's leading
+/// shape is `(rows, ...)`, or `(n_kept,)` with a keep mask; blocks without kept
+/// streams are skipped). The recorded checksum of the streams' bytes, which a whole
+/// read checks before anything is decoded, is a sum over the streams, so it is summed
+/// block by block and checked after the last block: that error comes last, after
+/// every block was handed out, and whatever was made of the blocks must then be
+/// discarded. A damaged stream usually fails its frame CRC-16 first, while it is
+/// decoded. After an error the iterator ends.
+///
+/// ```
+/// use flacarray_core::{CompressOptions, FlacArray, FlacArrayWriter, MemoryStore, RowBlocks};
+/// let a = ndarray::Array2::from_shape_fn((5, 300), |(i, j)| (i * 1000 + j) as i32);
+/// let mut store = MemoryStore::new();
+/// store.write(&FlacArray::from_array(&a, &CompressOptions::default())?)?;
+/// let mut rows = Vec::new();
+/// for block in RowBlocks::new(store, None, 2)? {
+///     let block = block?;
+///     rows.push(block.leading_shape()[0]);
+///     assert_eq!(block.to_array_typed::<i32>()?.shape()[1], 300);
+/// }
+/// assert_eq!(rows, [2, 2, 1]);
+/// # Ok::<(), flacarray_core::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct RowBlocks<R: FlacArrayReader> {
+    reader: R,
+    meta: StoredMeta,
+    keep: Option<Vec<bool>>,
+    rows_per_block: usize,
+    next_row: usize,
+    n_rows: usize,
+    /// The recorded checksums, when every stream's bytes will pass through here.
+    recorded: Option<Checksums>,
+    sum: u64,
+    finished: bool,
+    /// Flat index (in the whole array) of the first stream of the rows last read.
+    block_first: usize,
+}
+
+impl<R: FlacArrayReader> RowBlocks<R> {
+    /// Starts reading `reader`'s array `rows_per_block` rows at a time (at least one);
+    /// `keep` as in [`read_flacarray`] (over the whole stored leading shape).
+    ///
+    /// # Errors
+    /// The metadata cannot be read or is invalid; the recorded checksums cannot be
+    /// read or parsed.
+    pub fn new(reader: R, keep: Option<&[bool]>, rows_per_block: usize) -> Result<Self, R::Error> {
+        let meta = reader.metadata()?;
+        validate::check_meta(&meta).map_err(Error::from)?;
+        let n_rows = meta.leading_shape.first().copied().unwrap_or(0);
+        let rows_per_block = rows_per_block.max(1);
+        // A single block is a whole read, which checks the bytes itself.
+        let recorded = if keep.is_none() && rows_per_block < n_rows {
+            applicable_checksums(&meta, &reader.checksums()?)?
+        } else {
+            None
+        };
+        Ok(Self {
+            reader,
+            meta,
+            keep: keep.map(<[bool]>::to_vec),
+            rows_per_block,
+            next_row: 0,
+            n_rows,
+            recorded,
+            sum: 0,
+            finished: false,
+            block_first: 0,
+        })
+    }
+
+    /// The stored array's metadata.
+    #[must_use]
+    pub fn meta(&self) -> &StoredMeta {
+        &self.meta
+    }
+
+    /// The reader the blocks come from.
+    #[must_use]
+    pub fn reader(&self) -> &R {
+        &self.reader
+    }
+
+    fn block(&mut self) -> Result<Option<FlacArray>, R::Error> {
+        while self.next_row < self.n_rows {
+            let rows = self.next_row..(self.next_row + self.rows_per_block).min(self.n_rows);
+            self.next_row = rows.end;
+            self.block_first = rows.start * self.meta.streams_per_row();
+            let fa = read_rows(
+                &self.reader,
+                &self.meta,
+                rows.clone(),
+                self.keep.as_deref(),
+                true,
+            )?;
+            if self.recorded.is_some() {
+                let first = rows.start * self.meta.streams_per_row();
+                for (i, (&s, &n)) in fa
+                    .stream_starts()
+                    .iter()
+                    .zip(fa.stream_nbytes())
+                    .enumerate()
+                {
+                    let lo = usize_of(s)?;
+                    let bytes = fa
+                        .compressed()
+                        .get(lo..lo.saturating_add(usize_of(n)?))
+                        .ok_or_else(|| Error::Corrupt("stream bytes outside the buffer".into()))?;
+                    self.sum = self
+                        .sum
+                        .wrapping_add(integrity::stream_hash(first + i, bytes));
+                }
+            }
+            if fa.n_streams() > 0 {
+                return Ok(Some(fa));
+            }
+        }
+        if let Some(c) = self.recorded.take()
+            && self.sum != c.streams
+        {
+            return Err(Error::Corrupt(format!(
+                "attribute {ATTR_CHECKSUMS}: the bytes of the {} streams do not match the \
+                 checksum written with them (a stream was changed, or streams were swapped \
+                 or moved)",
+                self.meta.n_streams()
+            ))
+            .into());
+        }
+        Ok(None)
+    }
+}
+
+impl<R: FlacArrayReader> RowBlocks<R> {
+    /// Decodes every block, in order, to the caller's element type
+    /// ([`FlacArray::to_values`]) and hands it to `sink`. In a rayon pool of more than
+    /// one thread, `sink` works on block `k` (writing it to a file, say) while block
+    /// `k + 1` is decoded; with one thread the two take turns. At most two decoded
+    /// blocks and one compressed block are held at a time.
+    ///
+    /// # Errors
+    /// The first error of reading, decoding or `sink`, in block order; a checksum
+    /// mismatch after every block went to `sink` (see [`RowBlocks`]).
+    pub fn decode_each<E>(
+        mut self,
+        mut sink: impl FnMut(LogicalArray) -> Result<(), E> + Send,
+    ) -> Result<(), E>
+    where
+        E: From<R::Error> + Send,
+    {
+        let mut pending: Option<LogicalArray> = None;
+        while let Some(block) = self.next() {
+            let block = block?;
+            let ready = pending.take();
+            let sink = &mut sink;
+            let (written, decoded) =
+                rayon::join(move || ready.map_or(Ok(()), sink), || block.to_values());
+            written?;
+            let decoded = decoded.map_err(|e| self.relabel(e, block.leading_shape()));
+            pending = Some(decoded.map_err(R::Error::from)?);
+        }
+        pending.map_or(Ok(()), sink)
+    }
+
+    /// An error of decoding the last block read, naming its stream by its index in
+    /// the whole array rather than in the block (`leading`: the block's shape).
+    fn relabel(&self, e: Error, leading: &[usize]) -> Error {
+        let first = self.block_first;
+        in_whole(e, leading, &self.meta.leading_shape, |local| {
+            match &self.keep {
+                None => Some(first + local),
+                Some(keep) => keep
+                    .iter()
+                    .enumerate()
+                    .skip(first)
+                    .filter(|&(_, &k)| k)
+                    .nth(local)
+                    .map(|(g, _)| g),
+            }
+        })
+    }
+}
+
+impl<R: FlacArrayReader> Iterator for RowBlocks<R> {
+    type Item = Result<FlacArray, R::Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.finished {
+            return None;
+        }
+        let r = self.block();
+        if !matches!(r, Ok(Some(_))) {
+            self.finished = true;
+        }
+        r.transpose()
+    }
 }
 
 /// What a read of rows (and kept streams) knows before it reads any stream's bytes.

@@ -799,8 +799,8 @@ impl Encoder {
         // Phase 1: every window proposes a quantized predictor with an estimated size
         // (from the Levinson residual energy, scaled to the window's own energy so that
         // partial windows compare fairly with whole-block ones).
-        let mut proposals: [(f64, usize, u32, [i32; MAX_ORDER]); MAX_WINDOWS] =
-            [(f64::MAX, 0, 0, [0; MAX_ORDER]); MAX_WINDOWS];
+        let mut proposals: [(f64, usize, u32, u32, [i32; MAX_ORDER]); MAX_WINDOWS] =
+            [(f64::MAX, 0, 0, 0, [0; MAX_ORDER]); MAX_WINDOWS];
         let mut count = 0;
         for ((w, &energy), &(a, b)) in self
             .windows
@@ -837,9 +837,10 @@ impl Encoder {
                 }
             }
             let m = best_order;
+            let precision = coefficient_precision(precision, r[0], err[m - 1]);
             let mut coefs = [0i32; MAX_ORDER];
             if let Some(shift) = lpc::quantize(&lp[m - 1][..m], precision, &mut coefs) {
-                proposals[count] = (best_est, m, shift, coefs);
+                proposals[count] = (best_est, m, precision, shift, coefs);
                 count += 1;
             }
         }
@@ -848,7 +849,7 @@ impl Encoder {
         // gains, at a fraction of the cost when there are many windows.
         let proposals = &mut proposals[..count];
         proposals.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-        for &(_, m, shift, coefs) in proposals.iter().take(FULL_EVALUATIONS) {
+        for &(_, m, precision, shift, coefs) in proposals.iter().take(FULL_EVALUATIONS) {
             if !lpc::residual(&ch.x[..n], &coefs[..m], shift, narrow, &mut ch.tmp[..n - m]) {
                 continue;
             }
@@ -884,6 +885,25 @@ impl Encoder {
 const MAX_WINDOWS: usize = 16;
 /// Window proposals coded exactly per subframe (see `Encoder::analyse`).
 const FULL_EVALUATIONS: usize = 3;
+
+/// Coefficient precision of a predictor whose window has energy `r0` and leaves the
+/// residual energy `err`: at least `base` (by block size), more when the prediction
+/// gain is high. Rounding a coefficient to `p` bits adds an error of about
+/// `2^-p` times the signal to the prediction; that stays below the residual when
+/// `2^p` exceeds the amplitude ratio `sqrt(r0 / err)`, so the precision is that ratio
+/// in bits plus two, up to FLAC's 15. On noisy signals the ratio is small and `base`
+/// (libFLAC's choice for 16-bit audio) stands; on smooth high-amplitude signals (a
+/// teleseism: ratio ~2^11) `base` would leave the rounding error above the residual,
+/// and libFLAC, which declares flacarray's streams 32-bit, uses 15 for them.
+fn coefficient_precision(base: u32, r0: f64, err: f64) -> u32 {
+    if !(err > 0.0 && r0 > err) {
+        return base;
+    }
+    let ratio_bits = 0.5 * (r0 / err).log2();
+    // Finite and in (0, 2048) for any f64 ratio, so the cast is exact after ceil.
+    let wanted = ratio_bits.ceil() as u32 + 2;
+    wanted.clamp(base, 15)
+}
 
 /// Coefficient precision by block size, as libFLAC chooses it when not told.
 fn lpc_precision(n: usize) -> u32 {

@@ -69,7 +69,9 @@ pub use error::{Error, Result};
 pub use flacarray_core::layout::{FORMAT_VERSION, SOFTWARE_VERSION};
 pub use read::{open_file_group, read_file, read_file_meta, read_group, read_meta};
 pub use store::Hdf5Store;
-pub use swap::{TEMP_GROUP_PREFIX, remove_temporary_groups, write_file_swapped};
+pub use swap::{
+    TEMP_GROUP_PREFIX, holds_only_flacarray, remove_temporary_groups, write_file_swapped,
+};
 pub use write::{GroupLayout, GroupWriter, WriteOptions, create_layout, write_file, write_group};
 
 /// The hdf5-metno crate this one is built on, for callers that open files and groups

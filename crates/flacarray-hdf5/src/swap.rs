@@ -114,6 +114,54 @@ fn existing(file: &hdf5::File, path: &Path, group: &str) -> Result<Option<Existi
     }))
 }
 
+/// Whether the HDF5 file at `path` holds a FlacArray in `group` (absolute) and
+/// nothing else: no other object or attribute in the group, none beside the path to
+/// it in the groups above, no user block. Writing a new file in its place then loses
+/// nothing, whereas replacing the array inside the file ([`write_file_swapped`])
+/// leaves the old array's bytes in it: HDF5 does not reuse the space of unlinked
+/// datasets, so a file replaced that way grows by the array's size every time.
+/// Temporary groups left by interrupted writes ([`TEMP_GROUP_PREFIX`]) do not count.
+///
+/// # Errors
+/// The file cannot be opened or its groups listed.
+pub fn holds_only_flacarray(path: &Path, group: &str) -> Result<bool> {
+    let file = hdf5::File::open(path).map_err(file_err(path, "opening"))?;
+    let user_block = file
+        .fcpl()
+        .map_err(file_err(path, "reading the creation properties"))?
+        .userblock();
+    if user_block != 0 {
+        return Ok(false);
+    }
+    let mut cur = file.as_group().map_err(file_err(path, "opening"))?;
+    let parts: Vec<&str> = group.split('/').filter(|p| !p.is_empty()).collect();
+    for (i, part) in parts.iter().enumerate() {
+        let list = |e| file_err(path, "listing")(e);
+        let members = cur.member_names().map_err(list)?;
+        let others = members
+            .iter()
+            .filter(|m| !(i == 0 && m.starts_with(TEMP_GROUP_PREFIX)))
+            .any(|m| m != part);
+        if others || !cur.attr_names().map_err(list)?.is_empty() {
+            return Ok(false);
+        }
+        cur = match cur.group(part) {
+            Ok(g) => g,
+            Err(_) => return Ok(false),
+        };
+    }
+    let list = |e| file_err(path, "listing")(e);
+    let members = cur.member_names().map_err(list)?;
+    let attrs = cur.attr_names().map_err(list)?;
+    let ours = members
+        .iter()
+        .filter(|m| !(parts.is_empty() && m.starts_with(TEMP_GROUP_PREFIX)))
+        .all(|m| ALL_ARRAYS.contains(&m.as_str()));
+    Ok(ours
+        && attrs.iter().any(|a| a == ATTR_FORMAT_VERSION)
+        && attrs.iter().all(|a| ALL_GROUP_ATTRS.contains(&a.as_str())))
+}
+
 /// Writes `arr` into group `group` (absolute, `/` for the root) of the existing HDF5
 /// file at `path`, through a temporary group and a swap of links (see the module
 /// documentation). Missing groups on the path are created; the group's other objects

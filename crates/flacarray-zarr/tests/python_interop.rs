@@ -94,6 +94,17 @@ fn groups() -> Vec<Group> {
             chunk: Some(5000),
         },
         Group {
+            name: "/sharded",
+            data: DecodedArrayInput::F32(conformance::synth_array(&[6, 20_000], 6)),
+            opts: CompressOptions {
+                quanta: Some(QuantaOption::Scalar(1e-4)),
+                ..Default::default()
+            },
+            // In a v3 store: shards of three 16 KiB inner chunks, streams across inner
+            // chunk and shard boundaries.
+            chunk: Some(40_000),
+        },
+        Group {
             name: "/single",
             data: DecodedArrayInput::I32(conformance::synth_array(&[1234], 5)),
             opts: level(3),
@@ -284,6 +295,12 @@ fn python_zarr3_reads_rust_stores_and_rust_reads_python_stores() {
     ] {
         let tag = store.trim_end_matches(".zarr");
         let manifest = write_rust_store(&d.join(store), format, d, tag);
+        let meta = std::fs::read_to_string(d.join(store).join("sharded/compressed/zarr.json"));
+        assert_eq!(
+            meta.is_ok_and(|m| m.contains("sharding_indexed")),
+            format == ZarrFormat::V3,
+            "{store}: `compressed` of /sharded is sharded in v3 only"
+        );
         std::fs::write(
             d.join(format!("manifest_{store}.json")),
             serde_json::to_string(&manifest).unwrap(),

@@ -19,3 +19,21 @@ fn a_one_percent_range_reads_at_most_three_percent_of_the_stream() {
         check_range_reads(ZarrStore::open(&path, "/g").unwrap());
     }
 }
+
+/// Counted by the kernel (every byte read from the files): in a v3 store `compressed`
+/// is sharded into 16 KiB inner chunks, so a 1% range reads the shard index and the
+/// inner chunks of its frames, not whole 2 MiB chunks. (A v2 store has no sharding:
+/// its chunks are read whole.)
+#[test]
+fn a_one_percent_range_reads_at_most_three_percent_from_a_v3_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.zarr");
+    let mut w = ZarrStore::create(&path, "/g", false, ZarrFormat::V3).unwrap();
+    write_array(&mut w, &long_signal(1_000_000), &range_read_options()).unwrap();
+    drop(w);
+    let meta = std::fs::read_to_string(path.join("g/compressed/zarr.json")).unwrap();
+    assert!(meta.contains("sharding_indexed"), "{meta}");
+    let (full, reads) =
+        flacarray_testkit::check_file_range_reads(|| ZarrStore::open(&path, "/g").unwrap());
+    eprintln!("full decode {full} bytes, 1% ranges {reads:?}");
+}
