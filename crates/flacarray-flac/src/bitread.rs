@@ -143,7 +143,9 @@ impl<'a> BitReader<'a> {
     ///
     /// The fast loop loads 64 bits once and decodes every code that lies wholly inside
     /// them (4-5 codes for typical parameters), so the load latency is paid once per
-    /// word rather than once per sample.
+    /// word rather than once per sample. The codes are stored folded and unfolded
+    /// afterwards in one pass over the slice, which the compiler vectorizes; that
+    /// keeps the per-code work to the bit extraction.
     #[inline(always)]
     pub(crate) fn read_rice(&mut self, k: u32, out: &mut [i32]) -> Result<()> {
         debug_assert!(k <= 30);
@@ -155,86 +157,94 @@ impl<'a> BitReader<'a> {
         let mut too_big = 0u64;
         // Batches of `m` codes per 64-bit load, decoded without a check per code:
         // if the batch consumed no more than the word's valid bits, every code was
-        // whole (bits past them read as zeros and make the sum too large); else the
-        // batch is redone code by code below. A fixed count per load replaces the
-        // data-dependent loop exit, mispredicted about once per word, with a branch
-        // that is nearly always taken. Codes of typical partitions are about k + 2
-        // bits long at most (parameter, stop bit and a short unary part).
+        // whole (bits past them read as zeros and make the sum too large); else
+        // the codes of that one word are redone one by one below and batching
+        // resumes after them. A fixed count per load replaces the data-dependent
+        // loop exit, mispredicted about once per word, with a branch that is nearly
+        // always taken. Codes of typical partitions are about k + 2 bits long at
+        // most (parameter, stop bit and a short unary part).
         let m = (56 / (k1 as usize + 2)).max(1);
-        while i + m <= n {
-            let byte = pos >> 3;
-            let Some(chunk) = data.get(byte..byte + 8) else {
-                break;
-            };
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            let skip = (pos & 7) as u32;
-            // Once the valid bits are used up, `w` may run out of set bits (64
-            // leading zeros); the wrapping shifts then give garbage for codes that
-            // the length check rejects anyway.
-            let mut w = u64::from_be_bytes(word) << skip;
-            let avail = (64 - skip).min(63);
-            let mut used = 0u32;
-            let mut big = 0u64;
-            for slot in &mut out[i..i + m] {
-                let lz = w.leading_zeros();
-                let len = lz + k1;
-                let t = w.wrapping_shl(lz);
-                let folded = (u64::from(lz) << k)
-                    .wrapping_add(t >> (63 - k))
-                    .wrapping_sub(1u64 << k);
-                big |= folded >> 32;
-                *slot = unfold(folded);
-                w = w.wrapping_shl(len);
-                used += len;
-            }
-            if used > avail {
-                break;
-            }
-            too_big |= big;
-            pos += used as usize;
-            i += m;
-        }
+        // A committed batch code has a quotient below 64 (it lies within 63 bits),
+        // so its folded value is below 64 * 2^k <= 2^32 when k <= 26: only larger
+        // parameters need the per-code range check in the batch.
+        let check_batch = k > 26;
         while i < n {
             let byte = pos >> 3;
-            let start = i;
-            if let Some(chunk) = data.get(byte..byte + 8) {
-                let mut word = [0u8; 8];
-                word.copy_from_slice(chunk);
-                let skip = (pos & 7) as u32;
-                let mut w = u64::from_be_bytes(word) << skip;
-                // Valid bits in `w` (at least 57); capped at 63 so no shift reaches 64.
-                let full = (64 - skip).min(63);
-                let mut avail = full;
-                // The loop-carried chain is w -> leading_zeros -> shift by the code's
-                // length; the value itself is formed off that chain.
-                while i < n {
-                    let lz = w.leading_zeros();
-                    let len = lz + k1;
-                    if len > avail {
-                        break;
-                    }
-                    // `t` starts with the code's stop bit followed by its k low bits, so
-                    // `t >> (63 - k)` is `2^k + low`.
-                    let t = w << lz;
-                    let folded = (u64::from(lz) << k)
-                        .wrapping_add(t >> (63 - k))
-                        .wrapping_sub(1u64 << k);
-                    too_big |= folded >> 32;
-                    out[i] = unfold(folded);
-                    w <<= len;
-                    avail -= len;
-                    i += 1;
-                }
-                pos += (full - avail) as usize;
-            }
-            if i == start {
-                // A code longer than a fresh word holds, or the last bytes of the data.
+            let Some(chunk) = data.get(byte..byte + 8) else {
+                // The last bytes of the data: code by code, the careful way.
                 self.pos = pos;
                 let folded = self.read_rice_slow(k)?;
                 pos = self.pos;
                 too_big |= folded >> 32;
-                out[i] = unfold(folded);
+                out[i] = folded as i32;
+                i += 1;
+                continue;
+            };
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let skip = (pos & 7) as u32;
+            let w0 = u64::from_be_bytes(word) << skip;
+            // Valid bits in `w0` (at least 57); capped at 63 so no shift reaches 64.
+            let avail = (64 - skip).min(63);
+            if i + m <= n {
+                // Once the valid bits are used up, `w` may run out of set bits (64
+                // leading zeros); the wrapping shifts then give garbage for codes
+                // that the length check rejects anyway.
+                let mut w = w0;
+                let mut used = 0u32;
+                let mut big = 0u64;
+                for slot in &mut out[i..i + m] {
+                    let lz = w.leading_zeros();
+                    let len = lz + k1;
+                    // `w << lz` starts with the code's stop bit followed by its k low
+                    // bits, so shifting it right by 63 - k gives `2^k + low`.
+                    let folded = (u64::from(lz) << k)
+                        .wrapping_add(w.wrapping_shl(lz) >> (63 - k))
+                        .wrapping_sub(1u64 << k);
+                    if check_batch {
+                        big |= folded >> 32;
+                    }
+                    // The low 32 bits; a larger value is rejected through `big`.
+                    *slot = folded as i32;
+                    w = w.wrapping_shl(len);
+                    used += len;
+                }
+                if used <= avail {
+                    too_big |= big;
+                    pos += used as usize;
+                    i += m;
+                    continue;
+                }
+            }
+            // Code by code within this one word.
+            let start = i;
+            let mut w = w0;
+            let mut left = avail;
+            // The loop-carried chain is w -> leading_zeros -> shift by the code's
+            // length; the value itself is formed off that chain.
+            while i < n {
+                let lz = w.leading_zeros();
+                let len = lz + k1;
+                if len > left {
+                    break;
+                }
+                let folded = (u64::from(lz) << k)
+                    .wrapping_add((w << lz) >> (63 - k))
+                    .wrapping_sub(1u64 << k);
+                too_big |= folded >> 32;
+                out[i] = folded as i32;
+                w <<= len;
+                left -= len;
+                i += 1;
+            }
+            pos += (avail - left) as usize;
+            if i == start {
+                // A code longer than a fresh word holds.
+                self.pos = pos;
+                let folded = self.read_rice_slow(k)?;
+                pos = self.pos;
+                too_big |= folded >> 32;
+                out[i] = folded as i32;
                 i += 1;
             }
         }
@@ -244,6 +254,9 @@ impl<'a> BitReader<'a> {
                 what: "residual exceeds 32 bits",
                 offset: self.byte_pos(),
             });
+        }
+        for o in out.iter_mut() {
+            *o = unfold(*o as u32);
         }
         Ok(())
     }
@@ -260,12 +273,8 @@ impl<'a> BitReader<'a> {
 }
 
 /// Zigzag inverse: 0, 1, 2, 3, .. -> 0, -1, 1, -2, ..
-///
-/// Only the low 32 bits are used; callers reject larger values (through their
-/// `too_big` accumulator) before any decoded value is returned.
 #[inline(always)]
-fn unfold(folded: u64) -> i32 {
-    let f = folded as u32;
+fn unfold(f: u32) -> i32 {
     ((f >> 1) as i32) ^ -((f & 1) as i32)
 }
 
@@ -349,6 +358,71 @@ mod tests {
             let mut r = BitReader::new(&bytes);
             let mut out = vec![0i32; 3];
             assert!(r.read_rice(k, &mut out).is_err(), "k {k}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod batch_recovery_tests {
+    use super::*;
+    use crate::bitwrite::BitWriter;
+
+    /// Mostly short codes with a rare long one (as in spiky recordings): the batch
+    /// that holds a long code fails, that word is decoded code by code and the
+    /// batches resume. Checked against the writer for every parameter, odd counts
+    /// and every spacing of the long codes; every truncation of the bytes is an
+    /// error, never a panic or a wrong success.
+    #[test]
+    fn spiky_residuals_and_truncations() {
+        let mut seed = 17u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 11
+        };
+        for k in 0..=30u32 {
+            for every in [3u64, 7, 13, 40] {
+                let len = 1 + (next() % 333) as usize;
+                let scale = 1i64 << k;
+                let vals: Vec<i32> = (0..len)
+                    .map(|_| {
+                        let r = next();
+                        let v = if r % every == 0 {
+                            // A quotient of 20..100: longer than a batch expects,
+                            // sometimes longer than a whole word.
+                            (20 + (r >> 8) % 80) as i64 * scale
+                        } else {
+                            (r as i64 >> 3).rem_euclid(2 * scale) - scale
+                        };
+                        let v = if r & 4 == 0 { v } else { -v - 1 };
+                        v.clamp(-i64::from(i32::MAX), i64::from(i32::MAX)) as i32
+                    })
+                    .collect();
+                let mut buf = Vec::new();
+                let mut w = BitWriter::new(&mut buf);
+                w.write_rice(k, &vals);
+                let bits: usize = vals
+                    .iter()
+                    .map(|&v| {
+                        let folded = ((v << 1) ^ (v >> 31)) as u32;
+                        (folded >> k) as usize + 1 + k as usize
+                    })
+                    .sum();
+                w.align();
+                w.finish();
+                let mut back = vec![0i32; len];
+                let mut r = BitReader::new(&buf);
+                assert!(r.read_rice(k, &mut back).is_ok(), "k {k} every {every}");
+                assert_eq!(back, vals, "k {k} every {every}");
+                assert_eq!(r.pos, bits, "k {k}: position after the last code");
+                for cut in 0..buf.len() {
+                    // Without its last byte(s) the data cannot hold every code
+                    // (the last code ends in byte `buf.len() - 1`).
+                    let mut r = BitReader::new(&buf[..cut]);
+                    assert!(r.read_rice(k, &mut back).is_err(), "k {k} cut {cut}");
+                }
+            }
         }
     }
 }

@@ -65,19 +65,58 @@ impl<'a> BitWriter<'a> {
     }
 
     /// Rice-codes the residuals with parameter `k`.
+    ///
+    /// Codes of at most 32 bits (all but huge quotients) go through a loop without
+    /// a data-dependent branch: after each code the pending bits, top-aligned, are
+    /// stored as 8 bytes at the current byte position, which then advances by the
+    /// number of complete bytes. Later stores overwrite the partial bytes, and the
+    /// bytes past the last complete one are cut off at the end (their bits stay
+    /// pending in `acc`). The bytes are those of writing the codes one by one.
     #[inline(always)]
     pub(crate) fn write_rice(&mut self, k: u32, residuals: &[i32]) {
-        for &r in residuals {
-            // Zigzag: 0, -1, 1, -2, .. -> 0, 1, 2, 3, ..; fits in u32 for every i32.
-            let f = ((r << 1) ^ (r >> 31)) as u32;
-            let q = f >> k;
-            if q <= 31 - k {
-                // One write: q zeros, a one, then the k low bits.
+        let mut rest = residuals;
+        while !rest.is_empty() {
+            // Complete bytes out first: at most 7 bits pending.
+            self.flush_bytes();
+            let mut pos = self.out.len();
+            // A code taken here is at most 32 bits, so 4 bytes per code plus one
+            // 8-byte store past the last complete byte always fit.
+            self.out.resize(pos + rest.len() * 4 + 8, 0);
+            let buf = &mut self.out[..];
+            let (mut acc, mut nbits) = (self.acc, self.nbits);
+            let mut long = None;
+            for (i, &r) in rest.iter().enumerate() {
+                // Zigzag: 0, -1, 1, -2, .. -> 0, 1, 2, 3, ..; fits in u32 for every i32.
+                let f = ((r << 1) ^ (r >> 31)) as u32;
+                let q = f >> k;
+                if q > 31 - k {
+                    long = Some((i, f));
+                    break;
+                }
+                // q zeros, a one, then the k low bits: q + 1 + k <= 32 bits.
+                let len = q + 1 + k;
                 let low = u64::from(f) & ((1u64 << k) - 1);
-                self.write(q + 1 + k, (1u64 << k) | low);
-            } else {
-                self.write_unary(q);
-                self.write(k, u64::from(f));
+                // nbits <= 7 before, so at most 39 bits are pending: no overflow,
+                // and nbits >= 1 after, so the shift below is at most 63.
+                acc = (acc << len) | (1u64 << k) | low;
+                nbits += len;
+                let word = acc << (64 - nbits);
+                if let Some(dst) = buf.get_mut(pos..pos + 8) {
+                    dst.copy_from_slice(&word.to_be_bytes());
+                }
+                pos += (nbits >> 3) as usize;
+                nbits &= 7;
+            }
+            self.out.truncate(pos);
+            self.acc = acc;
+            self.nbits = nbits;
+            match long {
+                Some((i, f)) => {
+                    self.write_unary(f >> k);
+                    self.write(k, u64::from(f));
+                    rest = &rest[i + 1..];
+                }
+                None => rest = &[],
             }
         }
     }
@@ -126,5 +165,61 @@ mod tests {
         let mut out = [0i32; 7];
         assert!(r.read_rice(3, &mut out).is_ok());
         assert_eq!(out, [0, -1, 1, 1000, -1000, i32::MAX, i32::MIN]);
+    }
+
+    /// The batched Rice writer gives the bytes of writing each code on its own,
+    /// for every parameter, any number of bits already pending, odd counts,
+    /// huge quotients (the slow path) between short codes, and the i32 extremes.
+    #[test]
+    fn rice_bytes_equal_code_by_code() {
+        let mut seed = 11u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 11
+        };
+        for k in 0..=30u32 {
+            for trial in 0..10u64 {
+                let len = (next() % 300) as usize;
+                let vals: Vec<i32> = (0..len)
+                    .map(|_| {
+                        let r = next();
+                        // Quotients of 32..300 take the slow path; the extremes
+                        // too once k >= 24 (their quotient is at most 2^(32-k)).
+                        let long = ((32 + r % 268) as i64) << k;
+                        let v = match r % 17 {
+                            0 if k >= 24 => i64::from(i32::MAX),
+                            1 if k >= 24 => i64::from(i32::MIN),
+                            2 | 3 if trial % 2 == 0 => long >> 1,
+                            _ => (r >> 5) as i64 % (1i64 << (k + 1)),
+                        };
+                        let v = if r & 64 == 0 { v } else { -v - 1 };
+                        v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32
+                    })
+                    .collect();
+                let pre = (next() % 45) as u32;
+                let pre_bits = next();
+                let mut fast = Vec::new();
+                let mut w = BitWriter::new(&mut fast);
+                w.write_wide(pre, pre_bits);
+                w.write_rice(k, &vals);
+                w.write(5, 0b10101);
+                w.align();
+                w.finish();
+                let mut slow = Vec::new();
+                let mut w = BitWriter::new(&mut slow);
+                w.write_wide(pre, pre_bits);
+                for &r in &vals {
+                    let f = ((r << 1) ^ (r >> 31)) as u32;
+                    w.write_unary(f >> k);
+                    w.write(k, u64::from(f));
+                }
+                w.write(5, 0b10101);
+                w.align();
+                w.finish();
+                assert_eq!(fast, slow, "k {k} trial {trial}");
+            }
+        }
     }
 }

@@ -29,8 +29,6 @@ pub struct Decoder {
     /// Frames whose bits are read but whose LPC subframes are not restored yet; they
     /// are restored together, four subframes at a time (see [`restore_lpc_x4_impl`]).
     pend: Vec<Pending>,
-    /// Transposed samples of four subframes restored together.
-    lanes: Vec<[i32; 4]>,
     /// The side channel of a decorrelated 32-bit stereo frame needs 33 bits.
     wide: Vec<i64>,
     /// Residual scratch for the 33-bit path.
@@ -570,7 +568,7 @@ impl Decoder {
                 if self.residual.len() < n {
                     self.residual.resize(n, 0);
                 }
-                decode_subframe_wide(
+                crate::simd::decode_subframe_wide(
                     &mut r,
                     bps,
                     &mut self.wide[..n],
@@ -632,21 +630,19 @@ impl Decoder {
             })
         });
         let (coefs, shift, order) = joint_coefs(&params)?;
-        if self.lanes.len() < n {
-            self.lanes.resize(n, [0; 4]);
-        }
-        let lanes = &mut self.lanes[..n];
-        for (k, &(f, ch)) in group.iter().enumerate() {
-            for (row, &v) in lanes.iter_mut().zip(&self.slots[f][ch][..n]) {
-                row[k] = v;
+        // The four subframes are distinct (frame, channel) buffers: borrow each.
+        let mut bufs: [Option<&mut [i32]>; 4] = [None, None, None, None];
+        for (f, slot) in self.slots.iter_mut().enumerate() {
+            for (ch, buf) in slot.iter_mut().enumerate() {
+                if let Some(k) = group.iter().position(|&g| g == (f, ch)) {
+                    bufs[k] = buf.get_mut(..n);
+                }
             }
         }
-        let ok = crate::simd::restore_lpc_x4(lanes, &params, &coefs, shift, order);
-        for (k, &(f, ch)) in group.iter().enumerate() {
-            for (v, row) in self.slots[f][ch][..n].iter_mut().zip(lanes.iter()) {
-                *v = row[k];
-            }
-        }
+        let [Some(b0), Some(b1), Some(b2), Some(b3)] = bufs else {
+            return None;
+        };
+        let ok = crate::simd::restore_lpc_x4([b0, b1, b2, b3], &params, &coefs, shift, order);
         Some(ok)
     }
 
@@ -1076,8 +1072,10 @@ fn narrow(v: i64) -> i32 {
     v as i32
 }
 
-/// Decodes one 33-bit side subframe into `out`; `res` is residual scratch.
-fn decode_subframe_wide(
+/// Decodes one 33-bit side subframe into `out`; `res` is residual scratch. Called
+/// through [`crate::simd::decode_subframe_wide`], which compiles it once per CPU level.
+#[inline(always)]
+pub(crate) fn decode_subframe_wide_impl(
     r: &mut BitReader<'_>,
     bps: u32,
     out: &mut [i64],
@@ -1120,28 +1118,44 @@ fn decode_subframe_wide(
                 *o = i64::from(e);
             }
             // 33-bit samples times 15-bit coefficients, 32 terms: below 2^53, no
-            // overflow in i64. Results must stay within 33 bits.
+            // overflow in i64. Results must stay within 33 bits: `v + 2^32` must
+            // lie in [0, 2^33), so its bits from 33 up (as u64) must all be zero.
+            // The check is accumulated rather than branched on, and each predictor
+            // has its own loop, so the per-sample work is the recurrence alone.
             let limit = 1i64 << 32;
-            for i in order..n {
-                let pred = match &params {
-                    Some((coefs, shift)) => {
+            let mut bad = 0u64;
+            let mut check = |v: i64| bad |= (v.wrapping_add(limit) as u64) >> 33;
+            match (&params, order) {
+                (Some((coefs, shift)), _) => {
+                    let coefs = &coefs[..order];
+                    for i in order..n {
+                        // Wrapping: once a sample has left 33 bits (and `bad` is
+                        // set) later ones are garbage that is never returned.
                         let mut acc = 0i64;
-                        for (j, &c) in coefs[..order].iter().enumerate() {
-                            acc += i64::from(c) * out[i - 1 - j];
+                        for (&c, &x) in coefs.iter().zip(out[i - order..i].iter().rev()) {
+                            acc = acc.wrapping_add(i64::from(c).wrapping_mul(x));
                         }
-                        acc >> shift
+                        let v = out[i].wrapping_add(acc >> shift);
+                        check(v);
+                        out[i] = v;
                     }
-                    None => fixed_prediction(order, &out[i - order..i]),
-                };
-                let v = out[i] + pred;
-                if !(-limit..limit).contains(&v) {
-                    return Err(corrupt_here(
-                        r,
-                        pos,
-                        "predicted side sample exceeds 33 bits",
-                    ));
                 }
-                out[i] = v;
+                // The samples are the residuals: i32 values, within 33 bits.
+                (None, 0) => {}
+                (None, _) => {
+                    for i in order..n {
+                        let v = out[i].wrapping_add(fixed_prediction(order, &out[i - order..i]));
+                        check(v);
+                        out[i] = v;
+                    }
+                }
+            }
+            if bad != 0 {
+                return Err(corrupt_here(
+                    r,
+                    pos,
+                    "predicted side sample exceeds 33 bits",
+                ));
             }
         }
         _ => return Err(corrupt_here(r, pos, "reserved subframe type")),
@@ -1152,15 +1166,23 @@ fn decode_subframe_wide(
 }
 
 /// Fixed predictor of order 0..=4 from the `order` samples before the one predicted
-/// (`hist` is in time order). Inputs below 2^33 keep every term below 2^36.
+/// (`hist` is in time order). Inputs below 2^33 keep every term below 2^36; the
+/// arithmetic wraps so that garbage after a sample out of range (which rejects the
+/// subframe) cannot overflow.
 #[inline(always)]
 fn fixed_prediction(order: usize, hist: &[i64]) -> i64 {
+    let m = i64::wrapping_mul;
     match order {
         0 => 0,
         1 => hist[0],
-        2 => 2 * hist[1] - hist[0],
-        3 => 3 * hist[2] - 3 * hist[1] + hist[0],
-        _ => 4 * hist[3] - 6 * hist[2] + 4 * hist[1] - hist[0],
+        2 => m(2, hist[1]).wrapping_sub(hist[0]),
+        3 => m(3, hist[2])
+            .wrapping_sub(m(3, hist[1]))
+            .wrapping_add(hist[0]),
+        _ => m(4, hist[3])
+            .wrapping_sub(m(6, hist[2]))
+            .wrapping_add(m(4, hist[1]))
+            .wrapping_sub(hist[0]),
     }
 }
 
@@ -1326,43 +1348,51 @@ pub(crate) fn joint_coefs(l: &[Lpc; 4]) -> Option<([[i32; 4]; MAX_JOINT_ORDER], 
     Some((c, shift, order))
 }
 
-/// Undoes four LPC predictors at once on transposed samples: `t[i][lane]` holds
-/// sample `i` of subframe `lane` (warm-up samples, then residuals), restored in
-/// place. `params` are the four predictors and `c`, `shift`, `order` their common
-/// form from [`joint_coefs`]. Returns, per lane, whether every sample fits 32 bits
-/// (a lane that does not is corrupt; its values are then meaningless).
+/// Undoes four LPC predictors at once: `bufs[lane]` holds subframe `lane` (warm-up
+/// samples, then residuals, all four of the same length), restored in place.
+/// `params` are the four predictors and `c`, `shift`, `order` their common form from
+/// [`joint_coefs`]. Returns, per lane, whether every sample fits 32 bits (a lane
+/// that does not is corrupt; its values are then meaningless). Buffers of unequal
+/// lengths are refused (every lane reported bad).
 ///
 /// Each lane is its own recurrence, but the four run in step: one sample of each
 /// per iteration, as 4-lane vectors where the CPU has them, so that the latency of
 /// one product-sum-shift chain is shared by four samples and the products of the
-/// four lanes are formed together.
+/// four lanes are formed together. The four residuals of a step are gathered from
+/// the four buffers and the four samples scattered back in the same loop; that work
+/// is off the recurrence's dependency chain, so it costs less than transposing the
+/// buffers into one interleaved array and back.
 #[inline(always)]
 pub(crate) fn restore_lpc_x4_impl(
-    t: &mut [[i32; 4]],
+    mut bufs: [&mut [i32]; 4],
     params: &[Lpc; 4],
     c: &[[i32; 4]; MAX_JOINT_ORDER],
     shift: u32,
     order: usize,
 ) -> [bool; 4] {
+    let n = bufs[0].len();
+    if bufs.iter().any(|b| b.len() != n) {
+        return [false; 4];
+    }
     let mut ok = [true; 4];
     // Samples between a lane's own order and the common one: the lane's own formula.
-    for (lane, p) in params.iter().enumerate() {
-        for i in p.order..order.min(t.len()) {
+    for ((lane, p), buf) in params.iter().enumerate().zip(bufs.iter_mut()) {
+        for i in p.order..order.min(n) {
             let mut acc = 0i64;
             for (j, &q) in p.coefs[..p.order].iter().enumerate() {
-                acc += i64::from(q) * i64::from(t[i - 1 - j][lane]);
+                acc += i64::from(q) * i64::from(buf[i - 1 - j]);
             }
-            let v = i64::from(t[i][lane]) + (acc >> p.shift);
+            let v = i64::from(buf[i]) + (acc >> p.shift);
             ok[lane] &= i64::from(v as i32) == v;
             {
-                t[i][lane] = v as i32;
+                buf[i] = v as i32;
             }
         }
     }
     macro_rules! dispatch {
         ($($n:literal)*) => {
             match order {
-                $($n => joint_n::<$n>(t, c, shift, ok),)*
+                $($n => joint_n::<$n>(bufs, c, shift, ok),)*
                 _ => [false; 4],
             }
         };
@@ -1372,12 +1402,14 @@ pub(crate) fn restore_lpc_x4_impl(
 
 #[inline(always)]
 fn joint_n<const N: usize>(
-    t: &mut [[i32; 4]],
+    bufs: [&mut [i32]; 4],
     c: &[[i32; 4]; MAX_JOINT_ORDER],
     shift: u32,
     ok: [bool; 4],
 ) -> [bool; 4] {
-    if t.len() <= N {
+    let [b0, b1, b2, b3] = bufs;
+    let n = b0.len();
+    if n <= N || b1.len() != n || b2.len() != n || b3.len() != n {
         return ok;
     }
     let mut coef = [[0i64; 4]; N];
@@ -1386,18 +1418,31 @@ fn joint_n<const N: usize>(
     }
     // The last N samples of each lane, oldest first.
     let mut h = [[0i64; 4]; N];
-    for (dst, src) in h.iter_mut().zip(&t[..N]) {
-        *dst = src.map(i64::from);
+    for (i, dst) in h.iter_mut().enumerate() {
+        *dst = [b0[i], b1[i], b2[i], b3[i]].map(i64::from);
     }
     // Nonzero in a lane once one of its samples has left the i32 range.
     let mut bad = [0i64; 4];
-    let (_, rest) = t.split_at_mut(N);
-    for row in rest {
+    let rows = b0[N..]
+        .iter_mut()
+        .zip(b1[N..].iter_mut())
+        .zip(b2[N..].iter_mut())
+        .zip(b3[N..].iter_mut());
+    // The prediction sum `a` lies in (-2^62, 2^62) (see below), so `a + 2^62` is
+    // not negative and its logical shift equals the arithmetic shift of `a` plus
+    // `2^62 >> shift` exactly (2^62 is a multiple of 2^shift, shift <= 31). The bias
+    // starts the sum and its shifted value is taken off the residual, both off the
+    // sample-to-sample chain, which is left with a logical shift: one instruction
+    // on 64-bit vector lanes, where an arithmetic one needs several without AVX-512.
+    const BIAS: i64 = 1 << 62;
+    let unbias = BIAS >> shift;
+    for (((s0, s1), s2), s3) in rows {
+        let row = [*s0, *s1, *s2, *s3];
         // The older products first: only the newest one waits for the sample just
         // restored. Samples and coefficients are i32 values (a sample outside that
         // range has already marked its lane bad), so each product is an i32 x i32
-        // multiply and the sums stay below 2^62 (see `joint_coefs`).
-        let mut acc = [0i64; 4];
+        // multiply and the sums stay below 2^62 in magnitude (see `joint_coefs`).
+        let mut acc = [BIAS; 4];
         for j in 0..N - 1 {
             for l in 0..4 {
                 acc[l] += i64::from(h[j][l] as i32) * coef[j][l];
@@ -1405,13 +1450,17 @@ fn joint_n<const N: usize>(
         }
         let mut v = [0i64; 4];
         for l in 0..4 {
+            let base = i64::from(row[l]) - unbias;
             let a = acc[l] + i64::from(h[N - 1][l] as i32) * coef[N - 1][l];
-            v[l] = i64::from(row[l]) + (a >> shift);
+            // `a` is at least 0 here; the cast keeps its value.
+            v[l] = base + ((a as u64) >> shift) as i64;
             bad[l] |= v[l] ^ i64::from(v[l] as i32);
-            {
-                row[l] = v[l] as i32;
-            }
         }
+        // Wrapped values are discarded with their lane when `bad` is nonzero.
+        *s0 = v[0] as i32;
+        *s1 = v[1] as i32;
+        *s2 = v[2] as i32;
+        *s3 = v[3] as i32;
         for j in 0..N - 1 {
             h[j] = h[j + 1];
         }

@@ -989,16 +989,30 @@ fn best_fixed_order_short(x: &[i64], max: usize) -> Option<usize> {
 }
 
 /// Fixed-predictor residual of `x[order..]`; `false` if one leaves the 32-bit range.
+/// The order is dispatched once to a loop of its own (a match inside the loop
+/// would be taken per sample).
 #[inline(always)]
 fn fixed_residual(x: &[i64], order: usize, res: &mut [i32]) -> bool {
+    match order {
+        0 => fixed_residual_n::<0>(x, res),
+        1 => fixed_residual_n::<1>(x, res),
+        2 => fixed_residual_n::<2>(x, res),
+        3 => fixed_residual_n::<3>(x, res),
+        _ => fixed_residual_n::<4>(x, res),
+    }
+}
+
+#[inline(always)]
+fn fixed_residual_n<const O: usize>(x: &[i64], res: &mut [i32]) -> bool {
     let mut ok = true;
-    for (i, r) in (order..x.len()).zip(res.iter_mut()) {
-        let e = match order {
-            0 => x[i],
-            1 => x[i] - x[i - 1],
-            2 => x[i] - 2 * x[i - 1] + x[i - 2],
-            3 => x[i] - 3 * x[i - 1] + 3 * x[i - 2] - x[i - 3],
-            _ => x[i] - 4 * x[i - 1] + 6 * x[i - 2] - 4 * x[i - 3] + x[i - 4],
+    for (w, r) in x.windows(O + 1).zip(res.iter_mut()) {
+        // Inputs below 2^33: every term below 2^36, no overflow in i64.
+        let e = match O {
+            0 => w[0],
+            1 => w[1] - w[0],
+            2 => w[2] - 2 * w[1] + w[0],
+            3 => w[3] - 3 * w[2] + 3 * w[1] - w[0],
+            _ => w[4] - 4 * w[3] + 6 * w[2] - 4 * w[1] + w[0],
         };
         ok &= lpc::fits_residual(e);
         // Only kept when `ok`; the range check makes the cast exact.

@@ -52,29 +52,101 @@ pub(crate) fn punchout_tukey(w: &mut [f64], p: f64, start: usize, end: usize) {
 #[inline(always)]
 pub(crate) fn autocorrelation(x: &[f64], r: &mut [f64]) {
     let n = x.len();
-    for (lag, out) in r.iter_mut().enumerate() {
-        if lag >= n {
-            *out = 0.0;
-            continue;
+    let mut lag = 0;
+    while lag < r.len() {
+        if lag + 4 <= r.len() && lag + 4 <= n {
+            autocorrelation_x4(x, lag, &mut r[lag..lag + 4]);
+            lag += 4;
+        } else {
+            r[lag] = autocorrelation_one(x, lag);
+            lag += 1;
         }
-        // Four partial sums break the dependency chain so the loop pipelines and
-        // vectorizes.
-        let (a, b) = (&x[..n - lag], &x[lag..]);
-        let mut s = [0.0f64; 4];
+    }
+}
+
+/// The sum for one lag, in the order that defines the encoder's output: four
+/// partial sums over `chunks_exact(4)` (lane `j` takes the products at positions
+/// `j mod 4`, in order), a sequential tail, then `(s0 + s1) + (s2 + s3) + tail`.
+/// Four partial sums break the dependency chain so the loop pipelines.
+#[inline(always)]
+fn autocorrelation_one(x: &[f64], lag: usize) -> f64 {
+    let n = x.len();
+    if lag >= n {
+        return 0.0;
+    }
+    let (a, b) = (&x[..n - lag], &x[lag..]);
+    let mut s = [0.0f64; 4];
+    let mut ca = a.chunks_exact(4);
+    let mut cb = b.chunks_exact(4);
+    for (u, v) in (&mut ca).zip(&mut cb) {
+        s[0] += u[0] * v[0];
+        s[1] += u[1] * v[1];
+        s[2] += u[2] * v[2];
+        s[3] += u[3] * v[3];
+    }
+    finish(s, ca.remainder(), cb.remainder())
+}
+
+#[inline(always)]
+fn finish(s: [f64; 4], a: &[f64], b: &[f64]) -> f64 {
+    let mut tail = 0.0;
+    for (u, v) in a.iter().zip(b) {
+        tail += u * v;
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// Lags `lag..lag + 4` (all below `x.len()`) at once, each summed in exactly the
+/// order of [`autocorrelation_one`] (so the encoder's output does not change):
+/// the chunks that every one of the four has are done in one loop, which shares
+/// the loads of `x[i..i + 4]` and runs four independent accumulator chains instead
+/// of one (the single-lag loop waits on the latency of its additions); each lag
+/// then finishes its own remaining chunks and tail.
+#[inline(always)]
+fn autocorrelation_x4(x: &[f64], lag: usize, r: &mut [f64]) {
+    debug_assert!(lag + 4 <= x.len() && r.len() == 4);
+    let n = x.len();
+    let common = (n - lag - 3) / 4 * 4;
+    let s = crate::simd::autocorrelation_x4_common(x, lag, common);
+    for (d, (out, mut acc)) in r.iter_mut().zip(s).enumerate() {
+        let l = lag + d;
+        let (a, b) = (&x[common..n - l], &x[l + common..]);
         let mut ca = a.chunks_exact(4);
         let mut cb = b.chunks_exact(4);
         for (u, v) in (&mut ca).zip(&mut cb) {
-            s[0] += u[0] * v[0];
-            s[1] += u[1] * v[1];
-            s[2] += u[2] * v[2];
-            s[3] += u[3] * v[3];
+            acc[0] += u[0] * v[0];
+            acc[1] += u[1] * v[1];
+            acc[2] += u[2] * v[2];
+            acc[3] += u[3] * v[3];
         }
-        let mut tail = 0.0;
-        for (u, v) in ca.remainder().iter().zip(cb.remainder()) {
-            tail += u * v;
-        }
-        *out = (s[0] + s[1]) + (s[2] + s[3]) + tail;
+        *out = finish(acc, ca.remainder(), cb.remainder());
     }
+}
+
+/// The partial sums of lags `lag..lag + 4` over the first `common` samples
+/// (a multiple of 4 with `lag + 3 + common <= x.len()`): `s[d][j]` sums
+/// `x[i] * x[i + lag + d]` over `i = j mod 4`, in increasing `i`. The portable copy
+/// of [`crate::simd::autocorrelation_x4_common`].
+#[inline(always)]
+pub(crate) fn autocorrelation_x4_common_impl(
+    x: &[f64],
+    lag: usize,
+    common: usize,
+) -> [[f64; 4]; 4] {
+    let mut s = [[0.0f64; 4]; 4];
+    let a = x[..common].as_chunks::<4>().0;
+    let b0 = x[lag..lag + common].as_chunks::<4>().0;
+    let b1 = x[lag + 1..lag + 1 + common].as_chunks::<4>().0;
+    let b2 = x[lag + 2..lag + 2 + common].as_chunks::<4>().0;
+    let b3 = x[lag + 3..lag + 3 + common].as_chunks::<4>().0;
+    for ((((u, v0), v1), v2), v3) in a.iter().zip(b0).zip(b1).zip(b2).zip(b3) {
+        for (d, v) in [v0, v1, v2, v3].into_iter().enumerate() {
+            for j in 0..4 {
+                s[d][j] += u[j] * v[j];
+            }
+        }
+    }
+    s
 }
 
 /// Levinson-Durbin recursion. From autocorrelation `r[0..=max_order]` computes, for
@@ -246,6 +318,50 @@ pub(crate) fn fits_residual(e: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The four-lag loop gives every lag's sum bit for bit as the one-lag loop
+    /// (the encoder's output depends on it): lengths 1..=80 and around block
+    /// sizes, lag counts 1..=33, values from tiny to 2^33 with both signs.
+    #[test]
+    fn autocorrelation_x4_is_bitwise_the_single_lag_sum() {
+        let mut seed = 3u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 11
+        };
+        let lens = (1..=80).chain([191, 577, 1151, 4095, 4096, 4097]);
+        for n in lens {
+            let x: Vec<f64> = (0..n)
+                .map(|_| {
+                    let r = next();
+                    let mag = (r % 34) as i32;
+                    let v = ((r >> 8) % (1 << 33)) as f64 / 2f64.powi(33 - mag);
+                    if r & 1 == 0 { v } else { -v * 0.731 }
+                })
+                .collect();
+            for lags in [1usize, 2, 4, 5, 8, 9, 13, 33] {
+                let mut r = vec![f64::NAN; lags];
+                autocorrelation(&x, &mut r);
+                for (lag, &got) in r.iter().enumerate() {
+                    let want = autocorrelation_one(&x, lag);
+                    assert_eq!(got.to_bits(), want.to_bits(), "n {n} lag {lag}");
+                }
+                // The CPU-specific kernel against the portable one, directly.
+                if lags + 3 < n {
+                    let common = (n - lags - 3) / 4 * 4;
+                    let fast = crate::simd::autocorrelation_x4_common(&x, lags, common);
+                    let portable = autocorrelation_x4_common_impl(&x, lags, common);
+                    assert_eq!(
+                        fast.map(|s| s.map(f64::to_bits)),
+                        portable.map(|s| s.map(f64::to_bits)),
+                        "n {n} lag {lags}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn levinson_recovers_ar2() {

@@ -423,19 +423,18 @@ fn joint_lpc_restore_matches_one_by_one() {
         assert_eq!(order, top);
         joint_runs += 1;
         overflow_lanes += expect_ok.iter().filter(|ok| !**ok).count();
-        let mut t: Vec<[i32; 4]> = (0..n)
-            .map(|i| [bufs[0][i], bufs[1][i], bufs[2][i], bufs[3][i]])
-            .collect();
-        let mut t2 = t.clone();
-        let ok = restore_lpc_x4_impl(&mut t, &params, &c, shift, order);
-        let ok2 = crate::simd::restore_lpc_x4(&mut t2, &params, &c, shift, order);
+        let mut t = bufs.clone();
+        let mut t2 = bufs.clone();
+        let [a0, a1, a2, a3] = &mut t;
+        let ok = restore_lpc_x4_impl([a0, a1, a2, a3], &params, &c, shift, order);
+        let [a0, a1, a2, a3] = &mut t2;
+        let ok2 = crate::simd::restore_lpc_x4([a0, a1, a2, a3], &params, &c, shift, order);
         assert_eq!(ok, ok2, "trial {trial}");
         assert_eq!(t, t2, "trial {trial}");
         for lane in 0..4 {
             assert_eq!(ok[lane], expect_ok[lane], "trial {trial} lane {lane}");
             if ok[lane] {
-                let got: Vec<i32> = t.iter().map(|row| row[lane]).collect();
-                assert_eq!(got, expect[lane], "trial {trial} lane {lane}");
+                assert_eq!(t[lane], expect[lane], "trial {trial} lane {lane}");
             }
         }
     }
@@ -571,5 +570,136 @@ fn encode_from_runs_gives_the_bytes_of_encode_into() {
     assert!(
         enc.encode_from(1 << 36, 1, &mut buf, &mut out, |_, _| ())
             .is_err()
+    );
+}
+
+/// 33-bit side subframes (fixed orders 0..=4, LPC orders 1..=32) written bit by bit
+/// and decoded by both compiled copies of the decoder, against a reference restore
+/// in i128 arithmetic: the same samples, and an error exactly when a restored
+/// sample leaves 33 bits (warm-ups and residuals at the extremes push some out).
+#[test]
+fn wide_side_subframes_match_reference() {
+    use crate::bitread::BitReader;
+    use crate::bitwrite::BitWriter;
+    use crate::decode::decode_subframe_wide_impl;
+    let mut seed = 33u64;
+    let (mut rejected, mut accepted) = (0, 0);
+    let kinds = (0..=4usize)
+        .map(|o| (false, o))
+        .chain((1..=32).map(|o| (true, o)));
+    for (lpc, order) in kinds {
+        for trial in 0..24u64 {
+            let n = order + 1 + (lcg(&mut seed) % 300) as usize;
+            let extreme = trial % 3 == 0;
+            let warm: Vec<i64> = (0..order)
+                .map(|_| {
+                    let r = lcg(&mut seed);
+                    if extreme {
+                        if r.is_multiple_of(2) {
+                            (1 << 32) - 1
+                        } else {
+                            -(1 << 32)
+                        }
+                    } else {
+                        (r as i64).rem_euclid(1 << 20) - (1 << 19)
+                    }
+                })
+                .collect();
+            let res: Vec<i32> = (0..n - order)
+                .map(|_| {
+                    let r = lcg(&mut seed);
+                    if extreme && r.is_multiple_of(5) {
+                        i32::MAX - (r % 3) as i32
+                    } else {
+                        (r % 2001) as i32 - 1000
+                    }
+                })
+                .collect();
+            let precision = 2 + (lcg(&mut seed) % 14) as u32;
+            let shift = (lcg(&mut seed) % 16) as u32;
+            let half = 1i64 << (precision - 1);
+            let coefs: Vec<i32> = (0..order)
+                .map(|_| ((lcg(&mut seed) as i64).rem_euclid(2 * half) - half) as i32)
+                .collect();
+            let mut buf = Vec::new();
+            let mut w = BitWriter::new(&mut buf);
+            let kind = if lpc { 31 + order } else { 8 + order };
+            w.write(8, (kind as u64) << 1);
+            for &v in &warm {
+                w.write_signed(33, v);
+            }
+            if lpc {
+                w.write(4, u64::from(precision - 1));
+                w.write(5, u64::from(shift));
+                for &c in &coefs {
+                    w.write_signed(precision, i64::from(c));
+                }
+            }
+            // Rice method 1 (5-bit parameters), partition order 0, parameter 10.
+            w.write(2, 1);
+            w.write(4, 0);
+            w.write(5, 10);
+            w.write_rice(10, &res);
+            w.align();
+            w.finish();
+            // The reference: exact arithmetic, stop at the first sample out of range.
+            let mut x: Vec<i128> = warm.iter().map(|&v| i128::from(v)).collect();
+            let mut expect_ok = true;
+            for &e in &res {
+                let i = x.len();
+                let pred = if lpc {
+                    let acc: i128 = (0..order)
+                        .map(|j| i128::from(coefs[j]) * x[i - 1 - j])
+                        .sum();
+                    acc >> shift
+                } else {
+                    let h = |j: usize| x[i - j];
+                    match order {
+                        0 => 0,
+                        1 => h(1),
+                        2 => 2 * h(1) - h(2),
+                        3 => 3 * h(1) - 3 * h(2) + h(3),
+                        _ => 4 * h(1) - 6 * h(2) + 4 * h(3) - h(4),
+                    }
+                };
+                let v = i128::from(e) + pred;
+                if !(-(1i128 << 32)..(1i128 << 32)).contains(&v) {
+                    expect_ok = false;
+                    break;
+                }
+                x.push(v);
+            }
+            let mut got = [vec![0i64; n], vec![0i64; n]];
+            let mut scratch = vec![0i32; n];
+            let a = decode_subframe_wide_impl(
+                &mut BitReader::new(&buf),
+                33,
+                &mut got[0],
+                &mut scratch,
+                0,
+            );
+            let b = crate::simd::decode_subframe_wide(
+                &mut BitReader::new(&buf),
+                33,
+                &mut got[1],
+                &mut scratch,
+                0,
+            );
+            let what = format!("lpc {lpc} order {order} trial {trial}");
+            assert_eq!(a.is_ok(), expect_ok, "{what}: {a:?}");
+            assert_eq!(b.is_ok(), expect_ok, "{what}: {b:?}");
+            if expect_ok {
+                accepted += 1;
+                let want: Vec<i64> = x.iter().map(|&v| v as i64).collect();
+                assert_eq!(got[0], want, "{what}");
+                assert_eq!(got[1], want, "{what}");
+            } else {
+                rejected += 1;
+            }
+        }
+    }
+    assert!(
+        accepted > 300 && rejected > 100,
+        "{accepted} accepted, {rejected} rejected"
     );
 }
