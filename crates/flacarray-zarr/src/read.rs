@@ -1,7 +1,7 @@
 //! Opening a flacarray group of a Zarr store: metadata checks, the per-stream tables,
 //! and byte ranges of `compressed`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use flacarray_core::layout::infer_dtype;
 use flacarray_core::{DType, StoredExtension, StoredMeta, StreamScaling, StreamTable, validate};
@@ -43,9 +43,42 @@ pub(crate) struct Loaded {
     /// Stream starts sorted, for the marker check of [`read_range`].
     sorted_starts: Vec<u64>,
     compressed: ZArray,
+    /// Inner chunk length of `compressed` when it is sharded (`sharding_indexed`).
+    inner: Option<u64>,
+    /// The last chunks of an unsharded `compressed` decoded for reads of part of them
+    /// (start and bytes, the newest last, at most [`CACHED_PIECES`]). A sample range
+    /// makes a few small reads per stream (frame headers, then frames) that mostly
+    /// fall in the same chunks, and streams share chunks; without them every read
+    /// fetched and decoded its whole chunk again (a 1% range of a v2 store read 8-31
+    /// times the bytes of a full decode).
+    cache: Mutex<Vec<(u64, Vec<u8>)>>,
     /// What the group stores beyond flacarray 0.4.1's layout (checked by the core's
     /// reader against the table).
     pub(crate) extension: StoredExtension,
+}
+
+/// Chunks of `compressed` kept decoded for reads of part of a chunk (see
+/// `Loaded::cache`): enough for the frame-header probes and the frames of a range.
+const CACHED_PIECES: usize = 4;
+
+/// A byte offset inside a buffer that holds it (so below `usize::MAX`).
+fn off(v: u64) -> usize {
+    usize::try_from(v).unwrap_or(usize::MAX)
+}
+
+/// The inner chunk length of a sharded 1-d array (its only codec `sharding_indexed`).
+fn inner_chunk(a: &ZArray) -> Option<u64> {
+    let m = serde_json::to_value(a.metadata()).ok()?;
+    let codec = m.get("codecs")?.as_array()?.first()?;
+    if codec.get("name")?.as_str()? != "sharding_indexed" {
+        return None;
+    }
+    let k = codec
+        .get("configuration")?
+        .get("chunk_shape")?
+        .get(0)?
+        .as_u64()?;
+    (k > 0).then_some(k)
 }
 
 /// Reads the attribute `flacarray_dtype` and the arrays `stream_nonfinite` (uint8,
@@ -357,7 +390,9 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
         nbytes,
         scaling,
         sorted_starts,
+        inner: inner_chunk(&compressed),
         compressed,
+        cache: Mutex::new(Vec::new()),
     })
 }
 
@@ -610,7 +645,16 @@ impl Loaded {
         // forbids).
         let mut pos = start;
         while pos < end {
-            let piece = self.chunk_piece(pos, end)?;
+            let (c0, c1) = self.chunk_bounds(pos)?;
+            // Part of an unsharded chunk: served from the chunk decoded whole, once.
+            // (zarrs reads only the inner chunks a read needs from a shard.)
+            if self.inner.is_none() && (pos > c0 || end < c1) {
+                let piece = end.min(c1);
+                self.read_cached(c0, c1, pos, &mut out[off(pos - start)..off(piece - start)])?;
+                pos = piece;
+                continue;
+            }
+            let piece = end.min(c1);
             let subset = ArraySubset::new_with_start_shape(vec![pos], vec![piece - pos])
                 .map_err(ctx.zarr(&label, "selecting a byte range"))?;
             let bytes: Vec<u8> = self
@@ -655,20 +699,60 @@ impl Loaded {
         Ok(())
     }
 
-    /// The end of the piece of `pos..end` inside the chunk holding byte `pos` (always
-    /// past `pos`, so a read loop advances).
-    fn chunk_piece(&self, pos: u64, end: u64) -> Result<u64> {
+    /// Copies bytes from `pos` into `out` out of the piece `u0..u1` of `compressed`,
+    /// decoding the piece unless it is the one decoded last.
+    fn read_cached(&self, u0: u64, u1: u64, pos: u64, out: &mut [u8]) -> Result<()> {
+        let label = format!("array {ARR_COMPRESSED}");
+        let mut cache = self
+            .cache
+            .lock()
+            .map_err(|_| Error::InvalidArgument(format!("{label}: read cache poisoned")))?;
+        let hit = cache
+            .iter()
+            .position(|(s, b)| *s == u0 && b.len() as u64 == u1 - u0);
+        let entry = match hit {
+            Some(i) => cache.remove(i),
+            None => {
+                let subset = ArraySubset::new_with_start_shape(vec![u0], vec![u1 - u0])
+                    .map_err(self.ctx.zarr(&label, "selecting a byte range"))?;
+                let bytes: Vec<u8> = self
+                    .compressed
+                    .retrieve_array_subset::<Vec<u8>>(&subset)
+                    .map_err(self.ctx.zarr(&label, "reading a byte range"))?;
+                if cache.len() >= CACHED_PIECES {
+                    cache.remove(0);
+                }
+                (u0, bytes)
+            }
+        };
+        cache.push(entry);
+        let lo = off(pos - u0);
+        let src = cache
+            .last()
+            .and_then(|(_, b)| b.get(lo..lo.checked_add(out.len())?))
+            .ok_or_else(|| {
+                self.ctx.corrupt(
+                    &label,
+                    format!("bytes {u0}..{u1}: fewer bytes decoded than the chunk holds"),
+                )
+            })?;
+        out.copy_from_slice(src);
+        Ok(())
+    }
+
+    /// The first and the end byte of the chunk of `compressed` holding byte `pos`.
+    fn chunk_bounds(&self, pos: u64) -> Result<(u64, u64)> {
         let label = format!("array {ARR_COMPRESSED}");
         let chunk = match self.compressed.chunk_grid().chunk_indices(&[pos]) {
             Ok(Some(idx)) => self.compressed.chunk_subset(&idx).ok(),
             _ => None,
         };
-        let chunk_end = chunk.and_then(|c| {
-            let (s, n) = (c.start().first()?, c.shape().first()?);
-            s.checked_add(*n)
+        let bounds = chunk.and_then(|c| {
+            let (s, n) = (*c.start().first()?, *c.shape().first()?);
+            Some((s, s.checked_add(n)?.min(self.meta.total_bytes)))
         });
-        match chunk_end {
-            Some(e) if e > pos => Ok(e.min(end)),
+        match bounds {
+            Some((s, e)) if s <= pos && e > pos => Ok((s, e)),
             _ => Err(self
                 .ctx
                 .corrupt(

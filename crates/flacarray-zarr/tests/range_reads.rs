@@ -37,3 +37,51 @@ fn a_one_percent_range_reads_at_most_three_percent_from_a_v3_store() {
         flacarray_testkit::check_file_range_reads(|| ZarrStore::open(&path, "/g").unwrap());
     eprintln!("full decode {full} bytes, 1% ranges {reads:?}");
 }
+
+/// A v2 store (no sharding) reads whole chunks, but each at most once per read: a 1%
+/// range at three places reads less than a full decode, which itself reads about the
+/// stored bytes once (every read of part of a chunk used to fetch and decode the
+/// whole chunk again: 8-31 times a full decode for a 1% range).
+#[test]
+fn a_range_of_a_v2_store_reads_each_chunk_once() {
+    use flacarray_core::{ReadOptions, SampleSlice, read_array};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long2.zarr");
+    let mut w = ZarrStore::create(&path, "/g", false, ZarrFormat::V2).unwrap();
+    write_array(&mut w, &long_signal(1_000_000), &range_read_options()).unwrap();
+    drop(w);
+    let open = || ZarrStore::open(&path, "/g").unwrap();
+    let (_, full) =
+        flacarray_testkit::syscall_bytes(|| read_array(&open(), &ReadOptions::default()).unwrap());
+    let stored: u64 = walk(&path.join("g/compressed"));
+    assert!(
+        full <= stored + stored / 10,
+        "full decode read {full}, stored {stored}"
+    );
+    for start in [0i64, 250_001, 990_000] {
+        let opts = ReadOptions {
+            stream_slice: SampleSlice::new(Some(start), Some(start + 10_000)),
+            ..Default::default()
+        };
+        let (_, read) = flacarray_testkit::syscall_bytes(|| read_array(&open(), &opts).unwrap());
+        assert!(
+            read < full,
+            "1% from {start}: read {read}, full decode {full}"
+        );
+    }
+}
+
+/// Bytes of the files under `dir`.
+fn walk(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path())
+            } else {
+                e.metadata().unwrap().len()
+            }
+        })
+        .sum()
+}
