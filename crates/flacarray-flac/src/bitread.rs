@@ -315,12 +315,7 @@ mod tests {
     fn rice_batches_match_the_writer() {
         use crate::bitwrite::BitWriter;
         let mut seed = 5u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            seed >> 11
-        };
+        let mut next = || crate::tests::lcg(&mut seed);
         for k in 0..=30u32 {
             for trial in 0..12 {
                 let len = 1 + (next() % 700) as usize;
@@ -375,12 +370,7 @@ mod batch_recovery_tests {
     #[test]
     fn spiky_residuals_and_truncations() {
         let mut seed = 17u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            seed >> 11
-        };
+        let mut next = || crate::tests::lcg(&mut seed);
         for k in 0..=30u32 {
             for every in [3u64, 7, 13, 40] {
                 let len = 1 + (next() % 333) as usize;

@@ -173,12 +173,7 @@ mod tests {
     #[test]
     fn rice_bytes_equal_code_by_code() {
         let mut seed = 11u64;
-        let mut next = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            seed >> 11
-        };
+        let mut next = || crate::tests::lcg(&mut seed);
         for k in 0..=30u32 {
             for trial in 0..10u64 {
                 let len = (next() % 300) as usize;

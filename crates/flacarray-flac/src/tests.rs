@@ -5,7 +5,8 @@ use crate::{
     decode_to_end, encode, locate_frame, read_stream_info,
 };
 
-fn lcg(seed: &mut u64) -> u64 {
+/// The crate's test generator: a 64-bit LCG (Knuth's MMIX constants), top 53 bits.
+pub(crate) fn lcg(seed: &mut u64) -> u64 {
     *seed = seed
         .wrapping_mul(6364136223846793005)
         .wrapping_add(1442695040888963407);
