@@ -234,8 +234,7 @@ pub fn compress(args: &CompressArgs, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// The `--keep` mask of `flacarray decompress` in C order, checked against the stored
-/// leading shape.
+/// The `--keep` mask of `decompress` in C order, checked against the stored leading shape.
 ///
 /// # Errors
 /// The mask cannot be read or has another shape than the stored leading shape.
@@ -257,8 +256,7 @@ pub(crate) fn keep_mask(args: &DecompressArgs, store: &Store) -> Result<Option<V
     Ok(Some(mask.iter().copied().collect()))
 }
 
-/// The `--samples` slice of `flacarray decompress` resolved against streams of `n`
-/// samples (the whole stream without the option).
+/// The `--samples` slice of `decompress` for streams of `n` samples (all without it).
 ///
 /// # Errors
 /// The slice does not fit the stream.
