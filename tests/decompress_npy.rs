@@ -320,3 +320,43 @@ fn decompress_npy_file_replaces_the_target_only_when_complete() {
         .to_string();
     assert!(e.contains("no/such/dir.npy"), "{e}");
 }
+
+/// A format-1 group whose checksum record is stale (0.4.1 rewrote the group and its
+/// software version, leaving our `flacarray_dtype`) reads in the stored type; the
+/// block-by-block `.npy` says so in its header too, as the whole read does.
+#[test]
+fn a_stale_recorded_dtype_gives_the_stored_type_in_the_header() {
+    use flacarray::hdf5::hdf5 as h5;
+    let dir = tempfile::tempdir().unwrap();
+    let a = ArrayD::from_shape_fn(IxDyn(&[5, 700]), |ix| (ix[0] * 1000 + ix[1]) as u16);
+    let fa = FlacArray::from_values(&LogicalArray::Uint16(a), &CompressOptions::default(), None)
+        .unwrap();
+    let path = dir.path().join("stale.h5");
+    let store = Store::for_path(&path, "/");
+    store.write(&fa, false).unwrap();
+    {
+        let f = h5::File::append(&path).unwrap();
+        let g = f.as_group().unwrap();
+        g.delete_attr("flacarray_software_version").unwrap();
+        let v: h5::types::VarLenUnicode = "0.4.1".parse().unwrap();
+        g.new_attr::<h5::types::VarLenUnicode>()
+            .create("flacarray_software_version")
+            .unwrap()
+            .write_scalar(&v)
+            .unwrap();
+    }
+    let read = store.read(None, false).unwrap();
+    assert_eq!(read.logical_dtype(), flacarray::LogicalDType::Int32);
+    // The attribute alone still names uint16: a header taken from it would not fit
+    // the int32 values that follow.
+    assert_eq!(
+        store.logical_dtype().unwrap(),
+        flacarray::LogicalDType::Uint16
+    );
+    let mut got = Vec::new();
+    let (dtype, _) = store
+        .decompress_npy(None, false, &mut got, &|_| {})
+        .unwrap();
+    assert_eq!(dtype, flacarray::LogicalDType::Int32);
+    assert!(got == whole_npy(&store, None, false));
+}
