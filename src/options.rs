@@ -13,7 +13,7 @@
 
 use ndarray::ArrayD;
 
-use crate::{CompressOptions, fmt_shape};
+use crate::fmt_shape;
 
 /// A per-stream option that does not fit the data.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -78,10 +78,4 @@ pub fn precisions(values: &[f64]) -> Result<Vec<i32>, Error> {
             }
         })
         .collect()
-}
-
-/// The options for the streams `lo..hi` only ([`CompressOptions::for_streams`]).
-#[must_use]
-pub fn sub_options(opts: &CompressOptions, lo: usize, hi: usize) -> CompressOptions {
-    opts.for_streams(lo, hi)
 }

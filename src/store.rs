@@ -746,23 +746,14 @@ impl Store {
         sync: bool,
         progress: &(dyn Fn(usize) + Sync),
     ) -> Result<(LogicalDType, Vec<usize>)> {
-        let (mut done, mut failed) = (None, None);
-        crate::atomic::with_temp_path(target, |tmp| -> std::io::Result<()> {
-            let mut file = std::fs::File::create_new(tmp)?;
-            match self.decompress_npy(keep, no_flatten, &mut file, progress) {
-                Ok(r) => done = Some(r),
-                Err(Error::Write(e)) => return Err(e),
-                // Not the output's fault: reported as it is, after the temporary file
-                // is removed.
-                Err(e) => {
-                    failed = Some(e);
-                    return Err(std::io::Error::other("aborted"));
-                }
+        via_temp(target, |tmp| {
+            let mut file = std::fs::File::create_new(tmp).map_err(Error::Write)?;
+            let r = self.decompress_npy(keep, no_flatten, &mut file, progress)?;
+            if sync {
+                file.sync_all().map_err(Error::Write)?;
             }
-            if sync { file.sync_all() } else { Ok(()) }
+            Ok(r)
         })
-        .map_err(|e| failed.take().unwrap_or(Error::Output(e)))?;
-        done.ok_or_else(|| Error::Write(std::io::Error::other("nothing written")))
     }
 
     fn failed<B>(&self, e: Failed<B>, backend: impl Fn(&Self, B) -> Error) -> Error {
@@ -800,14 +791,7 @@ impl Store {
                     && looks_like_hdf5(path)
                     && hdf5::holds_only_flacarray(path, group).map_err(|e| self.hdf5_err(e))? =>
             {
-                let mut failed = None;
-                crate::atomic::with_temp_path(path, |tmp| {
-                    self.write_at(tmp, fa, force).map_err(|e| {
-                        failed = Some(e);
-                        std::io::Error::other("aborted")
-                    })
-                })
-                .map_err(|e| failed.take().unwrap_or(Error::Output(e)))
+                via_temp(path, |tmp| self.write_at(tmp, fa, force))
             }
             Self::Hdf5 { group, .. } => {
                 hdf5::write_file_swapped(path, group, fa, force).map_err(|e| self.hdf5_err(e))
@@ -859,6 +843,28 @@ impl From<zarr::Error> for Failed<zarr::Error> {
     fn from(e: zarr::Error) -> Self {
         Self::Backend(e)
     }
+}
+
+/// Runs `write` on a temporary path of `target` and renames the result over `target`
+/// ([`crate::atomic::with_temp_path`]: on error the temporary path is removed and an
+/// existing `target` is untouched). An [`Error::Write`] of `write` and a failure of
+/// the temporary file or the rename become [`Error::Output`], naming `target`; any
+/// other error of `write` (of the data, not the output) is returned as it is.
+fn via_temp<T>(target: &Path, write: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    let (mut done, mut failed) = (None, None);
+    crate::atomic::with_temp_path(target, |tmp| match write(tmp) {
+        Ok(v) => {
+            done = Some(v);
+            Ok(())
+        }
+        Err(Error::Write(e)) => Err(e),
+        Err(e) => {
+            failed = Some(e);
+            Err(std::io::Error::other("aborted"))
+        }
+    })
+    .map_err(|e| failed.take().unwrap_or(Error::Output(e)))?;
+    done.ok_or_else(|| Error::Write(std::io::Error::other("nothing written")))
 }
 
 /// `""` and `"/"` are the root; other names are made absolute.
