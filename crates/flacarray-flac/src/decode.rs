@@ -35,12 +35,20 @@ pub struct Decoder {
     residual: Vec<i32>,
     /// Whether the current frame's side channel was decoded into `wide`.
     side_is_wide: bool,
+    /// Four buffers for the lanes of a four-subframe restore that have no subframe
+    /// (or whose subframe is already complete); what is restored there is discarded.
+    spare: Vec<i32>,
 }
 
-/// Frames read ahead before their LPC subframes are restored and their samples
-/// handed out. Four frames give four independent predictor recurrences for a mono
-/// stream, whose latency chains then overlap.
-const BATCH: usize = 4;
+/// Deferred LPC subframes collected before they are restored and their frames handed
+/// out: four independent predictor recurrences, whose latency chains then overlap
+/// (see [`restore_lpc_x4_impl`]). Frames without LPC subframes (constant, verbatim,
+/// fixed predictors) do not count, so that the groups of a mono stream stay full;
+/// stereo frames are collected until their LPC subframes make whole groups.
+const LANES: usize = 4;
+
+/// Most frames pending at once, whatever their LPC subframes: bounds the buffers.
+const MAX_PENDING: usize = 8;
 
 /// The parameters of an LPC subframe whose restore is deferred.
 #[derive(Debug, Clone, Copy)]
@@ -510,7 +518,16 @@ impl Decoder {
                     lpc,
                     err,
                 });
-                if stop || wide || self.pend.len() == BATCH {
+                let lanes: usize = self
+                    .pend
+                    .iter()
+                    .map(|p| p.lpc.iter().flatten().count())
+                    .sum();
+                if stop
+                    || wide
+                    || lanes.is_multiple_of(LANES) && lanes > 0
+                    || self.pend.len() == MAX_PENDING
+                {
                     self.flush(&range, channels, &mut out)?;
                 }
                 end
@@ -603,46 +620,92 @@ impl Decoder {
         Ok(pos + crc_end)
     }
 
-    /// Restores four deferred LPC subframes together when they have the same length,
-    /// orders of at most [`MAX_JOINT_ORDER`] and coefficients that allow the common
-    /// shift (see [`joint_coefs`]); `None` leaves them for one-by-one restoring.
-    /// Returns whether each subframe's samples stayed within 32 bits.
+    /// Restores two to four deferred LPC subframes (`group`, as (frame, channel))
+    /// together, with lanes of no subframe filled by dummy work in [`Decoder::spare`].
+    /// Subframes of different lengths (the short last frame of a stream) are restored
+    /// in segments: all lanes up to the shortest length, then the longer ones from
+    /// there, each segment starting with the last `order` samples already restored
+    /// as its history. `None` when the predictors have no common form (see
+    /// [`joint_coefs`]), an order above [`MAX_JOINT_ORDER`], or a subframe not longer
+    /// than the common order: the caller then restores them one by one. Returns
+    /// whether each lane's samples stayed within 32 bits.
     fn restore_group(&mut self, group: &[(usize, usize)], pend: &[Pending]) -> Option<[bool; 4]> {
-        let &[a, b, c, d] = group else {
-            return None;
+        const DUMMY: Lpc = Lpc {
+            order: 1,
+            coefs: [0; 32],
+            shift: 0,
+            wasted: 0,
         };
-        let group = [a, b, c, d];
-        let n = pend[a.0].hdr.block_size as usize;
-        let mut params = [None; 4];
-        for (k, &(f, ch)) in group.iter().enumerate() {
-            let l = pend[f].lpc[ch]?;
-            if pend[f].hdr.block_size as usize != n || l.order > MAX_JOINT_ORDER || l.order >= n {
-                return None;
-            }
-            params[k] = Some(l);
+        if group.len() < 2 || group.len() > 4 {
+            return None;
         }
-        let params = params.map(|p| {
-            p.unwrap_or(Lpc {
-                order: 1,
-                coefs: [0; 32],
-                shift: 0,
-                wasted: 0,
-            })
-        });
-        let (coefs, shift, order) = joint_coefs(&params)?;
-        // The four subframes are distinct (frame, channel) buffers: borrow each.
-        let mut bufs: [Option<&mut [i32]>; 4] = [None, None, None, None];
+        let mut params = [DUMMY; 4];
+        let mut lens = [0usize; 4];
+        for (k, &(f, ch)) in group.iter().enumerate() {
+            params[k] = pend[f].lpc[ch]?;
+            lens[k] = pend[f].hdr.block_size as usize;
+        }
+        let (mut coefs, shift, order) = joint_coefs(&params)?;
+        let longest = lens.iter().copied().max().unwrap_or(0);
+        if lens[..group.len()].iter().any(|&n| n <= order) {
+            return None;
+        }
+        if self.spare.len() < 4 * longest {
+            self.spare.resize(4 * longest, 0);
+        }
+        // The subframes are distinct (frame, channel) buffers: borrow each.
+        let mut real: [Option<&mut [i32]>; 4] = [None, None, None, None];
         for (f, slot) in self.slots.iter_mut().enumerate() {
             for (ch, buf) in slot.iter_mut().enumerate() {
                 if let Some(k) = group.iter().position(|&g| g == (f, ch)) {
-                    bufs[k] = buf.get_mut(..n);
+                    real[k] = Some(buf.get_mut(..lens[k])?);
                 }
             }
         }
-        let [Some(b0), Some(b1), Some(b2), Some(b3)] = bufs else {
-            return None;
-        };
-        let ok = crate::simd::restore_lpc_x4([b0, b1, b2, b3], &params, &coefs, shift, order);
+        let mut spare = self.spare.chunks_exact_mut(longest);
+        let mut spare: [&mut [i32]; 4] =
+            [spare.next()?, spare.next()?, spare.next()?, spare.next()?];
+        let mut ok = [true; 4];
+        // Samples before `from` are restored in every lane still active.
+        let mut from = 0;
+        loop {
+            let active = lens.map(|n| n > from);
+            let Some(end) = lens.iter().copied().filter(|&n| n > from).min() else {
+                break;
+            };
+            // After the first segment every lane's first `order` samples are
+            // restored history: no lane runs its own lower-order start.
+            let lo = if from == 0 { 0 } else { from - order };
+            let mut p = params;
+            if from > 0 {
+                for q in &mut p {
+                    q.order = order;
+                }
+            }
+            for (k, &on) in active.iter().enumerate() {
+                if !on {
+                    for row in coefs.iter_mut() {
+                        row[k] = 0;
+                    }
+                }
+            }
+            let mut it = real
+                .iter_mut()
+                .zip(spare.iter_mut())
+                .zip(active)
+                .map(|((r, s), on)| match r {
+                    Some(r) if on => &mut r[lo..end],
+                    _ => &mut s[lo..end],
+                });
+            let bufs = [it.next()?, it.next()?, it.next()?, it.next()?];
+            let seg = crate::simd::restore_lpc_x4(bufs, &p, &coefs, shift, order);
+            for k in 0..4 {
+                if active[k] {
+                    ok[k] &= seg[k];
+                }
+            }
+            from = end;
+        }
         Some(ok)
     }
 
@@ -668,8 +731,8 @@ impl Decoder {
         out: &mut Out<'_>,
     ) -> Result<()> {
         // (frame, channel) of every deferred subframe, and whether its restore failed.
-        let mut lanes = [(0usize, 0usize); 2 * BATCH];
-        let mut failed = [false; 2 * BATCH];
+        let mut lanes = [(0usize, 0usize); 2 * MAX_PENDING];
+        let mut failed = [false; 2 * MAX_PENDING];
         let mut count = 0;
         for (f, p) in pend.iter().enumerate() {
             for (c, l) in p.lpc.iter().enumerate() {
@@ -683,10 +746,10 @@ impl Decoder {
         while done < count {
             let group = &lanes[done..(done + 4).min(count)];
             if let Some(ok) = self.restore_group(group, pend) {
-                for (k, good) in ok.iter().enumerate() {
+                for (k, good) in ok.iter().take(group.len()).enumerate() {
                     failed[done + k] = !good;
                 }
-                done += 4;
+                done += group.len();
                 continue;
             }
             let (f, c) = lanes[done];

@@ -451,7 +451,14 @@ type Subframe = Box<dyn FnOnce(&mut Bits)>;
 /// (at most 128 frames), all headers and CRCs valid; also returns each frame's
 /// byte offset.
 fn frames_stream(n: u32, subframes: Vec<Subframe>) -> (Vec<u8>, Vec<usize>) {
-    let count = subframes.len() as u64;
+    sized_frames_stream(n, subframes.into_iter().map(|s| (n, s)).collect())
+}
+
+/// Like [`frames_stream`], with each frame's length (1..=256) given and STREAMINFO's
+/// block size `n`: a fixed-block-size stream when every length but the last is `n`
+/// and the last is not longer.
+fn sized_frames_stream(n: u32, frames: Vec<(u32, Subframe)>) -> (Vec<u8>, Vec<usize>) {
+    let total: u64 = frames.iter().map(|f| u64::from(f.0)).sum();
     let mut info = Bits::default();
     info.put(1, 1); // last metadata block
     info.put(0, 7); // STREAMINFO
@@ -463,13 +470,13 @@ fn frames_stream(n: u32, subframes: Vec<Subframe>) -> (Vec<u8>, Vec<usize>) {
     info.put(44_100, 20);
     info.put(0, 3); // 1 channel
     info.put(31, 5); // 32 bits per sample
-    info.put(u64::from(n) * count, 36); // total samples
+    info.put(total, 36); // total samples
     info.put(0, 64); // MD5
     info.put(0, 64);
     let mut stream = b"fLaC".to_vec();
     stream.extend(info.finish());
     let mut offsets = Vec::new();
-    for (number, subframe) in subframes.into_iter().enumerate() {
+    for (number, (n, subframe)) in frames.into_iter().enumerate() {
         let mut hdr = Bits::default();
         hdr.put(0xFFF8, 16); // sync, fixed block size
         hdr.put(0b0110, 4); // block size: 8 bits (n - 1) at the end of the header
@@ -664,4 +671,278 @@ fn diverging_predictors_are_errors_not_panics() {
             "{name}"
         );
     }
+}
+
+/// One subframe of a hand-made frame, with what it decodes to.
+#[derive(Clone, Debug)]
+enum Sub {
+    Constant(i32),
+    /// FIXED predictor: warm-up (its length is the order, 0..=4) and residuals.
+    Fixed(Vec<i32>, Vec<i32>),
+    /// LPC: warm-up (order), coefficients (15 bits), shift, residuals.
+    Lpc(Vec<i32>, Vec<i32>, u32, Vec<i32>),
+}
+
+impl Sub {
+    /// The samples, or `None` when one leaves 32 bits (the frame is corrupt).
+    fn samples(&self, n: usize) -> Option<Vec<i32>> {
+        let (warm, res) = match self {
+            Sub::Constant(v) => return Some(vec![*v; n]),
+            Sub::Fixed(w, r) | Sub::Lpc(w, _, _, r) => (w, r),
+        };
+        let mut x: Vec<i64> = warm.iter().map(|&v| i64::from(v)).collect();
+        for &e in res {
+            let i = x.len();
+            let p = match self {
+                Sub::Lpc(_, c, shift, _) => {
+                    let sum: i64 = c
+                        .iter()
+                        .enumerate()
+                        .map(|(j, &q)| i64::from(q) * x[i - 1 - j])
+                        .sum();
+                    sum >> shift
+                }
+                _ => match warm.len() {
+                    0 => 0,
+                    1 => x[i - 1],
+                    2 => 2 * x[i - 1] - x[i - 2],
+                    3 => 3 * x[i - 1] - 3 * x[i - 2] + x[i - 3],
+                    _ => 4 * x[i - 1] - 6 * x[i - 2] + 4 * x[i - 3] - x[i - 4],
+                },
+            };
+            let v = i64::from(e) + p;
+            i32::try_from(v).ok()?;
+            x.push(v);
+        }
+        Some(x.into_iter().map(|v| v as i32).collect())
+    }
+
+    /// The subframe's bits: Rice parameter `k` (below 15), partition order 0.
+    fn writer(self, k: u32) -> Subframe {
+        Box::new(move |b: &mut Bits| {
+            b.put(0, 1);
+            let (warm, res) = match &self {
+                Sub::Constant(v) => {
+                    b.put(0, 6);
+                    b.put(0, 1);
+                    b.put_signed(i64::from(*v), 32);
+                    return;
+                }
+                Sub::Fixed(w, r) => {
+                    b.put(0b00_1000 | w.len() as u64, 6);
+                    (w, r)
+                }
+                Sub::Lpc(w, _, _, r) => {
+                    b.put(0b10_0000 | (w.len() as u64 - 1), 6);
+                    (w, r)
+                }
+            };
+            b.put(0, 1);
+            for &w in warm {
+                b.put_signed(i64::from(w), 32);
+            }
+            if let Sub::Lpc(_, c, shift, _) = &self {
+                b.put(14, 4); // precision 15 bits
+                b.put_signed(i64::from(*shift), 5);
+                for &q in c {
+                    b.put_signed(i64::from(q), 15);
+                }
+            }
+            b.put(0, 2); // Rice, 4-bit parameters
+            b.put(0, 4); // partition order 0
+            b.put(u64::from(k), 4);
+            for &e in res {
+                let u = ((i64::from(e) << 1) ^ (i64::from(e) >> 63)) as u64;
+                b.put(1, (u >> k) as u32 + 1); // unary quotient: zeros, then a one
+                b.put(u & ((1 << k) - 1), k);
+            }
+        })
+    }
+}
+
+/// A random subframe of `n` samples: mostly LPC of orders 1..=16 (the four-at-a-time
+/// restore takes orders up to 12; the common shift scales coefficients of lanes with
+/// smaller shifts), some FIXED and constant; `bad` makes an LPC subframe that leaves
+/// 32 bits.
+fn random_sub(rng: &mut StdRng, n: usize, bad: bool, k: u32) -> Sub {
+    let res = |rng: &mut StdRng, order: usize| -> Vec<i32> {
+        let m = 1i32 << k;
+        (order..n).map(|_| rng.random_range(-m..m)).collect()
+    };
+    // Warm-up samples near one level, so that polynomial predictors start smooth.
+    let warm = |rng: &mut StdRng, order: usize| -> Vec<i32> {
+        let level = rng.random_range(-1 << 20..1 << 20);
+        (0..order)
+            .map(|_| level + rng.random_range(-8..8))
+            .collect()
+    };
+    let order_max = 16.min(n - 1);
+    if bad {
+        let order = rng.random_range(1..=order_max);
+        let mut c = vec![0; order];
+        c[0] = 16383;
+        let w = vec![i32::MAX - rng.random_range(0..1000); order];
+        return Sub::Lpc(w, c, 0, vec![0; n - order]);
+    }
+    match rng.random_range(0..10) {
+        0 => Sub::Constant(rng.random()),
+        1 | 2 => {
+            let order = rng.random_range(0..=4.min(n - 1));
+            Sub::Fixed(warm(rng, order), res(rng, order))
+        }
+        _ => {
+            let order = rng.random_range(1..=order_max);
+            let base: &[i32] = [&[1][..], &[2, -1], &[3, -3, 1]][rng.random_range(0..3)];
+            let shift = rng.random_range(0..=12u32);
+            let mut c = vec![0i32; order];
+            for (j, q) in c.iter_mut().enumerate() {
+                *q = base.get(j).copied().unwrap_or(0) << shift;
+            }
+            // Coefficients that are not exact multiples of 2^shift (a decaying
+            // first-order predictor stays bounded).
+            if base.len() == 1 && shift >= 4 {
+                c[order - 1] = rng.random_range(-3..=3);
+            }
+            Sub::Lpc(warm(rng, order), c, shift, res(rng, order))
+        }
+    }
+}
+
+/// Frames whose LPC subframes are restored in groups of four (with dummy lanes when
+/// fewer are pending, and in segments when the last frame is shorter) decode exactly
+/// as frame by frame: random mono streams of 1..=13 frames (counts that are not
+/// multiples of four, non-LPC frames between LPC ones, orders and shifts that differ,
+/// a short last frame), decoded whole, by sample ranges that start and end inside
+/// frames and on their boundaries, by frame runs, and through a sink; each against a
+/// model of the samples, with the first overflowing frame's error when there is one.
+/// Both compiled copies of the kernels, and one decoder reused across streams.
+#[test]
+fn grouped_lpc_restore_decodes_as_frame_by_frame() {
+    use flacarray_flac::{Decoder, Error};
+    let mut rng = StdRng::seed_from_u64(1313);
+    let mut reused = Decoder::new();
+    let (mut clean, mut failing, mut short_last) = (0, 0, 0);
+    for trial in 0..400 {
+        let n = rng.random_range(17..=256usize);
+        let frames = rng.random_range(1..=13usize);
+        let last = if rng.random_bool(0.6) {
+            rng.random_range(2..=n)
+        } else {
+            n
+        };
+        let bad_at = rng.random_bool(0.4).then(|| rng.random_range(0..frames));
+        let k = rng.random_range(0..6);
+        let mut subs = Vec::new();
+        for f in 0..frames {
+            let len = if f + 1 == frames { last } else { n };
+            subs.push((len, random_sub(&mut rng, len, bad_at == Some(f), k)));
+        }
+        short_last += usize::from(last < n && frames > 1);
+        let model: Vec<Option<Vec<i32>>> = subs.iter().map(|(len, s)| s.samples(*len)).collect();
+        let starts: Vec<u64> = std::iter::once(0)
+            .chain(subs.iter().scan(0u64, |acc, (len, _)| {
+                *acc += *len as u64;
+                Some(*acc)
+            }))
+            .collect();
+        let total = starts[frames];
+        let (stream, offsets) = sized_frames_stream(
+            n as u32,
+            subs.into_iter()
+                .map(|(len, s)| (len as u32, s.writer(k)))
+                .collect(),
+        );
+        // Every frame's samples, zeros in place of a bad frame's.
+        let all: Vec<i32> = model
+            .iter()
+            .zip(starts.windows(2))
+            .flat_map(|(m, w)| m.clone().unwrap_or_else(|| vec![0; (w[1] - w[0]) as usize]))
+            .collect();
+        let overflow = |f: usize| Error::Corrupt {
+            what: "predicted sample exceeds 32 bits",
+            offset: offsets[f],
+        };
+        // What decoding samples `a..b` gives: the frames that overlap it are decoded
+        // (all the frames to the end when `b` is the end), the first bad one fails.
+        let expect = |a: u64, b: u64| -> Result<Vec<i32>, Error> {
+            let first_bad = (0..frames).find(|&f| {
+                starts[f + 1] > a && (starts[f] < b || b == total) && model[f].is_none()
+            });
+            match first_bad {
+                Some(f) => Err(overflow(f)),
+                None => Ok(all[a as usize..b as usize].to_vec()),
+            }
+        };
+        if model.iter().all(Option::is_some) {
+            clean += 1;
+        } else {
+            failing += 1;
+        }
+        let mut cuts: Vec<u64> = starts.clone();
+        for _ in 0..4 {
+            cuts.push(rng.random_range(0..=total));
+        }
+        for scalar in [false, true] {
+            flacarray_flac::force_scalar(scalar);
+            let ctx = format!("trial {trial} scalar {scalar} frames {frames} n {n} last {last}");
+            let whole = decode(&stream, total).map(|d| d.samples);
+            assert_eq!(whole, expect(0, total), "{ctx}");
+            for &a in &cuts {
+                for &b in &cuts {
+                    if a > b {
+                        continue;
+                    }
+                    let mut out = vec![0; (b - a) as usize];
+                    let got = reused
+                        .decode_range_into(&stream, total, a..b, &mut out)
+                        .map(|_| out);
+                    assert_eq!(got, expect(a, b), "{ctx} range {a}..{b}");
+                }
+            }
+            // Frame runs: frames `f..=g` from frame `f`'s byte offset.
+            for f in 0..frames {
+                let g = rng.random_range(f..frames);
+                let (a, b) = (starts[f], starts[g + 1]);
+                let mut out = vec![0; (b - a) as usize];
+                let got = reused
+                    .decode_frames_into(&stream, total, offsets[f], f as u64, &mut out)
+                    .map(|end| (end, out));
+                let end = offsets.get(g + 1).copied().unwrap_or(stream.len());
+                assert_eq!(
+                    got,
+                    expect(a, b).map(|v| (end, v)),
+                    "{ctx} frames {f}..={g}"
+                );
+            }
+            // A sink receives every frame before the first bad one.
+            let mut got = Vec::new();
+            let r = Decoder::new().decode_with(&stream, Some(total), None, |s| {
+                got.extend_from_slice(s);
+                Ok(())
+            });
+            let first_bad = model.iter().position(Option::is_none);
+            let upto = first_bad.map_or(total, |f| starts[f]) as usize;
+            assert_eq!(got, all[..upto], "{ctx} sink");
+            assert_eq!(r.err(), first_bad.map(overflow), "{ctx} sink");
+            // Cut inside a frame: an error, the overflow of an earlier frame if any.
+            if frames > 1 {
+                let c = rng.random_range(1..frames);
+                let cut = &stream[..offsets[c] + rng.random_range(1..8)];
+                let e = decode(cut, total).expect_err("truncated stream");
+                match model[..c].iter().position(Option::is_none) {
+                    Some(f) => assert_eq!(e, overflow(f), "{ctx} cut in frame {c}"),
+                    None => assert!(
+                        !matches!(e, Error::Corrupt { offset, .. } if offset < offsets[c]),
+                        "{ctx} cut in frame {c}: {e:?}"
+                    ),
+                }
+            }
+        }
+    }
+    flacarray_flac::force_scalar(false);
+    assert!(
+        clean > 100 && failing > 100,
+        "{clean} clean, {failing} failing"
+    );
+    assert!(short_last > 100, "{short_last} short last frames");
 }
