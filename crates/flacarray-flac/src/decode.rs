@@ -72,6 +72,10 @@ struct Pending {
     /// The error that ended reading this frame, reported after the restore errors of
     /// the subframes read before it, as decoding frame by frame would.
     err: Option<Error>,
+    /// Where the frame's samples were decoded in the caller's output slice, when the
+    /// frame is mono and lies wholly inside the requested range (no copy is then
+    /// needed); `None` when they are in the frame's slot.
+    direct: Option<usize>,
 }
 
 /// Where decoded samples go: a caller's exact-size slice, a vector that grows frame by
@@ -236,7 +240,9 @@ impl Decoder {
 
     /// Decodes a whole stream into `out`, which must hold exactly
     /// `stream_size * channels` samples; the stream must hold `stream_size` samples per
-    /// channel. Returns the stream's STREAMINFO.
+    /// channel. Returns the stream's STREAMINFO. On an error the contents of `out` are
+    /// unspecified: mono frames are decoded in place, so `out` may hold partly
+    /// restored samples as well as the frames before the fault.
     pub fn decode_into(
         &mut self,
         stream: &[u8],
@@ -247,7 +253,8 @@ impl Decoder {
     }
 
     /// Decodes samples `range` (per channel) into `out`, which must hold exactly
-    /// `(range.end - range.start) * channels` samples.
+    /// `(range.end - range.start) * channels` samples. On an error the contents of
+    /// `out` are unspecified, as for [`Decoder::decode_into`].
     pub fn decode_range_into(
         &mut self,
         stream: &[u8],
@@ -369,7 +376,8 @@ impl Decoder {
     /// which receives the `out.len() / channels` samples per channel from sample
     /// `first_frame * block_size` on. The stream must hold `stream_size` samples per
     /// channel. Returns the byte offset just past the last frame decoded; every
-    /// frame's number, block size and CRC-16 are checked.
+    /// frame's number, block size and CRC-16 are checked. On an error the contents of
+    /// `out` are unspecified, as for [`Decoder::decode_into`].
     ///
     /// Parts of a stream decoded this way (on several threads, say) are the whole
     /// stream exactly when each part ends where the next one starts and the last one
@@ -505,7 +513,28 @@ impl Decoder {
                     self.slots.resize_with(slot + 1, Default::default);
                 }
                 let mut lpc = [None, None];
-                let read = self.decode_frame(stream, pos, &hdr, frame, slot, !wide, &mut lpc);
+                // A mono frame wholly inside the range of a caller's slice is decoded
+                // in place there.
+                let direct = match &mut out {
+                    Out::Slice(s)
+                        if channels == 1 && sample >= range.start && sample + bs <= range.end =>
+                    {
+                        let at = (sample - range.start) as usize;
+                        s.get_mut(at..at + bs as usize).map(|d| (at, d))
+                    }
+                    _ => None,
+                };
+                let at = direct.as_ref().map(|d| d.0);
+                let read = self.decode_frame(
+                    stream,
+                    pos,
+                    &hdr,
+                    frame,
+                    slot,
+                    !wide,
+                    &mut lpc,
+                    direct.map(|d| d.1),
+                );
                 let (end, err) = match read {
                     Ok(end) => (end, None),
                     Err(e) => (pos, Some(e)),
@@ -517,6 +546,7 @@ impl Decoder {
                     sample,
                     lpc,
                     err,
+                    direct: at,
                 });
                 let lanes: usize = self
                     .pend
@@ -564,6 +594,7 @@ impl Decoder {
         slot: usize,
         defer: bool,
         lpc: &mut [Option<Lpc>; 2],
+        mut direct: Option<&mut [i32]>,
     ) -> Result<usize> {
         let data = &stream[pos..];
         let mut r = BitReader::new(data);
@@ -594,11 +625,17 @@ impl Decoder {
                 )?;
                 self.side_is_wide = true;
             } else {
-                let buf = &mut self.slots[slot][c];
-                if buf.len() < n {
-                    buf.resize(n, 0);
-                }
-                lpc[c] = crate::simd::decode_subframe(&mut r, bps, &mut buf[..n], pos, defer)?;
+                let buf = match direct.as_deref_mut() {
+                    Some(d) if c == 0 => d,
+                    _ => {
+                        let buf = &mut self.slots[slot][c];
+                        if buf.len() < n {
+                            buf.resize(n, 0);
+                        }
+                        &mut buf[..n]
+                    }
+                };
+                lpc[c] = crate::simd::decode_subframe(&mut r, bps, buf, pos, defer)?;
             }
         }
         r.align();
@@ -629,7 +666,12 @@ impl Decoder {
     /// [`joint_coefs`]), an order above [`MAX_JOINT_ORDER`], or a subframe not longer
     /// than the common order: the caller then restores them one by one. Returns
     /// whether each lane's samples stayed within 32 bits.
-    fn restore_group(&mut self, group: &[(usize, usize)], pend: &[Pending]) -> Option<[bool; 4]> {
+    fn restore_group(
+        &mut self,
+        group: &[(usize, usize)],
+        pend: &[Pending],
+        out: Option<&mut [i32]>,
+    ) -> Option<[bool; 4]> {
         const DUMMY: Lpc = Lpc {
             order: 1,
             coefs: [0; 32],
@@ -653,14 +695,33 @@ impl Decoder {
         if self.spare.len() < 4 * longest {
             self.spare.resize(4 * longest, 0);
         }
-        // The subframes are distinct (frame, channel) buffers: borrow each.
+        // The subframes are distinct (frame, channel) buffers: borrow each, from the
+        // frame's slot or from its place in the output (at increasing offsets, since
+        // the group is in frame order).
         let mut real: [Option<&mut [i32]>; 4] = [None, None, None, None];
         for (f, slot) in self.slots.iter_mut().enumerate() {
             for (ch, buf) in slot.iter_mut().enumerate() {
-                if let Some(k) = group.iter().position(|&g| g == (f, ch)) {
+                if let Some(k) = group.iter().position(|&g| g == (f, ch))
+                    && pend[f].direct.is_none()
+                {
                     real[k] = Some(buf.get_mut(..lens[k])?);
                 }
             }
+        }
+        let mut rest = out.unwrap_or_default();
+        let mut base = 0;
+        for (k, &(f, _)) in group.iter().enumerate() {
+            if let Some(at) = pend[f].direct {
+                let (_, tail) =
+                    std::mem::take(&mut rest).split_at_mut_checked(at.checked_sub(base)?)?;
+                let (mine, tail) = tail.split_at_mut_checked(lens[k])?;
+                real[k] = Some(mine);
+                rest = tail;
+                base = at + lens[k];
+            }
+        }
+        if real[..group.len()].iter().any(Option::is_none) {
+            return None;
         }
         let mut spare = self.spare.chunks_exact_mut(longest);
         let mut spare: [&mut [i32]; 4] =
@@ -745,7 +806,11 @@ impl Decoder {
         let mut done = 0;
         while done < count {
             let group = &lanes[done..(done + 4).min(count)];
-            if let Some(ok) = self.restore_group(group, pend) {
+            let slice = match &mut *out {
+                Out::Slice(s) => Some(&mut **s),
+                _ => None,
+            };
+            if let Some(ok) = self.restore_group(group, pend, slice) {
                 for (k, good) in ok.iter().take(group.len()).enumerate() {
                     failed[done + k] = !good;
                 }
@@ -754,8 +819,7 @@ impl Decoder {
             }
             let (f, c) = lanes[done];
             if let Some(l) = &pend[f].lpc[c] {
-                let n = pend[f].hdr.block_size as usize;
-                let buf = &mut self.slots[f][c][..n];
+                let buf = lane_buf(&mut self.slots, out, &pend[f], f, c);
                 failed[done] = restore_lpc(&l.coefs[..l.order], l.shift, buf).is_err();
             }
             done += 1;
@@ -764,8 +828,7 @@ impl Decoder {
             if let Some(l) = &pend[f].lpc[c]
                 && !failed[k]
             {
-                let n = pend[f].hdr.block_size as usize;
-                restore_wasted(&mut self.slots[f][c][..n], l.wasted);
+                restore_wasted(lane_buf(&mut self.slots, out, &pend[f], f, c), l.wasted);
             }
         }
         for (f, p) in pend.iter().enumerate() {
@@ -785,7 +848,7 @@ impl Decoder {
             let bs = u64::from(p.hdr.block_size);
             let lo = range.start.max(p.sample);
             let hi = range.end.min(p.sample + bs);
-            if lo < hi {
+            if lo < hi && p.direct.is_none() {
                 // Offsets are below `stream_size * channels`, which the output holds.
                 let (skip, n, at) = (
                     (lo - p.sample) as usize,
@@ -864,6 +927,24 @@ impl Decoder {
         } else {
             i64::from(self.slots[slot][ch][i])
         }
+    }
+}
+
+/// The samples of channel `c` of pending frame `f`: in its slot, or in place in the
+/// output slice (mono frames wholly inside the range of a slice, see
+/// [`Pending::direct`]).
+fn lane_buf<'a>(
+    slots: &'a mut [[Vec<i32>; 2]],
+    out: &'a mut Out<'_>,
+    p: &Pending,
+    f: usize,
+    c: usize,
+) -> &'a mut [i32] {
+    let n = p.hdr.block_size as usize;
+    match (p.direct, out) {
+        // The offset was checked against the slice when the frame was decoded there.
+        (Some(at), Out::Slice(s)) => &mut s[at..at + n],
+        _ => &mut slots[f][c][..n],
     }
 }
 
