@@ -222,7 +222,8 @@ impl FreshOutput {
     fn equals(&self, a: &DecodedArray) -> bool {
         fn same<T: bytemuck::Pod>(bytes: &[u8], a: &ndarray::ArrayD<T>) -> bool {
             a.as_slice().is_some_and(|v| {
-                bytemuck::cast_slice::<T, u8>(v) == &bytes[..v.len() * size_of::<T>()]
+                let v: &[u8] = bytemuck::cast_slice(v);
+                bytes.get(..v.len()) == Some(v)
             })
         }
         a.dtype() == self.dtype
