@@ -219,7 +219,52 @@ where
         target: target.to_path_buf(),
         source: e.into(),
     })?;
-    fs::rename(&tmp, target).map_err(io(target, "cannot write"))?;
-    guard.armed = false;
+    if replace(&tmp, target).map_err(io(target, "cannot write"))? == Replaced::Renamed {
+        guard.armed = false;
+    }
+    // Otherwise `tmp` now holds the old content, which the guard removes.
     Ok(())
+}
+
+/// How [`replace`] put the new file in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replaced {
+    /// `tmp` was renamed to `target` (there was no regular file to replace, or the file
+    /// system cannot exchange names): `tmp` no longer exists.
+    Renamed,
+    /// The names were exchanged: `target` is the new file and `tmp` the old one, which
+    /// the caller removes.
+    Exchanged,
+}
+
+/// Puts the complete file `tmp` in place of `target`, atomically for readers: they
+/// see the old file or the whole new one.
+///
+/// A regular file at `target` is replaced by exchanging the two names (Linux
+/// `renameat2(RENAME_EXCHANGE)`) rather than by a rename over it. On ext4 a rename
+/// over an existing file starts the writeback of the whole new file
+/// (`auto_da_alloc`, meant for programs that neither `fsync` nor want to lose the
+/// old file in a crash); measured here it took 42-75 ms for a 100 MB output, a
+/// third of a whole `decompress`, while the exchange takes 0.1 ms and removing the
+/// old file 5.6 ms. Without `--sync` no output is promised to survive a power loss
+/// (as with numpy's `np.save`, which truncates in place); with it the caller has
+/// flushed `tmp` before this. Elsewhere, when the file system cannot exchange names,
+/// or when `target` is not a regular file (missing, a symbolic link, a directory),
+/// this is a plain rename.
+///
+/// # Errors
+/// The rename's.
+pub fn replace(tmp: &Path, target: &Path) -> std::io::Result<Replaced> {
+    #[cfg(target_os = "linux")]
+    if fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_file()) {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        // EINVAL (no support in this file system), ENOSYS (old kernel) or a target
+        // removed meanwhile (ENOENT): fall back to a rename, whose error is the one
+        // reported.
+        if renameat_with(CWD, tmp, CWD, target, RenameFlags::EXCHANGE).is_ok() {
+            return Ok(Replaced::Exchanged);
+        }
+    }
+    fs::rename(tmp, target)?;
+    Ok(Replaced::Renamed)
 }

@@ -57,8 +57,9 @@ pub use flacarray_core::{
     FlacArrayParts, FlacArrayReader, FlacArrayWriter, Index, LogicalArray, LogicalDType,
     MemoryStore, NonFinite, NonFiniteFlag, PrecisionOption, QuantaOption, ReadOptions, RowBlocks,
     SampleSlice, Selection, SelectionShape, StoredExtension, StoredMeta, StreamScaling,
-    StreamTable, StreamsRef, Value, array_compress, array_decompress, array_decompress_slice, f16,
-    fmt_shape, parse_index, read_array, read_flacarray, read_flacarray_rows, write_array,
+    StreamTable, StreamsRef, Value, array_compress, array_decompress, array_decompress_slice,
+    current_extension, f16, fmt_shape, parse_index, read_array, read_flacarray,
+    read_flacarray_rows, write_array,
 };
 
 /// The names of the stored layout's attributes and datasets, shared by every backend.

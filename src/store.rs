@@ -339,7 +339,7 @@ fn info_of<R: FlacArrayReader>(
         first_stream = vec![0u8; len];
         r.read_bytes(start, &mut first_stream).map_err(&err)?;
     }
-    let ext = r.extension(&meta).map_err(&err)?;
+    let ext = crate::current_extension(r, &meta).map_err(&err)?;
     Ok((meta, table, first_stream, ext))
 }
 
@@ -595,9 +595,11 @@ impl Store {
         Ok((m.leading_shape, m.stream_size, m.dtype))
     }
 
-    /// The element type of the caller's data: the stored one, or the one the group
-    /// records beside it (attribute `flacarray_dtype`, e.g. `uint64` for data stored
-    /// as `int64`).
+    /// The element type of the caller's data, which [`Store::read`] then
+    /// [`FlacArray::to_values`] give: the stored one, or the one the group records
+    /// beside it (attribute `flacarray_dtype`, e.g. `uint64` for data stored as
+    /// `int64`) unless that record no longer applies ([`crate::current_extension`]:
+    /// a format-1 group that flacarray 0.4.1 rewrote).
     ///
     /// # Errors
     /// As [`Store::read`]; an unknown recorded type.
@@ -605,12 +607,12 @@ impl Store {
         let (meta, ext) = match self.open()? {
             Opened::Hdf5(h) => {
                 let m = h.metadata().map_err(|e| self.hdf5_err(e))?;
-                let ext = h.extension(&m).map_err(|e| self.hdf5_err(e))?;
+                let ext = crate::current_extension(&h, &m).map_err(|e| self.hdf5_err(e))?;
                 (m, ext)
             }
             Opened::Zarr(z) => {
                 let m = z.metadata().map_err(|e| self.zarr_err(e))?;
-                let ext = z.extension(&m).map_err(|e| self.zarr_err(e))?;
+                let ext = crate::current_extension(&z, &m).map_err(|e| self.zarr_err(e))?;
                 (m, ext)
             }
         };

@@ -3,8 +3,10 @@
 #![allow(clippy::unwrap_used)]
 
 use flacarray::atomic::{
-    Error, lock_dir_of, remove_pending, remove_stale_temps, temp_path_for, with_temp_path,
+    Error, Replaced, lock_dir_of, remove_pending, remove_stale_temps, replace, temp_path_for,
+    with_temp_path,
 };
+use std::io::Read;
 
 #[test]
 fn temporary_path_is_renamed_or_removed_also_on_request() {
@@ -47,6 +49,73 @@ fn temporary_path_is_renamed_or_removed_also_on_request() {
     })
     .unwrap_err();
     assert!(!target.exists());
+    // An existing regular file is replaced whole; a reader that opened it before
+    // still reads the old content, and nothing but the target is left.
+    let target = dir.path().join("c.npy");
+    std::fs::write(&target, b"old content").unwrap();
+    let mut reader = std::fs::File::open(&target).unwrap();
+    with_temp_path(&target, |p| std::fs::write(p, b"new")).unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"new");
+    let mut old = String::new();
+    reader.read_to_string(&mut old).unwrap();
+    assert_eq!(old, "old content");
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a.zarr", "c.npy"]);
+}
+
+#[test]
+fn replace_swaps_regular_files_and_renames_anything_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tmp, target) = (dir.path().join("t"), dir.path().join("out.npy"));
+    // No target: a rename.
+    std::fs::write(&tmp, b"one").unwrap();
+    assert_eq!(replace(&tmp, &target).unwrap(), Replaced::Renamed);
+    assert!(!tmp.exists());
+    assert_eq!(std::fs::read(&target).unwrap(), b"one");
+    // A regular file: exchanged on Linux (the old file is left at `tmp` for the
+    // caller), renamed elsewhere.
+    std::fs::write(&tmp, b"two").unwrap();
+    let how = replace(&tmp, &target).unwrap();
+    assert_eq!(std::fs::read(&target).unwrap(), b"two");
+    if cfg!(target_os = "linux") {
+        assert_eq!(how, Replaced::Exchanged);
+        assert_eq!(std::fs::read(&tmp).unwrap(), b"one");
+        std::fs::remove_file(&tmp).unwrap();
+    } else {
+        assert!(!tmp.exists());
+    }
+    // A hard link to the target keeps the old content, as with a rename.
+    let link = dir.path().join("link.npy");
+    std::fs::hard_link(&target, &link).unwrap();
+    std::fs::write(&tmp, b"three").unwrap();
+    if replace(&tmp, &target).unwrap() == Replaced::Exchanged {
+        std::fs::remove_file(&tmp).unwrap();
+    }
+    assert_eq!(std::fs::read(&target).unwrap(), b"three");
+    assert_eq!(std::fs::read(&link).unwrap(), b"two");
+    // A symbolic link is itself replaced (renamed over), its file untouched.
+    #[cfg(unix)]
+    {
+        let sym = dir.path().join("sym.npy");
+        std::os::unix::fs::symlink(&link, &sym).unwrap();
+        std::fs::write(&tmp, b"four").unwrap();
+        assert_eq!(replace(&tmp, &sym).unwrap(), Replaced::Renamed);
+        assert!(
+            !std::fs::symlink_metadata(&sym)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read(&sym).unwrap(), b"four");
+        assert_eq!(std::fs::read(&link).unwrap(), b"two");
+    }
+    // A missing temporary file is an error and leaves the target as it was.
+    assert!(replace(&dir.path().join("missing"), &target).is_err());
+    assert_eq!(std::fs::read(&target).unwrap(), b"three");
 }
 
 #[test]

@@ -347,12 +347,19 @@ fn a_stale_recorded_dtype_gives_the_stored_type_in_the_header() {
     }
     let read = store.read(None, false).unwrap();
     assert_eq!(read.logical_dtype(), flacarray::LogicalDType::Int32);
-    // The attribute alone still names uint16: a header taken from it would not fit
-    // the int32 values that follow.
+    // The attribute alone still names uint16; the type a read gives, and `info`'s, is
+    // the stored one (a header taken from the attribute would not fit the int32
+    // values that follow).
     assert_eq!(
         store.logical_dtype().unwrap(),
-        flacarray::LogicalDType::Uint16
+        flacarray::LogicalDType::Int32
     );
+    assert_eq!(
+        store.read_info().unwrap().logical,
+        flacarray::LogicalDType::Int32
+    );
+    let sel = store.read(None, false).unwrap().to_values().unwrap();
+    assert_eq!(sel.dtype(), flacarray::LogicalDType::Int32);
     let mut got = Vec::new();
     let (dtype, _) = store
         .decompress_npy(None, false, &mut got, &|_| {})

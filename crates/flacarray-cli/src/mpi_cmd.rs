@@ -210,7 +210,7 @@ fn compress(world: &SimpleCommunicator, args: &CompressArgs, out: &mut dyn Write
     .map_err(|e| store_err(&store, e));
     let written = written.and_then(|()| {
         if temporary {
-            std::fs::rename(&at, path).with_context(|| format!("{}: cannot write", path.display()))
+            output::put_in_place(&at, path)
         } else {
             Ok(())
         }
@@ -346,8 +346,7 @@ fn decompress(
     let wrote = agree_on(world, wrote);
     let done = wrote.and_then(|()| {
         if rank == 0 {
-            std::fs::rename(&tmp, &target)
-                .with_context(|| format!("{}: cannot write", args.output.display()))
+            output::put_in_place(&tmp, &target)
         } else {
             Ok(())
         }

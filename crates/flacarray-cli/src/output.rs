@@ -14,6 +14,23 @@ pub use flacarray::atomic::{
     with_temp_path,
 };
 
+/// Puts the complete temporary output `tmp` in place of `target`
+/// ([`flacarray::atomic::replace`]: readers see the old file or the whole new one) and
+/// removes the old file, if any.
+///
+/// # Errors
+/// The rename's, naming `target`.
+pub fn put_in_place(tmp: &Path, target: &Path) -> Result<()> {
+    use flacarray::atomic::{Replaced, replace};
+    let how =
+        replace(tmp, target).with_context(|| format!("{}: cannot write", target.display()))?;
+    if how == Replaced::Exchanged {
+        // The old content, now at the temporary name; a leftover is harmless.
+        let _ = remove_path(tmp);
+    }
+    Ok(())
+}
+
 /// Starts a thread that, on SIGINT, SIGTERM or SIGHUP, removes this process's
 /// temporary outputs and exits with status 128 + the signal number, as a shell
 /// reports a process killed by it.

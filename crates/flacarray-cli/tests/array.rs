@@ -656,6 +656,12 @@ fn demo_and_bench_run_small() {
     assert_eq!(v["compress_seconds"].as_array().unwrap().len(), 2);
     assert!(v["ratio"].as_f64().unwrap() > 1.0);
     assert!(v["compress_mb_s"].as_f64().unwrap() > 0.0);
+    // The decode into fresh huge-page memory and into a new Vec, each timed twice
+    // (the bench fails if their values differ).
+    assert_eq!(v["decompress_seconds"].as_array().unwrap().len(), 2);
+    assert_eq!(v["decompress_vec_seconds"].as_array().unwrap().len(), 2);
+    assert!(v["decompress_vec_mb_s"].as_f64().unwrap() > 0.0);
+    assert!(v["huge_pages"].is_boolean());
     let input = d.npy(
         "b.npy",
         &DecodedArray::Int32(values(&[2, 3000]).mapv(|x| x as i32)),
@@ -663,4 +669,22 @@ fn demo_and_bench_run_small() {
     let out = flacarray(&["bench", p(&input), "--repeat", "1"]);
     assert_ok(&out);
     assert!(stdout(&out).contains("int32 (2, 3000)"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("into a new Vec"), "{}", stdout(&out));
+    // int64 and an empty array take the same two decodes.
+    for (name, arr) in [
+        (
+            "c.npy",
+            DecodedArray::Int64(values(&[3, 2000]).mapv(|x| x as i64 * 1_000_003)),
+        ),
+        (
+            "e.npy",
+            DecodedArray::Int32(values(&[0, 10]).mapv(|x| x as i32)),
+        ),
+    ] {
+        let input = d.npy(name, &arr);
+        let out = flacarray(&["bench", p(&input), "--repeat", "1", "--json"]);
+        assert_ok(&out);
+        let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("JSON");
+        assert_eq!(v["shape"].as_array().unwrap().len(), 2, "{v}");
+    }
 }

@@ -817,6 +817,15 @@ impl FlacArray {
         })?
     }
 
+    /// The shape [`FlacArray::decompress`] gives for `opts`, without decoding: for a
+    /// caller that allocates the output itself ([`FlacArray::decompress_into`]).
+    ///
+    /// # Errors
+    /// As [`FlacArray::decompress`] for the selection.
+    pub fn selection_shape(&self, opts: &ReadOptions<'_>) -> Result<Vec<usize>> {
+        Ok(self.plan(opts)?.shape)
+    }
+
     /// [`FlacArray::decompress`] into a caller's buffer, which must hold exactly the
     /// selection (`n_streams × n_samples` values of the stored type); returns the
     /// selection's shape.

@@ -96,5 +96,5 @@ pub use place::Place;
 pub use select::{Index, SampleSlice, parse_index};
 pub use store::{
     FlacArrayReader, FlacArrayWriter, MemoryStore, RowBlocks, StoredExtension, StoredMeta,
-    StreamTable, read_array, read_flacarray, read_flacarray_rows, write_array,
+    StreamTable, current_extension, read_array, read_flacarray, read_flacarray_rows, write_array,
 };

@@ -226,6 +226,42 @@ fn applicable_checksums(meta: &StoredMeta, s: &StoredChecksums) -> Result<Option
     Ok(Some(c))
 }
 
+/// What a group stores beyond flacarray 0.4.1's layout, as far as it applies to the
+/// data: [`FlacArrayReader::extension`], or nothing in a format-1 group whose checksum
+/// record is absent or stale. flacarray 0.4.1 rewriting a group of ours replaces the
+/// software version and the format version but leaves the attributes and arrays it
+/// does not know, which then no longer describe the data (a `uint16` type recorded
+/// beside int32 values 0.4.1 wrote, say). In format 2 the additions always apply
+/// (0.4.1 cannot read, so cannot have rewritten, such a group). Every read applies
+/// this rule; a caller asking only for the element type a read gives uses this too.
+///
+/// # Errors
+/// The backend's; [`Error::Corrupt`] when the checksum record cannot be parsed or
+/// contradicts the metadata (as a read reports it).
+pub fn current_extension<R>(reader: &R, meta: &StoredMeta) -> Result<StoredExtension, R::Error>
+where
+    R: FlacArrayReader + ?Sized,
+{
+    let recorded = applicable_checksums(meta, &reader.checksums()?)?;
+    current_given(reader, meta, recorded.as_ref())
+}
+
+/// [`current_extension`] with the applicable checksums already known.
+fn current_given<R>(
+    reader: &R,
+    meta: &StoredMeta,
+    recorded: Option<&Checksums>,
+) -> Result<StoredExtension, R::Error>
+where
+    R: FlacArrayReader + ?Sized,
+{
+    if meta.format_version < 2 && recorded.is_none() {
+        Ok(StoredExtension::default())
+    } else {
+        reader.extension(meta)
+    }
+}
+
 fn table_mismatch() -> Error {
     Error::Corrupt(format!(
         "attribute {ATTR_CHECKSUMS}: the stream table (starts, byte counts, offsets, gains, \
@@ -373,14 +409,7 @@ where
         scaling,
         format_version: meta.format_version,
     })?;
-    // In format 1 the additions are honoured only while this project's checksum record
-    // is current: flacarray 0.4.1 rewriting the group replaces the software version and
-    // the format version but leaves attributes and arrays it does not know, which then
-    // no longer describe the data.
-    if meta.format_version < 2 && recorded.is_none() {
-        return Ok(fa);
-    }
-    Ok(reader.extension(meta)?.apply(fa, meta, &flat)?)
+    Ok(current_given(reader, meta, recorded.as_ref())?.apply(fa, meta, &flat)?)
 }
 
 /// A stored array read a block of rows of axis 0 at a time, for work whose memory
@@ -829,10 +858,8 @@ where
     }
     let scaling = p.table.scaling.select(&p.streams);
     // The kept non-finite samples, under the same conditions as in `read_rows`.
-    let nonfinite = if meta.format_version < 2 && p.recorded.is_none() {
-        None
-    } else {
-        match reader.extension(meta)?.resolve(meta, &p.streams)? {
+    let nonfinite =
+        match current_given(reader, meta, p.recorded.as_ref())?.resolve(meta, &p.streams)? {
             None => None,
             Some((logical, nf)) => {
                 check_extension(
@@ -845,8 +872,7 @@ where
                 )?;
                 nf
             }
-        }
-    };
+        };
     let src = Source {
         bytes: &compressed,
         starts: &starts,
