@@ -112,7 +112,11 @@ pub trait NpyElement: Value + Deserialize + Serialize {
     /// `n` elements read in the machine's byte order straight into the typed buffer,
     /// for types that are plain numbers.
     #[doc(hidden)]
-    fn read_native(r: &mut BufReader<File>, n: usize) -> Option<Result<Vec<Self>>>;
+    fn read_native(
+        r: &mut BufReader<File>,
+        n: usize,
+        reuse: Vec<Self>,
+    ) -> Option<Result<Vec<Self>>>;
 }
 
 macro_rules! npy_element {
@@ -122,8 +126,12 @@ macro_rules! npy_element {
             fn native_bytes(s: &[Self]) -> Option<&[u8]> {
                 Some(bytemuck::cast_slice(s))
             }
-            fn read_native(r: &mut BufReader<File>, n: usize) -> Option<Result<Vec<Self>>> {
-                Some(read_native(r, n))
+            fn read_native(
+                r: &mut BufReader<File>,
+                n: usize,
+                reuse: Vec<Self>,
+            ) -> Option<Result<Vec<Self>>> {
+                Some(read_native(r, n, reuse))
             }
         }
     )*};
@@ -133,7 +141,11 @@ macro_rules! npy_element {
             fn native_bytes(_: &[Self]) -> Option<&[u8]> {
                 None
             }
-            fn read_native(_: &mut BufReader<File>, _: usize) -> Option<Result<Vec<Self>>> {
+            fn read_native(
+                _: &mut BufReader<File>,
+                _: usize,
+                _: Vec<Self>,
+            ) -> Option<Result<Vec<Self>>> {
                 None
             }
         }
@@ -234,7 +246,7 @@ pub fn peek(path: &Path) -> Result<(LogicalDType, Vec<usize>)> {
 /// The file cannot be read, is not a valid `.npy` file, or holds another dtype; the
 /// message names the file.
 pub fn read_values(path: &Path) -> Result<LogicalArray> {
-    read(path, None)
+    read(path, None, None)
 }
 
 /// Reads rows `rows` of the first axis of an `.npy` array (a 1-d array is one row:
@@ -245,7 +257,21 @@ pub fn read_values(path: &Path) -> Result<LogicalArray> {
 /// # Errors
 /// As [`read_values`]; also when `rows` is not inside the first axis.
 pub fn read_values_rows(path: &Path, rows: Range<usize>) -> Result<LogicalArray> {
-    read(path, Some(rows))
+    read(path, Some(rows), None)
+}
+
+/// [`read_values_rows`] into the memory of `spare` (an array read before, of any
+/// shape; used when its element type is the file's), so that reading block after
+/// block writes into pages already mapped rather than fresh ones.
+///
+/// # Errors
+/// As [`read_values_rows`].
+pub fn read_values_rows_into(
+    path: &Path,
+    rows: Range<usize>,
+    spare: Option<LogicalArray>,
+) -> Result<LogicalArray> {
+    read(path, Some(rows), spare)
 }
 
 /// About how many bytes of values the block-by-block file work ([`compress_file`],
@@ -303,8 +329,8 @@ pub fn compress_file(
         .saturating_mul(itemsize(dtype))
         .max(1);
     let rows = (BLOCK_BYTES / row_bytes).max(1);
-    crate::FlacArray::from_row_blocks(&shape, rows, opts, progress, |r| {
-        read_values_rows(path, r).map_err(CompressError::Read)
+    crate::FlacArray::from_row_blocks(&shape, rows, opts, progress, |r, spare| {
+        read_values_rows_into(path, r, spare).map_err(CompressError::Read)
     })
 }
 
@@ -313,7 +339,7 @@ pub fn compress_file(
 /// # Errors
 /// As [`read_values`]; also for the other element types.
 pub fn read_array(path: &Path) -> Result<DecodedArray> {
-    in_file(path, stored(read(path, None)))
+    in_file(path, stored(read(path, None, None)))
 }
 
 /// [`read_values_rows`] of an `.npy` file of one of the four stored types.
@@ -321,7 +347,7 @@ pub fn read_array(path: &Path) -> Result<DecodedArray> {
 /// # Errors
 /// As [`read_values_rows`]; also for the other element types.
 pub fn read_rows(path: &Path, rows: Range<usize>) -> Result<DecodedArray> {
-    in_file(path, stored(read(path, Some(rows))))
+    in_file(path, stored(read(path, Some(rows), None)))
 }
 
 /// The array as its stored type, if it is one of the four.
@@ -339,13 +365,25 @@ fn stored(a: Result<LogicalArray>) -> Result<DecodedArray> {
 }
 
 /// Rows `rows` (all without) of an `.npy` file of one of the twelve types.
-fn read(path: &Path, rows: Option<Range<usize>>) -> Result<LogicalArray> {
-    fn typed_any<T: NpyElement>(o: Opened, rows: Option<Range<usize>>) -> Result<LogicalArray> {
-        Ok(T::into_logical(typed(o, rows)?))
+fn read(
+    path: &Path,
+    rows: Option<Range<usize>>,
+    spare: Option<LogicalArray>,
+) -> Result<LogicalArray> {
+    fn typed_any<T: NpyElement>(
+        o: Opened,
+        rows: Option<Range<usize>>,
+        spare: Option<LogicalArray>,
+    ) -> Result<LogicalArray> {
+        let reuse = spare
+            .and_then(|s| T::from_logical(s).ok())
+            .map(|a| a.into_raw_vec_and_offset().0)
+            .unwrap_or_default();
+        Ok(T::into_logical(typed(o, rows, reuse)?))
     }
     in_file(
         path,
-        open(path).and_then(|(o, dtype)| dispatch!(dtype, typed_any(o, rows))),
+        open(path).and_then(|(o, dtype)| dispatch!(dtype, typed_any(o, rows, spare))),
     )
 }
 
@@ -470,7 +508,7 @@ fn check_data_size(shape: &[u64], elem_bytes: usize, data_start: u64, file_len: 
 /// Rows `rows` of the first axis (all without, or of a 0-d or 1-d array) as `T`, in
 /// C order: straight into the buffer when `T` is a plain number and the file is in
 /// the machine's byte order, else through npyz's element reader.
-fn typed<T: NpyElement>(o: Opened, rows: Option<Range<usize>>) -> Result<ArrayD<T>> {
+fn typed<T: NpyElement>(o: Opened, rows: Option<Range<usize>>, reuse: Vec<T>) -> Result<ArrayD<T>> {
     let Opened {
         header,
         mut reader,
@@ -502,7 +540,7 @@ fn typed<T: NpyElement>(o: Opened, rows: Option<Range<usize>>) -> Result<ArrayD<
     let native = matches!(header.dtype(), npyz::DType::Plain(ts)
         if ts.endianness() == npyz::Endianness::of_machine());
     let fast = if native {
-        T::read_native(&mut reader, n)
+        T::read_native(&mut reader, n, reuse)
     } else {
         None
     };
@@ -546,8 +584,16 @@ fn misfit(e: ndarray::ShapeError) -> Error {
 }
 
 /// `n` elements in the machine's byte order, read straight into the typed buffer.
-fn read_native<T: bytemuck::Pod>(reader: &mut BufReader<File>, n: usize) -> Result<Vec<T>> {
-    let mut v = vec![T::zeroed(); n];
+fn read_native<T: bytemuck::Pod>(
+    reader: &mut BufReader<File>,
+    n: usize,
+    reuse: Vec<T>,
+) -> Result<Vec<T>> {
+    let mut v = reuse;
+    // Only what the file fills is kept: a reused buffer of another length is cut or
+    // grown (with zeros the read then overwrites).
+    v.clear();
+    v.resize(n, T::zeroed());
     reader
         .read_exact(bytemuck::cast_slice_mut(&mut v))
         .context("file is shorter than its header says")?;
@@ -559,7 +605,10 @@ fn read_native<T: bytemuck::Pod>(reader: &mut BufReader<File>, n: usize) -> Resu
 /// # Errors
 /// As [`read_values`]; also when the dtype is not `bool`.
 pub fn read_bool(path: &Path) -> Result<ArrayD<bool>> {
-    in_file(path, open_any(path).and_then(|o| typed(o, None)))
+    in_file(
+        path,
+        open_any(path).and_then(|o| typed(o, None, Vec::new())),
+    )
 }
 
 /// Reads an `.npy` file of numbers of any of the four stored types as `f64` (for

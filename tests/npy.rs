@@ -162,6 +162,34 @@ fn rows_and_slabs() {
         let want = a.slice_axis(ndarray::Axis(0), ndarray::Slice::from(lo..hi));
         assert_eq!(got, DecodedArray::Float32(want.to_owned()), "{lo}..{hi}");
     }
+    // Into the memory of an earlier block: larger, smaller, empty or of another type,
+    // the rows read are exactly the file's.
+    use flacarray::LogicalArray;
+    use flacarray::npy::read_values_rows_into;
+    let spares = [
+        None,
+        Some(LogicalArray::Float32(ArrayD::from_elem(
+            IxDyn(&[9, 2, 3]),
+            -7.0,
+        ))),
+        Some(LogicalArray::Float32(ArrayD::from_elem(
+            IxDyn(&[1, 1, 1]),
+            -7.0,
+        ))),
+        Some(LogicalArray::Float32(ArrayD::zeros(IxDyn(&[0, 2, 3])))),
+        Some(LogicalArray::Int64(ArrayD::from_elem(IxDyn(&[5, 2, 3]), 9))),
+    ];
+    for spare in spares {
+        for (lo, hi) in [(0, 5), (1, 3), (2, 2)] {
+            let got = read_values_rows_into(&p, lo..hi, spare.clone()).expect("rows");
+            let want = a.slice_axis(ndarray::Axis(0), ndarray::Slice::from(lo..hi));
+            assert_eq!(
+                got,
+                LogicalArray::Float32(want.to_owned()),
+                "{lo}..{hi} {spare:?}"
+            );
+        }
+    }
     let e = read_rows(&p, 4..6).expect_err("past the end");
     assert!(format!("{e:#}").contains("outside the 5 rows"), "{e:#}");
     // A truncated file is refused before any row is read.

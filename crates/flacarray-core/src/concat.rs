@@ -234,11 +234,15 @@ impl FlacArray {
 
 impl FlacArray {
     /// Compresses an array of `shape` that `read` hands over a block of rows of axis 0
-    /// at a time (`read(rows)` returns those rows: shape `(rows.len(), shape[1..])`),
-    /// `rows_per_block` rows (at least one) per call, so that only a block or two of
-    /// the input is in memory at once. In a rayon pool of two or more threads (the one
-    /// `opts.threads` asks for) the next block is read while the current one is
-    /// compressed; with one thread the two take turns. Each stream is compressed on
+    /// at a time (`read(rows, spare)` returns those rows: shape `(rows.len(),
+    /// shape[1..])`), `rows_per_block` rows (at least one) per call, so that only a
+    /// block or two of the input is in memory at once. `spare` is a block already
+    /// compressed, for `read` to reuse its memory (`None` for the first two calls):
+    /// memory written again is already mapped, while a fresh block of 8 MiB costs
+    /// 2,048 page faults and their zeroing, a quarter of reading it. In a rayon pool
+    /// of two or more threads (the one `opts.threads` asks for) the next block is
+    /// read while the current one is compressed; with one thread the two take
+    /// turns. Each stream is compressed on
     /// its own, so the result equals [`FlacArray::from_values`] of the whole array
     /// (per-stream options are cut to each block, [`CompressOptions::for_streams`]).
     /// A one-dimensional array is one row.
@@ -250,7 +254,7 @@ impl FlacArray {
     ///     .into_dyn();
     /// let opts = CompressOptions::default();
     /// let mut calls = 0;
-    /// let fa = FlacArray::from_row_blocks(a.shape(), 2, &opts, None, |rows| {
+    /// let fa = FlacArray::from_row_blocks(a.shape(), 2, &opts, None, |rows, _spare| {
     ///     calls += 1;
     ///     let rows = a.slice_axis(Axis(0), Slice::from(rows)).to_owned();
     ///     Ok::<_, flacarray_core::Error>(LogicalArray::Int32(rows))
@@ -268,7 +272,8 @@ impl FlacArray {
         rows_per_block: usize,
         opts: &CompressOptions,
         progress: Option<Progress<'_>>,
-        mut read: impl FnMut(Range<usize>) -> std::result::Result<LogicalArray, E> + Send,
+        mut read: impl FnMut(Range<usize>, Option<LogicalArray>) -> std::result::Result<LogicalArray, E>
+        + Send,
     ) -> std::result::Result<FlacArray, E>
     where
         E: From<Error> + Send,
@@ -276,8 +281,10 @@ impl FlacArray {
         let n_rows = if shape.len() > 1 { shape[0] } else { 1 };
         let per_row: usize = shape.iter().skip(1).rev().skip(1).product();
         let rows_per_block = rows_per_block.max(1);
-        let mut read_rows = |rows: Range<usize>| -> std::result::Result<LogicalArray, E> {
-            let block = read(rows.clone())?;
+        let mut read_rows = |rows: Range<usize>,
+                             spare: Option<LogicalArray>|
+         -> std::result::Result<LogicalArray, E> {
+            let block = read(rows.clone(), spare)?;
             let mut want = shape.to_vec();
             if shape.len() > 1 {
                 want[0] = rows.len();
@@ -293,20 +300,23 @@ impl FlacArray {
             Ok(block)
         };
         if n_rows <= rows_per_block {
-            let all = read_rows(0..n_rows)?;
+            let all = read_rows(0..n_rows, None)?;
             return Ok(FlacArray::from_values(&all, opts, progress)?);
         }
         let work = || -> std::result::Result<FlacArray, E> {
             let mut c = Concat::with_capacity(n_rows * per_row, 0);
             let mut rows = 0..rows_per_block;
-            let mut block = Some(read_rows(rows.clone())?);
+            let mut block = Some(read_rows(rows.clone(), None)?);
+            let mut spare = None;
             while let Some(b) = block.take() {
                 let next = rows.end..(rows.end + rows_per_block).min(n_rows);
                 let sub = opts.for_streams(rows.start * per_row, rows.end * per_row);
+                let reuse = spare.take();
                 let (done, following) = rayon::join(
                     || FlacArray::from_values(&b, &sub, progress),
-                    || (!next.is_empty()).then(|| read_rows(next.clone())),
+                    || (!next.is_empty()).then(|| read_rows(next.clone(), reuse)),
                 );
+                spare = Some(b);
                 let done = done.map_err(|e| {
                     let mut part = shape[..shape.len() - 1].to_vec();
                     part[0] = rows.len();

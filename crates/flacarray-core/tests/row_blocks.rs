@@ -375,8 +375,14 @@ fn by_blocks(arr: &LogicalArray, per: usize, opts: &CompressOptions) -> (FlacArr
         done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     };
     let mut calls = 0;
-    let fa = FlacArray::from_row_blocks(arr.shape(), per, opts, Some(&progress), |rows| {
+    let fa = FlacArray::from_row_blocks(arr.shape(), per, opts, Some(&progress), |rows, spare| {
         calls += 1;
+        // Blocks come back for reuse from the third read on, once compressed; they
+        // are blocks read before (`per` rows, at least one).
+        assert_eq!(spare.is_some(), calls >= 3, "read {calls}");
+        if let Some(s) = &spare {
+            assert!(s.shape()[0] <= per.max(1) && s.dtype() == arr.dtype());
+        }
         if arr.shape().len() == 1 {
             return Ok::<_, Error>(arr.clone());
         }
@@ -480,7 +486,7 @@ fn row_blocks_compress_to_the_whole_array_for_every_type_and_option() {
 #[test]
 fn row_blocks_refuse_a_block_of_the_wrong_shape_and_pass_on_read_errors() {
     let opts = CompressOptions::default();
-    let e = FlacArray::from_row_blocks(&[4, 100], 2, &opts, None, |rows| {
+    let e = FlacArray::from_row_blocks(&[4, 100], 2, &opts, None, |rows, _| {
         Ok::<_, Error>(LogicalArray::Int32(ArrayD::zeros(IxDyn(&[rows.len(), 99]))))
     })
     .unwrap_err();
@@ -490,7 +496,7 @@ fn row_blocks_refuse_a_block_of_the_wrong_shape_and_pass_on_read_errors() {
         "{e}"
     );
     let mut calls = 0;
-    let e = FlacArray::from_row_blocks(&[6, 100], 2, &opts, None, |rows| {
+    let e = FlacArray::from_row_blocks(&[6, 100], 2, &opts, None, |rows, _| {
         calls += 1;
         if rows.start == 2 {
             return Err(Error::InvalidArgument("disk on fire".into()));
@@ -513,7 +519,7 @@ fn row_blocks_refuse_a_block_of_the_wrong_shape_and_pass_on_read_errors() {
     let whole = FlacArray::from_values(&LogicalArray::Float64(f.clone()), &q, None)
         .unwrap_err()
         .to_string();
-    let e = FlacArray::from_row_blocks(f.shape(), 1, &q, None, |rows| {
+    let e = FlacArray::from_row_blocks(f.shape(), 1, &q, None, |rows, _| {
         use ndarray::{Axis, Slice};
         Ok::<_, Error>(LogicalArray::Float64(
             f.slice_axis(Axis(0), Slice::from(rows)).to_owned(),
