@@ -97,6 +97,11 @@ GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 def run(cmd, env=None):
     """Runs CMD; returns wall seconds, peak RSS (bytes, 0 if unknown), bytes read
     (rchar), stdout."""
+    # Every run starts with no dirty page cache: otherwise the writeback of earlier
+    # runs' outputs (hundreds of MB written within seconds) lands in whichever later
+    # run happens to be under way, and a run that truncates or removes a file still
+    # being written back waits for it. Outside the timed region, for both tools.
+    os.sync()
     with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile("r") as rss:
         full = [GNU_TIME, "-f", "%U %S %M", "-o", rss.name] + cmd if GNU_TIME else cmd
         io0 = proc_io()
