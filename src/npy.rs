@@ -590,9 +590,8 @@ fn read_native<T: bytemuck::Pod>(
     reuse: Vec<T>,
 ) -> Result<Vec<T>> {
     let mut v = reuse;
-    // Only what the file fills is kept: a reused buffer of another length is cut or
-    // grown (with zeros the read then overwrites).
-    v.clear();
+    // Cut or grown to `n` (only the growth is zeroed): the read overwrites all of it,
+    // so the values of the block it held before do not survive.
     v.resize(n, T::zeroed());
     reader
         .read_exact(bytemuck::cast_slice_mut(&mut v))

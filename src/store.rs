@@ -665,15 +665,11 @@ impl Store {
             Some(n) => vec![n, samples],
             None => leading.iter().copied().chain([samples]).collect(),
         };
-        // The header is written with the first block: its element type is the one
-        // the read gives (a recorded type is not applied to a format-1 group whose
-        // checksum record is stale, see `crate::read_flacarray`).
-        let header = |out: &mut (dyn std::io::Write + Send), d: LogicalDType| {
-            let h = crate::npy::header(d, &shape)
-                .map_err(|e| Error::Write(std::io::Error::other(e)))?;
-            out.write_all(&h).map_err(Error::Write)
-        };
-        let mut written_dtype = None;
+        // `logical` applies the same rule as the reads (`crate::current_extension`):
+        // the header's type is the type of every block below.
+        let header = crate::npy::header(logical, &shape)
+            .map_err(|e| Error::Write(std::io::Error::other(e)))?;
+        out.write_all(&header).map_err(Error::Write)?;
         let width = if dtype.is_64bit() { 8 } else { 4 };
         let row_bytes = (leading.iter().skip(1).product::<usize>())
             .saturating_mul(samples)
@@ -683,18 +679,11 @@ impl Store {
         let mut written = 0usize;
         let mut sink = |b: LogicalArray| -> Result<()> {
             use crate::npy::NpyData;
-            match written_dtype {
-                None => {
-                    header(&mut *out, b.dtype())?;
-                    written_dtype = Some(b.dtype());
-                }
-                Some(d) if d != b.dtype() => {
-                    return Err(Error::Write(std::io::Error::other(format!(
-                        "a block decoded as {}, the first as {d}",
-                        b.dtype()
-                    ))));
-                }
-                Some(_) => {}
+            if b.dtype() != logical {
+                return Err(Error::Write(std::io::Error::other(format!(
+                    "a block decoded as {}, the header says {logical}",
+                    b.dtype()
+                ))));
             }
             let streams = b.shape().iter().rev().skip(1).product::<usize>();
             b.write_npy_data(&mut *out).map_err(Error::Write)?;
@@ -712,13 +701,6 @@ impl Store {
                 .decode_each(|v| sink(v).map_err(Failed::Sink))
                 .map_err(|e| self.failed(e, Self::zarr_err))?,
         }
-        let dtype = match written_dtype {
-            Some(d) => d,
-            None => {
-                header(&mut *out, logical)?;
-                logical
-            }
-        };
         let want = kept.unwrap_or(n_streams);
         if written != want && samples > 0 {
             return Err(Error::Core {
@@ -728,7 +710,7 @@ impl Store {
                 ))),
             });
         }
-        Ok((dtype, shape))
+        Ok((logical, shape))
     }
 
     /// [`Store::decompress_npy`] into the `.npy` file `target`, written under a

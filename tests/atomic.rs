@@ -76,25 +76,28 @@ fn replace_swaps_regular_files_and_renames_anything_else() {
     assert_eq!(replace(&tmp, &target).unwrap(), Replaced::Renamed);
     assert!(!tmp.exists());
     assert_eq!(std::fs::read(&target).unwrap(), b"one");
-    // A regular file: exchanged on Linux (the old file is left at `tmp` for the
-    // caller), renamed elsewhere.
+    // A regular file: exchanged on Linux (and the old file, left at `tmp`, removed),
+    // renamed elsewhere. A reader of the old file keeps reading it.
+    let mut reader = std::fs::File::open(&target).unwrap();
     std::fs::write(&tmp, b"two").unwrap();
     let how = replace(&tmp, &target).unwrap();
     assert_eq!(std::fs::read(&target).unwrap(), b"two");
-    if cfg!(target_os = "linux") {
-        assert_eq!(how, Replaced::Exchanged);
-        assert_eq!(std::fs::read(&tmp).unwrap(), b"one");
-        std::fs::remove_file(&tmp).unwrap();
+    let want = if cfg!(target_os = "linux") {
+        Replaced::Exchanged
     } else {
-        assert!(!tmp.exists());
-    }
+        Replaced::Renamed
+    };
+    assert_eq!(how, want);
+    assert!(!tmp.exists());
+    let mut old = String::new();
+    reader.read_to_string(&mut old).unwrap();
+    assert_eq!(old, "one");
     // A hard link to the target keeps the old content, as with a rename.
     let link = dir.path().join("link.npy");
     std::fs::hard_link(&target, &link).unwrap();
     std::fs::write(&tmp, b"three").unwrap();
-    if replace(&tmp, &target).unwrap() == Replaced::Exchanged {
-        std::fs::remove_file(&tmp).unwrap();
-    }
+    replace(&tmp, &target).unwrap();
+    assert!(!tmp.exists());
     assert_eq!(std::fs::read(&target).unwrap(), b"three");
     assert_eq!(std::fs::read(&link).unwrap(), b"two");
     // A symbolic link is itself replaced (renamed over), its file untouched.

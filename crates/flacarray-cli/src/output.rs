@@ -15,19 +15,13 @@ pub use flacarray::atomic::{
 };
 
 /// Puts the complete temporary output `tmp` in place of `target`
-/// ([`flacarray::atomic::replace`]: readers see the old file or the whole new one) and
-/// removes the old file, if any.
+/// ([`flacarray::atomic::replace`]: readers see the old file or the whole new one).
 ///
 /// # Errors
 /// The rename's, naming `target`.
 pub fn put_in_place(tmp: &Path, target: &Path) -> Result<()> {
-    use flacarray::atomic::{Replaced, replace};
-    let how =
-        replace(tmp, target).with_context(|| format!("{}: cannot write", target.display()))?;
-    if how == Replaced::Exchanged {
-        // The old content, now at the temporary name; a leftover is harmless.
-        let _ = remove_path(tmp);
-    }
+    flacarray::atomic::replace(tmp, target)
+        .with_context(|| format!("{}: cannot write", target.display()))?;
     Ok(())
 }
 

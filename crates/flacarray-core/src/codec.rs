@@ -374,18 +374,6 @@ pub(crate) fn compress_progress(
                     // it is rather than copied.
                     out.bytes = c.bytes;
                 } else {
-                    if out.bytes.capacity() - out.bytes.len() < c.bytes.len() {
-                        // Room for the rest at the ratio so far plus 1/16, rather than
-                        // doubling: each growth copies everything (and touches new
-                        // pages) unless the allocator can move pages, which jemalloc's
-                        // large reallocation does not.
-                        let done = out.starts.len();
-                        let guess = (pos as usize / done.max(1))
-                            .saturating_mul(n_streams)
-                            .saturating_add(pos as usize / 16);
-                        out.bytes
-                            .reserve(guess.saturating_sub(out.bytes.len()).max(c.bytes.len()));
-                    }
                     out.bytes.extend_from_slice(&c.bytes);
                 }
                 params.extend_from_slice(&c.params);

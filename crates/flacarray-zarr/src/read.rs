@@ -43,8 +43,9 @@ pub(crate) struct Loaded {
     /// Stream starts sorted, for the marker check of [`read_range`].
     sorted_starts: Vec<u64>,
     compressed: ZArray,
-    /// Inner chunk length of `compressed` when it is sharded (`sharding_indexed`).
-    inner: Option<u64>,
+    /// Whether `compressed` is sharded (`sharding_indexed`): zarrs then reads only
+    /// the inner chunks a read needs.
+    sharded: bool,
     /// The last chunks of an unsharded `compressed` decoded for reads of part of them
     /// (start and bytes, the newest last, at most [`CACHED_PIECES`]). A sample range
     /// makes a few small reads per stream (frame headers, then frames) that mostly
@@ -66,19 +67,18 @@ fn off(v: u64) -> usize {
     usize::try_from(v).unwrap_or(usize::MAX)
 }
 
-/// The inner chunk length of a sharded 1-d array (its only codec `sharding_indexed`).
-fn inner_chunk(a: &ZArray) -> Option<u64> {
-    let m = serde_json::to_value(a.metadata()).ok()?;
-    let codec = m.get("codecs")?.as_array()?.first()?;
-    if codec.get("name")?.as_str()? != "sharding_indexed" {
-        return None;
-    }
-    let k = codec
-        .get("configuration")?
-        .get("chunk_shape")?
-        .get(0)?
-        .as_u64()?;
-    (k > 0).then_some(k)
+/// Whether a 1-d array is sharded (its first codec `sharding_indexed`).
+fn is_sharded(a: &ZArray) -> bool {
+    serde_json::to_value(a.metadata()).ok().is_some_and(|m| {
+        m.get("codecs")
+            .and_then(|c| {
+                c.get(0)?
+                    .get("name")?
+                    .as_str()
+                    .map(|n| n == "sharding_indexed")
+            })
+            .unwrap_or(false)
+    })
 }
 
 /// Reads the attribute `flacarray_dtype` and the arrays `stream_nonfinite` (uint8,
@@ -390,7 +390,7 @@ pub(crate) fn load(store: &Arc<FilesystemStore>, ctx: Ctx, node: &str) -> Result
         nbytes,
         scaling,
         sorted_starts,
-        inner: inner_chunk(&compressed),
+        sharded: is_sharded(&compressed),
         compressed,
         cache: Mutex::new(Vec::new()),
     })
@@ -646,15 +646,13 @@ impl Loaded {
         let mut pos = start;
         while pos < end {
             let (c0, c1) = self.chunk_bounds(pos)?;
+            let piece = end.min(c1);
             // Part of an unsharded chunk: served from the chunk decoded whole, once.
-            // (zarrs reads only the inner chunks a read needs from a shard.)
-            if self.inner.is_none() && (pos > c0 || end < c1) {
-                let piece = end.min(c1);
+            if !self.sharded && (pos > c0 || end < c1) {
                 self.read_cached(c0, c1, pos, &mut out[off(pos - start)..off(piece - start)])?;
                 pos = piece;
                 continue;
             }
-            let piece = end.min(c1);
             let subset = ArraySubset::new_with_start_shape(vec![pos], vec![piece - pos])
                 .map_err(ctx.zarr(&label, "selecting a byte range"))?;
             let bytes: Vec<u8> = self
@@ -700,7 +698,7 @@ impl Loaded {
     }
 
     /// Copies bytes from `pos` into `out` out of the piece `u0..u1` of `compressed`,
-    /// decoding the piece unless it is the one decoded last.
+    /// decoding the piece unless it is among the last [`CACHED_PIECES`] decoded.
     fn read_cached(&self, u0: u64, u1: u64, pos: u64, out: &mut [u8]) -> Result<()> {
         let label = format!("array {ARR_COMPRESSED}");
         let mut cache = self

@@ -9,13 +9,9 @@ use flacarray_zarr::{ZarrFormat, ZarrStore};
 
 #[test]
 fn a_one_percent_range_reads_at_most_three_percent_of_the_stream() {
-    let a = long_signal(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     for (name, format) in [("v3.zarr", ZarrFormat::V3), ("v2.zarr", ZarrFormat::V2)] {
-        let path = dir.path().join(name);
-        let mut w = ZarrStore::create(&path, "/g", false, format).unwrap();
-        write_array(&mut w, &a, &range_read_options()).unwrap();
-        drop(w);
+        let path = long_store(dir.path(), name, format);
         check_range_reads(ZarrStore::open(&path, "/g").unwrap());
     }
 }
@@ -27,10 +23,7 @@ fn a_one_percent_range_reads_at_most_three_percent_of_the_stream() {
 #[test]
 fn a_one_percent_range_reads_at_most_three_percent_from_a_v3_store() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("long.zarr");
-    let mut w = ZarrStore::create(&path, "/g", false, ZarrFormat::V3).unwrap();
-    write_array(&mut w, &long_signal(1_000_000), &range_read_options()).unwrap();
-    drop(w);
+    let path = long_store(dir.path(), "long.zarr", ZarrFormat::V3);
     let meta = std::fs::read_to_string(path.join("g/compressed/zarr.json")).unwrap();
     assert!(meta.contains("sharding_indexed"), "{meta}");
     let (full, reads) =
@@ -46,10 +39,7 @@ fn a_one_percent_range_reads_at_most_three_percent_from_a_v3_store() {
 fn a_range_of_a_v2_store_reads_each_chunk_once() {
     use flacarray_core::{ReadOptions, SampleSlice, read_array};
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("long2.zarr");
-    let mut w = ZarrStore::create(&path, "/g", false, ZarrFormat::V2).unwrap();
-    write_array(&mut w, &long_signal(1_000_000), &range_read_options()).unwrap();
-    drop(w);
+    let path = long_store(dir.path(), "long2.zarr", ZarrFormat::V2);
     let open = || ZarrStore::open(&path, "/g").unwrap();
     let (_, full) =
         flacarray_testkit::syscall_bytes(|| read_array(&open(), &ReadOptions::default()).unwrap());
@@ -69,6 +59,16 @@ fn a_range_of_a_v2_store_reads_each_chunk_once() {
             "1% from {start}: read {read}, full decode {full}"
         );
     }
+}
+
+/// A store `name` in `dir` holding group `/g`: one stream of 10^6 samples written
+/// with the range-read options.
+fn long_store(dir: &std::path::Path, name: &str, format: ZarrFormat) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let mut w = ZarrStore::create(&path, "/g", false, format).unwrap();
+    write_array(&mut w, &long_signal(1_000_000), &range_read_options()).unwrap();
+    drop(w);
+    path
 }
 
 /// Bytes of the files under `dir`.
