@@ -329,10 +329,32 @@ pub(crate) fn compress_progress(
         let mut runs = Vec::new();
         let mut run_counts = Vec::new();
         let mut params: Vec<(f64, f64)> = Vec::with_capacity(if is_float { n_streams } else { 0 });
-        // Waves bound the memory held in unconcatenated chunk buffers to
-        // `wave * CHUNK_SAMPLES` samples' worth of bytes, whatever the array size.
-        for group in chunks.chunks(wave) {
-            let results: Vec<Result<ChunkOut>> = group
+        // Appends one wave's chunks in stream order; errors are taken in that order so
+        // the reported stream is deterministic.
+        let mut append = |results: Vec<Result<ChunkOut>>| -> Result<()> {
+            for res in results {
+                let c = res?;
+                let mut pos = out.bytes.len() as u64;
+                for &n in &c.nbytes {
+                    out.starts.push(pos);
+                    out.nbytes.push(n);
+                    pos += n;
+                }
+                if out.bytes.is_empty() {
+                    // The first chunk (the only one of a single stream) is kept as
+                    // it is rather than copied.
+                    out.bytes = c.bytes;
+                } else {
+                    out.bytes.extend_from_slice(&c.bytes);
+                }
+                params.extend_from_slice(&c.params);
+                runs.extend_from_slice(&c.runs);
+                run_counts.extend_from_slice(&c.run_counts);
+            }
+            Ok(())
+        };
+        let encode_wave = |group: &[Range<usize>]| -> Vec<Result<ChunkOut>> {
+            group
                 .par_iter()
                 .map_init(
                     || {
@@ -359,28 +381,21 @@ pub(crate) fn compress_progress(
                         Err(e) => Err(Error::InvalidArgument(e.to_string())),
                     },
                 )
-                .collect();
-            // Errors are taken in stream order so the reported stream is deterministic.
-            for res in results {
-                let c = res?;
-                let mut pos = out.bytes.len() as u64;
-                for &n in &c.nbytes {
-                    out.starts.push(pos);
-                    out.nbytes.push(n);
-                    pos += n;
-                }
-                if out.bytes.is_empty() {
-                    // The first chunk (the only one of a single stream) is kept as
-                    // it is rather than copied.
-                    out.bytes = c.bytes;
-                } else {
-                    out.bytes.extend_from_slice(&c.bytes);
-                }
-                params.extend_from_slice(&c.params);
-                runs.extend_from_slice(&c.runs);
-                run_counts.extend_from_slice(&c.run_counts);
-            }
+                .collect()
+        };
+        // Waves bound the memory held in unconcatenated chunk buffers to two waves of
+        // `wave * CHUNK_SAMPLES` samples' worth of bytes, whatever the array size. The
+        // previous wave is appended while this one is encoded: appended serially after
+        // each wave, the copy and the wait for the wave's slowest chunk left a thread
+        // idle for about a sixth of a 2-thread float32 compress.
+        let mut pending = Vec::new();
+        for group in chunks.chunks(wave) {
+            let ready = std::mem::take(&mut pending);
+            let (appended, results) = rayon::join(|| append(ready), || encode_wave(group));
+            appended?;
+            pending = results;
         }
+        append(pending)?;
         #[allow(clippy::cast_possible_truncation)]
         {
             out.scaling = match dtype {
@@ -1366,6 +1381,79 @@ mod split_tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn many_waves_concatenate_in_stream_order_and_report_the_first_bad_stream() {
+        // Streams of a whole chunk each, more than a few waves of them on 1-3 threads
+        // (a wave is CHUNKS_PER_THREAD chunks per thread): each wave is appended while
+        // the next one is encoded.
+        let ss = CHUNK_SAMPLES;
+        let n_streams = 3 * 3 * CHUNKS_PER_THREAD + 5;
+        let leading = [n_streams];
+        let raw = noise(ss * n_streams, 99);
+        let mut f32s: Vec<f32> = raw.iter().map(|&v| v as f32 * 1e-3).collect();
+        let opts = |t| CompressOptions {
+            threads: Some(t),
+            quanta: Some(QuantaOption::Scalar(1e-3)),
+            ..Default::default()
+        };
+        let one = |k: usize| {
+            compress(
+                InputRef::F32(&f32s[k * ss..(k + 1) * ss]),
+                ss,
+                &[1],
+                &opts(1),
+            )
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let singles: Vec<Encoded> = (0..n_streams).map(one).collect();
+        for t in [1usize, 2, 3] {
+            let all = compress(InputRef::F32(&f32s), ss, &leading, &opts(t))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut pos = 0u64;
+            for (k, single) in singles.iter().enumerate() {
+                let (lo, n) = (all.starts[k], all.nbytes[k]);
+                assert_eq!(lo, pos, "threads {t} stream {k}");
+                assert_eq!(n as usize, single.bytes.len(), "threads {t} stream {k}");
+                let lo = usize::try_from(lo).unwrap_or(usize::MAX);
+                assert!(
+                    all.bytes[lo..lo + n as usize] == single.bytes[..],
+                    "stream {k}"
+                );
+                pos += n;
+            }
+            assert_eq!(all.bytes.len() as u64, pos);
+            let StreamScaling::F32 { offsets, gains } = &all.scaling else {
+                panic!("float32 parameters expected");
+            };
+            for (k, single) in singles.iter().enumerate() {
+                let StreamScaling::F32 {
+                    offsets: o,
+                    gains: g,
+                } = &single.scaling
+                else {
+                    panic!("float32 parameters expected");
+                };
+                assert_eq!((offsets[k], gains[k]), (o[0], g[0]), "stream {k}");
+            }
+        }
+        // A NaN in a late wave and one in an earlier wave: the earlier stream is named,
+        // whatever the thread count.
+        let late = n_streams - 2;
+        let early = 2 * CHUNKS_PER_THREAD + 1;
+        f32s[late * ss + 17] = f32::NAN;
+        f32s[early * ss + 5] = f32::NAN;
+        for t in [1usize, 2, 3] {
+            let e = compress(InputRef::F32(&f32s), ss, &leading, &opts(t))
+                .err()
+                .unwrap_or_else(|| panic!("threads {t}: NaN accepted"))
+                .to_string();
+            assert!(
+                e.starts_with(&format!("stream ({early},): sample 5 ")),
+                "threads {t}: {e}"
+            );
         }
     }
 

@@ -309,25 +309,40 @@ impl FlacArray {
             let mut rows = 0..rows_per_block;
             let mut block = Some(read_rows(rows.clone(), None)?);
             let mut spare = None;
+            // The block compressed last, appended to `c` while the next one is
+            // compressed (the copy is one thread's work).
+            let mut done: Option<FlacArray> = None;
             while let Some(b) = block.take() {
                 let next = rows.end..(rows.end + rows_per_block).min(n_rows);
                 let sub = opts.for_streams(rows.start * per_row, rows.end * per_row);
                 let reuse = spare.take();
-                let (done, following) = rayon::join(
+                let ready = done.take();
+                let c = &mut c;
+                let (compressed, following) = rayon::join(
                     || FlacArray::from_values(&b, &sub, progress),
-                    || (!next.is_empty()).then(|| read_rows(next.clone(), reuse)),
+                    || {
+                        let pushed = ready.map_or(Ok(()), |d| c.push(&d));
+                        let read = (!next.is_empty()).then(|| read_rows(next.clone(), reuse));
+                        (pushed, read)
+                    },
                 );
+                let (pushed, following) = following;
+                pushed?;
                 spare = Some(b);
-                let done = done.map_err(|e| {
+                let compressed = compressed.map_err(|e| {
                     let mut part = shape[..shape.len() - 1].to_vec();
                     part[0] = rows.len();
                     in_whole(e, &part, &shape[..shape.len() - 1], |i| {
                         Some(rows.start * per_row + i)
                     })
                 });
-                c.push(&done?)?;
+                // Errors in block order: the previous block's, this one's, the next.
+                done = Some(compressed?);
                 block = following.transpose()?;
                 rows = next;
+            }
+            if let Some(d) = done {
+                c.push(&d)?;
             }
             Ok(c.finish()?)
         };
