@@ -890,44 +890,71 @@ impl Decoder {
                 }
             }
             // Side channels sit in `chan` when the frame has fewer than 32 bits per
-            // sample and in `wide` otherwise; `side_at` hides which.
-            ChannelMode::LeftSide => {
-                for (i, d) in range.zip(dst.chunks_exact_mut(2)) {
-                    let left = i64::from(chan[0][i]);
-                    let right = left - self.side_at(slot, 1, i);
-                    d[0] = chan[0][i];
-                    d[1] = i32::try_from(right).map_err(|_| out_of_range())?;
-                }
-            }
-            ChannelMode::RightSide => {
-                for (i, d) in range.zip(dst.chunks_exact_mut(2)) {
-                    let right = i64::from(chan[1][i]);
-                    let left = self.side_at(slot, 0, i) + right;
-                    d[0] = i32::try_from(left).map_err(|_| out_of_range())?;
-                    d[1] = chan[1][i];
-                }
-            }
-            ChannelMode::MidSide => {
-                for (i, d) in range.zip(dst.chunks_exact_mut(2)) {
-                    let side = self.side_at(slot, 1, i);
-                    // mid was stored without its low bit, which equals side's low bit.
-                    let mid = (i64::from(chan[0][i]) << 1) | (side & 1);
-                    d[0] = i32::try_from((mid + side) >> 1).map_err(|_| out_of_range())?;
-                    d[1] = i32::try_from((mid - side) >> 1).map_err(|_| out_of_range())?;
+            // sample and in `wide` otherwise.
+            m => {
+                let side_ch = usize::from(m != ChannelMode::RightSide);
+                let other = &chan[1 - side_ch][range.clone()];
+                let ok = if self.side_is_wide {
+                    unside(m, other, &self.wide[range], dst)
+                } else {
+                    unside(m, other, &chan[side_ch][range], dst)
+                };
+                if !ok {
+                    return Err(out_of_range());
                 }
             }
         }
         Ok(())
     }
+}
 
-    #[inline(always)]
-    fn side_at(&self, slot: usize, ch: usize, i: usize) -> i64 {
-        if self.side_is_wide {
-            self.wide[i]
-        } else {
-            i64::from(self.slots[slot][ch][i])
+/// Undoes the stereo decorrelation `mode` of one frame into interleaved (left, right)
+/// pairs: `other` is the channel beside the side channel (left, right or mid).
+/// Returns `false` when a left or right sample leaves 32 bits (the frame is then
+/// refused). Side samples have at most 33 bits and the others 32, so every sum and
+/// difference below fits i64; the range check is accumulated rather than branched
+/// on, which keeps the loop free of early exits.
+#[inline(always)]
+pub(crate) fn unside<S: Copy + Into<i64>>(
+    mode: ChannelMode,
+    other: &[i32],
+    side: &[S],
+    dst: &mut [i32],
+) -> bool {
+    let fits = |v: i64| i64::from(v as i32) == v;
+    let mut ok = true;
+    let pairs = dst.chunks_exact_mut(2).zip(other).zip(side);
+    match mode {
+        ChannelMode::LeftSide => {
+            for ((d, &left), &side) in pairs {
+                let right = i64::from(left) - side.into();
+                ok &= fits(right);
+                d[0] = left;
+                d[1] = right as i32;
+            }
         }
+        ChannelMode::RightSide => {
+            for ((d, &right), &side) in pairs {
+                let left = side.into() + i64::from(right);
+                ok &= fits(left);
+                d[0] = left as i32;
+                d[1] = right;
+            }
+        }
+        ChannelMode::MidSide => {
+            for ((d, &mid), &side) in pairs {
+                let side: i64 = side.into();
+                // mid was stored without its low bit, which equals side's low bit.
+                let mid = (i64::from(mid) << 1) | (side & 1);
+                let (left, right) = ((mid + side) >> 1, (mid - side) >> 1);
+                ok &= fits(left) & fits(right);
+                d[0] = left as i32;
+                d[1] = right as i32;
+            }
+        }
+        ChannelMode::Independent(_) => return false,
     }
+    ok
 }
 
 /// The samples of channel `c` of pending frame `f`: in its slot, or in place in the
@@ -1271,17 +1298,8 @@ pub(crate) fn decode_subframe_wide_impl(
             let mut check = |v: i64| bad |= (v.wrapping_add(limit) as u64) >> 33;
             match (&params, order) {
                 (Some((coefs, shift)), _) => {
-                    let coefs = &coefs[..order];
-                    for i in order..n {
-                        // Wrapping: once a sample has left 33 bits (and `bad` is
-                        // set) later ones are garbage that is never returned.
-                        let mut acc = 0i64;
-                        for (&c, &x) in coefs.iter().zip(out[i - order..i].iter().rev()) {
-                            acc = acc.wrapping_add(i64::from(c).wrapping_mul(x));
-                        }
-                        let v = out[i].wrapping_add(acc >> shift);
-                        check(v);
-                        out[i] = v;
+                    if !restore_lpc_wide(&coefs[..order], *shift, out) {
+                        bad = 1;
                     }
                 }
                 // The samples are the residuals: i32 values, within 33 bits.
@@ -1615,6 +1633,57 @@ fn joint_n<const N: usize>(
         ok[l] &= bad[l] == 0;
     }
     ok
+}
+
+/// Undoes an LPC predictor in place on 33-bit side samples; `false` when a restored
+/// sample leaves 33 bits. Coefficients have at most 15 bits, so each product is below
+/// 2^48 and a sum of 32 of them below 2^53: i64 holds it exactly while the samples
+/// stay within 33 bits. Once one does not (and the subframe will be rejected), the
+/// arithmetic wraps rather than overflows: the garbage that follows is never
+/// returned. The order is dispatched to a const-generic loop so that the
+/// coefficient loop unrolls (a loop over a run-time order took four times as long
+/// as the 32-bit path per sample: 64-bit data is split into two 32-bit channels, and
+/// their side channel has 33 bits).
+#[inline(always)]
+fn restore_lpc_wide(coefs: &[i32], shift: u32, buf: &mut [i64]) -> bool {
+    macro_rules! dispatch {
+        ($($n:literal)*) => {
+            match coefs.len() {
+                $($n => restore_lpc_wide_n::<$n>(coefs, shift, buf),)*
+                _ => false,
+            }
+        };
+    }
+    dispatch!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
+}
+
+#[inline(always)]
+fn restore_lpc_wide_n<const N: usize>(coefs: &[i32], shift: u32, buf: &mut [i64]) -> bool {
+    let mut c = [0i64; N];
+    // Coefficients reversed so that c[j] multiplies buf[i - N + j].
+    for (j, &v) in coefs.iter().rev().enumerate() {
+        c[j] = i64::from(v);
+    }
+    let limit = 1i64 << 32;
+    let mut bad = 0u64;
+    for i in N..buf.len() {
+        let win: &[i64; N] = match buf[i - N..i].try_into() {
+            Ok(w) => w,
+            Err(_) => return false,
+        };
+        // The older products first, off the sample-to-sample dependency chain.
+        let mut older = 0i64;
+        for j in 0..N - 1 {
+            older = older.wrapping_add(c[j].wrapping_mul(win[j]));
+        }
+        let acc = older.wrapping_add(c[N - 1].wrapping_mul(win[N - 1]));
+        let v = buf[i].wrapping_add(acc >> shift);
+        // Within 33 bits: `v + 2^32` lies in [0, 2^33), so its bits from 33 up (as
+        // u64) are all zero. Accumulated rather than branched on.
+        bad |= (v.wrapping_add(limit) as u64) >> 33;
+        buf[i] = v;
+    }
+    bad == 0
 }
 
 /// Undoes an LPC predictor in place. Coefficients have at most 15 bits and samples

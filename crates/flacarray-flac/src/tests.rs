@@ -721,3 +721,80 @@ fn wide_side_subframes_match_reference() {
         "{accepted} accepted, {rejected} rejected"
     );
 }
+
+/// Stereo undone for every mode, with side samples held as i32 (frames below 32 bits)
+/// and as i64 (33-bit sides), against i128 arithmetic: the same pairs, and `false`
+/// exactly when a left or right sample leaves 32 bits.
+#[test]
+fn unside_matches_reference_and_flags_samples_beyond_32_bits() {
+    use crate::decode::unside;
+    use crate::frame::ChannelMode;
+    let mut seed = 7u64;
+    let (mut refused, mut accepted) = (0, 0);
+    for mode in [
+        ChannelMode::LeftSide,
+        ChannelMode::RightSide,
+        ChannelMode::MidSide,
+    ] {
+        for trial in 0..300u64 {
+            let n = 1 + (lcg(&mut seed) % 40) as usize;
+            let extreme = trial % 2 == 0;
+            let pick = |seed: &mut u64, lo: i64, hi: i64| -> i64 {
+                let r = lcg(seed);
+                if extreme && r.is_multiple_of(4) {
+                    if r.is_multiple_of(8) { lo } else { hi }
+                } else {
+                    (r as i64).rem_euclid(2001) - 1000
+                }
+            };
+            let other: Vec<i32> = (0..n)
+                .map(|_| pick(&mut seed, i32::MIN.into(), i32::MAX.into()) as i32)
+                .collect();
+            let wide: Vec<i64> = (0..n)
+                .map(|_| pick(&mut seed, -(1 << 32), (1 << 32) - 1))
+                .collect();
+            let narrow: Vec<i32> = wide.iter().map(|&v| v as i32).collect();
+            let reference = |side: &[i64]| -> (Vec<i32>, bool) {
+                let mut out = Vec::new();
+                let mut ok = true;
+                for (&o, &s) in other.iter().zip(side) {
+                    let (o, s) = (i128::from(o), i128::from(s));
+                    let (l, r) = match mode {
+                        ChannelMode::LeftSide => (o, o - s),
+                        ChannelMode::RightSide => (s + o, o),
+                        _ => {
+                            let mid = (o << 1) | (s & 1);
+                            ((mid + s) >> 1, (mid - s) >> 1)
+                        }
+                    };
+                    for v in [l, r] {
+                        ok &= i32::try_from(v).is_ok();
+                        out.push(v as i32);
+                    }
+                }
+                (out, ok)
+            };
+            let mut dst = vec![0i32; 2 * n];
+            let ok = unside(mode, &other, &wide, &mut dst);
+            let (want, want_ok) = reference(&wide);
+            assert_eq!(ok, want_ok, "{mode:?} trial {trial}");
+            if ok {
+                assert_eq!(dst, want, "{mode:?} trial {trial}");
+                accepted += 1;
+            } else {
+                refused += 1;
+            }
+            let widened: Vec<i64> = narrow.iter().map(|&v| i64::from(v)).collect();
+            let ok = unside(mode, &other, &narrow, &mut dst);
+            let (want, want_ok) = reference(&widened);
+            assert_eq!(ok, want_ok, "{mode:?} trial {trial} (i32 side)");
+            if ok {
+                assert_eq!(dst, want, "{mode:?} trial {trial} (i32 side)");
+            }
+        }
+    }
+    assert!(
+        refused > 50 && accepted > 300,
+        "{refused} refused, {accepted} accepted"
+    );
+}
