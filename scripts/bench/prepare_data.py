@@ -16,7 +16,8 @@ public registry, fetched with that registry's own client:
 A recording of L samples becomes R rows of N int32 samples: row r is the recording
 read circularly from offset r * L // R (so rows differ, and a row longer than the
 recording wraps around). Shapes give ~64 MB of rows (``--quick``: 1/8 of that).
-``long.npy`` is one 1-d stream of 5e7 samples (the speech, wrapped around). The
+``seismic-f64.npy`` is the seismograms as float64 (counts times 1e-9), for the
+64-bit path. ``long.npy`` is one 1-d stream of 5e7 samples (the speech, wrapped around). The
 synthetic float32 timestreams are flacarray 0.4.1's
 ``flacarray.demo.create_fake_data((100, 250000), dtype=np.float32)``, compressed
 with quanta 1e-4.
@@ -175,6 +176,16 @@ def main():
     save("seismic", seismic, f"{' and '.join('`' + f + '`' for f in SAC_FILES)} of "
          f"{os.path.basename(whl)} (PyPI), counts; half of the rows from each, "
          "each row a circular window of 250000 samples")
+
+    def seismic_f64():
+        # The same seismograms in physical units (float64), as archives store
+        # converted data: counts times a sensitivity of 1e-9 (m/s per count), so that
+        # quanta 1e-9 gives the counts back. Exercises the 64-bit (two-channel) path.
+        return np.load(os.path.join(a.dir, f"seismic{suffix}.npy")).astype(np.float64) * 1e-9
+
+    save("seismic-f64", seismic_f64,
+         "seismic.npy in physical units: float64 counts times 1e-9; compressed with "
+         "quanta 1e-9")
 
     wavs, origin = alsa_wavs(dl)
 

@@ -80,6 +80,7 @@ DATASETS = [
     ("ecg", None),
     ("seismic", None),
     ("speech", None),
+    ("seismic-f64", 1e-9),
 ]
 
 
