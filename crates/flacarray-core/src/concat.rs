@@ -242,8 +242,8 @@ impl FlacArray {
     /// 2,048 page faults and their zeroing (reusing them took the compression of a
     /// 64 MB file from 0.168 to 0.160 s). In a rayon pool
     /// of two or more threads (the one `opts.threads` asks for) the next block is
-    /// read while the current one is compressed; with one thread the two take
-    /// turns. Each stream is compressed on
+    /// read, and the previous one appended to the result, while the current one is
+    /// compressed; with one thread they take turns. Each stream is compressed on
     /// its own, so the result equals [`FlacArray::from_values`] of the whole array
     /// (per-stream options are cut to each block, [`CompressOptions::for_streams`]).
     /// A one-dimensional array is one row.

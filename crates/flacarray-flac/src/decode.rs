@@ -1288,31 +1288,23 @@ pub(crate) fn decode_subframe_wide_impl(
             for (o, &e) in out[order..].iter_mut().zip(&res[order..]) {
                 *o = i64::from(e);
             }
-            // 33-bit samples times 15-bit coefficients, 32 terms: below 2^53, no
-            // overflow in i64. Results must stay within 33 bits: `v + 2^32` must
-            // lie in [0, 2^33), so its bits from 33 up (as u64) must all be zero.
-            // The check is accumulated rather than branched on, and each predictor
-            // has its own loop, so the per-sample work is the recurrence alone.
-            let limit = 1i64 << 32;
-            let mut bad = 0u64;
-            let mut check = |v: i64| bad |= (v.wrapping_add(limit) as u64) >> 33;
-            match (&params, order) {
-                (Some((coefs, shift)), _) => {
-                    if !restore_lpc_wide(&coefs[..order], *shift, out) {
-                        bad = 1;
-                    }
-                }
+            // Restored samples must stay within 33 bits; the check is accumulated
+            // rather than branched on (`beyond_33_bits`).
+            let fits = match (&params, order) {
+                (Some((coefs, shift)), _) => restore_lpc_wide(&coefs[..order], *shift, out),
                 // The samples are the residuals: i32 values, within 33 bits.
-                (None, 0) => {}
+                (None, 0) => true,
                 (None, _) => {
+                    let mut bad = 0u64;
                     for i in order..n {
                         let v = out[i].wrapping_add(fixed_prediction(order, &out[i - order..i]));
-                        check(v);
+                        bad |= beyond_33_bits(v);
                         out[i] = v;
                     }
+                    bad == 0
                 }
-            }
-            if bad != 0 {
+            };
+            if !fits {
                 return Err(corrupt_here(
                     r,
                     pos,
@@ -1664,7 +1656,6 @@ fn restore_lpc_wide_n<const N: usize>(coefs: &[i32], shift: u32, buf: &mut [i64]
     for (j, &v) in coefs.iter().rev().enumerate() {
         c[j] = i64::from(v);
     }
-    let limit = 1i64 << 32;
     let mut bad = 0u64;
     for i in N..buf.len() {
         let win: &[i64; N] = match buf[i - N..i].try_into() {
@@ -1678,12 +1669,18 @@ fn restore_lpc_wide_n<const N: usize>(coefs: &[i32], shift: u32, buf: &mut [i64]
         }
         let acc = older.wrapping_add(c[N - 1].wrapping_mul(win[N - 1]));
         let v = buf[i].wrapping_add(acc >> shift);
-        // Within 33 bits: `v + 2^32` lies in [0, 2^33), so its bits from 33 up (as
-        // u64) are all zero. Accumulated rather than branched on.
-        bad |= (v.wrapping_add(limit) as u64) >> 33;
+        bad |= beyond_33_bits(v);
         buf[i] = v;
     }
     bad == 0
+}
+
+/// Nonzero when `v` leaves the 33-bit signed range: within it, `v + 2^32` lies in
+/// [0, 2^33), so its bits from 33 up (as u64) are all zero. Or-ed over a subframe
+/// rather than branched on per sample.
+#[inline(always)]
+fn beyond_33_bits(v: i64) -> u64 {
+    (v.wrapping_add(1 << 32) as u64) >> 33
 }
 
 /// Undoes an LPC predictor in place. Coefficients have at most 15 bits and samples
