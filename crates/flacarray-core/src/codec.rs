@@ -345,6 +345,19 @@ pub(crate) fn compress_progress(
                     // it is rather than copied.
                     out.bytes = c.bytes;
                 } else {
+                    if out.bytes.capacity() - out.bytes.len() < c.bytes.len() {
+                        // Room for the rest at the ratio so far plus 1/16, not a
+                        // doubling: glibc grows a block of this size by copying it into
+                        // fresh pages, and doubling copied and faulted in about twice
+                        // the output (a 100 MB float32 file compress: 39,600 minor
+                        // faults against 20,600 with this estimate).
+                        let done = out.starts.len();
+                        let guess = (pos as usize / done.max(1))
+                            .saturating_mul(n_streams)
+                            .saturating_add(pos as usize / 16);
+                        out.bytes
+                            .reserve(guess.saturating_sub(out.bytes.len()).max(c.bytes.len()));
+                    }
                     out.bytes.extend_from_slice(&c.bytes);
                 }
                 params.extend_from_slice(&c.params);
@@ -388,12 +401,19 @@ pub(crate) fn compress_progress(
         // previous wave is appended while this one is encoded: appended serially after
         // each wave, the copy and the wait for the wave's slowest chunk left a thread
         // idle for about a sixth of a 2-thread float32 compress.
+        // On one thread nothing runs beside the copy, and holding the previous wave's
+        // buffers while encoding only keeps more memory live (fresh pages cost page
+        // faults): each wave is appended as soon as it is encoded.
+        let overlap = rayon::current_num_threads() > 1;
         let mut pending = Vec::new();
         for group in chunks.chunks(wave) {
             let ready = std::mem::take(&mut pending);
             let (appended, results) = rayon::join(|| append(ready), || encode_wave(group));
             appended?;
             pending = results;
+            if !overlap {
+                append(std::mem::take(&mut pending))?;
+            }
         }
         append(pending)?;
         #[allow(clippy::cast_possible_truncation)]

@@ -312,6 +312,10 @@ impl FlacArray {
             // The block compressed last, appended to `c` while the next one is
             // compressed (the copy is one thread's work).
             let mut done: Option<FlacArray> = None;
+            // On one thread the append has nothing to overlap with, and keeping the
+            // block until the next is compressed only holds more memory live: it is
+            // appended at once.
+            let overlap = rayon::current_num_threads() > 1;
             while let Some(b) = block.take() {
                 let next = rows.end..(rows.end + rows_per_block).min(n_rows);
                 let sub = opts.for_streams(rows.start * per_row, rows.end * per_row);
@@ -337,7 +341,12 @@ impl FlacArray {
                     })
                 });
                 // Errors in block order: the previous block's, this one's, the next.
-                done = Some(compressed?);
+                let compressed = compressed?;
+                if overlap {
+                    done = Some(compressed);
+                } else {
+                    c.push(&compressed)?;
+                }
                 block = following.transpose()?;
                 rows = next;
             }
