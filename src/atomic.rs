@@ -193,7 +193,10 @@ pub fn temp_path_for(target: &Path) -> Result<PathBuf, Error> {
 
 /// Runs `write` on a temporary path beside `target` (which does not exist when
 /// `write` starts) and renames the result over `target` when `write` succeeds.
-/// Temporary paths of `target` left by dead processes are removed first.
+/// Temporary paths of `target` left by dead processes are removed first, and an
+/// existing regular file at `target` is asked to leave the page cache (its content
+/// on disk is untouched) so that the new file's writes can reuse that memory, unless
+/// the system holds much dirty data (the advice would write it back early).
 ///
 /// # Errors
 /// [`Error::Write`] (`write`'s error, prefixed with the target's name), or
@@ -215,6 +218,7 @@ where
         let what = format!("cannot remove stale {}", tmp.display());
         remove_path(&tmp).map_err(io(target, what))?;
     }
+    drop_cached(target);
     write(&tmp).map_err(|e| Error::Write {
         target: target.to_path_buf(),
         source: e.into(),
@@ -222,6 +226,51 @@ where
     replace(&tmp, target).map_err(io(target, "cannot write"))?;
     guard.armed = false;
     Ok(())
+}
+
+/// Asks the kernel to drop the cached pages of the regular file at `path`, if any,
+/// which is about to be replaced. The old file stays whole on disk (readers still see
+/// it); only its copy in memory goes, and its pages are free for the new file's
+/// writes at once. Otherwise both files are cached until the exchange and the new one
+/// is written into pages taken from elsewhere: on a virtual machine that hands freed
+/// memory back to its host (free page reporting), pages the host has taken back cost
+/// a host fault each time they are touched again. Measured here, `decompress` of a
+/// 64 x 250000 float64 array (128 MB written) onto its previous output, `sync` before
+/// each run: 0.37-0.51 s (0.24-0.35 s of it system time) keeping the old file's
+/// cache, 0.16-0.22 s dropping it first.
+///
+/// The advice also starts the writeback of the file's dirty pages, which would be
+/// wasted on a file about to be removed (an output rewritten seconds after the last
+/// run: 28% slower in that case). So it is given only when the whole system holds
+/// less dirty data (`Dirty` in `/proc/meminfo`) than an eighth of the file: at most
+/// that is written early. A best effort: failures are ignored.
+fn drop_cached(path: &Path) {
+    #[cfg(target_os = "linux")]
+    if let Ok(m) = fs::symlink_metadata(path)
+        && m.file_type().is_file()
+        && dirty_bytes().is_some_and(|d| d <= m.len() / 8)
+        && let Ok(f) = File::open(path)
+    {
+        use rustix::fs::{Advice, fadvise};
+        let _ = fadvise(&f, 0, None, Advice::DontNeed);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = path;
+}
+
+/// The system's dirty page-cache data in bytes (`Dirty:` of `/proc/meminfo`).
+#[cfg(target_os = "linux")]
+fn dirty_bytes() -> Option<u64> {
+    let info = fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("Dirty:"))?;
+    let kib: u64 = line
+        .trim_start_matches("Dirty:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    kib.checked_mul(1024)
 }
 
 /// How [`replace`] put the new file in place.
@@ -269,4 +318,37 @@ pub fn replace(tmp: &Path, target: &Path) -> std::io::Result<Replaced> {
     }
     fs::rename(tmp, target)?;
     Ok(Replaced::Renamed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn dirty_bytes_reads_meminfo_and_dropping_the_cache_keeps_the_file() {
+        // Dirty data is a part of all memory: a figure in bytes, not kB or pages.
+        let dirty = dirty_bytes().expect("Dirty: in /proc/meminfo");
+        let info = fs::read_to_string("/proc/meminfo").unwrap();
+        let total_kib: u64 = info
+            .lines()
+            .find_map(|l| l.strip_prefix("MemTotal:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap();
+        assert!(dirty < total_kib * 1024, "{dirty} of {total_kib} kB");
+        assert_eq!(dirty % 1024, 0);
+
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("old.bin");
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(&target, &data).unwrap();
+        File::open(&target).unwrap().sync_all().unwrap();
+        drop_cached(&target);
+        assert_eq!(fs::read(&target).unwrap(), data);
+        // Not a regular file, or missing: nothing happens.
+        drop_cached(dir.path());
+        drop_cached(&dir.path().join("missing"));
+        with_temp_path(&target, |tmp| fs::write(tmp, b"new")).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+    }
 }
