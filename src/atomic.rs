@@ -321,6 +321,7 @@ pub fn replace(tmp: &Path, target: &Path) -> std::io::Result<Replaced> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
