@@ -1289,7 +1289,7 @@ pub(crate) fn decode_subframe_wide_impl(
                 *o = i64::from(e);
             }
             // Restored samples must stay within 33 bits; the check is accumulated
-            // rather than branched on (`beyond_33_bits`).
+            // rather than branched on (`LpcSample::beyond`).
             let fits = match (&params, order) {
                 (Some((coefs, shift)), _) => restore_lpc_wide(&coefs[..order], *shift, out),
                 // The samples are the residuals: i32 values, within 33 bits.
@@ -1298,7 +1298,7 @@ pub(crate) fn decode_subframe_wide_impl(
                     let mut bad = 0u64;
                     for i in order..n {
                         let v = out[i].wrapping_add(fixed_prediction(order, &out[i - order..i]));
-                        bad |= beyond_33_bits(v);
+                        bad |= <i64 as LpcSample>::beyond(v);
                         out[i] = v;
                     }
                     bad == 0
@@ -1627,21 +1627,66 @@ fn joint_n<const N: usize>(
     ok
 }
 
-/// Undoes an LPC predictor in place on 33-bit side samples; `false` when a restored
-/// sample leaves 33 bits. Coefficients have at most 15 bits, so each product is below
-/// 2^48 and a sum of 32 of them below 2^53: i64 holds it exactly while the samples
-/// stay within 33 bits. Once one does not (and the subframe will be rejected), the
-/// arithmetic wraps rather than overflows: the garbage that follows is never
-/// returned. The order is dispatched to a const-generic loop so that the
-/// coefficient loop unrolls (a loop over a run-time order took four times as long
-/// as the 32-bit path per sample: 64-bit data is split into two 32-bit channels, and
-/// their side channel has 33 bits).
+/// A sample type the LPC restore works on: 32-bit samples, or 33-bit side samples
+/// of 64-bit data held in i64.
+///
+/// Coefficients have at most 15 bits, so with samples of at most 33 bits each
+/// product is below 2^48 and a sum of 32 of them below 2^53: i64 holds the
+/// prediction exactly while the samples stay in range. Once one does not (and the
+/// subframe will be rejected), the arithmetic wraps rather than overflows: the
+/// garbage that follows is never returned.
+trait LpcSample: Copy {
+    fn widen(self) -> i64;
+    /// `v` stored back; wraps when `v` is out of range (see `beyond`).
+    fn narrow(v: i64) -> Self;
+    /// Nonzero when `v` is out of this type's sample range. Or-ed over a subframe
+    /// rather than branched on per sample.
+    fn beyond(v: i64) -> u64;
+}
+
+impl LpcSample for i32 {
+    #[inline(always)]
+    fn widen(self) -> i64 {
+        i64::from(self)
+    }
+    #[inline(always)]
+    fn narrow(v: i64) -> Self {
+        v as i32
+    }
+    #[inline(always)]
+    fn beyond(v: i64) -> u64 {
+        (v ^ i64::from(v as i32)) as u64
+    }
+}
+
+impl LpcSample for i64 {
+    #[inline(always)]
+    fn widen(self) -> i64 {
+        self
+    }
+    #[inline(always)]
+    fn narrow(v: i64) -> Self {
+        v
+    }
+    /// Within 33 signed bits `v + 2^32` lies in [0, 2^33), so its bits from 33 up
+    /// (as u64) are all zero.
+    #[inline(always)]
+    fn beyond(v: i64) -> u64 {
+        (v.wrapping_add(1 << 32) as u64) >> 33
+    }
+}
+
+/// Undoes an LPC predictor in place; `false` when the order is not 1-32 or a
+/// restored sample leaves the sample range. The order is dispatched to a
+/// const-generic loop so that the coefficient loop unrolls (a loop over a run-time
+/// order took four times as long per sample on the 33-bit side channel of 64-bit
+/// data).
 #[inline(always)]
-fn restore_lpc_wide(coefs: &[i32], shift: u32, buf: &mut [i64]) -> bool {
+fn restore_lpc_any<S: LpcSample>(coefs: &[i32], shift: u32, buf: &mut [S]) -> bool {
     macro_rules! dispatch {
         ($($n:literal)*) => {
             match coefs.len() {
-                $($n => restore_lpc_wide_n::<$n>(coefs, shift, buf),)*
+                $($n => restore_lpc_n::<S, $n>(coefs, shift, buf),)*
                 _ => false,
             }
         };
@@ -1650,7 +1695,7 @@ fn restore_lpc_wide(coefs: &[i32], shift: u32, buf: &mut [i64]) -> bool {
 }
 
 #[inline(always)]
-fn restore_lpc_wide_n<const N: usize>(coefs: &[i32], shift: u32, buf: &mut [i64]) -> bool {
+fn restore_lpc_n<S: LpcSample, const N: usize>(coefs: &[i32], shift: u32, buf: &mut [S]) -> bool {
     let mut c = [0i64; N];
     // Coefficients reversed so that c[j] multiplies buf[i - N + j].
     for (j, &v) in coefs.iter().rev().enumerate() {
@@ -1658,86 +1703,43 @@ fn restore_lpc_wide_n<const N: usize>(coefs: &[i32], shift: u32, buf: &mut [i64]
     }
     let mut bad = 0u64;
     for i in N..buf.len() {
-        let win: &[i64; N] = match buf[i - N..i].try_into() {
+        let win: &[S; N] = match buf[i - N..i].try_into() {
             Ok(w) => w,
             Err(_) => return false,
-        };
-        // The older products first, off the sample-to-sample dependency chain.
-        let mut older = 0i64;
-        for j in 0..N - 1 {
-            older = older.wrapping_add(c[j].wrapping_mul(win[j]));
-        }
-        let acc = older.wrapping_add(c[N - 1].wrapping_mul(win[N - 1]));
-        let v = buf[i].wrapping_add(acc >> shift);
-        bad |= beyond_33_bits(v);
-        buf[i] = v;
-    }
-    bad == 0
-}
-
-/// Nonzero when `v` leaves the 33-bit signed range: within it, `v + 2^32` lies in
-/// [0, 2^33), so its bits from 33 up (as u64) are all zero. Or-ed over a subframe
-/// rather than branched on per sample.
-#[inline(always)]
-fn beyond_33_bits(v: i64) -> u64 {
-    (v.wrapping_add(1 << 32) as u64) >> 33
-}
-
-/// Undoes an LPC predictor in place. Coefficients have at most 15 bits and samples
-/// 32, so each product is below 2^46 and a sum of 32 of them below 2^51: i64 holds
-/// it exactly. The order is dispatched to a const-generic loop so that the
-/// coefficient loop unrolls.
-#[inline(always)]
-pub(crate) fn restore_lpc(
-    coefs: &[i32],
-    shift: u32,
-    buf: &mut [i32],
-) -> std::result::Result<(), &'static str> {
-    macro_rules! dispatch {
-        ($($n:literal)*) => {
-            match coefs.len() {
-                $($n => restore_lpc_n::<$n>(coefs, shift, buf),)*
-                _ => Err("invalid LPC order"),
-            }
-        };
-    }
-    dispatch!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
-}
-
-#[inline(always)]
-fn restore_lpc_n<const N: usize>(
-    coefs: &[i32],
-    shift: u32,
-    buf: &mut [i32],
-) -> std::result::Result<(), &'static str> {
-    let mut c = [0i64; N];
-    // Coefficients reversed so that c[j] multiplies buf[i - N + j].
-    for (j, &v) in coefs.iter().rev().enumerate() {
-        c[j] = i64::from(v);
-    }
-    let mut ok = true;
-    for i in N..buf.len() {
-        let win: &[i32; N] = match buf[i - N..i].try_into() {
-            Ok(w) => w,
-            Err(_) => return Err("invalid LPC order"),
         };
         // The sum over the older samples does not depend on the sample decoded just
         // before; forming it first leaves only the newest product, the shift and
         // the residual's addition on the sample-to-sample dependency chain.
         let mut older = 0i64;
         for j in 0..N - 1 {
-            older += c[j] * i64::from(win[j]);
+            older = older.wrapping_add(c[j].wrapping_mul(win[j].widen()));
         }
-        let acc = older + c[N - 1] * i64::from(win[N - 1]);
-        let v = i64::from(buf[i]) + (acc >> shift);
-        // Record an out-of-range sample without branching out of the hot loop; the
-        // wrapped value is never returned because the whole subframe is rejected.
-        ok &= i64::from(v as i32) == v;
-        {
-            buf[i] = v as i32;
-        }
+        let acc = older.wrapping_add(c[N - 1].wrapping_mul(win[N - 1].widen()));
+        let v = buf[i].widen().wrapping_add(acc >> shift);
+        bad |= S::beyond(v);
+        buf[i] = S::narrow(v);
     }
-    if ok {
+    bad == 0
+}
+
+/// Undoes an LPC predictor in place on 33-bit side samples; `false` when a restored
+/// sample leaves 33 bits.
+#[inline(always)]
+fn restore_lpc_wide(coefs: &[i32], shift: u32, buf: &mut [i64]) -> bool {
+    restore_lpc_any(coefs, shift, buf)
+}
+
+/// Undoes an LPC predictor in place on 32-bit samples.
+#[inline(always)]
+pub(crate) fn restore_lpc(
+    coefs: &[i32],
+    shift: u32,
+    buf: &mut [i32],
+) -> std::result::Result<(), &'static str> {
+    if !(1..=32).contains(&coefs.len()) {
+        return Err("invalid LPC order");
+    }
+    if restore_lpc_any(coefs, shift, buf) {
         Ok(())
     } else {
         Err("predicted sample exceeds 32 bits")
