@@ -11,7 +11,10 @@ includes reaped children) are its own. Times:
   h5py.File + flacarray.hdf5.write_array, or h5py.File + read_array + np.save
   (interpreter start and imports excluded);
 * in memory: `flacarray bench --json` (best of --repeat) against the best of
-  FlacArray.from_array / to_array in a Python child.
+  FlacArray.from_array / to_array in a Python child, two processes of each.
+
+The runs of the two tools alternate (ours, 0.4.1, ours, ...), so that a slow stretch
+of a shared host lands on both rather than on all the runs of one.
 
 0.4.1 gets use_threads=False and OMP_NUM_THREADS=1 for one thread, use_threads=True
 and OMP_NUM_THREADS=2 for two; ours gets --threads.
@@ -134,12 +137,53 @@ def run(cmd, env=None):
     }
 
 
-def median_run(cmd, runs, env=None):
-    """Median wall time (and the other figures of that run) of RUNS runs."""
-    rs = sorted((run(cmd, env) for _ in range(runs)), key=lambda r: r["wall"])
+def median_of(rs):
+    """The run of median wall time (with the median CPU time of all as cpu_median)."""
+    rs = sorted(rs, key=lambda r: r["wall"])
     m = dict(rs[len(rs) // 2])
     m["cpu_median"] = statistics.median(r["cpu"] for r in rs)
     return m
+
+
+def median_run(cmd, runs, env=None):
+    """Median wall time (and the other figures of that run) of RUNS runs."""
+    return median_of([run(cmd, env) for _ in range(runs)])
+
+
+def alternate(runs, ours, theirs, env=None, before=None):
+    """Runs OURS and THEIRS (with ENV) RUNS times each, one after the other, so that a
+    slow stretch of a shared host lands on both tools rather than on the five runs of
+    one; BEFORE (if given) is called with the output path's owner ("ours", "theirs")
+    before every run. Returns the two lists of runs."""
+    a, b = [], []
+    for _ in range(runs):
+        if before:
+            before("ours")
+        a.append(run(ours))
+        if before:
+            before("theirs")
+        b.append(run(theirs, env))
+    return a, b
+
+
+def best_of_bench(reports):
+    """Per figure, the best of several `flacarray bench --json` reports (speeds in
+    MB/s: the largest; the byte counts are equal)."""
+    best = dict(reports[0])
+    for rep in reports[1:]:
+        for k, v in rep.items():
+            if k.endswith("_mb_s") and isinstance(v, (int, float)):
+                best[k] = max(best.get(k) or 0, v)
+    return best
+
+
+def best_of_py(reports):
+    """Per figure, the best of several PY_MEMORY reports (times: the smallest)."""
+    best = dict(reports[0])
+    for rep in reports[1:]:
+        for k in ("compress", "decompress", "compress_cpu", "decompress_cpu"):
+            best[k] = min(best[k], rep[k])
+    return best
 
 
 def py_env(threads):
@@ -172,6 +216,7 @@ def main():
     suffix = "-quick" if a.quick else ""
     runs = 1 if a.quick else 5
     repeat = 1 if a.quick else 3
+    rounds = 1 if a.quick else 2
     thread_list = [int(t) for t in a.threads.split(",")]
     py = sys.executable
     work = tempfile.mkdtemp(prefix="flacarray-bench-", dir=a.data)
@@ -205,7 +250,8 @@ def main():
     emit(f"- ours: {ours_version} (commit {commit}); reference: flacarray "
          f"{flacarray.__version__}, numpy {np.__version__}, h5py {h5py.__version__} "
          f"(HDF5 {h5py.version.hdf5_version}), Python {platform.python_version()}")
-    emit(f"- level 5; file to file: median of {runs} runs; in memory: best of {repeat}")
+    emit(f"- level 5; file to file: median of {runs} runs; in memory: best of {repeat} calls in "
+         f"each of {rounds} processes; the two tools' runs alternate")
     emit()
 
     triv = [run([a.bin, "--version"]) for _ in range(9 if not a.quick else 3)]
@@ -228,16 +274,24 @@ def main():
             h5p = os.path.join(work, f"{name}-py.h5")
             npo = os.path.join(work, f"{name}-ours.npy")
             npp = os.path.join(work, f"{name}-py.npy")
-            # Ours, file to file.
-            samples = []
-            for _ in range(runs):
-                if os.path.exists(h5o):
+            # File to file, the two tools alternating. Our compress gets a new file
+            # every run (0.4.1's h5py "w" truncates its own in place); both decodes
+            # replace the previous run's output.
+            def drop_ours_h5(who):
+                if who == "ours" and os.path.exists(h5o):
                     os.remove(h5o)
-                samples.append(run([a.bin, "compress", src, h5o, "--threads", str(t), "--quiet"]
-                                   + qarg))
+
+            samples, pc = alternate(
+                runs,
+                [a.bin, "compress", src, h5o, "--threads", str(t), "--quiet"] + qarg,
+                [py, "-c", PY_COMPRESS, src, h5p, qs, str(t)], py_env(t), drop_ours_h5)
             samples.sort(key=lambda x: x["wall"])
             c = samples[len(samples) // 2]
-            d = median_run([a.bin, "decompress", h5o, npo, "--threads", str(t), "--quiet", "--force"], runs)
+            ds, pd = alternate(
+                runs,
+                [a.bin, "decompress", h5o, npo, "--threads", str(t), "--quiet", "--force"],
+                [py, "-c", PY_DECOMPRESS, h5p, npp, str(t)], py_env(t))
+            d = median_of(ds)
             r["ours_c"] = c["wall"] - start
             r["ours_d"] = d["wall"] - start
             r["ours_c_cpu"] = statistics.median(x["cpu"] for x in samples) - start_cpu
@@ -245,11 +299,6 @@ def main():
             r["ours_c_rss"], r["ours_d_rss"] = c["maxrss"], d["maxrss"]
             r["ours_d_rchar"] = d["rchar"]
             r["ours_h5"] = os.path.getsize(h5o)
-            # 0.4.1, file to file.
-            pc = [run([py, "-c", PY_COMPRESS, src, h5p, qs, str(t)], py_env(t))
-                  for _ in range(runs)]
-            pd = [run([py, "-c", PY_DECOMPRESS, h5p, npp, str(t)], py_env(t))
-                  for _ in range(runs)]
             r["py_c"] = statistics.median(json.loads(x["stdout"])["seconds"] for x in pc)
             r["py_d"] = statistics.median(json.loads(x["stdout"])["seconds"] for x in pd)
             r["py_c_cpu"] = statistics.median(json.loads(x["stdout"])["cpu"] for x in pc)
@@ -268,21 +317,23 @@ def main():
             # does in place (h5py "w" and np.save truncate the file) and we through a
             # new file renamed over it.
             if t == 1:
-                def fresh(cmd, out, env=None):
-                    rs = []
-                    for _ in range(runs):
+                def fresh(ours_out, theirs_out):
+                    def remove(who):
+                        out = ours_out if who == "ours" else theirs_out
                         if os.path.exists(out):
                             os.remove(out)
-                        rs.append(run(cmd, env))
-                    return rs
-                rs = fresh([a.bin, "decompress", h5o, npo, "--threads", "1", "--quiet"], npo)
+                    return remove
+
+                rs, ps = alternate(
+                    runs, [a.bin, "decompress", h5o, npo, "--threads", "1", "--quiet"],
+                    [py, "-c", PY_DECOMPRESS, h5p, npp, "1"], py_env(1), fresh(npo, npp))
                 r["new_ours_d"] = statistics.median(x["wall"] for x in rs) - start
-                rs = fresh([a.bin, "compress", src, h5o, "--threads", "1", "--quiet"] + qarg, h5o)
+                r["new_py_d"] = statistics.median(json.loads(x["stdout"])["seconds"] for x in ps)
+                rs, ps = alternate(
+                    runs, [a.bin, "compress", src, h5o, "--threads", "1", "--quiet"] + qarg,
+                    [py, "-c", PY_COMPRESS, src, h5p, qs, "1"], py_env(1), fresh(h5o, h5p))
                 r["new_ours_c"] = statistics.median(x["wall"] for x in rs) - start
-                rs = fresh([py, "-c", PY_DECOMPRESS, h5p, npp, "1"], npp, py_env(1))
-                r["new_py_d"] = statistics.median(json.loads(x["stdout"])["seconds"] for x in rs)
-                rs = fresh([py, "-c", PY_COMPRESS, src, h5p, qs, "1"], h5p, py_env(1))
-                r["new_py_c"] = statistics.median(json.loads(x["stdout"])["seconds"] for x in rs)
+                r["new_py_c"] = statistics.median(json.loads(x["stdout"])["seconds"] for x in ps)
             # Ours, one sample range of 1% in the middle of every stream (one thread).
             if t == 1:
                 n = arr.shape[-1]
@@ -306,11 +357,14 @@ def main():
                     r[f"z{fmt}_full"] = zf["rchar"] - triv["rchar"]
                     r[f"z{fmt}_range"] = zr["rchar"] - triv["rchar"]
                     shutil.rmtree(zo, ignore_errors=True)
-            # In memory.
-            om = json.loads(run([a.bin, "bench", src, "--threads", str(t), "--repeat",
-                                 str(repeat), "--json", "--quiet"] + qarg)["stdout"])
-            pm = json.loads(run([py, "-c", PY_MEMORY, src, qs, str(t), str(repeat)],
-                                py_env(t))["stdout"])
+            # In memory: best of `repeat` inside each process, and of `rounds` processes
+            # of each tool, alternating.
+            oms, pms = alternate(
+                rounds, [a.bin, "bench", src, "--threads", str(t), "--repeat", str(repeat),
+                         "--json", "--quiet"] + qarg,
+                [py, "-c", PY_MEMORY, src, qs, str(t), str(repeat)], py_env(t))
+            om = best_of_bench([json.loads(x["stdout"]) for x in oms])
+            pm = best_of_py([json.loads(x["stdout"]) for x in pms])
             r["mem_ours_c"] = om["compress_mb_s"]
             r["mem_ours_d"] = om["decompress_mb_s"]
             r["mem_ours_d_vec"] = om.get("decompress_vec_mb_s") or float("nan")
