@@ -11,7 +11,7 @@
 )]
 
 use flacarray::npy::{self, NpyData};
-use flacarray::store::{BLOCK_BYTES, Store};
+use flacarray::store::{DECODE_BLOCK_BYTES, Store};
 use flacarray::{CompressOptions, FlacArray, LogicalArray, QuantaOption, f16};
 use ndarray::{ArrayD, Dimension, IxDyn};
 
@@ -92,7 +92,7 @@ fn whole_npy(store: &Store, keep: Option<&[bool]>, no_flatten: bool) -> Vec<u8> 
 
 #[test]
 fn blocks_write_the_npy_of_a_whole_decode() {
-    const _: () = assert!(40 * 60_000 * 8 > 2 * BLOCK_BYTES, "several blocks");
+    const _: () = assert!(40 * 60_000 * 8 > 2 * DECODE_BLOCK_BYTES, "several blocks");
     let dir = tempfile::tempdir().unwrap();
     for (k, (name, arr, opts)) in arrays().into_iter().enumerate() {
         let fa = FlacArray::from_values(&arr, &opts, None).unwrap();

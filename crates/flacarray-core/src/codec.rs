@@ -111,6 +111,18 @@ impl Default for CompressOptions {
     }
 }
 
+/// How many threads this crate's parallel work uses when called from here with
+/// `threads: None`: those of the rayon pool the caller runs in (the global pool
+/// outside any).
+///
+/// ```
+/// assert!(flacarray_core::current_threads() >= 1);
+/// ```
+#[must_use]
+pub fn current_threads() -> usize {
+    rayon::current_num_threads()
+}
+
 /// Runs `f` on the pool for `threads` (`None`: the current/global pool). Pools are
 /// built once per thread count and cached: building a pool spawns its threads, which
 /// costs far more than a small compression call.

@@ -76,7 +76,7 @@ pub mod synth;
 pub mod validate;
 
 pub use array::{FlacArray, FlacArrayParts, ReadOptions, Selection, SelectionShape, fmt_shape};
-pub use codec::{CompressOptions, PrecisionOption, Progress, QuantaOption};
+pub use codec::{CompressOptions, PrecisionOption, Progress, QuantaOption, current_threads};
 pub use concat::Concat;
 pub use dtype::{DType, DecodedArray, Element, StreamScaling};
 #[doc(hidden)]
