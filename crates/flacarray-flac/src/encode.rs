@@ -849,7 +849,7 @@ impl Encoder {
         // The estimates rank the windows of one block poorly against each other:
         // coding only the three best-estimated (of 11 at level 8) left level 8 larger
         // than level 7 and 2.0% larger than libFLAC on speech (0.24% on seismograms),
-        // the best five 0.46%; coding all of them, 0.05% and -0.09%, for about 40%
+        // the best five 0.46%; coding all of them, 0.05% and -0.08%, for about 40%
         // more level-8 encode time (still 1.5-1.8x libFLAC's speed there).
         for &(m, precision, shift, coefs) in &proposals[..count] {
             if !lpc::residual(&ch.x[..n], &coefs[..m], shift, narrow, &mut ch.tmp[..n - m]) {
